@@ -1,0 +1,103 @@
+"""Command line: `python main.py COMMAND ...`. Every command runs on the same core services as the
+window. Wrong arguments or a missing file print one clear Chinese line and exit with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import WqError
+
+EXIT_USAGE = 2
+
+_ARGPARSE_CN = (
+    ("the following arguments are required: ", "缺少必需的参数："),
+    ("unrecognized arguments: ", "无法识别的参数："),
+    ("invalid choice: ", "无效的选项："),
+    ("expected one argument", "需要一个参数值"),
+    ("invalid int value: ", "应为整数："),
+    ("choose from ", "可选："),
+    ("argument ", "参数 "),
+)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        for english, chinese in _ARGPARSE_CN:
+            message = message.replace(english, chinese)
+        print(f"错误：{message}（用 --help 查看用法）", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = []
+
+
+def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]
+            ) -> Callable[[Handler], Handler]:
+    """Register a subcommand; feature modules add theirs in `_load_commands`."""
+    def wrap(handler: Handler) -> Handler:
+        _COMMANDS.append((name, help_text, configure, handler))
+        return handler
+    return wrap
+
+
+def default_user() -> str:
+    try:
+        return os.environ.get("WQ_USER") or getpass.getuser()
+    except OSError:
+        return "未命名用户"
+
+
+def add_db(parser: argparse.ArgumentParser, *, must_exist: bool = True) -> None:
+    parser.add_argument("--db", required=True, type=Path, help="数据库文件路径（.sqlite）")
+    parser.add_argument("--user", default=default_user(), help="记入变更历史的用户名（默认为系统用户名）")
+    parser.set_defaults(db_must_exist=must_exist)
+
+
+def open_store(args: argparse.Namespace):  # -> Store; imported lazily to keep --help fast
+    from .store import Store
+
+    return Store.open(args.db, args.user)
+
+
+def _load_commands() -> None:
+    # Importing a module registers its commands with @command.
+    from . import cli_commands  # noqa: F401
+
+
+def build_parser() -> ChineseArgumentParser:
+    if not _COMMANDS:
+        _load_commands()
+    parser = ChineseArgumentParser(
+        prog="python main.py", description="退地减水核查（wq-desktop）。不带参数运行时打开图形界面。")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
+    for name, help_text, configure, handler in _COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        configure(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    db = getattr(args, "db", None)
+    if db is not None and getattr(args, "db_must_exist", False) and not db.is_file():
+        print(f"错误：数据库文件不存在：{db}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except WqError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130

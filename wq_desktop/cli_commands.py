@@ -1,0 +1,61 @@
+"""The foundation's commands: demo, check. Feature modules register more with cli.command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .cli import add_db, command, default_user, open_store
+
+
+def _configure_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", required=True, type=Path, help="要创建的数据库文件（不能已存在）")
+    p.add_argument("--user", default=default_user(), help="记入变更历史的用户名")
+
+
+@command("demo", "创建演示乡镇数据库（演示数据，不会覆盖已有文件）", _configure_demo)
+def run_demo(args: argparse.Namespace) -> int:
+    from .demo import create_demo_store
+
+    with create_demo_store(args.db, args.user) as store:
+        households = store.count("operator")
+        parcels = store.count("parcel")
+    print(f"已创建演示数据库 {args.db}：{households} 户，{parcels} 个地块。")
+    return 0
+
+
+def _configure_check(p: argparse.ArgumentParser) -> None:
+    add_db(p)
+    p.add_argument("--only", nargs="*", metavar="检查项",
+                   help="只运行这些检查（默认全部）")
+
+
+@command("check", "检查数据：变更历史是否被篡改、数据规则、地块重叠；有错误时退出码为1", _configure_check)
+def run_check(args: argparse.Namespace) -> int:
+    from .checks import CHECKS, Severity
+
+    selected = args.only or list(CHECKS)
+    unknown = [c for c in selected if c not in CHECKS]
+    if unknown:
+        print(f"错误：未知的检查项 {'、'.join(unknown)}；可选：{'、'.join(CHECKS)}", file=sys.stderr)
+        return 2
+    with open_store(args) as store:
+        findings = [f for name in selected for f in CHECKS[name](store)]
+    for f in findings:
+        print(f"[{f.severity}] {f.check}：{f.message}" + (f"（{f.kind} {f.record}）" if f.record else ""))
+    errors = sum(f.severity == Severity.ERROR for f in findings)
+    print(f"检查完成：{errors} 个错误，{len(findings) - errors} 个提示。")
+    return 1 if errors else 0
+
+
+def _configure_app(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, help="要打开的数据库文件（默认打开上次使用的）")
+    p.add_argument("--user", default=None, help="用户名（默认取设置中的用户名）")
+
+
+@command("app", "打开图形界面（不带任何参数运行时的默认命令）", _configure_app)
+def run_app(args: argparse.Namespace) -> int:
+    from ui.app import run  # the only place the core's CLI reaches into the Qt layer, on demand
+
+    return run(args.db, args.user)

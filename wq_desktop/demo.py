@@ -1,0 +1,263 @@
+"""A fictional demo township, generated from a seed so every run gives the same store.
+
+Every village name carries （演示）; ID numbers have valid checksums under the unassigned area code
+652399 and credit codes use the same region, so no number can belong to a real person or body.
+Parcels are laid out in non-overlapping rows of jittered quadrilaterals near 87.3°E, 44.0°N.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from shapely.geometry import Point, Polygon
+
+from . import geo, rules, services
+from .errors import WqError
+from .model import (
+    AgreementStatus,
+    ContactRole,
+    LandAttribute,
+    LeaderLevel,
+    MeasureKind,
+    OperatorKind,
+    PatrolResult,
+    PatrolStage,
+)
+from .photos import attach_photo
+from .store import Store
+
+DEMO_AREA_CODE = "652399"  # not in GB/T 2260: no real person's ID starts with it
+TOWNSHIP = ("652301105", "六工镇")
+VILLAGES = ("示范东三工村（演示）", "示范新渠村（演示）", "示范十二户村（演示）")
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯"
+            "邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
+GIVEN = "建国军华明志强玉兰秀英春梅海涛永福桂芳红霞立新德胜文静宏伟金凤振东云秀丽娟小龙保平学军淑珍"
+MINORITY_NAMES = ("阿依古丽·买买提", "努尔兰·哈力木", "古丽娜尔·吐尔逊", "艾合买提·托乎提",
+                  "叶尔兰·别克", "热依汗·阿不都")
+CROPS = ("棉花", "玉米", "小麦", "番茄", "葵花", "打瓜")
+PLACE_NAMES = ("东大渠", "西梁", "老井边", "南滩", "二支渠", "苇湖", "沙窝子", "北干渠")
+RETIRE_RATE = 400.0  # 元/亩, a demo parameter: no official Changji rate is published
+FALLOW_RATE = 300.0
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    households_per_village: int = 52
+    seed: int = 20210827  # the plan's date
+
+
+def demo_year(today: date | None = None) -> int:
+    """The latest year whose whole demo calendar (agreements to 冬压 patrols) lies in the past."""
+    today = today or date.today()
+    return today.year if today >= date(today.year, 11, 21) else today.year - 1
+
+
+def demo_id_number(rng: random.Random) -> str:
+    birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
+    first17 = f"{DEMO_AREA_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return first17 + rules.id_check_char(first17)
+
+
+def demo_credit_code(rng: random.Random, prefix: str) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    first17 = prefix + DEMO_AREA_CODE + "".join(rng.choice(alphabet) for _ in range(9))
+    return first17 + rules.credit_check_char(first17)
+
+
+def _name(rng: random.Random) -> str:
+    if rng.random() < 0.08:
+        return rng.choice(MINORITY_NAMES)
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _phone(rng: random.Random) -> str:
+    return f"1{rng.choice('3589')}{rng.randrange(0, 10)}{rng.randrange(0, 10**8):08d}"
+
+
+def _parcel_shapes(rng: random.Random, origin: tuple[float, float], count: int) -> list[Polygon]:
+    """Rows of fields with 4 m lanes between them; corners jitter inward so no two ever touch."""
+    ox, oy = origin
+    shapes: list[Polygon] = []
+    y = oy
+    while len(shapes) < count:
+        height = rng.uniform(110, 230)
+        x = ox
+        for _ in range(8):
+            width = rng.uniform(90, 320)
+            j = [rng.uniform(0, 10) for _ in range(8)]
+            shapes.append(Polygon([
+                (x + j[0], y + j[1]), (x + width - j[2], y + j[3]),
+                (x + width - j[4], y + height - j[5]), (x + j[6], y + height - j[7])]))
+            x += width + 4
+            if len(shapes) == count:
+                break
+        y += height + 4
+    return shapes
+
+
+def _demo_photo(folder: Path, index: int) -> Path:
+    """A small JPEG standing in for a field photo, with a fictional EXIF time."""
+    from PIL import Image
+
+    path = folder / f"demo_patrol_{index}.jpg"
+    image = Image.new("RGB", (320, 240), (150 + index % 60, 130, 90))
+    exif = image.getexif()
+    exif[0x0132] = "2025:10:15 11:20:00"
+    image.save(path, "JPEG", exif=exif)
+    return path
+
+
+def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = None) -> None:
+    """Fill an empty store with the demo township (one transaction)."""
+    if store.count("township"):
+        raise WqError("演示数据只能写入空数据库。")
+    rng = random.Random(size.seed)
+    year = year or demo_year()
+    center = geo.transform(Point(87.30, 44.00), "EPSG:4326", store.crs)
+    with store.transaction():
+        store.set_meta("demo", "1")
+        township = store.create("township", {"code": TOWNSHIP[0], "name": TOWNSHIP[1]})
+        leaders = [store.create("contact", {
+            "township": township, "role": ContactRole.LEADER, "name": name, "post": post,
+            "phone": _phone(rng), "level": level})
+            for name, post, level in (("马振东（演示）", "镇党委副书记", LeaderLevel.TOWNSHIP),
+                                      ("刘海涛（演示）", "副镇长", LeaderLevel.TOWNSHIP),
+                                      ("周立新（演示）", "村党支部书记", LeaderLevel.VILLAGE))]
+        staff = [store.create("contact", {
+            "township": township, "role": ContactRole.STAFF, "name": _name(rng) + "（演示）",
+            "post": "农业发展服务中心", "phone": _phone(rng)}) for _ in range(6)]
+        for v_index, village_name in enumerate(VILLAGES):
+            village = store.create("village", {"township": township,
+                                               "code": f"{TOWNSHIP[0]}{901 + v_index}",
+                                               "name": village_name})
+            groups = [store.create("village_group", {"village": village, "name": f"{n}组"})
+                      for n in ("一", "二", "三")]
+            origin = (center.x - 2500 + v_index * 2400, center.y - 1500 + (v_index % 2) * 600)
+            _fill_village(store, rng, year, village, groups, origin, size, leaders, staff)
+            store.create("notice", {"village": village, "year": year,
+                                    "start_on": date(year, 8, 1 + v_index),
+                                    "end_on": date(year, 8, 7 + v_index), "objection_count": 0})
+        with tempfile.TemporaryDirectory() as photo_folder:
+            _add_patrols(store, rng, year, Path(photo_folder))
+
+
+def _fill_village(store: Store, rng: random.Random, year: int, village: str, groups: list[str],
+                  origin: tuple[float, float], size: DemoSize, leaders: list[str],
+                  staff: list[str]) -> None:
+    households = size.households_per_village
+    parcels_per = [rng.choice((1, 2, 3, 3, 4)) for _ in range(households)]
+    shapes = iter(_parcel_shapes(rng, origin, sum(parcels_per)))
+    statuses = list(AgreementStatus)
+    for h in range(households):
+        kind = OperatorKind.FARMER
+        if h == households - 1:
+            kind = OperatorKind.VILLAGE_COLLECTIVE
+        elif h % 17 == 5:
+            kind = OperatorKind.COOPERATIVE
+        values = {"village": village, "group": groups[h % len(groups)], "kind": kind,
+                  "phone": _phone(rng), "address": f"{h + 1}号院（演示）",
+                  "leader": leaders[h % len(leaders)], "staff": staff[h % len(staff)]}
+        if kind == OperatorKind.FARMER:
+            values.update(name=_name(rng), id_code=demo_id_number(rng))
+        elif kind == OperatorKind.COOPERATIVE:
+            values.update(name=f"{rng.choice(PLACE_NAMES)}种植专业合作社（演示）",
+                          id_code=demo_credit_code(rng, "93"), legal_rep=_name(rng))
+        else:
+            values.update(name="村股份经济合作社（演示）", id_code=demo_credit_code(rng, "N2"))
+        operator = store.create("operator", values)
+        retiring = False
+        for p in range(parcels_per[h]):
+            attribute = rng.choices(list(LandAttribute), weights=(70, 18, 12))[0]
+            parcel = store.create("parcel", {
+                "village": village, "operator": operator, "code": f"{h + 1:03d}-{p + 1}",
+                "place_name": rng.choice(PLACE_NAMES), "land_attribute": attribute,
+                "east": "渠道", "south": "机耕道", "west": "林带", "north": "邻户耕地",
+                "geometry": next(shapes), "water_source": f"机电井 J{rng.randrange(1, 90):02d}",
+                "crop": rng.choice(CROPS)})
+            area = store.get("parcel", parcel)["area_mu"]
+            for measure_year in (year - 1, year):
+                roll = rng.random()
+                if roll < 0.22 or (attribute == LandAttribute.STATE_OUTSIDE and roll < 0.6):
+                    services.set_measure(store, parcel, measure_year, MeasureKind.RETIRED, area,
+                                         RETIRE_RATE)
+                    retiring |= measure_year == year
+                elif roll < 0.32:
+                    services.set_measure(store, parcel, measure_year, MeasureKind.FALLOW, area,
+                                         FALLOW_RATE)
+                    retiring |= measure_year == year
+                elif roll < 0.40:
+                    half = round(area / 2, 2)
+                    services.set_measure(store, parcel, measure_year, MeasureKind.RETIRED, half,
+                                         RETIRE_RATE)
+                    services.set_measure(store, parcel, measure_year, MeasureKind.PLANTED,
+                                         area - half)
+                    retiring |= measure_year == year
+                else:
+                    services.set_measure(store, parcel, measure_year, MeasureKind.PLANTED, area)
+        if retiring:
+            _agreement(store, operator, year, statuses[h % len(statuses)])
+
+
+def _agreement(store: Store, operator: str, year: int, status: AgreementStatus) -> None:
+    agreement = services.start_agreement(store, operator, year, date(year, 7, 15))
+    steps = {AgreementStatus.SIGNED: date(year, 7, 28), AgreementStatus.PUBLICIZED: date(year, 8, 1),
+             AgreementStatus.FILED: date(year, 8, 10)}
+    if status == AgreementStatus.TERMINATED:
+        services.advance_agreement(store, agreement, AgreementStatus.SIGNED, steps[AgreementStatus.SIGNED])
+        services.advance_agreement(store, agreement, status, date(year, 8, 5), "经营者放弃退减（演示）")
+        return
+    for step, on in steps.items():
+        if list(AgreementStatus).index(step) > list(AgreementStatus).index(status):
+            break
+        services.advance_agreement(store, agreement, step, on)
+
+
+def _add_patrols(store: Store, rng: random.Random, year: int, photo_folder: Path) -> None:
+    retired = [r["parcel"] for r in store.find("measure", "year=? AND kind<>?",
+                                               (year, MeasureKind.PLANTED))]
+    names = [c["name"] for c in store.find("contact", "role=?", (ContactRole.STAFF,))]
+    photo_index = 0
+    for i, parcel in enumerate(sorted(set(retired))):
+        for stage, month, share in ((PatrolStage.AUTUMN_PLOUGH, 10, 0.7),
+                                    (PatrolStage.WINTER_IRRIGATION, 11, 0.45)):
+            if rng.random() > share:
+                continue
+            visited = date(year, month, rng.randrange(3, 20))
+            values = {"parcel": parcel, "year": year, "stage": stage, "visited_on": visited,
+                      "patrollers": rng.sample(names, 2), "escort": "村委会干部（演示）",
+                      "ground_state": ["已翻耕"] if stage == PatrolStage.AUTUMN_PLOUGH else ["未动"],
+                      "well_state": ["封存完好"], "result": PatrolResult.COMPLIANT}
+            if i % 23 == 7:
+                values.update(result=PatrolResult.IRRIGATED, irrigation_signs=["湿土", "积水"],
+                              well_state=["铅封破损"], description="地块有灌溉痕迹，机井铅封破损（演示）",
+                              rect_requirement="立即停止灌溉，重新铅封机井",
+                              rect_deadline=visited + timedelta(days=7), rect_responsible=names[0],
+                              rect_action="劝导")
+                if i % 2:
+                    values.update(recheck_on=visited + timedelta(days=6),
+                                  recheck_result="已停止灌溉，机井重新铅封",
+                                  closed_on=visited + timedelta(days=6))
+            patrol = store.create("patrol", values)
+            if photo_index < 6:
+                attach_photo(store, "patrol", patrol, _demo_photo(photo_folder, photo_index))
+                photo_index += 1
+
+
+def create_demo_store(path: str | Path, user: str = "演示用户") -> Store:
+    """Create a new store file with the demo township; refuses to touch an existing file."""
+    path = Path(path)
+    if path.exists():
+        raise WqError(f"文件已存在，演示数据不会覆盖它：{path}")
+    store = Store.open(path, user, create=True)
+    try:
+        build_demo(store)
+    except BaseException:
+        store.close()
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
+        raise
+    return store

@@ -1,0 +1,31 @@
+"""Errors the core raises. Every message is Chinese and meant to be shown to the user as is."""
+
+from __future__ import annotations
+
+
+class WqError(Exception):
+    """Base for errors a user can act on; str(err) is the Chinese message."""
+
+
+class ValidationError(WqError):
+    """Input refused by a domain rule. Nothing has been written when this is raised."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(WqError):
+    """A record asked for by UUID does not exist (or is deleted)."""
+
+
+class StoreVersionError(WqError):
+    """The database file was written by a newer version of the program."""
+
+
+class ConflictError(WqError):
+    """A write was based on a revision that is no longer current."""

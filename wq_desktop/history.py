@@ -1,0 +1,137 @@
+"""Append-only, hash-chained change history.
+
+Every write appends one entry (who, when, which record, each field old → new) in the same
+transaction as the write. Each entry's hash covers the previous entry's hash, so rewriting or
+deleting any entry breaks the chain from there on; `verify` finds it, and also finds records whose
+current values no longer match what their history says (a change made behind the core's back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+
+# One statement per item: they run inside the migration transaction (executescript would commit).
+HISTORY_DDL = (
+    """CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    op TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    changes TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+)""",
+    "CREATE INDEX history_record ON history(record, seq)",
+    """CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, '变更历史只能追加，不能修改'); END""",
+    """CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, '变更历史只能追加，不能删除'); END""",
+)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: str
+    user: str
+    device: str
+    kind: str
+    record: str
+    op: str  # create / update / delete / restore
+    rev: int
+    changes: dict[str, list[Any]]  # field -> [old, new]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    record: str
+    message: str
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: str, record: str,
+               op: str, rev: int, changes_json: str) -> str:
+    payload = _canonical([prev_hash, seq, at, user, device, kind, record, op, rev, changes_json])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def append(conn: sqlite3.Connection, *, at: str, user: str, device: str, kind: str, record: str,
+           op: str, rev: int, changes: dict[str, list[Any]]) -> int:
+    """Append one entry; the caller holds the write transaction."""
+    last = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    changes_json = _canonical(changes)
+    digest = entry_hash(prev, seq, at, user, device, kind, record, op, rev, changes_json)
+    conn.execute(
+        "INSERT INTO history (seq, at, user, device, kind, record, op, rev, changes, prev_hash, hash)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (seq, at, user, device, kind, record, op, rev, changes_json, prev, digest),
+    )
+    return seq
+
+
+def _row_to_entry(row: sqlite3.Row | tuple) -> HistoryEntry:
+    seq, at, user, device, kind, record, op, rev, changes = row[:9]
+    return HistoryEntry(seq, at, user, device, kind, record, op, rev, json.loads(changes))
+
+
+def for_record(conn: sqlite3.Connection, record: str) -> list[HistoryEntry]:
+    rows = conn.execute(
+        "SELECT seq, at, user, device, kind, record, op, rev, changes FROM history"
+        " WHERE record = ? ORDER BY seq", (record,)).fetchall()
+    return [_row_to_entry(r) for r in rows]
+
+
+def iter_entries(conn: sqlite3.Connection) -> Iterator[tuple[HistoryEntry, str, str]]:
+    cur = conn.execute(
+        "SELECT seq, at, user, device, kind, record, op, rev, changes, prev_hash, hash"
+        " FROM history ORDER BY seq")
+    for row in cur:
+        yield _row_to_entry(row), row[9], row[10]
+
+
+def verify_chain(conn: sqlite3.Connection) -> list[ChainProblem]:
+    """Recompute every hash; report the first break and every entry whose own hash is wrong."""
+    problems: list[ChainProblem] = []
+    prev = GENESIS
+    expected_seq = 1
+    cur = conn.execute(
+        "SELECT seq, at, user, device, kind, record, op, rev, changes, prev_hash, hash"
+        " FROM history ORDER BY seq")
+    for seq, at, user, device, kind, record, op, rev, changes, prev_hash, digest in cur:
+        if seq != expected_seq:
+            problems.append(ChainProblem(seq, record, f"变更历史缺少第 {expected_seq} 条至第 {seq - 1} 条"))
+        if prev_hash != prev:
+            problems.append(ChainProblem(
+                seq, record, f"变更历史第 {seq} 条与前一条的链接不符（前一条被改写或删除）"))
+        if entry_hash(prev_hash, seq, at, user, device, kind, record, op, rev, changes) != digest:
+            problems.append(ChainProblem(seq, record, f"变更历史第 {seq} 条的内容被改写（哈希不符）"))
+        prev = digest
+        expected_seq = seq + 1
+    return problems
+
+
+def replay(conn: sqlite3.Connection) -> dict[str, tuple[str, int, dict[str, Any]]]:
+    """Field values of every record as its history tells them: uuid -> (kind, rev, fields)."""
+    state: dict[str, tuple[str, int, dict[str, Any]]] = {}
+    for entry, _, _ in iter_entries(conn):
+        kind, _, fields = state.get(entry.record, (entry.kind, 0, {}))
+        for name, (_, new) in entry.changes.items():
+            fields[name] = new
+        state[entry.record] = (kind, entry.rev, fields)
+    return state

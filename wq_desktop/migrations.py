@@ -1,0 +1,175 @@
+"""Open a store file and move its schema forward.
+
+The schema version lives in SQLite's user_version. A file from a newer program is refused before
+anything touches it. An older file is copied aside (SQLite online backup) and then migrated in one
+transaction, so a failed migration leaves the original as it was and the copy as well.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import history
+from .errors import StoreVersionError, WqError
+from .schema import KINDS, SCHEMA_VERSION, Field, Kind
+
+MIGRATION_USER = "数据结构升级"
+
+_SQL_TYPES = {"text": "TEXT", "int": "INTEGER", "real": "REAL", "date": "TEXT", "json": "TEXT",
+              "geom": "BLOB"}
+
+BASE_DDL = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+    # Local changes waiting for the server, kept until it acknowledges them.
+    """CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    change_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    op TEXT NOT NULL,
+    base_rev INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT
+)""",
+    "CREATE INDEX outbox_state ON outbox(state, seq)",
+)
+
+
+def _column_sql(f: Field) -> str:
+    sql = f'"{f.name}" {_SQL_TYPES[f.type]}'
+    if f.ref:
+        sql += f' REFERENCES "{f.ref}"(uuid)'
+    return sql
+
+
+def _create_kind(conn: sqlite3.Connection, kind: Kind, version: int) -> None:
+    cols = [
+        "uuid TEXT PRIMARY KEY",
+        "rev INTEGER NOT NULL",
+        "created_at TEXT NOT NULL",
+        "created_by TEXT NOT NULL",
+        "updated_at TEXT NOT NULL",
+        "updated_by TEXT NOT NULL",
+        "deleted INTEGER NOT NULL DEFAULT 0",
+    ]
+    cols += [_column_sql(f) for f in kind.fields if f.since <= version]
+    conn.execute(f'CREATE TABLE "{kind.name}" ({", ".join(cols)})')
+    for f in kind.fields:
+        if f.ref and f.since <= version:
+            conn.execute(f'CREATE INDEX "{kind.name}_{f.name}" ON "{kind.name}"("{f.name}")')
+    if any(f.name == "year" for f in kind.fields):
+        conn.execute(f'CREATE INDEX "{kind.name}_year" ON "{kind.name}"(year)')
+
+
+def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
+    # Schema 2 keeps each parcel's bounding box for map and overlap queries; compute it for old rows.
+    import shapely
+
+    rows = conn.execute("SELECT uuid, rev, geometry FROM parcel WHERE geometry IS NOT NULL").fetchall()
+    if not rows:
+        return
+    bounds = shapely.bounds(shapely.from_wkb([r[2] for r in rows]))
+    device = conn.execute("SELECT value FROM meta WHERE key='device_id'").fetchone()
+    at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    for (uuid, rev, _), box in zip(rows, bounds, strict=True):
+        values = dict(zip(("minx", "miny", "maxx", "maxy"), map(float, box), strict=True))
+        conn.execute("UPDATE parcel SET minx=?, miny=?, maxx=?, maxy=? WHERE uuid=?",
+                     (*values.values(), uuid))
+        # Logged like any change (same revision: derived data, nothing for sync to carry).
+        history.append(conn, at=at, user=MIGRATION_USER, device=device[0] if device else "",
+                       kind="parcel", record=uuid, op="migrate", rev=rev,
+                       changes={k: [None, v] for k, v in values.items()})
+
+
+# Data changes that go with a version beyond adding its columns.
+_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
+
+
+def _migrate_to(conn: sqlite3.Connection, version: int) -> None:
+    if version == 1:
+        for statement in BASE_DDL + history.HISTORY_DDL:
+            conn.execute(statement)
+    for kind in KINDS.values():
+        if kind.since == version:
+            _create_kind(conn, kind, version)
+        elif kind.since < version:
+            for f in kind.fields:
+                if f.since == version:
+                    conn.execute(f'ALTER TABLE "{kind.name}" ADD COLUMN {_column_sql(f)}')
+    step = _DATA_STEPS.get(version)
+    if step:
+        step(conn)
+    conn.execute(f"PRAGMA user_version = {version}")
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
+    """Run every migration from the file's version to `target` in one transaction."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current >= target:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(current + 1, target + 1):
+            _migrate_to(conn, version)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def backup_copy(conn: sqlite3.Connection, path: Path, label: str) -> Path:
+    """Copy the open database aside with SQLite's online backup (safe while WAL is in use)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}.bak")
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return target
+
+
+def connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open (or create) a store file, refusing newer or foreign files without modifying them."""
+    if not path.exists() and not create:
+        raise WqError(f"数据库文件不存在：{path}")
+    if path.exists() and path.is_dir():
+        raise WqError(f"这是一个文件夹，不是数据库文件：{path}")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise WqError(f"文件不是有效的数据库，可能已损坏或不是本程序的文件：{path}") from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreVersionError(
+            f"该数据库由更新版本的程序创建（数据结构版本 {version}，本程序支持到 {SCHEMA_VERSION}）。"
+            "请升级程序后再打开，文件未做任何改动。")
+    if version == 0 and tables:
+        conn.close()
+        raise WqError(f"该文件不是退地减水核查数据库：{path}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    if 0 < version < SCHEMA_VERSION:
+        backup_copy(conn, path, f"v{version}")
+    migrate(conn)
+    return conn
+
+
+# Exposed for the migration test: build a file exactly as an older program would have.
+def create_at_version(path: Path, version: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(conn, version)
+    return conn

@@ -1,0 +1,198 @@
+"""Declaration of every record kind the store holds.
+
+The tables, the migrations, validation of plain field types, the change history and sync all read
+this one declaration, so a field is added in one place. `since` is the schema version that added a
+field or kind; migrations add exactly those columns when moving a file forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import (
+    AgreementStatus,
+    ContactRole,
+    LandAttribute,
+    LeaderLevel,
+    MeasureKind,
+    OperatorKind,
+    PatrolResult,
+    PatrolStage,
+)
+
+# Column types: text, int, real, date (ISO text), json (list/dict as text), geom (WKB blob).
+FIELD_TYPES = ("text", "int", "real", "date", "json", "geom")
+
+# Columns every record table carries, managed by the store (never set by callers).
+SYSTEM_COLUMNS = ("uuid", "rev", "created_at", "created_by", "updated_at", "updated_by", "deleted")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    ref: str | None = None  # kind this field holds the UUID of
+    choices: tuple[str, ...] | None = None
+    derived: bool = False  # computed by the core from other fields; callers cannot set it
+    since: int = 1
+
+    def __post_init__(self) -> None:
+        assert self.type in FIELD_TYPES, self.type
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # table name
+    label: str  # Chinese name for messages
+    fields: tuple[Field, ...]
+    since: int = 1
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name}.{name}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+def _choices(enum: type) -> tuple[str, ...]:
+    return tuple(m.value for m in enum)  # type: ignore[attr-defined]
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("township", "乡镇", (
+            Field("code", "text", "乡镇代码", required=True),
+            Field("name", "text", "乡镇名称", required=True),
+        )),
+        Kind("village", "村", (
+            Field("township", "text", "所属乡镇", required=True, ref="township"),
+            Field("code", "text", "村代码", required=True),
+            Field("name", "text", "村名称", required=True),
+        )),
+        Kind("village_group", "组", (
+            Field("village", "text", "所属村", required=True, ref="village"),
+            Field("name", "text", "组名称", required=True),
+        )),
+        Kind("contact", "包联人员", (
+            Field("township", "text", "所属乡镇", required=True, ref="township"),
+            Field("role", "text", "角色", required=True, choices=_choices(ContactRole)),
+            Field("name", "text", "姓名", required=True),
+            Field("post", "text", "职务"),
+            Field("phone", "text", "联系电话"),
+            Field("level", "text", "层级", choices=_choices(LeaderLevel)),
+        )),
+        Kind("operator", "耕地经营者", (
+            Field("village", "text", "所属村", required=True, ref="village"),
+            Field("group", "text", "所属组", ref="village_group"),
+            Field("name", "text", "姓名/名称", required=True),
+            Field("kind", "text", "经营者类型", required=True, choices=_choices(OperatorKind)),
+            Field("id_code", "text", "身份证号/统一社会信用代码", required=True),
+            Field("legal_rep", "text", "法定代表人"),
+            Field("phone", "text", "联系电话"),
+            Field("address", "text", "住址"),
+            Field("leader", "text", "包联负责人", ref="contact"),
+            Field("staff", "text", "包联工作人员", ref="contact"),
+            Field("note", "text", "备注"),
+        )),
+        Kind("parcel", "地块", (
+            Field("village", "text", "所属村", required=True, ref="village"),
+            Field("operator", "text", "耕地经营者", ref="operator"),
+            Field("code", "text", "地块编号", required=True),
+            Field("place_name", "text", "小地名"),
+            Field("land_attribute", "text", "土地属性", required=True,
+                  choices=_choices(LandAttribute)),
+            Field("east", "text", "东至"),
+            Field("south", "text", "南至"),
+            Field("west", "text", "西至"),
+            Field("north", "text", "北至"),
+            Field("geometry", "geom", "地块图形"),
+            # Derived from the geometry when there is one; typed in only for parcels not yet mapped.
+            Field("area_mu", "real", "面积（亩）"),
+            Field("water_source", "text", "灌溉水源"),
+            Field("crop", "text", "种植作物"),
+            # Bounding box, kept for fast map and overlap queries (added in schema 2).
+            Field("minx", "real", "范围", derived=True, since=2),
+            Field("miny", "real", "范围", derived=True, since=2),
+            Field("maxx", "real", "范围", derived=True, since=2),
+            Field("maxy", "real", "范围", derived=True, since=2),
+        )),
+        Kind("measure", "年度措施", (
+            Field("parcel", "text", "地块", required=True, ref="parcel"),
+            Field("year", "int", "年度", required=True),
+            Field("kind", "text", "措施", required=True, choices=_choices(MeasureKind)),
+            Field("area_mu", "real", "面积（亩）", required=True),
+            Field("subsidy_rate", "real", "补助标准（元/亩）"),
+            Field("subsidy_amount", "real", "补助金额（元）", derived=True),
+        )),
+        Kind("agreement", "协议", (
+            Field("operator", "text", "耕地经营者", required=True, ref="operator"),
+            Field("year", "int", "年度", required=True),
+            Field("number", "text", "协议编号", derived=True),
+            Field("status", "text", "状态", required=True, choices=_choices(AgreementStatus)),
+            Field("drafted_on", "date", "草拟日期"),
+            Field("signed_on", "date", "签订日期"),
+            Field("publicized_on", "date", "公示日期"),
+            Field("filed_on", "date", "报备日期"),
+            Field("terminated_on", "date", "终止日期"),
+            Field("terminate_reason", "text", "终止原因"),
+        )),
+        Kind("notice", "公示", (
+            Field("village", "text", "村", required=True, ref="village"),
+            Field("year", "int", "年度", required=True),
+            Field("start_on", "date", "公示开始日期", required=True),
+            Field("end_on", "date", "公示结束日期", required=True),
+            Field("objection_count", "int", "收到异议数"),
+            Field("objections", "text", "异议情况"),
+            Field("photo", "text", "公示现场照片"),
+        )),
+        Kind("patrol", "巡查记录", (
+            Field("parcel", "text", "地块", required=True, ref="parcel"),
+            Field("year", "int", "年度", required=True),
+            Field("stage", "text", "巡查节点", required=True, choices=_choices(PatrolStage)),
+            Field("visited_on", "date", "巡查日期", required=True),
+            Field("patrollers", "json", "巡查人", required=True),
+            Field("escort", "text", "陪同人"),
+            Field("ground_state", "json", "地表状况"),
+            Field("irrigation_signs", "json", "灌溉痕迹"),
+            Field("well_state", "json", "机井状况"),
+            Field("meter_reading", "real", "电表读数"),
+            Field("result", "text", "判定", required=True, choices=_choices(PatrolResult)),
+            Field("description", "text", "问题描述"),
+            Field("rect_requirement", "text", "整改要求"),
+            Field("rect_deadline", "date", "整改期限"),
+            Field("rect_responsible", "text", "整改责任人"),
+            Field("rect_action", "text", "处理措施"),
+            Field("recheck_on", "date", "复查日期"),
+            Field("recheck_result", "text", "复查结果"),
+            Field("closed_on", "date", "结案日期"),
+        )),
+        Kind("photo", "照片", (
+            Field("owner_kind", "text", "所属记录类型", required=True),
+            Field("owner", "text", "所属记录", required=True),
+            Field("sha256", "text", "文件摘要", required=True),
+            Field("file_name", "text", "原文件名"),
+            Field("size", "int", "大小（字节）"),
+            Field("taken_at", "text", "拍摄时间"),
+            Field("lat", "real", "纬度"),
+            Field("lon", "real", "经度"),
+        )),
+    )
+}
+
+SCHEMA_VERSION = max(
+    max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()
+)
+
+
+def kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise KeyError(f"未知的记录类型：{name}") from None

@@ -1,0 +1,358 @@
+"""The local store: one SQLite file, and the one write path every change goes through.
+
+`Store.create / update / delete / restore` validate, write the record with a new revision, append
+the hash-chained history entry and queue the sync change, all in one transaction. Nothing else
+writes record tables, so history and validation hold for every change, whether typed in the
+window, imported from a file, or pulled from the server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import uuid as uuid_mod
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from . import history, migrations
+from .errors import ConflictError, NotFoundError, ValidationError, WqError
+from .model import DEFAULT_CRS
+from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
+
+Record = dict[str, Any]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_uuid() -> str:
+    return str(uuid_mod.uuid4())
+
+
+def to_wire(f: Field, value: Any) -> Any:
+    """A field's stored value as plain JSON (history entries and sync changes carry this form)."""
+    if value is None:
+        return None
+    if f.type == "geom":
+        return bytes(value).hex()
+    if f.type == "json":
+        return json.loads(value) if isinstance(value, str) else value
+    return value
+
+
+def from_wire(f: Field, value: Any) -> Any:
+    """The inverse of to_wire: a JSON value back to the column's stored form."""
+    if value is None:
+        return None
+    if f.type == "geom":
+        return bytes.fromhex(value)
+    if f.type == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+class Store:
+    """An open store file. Not shared between threads: open one per worker thread."""
+
+    # Injected so tests can fix the clock; returns ISO 8601 UTC text.
+    clock: Callable[[], str] = staticmethod(utc_now)
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, user: str) -> None:
+        if not user or not user.strip():
+            raise WqError("请先在设置中填写用户名：每条记录都要记下由谁录入。")
+        self.conn = conn
+        self.path = path
+        self.user = user.strip()
+        self._depth = 0
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[str, str], None]] = []
+        self.device = self.meta("device_id") or self._init_device()
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, path: str | Path, user: str, *, create: bool = False) -> Store:
+        path = Path(path)
+        conn = migrations.connect(path, create=create)
+        return cls(conn, path, user)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _init_device(self) -> str:
+        device = new_uuid()
+        with self.transaction():
+            self.set_meta("device_id", device)
+            self.set_meta("created_at", self.clock())
+            if self.meta("crs") is None:
+                self.set_meta("crs", DEFAULT_CRS)
+        return device
+
+    # ---------------------------------------------------------------- meta
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def crs(self) -> str:
+        return self.meta("crs") or DEFAULT_CRS
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    # ---------------------------------------------------------------- transactions
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Reentrant: nested blocks join the outer transaction, so a service can group writes."""
+        with self._lock:
+            if self._depth == 0:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("COMMIT")
+
+    def on_change(self, listener: Callable[[str, str], None]) -> None:
+        """Call listener(kind, uuid) after each write (the UI refreshes from it)."""
+        self._listeners.append(listener)
+
+    # ---------------------------------------------------------------- reading
+    def _decode(self, k: Kind, row: sqlite3.Row | tuple, names: list[str]) -> Record:
+        rec = dict(zip(names, row, strict=True))
+        for f in k.fields:
+            value = rec.get(f.name)
+            if value is None:
+                continue
+            if f.type == "json":
+                rec[f.name] = json.loads(value)
+            elif f.type == "geom":
+                rec[f.name] = shapely.from_wkb(value)
+        rec["deleted"] = bool(rec["deleted"])
+        return rec
+
+    def get(self, kind_name: str, record_uuid: str, *, include_deleted: bool = False) -> Record:
+        k = kind(kind_name)
+        cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
+        row = cur.fetchone()
+        if row is None or (row[6] and not include_deleted):
+            raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
+        return self._decode(k, row, [d[0] for d in cur.description])
+
+    def find(self, kind_name: str, where: str = "", params: Iterable[Any] = (), *,
+             include_deleted: bool = False, order_by: str = "rowid") -> list[Record]:
+        """Records of one kind; `where` is an SQL condition over its columns (core use only)."""
+        k = kind(kind_name)
+        clauses = [] if include_deleted else ["deleted = 0"]
+        if where:
+            clauses.append(f"({where})")
+        sql = f'SELECT * FROM "{k.name}"'
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        cur = self.conn.execute(sql + f" ORDER BY {order_by}", tuple(params))
+        names = [d[0] for d in cur.description]
+        return [self._decode(k, row, names) for row in cur.fetchall()]
+
+    def find_one(self, kind_name: str, where: str, params: Iterable[Any] = ()) -> Record | None:
+        rows = self.find(kind_name, where, params)
+        return rows[0] if rows else None
+
+    def count(self, kind_name: str, where: str = "", params: Iterable[Any] = ()) -> int:
+        k = kind(kind_name)
+        sql = f'SELECT count(*) FROM "{k.name}" WHERE deleted = 0'
+        if where:
+            sql += f" AND ({where})"
+        return self.conn.execute(sql, tuple(params)).fetchone()[0]
+
+    def history(self, record_uuid: str) -> list[history.HistoryEntry]:
+        return history.for_record(self.conn, record_uuid)
+
+    def pending_changes(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
+
+    # ---------------------------------------------------------------- writing
+    def create(self, kind_name: str, values: dict[str, Any], *, record_uuid: str | None = None) -> str:
+        record_uuid = record_uuid or new_uuid()
+        self._write(kind(kind_name), record_uuid, "create", values)
+        return record_uuid
+
+    def update(self, kind_name: str, record_uuid: str, values: dict[str, Any], *,
+               base_rev: int | None = None) -> int:
+        """Change some fields; returns the new revision (unchanged when nothing differed)."""
+        return self._write(kind(kind_name), record_uuid, "update", values, base_rev=base_rev)
+
+    def delete(self, kind_name: str, record_uuid: str, *, cascade: bool = False,
+               base_rev: int | None = None) -> list[tuple[str, str]]:
+        """Tombstone a record. Live records that depend on it block the delete unless `cascade`:
+        then records that cannot exist without it are tombstoned too and optional links cleared.
+        Returns every (kind, uuid) tombstoned."""
+        k = kind(kind_name)
+        with self.transaction():
+            deleted: list[tuple[str, str]] = []
+            for dep_kind, f, dep in self._dependents(k.name, record_uuid):
+                if not cascade:
+                    raise ValidationError(
+                        f"该{k.label}仍有{KINDS[dep_kind].label}记录引用，不能直接删除。"
+                        "请先处理这些记录，或选择连同删除。")
+                if f.required:
+                    deleted += self.delete(dep_kind, dep, cascade=True)
+                else:
+                    self._write(KINDS[dep_kind], dep, "update", {f.name: None})
+            self._write(k, record_uuid, "delete", {}, base_rev=base_rev)
+            deleted.append((k.name, record_uuid))
+            return deleted
+
+    def restore(self, kind_name: str, record_uuid: str) -> int:
+        return self._write(kind(kind_name), record_uuid, "restore", {})
+
+    def _dependents(self, kind_name: str, record_uuid: str) -> Iterator[tuple[str, Field, str]]:
+        for other in KINDS.values():
+            for f in other.fields:
+                if f.ref == kind_name:
+                    rows = self.conn.execute(
+                        f'SELECT uuid FROM "{other.name}" WHERE "{f.name}"=? AND deleted=0',
+                        (record_uuid,)).fetchall()
+                    for (dep,) in rows:
+                        yield other.name, f, dep
+        if kind_name in ("patrol", "notice"):
+            for (dep,) in self.conn.execute(
+                    "SELECT uuid FROM photo WHERE owner=? AND deleted=0", (record_uuid,)).fetchall():
+                yield "photo", kind("photo").field("owner"), dep
+
+    def _normalize(self, k: Kind, values: dict[str, Any]) -> dict[str, Any]:
+        """Plain type checks; domain rules come after, in validation.py."""
+        from . import geo, rules
+
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in SYSTEM_COLUMNS:
+                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
+            try:
+                f = k.field(name)
+            except KeyError:
+                raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
+            if f.derived:
+                raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
+            if isinstance(value, str):
+                value = value.strip()
+            if value is None or value == "" or value == []:
+                out[name] = None
+                continue
+            if f.type == "text":
+                out[name] = str(value)
+            elif f.type == "int":
+                if isinstance(value, bool):
+                    raise ValidationError(f"“{f.label}”应为整数。", name)
+                try:
+                    out[name] = int(value)
+                except (TypeError, ValueError):
+                    raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
+            elif f.type == "real":
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
+                if not math.isfinite(number):
+                    raise ValidationError(f"“{f.label}”不是有效数字。", name)
+                out[name] = number
+            elif f.type == "date":
+                out[name] = rules.parse_date(value, name).isoformat()
+            elif f.type == "json":
+                if not isinstance(value, (list, dict)):
+                    raise ValidationError(f"“{f.label}”应为列表。", name)
+                out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            elif f.type == "geom":
+                out[name] = geo.to_wkb(geo.check_polygon(value))
+            if f.choices and out[name] is not None and out[name] not in f.choices:
+                raise ValidationError(
+                    f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
+        return out
+
+    def _raw(self, k: Kind, record_uuid: str) -> dict[str, Any] | None:
+        cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    def _write(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
+               base_rev: int | None = None) -> int:
+        from .validation import validate
+
+        with self.transaction():
+            old = self._raw(k, record_uuid)
+            if op == "create" and old is not None:
+                raise ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
+            if op != "create":
+                if old is None or (old["deleted"] and op != "restore"):
+                    raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
+                if op == "restore" and not old["deleted"]:
+                    return old["rev"]
+                if base_rev is not None and base_rev != old["rev"]:
+                    raise ConflictError(
+                        f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
+            new = dict(old or {})
+            if op == "create":
+                new.update({f.name: None for f in k.fields})
+            new.update(self._normalize(k, values))
+            if op in ("create", "update", "restore"):
+                new["deleted"] = 0
+                validate(self, k.name, new, old if op != "create" else None, record_uuid)
+            else:
+                new["deleted"] = 1
+            changes = {
+                name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
+                for name in k.field_names
+                if (old or {}).get(name) != new[name]
+            }
+            if old is None or old["deleted"] != new["deleted"]:
+                changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
+            if op == "update" and not changes:
+                return old["rev"] if old else 0
+            now, rev = self.clock(), (old["rev"] + 1 if old else 1)
+            new.update(uuid=record_uuid, rev=rev, updated_at=now, updated_by=self.user)
+            if old is None:
+                new.update(created_at=now, created_by=self.user)
+            cols = list(SYSTEM_COLUMNS) + list(k.field_names)
+            quoted = [f'"{c}"' for c in cols]
+            if old is None:
+                self.conn.execute(
+                    f'INSERT INTO "{k.name}" ({", ".join(quoted)}) VALUES ({", ".join("?" * len(cols))})',
+                    [new[c] for c in cols])
+            else:  # UPDATE, not REPLACE: a replace would delete the row under its dependents
+                self.conn.execute(
+                    f'UPDATE "{k.name}" SET {", ".join(q + "=?" for q in quoted)} WHERE uuid=?',
+                    [new[c] for c in cols] + [record_uuid])
+            history.append(self.conn, at=now, user=self.user, device=self.device, kind=k.name,
+                           record=record_uuid, op=op, rev=rev, changes=changes)
+            self.conn.execute(
+                "INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (new_uuid(), k.name, record_uuid, op, rev - 1, rev,
+                 json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), now,
+                 self.user))
+        for listener in self._listeners:
+            listener(k.name, record_uuid)
+        return rev

@@ -1,0 +1,254 @@
+"""Domain rules for each record kind, run by the store inside the write transaction.
+
+`validate` receives the record as it would be after the write (`new`, column values already
+type-checked), fills derived fields, and raises ValidationError with a Chinese message on the first
+broken rule. Because it runs before anything is written, a refused change leaves no trace.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from . import geo, rules
+from .errors import ValidationError
+from .model import (
+    AGREEMENT_DATE_FIELD,
+    GROUND_STATES,
+    IRRIGATION_SIGNS,
+    RECTIFICATION_ACTIONS,
+    WELL_STATES,
+    AgreementStatus,
+    ContactRole,
+    MeasureKind,
+    OperatorKind,
+)
+from .schema import KINDS
+
+if TYPE_CHECKING:
+    from .store import Store
+
+# Float sums of 亩 carry rounding noise; a thousandth of a 亩 (0.67 m²) is far below survey precision.
+AREA_TOLERANCE_MU = 1e-3
+
+Row = dict[str, Any]
+
+
+def _live_row(store: Store, kind_name: str, record_uuid: str) -> Row | None:
+    cur = store.conn.execute(f'SELECT * FROM "{kind_name}" WHERE uuid=? AND deleted=0', (record_uuid,))
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+
+def _check_required_and_refs(store: Store, kind_name: str, new: Row) -> None:
+    for f in KINDS[kind_name].fields:
+        if f.required and new.get(f.name) is None and not f.derived:
+            raise ValidationError(f"请填写“{f.label}”。", f.name)
+        if f.ref and new.get(f.name) is not None and _live_row(store, f.ref, new[f.name]) is None:
+            raise ValidationError(f"“{f.label}”指向的{KINDS[f.ref].label}不存在或已删除。", f.name)
+
+
+def _unique(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
+            message: str) -> None:
+    where = " AND ".join(f'"{c}" IS ?' for c in columns)
+    clash = store.conn.execute(
+        f'SELECT 1 FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
+        (uuid, *(new[c] for c in columns))).fetchone()
+    if clash:
+        raise ValidationError(message, columns[-1])
+
+
+def _year(new: Row) -> None:
+    if not 2000 <= new["year"] <= 2100:
+        raise ValidationError(f"年度“{new['year']}”不在 2000–2100 之间。", "year")
+
+
+def _not_future(new: Row, field: str, label: str) -> None:
+    if new.get(field) and date.fromisoformat(new[field]) > date.today():
+        raise ValidationError(f"{label}（{new[field]}）晚于今天，请检查。", field)
+
+
+def _township(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    if not re.fullmatch(r"\d{9}", new["code"]):
+        raise ValidationError(f"乡镇代码应为9位数字，实为“{new['code']}”。", "code")
+    _unique(store, "township", new, uuid, ("code",), f"乡镇代码 {new['code']} 已存在。")
+
+
+def _village(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    township = _live_row(store, "township", new["township"])
+    assert township is not None
+    if not re.fullmatch(r"\d{12}", new["code"]):
+        raise ValidationError(f"村代码应为12位数字，实为“{new['code']}”。", "code")
+    if not new["code"].startswith(township["code"]):
+        raise ValidationError(
+            f"村代码 {new['code']} 应以所属乡镇代码 {township['code']} 开头。", "code")
+    _unique(store, "village", new, uuid, ("code",), f"村代码 {new['code']} 已存在。")
+
+
+def _village_group(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _unique(store, "village_group", new, uuid, ("village", "name"), f"本村已有“{new['name']}”。")
+
+
+def _contact(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    if new["phone"]:
+        new["phone"] = rules.normalize_phone(new["phone"])
+    if new["role"] == ContactRole.LEADER and not new["level"]:
+        raise ValidationError("包联负责人请选择层级（市/乡/村）。", "level")
+
+
+def _operator(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    new["id_code"] = rules.normalize_identity(new["kind"], new["id_code"], "id_code")
+    if new["phone"]:
+        new["phone"] = rules.normalize_phone(new["phone"])
+    if new["kind"] in (OperatorKind.COOPERATIVE, OperatorKind.COMPANY) and not new["legal_rep"]:
+        raise ValidationError(f"{new['kind']}请填写法定代表人。", "legal_rep")
+    if new["group"]:
+        group = _live_row(store, "village_group", new["group"])
+        if group and group["village"] != new["village"]:
+            raise ValidationError("所选的组不属于该村。", "group")
+    for field, role in (("leader", ContactRole.LEADER), ("staff", ContactRole.STAFF)):
+        if new[field]:
+            contact = _live_row(store, "contact", new[field])
+            if contact and contact["role"] != role:
+                raise ValidationError(f"“{contact['name']}”不是{role}。", field)
+
+
+def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    if new["geometry"] is not None:
+        shape = geo.from_wkb(new["geometry"])
+        new["area_mu"] = geo.area_mu(shape)
+        new["minx"], new["miny"], new["maxx"], new["maxy"] = geo.bbox(shape)
+    else:
+        new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
+        if new["area_mu"] is None:
+            raise ValidationError("地块没有图形时，请填写面积（亩）。", "area_mu")
+        new["area_mu"] = rules.positive_area(new["area_mu"], "area_mu")
+    _unique(store, "parcel", new, uuid, ("village", "code"), f"本村已有地块编号 {new['code']}。")
+    if old is not None:
+        for year, used in store.conn.execute(
+                "SELECT year, sum(area_mu) FROM measure WHERE parcel=? AND deleted=0 GROUP BY year",
+                (uuid,)):
+            if used > new["area_mu"] + AREA_TOLERANCE_MU:
+                raise ValidationError(
+                    f"修改后地块面积 {new['area_mu']:.2f} 亩小于 {year} 年度已登记的措施面积合计"
+                    f" {used:.2f} 亩，请先调整措施面积。", "area_mu")
+
+
+def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    new["area_mu"] = rules.positive_area(new["area_mu"], "area_mu")
+    parcel = _live_row(store, "parcel", new["parcel"])
+    assert parcel is not None
+    used = store.conn.execute(
+        "SELECT coalesce(sum(area_mu), 0) FROM measure"
+        " WHERE parcel=? AND year=? AND deleted=0 AND uuid<>?",
+        (new["parcel"], new["year"], uuid)).fetchone()[0]
+    if used + new["area_mu"] > parcel["area_mu"] + AREA_TOLERANCE_MU:
+        raise ValidationError(
+            f"地块 {parcel['code']} 面积 {parcel['area_mu']:.2f} 亩，{new['year']} 年度已登记其他措施"
+            f" {used:.2f} 亩，本次 {new['area_mu']:.2f} 亩超出地块面积。", "area_mu")
+    _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
+            f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
+    rate = new["subsidy_rate"]
+    if rate is not None and rate < 0:
+        raise ValidationError("补助标准不能为负数。", "subsidy_rate")
+    if new["kind"] == MeasureKind.PLANTED:
+        new["subsidy_rate"] = rate = None  # planted land gets no retirement subsidy
+    new["subsidy_amount"] = round(rate * new["area_mu"], 2) if rate is not None else None
+
+
+def _agreement_number(store: Store, new: Row) -> str:
+    row = store.conn.execute(
+        "SELECT v.code, v.uuid FROM operator o JOIN village v ON v.uuid = o.village WHERE o.uuid=?",
+        (new["operator"],)).fetchone()
+    village_code, village_uuid = row
+    # Count deleted ones too, so a number is never given out twice.
+    serial = store.conn.execute(
+        "SELECT count(*) FROM agreement a JOIN operator o ON o.uuid = a.operator"
+        " WHERE o.village=? AND a.year=?", (village_uuid, new["year"])).fetchone()[0] + 1
+    return f"{new['year']}-{village_code[:9]}-{village_code[9:]}-{serial:03d}"
+
+
+def _agreement(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    status = AgreementStatus(new["status"])
+    if old is None:
+        if status != AgreementStatus.DRAFT:
+            raise ValidationError("新协议的状态应为“草拟”，再按步骤签订、公示、报备。", "status")
+        new["number"] = _agreement_number(store, new)
+    elif old["status"] != new["status"]:
+        rules.check_agreement_transition(old["status"], new["status"])
+    date_field = AGREEMENT_DATE_FIELD[status]
+    if not new[date_field]:
+        raise ValidationError(f"请填写{KINDS['agreement'].field(date_field).label}。", date_field)
+    steps = [new[AGREEMENT_DATE_FIELD[s]] for s in
+             (AgreementStatus.DRAFT, AgreementStatus.SIGNED, AgreementStatus.PUBLICIZED,
+              AgreementStatus.FILED)]
+    filled = [d for d in steps if d]
+    if filled != sorted(filled):
+        raise ValidationError("协议各步骤日期应依次为：草拟 ≤ 签订 ≤ 公示 ≤ 报备。", date_field)
+    if status == AgreementStatus.TERMINATED and not new["terminate_reason"]:
+        raise ValidationError("终止协议请填写终止原因。", "terminate_reason")
+    _not_future(new, date_field, "日期")
+    _unique(store, "agreement", new, uuid, ("operator", "year"),
+            f"该经营者 {new['year']} 年度已有协议。")
+
+
+def _notice(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    if new["end_on"] < new["start_on"]:
+        raise ValidationError("公示结束日期不能早于开始日期。", "end_on")
+    if new["objection_count"] is not None and new["objection_count"] < 0:
+        raise ValidationError("异议数不能为负数。", "objection_count")
+    _unique(store, "notice", new, uuid, ("village", "year"), f"该村 {new['year']} 年度已有公示记录。")
+
+
+def _patrol(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    import json
+
+    _year(new)
+    _not_future(new, "visited_on", "巡查日期")
+    patrollers = json.loads(new["patrollers"])
+    if not isinstance(patrollers, list) or not [p for p in patrollers if str(p).strip()]:
+        raise ValidationError("请至少填写一名巡查人。", "patrollers")
+    for field, allowed in (("ground_state", GROUND_STATES), ("irrigation_signs", IRRIGATION_SIGNS),
+                           ("well_state", WELL_STATES)):
+        chosen = json.loads(new[field]) if new[field] else []
+        wrong = [c for c in chosen if c not in allowed]
+        if wrong:
+            label = KINDS["patrol"].field(field).label
+            raise ValidationError(f"{label}只能选：{'、'.join(allowed)}；实为“{'、'.join(wrong)}”。", field)
+    if new["rect_action"] and new["rect_action"] not in RECTIFICATION_ACTIONS:
+        raise ValidationError(f"处理措施只能是：{'、'.join(RECTIFICATION_ACTIONS)}。", "rect_action")
+    if new["rect_deadline"] and new["rect_deadline"] < new["visited_on"]:
+        raise ValidationError("整改期限不能早于巡查日期。", "rect_deadline")
+    if new["recheck_on"] and new["recheck_on"] < new["visited_on"]:
+        raise ValidationError("复查日期不能早于巡查日期。", "recheck_on")
+    if new["closed_on"]:
+        if not (new["recheck_on"] and new["recheck_result"]):
+            raise ValidationError("结案前请填写复查日期和复查结果。", "closed_on")
+        if new["closed_on"] < new["recheck_on"]:
+            raise ValidationError("结案日期不能早于复查日期。", "closed_on")
+
+
+def _photo(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    if not re.fullmatch(r"[0-9a-f]{64}", new["sha256"]):
+        raise ValidationError("照片摘要应为64位十六进制SHA-256。", "sha256")
+    if new["owner_kind"] not in ("patrol", "notice"):
+        raise ValidationError("照片只能属于巡查记录或公示。", "owner_kind")
+    if _live_row(store, new["owner_kind"], new["owner"]) is None:
+        raise ValidationError("照片所属的记录不存在或已删除。", "owner")
+
+
+_RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
+    "township": _township, "village": _village, "village_group": _village_group,
+    "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
+    "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
+}
+
+
+def validate(store: Store, kind_name: str, new: Row, old: Row | None, uuid: str) -> None:
+    _check_required_and_refs(store, kind_name, new)
+    _RULES[kind_name](store, new, old, uuid)
