@@ -66,8 +66,15 @@ def open_store(args: argparse.Namespace):  # -> Store; imported lazily to keep -
 
 
 def _load_commands() -> None:
-    # Importing a module registers its commands with @command.
-    from . import cli_commands  # noqa: F401
+    # Each feature keeps its commands in a module named cli_*.py; importing it registers them.
+    import importlib
+    import pkgutil
+
+    from . import __path__ as package_path
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(package_path)):
+        if module.startswith("cli_"):
+            importlib.import_module(f"{__package__}.{module}")
 
 
 def build_parser() -> ChineseArgumentParser:
