@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .cli import add_db, command, default_user, open_store
@@ -26,26 +25,27 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _configure_check(p: argparse.ArgumentParser) -> None:
+    from .checks import CHECKS
+
     add_db(p)
-    p.add_argument("--only", nargs="*", metavar="检查项",
-                   help="只运行这些检查（默认全部）")
+    p.add_argument("--year", type=int, help="检查的年度（默认为数据中最近的年度）")
+    p.add_argument("--only", nargs="*", metavar="检查项", choices=list(CHECKS),
+                   help="只运行这些检查（默认全部）：" + "、".join(f"{k}={v[0]}" for k, v in CHECKS.items()))
 
 
-@command("check", "检查数据：变更历史是否被篡改、数据规则、地块重叠；有错误时退出码为1", _configure_check)
+@command("check", "检查数据：变更历史是否被篡改、数据规则、重叠与重复、遗漏、协议公示、违规整改、碎片化；"
+                  "有错误时退出码为1", _configure_check)
 def run_check(args: argparse.Namespace) -> int:
-    from .checks import CHECKS, Severity
+    from .checks import CHECKS, Severity, latest_year
 
-    selected = args.only or list(CHECKS)
-    unknown = [c for c in selected if c not in CHECKS]
-    if unknown:
-        print(f"错误：未知的检查项 {'、'.join(unknown)}；可选：{'、'.join(CHECKS)}", file=sys.stderr)
-        return 2
     with open_store(args) as store:
-        findings = [f for name in selected for f in CHECKS[name](store)]
+        year = args.year or latest_year(store)
+        findings = [f for name in (args.only or list(CHECKS)) for f in CHECKS[name][1](store, year)]
     for f in findings:
-        print(f"[{f.severity}] {f.check}：{f.message}" + (f"（{f.kind} {f.record}）" if f.record else ""))
+        print(f"[{f.severity}] {f.check}：{f.message}")
     errors = sum(f.severity == Severity.ERROR for f in findings)
-    print(f"检查完成：{errors} 个错误，{len(findings) - errors} 个提示。")
+    scope = f"{year} 年度，" if year else ""
+    print(f"检查完成（{scope}共 {len(findings)} 项发现）：{errors} 个错误，{len(findings) - errors} 个提示。")
     return 1 if errors else 0
 
 

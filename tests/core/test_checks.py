@@ -1,0 +1,145 @@
+"""Each data check finds its planted defect and nothing in a clean township."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from shapely.geometry import box
+
+from wq_desktop import checks, services
+from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.store import Store
+
+YEAR = 2025
+GAP = 4.0  # metres of lane between fields
+
+
+class Township:
+    """A small clean township: 2 villages; in the first, a 4×2 block of 15-亩 fields where the two
+    retired ones (P0, P1) lie side by side (no island), all signed, publicized and patrolled."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        t = store.create("township", {"code": "652301105", "name": "六工镇"})
+        self.v1 = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+        self.v2 = store.create("village", {"township": t, "code": "652301105902", "name": "乙村"})
+        self.farmer = store.create("operator", {"village": self.v1, "name": "张三", "kind": "农户",
+                                                "id_code": "11010519491231002X"})
+        self.parcels = []
+        for i in range(8):
+            col, row = i % 4, i // 4
+            x, y = 500000 + col * (100 + GAP), 4870000 + row * (100 + GAP)
+            self.parcels.append(store.create("parcel", {
+                "village": self.v1, "operator": self.farmer, "code": f"P{i}",
+                "land_attribute": "集体机动地", "geometry": box(x, y, x + 100, y + 100)}))
+        for i, parcel in enumerate(self.parcels):
+            kind = MeasureKind.RETIRED if i in (0, 1) else MeasureKind.PLANTED
+            services.set_measure(store, parcel, YEAR, kind, 15, 400)
+        self.agreement = services.start_agreement(store, self.farmer, YEAR, date(YEAR, 7, 1))
+        for status, day in ((AgreementStatus.SIGNED, 20), (AgreementStatus.PUBLICIZED, 25),
+                            (AgreementStatus.FILED, 30)):
+            services.advance_agreement(store, self.agreement, status, date(YEAR, 7, day))
+        for village in (self.v1, self.v2):
+            store.create("notice", {"village": village, "year": YEAR, "start_on": date(YEAR, 7, 21),
+                                    "end_on": date(YEAR, 7, 27)})
+        store.create("patrol", {"parcel": self.parcels[0], "year": YEAR, "stage": "秋翻",
+                                "visited_on": date(YEAR, 10, 10), "patrollers": ["甲", "乙"],
+                                "result": "合规"})
+
+
+@pytest.fixture
+def town(store: Store) -> Township:
+    return Township(store)
+
+
+def found(store: Store, name: str) -> list[checks.Finding]:
+    return checks.CHECKS[name][1](store, YEAR)
+
+
+def test_clean_township_has_no_findings(town: Township) -> None:
+    assert checks.run_all(town.store, YEAR) == []
+
+
+def test_overlap_is_found_with_its_area(town: Township) -> None:
+    town.store.create("parcel", {"village": town.v1, "code": "X", "land_attribute": "集体机动地",
+                                 "geometry": box(500050, 4870000, 500150, 4870100)})
+    messages = [f.message for f in found(town.store, "overlaps")]
+    # Overlaps P0 by 50×100 m (7.5 亩) and reaches into P1 past the 4 m lane by 46×100 m (6.9 亩).
+    assert any("7.50 亩" in m for m in messages) and any("6.90 亩" in m for m in messages)
+
+
+def test_same_id_in_two_villages_is_found_masked(town: Township) -> None:
+    town.store.create("operator", {"village": town.v2, "name": "张三", "kind": "农户",
+                                   "id_code": "11010519491231002X"})
+    [finding] = found(town.store, "duplicates")
+    assert "2 户" in finding.message and "甲村" in finding.message and "乙村" in finding.message
+    assert "11010519491231002X" not in finding.message
+
+
+def test_parcel_without_geometry_or_measure_is_found(town: Township) -> None:
+    unmapped = town.store.create("parcel", {"village": town.v1, "code": "U", "area_mu": 8,
+                                            "land_attribute": "集体机动地"})
+    findings = found(town.store, "missing")
+    assert {f.check for f in findings} == {"未落图", "未核实"}
+    assert all(f.record == unmapped for f in findings)
+
+
+def test_measure_above_parcel_area_is_found_by_the_rules_check(town: Township, tmp_path) -> None:
+    town.store.conn.execute("UPDATE measure SET area_mu = 99 WHERE rowid = 1")
+    messages = [f.message for f in found(town.store, "rules")]
+    assert any("超出地块面积" in m for m in messages)
+
+
+def test_signed_but_not_publicized_is_found(town: Township) -> None:
+    other = town.store.create("operator", {"village": town.v2, "name": "李四", "kind": "农户",
+                                           "id_code": "110105194912310038"})
+    agreement = services.start_agreement(town.store, other, YEAR, date(YEAR, 7, 1))
+    services.advance_agreement(town.store, agreement, AgreementStatus.SIGNED, date(YEAR, 7, 5))
+    [finding] = found(town.store, "agreements")
+    assert finding.record == agreement and "已签订但未公示" in finding.message
+
+
+def test_short_notice_period_is_an_error(town: Township) -> None:
+    notice = town.store.find_one("notice", "village=?", (town.v2,))
+    town.store.update("notice", notice["uuid"], {"end_on": date(YEAR, 7, 25)})
+    [finding] = found(town.store, "agreements")
+    assert finding.severity == checks.Severity.ERROR and "5 天" in finding.message
+
+
+def test_irrigated_retired_parcel_without_closed_rectification_is_found(town: Township) -> None:
+    patrol = town.store.create("patrol", {
+        "parcel": town.parcels[1], "year": YEAR, "stage": "冬压", "visited_on": date(YEAR, 11, 5),
+        "patrollers": ["甲"], "result": "违规-灌溉", "rect_deadline": date(YEAR, 11, 12)})
+    [finding] = found(town.store, "violations")
+    assert finding.record == patrol and "超过整改期限" in finding.message
+    town.store.update("patrol", patrol, {"recheck_on": date(YEAR, 11, 10), "recheck_result": "已停灌",
+                                         "closed_on": date(YEAR, 11, 10)})
+    assert found(town.store, "violations") == []
+
+
+def test_tiny_and_isolated_retired_parcels_are_fragmentation(town: Township) -> None:
+    # P7 (far corner; its neighbours P2, P3, P6 all planted) put into fallow: an island.
+    services.set_measure(town.store, town.parcels[7], YEAR, MeasureKind.PLANTED, None)
+    services.set_measure(town.store, town.parcels[7], YEAR, MeasureKind.FALLOW, 15, 300)
+    # P4, next to the retired pair, keeps 13 亩 planted and retires 2 亩: a scrap, costly to patrol.
+    services.set_measure(town.store, town.parcels[4], YEAR, MeasureKind.PLANTED, 13)
+    services.set_measure(town.store, town.parcels[4], YEAR, MeasureKind.RETIRED, 2, 400)
+    findings = {f.record: f.message for f in found(town.store, "fragmentation")}
+    assert "孤岛" in findings[town.parcels[7]]
+    assert "仅 2.00 亩" in findings[town.parcels[4]]
+    assert set(findings) == {town.parcels[4], town.parcels[7]}
+
+
+def test_demo_store_has_no_errors(demo_store: Store) -> None:
+    findings = checks.run_all(demo_store, checks.latest_year(demo_store))
+    assert [f for f in findings if f.severity == checks.Severity.ERROR] == []
+
+
+def test_history_check_still_catches_direct_edit(town: Township) -> None:
+    town.store.conn.execute("UPDATE parcel SET code='改' WHERE rowid=1")
+    assert any("不一致" in f.message for f in found(town.store, "history"))
+
+
+def test_check_functions_raise_nothing_on_empty_store(store: Store) -> None:
+    assert checks.run_all(store, YEAR) == []
