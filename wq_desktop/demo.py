@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shapely.geometry import Point, Polygon
 
-from . import geo, rules, services
+from . import geo, rules, services, water
 from .errors import WqError
 from .model import (
     AgreementStatus,
@@ -40,6 +40,8 @@ MINORITY_NAMES = ("阿依古丽·买买提", "努尔兰·哈力木", "古丽娜�
                   "叶尔兰·别克", "热依汗·阿不都")
 CROPS = ("棉花", "玉米", "小麦", "番茄", "葵花", "打瓜")
 PLACE_NAMES = ("东大渠", "西梁", "老井边", "南滩", "二支渠", "苇湖", "沙窝子", "北干渠")
+# 亩均需水量 (m³/亩) under drip irrigation, demo values of the right order for northern Xinjiang.
+WATER_QUOTAS = {"棉花": 380.0, "玉米": 420.0, "小麦": 320.0, "番茄": 400.0, "葵花": 260.0, "打瓜": 220.0}
 RETIRE_RATE = 400.0  # 元/亩, a demo parameter: no official Changji rate is published
 FALLOW_RATE = 300.0
 
@@ -141,6 +143,9 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
             store.create("notice", {"village": village, "year": year,
                                     "start_on": date(year, 8, 1 + v_index),
                                     "end_on": date(year, 8, 7 + v_index), "objection_count": 0})
+        for quota_year in (year - 1, year):
+            for crop, quota in WATER_QUOTAS.items():
+                water.set_quota(store, township, quota_year, crop, quota)
         with tempfile.TemporaryDirectory() as photo_folder:
             _add_patrols(store, rng, year, Path(photo_folder))
 

@@ -173,6 +173,13 @@ KINDS: dict[str, Kind] = {
             Field("recheck_result", "text", "复查结果"),
             Field("closed_on", "date", "结案日期"),
         )),
+        # 亩均需水量 per crop: the plan's basis for turning retired 亩 into water saved.
+        Kind("water_quota", "亩均需水量", (
+            Field("township", "text", "所属乡镇", required=True, ref="township"),
+            Field("year", "int", "年度", required=True),
+            Field("crop", "text", "作物", required=True),
+            Field("m3_per_mu", "real", "亩均需水量（立方米/亩）", required=True),
+        ), since=2),
         Kind("photo", "照片", (
             Field("owner_kind", "text", "所属记录类型", required=True),
             Field("owner", "text", "所属记录", required=True),

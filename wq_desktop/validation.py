@@ -242,10 +242,20 @@ def _photo(store: Store, new: Row, old: Row | None, uuid: str) -> None:
         raise ValidationError("照片所属的记录不存在或已删除。", "owner")
 
 
+def _water_quota(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    if new["m3_per_mu"] <= 0 or new["m3_per_mu"] > 3000:
+        raise ValidationError(
+            f"亩均需水量 {new['m3_per_mu']:g} 立方米/亩不合理（应大于0、不超过3000）。", "m3_per_mu")
+    _unique(store, "water_quota", new, uuid, ("township", "year", "crop"),
+            f"{new['year']} 年度已有“{new['crop']}”的亩均需水量，请修改原记录。")
+
+
 _RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
     "township": _township, "village": _village, "village_group": _village_group,
     "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
     "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
+    "water_quota": _water_quota,
 }
 
 
