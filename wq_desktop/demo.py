@@ -222,11 +222,12 @@ def _agreement(store: Store, operator: str, year: int, status: AgreementStatus) 
 
 
 def _add_patrols(store: Store, rng: random.Random, year: int, photo_folder: Path) -> None:
-    retired = [r["parcel"] for r in store.find("measure", "year=? AND kind<>?",
-                                               (year, MeasureKind.PLANTED))]
+    # In creation order (not by UUID, which is random), so the same seed gives the same patrols.
+    retired = list(dict.fromkeys(r["parcel"] for r in store.find("measure", "year=? AND kind<>?",
+                                                                 (year, MeasureKind.PLANTED))))
     names = [c["name"] for c in store.find("contact", "role=?", (ContactRole.STAFF,))]
     photo_index = 0
-    for i, parcel in enumerate(sorted(set(retired))):
+    for i, parcel in enumerate(retired):
         for stage, month, share in ((PatrolStage.AUTUMN_PLOUGH, 10, 0.7),
                                     (PatrolStage.WINTER_IRRIGATION, 11, 0.45)):
             if rng.random() > share:

@@ -1,0 +1,90 @@
+"""The dashboard as a township user meets it: progress per village, checks that open records,
+charts from the core's summary, and the water quota editor."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+
+from wq_desktop import checks, summary, water
+from wq_desktop.store import Store
+from ui.dashboard import Dashboard
+
+
+@pytest.fixture
+def dashboard(qtbot, demo_store: Store) -> Dashboard:
+    year = checks.latest_year(demo_store)
+    widget = Dashboard(demo_store, year)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    return widget
+
+
+def test_progress_table_has_a_row_per_village_and_a_column_per_deadline(dashboard: Dashboard) -> None:
+    table = dashboard.progress
+    assert table.rowCount() == 3 and table.columnCount() == 8
+    assert "8月10日前" in table.horizontalHeaderItem(4).text()
+    # Every demo parcel has a measure, so verification is complete everywhere.
+    assert all(table.item(r, 0).text().endswith("（100%）") for r in range(3))
+
+
+def test_clicking_a_finding_asks_for_its_record(qtbot, dashboard: Dashboard) -> None:
+    qtbot.mouseClick(dashboard.check_button, Qt.MouseButton.LeftButton)
+    tree = dashboard.findings
+    assert tree.topLevelItemCount() > 0 and "0 个错误" in dashboard.check_summary.text()
+    group = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                 if tree.topLevelItem(i).text(0).startswith("签订未公示"))
+    item = group.child(0)
+    with qtbot.waitSignal(dashboard.recordRequested) as signal:
+        tree.itemDoubleClicked.emit(item, 0)
+    kind, uuid = signal.args
+    assert kind == "agreement"
+    assert dashboard.store.get("agreement", uuid)["status"] == "已签订"
+
+
+def test_charts_show_the_summary_figures(dashboard: Dashboard) -> None:
+    city = summary.summarize(dashboard.store, dashboard.year)
+    villages = [v for t in city.children for v in t.children]
+    this_year = dict(dashboard.charts.last_data["compare"])[f"{dashboard.year}年"]
+    assert this_year == pytest.approx([float(v.retired_mu + v.fallow_mu) for v in villages])
+    # Independently of the summary: the retired + fallow 亩 of households whose agreement stands.
+    direct = dashboard.store.conn.execute(
+        "SELECT coalesce(sum(m.area_mu), 0) FROM measure m JOIN parcel p ON p.uuid=m.parcel"
+        " JOIN operator o ON o.uuid=p.operator WHERE m.deleted=0 AND m.year=? AND m.kind<>'实际种植'"
+        " AND NOT EXISTS(SELECT 1 FROM agreement a WHERE a.operator=o.uuid AND a.year=m.year"
+        " AND a.status='终止' AND a.deleted=0)", (dashboard.year,)).fetchone()[0]
+    assert sum(this_year) == pytest.approx(direct)
+
+
+def test_water_quota_edit_is_saved_and_bad_input_is_refused(qtbot, dashboard: Dashboard,
+                                                            monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox, QTableWidgetItem
+
+    panel = dashboard.water
+    township = dashboard._township()
+    before = water.quotas(dashboard.store, township, dashboard.year)
+    row = next(i for i in range(panel.quotas.rowCount()) if panel.quotas.item(i, 0).text() == "棉花")
+    panel.quotas.setItem(row, 1, QTableWidgetItem("abc"))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    assert warnings and "应为数字" in warnings[0]
+    assert water.quotas(dashboard.store, township, dashboard.year) == before
+    panel.quotas.setItem(row, 1, QTableWidgetItem("350"))
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    assert water.quotas(dashboard.store, township, dashboard.year)["棉花"] == 350
+    total = panel.saved.item(panel.saved.rowCount() - 1, 4).text()
+    expected = sum(v.saved_wan_m3 for v in water.water_saved(dashboard.store, dashboard.year))
+    assert total == f"{expected:,.4f}"
+
+
+def test_overdue_cells_are_marked(qtbot, demo_store: Store) -> None:
+    from wq_desktop import plan_calendar
+
+    year = checks.latest_year(demo_store)
+    rows = plan_calendar.progress(demo_store, year, date(year + 1, 6, 1))
+    spring = [p for p in rows if p.milestone.key == "patrol_spring"]
+    assert spring and all(p.overdue for p in spring)  # the demo has no 春播 patrols

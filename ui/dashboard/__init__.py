@@ -1,0 +1,5 @@
+"""The annual workflow dashboard (plan calendar, checks, charts, water saved)."""
+
+from .dashboard import Dashboard
+
+__all__ = ["Dashboard"]

@@ -1,0 +1,93 @@
+"""pyqtgraph charts over the core's three-level summary (wq_desktop.summary): nothing is computed
+here beyond turning exact sums into bar heights."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from wq_desktop import summary
+from wq_desktop.store import Store
+
+# One colour per series, readable when printed in grey too.
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#d62728")
+
+
+def _plot(title: str, left: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="#222", size="11pt")
+    plot.setLabel("left", left)
+    plot.showGrid(y=True, alpha=0.3)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen("#bbb"),
+                   labelTextColor="#222")
+    return plot
+
+
+def _ticks(plot: pg.PlotWidget, names: list[str]) -> None:
+    plot.getAxis("bottom").setTicks([list(enumerate(names))])
+
+
+def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked: bool) -> None:
+    """Grouped or stacked bars, one group per category on x = 0, 1, 2…"""
+    plot.clear()
+    count = len(series)
+    width = 0.7 if stacked else 0.7 / max(count, 1)
+    base = [0.0] * (len(series[0][1]) if series else 0)
+    for i, (name, values) in enumerate(series):
+        xs = [x if stacked else x - 0.35 + width * (i + 0.5) for x in range(len(values))]
+        item = pg.BarGraphItem(x=xs, height=values, y0=base if stacked else None, width=width,
+                               brush=COLOURS[i % len(COLOURS)], name=name)
+        plot.addItem(item)
+        if stacked:
+            base = [b + v for b, v in zip(base, values, strict=True)]
+    top = max(base) if stacked else max((max(v) for _, v in series if v), default=0.0)
+    # Head-room above the tallest bar keeps the legend from covering data.
+    plot.setYRange(0, (top or 1.0) * (1.3 + 0.25 * count), padding=0)
+
+
+class ChartsPanel(QWidget):
+    """Area by measure and land attribute, signing, patrol coverage, violations, year on year."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.area = _plot("各村退减面积（按土地属性）与休耕面积", "亩")
+        self.signing = _plot("各村签约率与公示", "%")
+        self.coverage = _plot("各村巡查覆盖率（按节点）", "%")
+        self.violations = _plot("违规与整改", "起")
+        self.compare = _plot("退减与休耕面积：本年与上年", "亩")
+        grid = QGridLayout(self)
+        for i, plot in enumerate((self.area, self.signing, self.coverage, self.violations, self.compare)):
+            grid.addWidget(plot, i // 2, i % 2)
+        self.last_data: dict[str, list[tuple[str, list[float]]]] = {}
+
+    def show_year(self, store: Store, year: int) -> None:
+        this, last = summary.summarize(store, year), summary.summarize(store, year - 1)
+        villages = [v for t in this.children for v in t.children]
+        previous = {v.code: v for t in last.children for v in t.children}
+        names = [v.name.replace("（演示）", "") for v in villages]
+
+        def pct(value: object) -> float:
+            return float(value) * 100 if value is not None else 0.0
+
+        data = {
+            "area": [(attr, [float(v.retired_by_attribute.get(attr, 0)) for v in villages])
+                     for attr in villages[0].retired_by_attribute] if villages else [],
+            "signing": [("签约率", [pct(v.signing_rate) for v in villages]),
+                        ("已公示", [100.0 * v.villages_publicized for v in villages])],
+            "coverage": [(stage, [pct(v.coverage(stage)) for v in villages])
+                         for stage in summary.COVERAGE_STAGES],
+            "violations": [("违规", [float(v.violations) for v in villages]),
+                           ("已整改", [float(v.rectified) for v in villages])],
+            "compare": [
+                (f"{year - 1}年", [float(previous[v.code].retired_mu + previous[v.code].fallow_mu)
+                                   if v.code in previous else 0.0 for v in villages]),
+                (f"{year}年", [float(v.retired_mu + v.fallow_mu) for v in villages])],
+        }
+        if villages:
+            data["area"].append(("休耕轮作", [float(v.fallow_mu) for v in villages]))
+        for key, plot in (("area", self.area), ("signing", self.signing), ("coverage", self.coverage),
+                          ("violations", self.violations), ("compare", self.compare)):
+            _bars(plot, data[key], stacked=key == "area")
+            _ticks(plot, names)
+        self.last_data = data

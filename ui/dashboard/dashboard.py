@@ -1,0 +1,249 @@
+"""The township's annual dashboard: the plan's deadlines per village, data checks, water saved.
+
+Everything shown is computed by the core (plan_calendar, checks, water); this widget only lays it
+out and turns a click on a finding into `recordRequested(kind, uuid)` for the main window.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import checks, plan_calendar, water
+from wq_desktop.errors import WqError
+from wq_desktop.store import Store
+
+from .charts import ChartsPanel
+
+DONE = QColor("#d8f0d8")
+OVERDUE = QColor("#f6d0d0")
+UNDER_WAY = QColor("#fff3c4")
+RECORD_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _item(text: str, *, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class ProgressTable(QTableWidget):
+    """Villages down, the plan's milestones across; each cell done/total, coloured by state."""
+
+    def show_progress(self, rows: list[plan_calendar.Progress], year: int) -> None:
+        stones = plan_calendar.milestones(year)
+        villages = list(dict.fromkeys((p.village, p.village_name) for p in rows))
+        self.clear()
+        self.setColumnCount(len(stones))
+        self.setRowCount(len(villages))
+        self.setHorizontalHeaderLabels([f"{m.title}\n{m.due.month}月{m.due.day}日前" for m in stones])
+        self.setVerticalHeaderLabels([name for _, name in villages])
+        row_of = {uuid: i for i, (uuid, _) in enumerate(villages)}
+        col_of = {m.key: j for j, m in enumerate(stones)}
+        for p in rows:
+            text = f"{p.done}/{p.total}（{p.ratio:.0%}）" if p.total else "无需办理"
+            if p.overdue:
+                text += " 逾期"
+            cell = _item(text)
+            colour = DONE if p.done >= p.total else OVERDUE if p.overdue else UNDER_WAY
+            cell.setBackground(QBrush(colour))
+            cell.setToolTip(p.milestone.basis)
+            self.setItem(row_of[p.village], col_of[p.milestone.key], cell)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+
+class FindingsTree(QTreeWidget):
+    """Findings grouped by check; activating one asks to open the record it concerns."""
+
+    recordRequested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["检查项 / 发现", "级别"])
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.itemActivated.connect(self._open)
+        self.itemDoubleClicked.connect(self._open)
+
+    def show_findings(self, findings: list[checks.Finding]) -> None:
+        self.clear()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for f in findings:
+            group = groups.get(f.check)
+            if group is None:
+                group = groups[f.check] = QTreeWidgetItem(self, [f.check, ""])
+            item = QTreeWidgetItem(group, [f.message, str(f.severity)])
+            item.setData(0, RECORD_ROLE, (f.kind, f.record))
+            if f.severity == checks.Severity.ERROR:
+                item.setForeground(1, QBrush(QColor("#b00020")))
+        for check, group in groups.items():
+            group.setText(0, f"{check}（{group.childCount()}）")
+        self.expandAll()
+
+    def _open(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        target = item.data(0, RECORD_ROLE)
+        if target and target[0] and target[1]:
+            self.recordRequested.emit(target[0], target[1])
+
+
+class WaterPanel(QWidget):
+    """Water saved per village this year and last, and the editable per-crop quotas."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.saved = QTableWidget(0, 6)
+        self.saved.setHorizontalHeaderLabels(
+            ["村", "退减灌溉（亩）", "休耕轮作（亩）", "上年节水（万立方米）", "本年节水（万立方米）", "未定额面积（亩）"])
+        self.saved.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.quotas = QTableWidget(0, 2)
+        self.quotas.setHorizontalHeaderLabels(["作物", "亩均需水量（立方米/亩）"])
+        self.add_button = QPushButton("添加作物")
+        self.save_button = QPushButton("保存定额")
+        self.add_button.clicked.connect(self._add_row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("各村节水量（按原种植作物的亩均需水量计算）"))
+        layout.addWidget(self.saved, 3)
+        layout.addWidget(QLabel("亩均需水量定额（本年度；未填的作物沿用以前年度）"))
+        layout.addWidget(self.quotas, 2)
+        layout.addLayout(buttons)
+        for table in (self.saved, self.quotas):
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+    def _add_row(self) -> None:
+        self.quotas.insertRow(self.quotas.rowCount())
+        self.quotas.setCurrentCell(self.quotas.rowCount() - 1, 0)
+
+    def show_water(self, rows: list[water.VillageWater], before: dict[str, float],
+                   quotas: dict[str, float]) -> None:
+        self.saved.setRowCount(len(rows) + 1)
+        totals = [0.0] * 5
+        for i, v in enumerate(rows):
+            values = [v.retired_mu, v.fallow_mu, before.get(v.village, 0.0), v.saved_wan_m3, v.unquoted_mu]
+            totals = [a + b for a, b in zip(totals, values, strict=True)]
+            self._fill_row(i, v.name, values)
+            if v.unquoted_mu:
+                self.saved.item(i, 5).setToolTip("缺少定额的作物：" + "、".join(sorted(v.unquoted_crops)))
+        self._fill_row(len(rows), "合计", totals)
+        self.quotas.setRowCount(len(quotas))
+        for i, (crop, value) in enumerate(sorted(quotas.items())):
+            self.quotas.setItem(i, 0, QTableWidgetItem(crop))
+            self.quotas.setItem(i, 1, QTableWidgetItem(f"{value:g}"))
+
+    def _fill_row(self, row: int, name: str, values: list[float]) -> None:
+        self.saved.setItem(row, 0, _item(name))
+        for j, value in enumerate(values):
+            digits = 4 if j in (2, 3) else 2
+            self.saved.setItem(row, j + 1, _item(f"{value:,.{digits}f}", align_right=True))
+
+    def quota_rows(self) -> list[tuple[int, str, str]]:
+        """(row, crop, typed value) for every filled row of the quota table."""
+        rows = []
+        for i in range(self.quotas.rowCount()):
+            crop = (self.quotas.item(i, 0).text() if self.quotas.item(i, 0) else "").strip()
+            value = (self.quotas.item(i, 1).text() if self.quotas.item(i, 1) else "").strip()
+            if crop or value:
+                rows.append((i, crop, value))
+        return rows
+
+
+class Dashboard(QWidget):
+    """One place to see where the township stands for the selected year."""
+
+    recordRequested = Signal(str, str)
+
+    def __init__(self, store: Store, year: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.year = year
+        self.title = QLabel()
+        self.progress = ProgressTable()
+        self.findings = FindingsTree()
+        self.findings.recordRequested.connect(self.recordRequested)
+        self.check_button = QPushButton("运行全部检查")
+        self.check_button.clicked.connect(self.run_checks)
+        self.check_summary = QLabel("尚未运行检查。")
+        self.water = WaterPanel()
+        self.water.save_button.clicked.connect(self.save_quotas)
+        self.charts = ChartsPanel()
+
+        checks_page = QWidget()
+        checks_layout = QVBoxLayout(checks_page)
+        row = QHBoxLayout()
+        row.addWidget(self.check_button)
+        row.addWidget(self.check_summary, 1)
+        checks_layout.addLayout(row)
+        checks_layout.addWidget(self.findings)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.progress, "工作进度")
+        self.tabs.addTab(checks_page, "数据检查")
+        self.tabs.addTab(self.charts, "统计图表")
+        self.tabs.addTab(self.water, "节水量")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs)
+        self.refresh()
+
+    def set_year(self, year: int) -> None:
+        self.year = year
+        self.refresh()
+
+    def _township(self) -> str | None:
+        row = self.store.find_one("township", "1=1")
+        return row["uuid"] if row else None
+
+    def refresh(self) -> None:
+        self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
+        self.progress.show_progress(plan_calendar.progress(self.store, self.year), self.year)
+        township = self._township()
+        before = {v.village: v.saved_wan_m3 for v in water.water_saved(self.store, self.year - 1)}
+        quotas = water.quotas(self.store, township, self.year) if township else {}
+        self.water.show_water(water.water_saved(self.store, self.year), before, quotas)
+        self.charts.show_year(self.store, self.year)
+
+    def run_checks(self) -> list[checks.Finding]:
+        findings = checks.run_all(self.store, self.year)
+        self.findings.show_findings(findings)
+        errors = sum(f.severity == checks.Severity.ERROR for f in findings)
+        self.check_summary.setText(
+            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。双击一项打开对应记录。")
+        return findings
+
+    def save_quotas(self) -> None:
+        township = self._township()
+        if township is None:
+            return
+        try:
+            with self.store.transaction():
+                for row, crop, value in self.water.quota_rows():
+                    if not crop:
+                        raise WqError(f"第 {row + 1} 行请填写作物名称。")
+                    try:
+                        number = float(value)
+                    except ValueError:
+                        raise WqError(f"第 {row + 1} 行“{crop}”的亩均需水量应为数字，实为“{value}”。") from None
+                    water.set_quota(self.store, township, self.year, crop, number)
+        except WqError as err:
+            QMessageBox.warning(self, "定额未保存", str(err))
+            return
+        self.refresh()
