@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 
+from ui.dashboard import Dashboard
 from wq_desktop import checks, summary, water
 from wq_desktop.store import Store
-from ui.dashboard import Dashboard
 
 
 @pytest.fixture

@@ -109,7 +109,8 @@ class WaterPanel(QWidget):
         super().__init__(parent)
         self.saved = QTableWidget(0, 6)
         self.saved.setHorizontalHeaderLabels(
-            ["村", "退减灌溉（亩）", "休耕轮作（亩）", "上年节水（万立方米）", "本年节水（万立方米）", "未定额面积（亩）"])
+            ["村", "退减灌溉（亩）", "休耕轮作（亩）", "上年节水（万立方米）", "本年节水（万立方米）",
+             "未定额面积（亩）"])
         self.saved.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.quotas = QTableWidget(0, 2)
         self.quotas.setHorizontalHeaderLabels(["作物", "亩均需水量（立方米/亩）"])
@@ -226,7 +227,8 @@ class Dashboard(QWidget):
         self.findings.show_findings(findings)
         errors = sum(f.severity == checks.Severity.ERROR for f in findings)
         self.check_summary.setText(
-            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。双击一项打开对应记录。")
+            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。"
+            "双击一项打开对应记录。")
         return findings
 
     def save_quotas(self) -> None:
@@ -241,7 +243,8 @@ class Dashboard(QWidget):
                     try:
                         number = float(value)
                     except ValueError:
-                        raise WqError(f"第 {row + 1} 行“{crop}”的亩均需水量应为数字，实为“{value}”。") from None
+                        raise WqError(
+                            f"第 {row + 1} 行“{crop}”的亩均需水量应为数字，实为“{value}”。") from None
                     water.set_quota(self.store, township, self.year, crop, number)
         except WqError as err:
             QMessageBox.warning(self, "定额未保存", str(err))
