@@ -219,6 +219,31 @@ def story_missing_glyphs(story: Iterable[Any]) -> dict[str, list[str]]:
     return found
 
 
+# --- page-number groups ----------------------------------------------------------------
+
+
+class PageGroupStart(Flowable):
+    """Zero-size marker: the page it is drawn on starts a new page-number group.
+
+    Put it first on a page (right after a PageBreak) to make "第X页 共Y页" restart, e.g. for
+    each agreement of a village printed into one PDF. ``label`` (an agreement number) is printed
+    in the top margin of the group's later pages, so loose pages can be sorted back.
+    """
+
+    def __init__(self, label: str = "") -> None:
+        super().__init__()
+        self.label = label
+        self.width = self.height = 0
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        start = getattr(self.canv, "start_page_group", None)
+        if start is not None:
+            start(self.label)
+
+
 # --- the two-pass canvas ----------------------------------------------------------------
 
 
@@ -237,28 +262,50 @@ class _GbtCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._setup = setup
         self._page_states: list[dict[str, Any]] = []
+        # page index (0-based) -> label of the page-number group starting there
+        self._group_starts: dict[int, str] = {0: ""}
+
+    def start_page_group(self, label: str) -> None:
+        self._group_starts[len(self._page_states)] = label
 
     def showPage(self) -> None:  # reportlab API name, hence camelCase
         self._page_states.append(dict(self.__dict__))
         self._startPage()
 
+    def _page_numbers(self) -> list[tuple[int, int, str]]:
+        """(number in group, pages in group, group label) for every page."""
+        count = len(self._page_states)
+        starts = sorted(i for i in self._group_starts if i < count) or [0]
+        out: list[tuple[int, int, str]] = []
+        for n, start in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else count
+            label = self._group_starts[start]
+            out += [(i - start + 1, end - start, label) for i in range(start, end)]
+        return out
+
     def save(self) -> None:
-        total = len(self._page_states)
-        for number, state in enumerate(self._page_states, start=1):
+        numbers = self._page_numbers()
+        for state, (number, total, label) in zip(self._page_states, numbers, strict=True):
             self.__dict__.update(state)
             # GB/T 9704: no page number on blank pages (they still count).
             blank = not any(op.strip() for op in self._code)
-            self._decorate(number, total, blank)
+            self._decorate(number, total, blank, label)
             super().showPage()
-        self._setup.page_count = total
+        self._setup.page_count = len(self._page_states)
         super().save()
 
-    def _decorate(self, number: int, total: int, blank: bool) -> None:
+    def _decorate(self, number: int, total: int, blank: bool, label: str = "") -> None:
         s = self._setup
         g = s.geometry
         self.saveState()
         if s.demo:
             self._watermark()
+        if label and not blank and number > 1:
+            # Just above the text block, right-aligned, clear of the centred demo note; the
+            # first page of a group shows the number in its own heading.
+            self.setFillColor(black)
+            self.setFont(font_for("song"), 10.5)
+            self.drawRightString(g.left + g.block_width, g.height - g.top + 8, label)
         if not blank:
             song = font_for("song")
             # The em dash sits ~0.3 em above the baseline; put the dash line itself 7 mm

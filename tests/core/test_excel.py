@@ -1,0 +1,115 @@
+"""Excel out (formatting, values kept as numbers) and the roster import with preview."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+
+from wq_desktop import cli, excel, rules
+from wq_desktop.demo import demo_year
+from wq_desktop.printing.notice import notice_data
+from wq_desktop.summary import summarize
+
+
+def two(value) -> float:
+    return float(Decimal(value).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"))
+
+
+def test_notice_round_trip_keeps_every_value(demo_store, tmp_path):
+    year = demo_year()
+    village = demo_store.find("village", order_by="code")[0]["code"]
+    path = excel.export_notice(demo_store, year, tmp_path / "notice.xlsx", village)
+    data = notice_data(demo_store, year, village)
+    ws = load_workbook(path).active
+    assert ws["A1"].value == data.title and "A1:L1" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws["A2"].font.bold and ws["A2"].fill.fgColor.rgb.endswith("D9E1F2")
+    assert ws.freeze_panes == "A3" and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$2"
+    for n, r in enumerate(data.rows):
+        got = [c.value for c in ws[3 + n]]
+        assert got[:6] == [n + 1, r.group, r.name, r.masked_id, r.land_attribute, r.parcel]
+        assert got[6:9] == [two(r.verified_mu), two(r.retired_mu), two(r.fallow_mu)]
+        assert got[10] == two(r.subsidy) and isinstance(got[10], (int, float))  # a number, not text
+        assert ws.cell(3 + n, 7).number_format == "0.00"
+    total = [c.value for c in ws[3 + len(data.rows)]]
+    assert total[10] == two(data.total("subsidy"))
+    assert "共7天" in ws.cell(4 + len(data.rows) + 1, 1).value
+
+
+def test_contacts_and_summary_exports(demo_store, tmp_path):
+    year = demo_year()
+    path = excel.export_contacts(demo_store, year, tmp_path / "c.xlsx")
+    ws = load_workbook(path).active
+    ids = [ws.cell(r, 5).value for r in range(3, ws.max_row) if ws.cell(r, 5).value]
+    assert len(ids) == demo_store.count("operator")
+    assert all("*" in i or not rules.mask_id(i).count("*") for i in ids)  # persons masked, codes whole
+    path = excel.export_summary(demo_store, year, tmp_path / "s.xlsx")
+    ws = load_workbook(path).active
+    city = summarize(demo_store, year)
+    last = [c.value for c in ws[ws.max_row - 2]]
+    assert last[0] == "昌吉市合计" and last[1] == city.households
+    assert last[9] == two(city.subsidy) and ws.cell(ws.max_row - 2, 12).number_format == "0.0%"
+
+
+def test_cli_export_xlsx(demo_store, tmp_path, capsys):
+    out = tmp_path / "s.xlsx"
+    assert cli.main(["export", "xlsx", "summary", "--db", str(demo_store.path), "-o", str(out)]) == 0
+    assert out.exists()
+    assert cli.main(["export", "xlsx", "--db", str(demo_store.path), "-o", str(out)]) == 2
+    assert "请指定表格" in capsys.readouterr().err
+
+
+def _roster(path, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2025年农户花名册"])
+    ws.append(["户主姓名", "身份证号", "联系电话", "所属组"])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _good_id(n: int) -> str:
+    first17 = f"65239919800101{n:03d}"
+    return first17 + rules.id_check_char(first17)
+
+
+def test_roster_imports_good_rows_only_after_acceptance(demo_store, tmp_path):
+    village = demo_store.find("village", order_by="code")[0]
+    bad = _good_id(3)[:-1] + ("0" if _good_id(3)[-1] != "0" else "1")
+    path = _roster(tmp_path / "r.xlsx", [
+        ["新户甲", _good_id(1), "13912345678", "一组"],
+        ["新户乙", bad, "", ""],
+        ["新户丙", _good_id(2), "", "二组"],
+        ["新户丁", 652399198001010000.0, "", ""],  # typed as a number: digits lost
+    ])
+    roster = excel.read_roster(path)
+    assert roster.columns[:2] == ["户主姓名", "身份证号"]
+    mapping = excel.suggest_mapping(roster.columns)
+    assert mapping == {"name": "户主姓名", "id_code": "身份证号", "phone": "联系电话", "group": "所属组"}
+    before = demo_store.count("operator")
+    preview = excel.preview_roster(demo_store, roster.rows, mapping, village["code"])
+    assert demo_store.count("operator") == before  # preview writes nothing
+    assert [r.ok for r in preview.results] == [True, False, True, False]
+    assert preview.results[1].error.startswith("第4行：") and "校验码" in preview.results[1].error
+    assert "文本" in preview.results[3].error
+    assert excel.import_roster(demo_store, preview) == 2
+    assert demo_store.count("operator") == before + 2
+    created = demo_store.find_one("operator", "id_code=?", (_good_id(1),))
+    assert created["village"] == village["uuid"] and created["phone"] == "13912345678"
+    assert demo_store.history(created["uuid"])
+    # Importing the same file again: every row is now a duplicate.
+    again = excel.preview_roster(demo_store, roster.rows, mapping, village["code"])
+    assert "已登记" in again.results[0].error
+
+
+def test_roster_needs_name_and_id_columns(demo_store, tmp_path):
+    import pytest
+
+    from wq_desktop.errors import ValidationError
+
+    roster = excel.read_roster(_roster(tmp_path / "r.xlsx", [["甲", _good_id(1), "", ""]]))
+    with pytest.raises(ValidationError, match="身份证号"):
+        excel.preview_roster(demo_store, roster.rows, {"name": "户主姓名"}, "652301105901")

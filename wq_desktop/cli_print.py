@@ -1,0 +1,124 @@
+"""Commands: `print DOC` (PDF of agreements, 公示, 包联清单, 汇总表, 巡查记录表) and `export FORMAT`
+(xlsx tables here; GIS formats are handed to wq_desktop.gisfiles when it is installed)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .cli import add_db, command, open_store
+from .errors import WqError
+
+XLSX_TABLES = {"contacts": "包联责任落实清单", "notice": "公示表", "summary": "三级汇总表"}
+
+
+def _year(store, year: int | None) -> int:
+    if year:
+        return year
+    from .checks import latest_year
+
+    found = latest_year(store)
+    if found is None:
+        raise WqError("数据库中还没有任何年度的措施数据，请用 --year 指定年度。")
+    return found
+
+
+def _write_atomically(target: Path, write) -> int:
+    """Write to a temporary file beside `target`, then rename: no half-written file on error."""
+    target = target.resolve()
+    if not target.parent.is_dir():
+        raise WqError(f"输出文件夹不存在：{target.parent}")
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        result = write(tmp)
+        os.replace(tmp, target)
+    except PermissionError:
+        raise WqError(f"无法写入 {target}：文件可能正在被其他程序（如 WPS、Acrobat）打开，请关闭后重试。"
+                      ) from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return result
+
+
+def _configure_print(p: argparse.ArgumentParser) -> None:
+    from .printing.catalog import DOCUMENTS
+
+    p.add_argument("doc", choices=[d.key for d in DOCUMENTS], metavar="文书",
+                   help="；".join(f"{d.key}={d.name}（{d.scope}）" for d in DOCUMENTS))
+    add_db(p)
+    p.add_argument("--year", type=int, help="年度（默认为数据中最近的年度）")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--village", help="村（12位村代码）")
+    who.add_argument("--household", help="经营者的身份证号/统一社会信用代码，或其编号（UUID）")
+    p.add_argument("--patrol", help="巡查记录编号（UUID）：打印已填写的巡查记录表")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出的PDF文件")
+
+
+@command("print", "打印文书为PDF：协议书、村级公示、包联清单、三级汇总表、巡查记录表", _configure_print)
+def run_print(args: argparse.Namespace) -> int:
+    from .printing.catalog import document, render_document
+
+    doc = document(args.doc)
+    with open_store(args) as store:
+        year = _year(store, args.year)
+        pages = _write_atomically(args.output, lambda tmp: render_document(
+            store, doc.key, year=year, village=args.village, operator=args.household,
+            patrol=args.patrol, out=tmp))
+        demo = "（演示数据，页面带水印）" if store.is_demo else ""
+    print(f"已生成《{doc.name}》{args.output}，共 {pages} 页{demo}。")
+    return 0
+
+
+def _configure_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("format", metavar="格式", help="xlsx，或地图格式 gpkg、shp、geojson、txt")
+    p.add_argument("table", nargs="?", metavar="表格",
+                   help="xlsx 时必填：" + "；".join(f"{k}={v}" for k, v in XLSX_TABLES.items()))
+    add_db(p)
+    p.add_argument("--year", type=int, help="年度（默认为数据中最近的年度）")
+    p.add_argument("--village", help="村（12位村代码）")
+    p.add_argument("--full", action="store_true",
+                   help="包联清单导出完整身份证号和电话（仅限内部使用，默认脱敏）")
+    p.add_argument("--only-retired", action="store_true", help="地图格式：只导出退减地块")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出文件")
+
+
+@command("export", "导出表格（xlsx：包联清单、公示表、汇总表）或地图数据（gpkg、shp、geojson、txt）",
+         _configure_export)
+def run_export(args: argparse.Namespace) -> int:
+    fmt = args.format.lower()
+    if fmt != "xlsx":
+        if importlib.util.find_spec(f"{__package__}.gisfiles") is None:
+            print(f"错误：不支持的导出格式“{args.format}”；表格请用 xlsx。", file=sys.stderr)
+            return 2
+        from .gisfiles import GIS_FORMATS, export_cli
+
+        if fmt not in GIS_FORMATS:
+            print(f"错误：不支持的导出格式“{args.format}”，可选：xlsx、{'、'.join(GIS_FORMATS)}。",
+                  file=sys.stderr)
+            return 2
+        args.format = fmt
+        return export_cli(args)
+    if args.table not in XLSX_TABLES:
+        choices = "、".join(f"{k}（{v}）" for k, v in XLSX_TABLES.items())
+        print(f"错误：导出 xlsx 请指定表格：{choices}，例如 export xlsx notice --village 652301105901",
+              file=sys.stderr)
+        return 2
+    from . import excel
+
+    with open_store(args) as store:
+        year = _year(store, args.year)
+        if args.table == "notice":
+            if not args.village:
+                raise WqError("导出公示表请用 --village 指定村（12位村代码）。")
+            _write_atomically(args.output, lambda tmp: excel.export_notice(store, year, tmp, args.village))
+        elif args.table == "contacts":
+            _write_atomically(args.output, lambda tmp: excel.export_contacts(
+                store, year, tmp, args.village, masked=not args.full))
+        else:
+            _write_atomically(args.output, lambda tmp: excel.export_summary(store, year, tmp, args.village))
+    print(f"已导出《{XLSX_TABLES[args.table]}》{args.output}。")
+    return 0

@@ -1,0 +1,123 @@
+"""The printable documents and the one entry point the CLI and the window's print preview call.
+
+    for doc in DOCUMENTS: print(doc.key, doc.name)
+    pages = render_document(store, "notice", year=2026, village="652301105901", out="公示.pdf")
+
+Every page printed from the demo store carries the 演示数据 watermark. A character no font can
+draw is reported before anything is written (ValidationError naming the document and the text).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from reportlab.platypus import Flowable
+
+from wq_desktop.errors import ValidationError
+from wq_desktop.printing.agreement import agreement_households, agreements_story
+from wq_desktop.printing.contact_list import contact_list_data, contact_list_story
+from wq_desktop.printing.notice import notice_data, notice_story
+from wq_desktop.printing.page import PageNumberStyle, build_pdf
+from wq_desktop.printing.patrol_sheet import blank_sheets, filled_sheet, sheets_story
+from wq_desktop.printing.summary_table import summary_story, summary_table_data
+from wq_desktop.store import Store
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    name: str  # Chinese name for menus and messages
+    scope: str  # what the user must choose, in Chinese
+    landscape: bool
+    page_numbers: PageNumberStyle
+
+
+DOCUMENTS: tuple[Document, ...] = (
+    Document("agreement", "退减灌溉（休耕轮作）协议书", "一户（身份证号）或一个村", False, "of_total"),
+    Document("notice", "村级公示", "一个村", True, "gbt9704"),
+    Document("contacts", "退地减水包联责任落实清单", "一个村或全乡镇", True, "gbt9704"),
+    Document("summary", "村/乡镇/市三级汇总表", "全部或一个村", True, "gbt9704"),
+    Document("patrol", "巡查记录表", "一条巡查记录，或空白表（一户/一个村/一张）", False, "of_total"),
+)
+_BY_KEY = {d.key: d for d in DOCUMENTS}
+
+
+def document(key: str) -> Document:
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        names = "、".join(f"{d.key}（{d.name}）" for d in DOCUMENTS)
+        raise ValidationError(f"未知的文书类型“{key}”，可选：{names}") from None
+
+
+@dataclass(frozen=True)
+class Built:
+    title: str
+    story: list[Flowable]
+
+
+def _agreement(store: Store, year: int, village: str | None, operator: str | None,
+               patrol: str | None) -> Built:
+    households = agreement_households(store, year, village=village, operator=operator)
+    first = households[0]
+    scope = first.name if operator else first.village_name
+    return Built(f"{scope}{year}年度退减协议书", agreements_story(households, year))
+
+
+def _notice(store: Store, year: int, village: str | None, operator: str | None,
+            patrol: str | None) -> Built:
+    if not village:
+        raise ValidationError("打印公示请指定村（12位村代码）。")
+    data = notice_data(store, year, village)
+    return Built(data.title, notice_story(data))
+
+
+def _contacts(store: Store, year: int, village: str | None, operator: str | None,
+              patrol: str | None) -> Built:
+    data = contact_list_data(store, year, village)
+    return Built(data.title, contact_list_story(data))
+
+
+def _summary(store: Store, year: int, village: str | None, operator: str | None,
+             patrol: str | None) -> Built:
+    data = summary_table_data(store, year, village)
+    return Built(data.title, summary_story(data))
+
+
+def _patrol(store: Store, year: int, village: str | None, operator: str | None,
+            patrol: str | None) -> Built:
+    if patrol:
+        sheets = [filled_sheet(store, patrol)]
+    else:
+        sheets = blank_sheets(store, year, village=village, operator=operator)
+    return Built("退地减水巡查记录表", sheets_story(sheets))
+
+
+_BUILDERS: dict[str, Callable[[Store, int, str | None, str | None, str | None], Built]] = {
+    "agreement": _agreement, "notice": _notice, "contacts": _contacts, "summary": _summary,
+    "patrol": _patrol,
+}
+
+
+def render_document(store: Store, doc: str, *, year: int, village: str | None = None,
+                    operator: str | None = None, patrol: str | None = None,
+                    out: str | os.PathLike[str] | BinaryIO) -> int:
+    """Write document `doc` ("agreement", "notice", "contacts", "summary", "patrol") as PDF to
+    `out` (path or binary buffer); returns the page count.
+
+    village: 12-digit code or UUID; operator: ID number / credit code or UUID; patrol: UUID of a
+    logged patrol (filled sheet). Raises ValidationError (Chinese) for a missing choice, missing
+    records or characters no installed font can print; nothing is written then.
+    """
+    d = document(doc)
+    built = _BUILDERS[d.key](store, year, village, operator, patrol)
+    try:
+        return build_pdf(out, built.story, title=built.title, landscape=d.landscape,
+                         demo=store.is_demo, page_numbers=d.page_numbers, author=store.user)
+    except ValidationError as err:
+        raise ValidationError(
+            f"《{d.name}》未打印：{err.message}。为避免打印出方框，本次没有生成文件；请联系管理员配置"
+            "包含该字的字体，或经本人确认后在记录中改用通用写法。") from None
