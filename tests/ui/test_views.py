@@ -1,0 +1,279 @@
+"""Village table, contacts, rectifications, search, settings, first start, background work, crash
+reports and the shortcuts, each driven through the real widgets."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from wq_desktop import queries
+from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.settings import Settings
+from wq_desktop.store import Store
+
+
+def test_village_table_filters_and_totals(window) -> None:
+    v = window.village
+    everyone = v.visible_rows()
+    assert len(everyone) == 52
+    v.measure_filter.setCurrentText(MeasureKind.RETIRED.value)
+    retired = v.visible_rows()
+    assert retired and len(retired) < len(everyone)
+    assert all(r.retired_mu > 0 for r in retired)
+    expected = sum(r.retired_mu for r in retired)
+    assert f"退减灌溉 {expected:,.2f} 亩" in v.totals.text()
+    assert f"{len(retired)} 户" in v.totals.text()
+    v.status_filter.setCurrentText(AgreementStatus.SIGNED.value)
+    assert all(r.agreement_status == "已签订" for r in v.visible_rows())
+    v.status_filter.setCurrentText("全部")
+    v.measure_filter.setCurrentText("全部")
+    v.attribute_filter.setCurrentText("确权以外国有耕地")
+    assert all("确权以外国有耕地" in r.land_attributes for r in v.visible_rows())
+    # sorting by area puts the largest household first
+    v.attribute_filter.setCurrentText("全部")
+    v.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)
+    first = v.proxy.source_row(0)
+    assert first.area_mu == max(r.area_mu for r in everyone)
+
+
+def test_notice_period_is_edited_and_a_wrong_one_refused(window, demo_store: Store) -> None:
+    v = window.village
+    notice = queries.village_notice(demo_store, v.village, window.year)
+    start = date.fromisoformat(notice["start_on"])
+    v.notice_start.set_value(start + timedelta(days=3))  # the end moves along, 7 days kept
+    assert v.notice_end.value() == start + timedelta(days=9)
+    assert window.save_current() is True
+    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+        (start + timedelta(days=9)).isoformat()
+    v.notice_end.set_value(start)  # before the start
+    assert v.save_notice() is False
+    assert "结束日期不能早于开始日期" in v.notice_error.text()
+    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+        (start + timedelta(days=9)).isoformat()
+
+
+def test_contacts_assigned_to_many_households_at_once(window, demo_store: Store) -> None:
+    c = window.contacts
+    window.tabs.setCurrentWidget(c)
+    c.village.setCurrentIndex(1)
+    selection = c.assign_table.selectionModel()
+    for row in (0, 2, 4):
+        selection.select(c.assign_proxy.index(row, 0),
+                         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    chosen = c.selected_operators()
+    assert len(chosen) == 3
+    c.staff.setCurrentIndex(2)
+    staff_uuid = c.staff.currentData()
+    assert c.assign() == 3
+    assert all(demo_store.get("operator", o)["staff"] == staff_uuid for o in chosen)
+    assert "已将 3 户分配给" in c.assign_result.text()
+    # nothing selected: a message, nothing written
+    c.assign_table.clearSelection()
+    history = demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0]
+    assert c.assign() == 0
+    assert "请先在表格中选择" in c.assign_error.text()
+    assert demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0] == history
+
+
+def test_rectification_overdue_marked_then_closed(window, demo_store: Store, answer_yes) -> None:
+    r = window.rectifications
+    r.refresh()
+    rows = r.model.rows
+    assert rows and rows[0].overdue
+    assert r.model.data(r.model.index(0, 0)).startswith("已逾期")
+    assert r.model.data(r.model.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None
+    target = rows[0]
+    window.show_household(target.operator)
+    dialog = window.household.open_patrol(target.patrol)
+    assert dialog.rect_box.isChecked()
+    # closing without a recheck is refused, nothing saved
+    dialog.closed_on.set_value(date.today())
+    dialog.save()
+    assert "复查" in dialog.errors["closed_on"].text()
+    assert demo_store.get("patrol", target.patrol)["closed_on"] is None
+    dialog.recheck_on.set_value(date.today())
+    dialog.recheck_result.setText("已停止灌溉")
+    dialog.save()
+    assert demo_store.get("patrol", target.patrol)["closed_on"] == date.today().isoformat()
+    r.refresh()
+    assert target.patrol not in {x.patrol for x in r.model.rows}
+
+
+def test_photo_dropped_on_the_patrol_dialog(qtbot, window, field_photo) -> None:
+    household = window.village.visible_rows()[0].operator
+    window.show_household(household)
+    dialog = window.household.open_patrol(None)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(field_photo("drop.jpg")))])
+    strip = dialog.photo_strip
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    strip.dropEvent(event)
+    assert strip.count() == 1
+    assert "44.02500" in strip.item(0).text()
+    not_a_photo = field_photo("x.jpg").with_name("notes.jpg")
+    not_a_photo.write_text("不是图片")
+    assert strip.add_file(not_a_photo) is False
+    assert "不是可识别的图片" in dialog.photo_error.text()
+    dialog.reject()
+
+
+def test_search_by_last_id_digits_and_parcel_code_jumps_to_household(qtbot, window, demo_store) -> None:
+    row = demo_store.find_one("operator", "kind='农户'")
+    window.find_action.trigger()
+    qtbot.keyClicks(window.nav.search, row["id_code"][-6:])
+    qtbot.keyClick(window.nav.search, Qt.Key.Key_Return)
+    assert window.household.operator == row["uuid"]
+    assert window.tabs.currentWidget() is window.household
+    hit_text = window.nav.hits.item(0).text()
+    assert row["id_code"] not in hit_text and "********" in hit_text  # IDs masked in the list
+    parcel = demo_store.find_one("parcel", "operator=?", (row["uuid"],))
+    window.nav.search.clear()
+    qtbot.keyClicks(window.nav.search, parcel["code"])
+    hits = window.nav.run_search()
+    assert row["uuid"] in {h.operator for h in hits}
+
+
+def test_deleting_a_parcel_asks_and_leaves_a_tombstone(window, demo_store, answer_yes) -> None:
+    household = window.village.visible_rows()[0].operator
+    window.show_household(household)
+    h = window.household
+    before = h.parcel_model.rowCount()
+    h.parcel_table.selectRow(0)
+    parcel = h.parcel_model.row_at(0)
+    h.delete_parcel()
+    assert answer_yes and "删除地块" in answer_yes[0]
+    assert h.parcel_model.rowCount() == before - 1
+    tomb = demo_store.get("parcel", parcel.uuid, include_deleted=True)
+    assert tomb["deleted"] is True
+    assert any(r.field == "状态" and r.new == "已删除" for r in h.history.rows())
+
+
+def test_print_hook_and_pending_count(window, messages) -> None:
+    window.print_action.trigger()
+    assert messages and "打印功能正在接入中" in messages[0]
+    assert window.pending_label.text().startswith("待同步变更：")
+
+
+def test_checks_run_in_a_worker_with_progress(qtbot, window, messages) -> None:
+    worker = window.run_checks()
+    with qtbot.waitSignal(worker.done, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    assert "数据检查结果" in messages[0]
+
+
+def test_worker_cancel(qtbot) -> None:
+    from ui.workers import JobContext, Worker
+
+    def slow(ctx: JobContext) -> str:
+        for i in range(200):
+            ctx.progress(i // 2)
+            time.sleep(0.01)
+        return "done"
+
+    worker = Worker(slow)
+    with qtbot.waitSignal(worker.cancelled, timeout=10000):
+        worker.start()
+        worker.cancel()
+    worker.wait()
+
+
+def test_settings_dialog_refuses_bad_server_and_saves_good(qtbot, window, settings_file: Path) -> None:
+    dialog = window.edit_settings()
+    dialog.server.setText("wq.example.cn")
+    dialog.save()
+    assert "http://" in dialog.errors["server_url"].text()
+    assert not settings_file.exists()
+    assert dialog.server.text() == "wq.example.cn"
+    dialog.server.setText("https://wq.example.cn")
+    dialog.year.setValue(2025)
+    dialog.save()
+    saved = json.loads(settings_file.read_text(encoding="utf-8"))
+    assert saved["server_url"] == "https://wq.example.cn" and saved["default_year"] == 2025
+    assert window.settings.default_year == 2025
+
+
+def test_first_start_creates_an_empty_store(qtbot, tmp_path: Path) -> None:
+    from ui.dialogs.first_start import FirstStartDialog
+
+    dialog = FirstStartDialog(tmp_path / "data")
+    qtbot.addWidget(dialog)
+    dialog.create_empty()
+    assert "用户名" in dialog.user_error.text()
+    dialog.user.setText("王干部")
+    dialog.township_code.setText("12345")
+    dialog.township_name.setText("六工镇")
+    dialog.create_empty()
+    assert "9位数字" in dialog.error.text()
+    assert not (tmp_path / "data" / "wq.sqlite").exists()
+    dialog.township_code.setText("652301105")
+    dialog.create_empty()
+    assert dialog.chosen == tmp_path / "data" / "wq.sqlite"
+    with Store.open(dialog.chosen, "王干部") as store:
+        assert [t["name"] for t in store.find("township")] == ["六工镇"]
+
+
+def test_first_start_opens_the_demo_township_in_a_worker(qtbot, tmp_path: Path) -> None:
+    from ui.dialogs.first_start import FirstStartDialog
+
+    dialog = FirstStartDialog(tmp_path / "data", "王干部")
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.accepted, timeout=60000):
+        dialog.open_demo()
+    with Store.open(dialog.chosen, "王干部") as store:
+        assert store.is_demo and store.count("operator") == 156
+
+
+def test_crash_report_is_chinese_and_masks_ids(data_dir: Path, messages) -> None:
+    from ui.crash import show_unexpected
+
+    try:
+        raise RuntimeError("bad row 65239919850307123X phone 13912345678 tel 0994-2345678")
+    except RuntimeError:
+        report = show_unexpected(None, *sys.exc_info())
+    assert report is not None and report.parent == data_dir / "reports"
+    text = report.read_text(encoding="utf-8")
+    assert "65239919850307123X" not in text and "652399********123X" in text
+    assert "13912345678" not in text and "139****5678" in text
+    assert "2345678" not in text
+    assert "程序遇到了一个意外错误" in messages[0] and "尚未保存的内容仍在窗口中" in messages[0]
+
+
+def test_unsaved_edit_is_not_dropped_when_leaving(qtbot, window, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    rows = window.village.visible_rows()
+    window.show_household(rows[0].operator)
+    form = window.household.form
+    form.edits["address"].setText("新地址")
+    form.edits["address"].textEdited.emit("新地址")
+    assert form.dirty
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Cancel))
+    window.show_household(rows[1].operator)
+    assert window.household.operator == rows[0].operator
+    assert form.edits["address"].text() == "新地址"
+
+
+def test_year_selector_switches_the_work_year(window) -> None:
+    this_year = window.year
+    rows_now = {r.operator: r.retired_mu for r in window.village.visible_rows()}
+    window.set_year(this_year - 1)
+    assert window.village.title.text().endswith(f"{this_year - 1}年度")
+    rows_then = {r.operator: r.retired_mu for r in window.village.visible_rows()}
+    assert rows_now != rows_then  # last year's measures, not this year's
+
+
+def test_default_year_from_settings(qtbot, demo_store: Store, settings_file: Path) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_store, Settings(user="测试员", default_year=2025), settings_file)
+    qtbot.addWidget(w)
+    assert w.year == 2025

@@ -1,0 +1,104 @@
+"""Settings: user name, township, default year, data folder, server address."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import settings as settings_mod
+from wq_desktop.errors import ValidationError
+from wq_desktop.settings import Settings
+
+from ..widgets import ErrorLabel, save_cancel_buttons
+
+LATEST = "（数据中最近的年度）"
+
+
+class SettingsDialog(QDialog):
+    """Saves to the settings file only when every field is valid; a refused field keeps its text."""
+
+    def __init__(self, current: Settings, townships: list[str], settings_file: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("设置")
+        self.setMinimumWidth(520)
+        self.current = current
+        self.settings_file = settings_file
+        self.result_settings: Settings | None = None
+        self.user = QLineEdit(current.user)
+        self.user.setObjectName("settings_user")
+        self.user.setPlaceholderText("记入变更历史的姓名")
+        self.township = QComboBox()
+        self.township.setEditable(True)
+        self.township.addItems(townships)
+        self.township.setCurrentText(current.township or (townships[0] if townships else ""))
+        self.year = QSpinBox()
+        self.year.setObjectName("settings_year")
+        self.year.setRange(1999, 2100)  # 1999 = "not set": shown as the special text
+        self.year.setSpecialValueText(LATEST)
+        self.year.setValue(current.default_year or 1999)
+        self.folder = QLineEdit(current.data_folder or str(current.data_path))
+        browse = QPushButton("浏览…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.server = QLineEdit(current.server_url)
+        self.server.setObjectName("settings_server")
+        self.server.setPlaceholderText("如 https://wq.example.cn（离线使用可不填）")
+        self.errors = {n: ErrorLabel() for n in ("user", "township", "default_year", "data_folder",
+                                                 "server_url")}
+        form = QFormLayout()
+        for label, name, widget in (("用户名＊", "user", self.user), ("乡镇", "township", self.township),
+                                    ("默认年度", "default_year", self.year),
+                                    ("数据文件夹", "data_folder", folder_row),
+                                    ("服务器地址", "server_url", self.server)):
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            if isinstance(widget, QHBoxLayout):
+                column.addLayout(widget)
+            else:
+                column.addWidget(widget)
+            column.addWidget(self.errors[name])
+            form.addRow(label, box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(save_cancel_buttons(self))
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "选择数据文件夹", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def values(self) -> Settings:
+        year = self.year.value()
+        return replace(self.current, user=self.user.text(), township=self.township.currentText(),
+                       default_year=None if year == 1999 else year, data_folder=self.folder.text(),
+                       server_url=self.server.text())
+
+    def save(self) -> None:
+        for error in self.errors.values():
+            error.show_error(None)
+        try:
+            self.result_settings = settings_mod.save(self.values(), self.settings_file)
+        except ValidationError as err:
+            self.errors.get(err.field or "user", self.errors["user"]).show_error(err.message)
+            return
+        except OSError as err:
+            self.errors["data_folder"].show_error(f"设置文件无法保存：{err}")
+            return
+        self.accept()

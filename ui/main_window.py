@@ -1,0 +1,348 @@
+"""The main window: navigation on the left, the views in tabs, a year selector, the sync count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import checks, queries
+from wq_desktop import settings as settings_mod
+from wq_desktop.errors import WqError
+from wq_desktop.settings import Settings
+from wq_desktop.store import Store
+
+from .dialogs.settings_dialog import SettingsDialog
+from .navigation import NavigationPanel
+from .views.contacts import ContactsView
+from .views.household import HouseholdView
+from .views.rectifications import RectificationsView
+from .views.village import VillageView
+from .workers import JobContext, Worker, run_with_progress
+
+APP_TITLE = "退地减水核查"
+PRINT_PENDING = "打印功能正在接入中：协议书、公示表和巡查记录的打印将在后续版本提供。"
+
+
+class MainWindow(QMainWindow):
+    """Built around one open Store. `store_requested` asks the application to open another file."""
+
+    store_requested = Signal(Path)
+
+    def __init__(self, store: Store, settings: Settings, settings_file: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.settings = settings
+        self.settings_file = settings_file
+        self._closing_confirmed = False
+        self._closed = False
+        title = f"{APP_TITLE} - {store.path.name}" + ("（演示数据）" if store.is_demo else "")
+        self.setWindowTitle(title)
+        self.resize(1360, 860)
+
+        self.year_selector = QComboBox()
+        self.year_selector.setObjectName("year_selector")
+        self.year_selector.setToolTip("工作年度：措施、协议、公示、巡查均按年度登记")
+        self.nav = NavigationPanel(store)
+        self.household = HouseholdView(store)
+        self.household.default_patroller = settings.user
+        self.village = VillageView(store)
+        self.contacts = ContactsView(store)
+        self.rectifications = RectificationsView(store)
+        # The lead places ui.map.MapCanvas here; this window does not import ui.map.
+        self.map_tab = QWidget()
+        self.map_tab.setObjectName("map_tab")
+        QVBoxLayout(self.map_tab)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.household, "农户")
+        self.tabs.addTab(self.village, "村")
+        self.tabs.addTab(self.contacts, "包联")
+        self.tabs.addTab(self.rectifications, "巡查整改")
+        self.tabs.addTab(self.map_tab, "地图")
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 1060])
+        self.setCentralWidget(splitter)
+
+        self.pending_label = QLabel()
+        self.pending_label.setObjectName("pending_label")
+        self.statusBar().addPermanentWidget(QLabel(f"用户：{store.user}"))
+        self.statusBar().addPermanentWidget(self.pending_label)
+        self._build_menus()
+
+        self.nav.village_selected.connect(self.show_village)
+        self.nav.township_selected.connect(self._township_chosen)
+        self.nav.household_selected.connect(self.show_household)
+        self.village.open_household.connect(self.show_household)
+        self.village.new_household.connect(self.new_household)
+        self.rectifications.open_patrol.connect(self.open_patrol)
+        for view in (self.household, self.village, self.contacts):
+            view.changed.connect(self.data_changed)
+        self.year_selector.currentIndexChanged.connect(self._year_changed)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        # Writes can come in bursts (a cascade delete, a batch assignment): refresh once after them.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh_after_write)
+        store.on_change(lambda _kind, _uuid: self._closed or self._refresh_timer.start())
+
+        self._fill_years()
+        self.nav.refresh()
+        self.contacts.refresh()
+        self.rectifications.refresh()
+        self.update_pending()
+        self._select_first_village()
+
+    # ------------------------------------------------------------ menus and shortcuts
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("文件(&F)")
+        self.open_action = self._action("打开数据库…", self.choose_store, QKeySequence.StandardKey.Open)
+        self.save_action = self._action("保存", self.save_current, QKeySequence.StandardKey.Save)
+        self.print_action = self._action("打印当前文档…", self.print_current, QKeySequence.StandardKey.Print)
+        self.settings_action = self._action("设置…", self.edit_settings)
+        self.quit_action = self._action("退出", self.close, QKeySequence.StandardKey.Quit)
+        for a in (self.open_action, self.save_action, self.print_action, self.settings_action):
+            file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("编辑(&E)")
+        self.find_action = self._action("查找农户", self.nav.focus_search, QKeySequence.StandardKey.Find)
+        self.new_household_action = self._action("新增经营者", lambda: self.new_household(None))
+        for a in (self.find_action, self.new_household_action):
+            edit_menu.addAction(a)
+        tools = bar.addMenu("工具(&T)")
+        self.check_action = self._action("数据检查…", self.run_checks)
+        tools.addAction(self.check_action)
+        help_menu = bar.addMenu("帮助(&H)")
+        help_menu.addAction(self._action("关于", self._about))
+        toolbar = self.addToolBar("工具栏")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.addWidget(QLabel(" 工作年度："))
+        toolbar.addWidget(self.year_selector)
+        toolbar.addSeparator()
+        for a in (self.save_action, self.find_action, self.new_household_action, self.print_action,
+                  self.check_action, self.settings_action):
+            toolbar.addAction(a)
+
+    # ------------------------------------------------------------ year
+    @property
+    def year(self) -> int:
+        value = self.year_selector.currentData()
+        return int(value) if value else date.today().year
+
+    def _fill_years(self) -> None:
+        years = set(queries.known_years(self.store)) | {date.today().year}
+        if self.settings.default_year:
+            years.add(self.settings.default_year)
+        chosen = self.settings.year_or(queries.latest_year(self.store))
+        self.year_selector.blockSignals(True)
+        self.year_selector.clear()
+        for y in sorted(years | {max(years) + 1}, reverse=True):
+            self.year_selector.addItem(f"{y}年度", y)
+        self.year_selector.setCurrentIndex(max(self.year_selector.findData(chosen), 0))
+        self.year_selector.blockSignals(False)
+
+    def set_year(self, year: int) -> None:
+        index = self.year_selector.findData(year)
+        if index < 0:
+            self.year_selector.addItem(f"{year}年度", year)
+            index = self.year_selector.count() - 1
+        self.year_selector.setCurrentIndex(index)
+
+    def _year_changed(self) -> None:
+        if self.household.operator or self.household.village:
+            self.household.set_year(self.year)
+        if self.village.village:
+            self.village.set_year(self.year)
+
+    # ------------------------------------------------------------ navigation
+    def _select_first_village(self) -> None:
+        tree = queries.navigation_tree(self.store)
+        township = tree[0] if tree else None
+        if township and township.villages:
+            self.nav.select_village(township.villages[0].uuid)
+
+    def _township_chosen(self, _township: str) -> None:
+        self.tabs.setCurrentWidget(self.village if self.village.village else self.household)
+
+    def show_village(self, village: str, group: str | None = None) -> None:
+        self.village.show_village(village, self.year, group)
+        if self.tabs.currentWidget() is not self.household or not self.household.form.dirty:
+            self.tabs.setCurrentWidget(self.village)
+
+    def show_household(self, operator: str) -> None:
+        if not self._leave_household_edit():
+            return
+        self.household.show_household(operator, self.year)
+        self.tabs.setCurrentWidget(self.household)
+
+    def new_household(self, village: str | None) -> None:
+        village = village or self.village.village or self.household.village
+        if village is None:
+            QMessageBox.information(self, "请先选择村", "请先在左侧选择要新增经营者的村。")
+            return
+        if not self._leave_household_edit():
+            return
+        self.household.new_household(village, self.year)
+        self.tabs.setCurrentWidget(self.household)
+
+    def open_patrol(self, patrol: str, operator: str) -> None:
+        self.show_household(operator)
+        if self.household.operator == operator:
+            self.household.open_patrol(patrol)
+
+    def _leave_household_edit(self) -> bool:
+        """An unsaved household edit is saved, discarded or kept on the user's word, never dropped."""
+        if not self.household.form.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "尚未保存", "当前经营者信息已修改但尚未保存。是否保存？",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.household.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ------------------------------------------------------------ refreshing
+    def data_changed(self) -> None:
+        self._refresh_timer.start()
+
+    def _refresh_after_write(self) -> None:
+        if self._closed:
+            return
+        self.update_pending()
+        self.nav.refresh()
+        current = self.tabs.currentWidget()
+        if current is not self.village and self.village.village:
+            self.village.refresh()
+        if current is not self.contacts:
+            self.contacts.refresh()
+        self.rectifications.refresh()
+
+    def _tab_changed(self) -> None:
+        current = self.tabs.currentWidget()
+        if current is self.rectifications:
+            self.rectifications.refresh()
+
+    def update_pending(self) -> None:
+        count = self.store.pending_changes()
+        self.pending_label.setText(f"待同步变更：{count} 条" if count else "已全部同步")
+
+    # ------------------------------------------------------------ commands
+    def save_current(self) -> bool:
+        """Ctrl+S: save what the current view edits."""
+        current = self.tabs.currentWidget()
+        if current is self.household:
+            ok = self.household.save()
+        elif current is self.village:
+            ok = self.village.save_notice()
+        else:
+            self.statusBar().showMessage("当前页面没有需要保存的内容。", 4000)
+            return False
+        self.statusBar().showMessage("已保存。" if ok else "未保存：请按红色提示修改后再保存。", 5000)
+        return ok
+
+    def print_current(self) -> None:
+        """Ctrl+P: print the current document. Hook for the printing module (wired by the lead)."""
+        QMessageBox.information(self, "打印", PRINT_PENDING)
+
+    def choose_store(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "打开数据库", str(self.settings.data_path),
+                                              "数据库 (*.sqlite *.db);;所有文件 (*)")
+        if name and self._leave_household_edit():
+            self.store_requested.emit(Path(name))
+
+    def edit_settings(self) -> SettingsDialog:
+        names = [name for _, name in queries.townships(self.store)]
+        dialog = SettingsDialog(self.settings, names, self.settings_file, self)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        if dialog.result_settings is None:
+            return
+        self.settings = dialog.result_settings
+        self.household.default_patroller = self.settings.user
+        if self.settings.user != self.store.user:
+            QMessageBox.information(self, "设置已保存", "新的用户名将在下次打开数据库时生效。")
+
+    def run_checks(self) -> Worker:
+        """Run every data check in a worker thread, on its own Store, with progress and cancel."""
+        path, user, year = self.store.path, self.store.user, self.year
+
+        def job(ctx: JobContext) -> list[checks.Finding]:
+            findings: list[checks.Finding] = []
+            with Store.open(path, user) as own:
+                items = list(checks.CHECKS.values())
+                for i, (label, check) in enumerate(items):
+                    ctx.progress(i * 100 // len(items), f"正在检查：{label}…")
+                    findings += check(own, year)
+                ctx.progress(100, "检查完成")
+            return findings
+
+        return run_with_progress(self, "数据检查", job, self._show_findings, self._job_failed,
+                                 lambda: self.statusBar().showMessage("已取消数据检查。", 5000))
+
+    def _show_findings(self, findings: list[checks.Finding]) -> None:
+        self.last_findings = findings
+        errors = sum(f.severity == checks.Severity.ERROR for f in findings)
+        lines = [f"[{f.severity}] {f.check}：{f.message}" for f in findings[:30]]
+        more = f"\n……另有 {len(findings) - 30} 项" if len(findings) > 30 else ""
+        QMessageBox.information(
+            self, "数据检查结果",
+            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。\n\n"
+            + "\n".join(lines) + more)
+
+    def _job_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "未能完成", message)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "关于", f"{APP_TITLE}\n昌吉市退地减水：核实面积、协议、公示、包联、巡查。")
+
+    def remember_store(self) -> None:
+        """Store this file as the one to open next time."""
+        remembered = replace(self.settings, last_store=str(self.store.path),
+                             user=self.settings.user or self.store.user)
+        try:
+            self.settings = settings_mod.save(remembered, self.settings_file)
+        except (OSError, WqError):
+            pass  # settings are a convenience; failing to save them must not stop the work
+
+    # ------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing_confirmed and not self._leave_household_edit():
+            event.ignore()
+            return
+        self._closed = True  # the store may be closed right after: no more refreshes from it
+        self._refresh_timer.stop()
+        event.accept()

@@ -1,0 +1,1 @@
+"""The main window's views: household, village, contacts, patrols and rectifications."""

@@ -1,0 +1,128 @@
+"""This year's agreement of one household: its number, status and step dates, and buttons that move
+it through the allowed steps (草拟 → 已签订 → 已公示 → 已报备, or 终止) on a chosen date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import queries, services
+from wq_desktop.errors import WqError
+from wq_desktop.model import AGREEMENT_DATE_FIELD, AGREEMENT_NEXT, AgreementStatus
+from wq_desktop.schema import KINDS
+from wq_desktop.store import Store
+
+from ..widgets import DateEdit, ErrorLabel
+
+STEP_VERBS = {AgreementStatus.SIGNED: "签订", AgreementStatus.PUBLICIZED: "公示",
+              AgreementStatus.FILED: "报备"}
+
+
+class AgreementPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.operator: str | None = None
+        self.year = date.today().year
+        self.agreement: dict | None = None
+        self.number = QLabel()
+        self.status = QLabel()
+        self.status.setObjectName("agreement_status")
+        self.dates = QLabel()
+        self.dates.setWordWrap(True)
+        self.on = DateEdit(date.today())
+        self.on.setObjectName("agreement_date")
+        self.start_button = QPushButton("起草协议")
+        self.next_button = QPushButton()
+        self.next_button.setObjectName("agreement_next")
+        self.terminate_button = QPushButton("终止协议…")
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow("协议编号", self.number)
+        form.addRow("状态", self.status)
+        form.addRow("各步日期", self.dates)
+        form.addRow("本步日期", self.on)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.next_button, self.terminate_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error)
+        self.start_button.clicked.connect(self.start)
+        self.next_button.clicked.connect(self.advance)
+        self.terminate_button.clicked.connect(self.terminate)
+
+    def load(self, operator: str | None, year: int) -> None:
+        self.operator, self.year = operator, year
+        self.agreement = queries.agreement_for(self.store, operator, year) if operator else None
+        self.error.show_error(None)
+        a = self.agreement
+        if a is None:
+            self.number.setText("—")
+            self.status.setText("本年度尚无协议" if operator else "请先保存经营者")
+            self.dates.setText("")
+        else:
+            self.number.setText(a["number"] or "")
+            self.status.setText(a["status"])
+            fields = KINDS["agreement"]
+            parts = [f"{fields.field(col).label.removesuffix('日期')} {a[col]}"
+                     for col in AGREEMENT_DATE_FIELD.values() if a[col]]
+            if a["terminate_reason"]:
+                parts.append(f"终止原因：{a['terminate_reason']}")
+            self.dates.setText("；".join(parts))
+        status = AgreementStatus(a["status"]) if a else None
+        nxt = AGREEMENT_NEXT.get(status) if status else None
+        self.start_button.setVisible(a is None)
+        self.start_button.setEnabled(operator is not None)
+        self.next_button.setVisible(nxt is not None)
+        if nxt is not None:
+            self.next_button.setText(f"标记为{nxt.value}")
+        self.terminate_button.setVisible(a is not None and status != AgreementStatus.TERMINATED)
+        self.on.setEnabled(operator is not None and status != AgreementStatus.TERMINATED)
+
+    def _run(self, action: Callable[[], object]) -> None:
+        self.error.show_error(None)
+        try:
+            action()
+        except WqError as err:
+            self.error.show_error(str(err))
+            return
+        self.load(self.operator, self.year)
+        self.changed.emit()
+
+    def start(self) -> None:
+        assert self.operator is not None
+        self._run(lambda: services.start_agreement(self.store, self.operator, self.year, self.on.value()))
+
+    def advance(self) -> None:
+        assert self.agreement is not None
+        target = AGREEMENT_NEXT[AgreementStatus(self.agreement["status"])]
+        self._run(lambda: services.advance_agreement(self.store, self.agreement["uuid"], target,
+                                                     self.on.value()))
+
+    def terminate(self) -> None:
+        assert self.agreement is not None
+        reason, ok = QInputDialog.getText(self, "终止协议", "终止原因（必填）：")
+        if not ok:
+            return
+        if QMessageBox.question(self, "终止协议", f"确定终止协议 {self.agreement['number']}？终止后不能恢复。"
+                                ) != QMessageBox.StandardButton.Yes:
+            return
+        self._run(lambda: services.advance_agreement(
+            self.store, self.agreement["uuid"], AgreementStatus.TERMINATED, self.on.value(), reason))

@@ -1,0 +1,261 @@
+"""包联 leaders and staff, and assigning many households to one of them at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import queries, rules, services
+from wq_desktop.errors import WqError
+from wq_desktop.model import ContactRole, LeaderLevel
+from wq_desktop.schema import KINDS
+from wq_desktop.store import Store
+
+from ..widgets import Column, ErrorLabel, FilterProxy, RowsModel, make_table, save_cancel_buttons
+
+CONTACT_COLUMNS = (
+    Column("角色", lambda c: c.role),
+    Column("姓名", lambda c: c.name),
+    Column("职务", lambda c: c.post),
+    Column("层级", lambda c: c.level),
+    Column("联系电话", lambda c: c.phone),
+    Column("包联户数", lambda c: str(c.households), sort=lambda c: c.households, numeric=True),
+)
+ASSIGN_COLUMNS = (
+    Column("村", lambda r: r.village),
+    Column("组", lambda r: r.group),
+    Column("经营者", lambda r: r.name),
+    Column("包联负责人", lambda r: r.leader or "未指定"),
+    Column("工作人员", lambda r: r.staff or "未指定"),
+)
+
+
+class ContactDialog(QDialog):
+    def __init__(self, store: Store, township: str, contact: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.township, self.contact = store, township, contact
+        record = store.get("contact", contact) if contact else None
+        self.rev = record["rev"] if record else None
+        self.setWindowTitle("编辑包联人员" if record else "新增包联人员")
+        k = KINDS["contact"]
+        self.role = QComboBox()
+        self.role.addItems([r.value for r in ContactRole])
+        self.name = QLineEdit()
+        self.name.setObjectName("contact_name")
+        self.post = QLineEdit()
+        self.phone = QLineEdit()
+        self.phone.setObjectName("contact_phone")
+        self.level = QComboBox()
+        self.level.addItem("", None)
+        for level in LeaderLevel:
+            self.level.addItem(level.value, level.value)
+        self.errors = {n: ErrorLabel() for n in ("role", "name", "post", "phone", "level")}
+        form = QFormLayout()
+        for name, widget in (("role", self.role), ("name", self.name), ("post", self.post),
+                             ("phone", self.phone), ("level", self.level)):
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(widget)
+            column.addWidget(self.errors[name])
+            form.addRow(k.field(name).label + ("＊" if k.field(name).required else ""), box)
+        self.general = ErrorLabel()
+        self.phone.textEdited.connect(self._check_phone)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.general)
+        layout.addWidget(save_cancel_buttons(self))
+        if record:
+            self.role.setCurrentText(record["role"])
+            self.name.setText(record["name"])
+            self.post.setText(record["post"] or "")
+            self.phone.setText(rules.format_phone(record["phone"] or ""))
+            self.level.setCurrentIndex(max(self.level.findData(record["level"]), 0))
+
+    def _check_phone(self, text: str) -> None:
+        try:
+            if text.strip():
+                rules.normalize_phone(text)
+            self.errors["phone"].show_error(None)
+        except WqError as err:
+            self.errors["phone"].show_error(str(err))
+
+    def values(self) -> dict[str, Any]:
+        return {"role": self.role.currentText(), "name": self.name.text(), "post": self.post.text(),
+                "phone": self.phone.text(), "level": self.level.currentData()}
+
+    def save(self) -> None:
+        for error in [*self.errors.values(), self.general]:
+            error.show_error(None)
+        try:
+            if self.contact:
+                self.store.update("contact", self.contact, self.values(), base_rev=self.rev)
+            else:
+                self.contact = self.store.create("contact", {"township": self.township, **self.values()})
+        except WqError as err:
+            (self.errors.get(getattr(err, "field", None) or "") or self.general).show_error(str(err))
+            return
+        self.accept()
+
+
+class ContactsView(QWidget):
+    changed = Signal()
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.contact_model = RowsModel(CONTACT_COLUMNS, self)
+        self.contact_proxy = FilterProxy(self.contact_model, self)
+        self.contact_table = make_table(self.contact_proxy, sortable=True)
+        self.contact_table.setObjectName("contacts_table")
+        self.add_button = QPushButton("新增人员…")
+        self.edit_button = QPushButton("编辑…")
+        self.delete_button = QPushButton("删除…")
+        left = QGroupBox("包联负责人与工作人员")
+        left_layout = QVBoxLayout(left)
+        row = QHBoxLayout()
+        for b in (self.add_button, self.edit_button, self.delete_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        left_layout.addLayout(row)
+        left_layout.addWidget(self.contact_table)
+
+        self.village = QComboBox()
+        self.village.setObjectName("assign_village")
+        self.assign_model = RowsModel(ASSIGN_COLUMNS, self)
+        self.assign_proxy = FilterProxy(self.assign_model, self)
+        self.assign_table = make_table(self.assign_proxy, sortable=True, multi=True)
+        self.assign_table.setObjectName("assign_table")
+        self.leader = QComboBox()
+        self.leader.setObjectName("assign_leader")
+        self.staff = QComboBox()
+        self.staff.setObjectName("assign_staff")
+        self.assign_button = QPushButton("分配给所选经营者")
+        self.assign_button.setObjectName("assign_button")
+        self.assign_result = QLabel()
+        self.assign_error = ErrorLabel()
+        right = QGroupBox("批量分配包联（按住 Ctrl 或 Shift 多选经营者）")
+        right_layout = QVBoxLayout(right)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("村"))
+        top.addWidget(self.village, 1)
+        right_layout.addLayout(top)
+        right_layout.addWidget(self.assign_table, 1)
+        form = QFormLayout()
+        form.addRow("包联负责人", self.leader)
+        form.addRow("工作人员", self.staff)
+        right_layout.addLayout(form)
+        right_layout.addWidget(self.assign_button)
+        right_layout.addWidget(self.assign_result)
+        right_layout.addWidget(self.assign_error)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([500, 600])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.add_button.clicked.connect(lambda: self.edit_contact(None))
+        self.edit_button.clicked.connect(lambda: self.edit_contact(self._current_contact()))
+        self.contact_table.doubleClicked.connect(lambda _i: self.edit_contact(self._current_contact()))
+        self.delete_button.clicked.connect(self.delete_contact)
+        self.village.currentIndexChanged.connect(self._load_assignments)
+        self.assign_button.clicked.connect(self.assign)
+
+    # ------------------------------------------------------------ loading
+    def refresh(self) -> None:
+        self.contact_model.set_rows(queries.contact_rows(self.store))
+        current = self.village.currentData()
+        self.village.blockSignals(True)
+        self.village.clear()
+        self.village.addItem("全部村", None)
+        for uuid, name in queries.villages(self.store):
+            self.village.addItem(name, uuid)
+        self.village.setCurrentIndex(max(self.village.findData(current), 0))
+        self.village.blockSignals(False)
+        for combo, role in ((self.leader, ContactRole.LEADER), (self.staff, ContactRole.STAFF)):
+            keep = combo.currentData()
+            combo.clear()
+            combo.addItem("（不变）", None)
+            for uuid, label in queries.contacts_by_role(self.store, role):
+                combo.addItem(label, uuid)
+            combo.setCurrentIndex(max(combo.findData(keep), 0))
+        self._load_assignments()
+
+    def _load_assignments(self) -> None:
+        self.assign_model.set_rows(queries.assignment_rows(self.store, self.village.currentData()))
+
+    def _current_contact(self) -> queries.ContactRow | None:
+        index = self.contact_table.currentIndex()
+        return self.contact_proxy.source_row(index.row()) if index.isValid() else None
+
+    def selected_operators(self) -> list[str]:
+        rows = {i.row() for i in self.assign_table.selectionModel().selectedRows()}
+        return [self.assign_proxy.source_row(r).operator for r in sorted(rows)]
+
+    # ------------------------------------------------------------ actions
+    def edit_contact(self, contact: queries.ContactRow | None) -> ContactDialog | None:
+        townships = queries.townships(self.store)
+        if not townships:
+            QMessageBox.information(self, "尚无乡镇", "请先建立乡镇。")
+            return None
+        dialog = ContactDialog(self.store, townships[0][0], contact.uuid if contact else None, self)
+        dialog.accepted.connect(self._after_write)
+        dialog.open()
+        return dialog
+
+    def delete_contact(self) -> None:
+        contact = self._current_contact()
+        if contact is None:
+            QMessageBox.information(self, "请先选择", "请先在表格中选择一名人员。")
+            return
+        note = ""
+        if contact.households:
+            note = f"\n该人员现包联 {contact.households} 户，删除后这些户的包联将清空。"
+        if QMessageBox.question(self, "删除包联人员", f"确定删除“{contact.name}”？{note}"
+                                ) != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.store.delete("contact", contact.uuid, cascade=True)
+        except WqError as err:
+            QMessageBox.warning(self, "无法删除", str(err))
+            return
+        self._after_write()
+
+    def assign(self) -> int:
+        self.assign_error.show_error(None)
+        operators = self.selected_operators()
+        if not operators:
+            self.assign_error.show_error("请先在表格中选择要分配的经营者（可按住 Ctrl 或 Shift 多选）。")
+            return 0
+        try:
+            count = services.assign_contacts(self.store, operators, leader=self.leader.currentData(),
+                                             staff=self.staff.currentData())
+        except WqError as err:
+            self.assign_error.show_error(str(err))
+            return 0
+        who = "、".join(c.currentText() for c in (self.leader, self.staff) if c.currentData())
+        self.assign_result.setText(f"已将 {count} 户分配给 {who}。")
+        self._after_write()
+        return count
+
+    def _after_write(self) -> None:
+        self.refresh()
+        self.changed.emit()

@@ -1,0 +1,41 @@
+"""Change history of a household and everything hanging off it: who changed which field, old → new."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from wq_desktop import queries
+from wq_desktop.store import Store
+
+from ..widgets import Column, RowsModel, make_table
+
+HISTORY_COLUMNS = (
+    Column("时间", lambda r: r.at),
+    Column("用户", lambda r: r.user),
+    Column("记录", lambda r: r.record),
+    Column("操作", lambda r: r.action),
+    Column("字段", lambda r: r.field),
+    Column("原值", lambda r: r.old),
+    Column("新值", lambda r: r.new),
+)
+
+
+class HistoryView(QWidget):
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.model = RowsModel(HISTORY_COLUMNS, self)
+        self.table = make_table(self.model)
+        self.table.setObjectName("history_table")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+
+    def load_household(self, operator: str | None) -> None:
+        rows = []
+        if operator:
+            rows = queries.change_rows(self.store, queries.household_records(self.store, operator))
+        self.model.set_rows(rows)
+
+    def rows(self) -> list[queries.ChangeRow]:
+        return list(self.model.rows)

@@ -1,0 +1,373 @@
+"""One patrol visit: stage, date, patrollers, parcel, findings, result, photos, and the
+rectification it may order (deadline, recheck, closing)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import photos
+from wq_desktop.errors import WqError
+from wq_desktop.model import (
+    GROUND_STATES,
+    IRRIGATION_SIGNS,
+    RECTIFICATION_ACTIONS,
+    WELL_STATES,
+    PatrolResult,
+    PatrolStage,
+)
+from wq_desktop.schema import KINDS
+from wq_desktop.store import Store
+
+from ..widgets import DateEdit, ErrorLabel, OptionalDate, save_cancel_buttons
+
+_PATROL = KINDS["patrol"]
+PHOTO_FILTER = "图片 (*.jpg *.jpeg *.png *.heic *.tif *.tiff *.bmp);;所有文件 (*)"
+THUMB = 128
+
+
+@dataclass
+class PhotoEntry:
+    path: Path
+    info: photos.PhotoInfo | None  # None for a stored photo whose details come from its record
+    record: dict[str, Any] | None = None  # set for photos already attached
+
+    @property
+    def taken_at(self) -> str | None:
+        return self.record["taken_at"] if self.record else (self.info.taken_at if self.info else None)
+
+    @property
+    def position(self) -> tuple[float, float] | None:
+        source: Any = self.record if self.record else self.info
+        if source is None:
+            return None
+        lat = source["lat"] if self.record else source.lat
+        lon = source["lon"] if self.record else source.lon
+        return (lat, lon) if lat is not None and lon is not None else None
+
+    def caption(self) -> str:
+        when = self.taken_at.replace("T", " ")[:16] if self.taken_at else "无拍摄时间"
+        where = self.position
+        place = f"{where[0]:.5f}, {where[1]:.5f}" if where else "无位置信息"
+        return f"{when}\n{place}"
+
+
+class PhotoStrip(QListWidget):
+    """Thumbnails with the EXIF time and place; photos can be dropped onto it."""
+
+    def __init__(self, error: ErrorLabel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error = error
+        self.entries: list[PhotoEntry] = []
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
+        self.setMinimumHeight(THUMB + 60)
+        self.setToolTip("把照片拖到这里，或点“添加照片…”")
+
+    def _add_item(self, entry: PhotoEntry) -> None:
+        pixmap = QPixmap(str(entry.path))
+        icon = QIcon()
+        if not pixmap.isNull():
+            icon = QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation))
+        item = QListWidgetItem(icon, entry.caption())
+        item.setToolTip(entry.record["file_name"] if entry.record else entry.path.name)
+        self.addItem(item)
+        self.entries.append(entry)
+
+    def add_stored(self, store: Store, record: dict[str, Any]) -> None:
+        self._add_item(PhotoEntry(photos.photo_path(store, record["sha256"]), None, record))
+
+    def add_file(self, path: Path) -> bool:
+        """Check the file is a photo (reading its EXIF) and stage it; False with a message if not."""
+        try:
+            info = photos.read_photo(path)
+        except WqError as err:
+            self.error.show_error(str(err))
+            return False
+        if any((e.info and e.info.sha256 == info.sha256) or (e.record and e.record["sha256"] == info.sha256)
+               for e in self.entries):
+            self.error.show_error(f"照片 {path.name} 已添加过。")
+            return False
+        self.error.show_error(None)
+        self._add_item(PhotoEntry(path, info))
+        return True
+
+    def staged(self) -> list[PhotoEntry]:
+        return [e for e in self.entries if e.record is None]
+
+    def remove_row(self, row: int) -> PhotoEntry:
+        self.takeItem(row)
+        return self.entries.pop(row)
+
+    # drag and drop of files from the explorer
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if not urls:
+            super().dropEvent(event)
+            return
+        for url in urls:
+            self.add_file(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+
+def split_names(text: str) -> list[str]:
+    return [n for n in re.split(r"[、，,；;\s]+", text.strip()) if n]
+
+
+class PatrolDialog(QDialog):
+    """Create or edit one patrol; the photos are attached in the same transaction as the visit."""
+
+    def __init__(self, store: Store, parcels: list[tuple[str, str]], year: int, patrol: str | None = None,
+                 default_patroller: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.year, self.patrol = store, year, patrol
+        record = store.get("patrol", patrol) if patrol else None
+        self.rev = record["rev"] if record else None
+        # A visit belongs to the work year it was opened in (春播 of next spring still checks this year).
+        self.record_year: int = record["year"] if record else year
+        self.setWindowTitle("编辑巡查记录" if record else "新增巡查记录")
+        self.resize(760, 720)
+        self.errors: dict[str, ErrorLabel] = {}
+        form = QFormLayout()
+        self.stage = QComboBox()
+        self.stage.addItems([s.value for s in PatrolStage])
+        self._row(form, "stage", self.stage)
+        self.visited_on = DateEdit(date.today())
+        self.visited_on.setObjectName("patrol_date")
+        self._row(form, "visited_on", self.visited_on)
+        self.patrollers = QLineEdit(default_patroller)
+        self.patrollers.setObjectName("patrol_patrollers")
+        self.patrollers.setPlaceholderText("至少两人，用顿号分隔，如 张三、李四")
+        self._row(form, "patrollers", self.patrollers)
+        self.escort = QLineEdit()
+        self._row(form, "escort", self.escort)
+        self.parcel = QComboBox()
+        self.parcel.setObjectName("patrol_parcel")
+        for uuid, label in parcels:
+            self.parcel.addItem(label, uuid)
+        self._row(form, "parcel", self.parcel)
+        self.checks: dict[str, dict[str, QCheckBox]] = {}
+        for name, options in (("ground_state", GROUND_STATES), ("irrigation_signs", IRRIGATION_SIGNS),
+                              ("well_state", WELL_STATES)):
+            self._row(form, name, self._check_row(name, options))
+        self.meter = QLineEdit()
+        self.meter.setPlaceholderText("可不填")
+        self._row(form, "meter_reading", self.meter)
+        self.verdict = QComboBox()
+        self.verdict.setObjectName("patrol_result")
+        self.verdict.addItems([r.value for r in PatrolResult])
+        self._row(form, "result", self.verdict)
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(60)
+        self._row(form, "description", self.description)
+
+        self.rect_box = QGroupBox("下达整改")
+        self.rect_box.setCheckable(True)
+        self.rect_box.setChecked(False)
+        rect = QFormLayout(self.rect_box)
+        self.rect_requirement = QLineEdit()
+        self._row(rect, "rect_requirement", self.rect_requirement)
+        self.rect_deadline = DateEdit(date.today())
+        self._row(rect, "rect_deadline", self.rect_deadline)
+        self.rect_responsible = QLineEdit()
+        self._row(rect, "rect_responsible", self.rect_responsible)
+        self.rect_action = QComboBox()
+        self.rect_action.addItem("")
+        self.rect_action.addItems(RECTIFICATION_ACTIONS)
+        self._row(rect, "rect_action", self.rect_action)
+        self.recheck_on = OptionalDate("已复查")
+        self._row(rect, "recheck_on", self.recheck_on)
+        self.recheck_result = QLineEdit()
+        self._row(rect, "recheck_result", self.recheck_result)
+        self.closed_on = OptionalDate("已结案")
+        self._row(rect, "closed_on", self.closed_on)
+
+        self.photo_error = ErrorLabel()
+        self.photo_strip = PhotoStrip(self.photo_error)
+        self.add_photo_button = QPushButton("添加照片…")
+        self.remove_photo_button = QPushButton("移除所选照片")
+        self.add_photo_button.clicked.connect(self.choose_photos)
+        self.remove_photo_button.clicked.connect(self.remove_photo)
+        photo_box = QGroupBox("现场照片（拖入或点“添加照片…”，时间与位置取自照片EXIF）")
+        photo_layout = QVBoxLayout(photo_box)
+        photo_layout.addWidget(self.photo_strip)
+        photo_buttons = QHBoxLayout()
+        photo_buttons.addWidget(self.add_photo_button)
+        photo_buttons.addWidget(self.remove_photo_button)
+        photo_buttons.addStretch(1)
+        photo_layout.addLayout(photo_buttons)
+        photo_layout.addWidget(self.photo_error)
+
+        self.general = ErrorLabel()
+        layout = QVBoxLayout(self)
+        columns = QHBoxLayout()
+        left = QWidget()
+        left.setLayout(form)
+        columns.addWidget(left, 3)
+        columns.addWidget(self.rect_box, 2)
+        layout.addLayout(columns)
+        layout.addWidget(photo_box)
+        layout.addWidget(self.general)
+        layout.addWidget(save_cancel_buttons(self))
+        if record:
+            self._load(record)
+
+    # ------------------------------------------------------------ building
+    def _row(self, form: QFormLayout, name: str, widget: QWidget) -> None:
+        f = _PATROL.field(name)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addWidget(widget)
+        self.errors[name] = ErrorLabel()
+        column.addWidget(self.errors[name])
+        form.addRow(f.label + ("＊" if f.required else ""), box)
+
+    def _check_row(self, name: str, options: tuple[str, ...]) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.checks[name] = {}
+        for option in options:
+            check = QCheckBox(option)
+            check.setObjectName(f"patrol_{name}_{options.index(option)}")
+            self.checks[name][option] = check
+            row.addWidget(check)
+        row.addStretch(1)
+        return box
+
+    def _load(self, r: dict[str, Any]) -> None:
+        self.stage.setCurrentText(r["stage"])
+        self.visited_on.set_value(r["visited_on"])
+        self.patrollers.setText("、".join(r["patrollers"] or []))
+        self.escort.setText(r["escort"] or "")
+        index = self.parcel.findData(r["parcel"])
+        if index < 0:
+            parcel = self.store.get("parcel", r["parcel"], include_deleted=True)
+            self.parcel.addItem(parcel["code"], r["parcel"])
+            index = self.parcel.count() - 1
+        self.parcel.setCurrentIndex(index)
+        for name, boxes in self.checks.items():
+            for option, check in boxes.items():
+                check.setChecked(option in (r[name] or []))
+        self.meter.setText("" if r["meter_reading"] is None else f"{r['meter_reading']:g}")
+        self.verdict.setCurrentText(r["result"])
+        self.description.setPlainText(r["description"] or "")
+        ordered = any(r[n] for n in ("rect_requirement", "rect_deadline", "rect_responsible", "rect_action",
+                                     "recheck_on", "closed_on"))
+        self.rect_box.setChecked(ordered)
+        self.rect_requirement.setText(r["rect_requirement"] or "")
+        if r["rect_deadline"]:
+            self.rect_deadline.set_value(r["rect_deadline"])
+        self.rect_responsible.setText(r["rect_responsible"] or "")
+        self.rect_action.setCurrentText(r["rect_action"] or "")
+        self.recheck_on.set_value(r["recheck_on"])
+        self.recheck_result.setText(r["recheck_result"] or "")
+        self.closed_on.set_value(r["closed_on"])
+        for photo in self.store.find("photo", "owner=?", (r["uuid"],), order_by="taken_at, created_at"):
+            self.photo_strip.add_stored(self.store, photo)
+
+    # ------------------------------------------------------------ photos
+    def choose_photos(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "选择现场照片", "", PHOTO_FILTER)
+        for name in files:
+            self.photo_strip.add_file(Path(name))
+
+    def remove_photo(self) -> None:
+        row = self.photo_strip.currentRow()
+        if row < 0:
+            return
+        entry = self.photo_strip.entries[row]
+        if entry.record is None:
+            self.photo_strip.remove_row(row)
+            return
+        if QMessageBox.question(self, "删除照片", "确定删除这张已保存的照片？删除会记入变更历史。"
+                                ) != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.store.delete("photo", entry.record["uuid"])
+        except WqError as err:
+            self.photo_error.show_error(str(err))
+            return
+        self.photo_strip.remove_row(row)
+
+    # ------------------------------------------------------------ saving
+    def values(self) -> dict[str, Any]:
+        rect = self.rect_box.isChecked()
+        values: dict[str, Any] = {
+            "parcel": self.parcel.currentData(), "year": self.record_year,
+            "stage": self.stage.currentText(), "visited_on": self.visited_on.value(),
+            "patrollers": split_names(self.patrollers.text()), "escort": self.escort.text(),
+            "meter_reading": self.meter.text().strip() or None, "result": self.verdict.currentText(),
+            "description": self.description.toPlainText(),
+            "rect_requirement": self.rect_requirement.text() if rect else None,
+            "rect_deadline": self.rect_deadline.value() if rect else None,
+            "rect_responsible": self.rect_responsible.text() if rect else None,
+            "rect_action": (self.rect_action.currentText() or None) if rect else None,
+            "recheck_on": self.recheck_on.value() if rect else None,
+            "recheck_result": self.recheck_result.text() if rect else None,
+            "closed_on": self.closed_on.value() if rect else None,
+        }
+        for name, boxes in self.checks.items():
+            values[name] = [o for o, c in boxes.items() if c.isChecked()]
+        return values
+
+    def save(self) -> None:
+        for error in [*self.errors.values(), self.general]:
+            error.show_error(None)
+        try:
+            with self.store.transaction():
+                if self.patrol:
+                    self.store.update("patrol", self.patrol, self.values(), base_rev=self.rev)
+                    patrol = self.patrol
+                else:
+                    patrol = self.store.create("patrol", self.values())
+                for entry in self.photo_strip.staged():
+                    photos.attach_photo(self.store, "patrol", patrol, entry.path)
+        except WqError as err:
+            field = getattr(err, "field", None) or ""
+            (self.errors.get(field) or self.general).show_error(str(err))
+            return
+        self.patrol = patrol
+        self.accept()

@@ -1,0 +1,263 @@
+"""One village for the year: its households, sortable and filterable, with totals in 亩 and 元, and
+the village's 公示 period."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wq_desktop import queries
+from wq_desktop.errors import WqError
+from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.store import Store
+
+from ..widgets import Column, DateEdit, ErrorLabel, FilterProxy, RowsModel, make_table, mu, yuan
+
+ALL = "全部"
+NO_MEASURE = "无措施"
+NO_AGREEMENT = "无协议"
+
+HOUSEHOLD_COLUMNS = (
+    Column("组", lambda r: r.group_name, sort=lambda r: queries.group_sort_key(r.group_name)[0]),
+    Column("户主/经营者", lambda r: r.name),
+    Column("类型", lambda r: r.kind),
+    Column("证件号（脱敏）", lambda r: r.id_masked),
+    Column("土地属性", lambda r: "、".join(r.land_attributes)),
+    Column("地块数", lambda r: str(r.parcels), sort=lambda r: r.parcels, numeric=True),
+    Column("核实面积（亩）", lambda r: mu(r.area_mu), sort=lambda r: r.area_mu, numeric=True),
+    Column("退减灌溉（亩）", lambda r: mu(r.retired_mu), sort=lambda r: r.retired_mu, numeric=True),
+    Column("休耕轮作（亩）", lambda r: mu(r.fallow_mu), sort=lambda r: r.fallow_mu, numeric=True),
+    Column("补助金额（元）", lambda r: yuan(r.subsidy), sort=lambda r: r.subsidy, numeric=True),
+    Column("协议状态", lambda r: r.agreement_status or NO_AGREEMENT),
+    Column("包联负责人", lambda r: r.leader),
+    Column("工作人员", lambda r: r.staff),
+    Column("巡查次数", lambda r: str(r.patrols), sort=lambda r: r.patrols, numeric=True),
+)
+
+
+class VillageView(QWidget):
+    open_household = Signal(str)
+    new_household = Signal(str)  # village uuid
+    changed = Signal()
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.village: str | None = None
+        self.group: str | None = None
+        self.year = 0
+        self.notice: dict | None = None
+        self.title = QLabel("请在左侧选择村")
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 3)
+        font.setBold(True)
+        self.title.setFont(font)
+
+        self.measure_filter = self._combo("measure_filter",
+                                          [ALL, *[k.value for k in MeasureKind], NO_MEASURE])
+        self.status_filter = self._combo("status_filter",
+                                         [ALL, *[s.value for s in AgreementStatus], NO_AGREEMENT])
+        self.attribute_filter = self._combo("attribute_filter", [ALL, *[a.value for a in LandAttribute]])
+        self.group_filter = QComboBox()
+        self.group_filter.setObjectName("group_filter")
+        self.group_filter.currentIndexChanged.connect(self._apply_filter)
+        self.name_filter = QLineEdit()
+        self.name_filter.setPlaceholderText("姓名筛选")
+        self.name_filter.textChanged.connect(self._apply_filter)
+        self.add_button = QPushButton("新增经营者…")
+        filters = QHBoxLayout()
+        for label, widget in (("组", self.group_filter), ("措施", self.measure_filter),
+                              ("协议状态", self.status_filter), ("土地属性", self.attribute_filter)):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addWidget(self.name_filter)
+        filters.addStretch(1)
+        filters.addWidget(self.add_button)
+
+        self.model = RowsModel(HOUSEHOLD_COLUMNS, self)
+        self.proxy = FilterProxy(self.model, self)
+        self.table = make_table(self.proxy, sortable=True)
+        self.table.setObjectName("village_households")
+        self.totals = QLabel()
+        self.totals.setObjectName("village_totals")
+        font = self.totals.font()
+        font.setBold(True)
+        self.totals.setFont(font)
+
+        self.notice_box = QGroupBox("公示期")
+        self.notice_start = DateEdit()
+        self.notice_start.setObjectName("notice_start")
+        self.notice_end = DateEdit()
+        self.notice_end.setObjectName("notice_end")
+        self.objections = QSpinBox()
+        self.objections.setRange(0, 9999)
+        self.objection_text = QLineEdit()
+        self.objection_text.setPlaceholderText("异议情况（无则不填）")
+        self.notice_save = QPushButton("保存公示期")
+        self.notice_save.setObjectName("notice_save")
+        self.notice_state = QLabel()
+        self.notice_error = ErrorLabel()
+        notice_form = QFormLayout()
+        period = QHBoxLayout()
+        period.addWidget(self.notice_start)
+        period.addWidget(QLabel("至"))
+        period.addWidget(self.notice_end)
+        period.addWidget(self.notice_state, 1)
+        notice_form.addRow("公示时间", period)
+        notice_form.addRow("收到异议数", self.objections)
+        notice_form.addRow("异议情况", self.objection_text)
+        notice_layout = QVBoxLayout(self.notice_box)
+        notice_layout.addLayout(notice_form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.notice_save)
+        buttons.addWidget(self.notice_error, 1)
+        notice_layout.addLayout(buttons)
+        self._notice_days = DEFAULT_NOTICE_DAYS
+        self.notice_start.dateChanged.connect(self._start_changed)
+        self.notice_end.dateChanged.connect(self._end_changed)
+        self.notice_save.clicked.connect(self.save_notice)
+        self.add_button.clicked.connect(lambda: self.village and self.new_household.emit(self.village))
+        self.table.doubleClicked.connect(self._open)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.notice_box)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.totals)
+
+    def _combo(self, name: str, items: list[str]) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.addItems(items)
+        combo.currentIndexChanged.connect(self._apply_filter)
+        return combo
+
+    # ------------------------------------------------------------ loading
+    def show_village(self, village: str, year: int, group: str | None = None) -> None:
+        self.village, self.year, self.group = village, year, group
+        self.group_filter.blockSignals(True)
+        self.group_filter.clear()
+        self.group_filter.addItem(ALL, None)
+        for uuid, name in queries.village_groups(self.store, village):
+            self.group_filter.addItem(name, uuid)
+        self.group_filter.setCurrentIndex(max(self.group_filter.findData(group), 0) if group else 0)
+        self.group_filter.blockSignals(False)
+        self.refresh()
+
+    def set_year(self, year: int) -> None:
+        self.year = year
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.village is None:
+            return
+        name = self.store.get("village", self.village)["name"]
+        self.title.setText(f"{name} · {self.year}年度")
+        self.model.set_rows(queries.village_households(self.store, self.village, self.year))
+        self._apply_filter()
+        self._load_notice()
+
+    def _load_notice(self) -> None:
+        assert self.village is not None
+        self.notice = queries.village_notice(self.store, self.village, self.year)
+        self.notice_box.setTitle(f"{self.year}年度公示期")
+        self.notice_error.show_error(None)
+        n = self.notice
+        for edit in (self.notice_start, self.notice_end):
+            edit.blockSignals(True)
+        if n:
+            self.notice_start.set_value(n["start_on"])
+            self.notice_end.set_value(n["end_on"])
+            self.objections.setValue(n["objection_count"] or 0)
+            self.objection_text.setText(n["objections"] or "")
+        else:
+            self.notice_end.set_value(self.notice_start.value() + timedelta(days=DEFAULT_NOTICE_DAYS - 1))
+            self.objections.setValue(0)
+            self.objection_text.clear()
+        for edit in (self.notice_start, self.notice_end):
+            edit.blockSignals(False)
+        self._end_changed()
+
+    def _start_changed(self) -> None:
+        # Moving the start moves the end along, keeping the period's length (7 days by default).
+        self.notice_end.blockSignals(True)
+        self.notice_end.set_value(self.notice_start.value() + timedelta(days=self._notice_days - 1))
+        self.notice_end.blockSignals(False)
+        self._show_days()
+
+    def _end_changed(self) -> None:
+        self._notice_days = max((self.notice_end.value() - self.notice_start.value()).days + 1, 1)
+        self._show_days()
+
+    def _show_days(self) -> None:
+        days = (self.notice_end.value() - self.notice_start.value()).days + 1
+        state = f"共 {days} 天" if days > 0 else "结束日期早于开始日期"
+        self.notice_state.setText(state + ("" if self.notice else "（尚未保存）"))
+
+    def save_notice(self) -> bool:
+        if self.village is None:
+            return False
+        values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
+                  "objection_count": self.objections.value(), "objections": self.objection_text.text()}
+        self.notice_error.show_error(None)
+        try:
+            if self.notice:
+                self.store.update("notice", self.notice["uuid"], values, base_rev=self.notice["rev"])
+            else:
+                self.store.create("notice", {"village": self.village, "year": self.year, **values})
+        except WqError as err:
+            self.notice_error.show_error(str(err))
+            return False
+        self._load_notice()
+        self.notice_error.show_error(None)
+        self.changed.emit()
+        return True
+
+    # ------------------------------------------------------------ filtering
+    def _apply_filter(self) -> None:
+        measure = self.measure_filter.currentText()
+        status = self.status_filter.currentText()
+        attribute = self.attribute_filter.currentText()
+        group = self.group_filter.currentData()
+        name = self.name_filter.text().strip()
+
+        def keep(r: queries.HouseholdRow) -> bool:
+            if group and r.group != group:
+                return False
+            if measure == NO_MEASURE and r.measures:
+                return False
+            if measure not in (ALL, NO_MEASURE) and measure not in r.measures:
+                return False
+            if status == NO_AGREEMENT and r.agreement_status:
+                return False
+            if status not in (ALL, NO_AGREEMENT) and r.agreement_status != status:
+                return False
+            if attribute != ALL and attribute not in r.land_attributes:
+                return False
+            return not name or name in r.name
+
+        self.proxy.set_predicate(keep)
+        t = queries.totals(self.proxy.visible_rows())
+        self.totals.setText(
+            f"合计（当前筛选）：{t.households} 户；核实面积 {mu(t.area_mu)} 亩；"
+            f"退减灌溉 {mu(t.retired_mu)} 亩；休耕轮作 {mu(t.fallow_mu)} 亩；补助金额 {yuan(t.subsidy)} 元")
+
+    def visible_rows(self) -> list[queries.HouseholdRow]:
+        return self.proxy.visible_rows()
+
+    def _open(self, index: QModelIndex) -> None:
+        self.open_household.emit(self.proxy.source_row(index.row()).operator)

@@ -1,0 +1,138 @@
+"""Long work off the GUI thread, with a progress bar and a cancel button.
+
+A Store is not shared between threads: a job receives the store's *path* and opens its own Store
+on the same file inside the worker thread, and closes it when done. Results come back to the GUI
+thread through signals; the window then refreshes from its own Store.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from wq_desktop.errors import WqError
+
+
+class Cancelled(Exception):
+    """Raised inside a job when the user pressed 取消."""
+
+
+class JobContext:
+    """What a job sees: report progress, and learn whether the user cancelled."""
+
+    def __init__(self, emit: Callable[[int, str], None]) -> None:
+        self._emit = emit
+        self._cancel = threading.Event()
+
+    def progress(self, percent: int, text: str = "") -> None:
+        self.check()
+        self._emit(max(0, min(100, int(percent))), text)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+Job = Callable[[JobContext], Any]
+
+
+class Worker(QThread):
+    """Runs one job; exactly one of done / failed / cancelled is emitted at the end."""
+
+    progressed = Signal(int, str)
+    done = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.context = JobContext(self.progressed.emit)
+
+    def cancel(self) -> None:
+        self.context.cancel()
+
+    def run(self) -> None:
+        try:
+            result = self.job(self.context)
+        except Cancelled:
+            self.cancelled.emit()
+        except WqError as err:
+            self.failed.emit(str(err))
+        except Exception:  # an unexpected error in a worker must not vanish silently
+            from .crash import write_report
+
+            try:
+                report = write_report(*sys.exc_info())  # type: ignore[arg-type]
+                self.failed.emit(f"后台任务出错，错误报告已保存到：{report}")
+            except OSError:
+                self.failed.emit("后台任务出错，错误报告也未能保存。")
+        else:
+            if self.context.cancelled:
+                self.cancelled.emit()
+            else:
+                self.done.emit(result)
+
+
+class ProgressDialog(QDialog):
+    """Modal progress bar with 取消 for one Worker; closes itself when the job ends."""
+
+    def __init__(self, title: str, worker: Worker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.setMinimumWidth(380)
+        self.worker = worker
+        self.label = QLabel("正在处理…")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.cancel_button = QPushButton("取消")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.cancel_button.clicked.connect(self._cancel)
+        worker.progressed.connect(self._progress)
+        worker.finished.connect(self.accept)
+
+    def _progress(self, percent: int, text: str) -> None:
+        self.bar.setValue(percent)
+        if text:
+            self.label.setText(text)
+
+    def _cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.label.setText("正在取消…")
+        self.worker.cancel()
+
+    def reject(self) -> None:  # Esc or the window's close button mean 取消, never "leave it running"
+        self._cancel()
+
+
+def run_with_progress(parent: QWidget | None, title: str, job: Job,
+                      on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
+                      on_cancelled: Callable[[], None] | None = None) -> Worker:
+    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+    worker = Worker(job, parent)
+    dialog = ProgressDialog(title, worker, parent)
+    worker.done.connect(on_done)
+    if on_failed:
+        worker.failed.connect(on_failed)
+    if on_cancelled:
+        worker.cancelled.connect(on_cancelled)
+    worker.finished.connect(worker.deleteLater)
+    worker.start()
+    dialog.open()
+    return worker
