@@ -1,0 +1,253 @@
+"""The map canvas as a user drives it: draw by clicks, edit, select, zoom; refusals are shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import shapely
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage, QPainter
+
+from ui.map import MapCanvas
+from wq_desktop.model import LandAttribute, MeasureKind
+from wq_desktop.store import Store
+
+ORIGIN = (500_000.0, 4_870_000.0)
+
+
+@pytest.fixture
+def village(store: Store) -> str:
+    township = store.create("township", {"code": "652301105", "name": "六工镇"})
+    return store.create("village", {"township": township, "code": "652301105201", "name": "西五工村"})
+
+
+@pytest.fixture
+def canvas(qtbot, store: Store, village: str) -> MapCanvas:
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(800, 600)
+    c.show()
+    qtbot.waitExposed(c)
+    c.set_store(store, 2025)
+    # 1 px = 1 m, world ORIGIN at the widget centre: a click at (400 + dx, 300 - dy) is ORIGIN + (dx, dy).
+    c.scale, c.center = 1.0, ORIGIN
+    c.ask_new_parcel = lambda shape: {"village": village, "code": "N-1",
+                                      "land_attribute": LandAttribute.CONTRACTED.value}
+    return c
+
+
+def _screen(dx: float, dy: float) -> QPoint:
+    return QPoint(int(400 + dx), int(300 - dy))
+
+
+def _draw(qtbot, canvas: MapCanvas, points: list[tuple[float, float]]) -> None:
+    canvas.start_drawing()
+    for dx, dy in points[:-1]:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(dx, dy))
+    qtbot.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(*points[-1]))
+
+
+def test_drawing_a_polygon_by_clicks_saves_a_parcel_with_the_expected_area(qtbot, canvas: MapCanvas,
+                                                                          store: Store) -> None:
+    areas: list[float] = []
+    canvas.drawingAreaChanged.connect(areas.append)
+    with qtbot.waitSignal(canvas.parcelEdited) as saved:
+        _draw(qtbot, canvas, [(0, 0), (150, 0), (150, 100), (0, 100)])
+    parcel = store.get("parcel", saved.args[0])
+    assert parcel["code"] == "N-1"
+    assert parcel["area_mu"] == pytest.approx(150 * 100 / (10000 / 15), abs=0.01)  # 22.50 亩
+    assert max(areas) == pytest.approx(22.5, abs=0.01)  # the live area reached the final value
+    assert canvas.mode == "browse" and canvas.selected_uuid() == parcel["uuid"]
+
+
+def test_a_self_intersecting_drawing_is_refused_with_the_reason(qtbot, canvas: MapCanvas,
+                                                                store: Store) -> None:
+    _draw(qtbot, canvas, [(0, 0), (100, 100), (100, 0), (0, 100)])
+    assert store.count("parcel") == 0
+    assert canvas.last_refusal is not None and "自相交" in canvas.last_refusal
+    assert canvas.mode == "draw"  # the user can still fix the drawing
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert canvas.mode == "browse" and canvas.vertices == []
+
+
+def test_vertices_snap_to_a_neighbour_within_a_few_pixels(qtbot, canvas: MapCanvas, store: Store,
+                                                          village: str) -> None:
+    x0, y0 = ORIGIN
+    store.create("parcel", {"village": village, "code": "old", "land_attribute": "集体机动地",
+                            "geometry": shapely.box(x0 - 100, y0, x0, y0 + 100)})
+    qtbot.wait(10)  # the canvas refreshes from the store's change signal
+    canvas.start_drawing()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(3, 4))  # 5 px from (x0, y0)
+    assert canvas.vertices[0] == (x0, y0)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(60, 60))  # nothing near
+    assert canvas.vertices[1] == (x0 + 60, y0 + 60)
+
+
+def test_an_overlap_is_warned_in_mu_and_declining_saves_nothing(qtbot, canvas: MapCanvas, store: Store,
+                                                               village: str) -> None:
+    x0, y0 = ORIGIN
+    store.create("parcel", {"village": village, "code": "old", "land_attribute": "集体机动地",
+                            "geometry": shapely.box(x0 - 50, y0, x0 + 50, y0 + 100)})
+    qtbot.wait(10)
+    asked: list[str] = []
+    canvas.confirm = lambda text: asked.append(text) or False
+    _draw(qtbot, canvas, [(20, 20), (200, 20), (200, 80), (20, 80)])
+    assert len(asked) == 1 and "old（2.70 亩）" in asked[0]  # 30 m × 60 m shared
+    assert store.count("parcel") == 1
+
+
+def test_editing_drags_inserts_and_deletes_vertices_then_saves(qtbot, canvas: MapCanvas, store: Store,
+                                                               village: str) -> None:
+    x0, y0 = ORIGIN
+    uuid = store.create("parcel", {"village": village, "code": "E", "land_attribute": "集体机动地",
+                                   "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+    qtbot.wait(10)
+    canvas.start_editing(uuid)
+    assert len(canvas.vertices) == 4
+    # Drag the corner (100, 100) out to (150, 100).
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=_screen(100, 100))
+    qtbot.mouseMove(canvas, _screen(150, 100))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=_screen(150, 100))
+    assert canvas.drawing_area_mu() == pytest.approx(12500 / (10000 / 15))
+    # Insert a vertex on the bottom edge, then delete it again with a right-click.
+    qtbot.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(50, 0))
+    assert len(canvas.vertices) == 5
+    qtbot.mouseClick(canvas, Qt.MouseButton.RightButton, pos=_screen(50, 0))
+    assert len(canvas.vertices) == 4
+    with qtbot.waitSignal(canvas.parcelEdited):
+        qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert store.get("parcel", uuid)["area_mu"] == pytest.approx(12500 / (10000 / 15))
+    assert store.get("parcel", uuid)["rev"] == 2
+
+
+def test_clicking_a_parcel_selects_it_and_its_household(qtbot, demo_store: Store) -> None:
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(900, 700)
+    c.show()
+    c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
+    parcel = next(p for p in demo_store.find("parcel") if p["operator"])
+    centre = parcel["geometry"].representative_point()
+    c.center, c.scale = (centre.x, centre.y), 1.0
+    parcels: list[str] = []
+    households: list[str] = []
+    c.parcelSelected.connect(parcels.append)
+    c.householdSelected.connect(households.append)
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=QPoint(450, 350))
+    assert parcels == [parcel["uuid"]] and households == [parcel["operator"]]
+    assert c.selected_uuid() == parcel["uuid"]
+
+
+def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, canvas: MapCanvas) -> None:
+    at = QPointF(600, 200)
+    before = canvas.to_world(at)
+    canvas.zoom_at(at, 2.0)
+    after = canvas.to_world(at)
+    assert canvas.scale == 2.0
+    assert after == pytest.approx(before)
+
+
+def test_township_view_uses_level_of_detail_and_village_view_shows_labels(qtbot, demo_store: Store) -> None:
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(1000, 700)
+    year = max(m["year"] for m in demo_store.find("measure"))
+    c.set_store(demo_store, year)
+    c.show_village(None)
+    c.scale /= 20  # far out: parcels are a few pixels
+    image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(image)
+    far = c.render_map(p)
+    p.end()
+    assert far["paths"] == 0 and far["dots"] + far["rects"] == demo_store.count("parcel")
+    village = demo_store.find("village", order_by="code")[0]["uuid"]
+    c.show_village(village)
+    c.zoom_at(QPointF(500, 350), 6)
+    p = QPainter(image)
+    near = c.render_map(p)
+    p.end()
+    assert near["paths"] > 0 and near["labels"] > 0
+    counts = c._legend_counts()
+    retired = demo_store.conn.execute(
+        "SELECT count(DISTINCT m.parcel) FROM measure m JOIN parcel p ON p.uuid=m.parcel"
+        " WHERE m.year=? AND m.kind=? AND p.village=? AND m.deleted=0",
+        (year, MeasureKind.RETIRED.value, village)).fetchone()[0]
+    assert counts[MeasureKind.RETIRED.value][0] == retired
+
+
+def test_measure_change_recolours_the_parcel(qtbot, canvas: MapCanvas, store: Store, village: str) -> None:
+    from wq_desktop import services
+
+    x0, y0 = ORIGIN
+    uuid = store.create("parcel", {"village": village, "code": "M", "land_attribute": "集体机动地",
+                                   "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+    qtbot.wait(10)
+    i = canvas.parcels.layer.index_of(uuid)
+    assert canvas.parcels.layer.category[i] == "未核实"
+    services.set_measure(store, uuid, 2025, MeasureKind.RETIRED, 15.0, 400.0)
+    qtbot.wait(10)
+    assert canvas.parcels.layer.category[canvas.parcels.layer.index_of(uuid)] == "退减灌溉"
+
+
+def test_boundary_points_dialog_parses_pasted_points(qtbot, store: Store, village: str) -> None:
+    from ui.map.dialogs import BoundaryPointsDialog
+
+    dialog = BoundaryPointsDialog(store, village)
+    qtbot.addWidget(dialog)
+    dialog.text.setPlainText("J1,1,4870100.00,29500000.00\nJ2,1,4870100.00,29500100.00\n"
+                             "J3,1,4870000.00,29500100.00\nJ4,1,4870000.00,29500000.00\n")
+    assert dialog.shape is not None and dialog.shape.bounds == (500000, 4870000, 500100, 4870100)
+    assert "15.00 亩" in dialog.result.text()
+    dialog.text.setPlainText("J1,1,4870100,29500000\nJ2,1,4870000,29500100\nJ3,1,4870100,29500100\n"
+                             "J4,1,4870000,29500000\n")
+    assert dialog.shape is None and "自相交" in dialog.result.text()
+
+
+def test_import_dialog_previews_the_dltb_preset(qtbot, store: Store, village: str, tmp_path: Path) -> None:
+    import numpy as np
+    import pyogrio
+
+    from ui.map.dialogs import ImportDialog
+
+    shapes = [shapely.box(500_000 + 200 * i, 4_870_000, 500_100 + 200 * i, 4_870_100) for i in range(3)]
+    fields = {"TBBH": ["1", "2", "3"], "DLBM": ["0102", "0102", "1001"],
+              "DLMC": ["水浇地", "水浇地", "铁路用地"],
+              "ZLDWDM": ["6523011052010000000"] * 3, "ZLDWMC": ["西五工村"] * 3, "TBMJ": [1e4] * 3}
+    pyogrio.raw.write(tmp_path / "DLTB.shp", np.array(shapely.to_wkb(shapes), dtype=object),
+                      [np.array(v, dtype=float if k == "TBMJ" else object) for k, v in fields.items()],
+                      list(fields), driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4538",
+                      encoding="GBK")
+    dialog = ImportDialog(store, tmp_path / "DLTB.shp")
+    qtbot.addWidget(dialog)
+    assert dialog.preset.currentText() == "三调地类图斑（DLTB）"
+    assert not dialog.ok.isEnabled()  # no land attribute yet: missing field, nothing importable
+    dialog.attribute.setCurrentText(LandAttribute.CONTRACTED.value)
+    dialog.refresh()
+    assert dialog.ok.isEnabled()
+    report = dialog.report.toPlainText()
+    assert "可导入 2" in report and "铁路用地" in report
+
+
+def test_offline_imagery_is_drawn_under_the_parcels(qtbot, demo_store: Store, tmp_path: Path) -> None:
+    from tests.core.test_gisfiles import make_mbtiles
+    from wq_desktop import geo
+
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(800, 600)
+    c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
+    point = geo.transform(shapely.Point(87.30, 44.00), "EPSG:4326", demo_store.crs)
+    make_mbtiles(tmp_path / "img.mbtiles", 87.30, 44.00, 16, colour=(10, 200, 10))
+    c.set_imagery(str(tmp_path / "img.mbtiles"))
+    c.center, c.scale = (point.x, point.y), 1.0
+    assert c.imagery is not None
+    target = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(target)
+    drawn = c.imagery.paint(painter, c.world_to_screen(), c.view_extent(), 1.0)
+    painter.end()
+    assert drawn >= 4  # every package tile that meets the 800 m × 600 m view
+    image = c.grab_image()
+    # Where no parcel covers the map the tile colour shows, not the plain background.
+    colours = {image.pixelColor(x, y).green() for x in range(0, 800, 50) for y in range(150, 550, 50)}
+    assert 200 in colours

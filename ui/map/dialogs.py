@@ -1,0 +1,305 @@
+"""Dialogs of the map: new-parcel fields, parcel from 界址点 text, and the GIS import with preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from shapely.geometry import Polygon
+
+from wq_desktop import geo
+from wq_desktop.errors import WqError
+from wq_desktop.gis_import import (
+    PRESETS,
+    TARGETS,
+    ImportPreview,
+    Mapping,
+    SourceData,
+    apply_import,
+    guess_mapping,
+    preview_import,
+    read_source,
+)
+from wq_desktop.gisfiles import village_choices
+from wq_desktop.model import LandAttribute
+from wq_desktop.store import Store
+
+ERROR_STYLE = "color: #b00020;"
+NOT_USED = "（不使用）"
+
+
+def _save_cancel() -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
+    return buttons
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    return label
+
+
+class ParcelFields(QWidget):
+    """Village, parcel code and land attribute: what a new parcel needs besides its shape."""
+
+    def __init__(self, store: Store, village: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.village = QComboBox()
+        for uuid, code, name in village_choices(store):
+            self.village.addItem(f"{name}（{code}）", uuid)
+        if village is not None:
+            self.village.setCurrentIndex(max(0, self.village.findData(village)))
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("例如 012-3")
+        self.attribute = QComboBox()
+        self.attribute.addItems([a.value for a in LandAttribute])
+        form.addRow("所属村", self.village)
+        form.addRow("地块编号", self.code)
+        form.addRow("土地属性", self.attribute)
+
+    def problem(self) -> str | None:
+        if self.village.currentData() is None:
+            return "请先建立村，再添加地块。"
+        if not self.code.text().strip():
+            return "请填写地块编号。"
+        return None
+
+    def values(self) -> dict[str, Any]:
+        return {"village": self.village.currentData(), "code": self.code.text().strip(),
+                "land_attribute": self.attribute.currentText()}
+
+
+class NewParcelDialog(QDialog):
+    def __init__(self, store: Store, shape: Polygon, village: str | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("新建地块")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"面积：{geo.area_mu(shape):,.2f} 亩"))
+        self.fields = ParcelFields(store, village)
+        layout.addWidget(self.fields)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        buttons = _save_cancel()
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _accept(self) -> None:
+        problem = self.fields.problem()
+        if problem:
+            self.error.setText(problem)
+            return
+        self.accept()
+
+    def values(self) -> dict[str, Any]:
+        return self.fields.values()
+
+
+class BoundaryPointsDialog(QDialog):
+    """Paste or type 界址点 (X = northing, Y = easting, with or without the zone prefix 29)."""
+
+    EXAMPLE = "J1,1,4872502.64,29521565.63\nJ2,1,4872510.58,29521658.07\nJ3,1,4872373.99,29521667.24\n…"
+
+    def __init__(self, store: Store, village: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.shape: Polygon | None = None
+        self.setWindowTitle("按界址点坐标新建地块")
+        self.resize(560, 520)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("粘贴或输入界址点：每行 “点号,圈号,X,Y”、“点号,X,Y” 或 “X,Y”。"
+                                "X 为纵坐标（北向），Y 为横坐标（东向），带不带“29”带号均可；"
+                                "可直接粘贴整个坐标TXT地块。"))
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText(self.EXAMPLE)
+        self.text.setFont(QFont("monospace"))
+        self.text.textChanged.connect(self.parse)
+        layout.addWidget(self.text, 1)
+        self.result = QLabel("尚未输入坐标。")
+        self.result.setWordWrap(True)
+        layout.addWidget(self.result)
+        self.fields = ParcelFields(store, village)
+        layout.addWidget(self.fields)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        buttons = _save_cancel()
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def parse(self) -> Polygon | None:
+        self.shape = None
+        text = self.text.toPlainText()
+        if not text.strip():
+            self.result.setText("尚未输入坐标。")
+            self.result.setStyleSheet("")
+            return None
+        try:
+            self.shape = geo.parse_boundary_points(text, self.store.crs)
+        except WqError as err:
+            self.result.setText(f"无法使用：{err}")
+            self.result.setStyleSheet(ERROR_STYLE)
+            return None
+        points = len(self.shape.exterior.coords) - 1
+        self.result.setText(f"图形有效：{points} 个拐点，面积 {geo.area_mu(self.shape):,.2f} 亩。")
+        self.result.setStyleSheet("")
+        return self.shape
+
+    def _accept(self) -> None:
+        if self.parse() is None:
+            self.error.setText("请先输入有效的界址点坐标。")
+            return
+        problem = self.fields.problem()
+        if problem:
+            self.error.setText(problem)
+            return
+        self.accept()
+
+    def values(self) -> dict[str, Any]:
+        return self.fields.values()
+
+
+class ImportDialog(QDialog):
+    """Choose the field mapping (三调 DLTB preset …), see counts and problems, then import."""
+
+    def __init__(self, store: Store, path: str | Path, village: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.source: SourceData = read_source(path)  # raises WqError: the caller shows it
+        self.preview: ImportPreview | None = None
+        self.created: list[str] = []
+        self.setWindowTitle(f"导入地块：{Path(path).name}")
+        self.resize(860, 640)
+        layout = QVBoxLayout(self)
+        crs = self.source.crs or "文件中没有，请在下方指定"
+        layout.addWidget(QLabel(f"图层 {self.source.layer}，{len(self.source)} 个图斑；坐标系：{crs}；"
+                                f"文字编码：{self.source.encoding}"))
+        top = QHBoxLayout()
+        self.preset = QComboBox()
+        self.preset.addItems([*PRESETS, "按字段名猜测"])
+        top.addWidget(QLabel("字段对应预设"))
+        top.addWidget(self.preset)
+        self.village = QComboBox()
+        self.village.addItem("按文件中的坐落单位", None)
+        for uuid, code, name in village_choices(store):
+            self.village.addItem(f"{name}（{code}）", code)
+            if uuid == village:
+                self.village.setCurrentIndex(self.village.count() - 1)
+        top.addWidget(QLabel("导入到"))
+        top.addWidget(self.village)
+        self.crs = QLineEdit()
+        self.crs.setPlaceholderText("如 EPSG:4517")
+        self.crs.setEnabled(self.source.crs is None)
+        top.addWidget(QLabel("坐标系"))
+        top.addWidget(self.crs)
+        layout.addLayout(top)
+        box = QGroupBox("字段对应（目标 ← 文件中的字段）")
+        grid = QGridLayout(box)
+        self.combos: dict[str, QComboBox] = {}
+        for n, (target, label) in enumerate(TARGETS.items()):
+            combo = QComboBox()
+            combo.addItems([NOT_USED, *self.source.fields])
+            grid.addWidget(QLabel(label), n // 3, (n % 3) * 2)
+            grid.addWidget(combo, n // 3, (n % 3) * 2 + 1)
+            self.combos[target] = combo
+        layout.addWidget(box)
+        options = QHBoxLayout()
+        self.attribute = QComboBox()
+        self.attribute.addItems(["（文件中没有时不导入）", *(a.value for a in LandAttribute)])
+        options.addWidget(QLabel("默认土地属性"))
+        options.addWidget(self.attribute)
+        self.farmland_only = QCheckBox("只导入耕地（地类编码 01）")
+        self.farmland_only.setChecked(True)
+        options.addWidget(self.farmland_only)
+        refresh = QPushButton("刷新预览")
+        refresh.clicked.connect(self.refresh)
+        options.addWidget(refresh)
+        layout.addLayout(options)
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        layout.addWidget(self.report, 1)
+        ok_cancel = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(ok_cancel)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("导入")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.run_import)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        guessed = guess_mapping(self.source)
+        self.preset.setCurrentText(guessed.preset)
+        self._show_mapping(guessed)
+        self.preset.currentTextChanged.connect(self._preset_changed)
+        self.refresh()
+
+    def _show_mapping(self, mapping: Mapping) -> None:
+        for target, combo in self.combos.items():
+            combo.setCurrentText(mapping.fields.get(target) or NOT_USED)
+
+    def _preset_changed(self, preset: str) -> None:
+        self._show_mapping(guess_mapping(self.source, preset))
+        self.refresh()
+
+    def mapping(self) -> Mapping:
+        fields = {t: c.currentText() for t, c in self.combos.items() if c.currentText() != NOT_USED}
+        attribute = self.attribute.currentText() if self.attribute.currentIndex() > 0 else None
+        return Mapping(fields=fields, preset=self.preset.currentText(), default_land_attribute=attribute,
+                       farmland_only=self.farmland_only.isChecked())
+
+    def refresh(self) -> None:
+        self.preview = None
+        try:
+            self.preview = preview_import(self.store, self.source, self.mapping(),
+                                          village_code=self.village.currentData(),
+                                          crs=self.crs.text().strip() or None)
+        except WqError as err:
+            self.report.setPlainText(str(err))
+            self.ok.setEnabled(False)
+            return
+        self.report.setPlainText("\n".join(self.preview.lines()))
+        self.ok.setEnabled(self.preview.blocking is None)
+
+    def run_import(self) -> None:
+        preview = self.preview
+        if preview is None or preview.blocking:
+            return
+        if preview.has_errors:
+            skipped = preview.counts["invalid"] + preview.counts["duplicates"]
+            answer = QMessageBox.question(self, "有问题的图斑",
+                                          f"{skipped} 个图斑图形无效或编号重复，将不导入。"
+                                          f"是否只导入其余 {len(preview.ready)} 个地块？")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        try:
+            self.created = apply_import(self.store, preview)
+        except WqError as err:
+            QMessageBox.warning(self, "导入失败", str(err))
+            return
+        QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块。")
+        self.accept()

@@ -1,0 +1,600 @@
+"""Import parcels from Shapefile, GeoPackage, GeoJSON, File Geodatabase (.gdb) or 坐标TXT.
+
+Three steps, so nothing is written before the user has seen what will happen:
+  read_source(path)            the file's layer, fields, geometries and CRS (clear error if broken)
+  preview_import(store, ...)   counts and problems: invalid shapes with the reason, duplicate codes,
+                               overlaps with existing parcels, missing fields, other villages
+  apply_import(store, preview) every ready parcel through store.create in ONE transaction
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import unicodedata
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from . import coord_txt, geo
+from .errors import ValidationError, WqError
+from .model import LandAttribute
+from .store import Store
+
+# Import targets (parcel fields plus helpers) and their Chinese names for the mapping dialog.
+TARGETS: dict[str, str] = {
+    "code": "地块编号",
+    "village_code": "村代码（坐落单位代码）",
+    "village_name": "村名称（坐落单位名称）",
+    "household": "户主姓名",
+    "operator_key": "经营者标识（本软件导出）",
+    "land_attribute": "土地属性",
+    "place_name": "小地名",
+    "crop": "种植作物",
+    "water_source": "灌溉水源",
+    "east": "东至",
+    "south": "南至",
+    "west": "西至",
+    "north": "北至",
+    "land_class": "地类编码（只导入耕地）",
+    "land_class_name": "地类名称",
+    "declared_area_m2": "图斑面积（平方米，用于核对）",
+}
+REQUIRED_TARGETS = ("code",)
+PARCEL_TEXT_TARGETS = ("place_name", "crop", "water_source", "east", "south", "west", "north")
+
+PRESET_DLTB = "三调地类图斑（DLTB）"
+PRESET_WQ = "本软件导出的地块"
+PRESET_TXT = "坐标TXT"
+PRESET_GUESS = "按字段名猜测"
+
+# Candidate source names per target, most specific first. The 三调 DLTB names are TD/T 1016's.
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    PRESET_DLTB: {
+        "code": ("TBBH",), "village_code": ("ZLDWDM",), "village_name": ("ZLDWMC",),
+        "land_class": ("DLBM",), "land_class_name": ("DLMC",), "declared_area_m2": ("TBMJ",),
+    },
+    PRESET_WQ: {
+        "code": ("地块编号", "DKBM"), "village_code": ("村代码", "CUNDM"),
+        "village_name": ("村名称", "CUNMC"), "household": ("户主姓名", "HZXM"),
+        "operator_key": ("经营者标识", "JYZBS"), "land_attribute": ("土地属性", "TDSX"),
+        "place_name": ("小地名", "XDM"),
+        "crop": ("种植作物", "ZZZW"), "water_source": ("灌溉水源", "GGSY"), "east": ("东至", "DZ"),
+        "south": ("南至", "NZ"), "west": ("西至", "XZ"), "north": ("北至", "BZ"),
+    },
+    PRESET_TXT: {"code": ("地块编号",), "household": ("地块名称",)},
+}
+_GUESSES: dict[str, tuple[str, ...]] = {
+    "code": ("地块编号", "DKBM", "TBBH", "BH", "编号", "CODE"),
+    "village_code": ("村代码", "CUNDM", "ZLDWDM", "QSDWDM"),
+    "village_name": ("村名称", "CUNMC", "ZLDWMC", "QSDWMC", "村"),
+    "household": ("户主姓名", "户主", "HZXM", "承包方", "CBFMC", "姓名"),
+    "land_attribute": ("土地属性", "TDSX"),
+    "place_name": ("小地名", "XDM", "DKMC", "地块名称"),
+    "crop": ("种植作物", "ZZZW", "作物"),
+    "water_source": ("灌溉水源", "GGSY"),
+    "east": ("东至", "DZ", "DKDZ"), "south": ("南至", "NZ", "DKNZ"),
+    "west": ("西至", "XZ", "DKXZ"), "north": ("北至", "BZ", "DKBZ"),
+    "land_class": ("DLBM", "地类编码"), "land_class_name": ("DLMC", "地类名称"),
+    "declared_area_m2": ("TBMJ",),
+}
+
+FARMLAND_PREFIX = "01"  # 三调 地类编码 01xx = 耕地 (0101 水田, 0102 水浇地, 0103 旱地)
+DECLARED_AREA_TOLERANCE = 0.01  # 三调 areas are ellipsoidal; a planar area is within a fraction of 1 %
+SUPPORTED = (".shp", ".gpkg", ".geojson", ".json", ".gdb", ".txt")
+_MAX_LISTED = 200  # problems kept per kind; counts stay exact
+
+
+@dataclass
+class SourceData:
+    """What a file holds, read once: the dialog re-runs the preview on it as the mapping changes."""
+
+    path: Path
+    layer: str
+    layers: list[str]
+    crs: str | None  # EPSG:N, or None when the file has no CRS
+    encoding: str
+    fields: list[str]
+    columns: dict[str, list[Any]]
+    geometries: list[BaseGeometry | None]
+    read_errors: list[str]  # per-row geometry parse errors, parallel to geometries ("" = fine)
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+
+@dataclass
+class Mapping:
+    fields: dict[str, str]  # target -> source field name
+    preset: str = PRESET_GUESS
+    default_land_attribute: str | None = None
+    farmland_only: bool = True  # with a land-class field: import only 01xx 耕地
+
+    def source(self, target: str) -> str | None:
+        return self.fields.get(target) or None
+
+
+@dataclass(frozen=True)
+class Problem:
+    feature: int  # 1-based row in the file
+    code: str
+    message: str
+
+    def line(self) -> str:
+        label = f"（编号 {self.code}）" if self.code else ""
+        return f"第{self.feature}个图斑{label}：{self.message}"
+
+
+@dataclass
+class PlannedParcel:
+    feature: int
+    values: dict[str, Any]
+    village_name: str
+    household_matched: bool
+
+
+@dataclass
+class ImportPreview:
+    source: SourceData
+    mapping: Mapping
+    target_crs: str
+    ready: list[PlannedParcel] = field(default_factory=list)
+    invalid: list[Problem] = field(default_factory=list)
+    duplicates: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)  # not farmland, other village
+    overlaps_existing: list[Problem] = field(default_factory=list)
+    overlaps_within: list[Problem] = field(default_factory=list)
+    area_differences: list[Problem] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def blocking(self) -> str | None:
+        """Why nothing can be imported, or None."""
+        if self.missing_fields:
+            return "缺少必需的字段对应：" + "、".join(self.missing_fields)
+        if not self.ready:
+            return "没有可导入的地块。"
+        return None
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.invalid or self.duplicates)
+
+    def lines(self) -> list[str]:
+        c = self.counts
+        src = self.source
+        out = [f"文件：{src.path.name}　图层：{src.layer}　坐标系：{src.crs or '未知'} → {self.target_crs}"
+               f"　文字编码：{src.encoding}",
+               f"共 {len(src)} 个图斑：可导入 {len(self.ready)}，图形无效 {c['invalid']}，"
+               f"编号重复 {c['duplicates']}，跳过 {c['skipped']}。"]
+        if self.missing_fields:
+            out.append("缺少字段：" + "、".join(self.missing_fields))
+        by_village = Counter(p.village_name for p in self.ready)
+        if by_village:
+            out.append("按村：" + "；".join(f"{name} {n} 个" for name, n in sorted(by_village.items())))
+        if self.ready:
+            total = sum(geo.area_mu(p.values["geometry"]) for p in self.ready)
+            out.append(f"可导入地块面积合计 {total:,.2f} 亩。")
+            unmatched = sum(1 for p in self.ready if not p.household_matched)
+            if self.mapping.source("household") and unmatched:
+                out.append(f"{unmatched} 个地块的户主在该村找不到唯一对应的经营者，导入后请手工关联。")
+        if c["overlaps_existing"]:
+            out.append(f"与已有地块重叠 {c['overlaps_existing']} 处（仍可导入，请核对）。")
+        if c["overlaps_within"]:
+            out.append(f"文件内地块相互重叠 {c['overlaps_within']} 处（仍可导入，请核对）。")
+        if c["area_differences"]:
+            out.append(f"{c['area_differences']} 个图斑的计算面积与文件中的图斑面积相差超过1%"
+                       "（是否选错了坐标系？）。")
+        for title, items in (("图形无效", self.invalid), ("编号重复", self.duplicates),
+                             ("跳过", self.skipped), ("与已有地块重叠", self.overlaps_existing),
+                             ("文件内重叠", self.overlaps_within), ("面积差异", self.area_differences)):
+            for p in items[:20]:
+                out.append(f"  [{title}] {p.line()}")
+            if len(items) > 20:
+                out.append(f"  [{title}] ……另有 {len(items) - 20} 条")
+        return out
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def _check_shapefile(path: Path) -> None:
+    """GDAL reads a truncated .shp as rows without geometry; refuse it outright instead."""
+    for suffix in (".shx", ".dbf"):
+        if not path.with_suffix(suffix).exists() and not path.with_suffix(suffix.upper()).exists():
+            raise WqError(f"Shapefile 不完整：缺少 {path.stem}{suffix} 文件"
+                          "（.shp、.shx、.dbf 须放在同一文件夹）。")
+    for suffix in (".shp", ".shx"):
+        part = path.with_suffix(suffix)
+        data = part.read_bytes()[:100] if part.exists() else b""
+        if len(data) < 100 or struct.unpack(">i", data[:4])[0] != 9994:
+            raise WqError(f"{part.name} 已损坏：文件头不是 Shapefile 格式。")
+        declared = struct.unpack(">i", data[24:28])[0] * 2
+        actual = part.stat().st_size
+        if actual < declared:
+            raise WqError(f"{part.name} 已损坏：文件只有 {actual} 字节，文件头记录应为 {declared} 字节"
+                          "（可能复制或下载不完整）。请重新获取完整的文件。")
+
+
+def _pick_layer(path: Path, layer: str | None) -> tuple[str, list[str]]:
+    try:
+        listed = pyogrio.list_layers(path)
+    except (DataSourceError, DataLayerError, OSError) as err:
+        raise WqError(f"无法打开 {path.name}：{_gdal_message(err)}") from None
+    names = [str(n) for n, _ in listed]
+    polygons = [str(n) for n, t in listed if t is None or "Polygon" in str(t) or "Surface" in str(t)]
+    if layer:
+        if layer not in names:
+            raise WqError(f"{path.name} 中没有图层“{layer}”。可选图层：{'、'.join(names)}")
+        return layer, names
+    for preferred in ("DLTB", "地块", "dltb"):
+        if preferred in polygons:
+            return preferred, names
+    if len(polygons) == 1:
+        return polygons[0], names
+    if not polygons:
+        raise WqError(f"{path.name} 中没有面（多边形）图层。图层：{'、'.join(names) or '无'}")
+    raise WqError(f"{path.name} 有多个面图层，请指定要导入的图层：{'、'.join(polygons)}")
+
+
+def _gdal_message(err: Exception) -> str:
+    text = str(err).split("; It might help")[0]
+    if "not recognized as being in a supported file format" in text:
+        return "不是可识别的GIS文件格式（文件可能已损坏）"
+    if "No such file" in text:
+        return "文件不存在"
+    return text
+
+
+def _read_raw(path: Path, layer: str, encoding: str | None) -> tuple[dict, list, list]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer, encoding=encoding, force_2d=True)
+    return meta, list(wkb), list(columns)
+
+
+def _source_crs(meta_crs: str | None, path: Path) -> str | None:
+    if not meta_crs:
+        return None
+    try:
+        return geo.normalize_crs(meta_crs)
+    except ValidationError:
+        raise WqError(f"{path.name} 的坐标系无法识别：{meta_crs[:120]}。"
+                      "请用 --crs 指定（例如 EPSG:4517）。") from None
+
+
+def _parse_geometries(wkb: list) -> tuple[list[BaseGeometry | None], list[str]]:
+    shapes: list[BaseGeometry | None] = []
+    errors: list[str] = []
+    for blob in wkb:
+        if blob is None:
+            shapes.append(None)
+            errors.append("没有图形")
+            continue
+        try:
+            shapes.append(shapely.from_wkb(blob))
+            errors.append("")
+        except (shapely.errors.GEOSException, ValueError) as err:
+            shapes.append(None)
+            errors.append(f"图形无法读取（可能是曲线等不支持的类型）：{err}")
+    return shapes, errors
+
+
+def read_source(path: str | Path, layer: str | None = None) -> SourceData:
+    """Read a parcel file. Raises WqError with a Chinese message for missing, broken or unsupported files."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise WqError(f"文件不存在：{path}")
+    if suffix not in SUPPORTED:
+        raise WqError(f"不支持的文件类型“{path.suffix or path.name}”。"
+                      "可导入：Shapefile（.shp）、GeoPackage（.gpkg）、GeoJSON（.geojson）、"
+                      "File Geodatabase（.gdb 文件夹）、坐标TXT（.txt）。")
+    if suffix == ".txt":
+        return _read_txt(path)
+    if suffix == ".shp":
+        _check_shapefile(path)
+    layer_name, layers = _pick_layer(path, layer)
+    encoding = None
+    try:
+        meta, wkb, columns = _read_raw(path, layer_name, None)
+        encoding = meta.get("encoding") or "UTF-8"
+        if suffix == ".shp" and encoding.upper() in ("ISO-8859-1", "LATIN1"):
+            # No .cpg and no code page in the .dbf: GDAL guessed Latin-1. Chinese files are
+            # UTF-8 or GBK; UTF-8 fails loudly on GBK bytes, so try it first.
+            try:
+                meta, wkb, columns = _read_raw(path, layer_name, "UTF-8")
+                encoding = "UTF-8（自动识别）"
+            except UnicodeDecodeError:
+                meta, wkb, columns = _read_raw(path, layer_name, "GB18030")
+                encoding = "GBK（自动识别）"
+    except UnicodeDecodeError:
+        raise WqError(f"{path.name} 的属性文字编码与 .cpg 文件所写不符，无法读取。") from None
+    except (DataSourceError, DataLayerError, OSError, RuntimeError) as err:
+        raise WqError(f"无法读取 {path.name}：{_gdal_message(err)}") from None
+    fields = [str(f) for f in meta["fields"]]
+    shapes, errors = _parse_geometries(wkb)
+    return SourceData(path=path, layer=layer_name, layers=layers, crs=_source_crs(meta.get("crs"), path),
+                      encoding=encoding, fields=fields,
+                      columns={name: list(col) for name, col in zip(fields, columns, strict=True)},
+                      geometries=shapes, read_errors=errors)
+
+
+def _read_txt(path: Path) -> SourceData:
+    try:
+        parcels = coord_txt.read_txt(path, "EPSG:4538")
+    except ValidationError as err:
+        raise WqError(f"{path.name}：{err}") from None
+    return SourceData(
+        path=path, layer=PRESET_TXT, layers=[PRESET_TXT], crs="EPSG:4538", encoding="自动识别",
+        fields=["地块编号", "地块名称", "地块用途", "地类编码"],
+        columns={"地块编号": [p.code for p in parcels], "地块名称": [p.name for p in parcels],
+                 "地块用途": [p.use for p in parcels], "地类编码": [p.land_class for p in parcels]},
+        geometries=[p.geometry for p in parcels], read_errors=[""] * len(parcels))
+
+
+# ------------------------------------------------------------------------------------------ mapping
+
+
+def guess_mapping(source: SourceData, preset: str | None = None) -> Mapping:
+    """The mapping a preset gives for this file's fields (chosen automatically when preset is None)."""
+    present = {f.upper(): f for f in source.fields}
+    if preset is None:
+        if source.layer == PRESET_TXT:
+            preset = PRESET_TXT
+        elif {"TBBH", "DLBM"} <= set(present):
+            preset = PRESET_DLTB
+        elif "地块编号" in source.fields or "DKBM" in present:
+            preset = PRESET_WQ
+        else:
+            preset = PRESET_GUESS
+    candidates = PRESETS.get(preset, _GUESSES)
+    fields = {}
+    for target, names in candidates.items():
+        for name in names:
+            if name.upper() in present:
+                fields[target] = present[name.upper()]
+                break
+    return Mapping(fields=fields, preset=preset)
+
+
+def parse_land_attribute(text: str | None) -> str | None:
+    """A land-attribute value from the file's wording ('承包地', '机动地', '国有' ...), or None."""
+    if not text:
+        return None
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    for value in LandAttribute:
+        if t == value.value:
+            return value.value
+    if "机动" in t:
+        return LandAttribute.COLLECTIVE_RESERVE.value
+    if "国有" in t or "确权以外" in t:
+        return LandAttribute.STATE_OUTSIDE.value
+    if "承包" in t or "确权" in t:
+        return LandAttribute.CONTRACTED.value
+    return None
+
+
+# ------------------------------------------------------------------------------------------ preview
+
+
+def _cell(source: SourceData, mapping: Mapping, target: str, row: int) -> str:
+    name = mapping.source(target)
+    if not name or name not in source.columns:
+        return ""
+    value = source.columns[name][row]
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer() and target in ("code", "village_code", "land_class"):
+        value = int(value)
+    return str(value).strip()
+
+
+def _village_key(code: str) -> str:
+    # 三调 unit codes are often padded to 19 digits; the village is the first 12.
+    digits = re.sub(r"\D", "", code)
+    return digits[:12] if len(digits) >= 12 else digits
+
+
+class _Villages:
+    def __init__(self, store: Store) -> None:
+        rows = store.conn.execute("SELECT uuid, code, name FROM village WHERE deleted=0").fetchall()
+        self.by_code = {code: (uuid, name) for uuid, code, name in rows}
+        self.by_name = {name: (uuid, name) for uuid, _, name in rows}
+        self.names = {uuid: name for uuid, _, name in rows}
+
+    def resolve(self, code: str, name: str) -> tuple[str, str] | None:
+        if code and _village_key(code) in self.by_code:
+            return self.by_code[_village_key(code)]
+        if name and name in self.by_name:
+            return self.by_name[name]
+        return None
+
+
+def preview_import(store: Store, source: SourceData, mapping: Mapping, *, village_code: str | None = None,
+                   crs: str | None = None) -> ImportPreview:
+    """Plan the import without writing. `village_code` is the target village for rows that do not name
+    one (rows naming another village are skipped); `crs` is required when the file has none."""
+    source_crs = source.crs or (geo.normalize_crs(crs) if crs else None)
+    if source_crs is None:
+        raise WqError(f"{source.path.name} 没有坐标系信息（例如缺少 .prj 文件），请指定坐标系"
+                      "（如 EPSG:4517 为带“29”带号的2000国家大地坐标系3度带）。")
+    if crs and source.crs and geo.normalize_crs(crs) != source.crs:
+        raise WqError(f"文件自带坐标系 {source.crs}，与指定的 {geo.normalize_crs(crs)} 不一致；"
+                      "文件自带的坐标系优先，请去掉坐标系参数。")
+    preview = ImportPreview(source=source, mapping=mapping, target_crs=store.crs)
+    preview.missing_fields = [TARGETS[t] for t in REQUIRED_TARGETS if not mapping.source(t)]
+    if mapping.default_land_attribute is None and not mapping.source("land_attribute"):
+        preview.missing_fields.append("土地属性（文件中没有时请选择一个默认值）")
+    if preview.missing_fields:
+        return preview
+    villages = _Villages(store)
+    target_village = None
+    if village_code:
+        target_village = villages.by_code.get(village_code.strip())
+        if target_village is None:
+            raise WqError(f"数据库中没有村代码为 {village_code} 的村。")
+    existing_codes = set(store.conn.execute("SELECT village, code FROM parcel WHERE deleted=0").fetchall())
+    households = _household_index(store)
+    operator_keys = set(store.conn.execute("SELECT village, uuid FROM operator WHERE deleted=0").fetchall())
+    seen: dict[tuple[str, str], int] = {}
+
+    def note(kind: str, problem: Problem) -> None:
+        preview.counts[kind] += 1
+        items = getattr(preview, kind)
+        if len(items) < _MAX_LISTED:
+            items.append(problem)
+
+    for row, shape in enumerate(source.geometries):
+        n = row + 1
+        code = _cell(source, mapping, "code", row)
+        land_class = _cell(source, mapping, "land_class", row)
+        by_class = mapping.farmland_only and mapping.source("land_class")
+        if by_class and not land_class.startswith(FARMLAND_PREFIX):
+            name = _cell(source, mapping, "land_class_name", row) or land_class or "空"
+            note("skipped", Problem(n, code, f"地类为{name}，不是耕地"))
+            continue
+        named_code = _cell(source, mapping, "village_code", row)
+        named_name = _cell(source, mapping, "village_name", row)
+        village = villages.resolve(named_code, named_name)
+        named = bool(named_code or named_name)
+        if target_village is not None and (village is None and not named):
+            village = target_village
+        if village is None:
+            what = named_code or named_name
+            note("skipped", Problem(n, code, f"坐落单位“{what}”在数据库中没有对应的村" if what
+                                    else "没有村信息，请选择导入到哪个村"))
+            continue
+        if target_village is not None and village != target_village:
+            note("skipped", Problem(n, code, f"属于{village[1]}，不是要导入的{target_village[1]}"))
+            continue
+        if not code:
+            note("invalid", Problem(n, code, "缺少地块编号"))
+            continue
+        if source.read_errors[row]:
+            note("invalid", Problem(n, code, source.read_errors[row]))
+            continue
+        try:
+            shape = geo.transform(geo.check_polygon(shape), source_crs, store.crs)
+            shape = geo.check_polygon(shape)
+        except ValidationError as err:
+            note("invalid", Problem(n, code, str(err)))
+            continue
+        if isinstance(shape, MultiPolygon) and len(shape.geoms) == 1:
+            shape = shape.geoms[0]
+        key = (village[0], code)
+        if key in existing_codes:
+            note("duplicates", Problem(n, code, f"{village[1]}已有地块编号 {code}"))
+            continue
+        if key in seen:
+            note("duplicates", Problem(n, code, f"与文件中第{seen[key]}个图斑编号相同"))
+            continue
+        seen[key] = n
+        declared = _cell(source, mapping, "declared_area_m2", row)
+        if declared:
+            _compare_area(preview, note, n, code, shape, declared)
+        attribute = parse_land_attribute(_cell(source, mapping, "land_attribute", row)) \
+            or mapping.default_land_attribute
+        if attribute is None:
+            wording = _cell(source, mapping, "land_attribute", row)
+            note("invalid", Problem(n, code, f"土地属性“{wording}”无法识别"))
+            del seen[key]
+            continue
+        values: dict[str, Any] = {"village": village[0], "code": code, "land_attribute": attribute,
+                                  "geometry": shape}
+        for target in PARCEL_TEXT_TARGETS:
+            text = _cell(source, mapping, target, row)
+            if text:
+                values[target] = text
+        name = _cell(source, mapping, "household", row)
+        key_uuid = _cell(source, mapping, "operator_key", row)
+        operator = key_uuid if (village[0], key_uuid) in operator_keys else None
+        operator = operator or (households.get((village[0], name)) if name else None)
+        if operator:
+            values["operator"] = operator
+        preview.ready.append(PlannedParcel(n, values, village[1], operator is not None))
+    _find_overlaps(store, preview, note)
+    return preview
+
+
+def _household_index(store: Store) -> dict[tuple[str, str], str]:
+    """(village, name) -> operator uuid, only where the name is unique in the village."""
+    index: dict[tuple[str, str], str] = {}
+    ambiguous: set[tuple[str, str]] = set()
+    for uuid, village, name in store.conn.execute("SELECT uuid, village, name FROM operator WHERE deleted=0"):
+        key = (village, name)
+        if key in index:
+            ambiguous.add(key)
+        index[key] = uuid
+    for key in ambiguous:
+        del index[key]
+    return index
+
+
+def _compare_area(preview: ImportPreview, note: Any, n: int, code: str, shape: BaseGeometry,
+                  declared: str) -> None:
+    try:
+        declared_m2 = float(declared)
+    except ValueError:
+        return
+    if declared_m2 > 0 and abs(shape.area - declared_m2) > DECLARED_AREA_TOLERANCE * declared_m2:
+        note("area_differences", Problem(
+            n, code, f"计算面积 {shape.area:,.1f} 平方米，文件中为 {declared_m2:,.1f} 平方米"))
+
+
+def _find_overlaps(store: Store, preview: ImportPreview, note: Any) -> None:
+    if not preview.ready:
+        return
+    new_shapes = [p.values["geometry"] for p in preview.ready]
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(new_shapes, dtype=object))
+    existing = store.conn.execute(
+        "SELECT p.code, p.geometry, v.name FROM parcel p JOIN village v ON v.uuid = p.village"
+        " WHERE p.deleted=0 AND p.geometry IS NOT NULL AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ?"
+        " AND p.miny <= ?", (minx, maxx, miny, maxy)).fetchall()
+    items = [(f"n{i}", g) for i, g in enumerate(new_shapes)]
+    items += [(f"e{i}", geo.from_wkb(row[1])) for i, row in enumerate(existing)]
+    for overlap in geo.find_overlaps(items):
+        a, b = overlap.a, overlap.b
+        if a.startswith("e") and b.startswith("e"):
+            continue  # an old problem in the store, not this import's business
+        if a.startswith("e"):
+            a, b = b, a
+        planned = preview.ready[int(a[1:])]
+        if b.startswith("e"):
+            code, _, village = existing[int(b[1:])]
+            note("overlaps_existing", Problem(planned.feature, planned.values["code"],
+                                              f"与{village}已有地块 {code} 重叠 {overlap.area_mu:.2f} 亩"))
+        else:
+            other = preview.ready[int(b[1:])]
+            note("overlaps_within", Problem(planned.feature, planned.values["code"],
+                                            f"与文件中第{other.feature}个图斑（{other.values['code']}）"
+                                            f"重叠 {overlap.area_mu:.2f} 亩"))
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def apply_import(store: Store, preview: ImportPreview) -> list[str]:
+    """Create every ready parcel in one transaction; any refusal rolls all of them back."""
+    reason = preview.blocking
+    if reason:
+        raise WqError(f"无法导入：{reason}")
+    created: list[str] = []
+    with store.transaction():
+        for planned in preview.ready:
+            try:
+                created.append(store.create("parcel", planned.values))
+            except ValidationError as err:
+                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{err}"
+                              "。本次没有导入任何地块。") from None
+    return created

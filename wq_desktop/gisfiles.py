@@ -1,0 +1,162 @@
+"""Parcel vector data in and out of GIS files, and the per-year parcel layer the map draws.
+
+The work is split by direction: gis_import.py (Shapefile/GeoPackage/GeoJSON/FileGDB/坐标TXT into
+the store, with a preview first), gis_export.py (the year's parcels out to GIS files) and
+coord_txt.py (the natural-resources 坐标TXT text format). This module holds what both the map and
+the export read, one query for a year's parcels with household and measure, and the entry point
+the `export` command calls for GIS formats.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import MeasureKind
+from .store import Store
+
+__all__ = [
+    "GIS_FORMATS",
+    "UNVERIFIED",
+    "ParcelLayer",
+    "export_cli",
+    "measure_category",
+    "parcel_layer",
+]
+
+# What the map colours a parcel by when no measure is recorded for the year.
+UNVERIFIED = "未核实"
+# The legend order: most important first.
+CATEGORIES = (MeasureKind.RETIRED.value, MeasureKind.FALLOW.value, MeasureKind.PLANTED.value, UNVERIFIED)
+
+GIS_FORMATS = ("gpkg", "shp", "geojson", "txt")
+
+
+def measure_category(retired_mu: float, fallow_mu: float, planted_mu: float) -> str:
+    """One colour per parcel: any retired area makes it 退减灌溉, then 休耕轮作, then 实际种植."""
+    if retired_mu > 0:
+        return MeasureKind.RETIRED.value
+    if fallow_mu > 0:
+        return MeasureKind.FALLOW.value
+    if planted_mu > 0:
+        return MeasureKind.PLANTED.value
+    return UNVERIFIED
+
+
+@dataclass
+class ParcelLayer:
+    """A year's live parcels as parallel columns (fast to filter with numpy for 100,000 rows).
+
+    `wkb` holds None for parcels not yet mapped; their bbox rows are NaN.
+    """
+
+    year: int
+    uuid: list[str]
+    code: list[str]
+    village: list[str]
+    village_code: list[str]
+    village_name: list[str]
+    operator: list[str | None]
+    household: list[str]
+    operator_kind: list[str]
+    land_attribute: list[str]
+    place_name: list[str]
+    crop: list[str]
+    water_source: list[str]
+    east: list[str]
+    south: list[str]
+    west: list[str]
+    north: list[str]
+    area_mu: np.ndarray
+    planted_mu: np.ndarray
+    retired_mu: np.ndarray
+    fallow_mu: np.ndarray
+    subsidy: np.ndarray
+    category: list[str]
+    bbox: np.ndarray  # (n, 4) minx, miny, maxx, maxy
+    wkb: list[bytes | None]
+
+    def __len__(self) -> int:
+        return len(self.uuid)
+
+    def index_of(self, parcel_uuid: str) -> int:
+        return self.uuid.index(parcel_uuid)
+
+
+_LAYER_SQL = """
+SELECT p.uuid, p.code, p.village, v.code, v.name, p.operator, o.name, o.kind, p.land_attribute,
+       p.place_name, p.crop, p.water_source, p.east, p.south, p.west, p.north, p.area_mu,
+       coalesce(m.planted, 0), coalesce(m.retired, 0), coalesce(m.fallow, 0), coalesce(m.subsidy, 0),
+       p.minx, p.miny, p.maxx, p.maxy, p.geometry
+FROM parcel p
+JOIN village v ON v.uuid = p.village
+LEFT JOIN operator o ON o.uuid = p.operator AND o.deleted = 0
+LEFT JOIN (
+    SELECT parcel,
+           sum(CASE WHEN kind = ? THEN area_mu END) AS planted,
+           sum(CASE WHEN kind = ? THEN area_mu END) AS retired,
+           sum(CASE WHEN kind = ? THEN area_mu END) AS fallow,
+           sum(subsidy_amount) AS subsidy
+    FROM measure WHERE deleted = 0 AND year = ? GROUP BY parcel
+) m ON m.parcel = p.uuid
+WHERE p.deleted = 0 {extra}
+ORDER BY v.code, p.code
+"""
+
+
+def parcel_layer(store: Store, year: int, village: str | None = None, *,
+                 parcel_uuids: list[str] | None = None, with_geometry: bool = True) -> ParcelLayer:
+    """The year's parcels (one village, or the whole store when village is None)."""
+    extra, params = "", []
+    if village is not None:
+        extra += " AND p.village = ?"
+        params.append(village)
+    if parcel_uuids is not None:
+        extra += f" AND p.uuid IN ({','.join('?' * len(parcel_uuids))})"
+        params += parcel_uuids
+    sql = _LAYER_SQL.format(extra=extra)
+    if not with_geometry:
+        sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
+    rows = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
+                                    MeasureKind.FALLOW.value, year, *params)).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 26
+
+    def text(i: int) -> list[str]:
+        return [v or "" for v in cols[i]]
+
+    def num(i: int) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in cols[i]], dtype=float)
+
+    planted, retired, fallow = num(17), num(18), num(19)
+    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if rows else np.empty((0, 4))
+    return ParcelLayer(
+        year=year, uuid=list(cols[0]), code=text(1), village=list(cols[2]), village_code=text(3),
+        village_name=text(4), operator=list(cols[5]), household=text(6), operator_kind=text(7),
+        land_attribute=text(8), place_name=text(9), crop=text(10), water_source=text(11),
+        east=text(12), south=text(13), west=text(14), north=text(15), area_mu=num(16),
+        planted_mu=planted, retired_mu=retired, fallow_mu=fallow, subsidy=num(20),
+        category=[measure_category(r, f, p) for r, f, p in zip(retired, fallow, planted, strict=True)],
+        bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]])
+
+
+def export_cli(args: argparse.Namespace) -> int:
+    """Run an export for a GIS format (args: format, db, user, year, output, optional village)."""
+    from .cli import open_store
+    from .gis_export import export_parcels
+
+    with open_store(args) as store:
+        result = export_parcels(store, args.format, Path(args.output), year=args.year,
+                                village_code=getattr(args, "village", None),
+                                only_retired=bool(getattr(args, "only_retired", False)))
+    for line in result.lines():
+        print(line)
+    return 0
+
+
+def village_choices(store: Store) -> list[tuple[str, str, str]]:
+    """(uuid, code, name) of every live village, by code: for the new-parcel and import dialogs."""
+    return [tuple(r) for r in store.conn.execute(
+        "SELECT uuid, code, name FROM village WHERE deleted=0 ORDER BY code")]
