@@ -91,6 +91,24 @@ def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
 # Data changes that go with a version beyond adding its columns.
 _DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
 
+# Tables and indexes that are not record kinds, by the version that added them.
+_TABLE_STEPS: dict[int, tuple[str, ...]] = {
+    3: (
+        # The server's revision of each record as this device last saw it: the base a local
+        # change is sent against, and what tells a pulled change already applied from a new one.
+        """CREATE TABLE sync_base (
+    record TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    server_rev INTEGER NOT NULL
+)""",
+        # Photo files the server has confirmed holding (by SHA-256): never to be sent again.
+        "CREATE TABLE sync_photo (sha256 TEXT PRIMARY KEY, confirmed_at TEXT NOT NULL)",
+        "CREATE INDEX outbox_record ON outbox(record, state)",
+        # Uniqueness of parcel codes is checked on every write; a synced city holds 100,000 parcels.
+        'CREATE INDEX parcel_village_code ON parcel(village, code)',
+    ),
+}
+
 
 def _migrate_to(conn: sqlite3.Connection, version: int) -> None:
     if version == 1:
@@ -103,6 +121,8 @@ def _migrate_to(conn: sqlite3.Connection, version: int) -> None:
             for f in kind.fields:
                 if f.since == version:
                     conn.execute(f'ALTER TABLE "{kind.name}" ADD COLUMN {_column_sql(f)}')
+    for statement in _TABLE_STEPS.get(version, ()):
+        conn.execute(statement)
     step = _DATA_STEPS.get(version)
     if step:
         step(conn)

@@ -190,11 +190,34 @@ KINDS: dict[str, Kind] = {
             Field("lat", "real", "纬度"),
             Field("lon", "real", "经度"),
         )),
+        # A sync conflict is itself a synced record, so it is marked, and resolved, on every device.
+        # `fields` maps each field in dispute to {"mine": value, "theirs": value} in wire form
+        # ("deleted" stands for the record's tombstone); "mine" is the side that reached the server second
+# (sync.conflicts shows each device its own side as "mine").
+        Kind("conflict", "同步冲突", (
+            Field("record_kind", "text", "记录类型", required=True),
+            Field("record", "text", "记录", required=True),
+            Field("fields", "json", "冲突字段", required=True),
+            Field("mine_op", "text", "本方操作", required=True, choices=("update", "delete")),
+            Field("theirs_op", "text", "对方操作", required=True, choices=("update", "delete")),
+            Field("mine_user", "text", "本方用户"),
+            Field("mine_device", "text", "本方设备"),
+            Field("mine_at", "text", "本方修改时间"),
+            Field("theirs_user", "text", "对方用户"),
+            Field("theirs_device", "text", "对方设备"),
+            Field("theirs_at", "text", "对方修改时间"),
+            Field("status", "text", "状态", required=True, choices=("未解决", "已解决")),
+            Field("resolved_by", "text", "处理人"),
+            Field("resolved_at", "text", "处理时间"),
+            Field("resolution", "json", "处理结果"),
+        ), since=3),
     )
 }
 
+# Version 3 also adds the sync tables (migrations._TABLE_STEPS); it is stated here as well so the
+# version cannot fall back if the conflict kind ever moves.
 SCHEMA_VERSION = max(
-    max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()
+    [3] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

@@ -9,6 +9,7 @@ window, imported from a file, or pulled from the server.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ from . import history, migrations
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
+
+log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 
@@ -80,8 +83,12 @@ class Store:
     @classmethod
     def open(cls, path: str | Path, user: str, *, create: bool = False) -> Store:
         path = Path(path)
+        existed = path.exists()
         conn = migrations.connect(path, create=create)
-        return cls(conn, path, user)
+        store = cls(conn, path, user)
+        # File name only: paths and user names stay out of the log.
+        log.info("store %s: %s", "opened" if existed else "created", path.name)
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -299,8 +306,13 @@ class Store:
 
     def _write(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
                base_rev: int | None = None) -> int:
-        from .validation import validate
+        return self._apply(k, record_uuid, op, values, base_rev=base_rev)[0]
 
+    def _apply(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
+               base_rev: int | None = None, author: Author | None = None,
+               outbox: bool = True) -> tuple[int, Changes]:
+        """The write path: validate, write the row with a new revision, append history and (for
+        changes made here) queue the sync change. Returns (rev, {field: [old, new]} in wire form)."""
         with self.transaction():
             old = self._raw(k, record_uuid)
             if op == "create" and old is not None:
@@ -309,7 +321,7 @@ class Store:
                 if old is None or (old["deleted"] and op != "restore"):
                     raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
                 if op == "restore" and not old["deleted"]:
-                    return old["rev"]
+                    return old["rev"], {}
                 if base_rev is not None and base_rev != old["rev"]:
                     raise ConflictError(
                         f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
@@ -319,40 +331,131 @@ class Store:
             new.update(self._normalize(k, values))
             if op in ("create", "update", "restore"):
                 new["deleted"] = 0
-                validate(self, k.name, new, old if op != "create" else None, record_uuid)
+                _validate(self, k, new, old if op != "create" else None, record_uuid)
             else:
                 new["deleted"] = 1
-            changes = {
-                name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
-                for name in k.field_names
-                if (old or {}).get(name) != new[name]
-            }
-            if old is None or old["deleted"] != new["deleted"]:
-                changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
+            changes = _diff(k, old, new)
             if op == "update" and not changes:
-                return old["rev"] if old else 0
-            now, rev = self.clock(), (old["rev"] + 1 if old else 1)
-            new.update(uuid=record_uuid, rev=rev, updated_at=now, updated_by=self.user)
-            if old is None:
-                new.update(created_at=now, created_by=self.user)
-            cols = list(SYSTEM_COLUMNS) + list(k.field_names)
-            quoted = [f'"{c}"' for c in cols]
-            if old is None:
+                return (old["rev"] if old else 0), {}
+            user, device, now = author or (self.user, self.device, self.clock())
+            rev = old["rev"] + 1 if old else 1
+            self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user, device=device,
+                          at=now)
+            if outbox:
                 self.conn.execute(
-                    f'INSERT INTO "{k.name}" ({", ".join(quoted)}) VALUES ({", ".join("?" * len(cols))})',
-                    [new[c] for c in cols])
-            else:  # UPDATE, not REPLACE: a replace would delete the row under its dependents
-                self.conn.execute(
-                    f'UPDATE "{k.name}" SET {", ".join(q + "=?" for q in quoted)} WHERE uuid=?',
-                    [new[c] for c in cols] + [record_uuid])
-            history.append(self.conn, at=now, user=self.user, device=self.device, kind=k.name,
-                           record=record_uuid, op=op, rev=rev, changes=changes)
+                    "INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    (new_uuid(), k.name, record_uuid, op, rev - 1, rev,
+                     json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), now,
+                     self.user))
+        self._notify(k.name, record_uuid)
+        return rev, changes
+
+    def _persist(self, k: Kind, record_uuid: str, op: str, old: dict[str, Any] | None,
+                 new: dict[str, Any], changes: Changes, *, rev: int, user: str, device: str,
+                 at: str) -> None:
+        new.update(uuid=record_uuid, rev=rev, updated_at=at, updated_by=user)
+        if old is None:
+            new.update(created_at=at, created_by=user)
+        cols = list(SYSTEM_COLUMNS) + list(k.field_names)
+        quoted = [f'"{c}"' for c in cols]
+        if old is None:
             self.conn.execute(
-                "INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (new_uuid(), k.name, record_uuid, op, rev - 1, rev,
-                 json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), now,
-                 self.user))
+                f'INSERT INTO "{k.name}" ({", ".join(quoted)}) VALUES ({", ".join("?" * len(cols))})',
+                [new[c] for c in cols])
+        else:  # UPDATE, not REPLACE: a replace would delete the row under its dependents
+            self.conn.execute(
+                f'UPDATE "{k.name}" SET {", ".join(q + "=?" for q in quoted)} WHERE uuid=?',
+                [new[c] for c in cols] + [record_uuid])
+        history.append(self.conn, at=at, user=user, device=device, kind=k.name,
+                       record=record_uuid, op=op, rev=rev, changes=changes)
+
+    def _notify(self, kind_name: str, record_uuid: str) -> None:
         for listener in self._listeners:
-            listener(k.name, record_uuid)
-        return rev
+            listener(kind_name, record_uuid)
+
+    # ---------------------------------------------------------------- sync (remote) writes
+    def apply_change(self, kind_name: str, record_uuid: str, op: str, fields: dict[str, Any], *,
+                     user: str, device: str, at: str) -> tuple[int, Changes]:
+        """Apply a change another device made (server side): full validation, the server's next
+        revision, history under the change's author, no outbox row. `fields` are in wire form;
+        derived fields are recomputed here rather than taken. Raises ValidationError/NotFoundError."""
+        k = kind(kind_name)
+        values = {name: _user_form(k.field(name), value) for name, value in fields.items()
+                  if name in k.field_names and not k.field(name).derived}
+        if op == "restore":
+            with self.transaction():
+                rev, changes = self._apply(k, record_uuid, "restore", {}, author=(user, device, at),
+                                           outbox=False)
+                if values:
+                    rev, more = self._apply(k, record_uuid, "update", values,
+                                            author=(user, device, at), outbox=False)
+                    changes = {**changes, **more}
+                return rev, changes
+        return self._apply(k, record_uuid, op, values if op != "delete" else {},
+                           author=(user, device, at), outbox=False)
+
+    def apply_pulled(self, kind_name: str, record_uuid: str, op: str, fields: dict[str, Any], *,
+                     rev: int, user: str, device: str, at: str,
+                     keep: Iterable[str] = ()) -> list[str]:
+        """Take the server's state for the given fields (wire form, "deleted" included when it
+        changed) at the server's revision `rev` (client side). Validation runs and history is
+        written as for any change, but the server's values win: it validated them against the
+        whole city's data, which this device may only partly hold. Fields in `keep` have local
+        changes still waiting to be pushed and keep their local value. Returns rule warnings."""
+        k = kind(kind_name)
+        keep = set(keep)
+        warnings: list[str] = []
+        with self.transaction():
+            old = self._raw(k, record_uuid)
+            new: dict[str, Any] = dict(old) if old else {f.name: None for f in k.fields}
+            if old is None:
+                new["deleted"] = 0
+            for name, value in fields.items():
+                if name in keep:
+                    continue
+                if name == "deleted":
+                    new["deleted"] = 1 if value else 0
+                elif name in k.field_names:  # a field from a newer server is left out, not guessed
+                    new[name] = from_wire(k.field(name), value)
+            if not new["deleted"]:
+                try:
+                    _validate(self, k, dict(new), old, record_uuid)
+                except WqError as err:
+                    warnings.append(f"{k.label}（{record_uuid}）：{err}")
+            changes = _diff(k, old, new)
+            if old is not None and not changes and old["rev"] == rev:
+                return warnings
+            self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user,
+                          device=device, at=at)
+        self._notify(k.name, record_uuid)
+        return warnings
+
+
+Author = tuple[str, str, str]  # user, device, time
+Changes = dict[str, list[Any]]
+
+
+def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
+    changes = {
+        name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
+        for name in k.field_names
+        if (old or {}).get(name) != new[name]
+    }
+    if old is None or old["deleted"] != new["deleted"]:
+        changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
+    return changes
+
+
+def _user_form(f: Field, value: Any) -> Any:
+    """A wire value as a caller would give it to create/update (geometry as WKB bytes)."""
+    if value is not None and f.type == "geom":
+        return bytes.fromhex(value)
+    return value
+
+
+def _validate(store: Store, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
+              record_uuid: str) -> None:
+    from .validation import validate
+
+    validate(store, k.name, new, old, record_uuid)

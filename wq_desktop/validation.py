@@ -251,11 +251,22 @@ def _water_quota(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             f"{new['year']} 年度已有“{new['crop']}”的亩均需水量，请修改原记录。")
 
 
+def _conflict(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    import json
+
+    if new["record_kind"] not in KINDS or new["record_kind"] == "conflict":
+        raise ValidationError(f"冲突所属的记录类型“{new['record_kind']}”无效。", "record_kind")
+    if not isinstance(json.loads(new["fields"]), dict):
+        raise ValidationError("冲突字段应为字段到双方取值的对照。", "fields")
+    if new["status"] == "已解决" and not new["resolved_by"]:
+        raise ValidationError("已解决的冲突请记下处理人。", "resolved_by")
+
+
 _RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
     "township": _township, "village": _village, "village_group": _village_group,
     "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
     "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
-    "water_quota": _water_quota,
+    "water_quota": _water_quota, "conflict": _conflict,
 }
 
 

@@ -1,0 +1,93 @@
+"""A real server process on a free loopback port, and the admin commands, for the server tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from wq_desktop.store import Store
+from wq_desktop.sync.content import content_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-9"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, db: Path, **env: str) -> None:
+        self.db = db
+        self.env = env
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **env: str) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wq_server", "--db", str(self.db), "--host", "127.0.0.1",
+             "--port", str(self.port)], cwd=ROOT, env={**os.environ, **self.env, **env},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stderr.read().decode())
+            try:
+                if requests.get(self.url + "/health", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not come up")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait(10)
+            self.proc.stderr.close()
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.wait(10) is not None
+
+
+def admin(db: Path, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "wq_server", *args, "--db", str(db)], cwd=ROOT,
+                         env={**os.environ, "WQ_PASSWORD": PASSWORD}, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def add_township(db: Path, code: str, name: str) -> str:
+    admin(db, "addtownship", "--code", code, "--name", name)
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT uuid FROM township WHERE code=?", (code,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def add_staff(db: Path, name: str, code: str) -> None:
+    admin(db, "adduser", "--name", name, "--role", "staff", "--township", code)
+
+
+def server_content(db: Path, township: str) -> dict[str, tuple]:
+    """The server's records of one township, as content_rows gives them for a client store."""
+    with Store.open(db, "检查") as store:
+        rows = content_rows(store)
+        scoped = {r for (r,) in store.conn.execute("SELECT record FROM srv_scope WHERE township=?",
+                                                     (township,))}
+    return {uuid: row for uuid, row in rows.items() if uuid in scoped}

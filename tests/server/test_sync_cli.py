@@ -1,0 +1,53 @@
+"""The sync commands as a user types them, against a real server process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township, admin
+
+
+def _main(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "WQ_PASSWORD": password})
+
+
+def test_sync_and_usb_package_commands(tmp_path: Path) -> None:
+    db = tmp_path / "server.sqlite"
+    add_township(db, "652301105", "六工镇")
+    add_staff(db, "王芳", "652301105")
+    server = ServerProcess(db).start()
+    laptop = tmp_path / "laptop.sqlite"
+    try:
+        out = _main("sync", "--db", str(laptop), "--server", server.url, "--user", "王芳")
+        assert out.returncode == 0, out.stderr
+        assert "下载更新 1 条" in out.stdout and "待上传修改：0 条" in out.stdout
+
+        wrong = _main("sync", "--db", str(laptop), "--server", server.url, "--user", "王芳",
+                      password="nope-nope")
+        assert wrong.returncode == 2 and "用户名或密码错误" in wrong.stderr
+
+        offline = _main("sync", "--db", str(laptop), "--server", "http://127.0.0.1:9", "--user", "王芳")
+        assert offline.returncode == 2 and "无法连接" in offline.stderr and "离线" in offline.stderr
+    finally:
+        server.stop()
+
+    # No network at the township: a village goes to the office on a stick.
+    from wq_desktop.store import Store
+
+    with Store.open(laptop, "王芳") as store:
+        township = store.find_one("township", "code=?", ("652301105",))["uuid"]
+        store.create("village", {"township": township, "code": "652301105901", "name": "东村"})
+    package = tmp_path / "stick.zip"
+    out = _main("sync-export", "--db", str(laptop), "--user", "王芳", "--out", str(package))
+    assert out.returncode == 0 and "1 条修改" in out.stdout
+    reply = tmp_path / "stick.reply.zip"
+    out = admin(db, "import-package", str(package), "--reply", str(reply))
+    assert "接受 1" in out
+    out = _main("sync-import", "--db", str(laptop), "--user", "王芳", "--package", str(reply))
+    assert out.returncode == 0 and "待上传修改：0 条" in out.stdout, out.stderr
+    status = _main("sync-status", "--db", str(laptop), "--user", "王芳")
+    assert "待上传修改：0 条" in status.stdout

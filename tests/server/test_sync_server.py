@@ -1,0 +1,272 @@
+"""Sync against real server processes on loopback: merges, conflicts kept and resolved on every
+device, township scope on reads and writes, and interruption of the server mid-push/mid-pull."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from serverproc import PASSWORD, ServerProcess, add_staff, add_township, server_content
+
+from wq_desktop.store import Store
+from wq_desktop.sync import (
+    AuthError,
+    OfflineError,
+    SyncError,
+    conflict_detail,
+    list_conflicts,
+    resolve_conflict,
+    sync_now,
+)
+from wq_desktop.sync import protocol as p
+from wq_desktop.sync.content import content_rows
+
+GOOD_ID = "11010519491231002X"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+    yield proc
+    proc.stop()
+
+
+_codes = iter(range(10, 90))
+
+
+class Township:
+    """A township on the server with two staff accounts and a laptop store for each."""
+
+    def __init__(self, server: ServerProcess, tmp: Path, code: str, name: str) -> None:
+        self.server, self.code = server, code
+        self.uuid = add_township(server.db, code, name)
+        self.users = (f"{name}甲", f"{name}乙")
+        for user in self.users:
+            add_staff(server.db, user, code)
+        self.stores = [Store.open(tmp / f"{code}-{i}.sqlite", user, create=True)
+                       for i, user in enumerate(self.users)]
+        for i in range(2):
+            self.sync(i)  # a new laptop starts by pulling its township
+
+    def sync(self, i: int) -> object:
+        return sync_now(self.stores[i], self.server.url, self.users[i], PASSWORD)
+
+    def household(self, i: int = 0) -> tuple[str, str]:
+        store = self.stores[i]
+        village = store.create("village", {"township": self.uuid, "code": self.code + "901",
+                                           "name": "测试村"})
+        op = store.create("operator", {"village": village, "name": "张三", "kind": "农户",
+                                       "id_code": GOOD_ID, "address": "一组"})
+        return village, op
+
+    def close(self) -> None:
+        for store in self.stores:
+            store.close()
+
+    def assert_converged(self) -> None:
+        server = server_content(self.server.db, self.uuid)
+        for store in self.stores:
+            assert content_rows(store) == server
+            assert store.pending_changes() == 0
+
+
+@pytest.fixture
+def town(server: ServerProcess, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Township]:
+    code = f"6523011{next(_codes):02d}"
+    t = Township(server, tmp_path, code, f"镇{code[-2:]}")
+    yield t
+    t.close()
+
+
+def _setup(town: Township) -> str:
+    _, op = town.household(0)
+    town.sync(0)
+    town.sync(1)
+    return op
+
+
+def test_edits_of_different_fields_of_one_household_merge(town: Township) -> None:
+    op = _setup(town)
+    a, b = town.stores
+    a.update("operator", op, {"address": "二组"})
+    b.update("operator", op, {"phone": "13912345678"})
+    town.sync(0)
+    report = town.sync(1)
+    town.sync(0)
+    assert report.conflicts == 0
+    for store in town.stores:
+        rec = store.get("operator", op)
+        assert (rec["address"], rec["phone"]) == ("二组", "13912345678")
+    assert list_conflicts(a) == []
+    town.assert_converged()
+
+
+def test_same_field_conflict_is_kept_on_every_device_and_resolved(town: Township) -> None:
+    op = _setup(town)
+    a, b = town.stores
+    a.update("operator", op, {"name": "张甲"})
+    b.update("operator", op, {"name": "张乙"})
+    town.sync(0)
+    report = town.sync(1)
+    town.sync(0)
+    assert report.conflicts == 1 and report.open_conflicts == 1
+    # Both sides kept: the record holds the first arrival, the conflict the other, on both devices.
+    for store, mine, theirs in ((a, "张甲", "张乙"), (b, "张乙", "张甲")):
+        [c] = list_conflicts(store)
+        assert c.field_labels == ["姓名/名称"]
+        [field] = conflict_detail(store, c.uuid).fields
+        assert (field.mine, field.theirs) == (mine, theirs)
+        assert store.get("operator", op)["name"] == "张甲"
+    resolve_conflict(b, list_conflicts(b)[0].uuid, {"name": "mine"})
+    town.sync(1)
+    town.sync(0)
+    for store in town.stores:
+        assert store.get("operator", op)["name"] == "张乙"
+        assert list_conflicts(store) == []  # resolved everywhere, not forgotten by a later sync
+    town.sync(0)
+    town.sync(1)
+    assert list_conflicts(a) == [] and a.get("operator", op)["name"] == "张乙"
+    town.assert_converged()
+
+
+def test_edit_against_delete_conflicts_and_either_side_can_win(town: Township) -> None:
+    op = _setup(town)
+    a, b = town.stores
+    a.delete("operator", op)
+    b.update("operator", op, {"address": "三组"})
+    town.sync(0)
+    report = town.sync(1)
+    town.sync(0)
+    assert report.conflicts == 1
+    [c] = list_conflicts(a)
+    detail = {f.name: f for f in conflict_detail(b, c.uuid).fields}
+    assert detail["address"].mine == "三组" and detail["deleted"].theirs_text == "已删除"
+    assert a.get("operator", op, include_deleted=True)["deleted"]  # the delete holds until decided
+    # The editor keeps the household: it comes back on every device with the edit.
+    resolve_conflict(b, c.uuid, {"address": "mine", "deleted": "mine"})
+    town.sync(1)
+    town.sync(0)
+    for store in town.stores:
+        assert store.get("operator", op)["address"] == "三组"
+    town.assert_converged()
+
+    # The other way round: delete arrives after an edit.
+    b.update("operator", op, {"note": "核实"})
+    a.delete("operator", op)
+    town.sync(1)
+    assert town.sync(0).conflicts == 1
+    town.sync(1)
+    [c] = list_conflicts(a)
+    assert a.get("operator", op)["note"] == "核实"  # the edit is kept live until someone decides
+    resolve_conflict(a, c.uuid, {"note": "mine", "deleted": "mine"})
+    town.sync(0)
+    town.sync(1)
+    assert b.count("operator") == 0
+    town.assert_converged()
+
+
+def test_township_cannot_read_or_write_another_township(server: ServerProcess, tmp_path: Path) -> None:
+    east = Township(server, tmp_path, "652301191", "东镇")
+    west = Township(server, tmp_path, "652301192", "西镇")
+    try:
+        _, op = east.household(0)
+        east.sync(0)
+        west.sync(0)
+        # Pull: nothing of the other township arrives.
+        assert west.stores[0].count("operator") == 0 and west.stores[0].count("township") == 1
+        # Read: refused with 403 through the record endpoint.
+        token = requests.post(server.url + "/auth/login", json={"user": west.users[0], "password": PASSWORD},
+                              headers={p.PROTOCOL_HEADER: "1"}).json()["token"]
+        headers = {p.PROTOCOL_HEADER: "1", "Authorization": f"Bearer {token}"}
+        answer = requests.get(f"{server.url}/records/operator/{op}", headers=headers)
+        assert answer.status_code == 403 and "其他乡镇" in answer.json()["detail"]
+        # Write: a laptop holding the east township's data, signed in as a west user.
+        stolen = east.stores[1]
+        east.sync(1)
+        stolen.update("operator", op, {"name": "王五"})
+        report = sync_now(stolen, server.url, west.users[0], PASSWORD)
+        assert len(report.rejected) == 1 and "无权" in report.rejected[0]
+        reason = stolen.conn.execute("SELECT state, reason FROM outbox WHERE record=? ORDER BY seq DESC",
+                                     (op,)).fetchone()
+        assert reason[0] == "rejected" and "其他乡镇" in reason[1]  # kept, flagged, visible
+        assert stolen.get("operator", op)["name"] == "王五"
+        east.sync(0)
+        assert east.stores[0].get("operator", op)["name"] == "张三"
+        assert server_content(server.db, east.uuid)[op][2][2] == ("name", "张三")
+    finally:
+        east.close()
+        west.close()
+
+
+def test_wrong_password_offline_and_incompatible_version_give_clear_messages(
+        town: Township, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = town.stores[0]
+    with pytest.raises(AuthError, match="密码错误"):
+        sync_now(store, town.server.url, town.users[0], "wrong-password")
+    with pytest.raises(OfflineError, match=r"无法连接.*离线"):
+        sync_now(store, "http://127.0.0.1:9", town.users[0], PASSWORD)
+    monkeypatch.setattr(p, "PROTOCOL_VERSION", 99)
+    with pytest.raises(SyncError, match="不兼容"):
+        sync_now(store, town.server.url, town.users[0], PASSWORD)
+    answer = requests.get(town.server.url + "/sync/pull", params={"device": "x"})
+    assert answer.status_code == 426 and "升级" in answer.json()["detail"]
+
+
+def _many_households(store: Store, township: str, code: str, n: int) -> None:
+    from wq_desktop import rules
+
+    with store.transaction():
+        village = store.create("village", {"township": township, "code": code + "901", "name": "大村"})
+        for i in range(n):
+            first17 = f"65239919800101{i:03d}"
+            store.create("operator", {"village": village, "name": f"户{i}", "kind": "农户",
+                                      "id_code": first17 + rules.id_check_char(first17)})
+
+
+def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(p, "PUSH_PAGE", 40)
+    monkeypatch.setattr(p, "PULL_PAGE", 30)
+    db = tmp_path / "server.sqlite"
+    code = "652301199"
+    township = add_township(db, code, "断电镇")
+    add_staff(db, "甲", code)
+    add_staff(db, "乙", code)
+    a = Store.open(tmp_path / "a.sqlite", "甲", create=True)
+    b = Store.open(tmp_path / "b.sqlite", "乙", create=True)
+    server = ServerProcess(db).start()
+    sync_now(a, server.url, "甲", PASSWORD)
+    server.stop()
+    _many_households(a, township, code, 150)  # 151 changes: 4 push pages
+    # Mid-push: the server commits the 2nd page and dies before answering it.
+    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="2")
+    with pytest.raises(OfflineError):
+        sync_now(a, server.url, "甲", PASSWORD)
+    assert server.exited()
+    assert 0 < a.pending_changes() < 151
+    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="")
+    sync_now(a, server.url, "甲", PASSWORD)
+    assert a.pending_changes() == 0
+    server.stop()
+    # Mid-pull: the 3rd page's answer never arrives.
+    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="3")
+    with pytest.raises(OfflineError):
+        sync_now(b, server.url, "乙", PASSWORD)
+    assert 0 < b.count("operator") < 150
+    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="")
+    sync_now(b, server.url, "乙", PASSWORD)
+    sync_now(a, server.url, "甲", PASSWORD)
+    server.stop()
+    expected = server_content(db, township)
+    assert len(expected) == 152  # township, village, 150 households
+    assert content_rows(a) == expected == content_rows(b)
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*), count(DISTINCT change_id) FROM srv_change"
+                        " WHERE change_id IS NOT NULL").fetchone() == (151, 151)
+    assert conn.execute("SELECT count(*) FROM operator").fetchone()[0] == 150
+    a.close()
+    b.close()

@@ -1,0 +1,54 @@
+"""An in-process server (FastAPI TestClient) and helpers shared by the sync tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from wq_desktop.store import Store
+from wq_server import apply, auth
+from wq_server.app import create_app
+
+SERVER = "http://testserver"
+PASSWORD = "correct-horse-9"
+TOWNSHIP_CODE = "652301105"
+
+
+class TestClientSession:
+    """requests-style calls over FastAPI's TestClient (no sockets)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def request(self, method: str, url: str, *, params: Any = None, json: Any = None,
+                data: bytes | None = None, headers: dict | None = None, timeout: Any = None) -> Any:
+        return self.client.request(method, url, params=params, json=json, content=data,
+                                   headers=headers)
+
+
+class InProcessServer:
+    def __init__(self, path: Path) -> None:
+        self.app = create_app(path)
+        self.db = self.app.state.db
+        self.client = TestClient(self.app)
+        self.session = TestClientSession(self.client)
+        self.township = apply.create_township(self.db, TOWNSHIP_CODE, "六工镇")
+
+    def add_staff(self, name: str, code: str = TOWNSHIP_CODE) -> None:
+        auth.add_user(self.db, name, PASSWORD, auth.STAFF, code)
+
+    def sync(self, store: Store, user: str, **kw: Any):
+        from wq_desktop.sync import sync_now
+
+        return sync_now(store, SERVER, user, PASSWORD, session=self.session, **kw)
+
+
+def seed_village(store: Store, township: str) -> str:
+    return store.create("village", {"township": township, "code": "652301105901", "name": "测试村"})
+
+
+def household(store: Store, village: str, name: str = "张三") -> str:
+    return store.create("operator", {"village": village, "name": name, "kind": "农户",
+                                     "id_code": "11010519491231002X", "phone": "13912345678"})

@@ -1,0 +1,8 @@
+"""Offline-first sync with the central server (client side): see client.sync_now."""
+
+from .client import SyncReport, sync_now
+from .conflicts import conflict_detail, list_conflicts, resolve_conflict
+from .transport import AuthError, OfflineError, SyncError, VersionError
+
+__all__ = ["AuthError", "OfflineError", "SyncError", "SyncReport", "VersionError", "conflict_detail",
+           "list_conflicts", "resolve_conflict", "sync_now"]

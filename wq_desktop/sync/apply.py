@@ -1,0 +1,109 @@
+"""Store what the server sent: acknowledgements of pushed changes and other devices' changes.
+
+Both take the server's state through Store.apply_pulled (validation and history as for any
+change, no outbox row). A field that still has a local change waiting to be pushed keeps its local
+value, so a pull never hides an edit before it reached the server. A change at or below the
+revision this device already holds is skipped: a page stored twice (after a crash between storing
+and saving the cursor) changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..store import Store
+from . import protocol as p
+
+
+def outbox_page(store: Store, limit: int) -> list[p.Change]:
+    """The oldest waiting changes, each with the server revision it is based on."""
+    rows = store.conn.execute(
+        "SELECT o.change_id, o.kind, o.record, o.op, o.fields, o.at, o.user,"
+        " coalesce(b.server_rev, 0) FROM outbox o LEFT JOIN sync_base b ON b.record = o.record"
+        " WHERE o.state='pending' ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+    return [{"change_id": r[0], "kind": r[1], "record": r[2], "op": r[3], "fields": json.loads(r[4]),
+             "at": r[5], "user": r[6], "base_rev": r[7]} for r in rows]
+
+
+def server_rev(store: Store, record: str) -> int:
+    row = store.conn.execute("SELECT server_rev FROM sync_base WHERE record=?", (record,)).fetchone()
+    return row[0] if row else 0
+
+
+def _set_server_rev(store: Store, kind_name: str, record: str, rev: int) -> None:
+    store.conn.execute(
+        "INSERT INTO sync_base (record, kind, server_rev) VALUES (?,?,?)"
+        " ON CONFLICT(record) DO UPDATE SET server_rev=excluded.server_rev", (record, kind_name, rev))
+
+
+def _waiting_fields(store: Store, record: str) -> set[str]:
+    rows = store.conn.execute("SELECT fields FROM outbox WHERE record=? AND state='pending'",
+                              (record,)).fetchall()
+    return {name for (fields,) in rows for name in json.loads(fields)}
+
+
+def take_state(store: Store, kind_name: str, record: str, state: dict[str, Any],
+               user: str, device: str) -> list[str]:
+    """Make the record equal to the server's full state (unless already newer here)."""
+    rev = int(state["rev"])
+    if rev < server_rev(store, record):
+        return []
+    fields = {k: v for k, v in state.items() if k not in ("rev", "updated_by", "updated_at")}
+    warnings = store.apply_pulled(kind_name, record, "sync", fields, rev=rev,
+                                  user=state.get("updated_by") or user, device=device,
+                                  at=state.get("updated_at") or store.clock(),
+                                  keep=_waiting_fields(store, record))
+    _set_server_rev(store, kind_name, record, rev)
+    return warnings
+
+
+def store_results(store: Store, sent: list[p.Change], results: list[p.Result]
+                  ) -> tuple[dict[str, int], list[str]]:
+    """Record the server's answers for one pushed page, in one transaction."""
+    counts = {p.APPLIED: 0, p.CONFLICT: 0, p.REJECTED: 0, p.FORBIDDEN: 0}
+    warnings: list[str] = []
+    by_id = {r["change_id"]: r for r in results}
+    with store.transaction():
+        for change in sent:
+            result = by_id.get(change["change_id"])
+            if result is None:
+                continue  # not answered: stays waiting and goes again next time
+            row = store.conn.execute("SELECT state FROM outbox WHERE change_id=?",
+                                     (change["change_id"],)).fetchone()
+            if row is None or row[0] != "pending":
+                continue  # already stored from an earlier answer (a package and a sync, say)
+            status = result["status"]
+            counts[status] = counts.get(status, 0) + 1
+            if status in (p.APPLIED, p.CONFLICT):
+                store.conn.execute("UPDATE outbox SET state='sent', reason=NULL WHERE change_id=?",
+                                   (change["change_id"],))
+            else:
+                store.conn.execute("UPDATE outbox SET state='rejected', reason=? WHERE change_id=?",
+                                   (result.get("reason") or "服务器拒绝了该修改。", change["change_id"]))
+            if result.get("state"):
+                warnings += take_state(store, change["kind"], change["record"], result["state"],
+                                       "同步服务", "server")
+    return counts, warnings
+
+
+def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> list[str]:
+    """Apply one pulled page and move the cursor, in one transaction."""
+    warnings: list[str] = []
+    with store.transaction():
+        waiting = {r for (r,) in store.conn.execute(
+            "SELECT DISTINCT record FROM outbox WHERE state='pending'")}
+        for ch in changes:
+            if ch["rev"] <= server_rev(store, ch["record"]):
+                continue
+            keep = _waiting_fields(store, ch["record"]) if ch["record"] in waiting else set()
+            warnings += store.apply_pulled(ch["kind"], ch["record"], ch["op"], ch["fields"],
+                                           rev=ch["rev"], user=ch["user"], device=ch["device"],
+                                           at=ch["at"], keep=keep)
+            _set_server_rev(store, ch["kind"], ch["record"], ch["rev"])
+        store.set_meta("sync_cursor", str(cursor))
+    return warnings
+
+
+def cursor(store: Store) -> int:
+    return int(store.meta("sync_cursor") or 0)

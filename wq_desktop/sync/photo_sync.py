@@ -1,0 +1,134 @@
+"""Photo files both ways, separately from records: up once by SHA-256 (only what the server lacks,
+in resumable pieces, the size limit checked before anything is sent), down for photo records
+whose file this device does not have yet. A local file is never removed by sync."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from ..photos import photo_path
+from ..store import Store
+from . import protocol as p
+from .transport import Connection, SyncError
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def waiting_uploads(store: Store) -> list[tuple[str, str | None]]:
+    """(sha256, file name) of photos the server has not confirmed yet: what the UI shows as waiting."""
+    return store.conn.execute(
+        "SELECT sha256, min(file_name) FROM photo WHERE deleted=0"
+        " AND sha256 NOT IN (SELECT sha256 FROM sync_photo) GROUP BY sha256 ORDER BY min(rowid)"
+    ).fetchall()
+
+
+def confirm(store: Store, sha256: str) -> None:
+    store.conn.execute("INSERT OR IGNORE INTO sync_photo (sha256, confirmed_at) VALUES (?, ?)",
+                       (sha256, store.clock()))
+
+
+def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
+           cancelled: Callable[[], bool]) -> tuple[int, list[str]]:
+    """Returns (photos uploaded, messages about photos still waiting)."""
+    waiting = waiting_uploads(store)
+    if not waiting:
+        return 0, []
+    names = dict(waiting)
+    missing: set[str] = set()
+    hashes = list(names)
+    for i in range(0, len(hashes), 500):
+        missing |= set(conn.json("POST", "/photos/missing", json={"hashes": hashes[i:i + 500]})["missing"])
+    with store.transaction():
+        for sha in hashes:
+            if sha not in missing:
+                confirm(store, sha)
+    messages: list[str] = []
+    sent = 0
+    todo = [sha for sha in hashes if sha in missing]
+    for n, sha in enumerate(todo):
+        if cancelled():
+            break
+        progress("上传照片", n, len(todo))
+        label = names[sha] or sha[:12]
+        path = photo_path(store, sha)
+        if not path.is_file():
+            messages.append(f"照片 {label} 的文件在本机找不到，未能上传。")
+            continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            messages.append(f"照片 {label} 有 {size / 1048576:.1f} MB，超过服务器上限 "
+                            f"{max_bytes // 1048576} MB，未上传。请压缩后重新添加。")
+            continue
+        _upload_one(conn, path, sha, size)
+        with store.transaction():
+            confirm(store, sha)
+        sent += 1
+    if todo:
+        progress("上传照片", sent, len(todo))
+    return sent, messages
+
+
+def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
+    offset = conn.json("GET", f"/photos/{sha}/received")["received"]
+    with path.open("rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            piece = fh.read(p.PHOTO_CHUNK)
+            response = conn.request("PUT", f"/photos/{sha}", params={"offset": offset, "total": size},
+                                    data=piece, headers={"Content-Type": "application/octet-stream"})
+            if response.status_code == 409:  # the server holds a different amount: go on from there
+                offset = response.json()["received"]
+                continue
+            if response.status_code >= 400:
+                detail = response.json().get("detail", "")
+                raise SyncError(f"照片 {path.name} 上传失败：{detail}")
+            body = response.json()
+            offset = body["received"]
+            if body["done"]:
+                return
+
+
+def download(store: Store, conn: Connection, progress: Progress,
+             cancelled: Callable[[], bool]) -> tuple[int, list[str]]:
+    """Fetch files of photo records this device lacks; returns (downloaded, still missing)."""
+    hashes = [r[0] for r in store.conn.execute("SELECT DISTINCT sha256 FROM photo WHERE deleted=0")]
+    todo = [sha for sha in hashes if not photo_path(store, sha).is_file()]
+    got, messages = 0, []
+    for n, sha in enumerate(todo):
+        if cancelled():
+            break
+        progress("下载照片", n, len(todo))
+        target = photo_path(store, sha)
+        part = target.with_suffix(".part")
+        have = part.stat().st_size if part.is_file() else 0
+        response = conn.request("GET", f"/photos/{sha}",
+                                headers={"Range": f"bytes={have}-"} if have else None)
+        if response.status_code in (403, 404):
+            messages.append(f"照片 {sha[:12]} 服务器上还没有（拍摄设备尚未上传）。")
+            continue
+        if response.status_code >= 400 and response.status_code != 416:
+            raise SyncError(f"照片下载失败（{response.status_code}）。")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with part.open("ab" if response.status_code == 206 else "wb") as fh:
+            fh.write(response.content)
+        if _sha256(part) != sha:
+            part.unlink()
+            messages.append(f"照片 {sha[:12]} 下载后摘要不符，下次同步重试。")
+            continue
+        part.replace(target)
+        with store.transaction():
+            confirm(store, sha)
+        got += 1
+    if todo:
+        progress("下载照片", got, len(todo))
+    return got, messages
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

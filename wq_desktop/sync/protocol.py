@@ -1,0 +1,65 @@
+"""What client and server say to each other: version, headers, change and result shapes.
+
+A change travels as JSON in wire form (store.to_wire): geometry as hex WKB, lists as lists. The
+record's UUID is its identity everywhere; local row ids never leave the device.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+# Bump when a request or answer changes shape; client and server refuse a mismatch with a message.
+PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-WQ-Protocol"
+
+# Push and pull move this many changes per request: small enough that an interrupted page costs
+# little, large enough that the first pull of a city is not dominated by round trips.
+PUSH_PAGE = 500
+PULL_PAGE = 2000
+
+PHOTO_CHUNK = 1 << 20  # photos go up in 1 MB pieces, each acknowledged, so an upload resumes
+MAX_PHOTO_BYTES = 40 * 1024 * 1024  # same limit as attaching a photo (photos.MAX_PHOTO_BYTES)
+
+# Result statuses of a pushed change.
+APPLIED = "applied"  # applied as sent, or merged with other devices' edits of other fields
+CONFLICT = "conflict"  # kept both sides: the record holds the server's value, a conflict record the other
+REJECTED = "rejected"  # refused by a data rule; the device keeps the change, flagged with the reason
+FORBIDDEN = "forbidden"  # outside the user's township; same, with HTTP 403 as the code
+
+# A conflict record's status values.
+OPEN = "未解决"
+RESOLVED = "已解决"
+
+
+class Change(TypedDict):
+    change_id: str
+    kind: str
+    record: str
+    op: str  # create / update / delete / restore
+    base_rev: int  # the server revision this device last saw for the record (0: never)
+    fields: dict[str, Any]
+    at: str
+    user: str
+
+
+class Result(TypedDict, total=False):
+    change_id: str
+    status: str
+    code: int
+    reason: str | None
+    rev: int | None  # the record's server revision after this change
+    state: dict[str, Any] | None  # the record's full server state (fields + deleted), when readable
+    conflict: str | None
+    duplicate: bool
+
+
+class PulledChange(TypedDict):
+    seq: int
+    kind: str
+    record: str
+    op: str
+    rev: int
+    fields: dict[str, Any]
+    user: str
+    device: str
+    at: str

@@ -1,0 +1,88 @@
+"""HTTP to the sync server, with every failure turned into one Chinese sentence.
+
+Works over any session with `request(method, url, params=, json=, data=, headers=, timeout=)`:
+requests.Session in the program (HTTPS with an optional CA bundle through `verify`), an adapter
+over FastAPI's in-process TestClient in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ..errors import WqError
+from . import protocol as p
+
+TIMEOUT_S = 60
+
+
+class SyncError(WqError):
+    """Sync could not go on; str() is the message for the user. Nothing local was lost."""
+
+
+class OfflineError(SyncError):
+    pass
+
+
+class AuthError(SyncError):
+    pass
+
+
+class VersionError(SyncError):
+    pass
+
+
+class Connection:
+    def __init__(self, server: str, *, session: Any = None, verify: bool | str = True) -> None:
+        if not server.startswith(("http://", "https://")):
+            raise SyncError(f"服务器地址应以 http:// 或 https:// 开头，实为“{server}”。")
+        self.base = server.rstrip("/")
+        if session is None:
+            session = requests.Session()
+            session.verify = verify
+        self.session = session
+        self.token: str | None = None
+        self.relogin: Any = None  # set by the client: called once when a token expires mid-sync
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                data: bytes | None = None, headers: dict[str, str] | None = None,
+                auth: bool = True, retry_login: bool = True) -> Any:
+        sent = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), **(headers or {})}
+        if auth and self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = self.session.request(method, self.base + path, params=params, json=json,
+                                            data=data, headers=sent, timeout=TIMEOUT_S)
+        except requests.exceptions.SSLError:
+            raise SyncError(
+                f"无法验证服务器 {self.base} 的证书。请向管理员索取证书文件，用 --ca-bundle 指定后重试。"
+            ) from None
+        except (requests.ConnectionError, requests.Timeout, OSError):
+            raise OfflineError(
+                f"无法连接同步服务器 {self.base}：请检查网络。可以继续离线工作，修改都保存在本机，"
+                "联网后再同步。") from None
+        status = response.status_code
+        if status == 401 and auth and retry_login and self.relogin is not None:
+            self.relogin()
+            return self.request(method, path, json=json, params=params, data=data, headers=headers,
+                                auth=auth, retry_login=False)
+        if status == 401:
+            raise AuthError(_detail(response) or "用户名或密码错误。")
+        if status == 426:
+            raise VersionError(_detail(response) or "程序版本与服务器不兼容，请升级程序。")
+        return response
+
+    def json(self, method: str, path: str, **kw: Any) -> Any:
+        response = self.request(method, path, **kw)
+        if response.status_code >= 400:
+            raise SyncError(_detail(response) or f"服务器返回错误（{response.status_code}）。")
+        return response.json()
+
+
+def _detail(response: Any) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) and isinstance(body.get("detail"), str) else None

@@ -1,0 +1,98 @@
+"""`python -m wq_server --db PATH --host 127.0.0.1 --port N` runs the server;
+`python -m wq_server addtownship|adduser|import-package ...` are the admin's commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wq_desktop.cli import ChineseArgumentParser
+from wq_desktop.errors import WqError
+
+COMMANDS = ("serve", "addtownship", "adduser", "import-package")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(prog="python -m wq_server", description="退地减水核查同步服务器")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
+    serve = sub.add_parser("serve", help="运行服务器（不写命令时的默认命令）")
+    serve.add_argument("--db", required=True, type=Path, help="服务器数据库文件（不存在时创建）")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--ssl-certfile", help="HTTPS 证书文件（PEM）")
+    serve.add_argument("--ssl-keyfile", help="HTTPS 私钥文件（PEM）")
+    town = sub.add_parser("addtownship", help="新建乡镇")
+    town.add_argument("--db", required=True, type=Path)
+    town.add_argument("--code", required=True, help="9位乡镇代码")
+    town.add_argument("--name", required=True, help="乡镇名称")
+    user = sub.add_parser("adduser", help="新建用户（密码从提示输入或 WQ_PASSWORD 读取）")
+    user.add_argument("--db", required=True, type=Path)
+    user.add_argument("--name", required=True, help="用户名")
+    user.add_argument("--role", required=True, choices=("staff", "office", "admin"),
+                      help="staff 乡镇工作人员；office 市级办公室（只读）；admin 管理员")
+    user.add_argument("--township", help="乡镇代码（staff 必填）")
+    pkg = sub.add_parser("import-package", help="导入U盘同步包，并生成带回设备的回传包")
+    pkg.add_argument("file", type=Path, help="设备导出的同步包")
+    pkg.add_argument("--db", required=True, type=Path)
+    pkg.add_argument("--reply", type=Path, help="回传包保存位置（默认与同步包同目录）")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    try:
+        return _run(args)
+    except WqError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .db import ServerDB
+
+    if args.command == "serve":
+        import uvicorn
+
+        from .app import create_app
+
+        app = create_app(args.db)
+        print(f"同步服务已启动：{args.host}:{args.port}（数据库 {args.db}）", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                    ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+        return 0
+    db = ServerDB(args.db)
+    try:
+        if args.command == "addtownship":
+            from .apply import create_township
+
+            create_township(db, args.code, args.name)
+            print(f"已新建乡镇：{args.name}（{args.code}）")
+        elif args.command == "adduser":
+            from .auth import ROLES, add_user
+
+            password = os.environ.get("WQ_PASSWORD") or getpass.getpass("密码：")
+            add_user(db, args.name, password, args.role, args.township)
+            print(f"已新建用户：{args.name}（{ROLES[args.role]}）")
+        elif args.command == "import-package":
+            from .package import import_package_file
+
+            reply, summary = import_package_file(db, args.file, args.reply)
+            print(summary)
+            print(f"回传包：{reply}（请带回设备，用 python main.py sync-import 导入）")
+    finally:
+        db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

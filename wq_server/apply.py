@@ -1,0 +1,270 @@
+"""Apply pushed changes: scope, idempotency, automatic merge, conflicts kept, and the pull feed.
+
+For an update based on an older server revision, the fields other devices changed since that
+revision are compared with the fields this change sets: different fields merge; the same field
+with a different value keeps both sides (the record keeps the server's value, a synced conflict
+record keeps this device's). An edit against a delete, either way round, is kept the same way.
+Everything one push does commits in one transaction before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wq_desktop.errors import ConflictError, NotFoundError, ValidationError, WqError
+from wq_desktop.schema import KINDS, Kind
+from wq_desktop.store import Store, new_uuid, to_wire
+from wq_desktop.sync import protocol as p
+
+from . import scope
+from .auth import OFFICE, STAFF, User
+from .db import SERVER_DEVICE, SERVER_USER, ServerDB
+
+OPS = ("create", "update", "delete", "restore")
+
+
+class Forbidden(WqError):
+    """A change or read outside the user's township (HTTP 403)."""
+
+
+def push(db: ServerDB, user: User, device: str, changes: list[dict[str, Any]]) -> list[p.Result]:
+    results = []
+    with db.writing() as store:
+        for change in changes:
+            results.append(_apply_one(db, store, user, device, change))
+    return results
+
+
+def _apply_one(db: ServerDB, store: Store, user: User, device: str, ch: dict[str, Any]) -> p.Result:
+    conn = store.conn
+    change_id, kind_name, record = ch.get("change_id"), ch.get("kind"), ch.get("record")
+    if not (isinstance(change_id, str) and kind_name in KINDS and isinstance(record, str)
+            and ch.get("op") in OPS and isinstance(ch.get("fields"), dict)):
+        return {"change_id": str(change_id), "status": p.REJECTED, "code": 400,
+                "reason": "变更格式不正确（缺少编号、类型、记录或字段）。", "rev": None, "state": None,
+                "conflict": None, "duplicate": False}
+    seen = conn.execute("SELECT status, code, reason, conflict FROM srv_receipt WHERE change_id=?",
+                        (change_id,)).fetchone()
+    if seen:
+        result: p.Result = {"change_id": change_id, "status": seen[0], "code": seen[1],
+                            "reason": seen[2], "conflict": seen[3], "duplicate": True}
+    else:
+        conn.execute("SAVEPOINT one_change")
+        try:
+            status, conflict = _decide(store, user, device, ch)
+            conn.execute("RELEASE one_change")
+            result = {"change_id": change_id, "status": status,
+                      "code": 409 if status == p.CONFLICT else 200, "reason": None,
+                      "conflict": conflict, "duplicate": False}
+        except Forbidden as err:
+            conn.execute("ROLLBACK TO one_change")
+            conn.execute("RELEASE one_change")
+            result = {"change_id": change_id, "status": p.FORBIDDEN, "code": 403, "reason": str(err),
+                      "conflict": None, "duplicate": False}
+        except (ValidationError, NotFoundError, ConflictError) as err:
+            conn.execute("ROLLBACK TO one_change")
+            conn.execute("RELEASE one_change")
+            result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
+                      "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
+        conn.execute(
+            "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (change_id, device, kind_name, record, result["status"], result["code"],
+             result["reason"], result["conflict"]))
+    town = scope.township_of_record(conn, record)
+    readable = result["status"] != p.FORBIDDEN and town is not None and user.can_read(town)
+    state = record_state(store, KINDS[kind_name], record) if readable else None
+    result["state"] = state
+    result["rev"] = state["rev"] if state else None
+    return result
+
+
+def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
+    """The record as the server holds it: every field in wire form, `deleted`, and `rev`."""
+    row = store._raw(k, record)
+    if row is None:
+        return None
+    state = {f.name: to_wire(f, row[f.name]) for f in k.fields}
+    state.update(deleted=row["deleted"], rev=row["rev"], updated_by=row["updated_by"],
+                 updated_at=row["updated_at"])
+    return state
+
+
+def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[str, str | None]:
+    conn = store.conn
+    k = KINDS[ch["kind"]]
+    record, op = ch["record"], ch["op"]
+    fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
+    if not user.can_write:
+        raise Forbidden("您的账号只能查看数据，不能上传修改。")
+    old = store._raw(k, record)
+    if old is not None and scope.township_of_record(conn, record) != user.township:
+        raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
+    if k.name == "township" and old is None:
+        raise Forbidden("乡镇只能由管理员在服务器上创建。")
+    current = {f.name: to_wire(f, old[f.name]) for f in k.fields} if old else {}
+    town = scope.township_of_state(conn, k.name, record, {**current, **fields})
+    if town is None:
+        raise ValidationError(
+            f"该{k.label}所属的上级记录在服务器上不存在（可能其上传被拒绝），请先处理上级记录。")
+    if town != user.township:
+        raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
+    for f in k.fields:
+        target = fields.get(f.name)
+        if f.ref and target:
+            target_town = scope.township_of_record(conn, target)
+            if target_town is not None and target_town != user.township:
+                raise Forbidden(f"“{f.label}”引用了其他乡镇的记录，已拒绝。")
+    author = {"user": user.name, "device": device, "at": ch.get("at") or store.clock()}
+    base = int(ch.get("base_rev") or 0)
+
+    if op == "create":
+        if old is not None:
+            raise ValidationError(f"{k.label}记录已存在（{record}）。")
+        rev, changes = store.apply_change(k.name, record, "create", fields, **author)
+        scope.remember(conn, k.name, record, town)
+        _log(conn, ch["change_id"], device, user.name, k.name, record, town, "create", rev, changes,
+             author["at"])
+        return p.APPLIED, None
+    if old is None:
+        raise NotFoundError(f"服务器上没有该{k.label}记录（可能其新增被拒绝）。")
+
+    others = _changes_by_others(conn, record, base, device)
+    derived = {f.name for f in k.fields if f.derived}
+    if op == "delete":
+        if old["deleted"]:
+            return p.APPLIED, None  # already gone: deleting twice is deleting once
+        if others and k.name != "conflict":
+            theirs = {n: {"mine": None, "theirs": current.get(n)}
+                      for n in _fields_of(others) if n not in derived and n in current}
+            theirs["deleted"] = {"mine": 1, "theirs": 0}
+            return p.CONFLICT, _open_conflict(store, k, record, town, theirs, "delete", "update",
+                                              author, others)
+        blocking = list(store._dependents(k.name, record))
+        if blocking:
+            dep_kind = KINDS[blocking[0][0]].label
+            raise ValidationError(f"服务器上仍有{dep_kind}记录引用该{k.label}（其他设备新增），未删除。")
+        rev, changes = store.apply_change(k.name, record, "delete", {}, **author)
+        _log(conn, ch["change_id"], device, user.name, k.name, record, town, "delete", rev, changes,
+             author["at"])
+        return p.APPLIED, None
+    if op == "restore" and not old["deleted"]:
+        op = "update"  # someone else restored it already: what remains is this change's fields
+    if op == "update" and old["deleted"]:
+        if k.name == "conflict":
+            return p.APPLIED, None
+        mine = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items() if n not in derived}
+        mine["deleted"] = {"mine": 0, "theirs": 1}
+        return p.CONFLICT, _open_conflict(store, k, record, town, mine, "update", "delete", author,
+                                          others)
+    disputed: dict[str, dict[str, Any]] = {}
+    if others and k.name != "conflict":  # conflict records themselves take the last word
+        touched = _fields_of(others)
+        disputed = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items()
+                    if n in touched and n not in derived and v != current.get(n)}
+    merged = {n: v for n, v in fields.items() if n not in disputed}
+    if merged or op == "restore":
+        rev, changes = store.apply_change(k.name, record, op, merged, **author)
+        if changes:
+            _log(conn, ch["change_id"], device, user.name, k.name, record, town, op, rev, changes,
+                 author["at"])
+    if disputed:
+        return p.CONFLICT, _open_conflict(store, k, record, town, disputed, "update", "update",
+                                          author, others)
+    return p.APPLIED, None
+
+
+Others = list[tuple[dict, str, str, str]]  # (fields, user, at, device) of each change
+
+
+def _changes_by_others(conn: Any, record: str, base: int, device: str) -> Others:
+    rows = conn.execute(
+        "SELECT fields, user, at, device FROM srv_change WHERE record=? AND rev>? AND device<>?"
+        " ORDER BY seq", (record, base, device)).fetchall()
+    return [(json.loads(f), u, a, d) for f, u, a, d in rows]
+
+
+def _fields_of(others: Others) -> set[str]:
+    return {n for fields, *_ in others for n in fields if n != "deleted"}
+
+
+def _open_conflict(store: Store, k: Kind, record: str, town: str, disputed: dict[str, Any],
+                   mine_op: str, theirs_op: str, author: dict[str, str],
+                   others: Others) -> str:
+    theirs_user, theirs_at, theirs_device = others[-1][1:] if others else (None, None, None)
+    conflict = new_uuid()
+    values = {"record_kind": k.name, "record": record, "fields": disputed, "mine_op": mine_op,
+              "theirs_op": theirs_op, "mine_user": author["user"], "mine_device": author["device"],
+              "mine_at": author["at"], "theirs_user": theirs_user, "theirs_at": theirs_at,
+              "theirs_device": theirs_device, "status": p.OPEN}
+    at = store.clock()
+    rev, changes = store.apply_change("conflict", conflict, "create", values, user=SERVER_USER,
+                                      device=SERVER_DEVICE, at=at)
+    scope.remember(store.conn, "conflict", conflict, town)
+    _log(store.conn, None, SERVER_DEVICE, SERVER_USER, "conflict", conflict, town, "create", rev,
+         changes, at)
+    return conflict
+
+
+def _log(conn: Any, change_id: str | None, device: str, user: str, kind_name: str, record: str,
+         town: str, op: str, rev: int, changes: dict[str, list[Any]], at: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO srv_change (change_id, device, user, kind, record, township, op, rev, fields, at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (change_id, device, user, kind_name, record, town, op, rev,
+         json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), at))
+    return cur.lastrowid
+
+
+def create_township(db: ServerDB, code: str, name: str) -> str:
+    """Admin: add a township (the root every other record's scope hangs from)."""
+    record = new_uuid()
+    with db.writing() as store:
+        at = store.clock()
+        rev, changes = store.apply_change("township", record, "create", {"code": code, "name": name},
+                                          user=SERVER_USER, device=SERVER_DEVICE, at=at)
+        scope.remember(store.conn, "township", record, record)
+        _log(store.conn, None, SERVER_DEVICE, SERVER_USER, "township", record, record, "create", rev,
+             changes, at)
+    return record
+
+
+def pull(db: ServerDB, user: User, device: str, after: int, limit: int) -> dict[str, Any]:
+    """Other devices' changes after the cursor, in the user's scope, one page; the cursor to ask
+    from next. Read in one snapshot, so the cursor never passes a row this page did not see."""
+    cols = "seq, kind, record, op, rev, fields, user, device, at"
+    with db.reading() as conn:
+        conn.execute("BEGIN")
+        try:
+            if user.role == OFFICE:
+                rows = conn.execute(f"SELECT {cols} FROM srv_change WHERE seq>? AND device<>?"
+                                    " ORDER BY seq LIMIT ?", (after, device, limit)).fetchall()
+            elif user.role == STAFF:
+                rows = conn.execute(f"SELECT {cols} FROM srv_change WHERE township=? AND seq>?"
+                                    " AND device<>? ORDER BY seq LIMIT ?",
+                                    (user.township, after, device, limit)).fetchall()
+            else:
+                rows = []
+            top = conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
+    more = len(rows) == limit
+    changes = [{"seq": r[0], "kind": r[1], "record": r[2], "op": r[3], "rev": r[4],
+                "fields": json.loads(r[5]), "user": r[6], "device": r[7], "at": r[8]} for r in rows]
+    return {"changes": changes, "cursor": rows[-1][0] if more else max(top, after), "more": more}
+
+
+def read_record(db: ServerDB, user: User, kind_name: str, record: str) -> dict[str, Any]:
+    if kind_name not in KINDS:
+        raise NotFoundError(f"未知的记录类型：{kind_name}")
+    with db.reading():
+        town = scope.township_of_record(db.conn, record)
+        if town is None:
+            raise NotFoundError("服务器上没有该记录。")
+        if not user.can_read(town):
+            raise Forbidden("该记录属于其他乡镇，您无权查看。")
+        state = record_state(db.store, KINDS[kind_name], record)
+    if state is None:
+        raise NotFoundError("服务器上没有该记录。")
+    return state

@@ -1,0 +1,103 @@
+"""The server's store: the core's record store (so every pushed change passes the same validation
+and lands in the same hash-chained history) plus the server's own tables in the same file, so a
+record write and its change-log row commit together.
+
+One writer at a time: every request takes `ServerDB.lock` and writes inside one SQLite
+transaction, so the change sequence number is stamped at commit order and a pull cursor can
+never step over a row still being written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from wq_desktop.store import Store
+
+SERVER_USER = "同步服务"
+SERVER_DEVICE = "server"
+
+SERVER_DDL = (
+    # Every accepted change, in commit order: the pull feed. `township` is the scope it belongs to.
+    """CREATE TABLE IF NOT EXISTS srv_change (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    change_id TEXT,
+    device TEXT NOT NULL,
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    township TEXT NOT NULL,
+    op TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    at TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_change_record ON srv_change(record, rev)",
+    "CREATE INDEX IF NOT EXISTS srv_change_township ON srv_change(township, seq)",
+    # One row per pushed change id, whatever became of it: a change sent twice is applied once.
+    """CREATE TABLE IF NOT EXISTS srv_receipt (
+    change_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    reason TEXT,
+    conflict TEXT
+)""",
+    # The township each record belongs to, found through its references when it was created.
+    """CREATE TABLE IF NOT EXISTS srv_scope (
+    record TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    township TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_scope_township ON srv_scope(township)",
+    """CREATE TABLE IF NOT EXISTS srv_user (
+    name TEXT PRIMARY KEY,
+    pw_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    township TEXT,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_token (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+)""",
+)
+
+
+class ServerDB:
+    """The open server database, shared by request threads under one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.store = Store.open(self.path, SERVER_USER, create=True)
+        self.lock = threading.RLock()
+        for statement in SERVER_DDL:
+            self.store.conn.execute(statement)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.store.conn
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.path.parent / f"{self.path.stem}_photos"
+
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        with self.lock, self.store.transaction():
+            yield self.store
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            yield self.store.conn
+
+    def close(self) -> None:
+        self.store.close()
