@@ -50,3 +50,50 @@ def demo_store(demo_template: Path, tmp_path: Path) -> Store:
     s = Store.open(target, "测试员")
     yield s
     s.close()
+
+
+# ---------------------------------------------------------------- log audit (issue #8)
+# The program's log goes to one file for the whole run; when the run ends, the file is searched
+# for ID and phone numbers, and the run fails if one got through. The check runs at session end
+# so that every test, whatever its folder, has logged before it.
+_LOG_DIR_KEY = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import logging
+
+    from wq_desktop.logs import setup_logging
+
+    folder = tmp_path_factory.getbasetemp() / "wq-logs"
+    path = setup_logging(logging.INFO, folder, max_bytes=0)
+    request.config.stash[_LOG_DIR_KEY] = folder
+    return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    folder = session.config.stash.get(_LOG_DIR_KEY, None)
+    if folder is None or not folder.is_dir():
+        return
+    import logging
+
+    from wq_desktop.logs import audit_log_files
+
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    lines, problems = audit_log_files(folder)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(text: str, red: bool = False) -> None:
+        if reporter:
+            reporter.write_line(text, red=red)
+        else:
+            print(text)
+
+    if problems:
+        say(f"日志审计失败：测试运行的日志中有 {len(problems)} 处身份证号或电话号码（{folder}）：", red=True)
+        for line in problems[:20]:
+            say(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        say(f"log audit: {lines} log lines of this run checked, no ID or phone numbers")

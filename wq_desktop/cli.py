@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -100,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if db is not None and getattr(args, "db_must_exist", False) and not db.is_file():
         print(f"错误：数据库文件不存在：{db}", file=sys.stderr)
         return EXIT_USAGE
+    from . import __version__
+    from .logs import setup_logging
+
+    setup_logging()  # no-op when already set up (the window, the test run)
+    # The command name only: arguments can hold ID numbers (print --household).
+    logging.getLogger(__name__).info("command %s (wq-desktop %s)", args.command, __version__)
     try:
         return args.handler(args)
     except WqError as err:

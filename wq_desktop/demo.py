@@ -7,6 +7,7 @@ Parcels are laid out in non-overlapping rows of jittered quadrilaterals near 87.
 
 from __future__ import annotations
 
+import logging
 import random
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from .model import (
 )
 from .photos import attach_photo
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 DEMO_AREA_CODE = "652399"  # not in GB/T 2260: no real person's ID starts with it
 TOWNSHIP = ("652301105", "六工镇")
@@ -266,4 +269,6 @@ def create_demo_store(path: str | Path, user: str = "演示用户") -> Store:
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink()
         raise
+    log.info("demo store created: %s (%d operators, %d parcels)", path.name,
+             store.count("operator"), store.count("parcel"))
     return store
