@@ -21,19 +21,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import checks, queries
+from wq_desktop import queries
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import WqError
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
+from .dashboard import Dashboard
 from .dialogs.settings_dialog import SettingsDialog
 from .navigation import NavigationPanel
 from .views.contacts import ContactsView
 from .views.household import HouseholdView
 from .views.rectifications import RectificationsView
 from .views.village import VillageView
-from .workers import JobContext, Worker, run_with_progress
+from .workers import Worker
 
 APP_TITLE = "退地减水核查"
 PRINT_PENDING = "打印功能正在接入中：协议书、公示表和巡查记录的打印将在后续版本提供。"
@@ -69,7 +70,9 @@ class MainWindow(QMainWindow):
         self.map_tab = QWidget()
         self.map_tab.setObjectName("map_tab")
         QVBoxLayout(self.map_tab)
+        self.dashboard = Dashboard(store, self.year_default())
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.dashboard, "工作进度")
         self.tabs.addTab(self.household, "农户")
         self.tabs.addTab(self.village, "村")
         self.tabs.addTab(self.contacts, "包联")
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self.village.open_household.connect(self.show_household)
         self.village.new_household.connect(self.new_household)
         self.rectifications.open_patrol.connect(self.open_patrol)
+        self.dashboard.recordRequested.connect(self.open_record)
         for view in (self.household, self.village, self.contacts):
             view.changed.connect(self.data_changed)
         self.year_selector.currentIndexChanged.connect(self._year_changed)
@@ -163,7 +167,7 @@ class MainWindow(QMainWindow):
         years = set(queries.known_years(self.store)) | {date.today().year}
         if self.settings.default_year:
             years.add(self.settings.default_year)
-        chosen = self.settings.year_or(queries.latest_year(self.store))
+        chosen = self.year_default()
         self.year_selector.blockSignals(True)
         self.year_selector.clear()
         for y in sorted(years | {max(years) + 1}, reverse=True):
@@ -178,7 +182,11 @@ class MainWindow(QMainWindow):
             index = self.year_selector.count() - 1
         self.year_selector.setCurrentIndex(index)
 
+    def year_default(self) -> int:
+        return self.settings.year_or(queries.latest_year(self.store))
+
     def _year_changed(self) -> None:
+        self.dashboard.set_year(self.year)
         if self.household.operator or self.household.village:
             self.household.set_year(self.year)
         if self.village.village:
@@ -215,6 +223,18 @@ class MainWindow(QMainWindow):
         self.household.new_household(village, self.year)
         self.tabs.setCurrentWidget(self.household)
 
+    def open_record(self, kind: str, uuid: str) -> None:
+        """Open the view that shows a record (a check's finding, a search hit)."""
+        place = queries.place_of(self.store, kind, uuid)
+        if place.patrol and place.operator:
+            self.open_patrol(place.patrol, place.operator)
+        elif place.operator:
+            self.show_household(place.operator)
+        elif place.village:
+            self.show_village(place.village)
+        else:
+            self.statusBar().showMessage("该记录已被删除或不在任何农户、村之下。", 5000)
+
     def open_patrol(self, patrol: str, operator: str) -> None:
         self.show_household(operator)
         if self.household.operator == operator:
@@ -247,6 +267,7 @@ class MainWindow(QMainWindow):
         if current is not self.contacts:
             self.contacts.refresh()
         self.rectifications.refresh()
+        self.dashboard.mark_stale()
 
     def _tab_changed(self) -> None:
         current = self.tabs.currentWidget()
@@ -297,31 +318,9 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "设置已保存", "新的用户名将在下次打开数据库时生效。")
 
     def run_checks(self) -> Worker:
-        """Run every data check in a worker thread, on its own Store, with progress and cancel."""
-        path, user, year = self.store.path, self.store.user, self.year
-
-        def job(ctx: JobContext) -> list[checks.Finding]:
-            findings: list[checks.Finding] = []
-            with Store.open(path, user) as own:
-                items = list(checks.CHECKS.values())
-                for i, (label, check) in enumerate(items):
-                    ctx.progress(i * 100 // len(items), f"正在检查：{label}…")
-                    findings += check(own, year)
-                ctx.progress(100, "检查完成")
-            return findings
-
-        return run_with_progress(self, "数据检查", job, self._show_findings, self._job_failed,
-                                 lambda: self.statusBar().showMessage("已取消数据检查。", 5000))
-
-    def _show_findings(self, findings: list[checks.Finding]) -> None:
-        self.last_findings = findings
-        errors = sum(f.severity == checks.Severity.ERROR for f in findings)
-        lines = [f"[{f.severity}] {f.check}：{f.message}" for f in findings[:30]]
-        more = f"\n……另有 {len(findings) - 30} 项" if len(findings) > 30 else ""
-        QMessageBox.information(
-            self, "数据检查结果",
-            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。\n\n"
-            + "\n".join(lines) + more)
+        """Every data check, in the background; the findings open their records from the dashboard."""
+        self.tabs.setCurrentWidget(self.dashboard)
+        return self.dashboard.run_checks()
 
     def _job_failed(self, message: str) -> None:
         QMessageBox.warning(self, "未能完成", message)

@@ -222,11 +222,6 @@ CHECKS: dict[str, tuple[str, Callable[..., list[Finding]]]] = {
 }
 
 
-def latest_year(store: Store) -> int | None:
-    row = store.conn.execute("SELECT max(year) FROM measure WHERE deleted=0").fetchone()
-    return row[0] if row and row[0] else None
-
-
 def run_all(store: Store, year: int | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for _, check in CHECKS.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from .cli import add_db, command, default_user, open_store
@@ -36,7 +37,8 @@ def _configure_check(p: argparse.ArgumentParser) -> None:
 @command("check", "检查数据：变更历史是否被篡改、数据规则、重叠与重复、遗漏、协议公示、违规整改、碎片化；"
                   "有错误时退出码为1", _configure_check)
 def run_check(args: argparse.Namespace) -> int:
-    from .checks import CHECKS, Severity, latest_year
+    from .checks import CHECKS, Severity
+    from .queries import latest_year
 
     with open_store(args) as store:
         year = args.year or latest_year(store)
@@ -44,6 +46,8 @@ def run_check(args: argparse.Namespace) -> int:
     for f in findings:
         print(f"[{f.severity}] {f.check}：{f.message}")
     errors = sum(f.severity == Severity.ERROR for f in findings)
+    # Counts only: finding messages name people and parcels.
+    logging.getLogger(__name__).info("check finished: %d errors, %d notices", errors, len(findings) - errors)
     scope = f"{year} 年度，" if year else ""
     print(f"检查完成（{scope}共 {len(findings)} 项发现）：{errors} 个错误，{len(findings) - errors} 个提示。")
     return 1 if errors else 0

@@ -18,7 +18,7 @@ XLSX_TABLES = {"contacts": "包联责任落实清单", "notice": "公示表", "s
 def _year(store, year: int | None) -> int:
     if year:
         return year
-    from .checks import latest_year
+    from .queries import latest_year
 
     found = latest_year(store)
     if found is None:

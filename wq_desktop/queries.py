@@ -601,3 +601,38 @@ def household_records(store: Store, operator_uuid: str) -> list[tuple[str, str]]
     out += [("agreement", u) for (u,) in conn.execute(
         "SELECT uuid FROM agreement WHERE operator=?", (operator_uuid,))]
     return out
+
+
+@dataclass(frozen=True)
+class RecordPlace:
+    """Where in the window a record is shown: its household, else its village."""
+
+    operator: str | None
+    village: str | None
+    patrol: str | None = None
+
+
+def place_of(store: Store, kind_name: str, uuid: str) -> RecordPlace:
+    """The household (or village) view that shows a record, for opening a check's finding."""
+    q = store.conn.execute
+    if kind_name == "operator":
+        row = q("SELECT uuid, village FROM operator WHERE uuid=?", (uuid,)).fetchone()
+    elif kind_name == "parcel":
+        row = q("SELECT operator, village FROM parcel WHERE uuid=?", (uuid,)).fetchone()
+    elif kind_name == "measure":
+        row = q("SELECT p.operator, p.village FROM measure m JOIN parcel p ON p.uuid=m.parcel"
+                " WHERE m.uuid=?", (uuid,)).fetchone()
+    elif kind_name == "agreement":
+        row = q("SELECT o.uuid, o.village FROM agreement a JOIN operator o ON o.uuid=a.operator"
+                " WHERE a.uuid=?", (uuid,)).fetchone()
+    elif kind_name == "patrol":
+        row = q("SELECT p.operator, p.village FROM patrol t JOIN parcel p ON p.uuid=t.parcel"
+                " WHERE t.uuid=?", (uuid,)).fetchone()
+        return RecordPlace(row[0], row[1], uuid) if row else RecordPlace(None, None)
+    elif kind_name in ("notice", "village_group"):
+        row = q(f'SELECT NULL, village FROM "{kind_name}" WHERE uuid=?', (uuid,)).fetchone()
+    elif kind_name == "village":
+        row = (None, uuid)
+    else:
+        row = None
+    return RecordPlace(row[0], row[1]) if row else RecordPlace(None, None)

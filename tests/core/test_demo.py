@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wq_desktop import checks, rules
+from wq_desktop import checks, queries, rules
 from wq_desktop.demo import create_demo_store
 from wq_desktop.model import AgreementStatus
 from wq_desktop.store import Store
@@ -42,5 +42,5 @@ def test_demo_is_large_enough_complete_and_fictional(demo_store: Store) -> None:
 def test_demo_is_repeatable(tmp_path: Path) -> None:
     with create_demo_store(tmp_path / "a.sqlite") as a, create_demo_store(tmp_path / "b.sqlite") as b:
         assert content(a) == content(b)
-        assert [f for f in checks.run_all(a, checks.latest_year(a))
+        assert [f for f in checks.run_all(a, queries.latest_year(a))
                 if f.severity == checks.Severity.ERROR] == []

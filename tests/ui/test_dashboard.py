@@ -9,13 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ui.dashboard import Dashboard
-from wq_desktop import checks, summary, water
+from wq_desktop import queries, summary, water
 from wq_desktop.store import Store
 
 
 @pytest.fixture
 def dashboard(qtbot, demo_store: Store) -> Dashboard:
-    year = checks.latest_year(demo_store)
+    year = queries.latest_year(demo_store)
     widget = Dashboard(demo_store, year)
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
@@ -31,8 +31,13 @@ def test_progress_table_has_a_row_per_village_and_a_column_per_deadline(dashboar
     assert all(table.item(r, 0).text().endswith("（100%）") for r in range(3))
 
 
-def test_clicking_a_finding_asks_for_its_record(qtbot, dashboard: Dashboard) -> None:
+def run_checks_and_wait(qtbot, dashboard: Dashboard) -> None:
     qtbot.mouseClick(dashboard.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "项发现" in dashboard.check_summary.text(), timeout=30000)
+
+
+def test_clicking_a_finding_asks_for_its_record(qtbot, dashboard: Dashboard) -> None:
+    run_checks_and_wait(qtbot, dashboard)
     tree = dashboard.findings
     assert tree.topLevelItemCount() > 0 and "0 个错误" in dashboard.check_summary.text()
     group = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
@@ -43,6 +48,26 @@ def test_clicking_a_finding_asks_for_its_record(qtbot, dashboard: Dashboard) -> 
     kind, uuid = signal.args
     assert kind == "agreement"
     assert dashboard.store.get("agreement", uuid)["status"] == "已签订"
+
+
+def test_finding_opens_its_household_in_the_main_window(qtbot, demo_store: Store) -> None:
+    from ui.main_window import MainWindow
+    from wq_desktop.settings import Settings
+
+    window = MainWindow(demo_store, Settings(user="测试员"))
+    qtbot.addWidget(window)
+    window.show()
+    window.check_action.trigger()
+    qtbot.waitUntil(lambda: "项发现" in window.dashboard.check_summary.text(), timeout=30000)
+    finding = next(f for f in window.dashboard.last_findings if f.kind == "agreement")
+    owner = demo_store.get("agreement", finding.record)["operator"]
+    tree = window.dashboard.findings
+    item = next(tree.topLevelItem(i).child(j) for i in range(tree.topLevelItemCount())
+                for j in range(tree.topLevelItem(i).childCount())
+                if tree.topLevelItem(i).child(j).text(0) == finding.message)
+    tree.itemDoubleClicked.emit(item, 0)
+    assert window.tabs.currentWidget() is window.household
+    assert window.household.operator == owner
 
 
 def test_charts_show_the_summary_figures(dashboard: Dashboard) -> None:
@@ -84,7 +109,7 @@ def test_water_quota_edit_is_saved_and_bad_input_is_refused(qtbot, dashboard: Da
 def test_overdue_cells_are_marked(qtbot, demo_store: Store) -> None:
     from wq_desktop import plan_calendar
 
-    year = checks.latest_year(demo_store)
+    year = queries.latest_year(demo_store)
     rows = plan_calendar.progress(demo_store, year, date(year + 1, 6, 1))
     spring = [p for p in rows if p.milestone.key == "patrol_spring"]
     assert spring and all(p.overdue for p in spring)  # the demo has no 春播 patrols

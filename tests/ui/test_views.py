@@ -161,12 +161,13 @@ def test_print_hook_and_pending_count(window, messages) -> None:
     assert window.pending_label.text().startswith("待同步变更：")
 
 
-def test_checks_run_in_a_worker_with_progress(qtbot, window, messages) -> None:
+def test_checks_run_in_a_worker_with_progress(qtbot, window) -> None:
     worker = window.run_checks()
     with qtbot.waitSignal(worker.done, timeout=60000):
         pass
-    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
-    assert "数据检查结果" in messages[0]
+    assert window.tabs.currentWidget() is window.dashboard
+    qtbot.waitUntil(lambda: "项发现" in window.dashboard.check_summary.text(), timeout=5000)
+    assert window.dashboard.findings.topLevelItemCount() > 0
 
 
 def test_worker_cancel(qtbot) -> None:

@@ -7,7 +7,7 @@ out and turns a click on a finding into `recordRequested(kind, uuid)` for the ma
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from wq_desktop import checks, plan_calendar, water
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
+from ..workers import JobContext, Worker, run_with_progress
 from .charts import ChartsPanel
 
 DONE = QColor("#d8f0d8")
@@ -187,7 +188,7 @@ class Dashboard(QWidget):
         self.water.save_button.clicked.connect(self.save_quotas)
         self.charts = ChartsPanel()
 
-        checks_page = QWidget()
+        self.checks_page = checks_page = QWidget()
         checks_layout = QVBoxLayout(checks_page)
         row = QHBoxLayout()
         row.addWidget(self.check_button)
@@ -203,17 +204,33 @@ class Dashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
-        self.refresh()
+        self.last_findings: list[checks.Finding] = []
+        self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # computed when looked at, not at start-up
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def mark_stale(self) -> None:
+        """Data changed: recompute now if visible, else the next time the dashboard is shown."""
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
 
     def set_year(self, year: int) -> None:
-        self.year = year
-        self.refresh()
+        if year != self.year:
+            self.year = year
+            self.findings.clear()
+            self.check_summary.setText("尚未运行检查。")
+            self.mark_stale()
 
     def _township(self) -> str | None:
         row = self.store.find_one("township", "1=1")
         return row["uuid"] if row else None
 
     def refresh(self) -> None:
+        self._stale = False
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
         self.progress.show_progress(plan_calendar.progress(self.store, self.year), self.year)
         township = self._township()
@@ -222,14 +239,32 @@ class Dashboard(QWidget):
         self.water.show_water(water.water_saved(self.store, self.year), before, quotas)
         self.charts.show_year(self.store, self.year)
 
-    def run_checks(self) -> list[checks.Finding]:
-        findings = checks.run_all(self.store, self.year)
+    def run_checks(self) -> Worker:
+        """Every check in a worker thread on its own Store, with progress and 取消."""
+        path, user, year = self.store.path, self.store.user, self.year
+        self.tabs.setCurrentWidget(self.checks_page)
+
+        def job(ctx: JobContext) -> list[checks.Finding]:
+            findings: list[checks.Finding] = []
+            with Store.open(path, user) as own:
+                items = list(checks.CHECKS.values())
+                for i, (label, check) in enumerate(items):
+                    ctx.progress(i * 100 // len(items), f"正在检查：{label}…")
+                    findings += check(own, year)
+            return findings
+
+        self.check_summary.setText("正在检查…")
+        return run_with_progress(self, "数据检查", job, self.show_findings,
+                                 lambda message: self.check_summary.setText(f"检查未完成：{message}"),
+                                 lambda: self.check_summary.setText("已取消检查。"))
+
+    def show_findings(self, findings: list[checks.Finding]) -> None:
+        self.last_findings = findings
         self.findings.show_findings(findings)
         errors = sum(f.severity == checks.Severity.ERROR for f in findings)
         self.check_summary.setText(
-            f"共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。"
+            f"{self.year} 年度共 {len(findings)} 项发现：{errors} 个错误，{len(findings) - errors} 个提示。"
             "双击一项打开对应记录。")
-        return findings
 
     def save_quotas(self) -> None:
         township = self._township()
