@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 DEMO_DB := demo/demo.sqlite
 
-.PHONY: run test setup lint bench screenshots
+.PHONY: run test setup lint bench bundle
 
 setup:
 	bash scripts/setup.sh
@@ -21,3 +21,7 @@ bench: setup
 
 lint:
 	.venv/bin/ruff check .
+
+bundle: setup
+	bash packaging/build_linux.sh
+	bash packaging/smoke_test.sh
