@@ -91,13 +91,10 @@ class ParcelFields(QWidget):
                 "land_attribute": self.attribute.currentText()}
 
 
-class NewParcelDialog(QDialog):
-    def __init__(self, store: Store, shape: Polygon, village: str | None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("新建地块")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"面积：{geo.area_mu(shape):,.2f} 亩"))
+class _ParcelDialog(QDialog):
+    """A dialog that ends with the new parcel's fields, an error line and 保存/取消."""
+
+    def _add_fields(self, layout: QVBoxLayout, store: Store, village: str | None) -> None:
         self.fields = ParcelFields(store, village)
         layout.addWidget(self.fields)
         self.error = _error_label()
@@ -108,8 +105,11 @@ class NewParcelDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def problem(self) -> str | None:
+        return self.fields.problem()
+
     def _accept(self) -> None:
-        problem = self.fields.problem()
+        problem = self.problem()
         if problem:
             self.error.setText(problem)
             return
@@ -119,7 +119,17 @@ class NewParcelDialog(QDialog):
         return self.fields.values()
 
 
-class BoundaryPointsDialog(QDialog):
+class NewParcelDialog(_ParcelDialog):
+    def __init__(self, store: Store, shape: Polygon, village: str | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("新建地块")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"面积：{geo.area_mu(shape):,.2f} 亩"))
+        self._add_fields(layout, store, village)
+
+
+class BoundaryPointsDialog(_ParcelDialog):
     """Paste or type 界址点 (X = northing, Y = easting, with or without the zone prefix 29)."""
 
     EXAMPLE = "J1,1,4872502.64,29521565.63\nJ2,1,4872510.58,29521658.07\nJ3,1,4872373.99,29521667.24\n…"
@@ -142,15 +152,7 @@ class BoundaryPointsDialog(QDialog):
         self.result = QLabel("尚未输入坐标。")
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
-        self.fields = ParcelFields(store, village)
-        layout.addWidget(self.fields)
-        self.error = _error_label()
-        layout.addWidget(self.error)
-        buttons = _save_cancel()
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self._add_fields(layout, store, village)
 
     def parse(self) -> Polygon | None:
         self.shape = None
@@ -170,18 +172,10 @@ class BoundaryPointsDialog(QDialog):
         self.result.setStyleSheet("")
         return self.shape
 
-    def _accept(self) -> None:
+    def problem(self) -> str | None:
         if self.parse() is None:
-            self.error.setText("请先输入有效的界址点坐标。")
-            return
-        problem = self.fields.problem()
-        if problem:
-            self.error.setText(problem)
-            return
-        self.accept()
-
-    def values(self) -> dict[str, Any]:
-        return self.fields.values()
+            return "请先输入有效的界址点坐标。"
+        return super().problem()
 
 
 class ImportDialog(QDialog):

@@ -4,11 +4,10 @@ whose file this device does not have yet. A local file is never removed by sync.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ..photos import photo_path
+from ..photos import file_sha256, photo_path
 from ..store import Store
 from . import protocol as p
 from .transport import Connection, SyncError
@@ -113,7 +112,7 @@ def download(store: Store, conn: Connection, progress: Progress,
         target.parent.mkdir(parents=True, exist_ok=True)
         with part.open("ab" if response.status_code == 206 else "wb") as fh:
             fh.write(response.content)
-        if _sha256(part) != sha:
+        if file_sha256(part) != sha:
             part.unlink()
             messages.append(f"照片 {sha[:12]} 下载后摘要不符，下次同步重试。")
             continue
@@ -124,11 +123,3 @@ def download(store: Store, conn: Connection, progress: Progress,
     if todo:
         progress("下载照片", got, len(todo))
     return got, messages
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
