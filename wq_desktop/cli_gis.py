@@ -1,4 +1,4 @@
-"""Commands: `import parcels FILE` (Shapefile/GeoPackage/GeoJSON/.gdb/坐标TXT) and `export-gis`.
+"""Command: `import parcels FILE` (Shapefile/GeoPackage/GeoJSON/.gdb/坐标TXT); GIS export is `export`.
 
 The import prints the preview first. Rows with an invalid shape or a duplicate code stop the whole
 import unless --skip-problems is given, so nothing half-imported is left to clean up.
@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .cli import add_db, command, open_store
 from .errors import WqError
-from .gisfiles import GIS_FORMATS, export_cli
 from .model import LandAttribute
 
 
@@ -69,19 +68,3 @@ def run_import(args: argparse.Namespace) -> int:
         created = apply_import(store, preview)
     print(f"已导入 {len(created)} 个地块。")
     return 0
-
-
-def _configure_export_gis(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=list(GIS_FORMATS),
-                   help="gpkg、shp、geojson 或 txt（自然资源坐标TXT，EPSG:4517）")
-    add_db(p)
-    p.add_argument("--year", type=int, help="年度（默认为数据中最近的年度）")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出文件")
-    p.add_argument("--village", help="只导出该村（12位村代码）")
-    p.add_argument("--only-retired", action="store_true", help="只导出本年度退减灌溉或休耕轮作的地块")
-
-
-@command("export-gis", "导出地块图形及属性：GeoPackage、Shapefile、GeoJSON、坐标TXT（不含身份证号）",
-         _configure_export_gis)
-def run_export_gis(args: argparse.Namespace) -> int:
-    return export_cli(args)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -91,9 +90,6 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.format.lower()
     if fmt != "xlsx":
-        if importlib.util.find_spec(f"{__package__}.gisfiles") is None:
-            print(f"错误：不支持的导出格式“{args.format}”；表格请用 xlsx。", file=sys.stderr)
-            return 2
         from .gisfiles import GIS_FORMATS, export_cli
 
         if fmt not in GIS_FORMATS:

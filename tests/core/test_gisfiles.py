@@ -274,7 +274,7 @@ def test_export_cli_entry_point_and_standalone_command(demo_store: Store, tmp_pa
                               output=tmp_path / "x.geojson", village=None)
     assert export_cli(args) == 0
     assert pyogrio.read_info(tmp_path / "x.geojson")["crs"] == "EPSG:4326"
-    assert cli.main(["export-gis", "shp", "--db", str(demo_store.path), "--user", "测试员",
+    assert cli.main(["export", "shp", "--db", str(demo_store.path), "--user", "测试员",
                      "--year", str(year), "-o", str(tmp_path / "y.shp")]) == 0
     layer = parcel_layer(demo_store, year)
     values = pyogrio.raw.read(tmp_path / "y.shp", columns=["TJMJ"])[3][0]
