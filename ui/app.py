@@ -1,22 +1,60 @@
-"""Start the window: pick the store (argument, last used, or the first-start dialog) and run."""
+"""Start the window: pick the store (argument, last used, or the first-start dialog) and run.
+
+Every store the program opens (argument, last used, first start, 打开数据库…, after a restore) gets
+its daily backup, made in a worker thread so the window appears at once, and old backups are
+pruned to the number of days set under 文件 > 备份设置.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QLibraryInfo, QThread, QTranslator
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
+from wq_desktop import backup
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import WqError
+from wq_desktop.logs import setup_logging
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
+from .backup_ui import install_backup, load_keep_days
 from .crash import install_excepthook
 from .dialogs.first_start import FirstStartDialog
 from .fonts import apply_chinese_font
 from .main_window import MainWindow
+from .workers import JobContext, Worker
+
+log = logging.getLogger(__name__)
+
+QT_TRANSLATION = "qtbase_zh_CN"
+
+
+def translation_folders() -> list[Path]:
+    """Where Qt's own .qm files may be: Qt's configured folder, then the PySide6 package's."""
+    folders = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))]
+    import PySide6
+
+    folders.append(Path(PySide6.__file__).resolve().parent / "Qt" / "translations")
+    return folders
+
+
+def install_qt_translations(app: QApplication) -> QTranslator | None:
+    """Qt's Chinese texts for its standard buttons and dialogs (OK → 确定, Cancel → 取消).
+
+    Without the file the program still works; those few buttons then read in English.
+    """
+    translator = QTranslator(app)  # parented to the app: lives as long as it
+    for folder in translation_folders():
+        if translator.load(QT_TRANSLATION, str(folder)):
+            app.installTranslator(translator)
+            return translator
+    log.warning("Qt translation %s not found; standard buttons stay in English", QT_TRANSLATION)
+    return None
 
 
 class Application:
@@ -26,6 +64,7 @@ class Application:
         self.app = app
         self.settings = settings
         self.window: MainWindow | None = None
+        self.backup_workers: list[Worker] = []
 
     def ask_user(self, parent: QWidget | None = None) -> str | None:
         name, ok = QInputDialog.getText(parent, "用户名", "请输入您的姓名（记入每条变更记录）：",
@@ -53,22 +92,77 @@ class Application:
         self.window.remember_store()
         self.settings = self.window.settings
         self.window.store_requested.connect(self.switch)
+        # install_backup is idempotent: a no-op when MainWindow.__init__ already installed it.
+        install_backup(self.window).reopen = self.reopen
         self.window.show()
         if old is not None:
             old._closing_confirmed = True  # the user already answered about unsaved edits
             old.close()
             old.store.close()
+            if not any(t.isRunning() for t in old.findChildren(QThread)):
+                old.deleteLater()  # its dialogs and timers go with it: none touches the closed store
+        self.start_daily_backup(store.path)
         return True
 
     def switch(self, db: Path) -> None:
         user = self.window.store.user if self.window else self.settings.user
         self.open(db, user)
 
+    def reopen(self, db: Path) -> MainWindow | None:
+        """Open ``db`` again after the window closed its store for a restore."""
+        old = self.window
+        user = old.store.user if old is not None else self.settings.user
+        if self.open(db, user):
+            return self.window
+        # Could not open it (the message was shown): the old window's store is closed, so the
+        # window is of no use any more; closing it ends the program, the files stay as they are.
+        if old is not None:
+            old._closing_confirmed = True
+            old.close()
+        self.window = None
+        return None
+
+    # ------------------------------------------------------------ daily backup
+    def start_daily_backup(self, store_path: Path) -> Worker:
+        """Today's backup (if none yet) and pruning, in a worker thread with its own connection."""
+        keep_days = load_keep_days()
+
+        def job(_ctx: JobContext) -> Path | None:
+            made = backup.ensure_daily_backup(store_path, keep_days=keep_days)
+            backup.prune_backups(keep_days)  # also when today's existed: the setting may have changed
+            return made
+
+        worker = Worker(job)
+        worker.done.connect(self._daily_backup_done)
+        worker.failed.connect(self._daily_backup_failed)
+        worker.finished.connect(lambda: self.backup_workers.remove(worker))
+        self.backup_workers.append(worker)
+        worker.start()
+        return worker
+
+    def _daily_backup_done(self, made: Path | None) -> None:
+        if made is not None and self.window is not None:
+            self.window.statusBar().showMessage(f"已自动备份今天的数据：{made.name}", 8000)
+
+    def _daily_backup_failed(self, message: str) -> None:
+        log.warning("daily backup failed: %s", message)
+        if self.window is not None:
+            self.window.statusBar().showMessage(
+                f"今天的自动备份未能完成：{message}（可用“文件 > 立即备份”再试）")
+
+    def wait_for_backups(self) -> None:
+        """Let running backups finish (at exit: a thread must not outlive the application)."""
+        for worker in list(self.backup_workers):
+            worker.wait()
+        QApplication.processEvents()  # deliver their results
+
 
 def run(db: Path | None = None, user: str | None = None) -> int:
+    setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("退地减水核查")
+    install_qt_translations(app)
     apply_chinese_font(app)
     settings = settings_mod.load()
     controller = Application(app, settings)
@@ -91,6 +185,7 @@ def run(db: Path | None = None, user: str | None = None) -> int:
             break
         db = None  # could not open it: offer the first-start choices instead
     code = app.exec()
+    controller.wait_for_backups()
     if controller.window is not None:
         controller.window.store.close()
     return code

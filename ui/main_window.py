@@ -23,13 +23,18 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import queries
 from wq_desktop import settings as settings_mod
-from wq_desktop.errors import WqError
+from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
+from .backup_ui import install_backup
 from .dashboard import Dashboard
+from .dialogs.roster_import import RosterImportDialog
 from .dialogs.settings_dialog import SettingsDialog
+from .map_tab import install_map_tab
 from .navigation import NavigationPanel
+from .printing import PrintCenter, open_print_center
+from .sync import install_sync
 from .views.contacts import ContactsView
 from .views.household import HouseholdView
 from .views.rectifications import RectificationsView
@@ -37,7 +42,6 @@ from .views.village import VillageView
 from .workers import Worker
 
 APP_TITLE = "退地减水核查"
-PRINT_PENDING = "打印功能正在接入中：协议书、公示表和巡查记录的打印将在后续版本提供。"
 
 
 class MainWindow(QMainWindow):
@@ -115,6 +119,9 @@ class MainWindow(QMainWindow):
         self.rectifications.refresh()
         self.update_pending()
         self._select_first_village()
+        self.map = install_map_tab(self)
+        self.sync_controller = install_sync(self)
+        self.backup_controller = install_backup(self)
 
     # ------------------------------------------------------------ menus and shortcuts
     def _action(self, text: str, slot: Callable[[], object],
@@ -141,7 +148,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("编辑(&E)")
         self.find_action = self._action("查找农户", self.nav.focus_search, QKeySequence.StandardKey.Find)
         self.new_household_action = self._action("新增经营者", lambda: self.new_household(None))
-        for a in (self.find_action, self.new_household_action):
+        self.roster_action = self._action("从Excel花名册导入经营者…", self.import_roster)
+        for a in (self.find_action, self.new_household_action, self.roster_action):
             edit_menu.addAction(a)
         tools = bar.addMenu("工具(&T)")
         self.check_action = self._action("数据检查…", self.run_checks)
@@ -262,8 +270,15 @@ class MainWindow(QMainWindow):
         self.update_pending()
         self.nav.refresh()
         current = self.tabs.currentWidget()
-        if current is not self.village and self.village.village:
-            self.village.refresh()
+        # Changes also arrive from sync and other windows: every view reloads, but an edit the
+        # user has open (household form, notice dates on screen) is never overwritten.
+        if self.village.village:
+            self.village.refresh(reload_notice=current is not self.village)
+        if self.household.operator:
+            try:
+                self.household.refresh()
+            except NotFoundError:  # deleted elsewhere (a pulled tombstone)
+                self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000)
         if current is not self.contacts:
             self.contacts.refresh()
         self.rectifications.refresh()
@@ -292,9 +307,29 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("已保存。" if ok else "未保存：请按红色提示修改后再保存。", 5000)
         return ok
 
-    def print_current(self) -> None:
-        """Ctrl+P: print the current document. Hook for the printing module (wired by the lead)."""
-        QMessageBox.information(self, "打印", PRINT_PENDING)
+    def print_current(self) -> PrintCenter:
+        """Ctrl+P: the print center for what is on screen (patrol, household, village, township)."""
+        current = self.tabs.currentWidget()
+        operator = patrol = None
+        village = self.village.village
+        if current is self.household and self.household.operator:
+            operator, village = self.household.operator, self.household.village
+            patrol = self.household.print_context()
+        elif current is not self.village:
+            village = None
+        return open_print_center(self, self.store, self.year, village=village, operator=operator,
+                                 patrol=patrol)
+
+    def import_roster(self) -> RosterImportDialog | None:
+        """导入花名册: operators from an Excel roster into the selected village, after a preview."""
+        village = self.village.village or self.household.village
+        if village is None:
+            QMessageBox.information(self, "请先选择村", "请先在左侧选择要导入花名册的村。")
+            return None
+        dialog = RosterImportDialog(self.store, village, self)
+        dialog.finished.connect(lambda _result: dialog.imported and self.data_changed())
+        dialog.open()
+        return dialog
 
     def choose_store(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "打开数据库", str(self.settings.data_path),
@@ -344,4 +379,5 @@ class MainWindow(QMainWindow):
             return
         self._closed = True  # the store may be closed right after: no more refreshes from it
         self._refresh_timer.stop()
+        self.map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
         event.accept()

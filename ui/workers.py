@@ -133,6 +133,7 @@ def run_with_progress(parent: QWidget | None, title: str, job: Job,
     if on_cancelled:
         worker.cancelled.connect(on_cancelled)
     worker.finished.connect(worker.deleteLater)
+    worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
     worker.start()
     dialog.open()
     return worker

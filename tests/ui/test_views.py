@@ -155,9 +155,18 @@ def test_deleting_a_parcel_asks_and_leaves_a_tombstone(window, demo_store, answe
     assert any(r.field == "状态" and r.new == "已删除" for r in h.history.rows())
 
 
-def test_print_hook_and_pending_count(window, messages) -> None:
-    window.print_action.trigger()
-    assert messages and "打印功能正在接入中" in messages[0]
+def test_ctrl_p_opens_the_print_center_for_the_document_on_screen(qtbot, window) -> None:
+    hits = window.store.find("operator")
+    window.show_household(hits[0]["uuid"])
+    center = window.print_current()
+    qtbot.addWidget(center)
+    assert center.document_key == "agreement"
+    center.close()
+    window.show_village(hits[0]["village"])
+    center = window.print_current()
+    qtbot.addWidget(center)
+    assert center.document_key == "notice"
+    center.close()
     assert window.pending_label.text().startswith("待同步变更：")
 
 

@@ -272,6 +272,11 @@ class HouseholdView(QWidget):
         index = self.parcel_table.currentIndex()
         return self.parcel_model.row_at(index.row()) if index.isValid() else None
 
+    def print_context(self) -> str | None:
+        """The patrol to print when the patrol tab has one selected (else the household prints)."""
+        row = self._current_patrol() if self.tabs.currentIndex() == 1 else None
+        return row.uuid if row else None
+
     def _current_patrol(self) -> queries.PatrolRow | None:
         index = self.patrol_table.currentIndex()
         return self.patrol_model.row_at(index.row()) if index.isValid() else None

@@ -162,14 +162,16 @@ class VillageView(QWidget):
         self.year = year
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, reload_notice: bool = True) -> None:
+        """Reload the table; the notice editor too unless the user may be typing in it."""
         if self.village is None:
             return
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
         self.model.set_rows(queries.village_households(self.store, self.village, self.year))
         self._apply_filter()
-        self._load_notice()
+        if reload_notice:
+            self._load_notice()
 
     def _load_notice(self) -> None:
         assert self.village is not None

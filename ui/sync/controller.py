@@ -1,0 +1,345 @@
+"""The 同步 menu, toolbar button and status-bar counts of the main window.
+
+Sync and USB packages run off the GUI thread (ui.workers): each job opens its own Store on the
+window's file. Afterwards the window refreshes from its own Store (data_changed, update_pending).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
+
+from wq_desktop import queries
+from wq_desktop.store import Store
+from wq_desktop.sync import AuthError, SyncReport, sync_now
+from wq_desktop.sync.package import PackageSummary, export_package, import_reply
+from wq_desktop.sync.status import local_time_text, sync_status
+
+from ..workers import JobContext, Worker, run_with_progress
+from .conflicts_dialog import ConflictsDialog
+from .login_dialog import LoginDialog
+from .rejected_dialog import RejectedDialog
+from .report_dialog import SyncReportDialog
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+NO_SERVER = ("尚未设置同步服务器地址。请在菜单“文件 → 设置…”中填写服务器地址"
+             "（如 https://wq.example.cn:8765），保存后再同步。")
+DEMO = "当前打开的是演示数据库，不能与服务器同步或导出同步包。请新建或打开正式数据库。"
+# Share of the progress bar for each stage the core reports.
+STAGES = {"上传照片": (5, 25), "上传修改": (25, 55), "下载更新": (55, 80), "下载照片": (80, 100)}
+LINK_STYLE = "QPushButton { border: none; padding: 0 6px; color: %s; text-decoration: underline; }"
+
+
+@dataclass(frozen=True)
+class WrongPassword:
+    user: str
+    message: str
+
+
+def _percent(stage: str, done: int, total: int | None) -> int:
+    low, high = STAGES.get(stage, (0, 100))
+    if not total:
+        return low
+    return low + (high - low) * min(done, total) // total
+
+
+class SyncController(QObject):
+    """Owns the sync actions of one window. `session` / `verify` go to sync_now (tests pass an
+    in-process session; a CA bundle path can be set for a self-signed office server)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session: Any = None
+        self.verify: bool | str = True
+        self.worker: Worker | None = None
+        self.login_dialog: LoginDialog | None = None
+        self.report_dialog: SyncReportDialog | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None
+        self.rejected_dialog: RejectedDialog | None = None
+        self.last_message = ""  # the last error or result shown, for the status bar and tests
+        self._partial: SyncReport | None = None
+
+        self.sync_action = self._action("立即同步…", self.start_sync, "Ctrl+Shift+S")
+        self.sync_action.setToolTip("与服务器同步：上传本机修改和照片，下载其他设备的修改")
+        self.conflicts_action = self._action("同步冲突…", self.show_conflicts)
+        self.rejected_action = self._action("被拒绝的变更…", self.show_rejected)
+        self.export_action = self._action("导出待同步数据到U盘…", self.export_usb)
+        self.import_action = self._action("从U盘导入…", self.import_usb)
+
+        self.rejected_button = QPushButton()
+        self.rejected_button.setObjectName("rejected_button")
+        self.rejected_button.setStyleSheet(LINK_STYLE % "#b00020")
+        self.rejected_button.clicked.connect(self.show_rejected)
+        self.conflicts_button = QPushButton()
+        self.conflicts_button.setObjectName("conflicts_button")
+        self.conflicts_button.setStyleSheet(LINK_STYLE % "#b35900")
+        self.conflicts_button.clicked.connect(self.show_conflicts)
+        self.photos_label = QLabel()
+        self.photos_label.setObjectName("waiting_photos_label")
+        self.last_sync_label = QLabel()
+        self.last_sync_label.setObjectName("last_sync_label")
+
+    def _action(self, text: str, slot: Any, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def install(self) -> None:
+        bar = self.window.menuBar()
+        menu = QMenu("同步(&S)", self.window)
+        menu.setObjectName("sync_menu")
+        for a in (self.sync_action, self.conflicts_action, self.rejected_action):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(self.export_action)
+        menu.addAction(self.import_action)
+        help_menu = next((a for a in bar.actions() if a.text().startswith("帮助")), None)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
+        self.menu = menu
+        toolbar = self.window.findChild(QToolBar, "main_toolbar")
+        if toolbar is not None:
+            toolbar.addSeparator()
+            toolbar.addAction(self.sync_action)
+        status = self.window.statusBar()
+        for w in (self.rejected_button, self.conflicts_button, self.photos_label, self.last_sync_label):
+            status.addPermanentWidget(w)
+        self.refresh_status()
+
+    # ------------------------------------------------------------ status bar
+    def refresh_status(self) -> None:
+        s = sync_status(self.window.store)
+        self.rejected_button.setText(f"被拒绝：{s.rejected} 条")
+        self.rejected_button.setToolTip("服务器拒绝的本机修改，点击查看原因")
+        self.rejected_button.setVisible(s.rejected > 0)
+        self.conflicts_button.setText(f"同步冲突：{s.open_conflicts} 处")
+        self.conflicts_button.setToolTip("两台设备改了同一项内容，点击逐项选择保留哪一方")
+        self.conflicts_button.setVisible(s.open_conflicts > 0)
+        self.photos_label.setText(f"待上传照片：{s.waiting_photos} 张")
+        self.photos_label.setVisible(s.waiting_photos > 0)
+        self.last_sync_label.setText(f"上次同步：{local_time_text(s.last_sync_at)}")
+        for dialog in (self.conflicts_dialog, self.rejected_dialog):
+            if dialog is not None and dialog.isVisible():
+                dialog.refresh()
+
+    def _after_change(self) -> None:
+        self.window.update_pending()
+        self.window.data_changed()
+        self.refresh_status()
+
+    def _inform(self, title: str, message: str) -> None:
+        self.last_message = message
+        QMessageBox.information(self.window, title, message)
+
+    def _warn(self, title: str, message: str) -> None:
+        self.last_message = message
+        QMessageBox.warning(self.window, title, message)
+
+    def _can_sync(self) -> bool:
+        if self.worker is not None:
+            self.window.statusBar().showMessage("同步正在进行中，请稍候。", 4000)
+            return False
+        if self.window.store.is_demo:
+            self._inform("不能同步", DEMO)
+            return False
+        return True
+
+    # ------------------------------------------------------------ sync
+    def start_sync(self) -> LoginDialog | None:
+        """Ask for the password (non-blocking dialog); the sync starts when the user confirms."""
+        if not self._can_sync():
+            return None
+        server = self.window.settings.server_url.strip()
+        if not server:
+            self._inform("未设置服务器", NO_SERVER)
+            return None
+        return self._ask_password(server, self.window.settings.user or self.window.store.user)
+
+    def _ask_password(self, server: str, user: str, error: str | None = None) -> LoginDialog:
+        dialog = LoginDialog(server, user, self.window)
+        dialog.error.show_error(error)
+        dialog.accepted.connect(lambda: self.run_sync(server, dialog.user, dialog.password))
+        dialog.finished.connect(dialog.deleteLater)
+        self.login_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def run_sync(self, server: str, user: str, password: str) -> Worker:
+        path, store_user = self.window.store.path, self.window.store.user
+        session, verify = self.session, self.verify
+        self._partial = None
+
+        def job(ctx: JobContext) -> SyncReport | WrongPassword:
+            ctx.progress(2, "正在连接服务器…")
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                if not ctx.cancelled:  # after 取消 the core stops at the next safe point itself
+                    ctx.progress(_percent(stage, done, total),
+                                 f"{stage}：{done}" + (f" / {total}" if total else ""))
+
+            with Store.open(path, store_user) as store:
+                try:
+                    report = sync_now(store, server, user, password, progress,
+                                      lambda: ctx.cancelled, verify=verify, session=session)
+                except AuthError as err:  # asked again, with the server's words, not a dead end
+                    return WrongPassword(user, str(err))
+            self._partial = report  # read by _sync_cancelled: a cancelled run still reports
+            return report
+
+        self.sync_action.setEnabled(False)
+        self.worker = run_with_progress(self.window, "正在同步", job, self._sync_done,
+                                        self._sync_failed, self._sync_cancelled)
+        self.worker.finished.connect(self._worker_finished)
+        return self.worker
+
+    def _worker_finished(self) -> None:
+        self.worker = None
+        self.sync_action.setEnabled(True)
+
+    def _sync_done(self, result: SyncReport | WrongPassword) -> None:
+        self._after_change()
+        if isinstance(result, WrongPassword):
+            self.last_message = result.message
+            self._ask_password(self.window.settings.server_url.strip(), result.user, result.message)
+            return
+        self.show_report(result)
+
+    def _sync_failed(self, message: str) -> None:
+        self._after_change()  # what finished before the failure is kept and counts
+        self._warn("同步未完成", message)
+
+    def _sync_cancelled(self) -> None:
+        self._after_change()
+        if self._partial is not None:
+            self._partial.cancelled = True
+            self.show_report(self._partial)
+        else:
+            self.last_message = "同步已取消：已完成的部分已保存，下次同步从中断处继续。"
+            self.window.statusBar().showMessage(self.last_message, 8000)
+
+    def show_report(self, report: SyncReport) -> SyncReportDialog:
+        dialog = SyncReportDialog(report, self.window)
+        dialog.conflicts_button.clicked.connect(self.show_conflicts)
+        dialog.rejected_button.clicked.connect(self.show_rejected)
+        dialog.finished.connect(dialog.deleteLater)
+        self.report_dialog = dialog
+        self.last_message = dialog.text()
+        self.window.statusBar().showMessage(report.lines()[0], 8000)
+        dialog.open()
+        return dialog
+
+    # ------------------------------------------------------------ conflicts and refused changes
+    def show_conflicts(self) -> ConflictsDialog:
+        if self.conflicts_dialog is None:
+            self.conflicts_dialog = ConflictsDialog(self.window.store, self.window)
+            self.conflicts_dialog.resolved.connect(lambda _uuid: self._after_change())
+            self.conflicts_dialog.open_record.connect(self.window.open_record)
+        else:
+            self.conflicts_dialog.refresh()
+        self.conflicts_dialog.show()
+        self.conflicts_dialog.raise_()
+        return self.conflicts_dialog
+
+    def show_rejected(self) -> RejectedDialog:
+        if self.rejected_dialog is None:
+            self.rejected_dialog = RejectedDialog(self.window.store, self.window)
+            self.rejected_dialog.open_record.connect(self.window.open_record)
+        else:
+            self.rejected_dialog.refresh()
+        self.rejected_dialog.show()
+        self.rejected_dialog.raise_()
+        return self.rejected_dialog
+
+    # ------------------------------------------------------------ USB packages
+    def _default_package_name(self) -> str:
+        names = [name for _, name in queries.townships(self.window.store)]
+        stem = names[0] if names else self.window.store.path.stem
+        return f"{stem}-{date.today():%m%d}.zip"
+
+    def export_usb(self, out: Path | None = None) -> Worker | None:
+        """Write the waiting changes and photos to a package file (asks where unless given)."""
+        if not self._can_sync():
+            return None
+        if out is None:
+            start = str(self.window.settings.data_path / self._default_package_name())
+            name, _ = QFileDialog.getSaveFileName(self.window, "导出待同步数据到U盘", start,
+                                                  "同步包 (*.zip)")
+            if not name:
+                return None
+            out = Path(name) if name.lower().endswith(".zip") else Path(name + ".zip")
+        path, store_user = self.window.store.path, self.window.store.user
+        user = self.window.settings.user or store_user
+
+        def job(ctx: JobContext) -> PackageSummary:
+            ctx.progress(10, "正在导出同步包…")
+            with Store.open(path, store_user) as store:
+                return export_package(store, out, user)
+
+        def done(s: PackageSummary) -> None:
+            self._inform("已导出同步包", f"已导出同步包 {out}：{s.changes} 条修改，{s.photos} 张照片。\n"
+                         "这些修改仍显示为待同步：请在办公室导入服务器，并把服务器生成的回传包"
+                         "用“从U盘导入…”导入本机后，才标记为已同步。")
+
+        return self._run_package_job("正在导出同步包", job, done)
+
+    def import_usb(self, package: Path | None = None) -> Worker | None:
+        """Store the server's reply package: answers to exported changes and others' changes."""
+        if not self._can_sync():
+            return None
+        if package is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, "从U盘导入服务器回传包",
+                                                  str(self.window.settings.data_path), "同步包 (*.zip)")
+            if not name:
+                return None
+            package = Path(name)
+        path, store_user = self.window.store.path, self.window.store.user
+
+        def job(ctx: JobContext) -> tuple[PackageSummary, int]:
+            ctx.progress(10, "正在导入回传包…")
+            with Store.open(path, store_user) as store:
+                summary = import_reply(store, package)
+                return summary, store.pending_changes()
+
+        def done(result: tuple[PackageSummary, int]) -> None:
+            s, waiting = result
+            self._after_change()
+            self._inform("已导入回传包",
+                         f"已导入回传包：确认 {s.changes} 条修改（冲突 {s.conflicts}，被拒绝 {s.rejected}），"
+                         f"收到 {s.pulled} 条其他设备的修改；待同步修改：{waiting} 条。")
+
+        return self._run_package_job("正在导入回传包", job, done)
+
+    def _run_package_job(self, title: str, job: Any, done: Any) -> Worker:
+        def failed(message: str) -> None:
+            self._after_change()
+            self._warn("未能完成", message)
+
+        self.worker = run_with_progress(self.window, title, job, done, failed)
+        self.worker.finished.connect(self._worker_finished)
+        return self.worker
+
+
+def install_sync(window: MainWindow) -> SyncController:
+    """Add the 同步 menu, toolbar button and status-bar counts to `window` (call once, at the end
+    of MainWindow.__init__). Calling it again returns the same controller, nothing added twice."""
+    existing = getattr(window, "sync_controller", None)
+    if isinstance(existing, SyncController):
+        return existing
+    controller = SyncController(window)
+    controller.install()
+    window.sync_controller = controller  # type: ignore[attr-defined]
+    return controller

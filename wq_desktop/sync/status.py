@@ -1,0 +1,109 @@
+"""Read-only answers about the state of sync, for the status bar and the sync dialogs:
+when the last sync finished, what waits, which changes the server refused and why."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import NotFoundError
+from ..schema import KINDS
+from ..store import Store
+from . import protocol as p
+from .photo_sync import waiting_uploads
+
+_OP_TEXT = {"create": "新增", "update": "修改", "delete": "删除", "restore": "恢复"}
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    last_sync_at: str | None  # ISO 8601 UTC, as stored
+    pending: int
+    rejected: int
+    open_conflicts: int
+    waiting_photos: int
+
+
+@dataclass(frozen=True)
+class RejectedChange:
+    seq: int
+    kind: str
+    kind_label: str
+    record: str
+    title: str
+    op_text: str
+    field_labels: list[str]
+    at: str
+    user: str
+    reason: str
+
+
+def sync_status(store: Store) -> SyncStatus:
+    rejected = store.conn.execute("SELECT count(*) FROM outbox WHERE state='rejected'").fetchone()[0]
+    return SyncStatus(store.meta("sync_last_at"), store.pending_changes(), rejected,
+                      store.count("conflict", "status=?", (p.OPEN,)), len(waiting_uploads(store)))
+
+
+def local_time_text(iso: str | None, never: str = "从未") -> str:
+    """A stored UTC time as the user's local 2026-07-28 14:03."""
+    if not iso:
+        return never
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def record_title(store: Store, kind_name: str, record: str) -> str:
+    """A name a user recognises: the record's name, code or number, else its household's or parcel's."""
+    if kind_name not in KINDS:
+        return record[:8]
+    try:
+        rec = store.get(kind_name, record, include_deleted=True)
+    except NotFoundError:
+        return record[:8]
+    for name in ("name", "code", "number"):
+        if rec.get(name):
+            return str(rec[name])
+    for parent in ("operator", "parcel", "village"):
+        if rec.get(parent):
+            return f"{record_title(store, parent, rec[parent])}的{KINDS[kind_name].label}"
+    return record[:8]
+
+
+def _field_labels(kind_name: str, fields_json: str) -> list[str]:
+    try:
+        names = list(json.loads(fields_json))
+    except (ValueError, TypeError):
+        return []
+    k = KINDS.get(kind_name)
+    out = []
+    for name in names:
+        try:
+            out.append(k.field(name).label if k else name)
+        except KeyError:
+            out.append(name)
+    return out
+
+
+def rejected_changes(store: Store) -> list[RejectedChange]:
+    """Changes the server refused, oldest first. They stay in this store (nothing is lost)."""
+    rows = store.conn.execute(
+        "SELECT seq, kind, record, op, fields, at, user, reason FROM outbox"
+        " WHERE state='rejected' ORDER BY seq").fetchall()
+    return [RejectedChange(seq, kind_name, KINDS[kind_name].label if kind_name in KINDS else kind_name,
+                           record, record_title(store, kind_name, record), _OP_TEXT.get(op, op),
+                           _field_labels(kind_name, fields), at, user,
+                           reason or "服务器拒绝了该修改。")
+            for seq, kind_name, record, op, fields, at, user, reason in rows]
+
+
+def conflict_time(store: Store, conflict_uuid: str) -> str | None:
+    """When the later of the two conflicting edits was made (ISO UTC)."""
+    rec = store.get("conflict", conflict_uuid, include_deleted=True)
+    times = [t for t in (rec.get("mine_at"), rec.get("theirs_at")) if t]
+    return max(times) if times else None
