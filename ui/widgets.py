@@ -180,6 +180,8 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
                multi: bool = False) -> QTableView:
     view = QTableView()
     view.setModel(model)
+    # Qt's header starts with a descending indicator; tables read 一组 → 三组 by default.
+    view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
     view.setSortingEnabled(sortable)
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)

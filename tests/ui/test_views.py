@@ -287,3 +287,10 @@ def test_default_year_from_settings(qtbot, demo_store: Store, settings_file: Pat
     w = MainWindow(demo_store, Settings(user="测试员", default_year=2025), settings_file)
     qtbot.addWidget(w)
     assert w.year == 2025
+
+
+def test_village_table_starts_in_counting_order_of_groups(window) -> None:
+    rows = window.village.proxy.visible_rows()
+    groups = [r.group_name for r in rows]
+    assert groups[0] == "一组" and groups[-1] == "三组"
+    assert groups.index("二组") < groups.index("三组")
