@@ -335,3 +335,32 @@ def test_mbtiles_package_gives_tiles_by_xyz_and_its_bounds(tmp_path: Path) -> No
     (tmp_path / "bad.mbtiles").write_bytes(b"junk" * 100)
     with pytest.raises(WqError, match="不是 MBTiles"):
         MBTiles(tmp_path / "bad.mbtiles")
+
+
+def test_file_geodatabase_dltb_layer_imports(store: Store, tmp_path: Path) -> None:
+    """三调 data usually arrives as a File Geodatabase (.gdb folder) with the DLTB layer among others."""
+    township = store.create("township", {"code": "652301105", "name": "六工镇"})
+    store.create("village", {"township": township, "code": "652301105201", "name": "西五工村"})
+    village = _village(store)
+    gdb = tmp_path / "三调成果.gdb"
+    base = shapely.box(500_000, 4_870_000, 500_120, 4_870_100)
+    shapes = [shapely.MultiPolygon([base]), shapely.MultiPolygon([shapely.affinity.translate(base, 200)])]
+    fields = {"TBBH": ["201", "202"], "DLBM": ["0102", "0101"], "DLMC": ["水浇地", "水田"],
+              "ZLDWDM": ["6523011052010000000"] * 2, "ZLDWMC": [village["name"]] * 2,
+              "TBMJ": [s.area for s in shapes]}
+    data = [np.array(v, dtype=float if k == "TBMJ" else object) for k, v in fields.items()]
+    pyogrio.raw.write(gdb, np.array(shapely.to_wkb(shapes), dtype=object), data, list(fields),
+                      driver="OpenFileGDB", layer="DLTB", geometry_type="MultiPolygon", crs="EPSG:4538")
+    pyogrio.raw.write(gdb, np.array(shapely.to_wkb([shapely.Point(500_000, 4_870_000)]), dtype=object),
+                      [np.array(["界址点"], dtype=object)], ["NAME"], driver="OpenFileGDB", layer="JZD",
+                      geometry_type="Point", crs="EPSG:4538", append=True)
+    source = read_source(gdb)  # no layer named: DLTB is picked among the geodatabase's layers
+    assert source.columns["DLMC"] == ["水浇地", "水田"]
+    mapping = guess_mapping(source)
+    assert mapping.preset == PRESET_DLTB
+    mapping.default_land_attribute = LandAttribute.CONTRACTED.value
+    preview = preview_import(store, source, mapping)
+    apply_import(store, preview)
+    parcels = _parcels_by_code(store, village["uuid"])
+    assert sorted(parcels) == ["201", "202"]
+    assert parcels["202"]["area_mu"] == pytest.approx(120 * 100 / geo.SQM_PER_MU)
