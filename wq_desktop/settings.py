@@ -24,6 +24,12 @@ class Settings:
     data_folder: str = ""  # "" means paths.data_dir()
     server_url: str = ""
     last_store: str = ""
+    ca_bundle: str = ""  # the office server's CA certificate (PEM) for self-signed HTTPS; "" = system
+
+    @property
+    def verify(self) -> bool | str:
+        """What requests' `verify` gets: the CA file when one is set, else the system's trust."""
+        return self.ca_bundle or True
 
     @property
     def data_path(self) -> Path:
@@ -52,17 +58,36 @@ class Settings:
             target = Path(folder).expanduser()
             if target.exists() and not target.is_dir():
                 raise ValidationError(f"数据文件夹“{folder}”是一个文件，不是文件夹。", "data_folder")
+        ca_bundle = _checked_ca_bundle(self.ca_bundle.strip())
         return replace(self, user=user, township=self.township.strip(), server_url=url,
-                       data_folder=folder, default_year=int(year) if year is not None else None)
+                       data_folder=folder, default_year=int(year) if year is not None else None,
+                       ca_bundle=ca_bundle)
 
     def year_or(self, fallback: int | None) -> int:
         return self.default_year or fallback or date.today().year
 
 
+def _checked_ca_bundle(text: str) -> str:
+    """Empty, or the absolute path of a readable PEM certificate file (all requests can use)."""
+    if not text:
+        return ""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ValidationError(f"证书文件“{text}”不存在或不是文件。", "ca_bundle")
+    try:
+        head = path.read_bytes()[:1_000_000]
+    except OSError:
+        raise ValidationError(f"证书文件“{text}”无法读取，请检查文件权限。", "ca_bundle") from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise ValidationError(f"“{path.name}”不是证书文件：请选择管理员提供的 PEM 格式证书"
+                              "（.pem / .crt）。", "ca_bundle")
+    return str(path.resolve())
+
+
 def _from_json(data: dict[str, Any]) -> Settings:
     known = {f.name for f in fields(Settings)}
     values = {k: v for k, v in data.items() if k in known}
-    for key in ("user", "township", "data_folder", "server_url", "last_store"):
+    for key in ("user", "township", "data_folder", "server_url", "last_store", "ca_bundle"):
         if key in values and not isinstance(values[key], str):
             values[key] = str(values[key] or "")
     year = values.get("default_year")

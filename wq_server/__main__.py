@@ -1,5 +1,6 @@
 """`python -m wq_server --db PATH --host 127.0.0.1 --port N` runs the server;
-`python -m wq_server addtownship|adduser|import-package ...` are the admin's commands."""
+`python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|import-package`
+are the admin's commands (run on the server machine, against the database file)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wq_desktop.cli import ChineseArgumentParser
 from wq_desktop.errors import WqError
 
-COMMANDS = ("serve", "addtownship", "adduser", "import-package")
+if TYPE_CHECKING:
+    from .db import ServerDB
+
+USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users")
+COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
+            "import-package")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True, choices=("staff", "office", "admin"),
                       help="staff 乡镇工作人员；office 市级办公室（只读）；admin 管理员")
     user.add_argument("--township", help="乡镇代码（staff 必填）")
+    passwd = sub.add_parser("passwd", help="重设用户密码（从提示输入或 WQ_PASSWORD 读取；"
+                            "该用户已登录的会话随即失效）")
+    passwd.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    passwd.add_argument("--name", required=True, help="用户名")
+    disable = sub.add_parser("disable-user", help="停用用户：不能再登录，已登录的会话立即失效")
+    disable.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    disable.add_argument("--name", required=True, help="用户名")
+    enable = sub.add_parser("enable-user", help="恢复已停用的用户")
+    enable.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    enable.add_argument("--name", required=True, help="用户名")
+    users = sub.add_parser("list-users", help="列出全部用户（角色、乡镇、是否停用）")
+    users.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
     pkg = sub.add_parser("import-package", help="导入U盘同步包，并生成带回设备的回传包")
     pkg.add_argument("file", type=Path, help="设备导出的同步包")
     pkg.add_argument("--db", required=True, type=Path)
@@ -70,6 +89,9 @@ def _run(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                     ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
         return 0
+    if args.command in USER_ADMIN and not args.db.is_file():
+        # An admin command against a mistyped path must not create an empty server database.
+        raise WqError(f"服务器数据库不存在：{args.db}")
     db = ServerDB(args.db)
     try:
         if args.command == "addtownship":
@@ -80,9 +102,10 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "adduser":
             from .auth import ROLES, add_user
 
-            password = os.environ.get("WQ_PASSWORD") or getpass.getpass("密码：")
-            add_user(db, args.name, password, args.role, args.township)
+            add_user(db, args.name, _new_password(), args.role, args.township)
             print(f"已新建用户：{args.name}（{ROLES[args.role]}）")
+        elif args.command in USER_ADMIN:
+            _run_user_admin(db, args)
         elif args.command == "import-package":
             from .package import import_package_file
 
@@ -92,6 +115,44 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     return 0
+
+
+def _new_password() -> str:
+    password = os.environ.get("WQ_PASSWORD")
+    if password:
+        return password
+    try:
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再次输入密码：") != password:
+            raise WqError("两次输入的密码不一致，未作修改。")
+    except (EOFError, KeyboardInterrupt):
+        raise WqError("未输入密码，未作修改。") from None
+    return password
+
+
+def _run_user_admin(db: ServerDB, args: argparse.Namespace) -> None:
+    from .auth import ROLES, existing_user, list_users, set_disabled, set_password
+
+    if args.command == "passwd":
+        existing_user(db, args.name)  # checked before anyone types a password
+        revoked = set_password(db, args.name, _new_password())
+        note = f"；原有 {revoked} 个登录会话已失效，须用新密码重新登录。" if revoked else "。"
+        print(f"已重设用户 {args.name.strip()} 的密码{note}")
+    elif args.command == "disable-user":
+        revoked = set_disabled(db, args.name, True)
+        note = f"，原有 {revoked} 个登录会话已立即失效。" if revoked else "。"
+        print(f"已停用用户 {args.name.strip()}：不能再登录{note}")
+    elif args.command == "enable-user":
+        set_disabled(db, args.name, False)
+        print(f"已恢复用户 {args.name.strip()}，可以重新登录。")
+    else:
+        rows = list_users(db)
+        if not rows:
+            print("还没有用户。请用 adduser 新建。")
+        for u in rows:
+            state = "已停用" if u.disabled else "正常"
+            print(f"{u.name}\t{ROLES.get(u.role, u.role)}\t{u.township or '—'}\t{state}\t"
+                  f"新建于 {u.created_at[:10]}\t有效登录会话 {u.tokens} 个")
 
 
 if __name__ == "__main__":

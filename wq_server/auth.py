@@ -2,7 +2,8 @@
 
 Roles: 乡镇 staff read and write their own township; the city office reads every township; the
 admin manages users and townships (from the command line) and touches no records through sync.
-Only a token's SHA-256 is stored, so a copied database file holds no usable token.
+Only a token's SHA-256 is stored, so a copied database file holds no usable token. Disabling a user
+or resetting their password deletes their tokens, so a device still holding one is refused at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import HTTPException
 
 from wq_desktop.errors import WqError
 
@@ -24,6 +26,27 @@ ROLES = {STAFF: "乡镇工作人员", OFFICE: "市级办公室（只读全部乡
 TOKEN_HOURS = 12
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 8
+
+
+class AccountDisabled(HTTPException):
+    """The right password for a disabled account: said plainly, so the user calls the admin
+    instead of trying passwords. Only someone who knows the password learns the account exists."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(401, f"账号“{name}”已被管理员停用，不能登录同步。如需恢复请联系管理员。")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One line of `list-users`."""
+
+    name: str
+    role: str
+    township: str  # "代码 名称" for staff, "" otherwise
+    disabled: bool
+    created_at: str
+    tokens: int  # unexpired tokens: devices logged in right now
 
 
 @dataclass(frozen=True)
@@ -50,8 +73,7 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
         raise WqError("请填写用户名。")
     if role not in ROLES:
         raise WqError(f"角色只能是：{'、'.join(f'{k}（{v}）' for k, v in ROLES.items())}。")
-    if len(password) < 8:
-        raise WqError("密码至少8位。")
+    _check_password(password)
     township = None
     if role == STAFF:
         if not township_code:
@@ -70,10 +92,53 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
     return User(name, role, township)
 
 
-def login(db: ServerDB, name: str, password: str) -> tuple[str, str, User] | None:
-    """A new token and its expiry time for a correct password, or None."""
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise WqError(f"密码至少{MIN_PASSWORD}位。")
+
+
+def existing_user(db: ServerDB, name: str) -> str:
+    """The stripped name of an existing user, or a Chinese error."""
+    name = name.strip()
+    if not db.conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone():
+        raise WqError(f"用户“{name}”不存在。可用 list-users 查看全部用户。")
+    return name
+
+
+def set_password(db: ServerDB, name: str, password: str) -> int:
+    """Reset a password; every token the user holds is revoked. Returns how many were."""
+    _check_password(password)
+    with db.writing():
+        name = existing_user(db, name)
+        db.conn.execute("UPDATE srv_user SET pw_hash=? WHERE name=?", (_hasher.hash(password), name))
+        return db.conn.execute("DELETE FROM srv_token WHERE user=?", (name,)).rowcount
+
+
+def set_disabled(db: ServerDB, name: str, disabled: bool) -> int:
+    """Disable (revoking every token at once) or enable a user. Returns the tokens revoked."""
+    with db.writing():
+        name = existing_user(db, name)
+        db.conn.execute("UPDATE srv_user SET disabled=? WHERE name=?", (int(disabled), name))
+        if not disabled:
+            return 0
+        return db.conn.execute("DELETE FROM srv_token WHERE user=?", (name,)).rowcount
+
+
+def list_users(db: ServerDB) -> list[UserRow]:
     with db.reading() as conn:
-        row = conn.execute("SELECT pw_hash, role, township FROM srv_user WHERE name=? AND disabled=0",
+        rows = conn.execute(
+            "SELECT u.name, u.role, coalesce(t.code || ' ' || t.name, ''), u.disabled, u.created_at,"
+            " (SELECT count(*) FROM srv_token k WHERE k.user = u.name AND k.expires_at > ?)"
+            " FROM srv_user u LEFT JOIN township t ON t.uuid = u.township ORDER BY u.role, u.name",
+            (_now().isoformat(),)).fetchall()
+    return [UserRow(n, r, t, bool(d), c, k) for n, r, t, d, c, k in rows]
+
+
+def login(db: ServerDB, name: str, password: str) -> tuple[str, str, User] | None:
+    """A new token and its expiry time for a correct password, or None. A correct password for a
+    disabled account raises AccountDisabled."""
+    with db.reading() as conn:
+        row = conn.execute("SELECT pw_hash, role, township, disabled FROM srv_user WHERE name=?",
                            (name,)).fetchone()
     if row is None:
         _hasher.hash(password)  # same time for an unknown user as for a wrong password
@@ -82,6 +147,8 @@ def login(db: ServerDB, name: str, password: str) -> tuple[str, str, User] | Non
         _hasher.verify(row[0], password)
     except (VerificationError, InvalidHashError):
         return None
+    if row[3]:
+        raise AccountDisabled(name)
     token = secrets.token_urlsafe(32)
     expires = (_now() + timedelta(hours=TOKEN_HOURS)).isoformat()
     with db.writing():

@@ -26,31 +26,41 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, db: Path, **env: str) -> None:
+    """`tls=(certfile, keyfile, ca_file)` serves HTTPS; the health check trusts `ca_file`."""
+
+    def __init__(self, db: Path, *, tls: tuple[Path, Path, Path] | None = None, **env: str) -> None:
         self.db = db
         self.env = env
+        self.tls = tls
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, **env: str) -> ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wq_server", "--db", str(self.db), "--host", "127.0.0.1",
-             "--port", str(self.port)], cwd=ROOT, env={**os.environ, **self.env, **env},
+             "--port", str(self.port), *self._tls_args()],
+            cwd=ROOT, env={**os.environ, **self.env, **env},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.proc.stderr.read().decode())
             try:
-                if requests.get(self.url + "/health", timeout=1).ok:
+                if requests.get(self.url + "/health", timeout=1,
+                                verify=str(self.tls[2]) if self.tls else True).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise RuntimeError("server did not come up")
+
+    def _tls_args(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return ["--ssl-certfile", str(self.tls[0]), "--ssl-keyfile", str(self.tls[1])]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

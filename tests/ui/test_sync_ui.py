@@ -163,6 +163,16 @@ def test_no_server_points_to_settings(qtbot, laptop, server, tmp_path, messages)
     assert controller.worker is None and laptop.pending_changes() == 3
 
 
+def test_a_vanished_certificate_file_points_to_settings(qtbot, laptop, server, tmp_path,
+                                                        messages) -> None:
+    window, controller = _window(qtbot, laptop, server, tmp_path, url="https://wq.example.cn")
+    gone = tmp_path / "stick" / "office-ca.pem"  # chosen from a USB stick since pulled out
+    window.settings = Settings(user=USER, server_url="https://wq.example.cn", ca_bundle=str(gone))
+    assert controller.start_sync() is None and controller.login_dialog is None
+    assert len(messages) == 1 and f"服务器证书文件“{gone}”已不存在" in messages[0]
+    assert "文件 → 设置" in messages[0] and laptop.pending_changes() == 3
+
+
 def test_demo_store_cannot_sync(qtbot, window, messages) -> None:
     controller = install_sync(window)
     assert controller.start_sync() is None

@@ -210,6 +210,28 @@ def test_settings_dialog_refuses_bad_server_and_saves_good(qtbot, window, settin
     assert window.settings.default_year == 2025
 
 
+def test_settings_dialog_server_certificate(qtbot, window, settings_file: Path, tmp_path: Path,
+                                           monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    dialog = window.edit_settings()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("不是证书", encoding="utf-8")
+    dialog.ca_bundle.setText(str(notes))
+    dialog.save()
+    assert "不是证书文件" in dialog.errors["ca_bundle"].text()
+    assert dialog.errors["ca_bundle"].isVisibleTo(dialog) and not settings_file.exists()
+    assert dialog.ca_bundle.text() == str(notes)
+    ca = tmp_path / "office-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", encoding="ascii")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(ca), "")))
+    dialog.findChild(QPushButton, "settings_ca_browse").click()
+    assert dialog.ca_bundle.text() == str(ca)
+    dialog.save()
+    assert json.loads(settings_file.read_text(encoding="utf-8"))["ca_bundle"] == str(ca.resolve())
+    assert window.settings.verify == str(ca.resolve())
+
+
 def test_first_start_creates_an_empty_store(qtbot, tmp_path: Path) -> None:
     from ui.dialogs.first_start import FirstStartDialog
 

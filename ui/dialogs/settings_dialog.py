@@ -1,4 +1,4 @@
-"""Settings: user name, township, default year, data folder, server address."""
+"""Settings: user name, township, default year, data folder, server address, server certificate."""
 
 from __future__ import annotations
 
@@ -59,13 +59,25 @@ class SettingsDialog(QDialog):
         self.server = QLineEdit(current.server_url)
         self.server.setObjectName("settings_server")
         self.server.setPlaceholderText("如 https://wq.example.cn（离线使用可不填）")
+        self.ca_bundle = QLineEdit(current.ca_bundle)
+        self.ca_bundle.setObjectName("settings_ca_bundle")
+        self.ca_bundle.setPlaceholderText("内网自签名 HTTPS 时选择管理员提供的证书文件；否则留空")
+        self.ca_bundle.setToolTip("服务器使用内网自签名证书时，选择管理员提供的 CA 证书文件（PEM 格式，"
+                                  "常见扩展名 .pem / .crt）。留空则使用系统信任的证书。")
+        ca_browse = QPushButton("选择…")
+        ca_browse.setObjectName("settings_ca_browse")
+        ca_browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(ca_browse)
         self.errors = {n: ErrorLabel() for n in ("user", "township", "default_year", "data_folder",
-                                                 "server_url")}
+                                                 "server_url", "ca_bundle")}
         form = QFormLayout()
         for label, name, widget in (("用户名＊", "user", self.user), ("乡镇", "township", self.township),
                                     ("默认年度", "default_year", self.year),
                                     ("数据文件夹", "data_folder", folder_row),
-                                    ("服务器地址", "server_url", self.server)):
+                                    ("服务器地址", "server_url", self.server),
+                                    ("服务器证书", "ca_bundle", ca_row)):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
@@ -84,11 +96,18 @@ class SettingsDialog(QDialog):
         if folder:
             self.folder.setText(folder)
 
+    def _browse_ca(self) -> None:
+        start = self.ca_bundle.text() or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "选择服务器证书文件", start,
+                                              "证书文件 (*.pem *.crt *.cer);;所有文件 (*)")
+        if name:
+            self.ca_bundle.setText(name)
+
     def values(self) -> Settings:
         year = self.year.value()
         return replace(self.current, user=self.user.text(), township=self.township.currentText(),
                        default_year=None if year == 1999 else year, data_folder=self.folder.text(),
-                       server_url=self.server.text())
+                       server_url=self.server.text(), ca_bundle=self.ca_bundle.text())
 
     def save(self) -> None:
         for error in self.errors.values():

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 NO_SERVER = ("尚未设置同步服务器地址。请在菜单“文件 → 设置…”中填写服务器地址"
              "（如 https://wq.example.cn:8765），保存后再同步。")
 DEMO = "当前打开的是演示数据库，不能与服务器同步或导出同步包。请新建或打开正式数据库。"
+NO_CA_FILE = ("设置中的服务器证书文件“{path}”已不存在（是否在已拔出的U盘上？）。请在菜单"
+              "“文件 → 设置…”中重新选择管理员提供的证书文件，或清空该项后再同步。")
 # Share of the progress bar for each stage the core reports.
 STAGES = {"上传照片": (5, 25), "上传修改": (25, 55), "下载更新": (55, 80), "下载照片": (80, 100)}
 LINK_STYLE = "QPushButton { border: none; padding: 0 6px; color: %s; text-decoration: underline; }"
@@ -52,14 +54,14 @@ def _percent(stage: str, done: int, total: int | None) -> int:
 
 
 class SyncController(QObject):
-    """Owns the sync actions of one window. `session` / `verify` go to sync_now (tests pass an
-    in-process session; a CA bundle path can be set for a self-signed office server)."""
+    """Owns the sync actions of one window. `session` goes to sync_now (tests pass an in-process
+    session); HTTPS trusts the CA file of the settings (服务器证书) when one is set, else the
+    system's certificates."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.session: Any = None
-        self.verify: bool | str = True
         self.worker: Worker | None = None
         self.login_dialog: LoginDialog | None = None
         self.report_dialog: SyncReportDialog | None = None
@@ -167,6 +169,10 @@ class SyncController(QObject):
         if not server:
             self._inform("未设置服务器", NO_SERVER)
             return None
+        ca_bundle = self.window.settings.ca_bundle
+        if ca_bundle and not Path(ca_bundle).is_file():  # e.g. it was on a USB stick
+            self._warn("找不到服务器证书", NO_CA_FILE.format(path=ca_bundle))
+            return None
         return self._ask_password(server, self.window.settings.user or self.window.store.user)
 
     def _ask_password(self, server: str, user: str, error: str | None = None) -> LoginDialog:
@@ -180,7 +186,7 @@ class SyncController(QObject):
 
     def run_sync(self, server: str, user: str, password: str) -> Worker:
         path, store_user = self.window.store.path, self.window.store.user
-        session, verify = self.session, self.verify
+        session, verify = self.session, self.window.settings.verify
         self._partial = None
 
         def job(ctx: JobContext) -> SyncReport | WrongPassword:

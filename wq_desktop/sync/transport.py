@@ -33,14 +33,21 @@ class VersionError(SyncError):
     pass
 
 
+class CertificateError(SyncError):
+    """HTTPS certificate not trusted (self-signed office server without its CA file set)."""
+
+
 class Connection:
     def __init__(self, server: str, *, session: Any = None, verify: bool | str = True) -> None:
         if not server.startswith(("http://", "https://")):
             raise SyncError(f"服务器地址应以 http:// 或 https:// 开头，实为“{server}”。")
         self.base = server.rstrip("/")
+        # `verify` goes with every request, not on the session: requests lets REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE override a session's verify, which would drop the office CA file.
+        self.send_options: dict[str, Any] = {}
         if session is None:
             session = requests.Session()
-            session.verify = verify
+            self.send_options["verify"] = verify
         self.session = session
         self.token: str | None = None
         self.relogin: Any = None  # set by the client: called once when a token expires mid-sync
@@ -53,11 +60,13 @@ class Connection:
             sent["Authorization"] = f"Bearer {self.token}"
         try:
             response = self.session.request(method, self.base + path, params=params, json=json,
-                                            data=data, headers=sent, timeout=TIMEOUT_S)
+                                            data=data, headers=sent, timeout=TIMEOUT_S,
+                                            **self.send_options)
         except requests.exceptions.SSLError:
-            raise SyncError(
-                f"无法验证服务器 {self.base} 的证书。请向管理员索取证书文件，用 --ca-bundle 指定后重试。"
-            ) from None
+            raise CertificateError(
+                f"无法验证服务器 {self.base} 的证书：证书不受本机信任，或与服务器地址不符。"
+                "本机修改都已保留。请向管理员索取服务器证书文件，在“文件 → 设置…”的“服务器证书”"
+                "中选择它（命令行用 --ca-bundle 指定）后重试。") from None
         except (requests.ConnectionError, requests.Timeout, OSError):
             raise OfflineError(
                 f"无法连接同步服务器 {self.base}：请检查网络。可以继续离线工作，修改都保存在本机，"
