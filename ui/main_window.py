@@ -42,6 +42,7 @@ from .views.village import VillageView
 from .workers import Worker
 
 APP_TITLE = "退地减水核查"
+_orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
 
 
 class MainWindow(QMainWindow):
@@ -186,8 +187,10 @@ class MainWindow(QMainWindow):
     def set_year(self, year: int) -> None:
         index = self.year_selector.findData(year)
         if index < 0:
-            self.year_selector.addItem(f"{year}年度", year)
-            index = self.year_selector.count() - 1
+            # Keep the list newest first, like _fill_years builds it.
+            index = next((i for i in range(self.year_selector.count())
+                          if int(self.year_selector.itemData(i)) < year), self.year_selector.count())
+            self.year_selector.insertItem(index, f"{year}年度", year)
         self.year_selector.setCurrentIndex(index)
 
     def year_default(self) -> int:
@@ -232,16 +235,42 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.household)
 
     def open_record(self, kind: str, uuid: str) -> None:
-        """Open the view that shows a record (a check's finding, a search hit)."""
+        """Open the view that shows a record (a check's finding, a search hit) and select the
+        record's own row there: a parcel or measure in 地块, a patrol in 巡查记录."""
         place = queries.place_of(self.store, kind, uuid)
-        if place.patrol and place.operator:
-            self.open_patrol(place.patrol, place.operator)
-        elif place.operator:
+        if place.operator:
             self.show_household(place.operator)
+            if self.household.operator != place.operator:
+                return  # the user kept an unsaved edit open
+            if kind in ("parcel", "measure"):
+                self._select_household_row(0, self._parcel_of(kind, uuid))
+            elif place.patrol:
+                self._select_household_row(1, place.patrol)
         elif place.village:
             self.show_village(place.village)
+            self.tabs.setCurrentWidget(self.village)
         else:
             self.statusBar().showMessage("该记录已被删除或不在任何农户、村之下。", 5000)
+
+    def _parcel_of(self, kind: str, uuid: str) -> str | None:
+        if kind == "parcel":
+            return uuid
+        row = self.store.conn.execute("SELECT parcel FROM measure WHERE uuid=?", (uuid,)).fetchone()
+        return row[0] if row else None
+
+    def _select_household_row(self, tab: int, uuid: str | None) -> bool:
+        """Show the household's parcel (tab 0) or patrol (tab 1) table with `uuid`'s row selected."""
+        h = self.household
+        table, model = (h.parcel_table, h.parcel_model) if tab == 0 else (h.patrol_table, h.patrol_model)
+        h.tabs.setCurrentIndex(tab)
+        for row in range(model.rowCount()):
+            if model.row_at(row).uuid == uuid:
+                table.selectRow(row)
+                table.scrollTo(model.index(row, 0))
+                table.setFocus()
+                return True
+        self.statusBar().showMessage("该记录不在本年度的列表中（可能已删除或属于其他年度）。", 5000)
+        return False
 
     def open_patrol(self, patrol: str, operator: str) -> None:
         self.show_household(operator)
@@ -373,11 +402,26 @@ class MainWindow(QMainWindow):
             pass  # settings are a convenience; failing to save them must not stop the work
 
     # ------------------------------------------------------------ closing
+    def stop_workers(self, timeout_ms: int = 30_000) -> None:
+        """Cancel every background job still running (checks, summary, printing) and wait for it:
+        a QThread destroyed with the window while running aborts the program."""
+        running = [w for w in self.findChildren(Worker) if w.isRunning()]
+        for worker in running:
+            worker.cancel()
+        for worker in running:
+            if not worker.wait(timeout_ms):
+                # A job that ignores 取消 for this long: keep it alive until it ends, never kill it
+                # mid-write; without a parent it is not destroyed with the window.
+                worker.setParent(None)
+                _orphans.add(worker)
+                worker.finished.connect(lambda w=worker: _orphans.discard(w))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing_confirmed and not self._leave_household_edit():
             event.ignore()
             return
         self._closed = True  # the store may be closed right after: no more refreshes from it
         self._refresh_timer.stop()
+        self.stop_workers()
         self.map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
         event.accept()

@@ -18,6 +18,7 @@ from wq_desktop import queries
 from wq_desktop.store import Store
 
 ROLE = Qt.ItemDataRole.UserRole
+MAX_VISIBLE_HITS = 6  # more scroll; the tree below keeps its room
 
 
 class NavigationPanel(QWidget):
@@ -34,6 +35,12 @@ class NavigationPanel(QWidget):
         self.search.setClearButtonEnabled(True)
         self.hits = QListWidget()
         self.hits.setObjectName("search_hits")
+        # Two short lines per hit (name; village · what matched), elided in the middle if the
+        # panel is narrow; the full text is the tooltip.
+        self.hits.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.hits.setWordWrap(False)
+        self.hits.setUniformItemSizes(True)
+        self.hits.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.hits.hide()
         self.no_hits = QLabel("没有找到匹配的农户。")
         self.no_hits.hide()
@@ -45,8 +52,8 @@ class NavigationPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search)
         layout.addWidget(self.no_hits)
-        layout.addWidget(self.hits, 1)
-        layout.addWidget(self.tree, 3)
+        layout.addWidget(self.hits)
+        layout.addWidget(self.tree, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)  # search after typing pauses, not on every key
@@ -124,12 +131,22 @@ class NavigationPanel(QWidget):
             return []
         found = queries.search_households(self.store, text)
         for hit in found:
-            item = QListWidgetItem(f"{hit.name} · {hit.village} · {hit.matched}")
+            item = QListWidgetItem(f"{hit.name}\n{hit.village} · {hit.matched}")
+            item.setToolTip(f"{hit.name} · {hit.village} · {hit.matched}")
             item.setData(ROLE, hit.operator)
             self.hits.addItem(item)
+        self._fit_hits()
         self.hits.setVisible(bool(found))
         self.no_hits.setVisible(not found)
         return found
+
+    def _fit_hits(self) -> None:
+        """As tall as its hits, up to MAX_VISIBLE_HITS rows: one hit takes one item's height."""
+        rows = min(self.hits.count(), MAX_VISIBLE_HITS)
+        if rows == 0:
+            return
+        height = self.hits.sizeHintForRow(0) * rows + 2 * self.hits.frameWidth()
+        self.hits.setFixedHeight(height)
 
     def jump_to_first(self) -> None:
         found = self.run_search()

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import WqError
 
@@ -26,7 +27,27 @@ _ARGPARSE_CN = (
 )
 
 
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with a Chinese “用法：” line."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:  # type: ignore[no-untyped-def]
+        # prefix "" is argparse computing a subcommand's prog: keep it as asked.
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
+    """Help and errors in Chinese, for the top-level parser and every subcommand."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="显示本帮助并退出")
+
     def error(self, message: str) -> None:  # type: ignore[override]
         for english, chinese in _ARGPARSE_CN:
             message = message.replace(english, chinese)

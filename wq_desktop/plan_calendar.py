@@ -31,6 +31,9 @@ class Progress:
     done: int
     total: int
     overdue: bool
+    # Nothing to count because the village has no measure at all this year: "not known yet",
+    # not "nothing to do".
+    no_data: bool = False
 
     @property
     def ratio(self) -> float:
@@ -130,7 +133,11 @@ def progress(store: Store, year: int, today: date | None = None) -> list[Progres
     villages = store.conn.execute(
         "SELECT uuid, name FROM village WHERE deleted=0 ORDER BY code").fetchall()
     for village, name in villages:
+        measured = bool(_one(store, "SELECT EXISTS(SELECT 1 FROM measure m JOIN parcel p ON p.uuid=m.parcel"
+                                    " WHERE p.village=? AND p.deleted=0 AND m.deleted=0 AND m.year=?)",
+                             (village, year)))
         for m in milestones(year):
             done, total = _COUNTERS[m.key](store, village, year)
-            result.append(Progress(m, village, name, done, total, today > m.due and done < total))
+            result.append(Progress(m, village, name, done, total, today > m.due and done < total,
+                                   no_data=total == 0 and not measured))
     return result

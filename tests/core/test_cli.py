@@ -57,3 +57,22 @@ def test_every_command_has_help() -> None:
     for name in ("demo", "check"):
         result = run(name, "--help")
         assert result.returncode == 0 and "--db" in result.stdout
+
+
+def test_help_is_in_chinese_for_every_command() -> None:
+    from wq_desktop.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    english = ("usage:", "positional arguments", "options:", "optional arguments",
+               "show this help message and exit")
+    texts = {"python main.py": parser.format_help()}
+    texts.update({name: sub.format_help() for name, sub in subparsers.choices.items()})
+    assert len(texts) > 5
+    for name, text in texts.items():
+        assert text.startswith("用法："), name
+        assert "显示本帮助并退出" in text, name
+        assert not any(word in text for word in english), (name, text)
+    top = run("--help")  # what the user types, through main.py
+    assert top.returncode == 0 and top.stdout.startswith("用法：python main.py")
+    assert "选项" in top.stdout and "show this help" not in top.stdout

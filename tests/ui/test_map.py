@@ -251,3 +251,51 @@ def test_offline_imagery_is_drawn_under_the_parcels(qtbot, demo_store: Store, tm
     # Where no parcel covers the map the tile colour shows, not the plain background.
     colours = {image.pixelColor(x, y).green() for x in range(0, 800, 50) for y in range(150, 550, 50)}
     assert 200 in colours
+
+
+def test_legend_sums_the_measure_areas_not_the_whole_parcel(qtbot, canvas: MapCanvas, store: Store,
+                                                          village: str) -> None:
+    from ui.map.overlays import legend_lines
+    from wq_desktop import services
+
+    x0, y0 = ORIGIN
+    retired = store.create("parcel", {"village": village, "code": "R", "land_attribute": "集体机动地",
+                                      "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})  # 15 亩
+    store.create("parcel", {"village": village, "code": "U", "land_attribute": "集体机动地",
+                            "geometry": shapely.box(x0 + 200, y0, x0 + 300, y0 + 100)})
+    services.set_measure(store, retired, 2025, MeasureKind.RETIRED, 5.25, 400.0)
+    services.set_measure(store, retired, 2025, MeasureKind.PLANTED, 9.75, 0.0)
+    qtbot.wait(10)
+    counts = canvas._legend_counts()
+    assert counts[MeasureKind.RETIRED.value] == (1, pytest.approx(5.25))
+    assert counts[MeasureKind.PLANTED.value] == (1, pytest.approx(9.75))
+    assert counts["未核实"] == (1, pytest.approx(15.0, abs=0.01))
+    lines = legend_lines(counts)
+    assert "退减灌溉  1 块  5.25 亩" in lines
+    assert "未核实  1 块  15.00 亩" in lines
+
+
+def test_a_drawn_parcel_can_be_given_to_a_household_of_its_village(qtbot, canvas: MapCanvas,
+                                                                   store: Store, village: str) -> None:
+    from ui.map.dialogs import NO_OPERATOR, NewParcelDialog
+
+    farmer = store.create("operator", {"village": village, "name": "张三", "kind": "农户",
+                                       "id_code": "11010519491231002X"})
+    other_village = store.create("village", {"township": store.get("village", village)["township"],
+                                              "code": "652301105202", "name": "东五工村"})
+    store.create("operator", {"village": other_village, "name": "李四", "kind": "农户",
+                              "id_code": "110105194912310038"})
+    x0, y0 = ORIGIN
+    shape = shapely.box(x0, y0, x0 + 100, y0 + 100)
+    dialog = NewParcelDialog(store, shape, village)
+    qtbot.addWidget(dialog)
+    combo = dialog.fields.operator
+    assert [combo.itemText(i) for i in range(combo.count())] == [NO_OPERATOR, "张三"]
+    assert dialog.values()["operator"] is None  # not chosen: saved without a household
+    combo.setCurrentIndex(1)
+    dialog.fields.code.setText("N-2")
+    uuid = canvas.create_parcel(shape, dialog.values())
+    assert store.get("parcel", uuid)["operator"] == farmer
+    # another village offers its own households only
+    dialog.fields.village.setCurrentIndex(dialog.fields.village.findData(other_village))
+    assert [combo.itemText(i) for i in range(combo.count())] == [NO_OPERATOR, "李四"]

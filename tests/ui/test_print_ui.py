@@ -197,3 +197,12 @@ def test_open_print_center_is_not_modal(qtbot, demo_store: Store, household: dic
     qtbot.addWidget(center)
     assert center.isVisible() and not center.isModal()
     wait_state(qtbot, center, READY)
+
+
+def test_suggested_file_name_has_no_path_separator(qtbot, demo_store: Store) -> None:
+    center = open_center(qtbot, demo_store)
+    assert center.document_key == "summary"  # its title is “村/乡镇/市三级汇总表”
+    name = center.suggested_name()
+    assert name.endswith(f"{demo_year()}年度村、乡镇、市三级汇总表.pdf")
+    assert not any(c in name for c in '/\\:*?"<>|')
+    wait_state(qtbot, center, READY)

@@ -19,8 +19,12 @@ def _plot(title: str, left: str) -> pg.PlotWidget:
     plot.setLabel("left", left)
     plot.showGrid(y=True, alpha=0.3)
     plot.setMouseEnabled(x=False, y=False)
-    plot.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen("#bbb"),
-                   labelTextColor="#222")
+    # The legend sits in its own row under the x axis, not inside the view box: it can never
+    # cover a bar, however tall the bars or however many series there are.
+    item = plot.getPlotItem()
+    legend = pg.LegendItem(offset=None, labelTextColor="#222")
+    item.legend = legend  # PlotItem.addItem(name=…) lists series here
+    item.layout.addItem(legend, 4, 1)
     return plot
 
 
@@ -32,6 +36,9 @@ def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked
     """Grouped or stacked bars, one group per category on x = 0, 1, 2…"""
     plot.clear()
     count = len(series)
+    legend = plot.getPlotItem().legend
+    if legend is not None:
+        legend.setColumnCount(max(count, 1))  # one line of entries under the axis
     width = 0.7 if stacked else 0.7 / max(count, 1)
     base = [0.0] * (len(series[0][1]) if series else 0)
     for i, (name, values) in enumerate(series):
@@ -42,8 +49,7 @@ def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked
         if stacked:
             base = [b + v for b, v in zip(base, values, strict=True)]
     top = max(base) if stacked else max((max(v) for _, v in series if v), default=0.0)
-    # Head-room above the tallest bar keeps the legend from covering data.
-    plot.setYRange(0, (top or 1.0) * (1.3 + 0.25 * count), padding=0)
+    plot.setYRange(0, (top or 1.0) * 1.08, padding=0)
 
 
 class ChartsPanel(QWidget):

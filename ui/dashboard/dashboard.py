@@ -34,6 +34,7 @@ from .charts import ChartsPanel
 DONE = QColor("#d8f0d8")
 OVERDUE = QColor("#f6d0d0")
 UNDER_WAY = QColor("#fff3c4")
+NO_DATA = QColor("#e4e4e4")
 RECORD_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -59,13 +60,18 @@ class ProgressTable(QTableWidget):
         row_of = {uuid: i for i, (uuid, _) in enumerate(villages)}
         col_of = {m.key: j for j, m in enumerate(stones)}
         for p in rows:
-            text = f"{p.done}/{p.total}（{p.ratio:.0%}）" if p.total else "无需办理"
-            if p.overdue:
-                text += " 逾期"
+            if p.no_data:
+                text, colour = "尚无数据", NO_DATA
+                tip = f"{p.milestone.basis}\n本年度尚未登记任何措施，无法判断。"
+            else:
+                text = f"{p.done}/{p.total}（{p.ratio:.0%}）" if p.total else "无需办理"
+                if p.overdue:
+                    text += " 逾期"
+                colour = DONE if p.done >= p.total else OVERDUE if p.overdue else UNDER_WAY
+                tip = p.milestone.basis
             cell = _item(text)
-            colour = DONE if p.done >= p.total else OVERDUE if p.overdue else UNDER_WAY
             cell.setBackground(QBrush(colour))
-            cell.setToolTip(p.milestone.basis)
+            cell.setToolTip(tip)
             self.setItem(row_of[p.village], col_of[p.milestone.key], cell)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
@@ -116,10 +122,13 @@ class WaterPanel(QWidget):
         self.quotas = QTableWidget(0, 2)
         self.quotas.setHorizontalHeaderLabels(["作物", "亩均需水量（立方米/亩）"])
         self.add_button = QPushButton("添加作物")
+        self.delete_button = QPushButton("删除作物")
+        self.delete_button.setToolTip("删除所选作物本年度的定额（以前年度的定额不受影响）")
         self.save_button = QPushButton("保存定额")
         self.add_button.clicked.connect(self._add_row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
@@ -130,6 +139,7 @@ class WaterPanel(QWidget):
         layout.addLayout(buttons)
         for table in (self.saved, self.quotas):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.saved.verticalHeader().hide()  # rows are villages plus 合计: numbering them misleads
 
     def _add_row(self) -> None:
         self.quotas.insertRow(self.quotas.rowCount())
@@ -148,7 +158,9 @@ class WaterPanel(QWidget):
         self._fill_row(len(rows), "合计", totals)
         self.quotas.setRowCount(len(quotas))
         for i, (crop, value) in enumerate(sorted(quotas.items())):
-            self.quotas.setItem(i, 0, QTableWidgetItem(crop))
+            name = QTableWidgetItem(crop)
+            name.setData(RECORD_ROLE, crop)  # the crop as saved, to tell an emptied row from a new one
+            self.quotas.setItem(i, 0, name)
             self.quotas.setItem(i, 1, QTableWidgetItem(f"{value:g}"))
 
     def _fill_row(self, row: int, name: str, values: list[float]) -> None:
@@ -157,13 +169,18 @@ class WaterPanel(QWidget):
             digits = 4 if j in (2, 3) else 2
             self.saved.setItem(row, j + 1, _item(f"{value:,.{digits}f}", align_right=True))
 
+    def saved_crop(self, row: int) -> str | None:
+        """The crop a row showed when loaded (None for a row added since)."""
+        item = self.quotas.item(row, 0)
+        return item.data(RECORD_ROLE) if item is not None else None
+
     def quota_rows(self) -> list[tuple[int, str, str]]:
-        """(row, crop, typed value) for every filled row of the quota table."""
+        """(row, crop, typed value) for every filled row, and for every loaded row since emptied."""
         rows = []
         for i in range(self.quotas.rowCount()):
             crop = (self.quotas.item(i, 0).text() if self.quotas.item(i, 0) else "").strip()
             value = (self.quotas.item(i, 1).text() if self.quotas.item(i, 1) else "").strip()
-            if crop or value:
+            if crop or value or self.saved_crop(i):
                 rows.append((i, crop, value))
         return rows
 
@@ -186,6 +203,7 @@ class Dashboard(QWidget):
         self.check_summary = QLabel("尚未运行检查。")
         self.water = WaterPanel()
         self.water.save_button.clicked.connect(self.save_quotas)
+        self.water.delete_button.clicked.connect(self.delete_quota)
         self.charts = ChartsPanel()
 
         self.checks_page = checks_page = QWidget()
@@ -273,8 +291,15 @@ class Dashboard(QWidget):
         try:
             with self.store.transaction():
                 for row, crop, value in self.water.quota_rows():
+                    was = self.water.saved_crop(row)
+                    if was and (not crop or not value):
+                        # Emptying a row is not a deletion: deleting is asked for explicitly.
+                        raise WqError(f"第 {row + 1} 行“{was}”的作物或定额被清空。要删除这种作物的定额，"
+                                      "请选中该行后点“删除作物”；否则请填回内容。")
                     if not crop:
                         raise WqError(f"第 {row + 1} 行请填写作物名称。")
+                    if not value:
+                        raise WqError(f"第 {row + 1} 行“{crop}”请填写亩均需水量。")
                     try:
                         number = float(value)
                     except ValueError:
@@ -285,3 +310,35 @@ class Dashboard(QWidget):
             QMessageBox.warning(self, "定额未保存", str(err))
             return
         self.refresh()
+
+    def delete_quota(self) -> bool:
+        """删除作物: tombstone this year's quota of the selected crop, after confirmation."""
+        row = self.water.quotas.currentRow()
+        if row < 0:
+            QMessageBox.information(self, "请先选择作物", "请先在定额表中选中要删除的作物。")
+            return False
+        crop = self.water.saved_crop(row)
+        if crop is None:  # added but never saved: nothing stored to delete
+            self.water.quotas.removeRow(row)
+            return True
+        township = self._township()
+        record = self.store.find_one("water_quota", "township=? AND year=? AND crop=?",
+                                     (township, self.year, crop)) if township else None
+        if record is None:
+            QMessageBox.information(
+                self, "无法删除", f"“{crop}”的定额来自以前年度，{self.year} 年度没有单独的定额可删除。"
+                "如需修改，请填写新的数值后保存。")
+            return False
+        answer = QMessageBox.question(
+            self, "删除作物定额", f"确定删除“{crop}”{self.year} 年度的亩均需水量定额"
+            f"（{record['m3_per_mu']:g} 立方米/亩）？删除会记入变更历史。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            self.store.delete("water_quota", record["uuid"])
+        except WqError as err:
+            QMessageBox.warning(self, "定额未删除", str(err))
+            return False
+        self.refresh()
+        return True

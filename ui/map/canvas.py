@@ -40,8 +40,8 @@ from shapely.geometry import Polygon
 
 from wq_desktop import geo
 from wq_desktop.errors import WqError
-from wq_desktop.gisfiles import CATEGORIES, parcel_layer
-from wq_desktop.model import SQM_PER_MU
+from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, parcel_layer
+from wq_desktop.model import SQM_PER_MU, MeasureKind
 from wq_desktop.store import Store
 
 from . import overlays
@@ -381,13 +381,22 @@ class MapCanvas(QWidget):
         return drawn
 
     def _legend_counts(self) -> dict[str, tuple[int, float]]:
+        """Per measure: parcels carrying it and the measure's own 亩 (a parcel's retired part is
+        not its whole area); 未核实 counts parcels with no measure, at their parcel area."""
         pp = self.parcels
         if pp is None:
             return {}
+        layer = pp.layer
         keep = self._focus if self._focus is not None else np.ones(pp.n, dtype=bool)
-        area = np.nan_to_num(pp.layer.area_mu)
-        return {name: (int((keep & (pp.category == c)).sum()), float(area[keep & (pp.category == c)].sum()))
-                for c, name in enumerate(CATEGORIES)}
+        unverified = keep & (pp.category == CATEGORIES.index(UNVERIFIED))
+        columns = {MeasureKind.RETIRED.value: layer.retired_mu, MeasureKind.FALLOW.value: layer.fallow_mu,
+                   MeasureKind.PLANTED.value: layer.planted_mu}
+        counts = {}
+        for name, column in columns.items():
+            measured = keep & (np.nan_to_num(column) > 0)
+            counts[name] = (int(measured.sum()), float(np.nan_to_num(column)[measured].sum()))
+        counts[UNVERIFIED] = (int(unverified.sum()), float(np.nan_to_num(layer.area_mu)[unverified].sum()))
+        return counts
 
     def _paint_tool(self, p: QPainter) -> None:
         if self.mode == "browse" or (not self.vertices and self.cursor_world is None):

@@ -44,6 +44,7 @@ from wq_desktop.store import Store
 
 ERROR_STYLE = "color: #b00020;"
 NOT_USED = "（不使用）"
+NO_OPERATOR = "（暂不指定）"
 
 
 def _save_cancel() -> QDialogButtonBox:
@@ -60,10 +61,13 @@ def _error_label() -> QLabel:
 
 
 class ParcelFields(QWidget):
-    """Village, parcel code and land attribute: what a new parcel needs besides its shape."""
+    """Village, parcel code, land attribute and optionally its 经营者: what a new parcel needs
+    besides its shape."""
 
-    def __init__(self, store: Store, village: str | None, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, village: str | None, operator: str | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.store = store
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.village = QComboBox()
@@ -75,9 +79,32 @@ class ParcelFields(QWidget):
         self.code.setPlaceholderText("例如 012-3")
         self.attribute = QComboBox()
         self.attribute.addItems([a.value for a in LandAttribute])
+        self.operator = QComboBox()
+        self.operator.setToolTip("可先不指定，以后在农户页或地图上再指定")
+        self._fill_operators(operator)
+        self.village.currentIndexChanged.connect(lambda _i: self._fill_operators(None))
         form.addRow("所属村", self.village)
         form.addRow("地块编号", self.code)
         form.addRow("土地属性", self.attribute)
+        form.addRow("经营者", self.operator)
+
+    def _fill_operators(self, chosen: str | None) -> None:
+        """The households of the chosen village (a parcel is farmed in its own village)."""
+        self.operator.clear()
+        self.operator.addItem(NO_OPERATOR, None)
+        village = self.village.currentData()
+        if village is None:
+            return
+        rows = self.store.conn.execute(
+            "SELECT o.uuid, o.name, g.name FROM operator o LEFT JOIN village_group g ON g.uuid=o.\"group\""
+            " WHERE o.deleted=0 AND o.village=? ORDER BY o.name, g.name", (village,)).fetchall()
+        names = [name for _, name, _ in rows]
+        for uuid, name, group in rows:
+            # Two households of one name are told apart by their 组 (never by ID numbers on screen).
+            label = f"{name}（{group}）" if group and names.count(name) > 1 else name
+            self.operator.addItem(label, uuid)
+        if chosen is not None:
+            self.operator.setCurrentIndex(max(0, self.operator.findData(chosen)))
 
     def problem(self) -> str | None:
         if self.village.currentData() is None:
@@ -88,7 +115,7 @@ class ParcelFields(QWidget):
 
     def values(self) -> dict[str, Any]:
         return {"village": self.village.currentData(), "code": self.code.text().strip(),
-                "land_attribute": self.attribute.currentText()}
+                "land_attribute": self.attribute.currentText(), "operator": self.operator.currentData()}
 
 
 class _ParcelDialog(QDialog):

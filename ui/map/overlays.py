@@ -15,11 +15,15 @@ PANEL = QColor(255, 255, 255, 225)
 INK = QColor(40, 40, 40)
 
 
+def legend_lines(counts: dict[str, tuple[int, float]]) -> list[str]:
+    """One line per measure: parcels and 亩 with two decimals, like every printed table."""
+    return [f"{c}  {counts.get(c, (0, 0.0))[0]} 块  {counts.get(c, (0, 0.0))[1]:,.2f} 亩" for c in CATEGORIES]
+
+
 def draw_legend(p: QPainter, counts: dict[str, tuple[int, float]], year: int) -> None:
-    """Top-left: one swatch per measure with parcel count and 亩."""
+    """Top-left: one swatch per measure with parcel count and the measure's 亩 (2 decimals, as printed)."""
     fm = QFontMetrics(p.font())
-    lines = [f"{c}  {counts.get(c, (0, 0.0))[0]} 块  {counts.get(c, (0, 0.0))[1]:,.1f} 亩"
-             for c in CATEGORIES]
+    lines = legend_lines(counts)
     title = f"{year} 年度措施"
     width = max(fm.horizontalAdvance(t) for t in [title, *lines]) + 40
     line_h = fm.height() + 4

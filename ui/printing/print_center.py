@@ -3,6 +3,7 @@ preview, then print it or save it as PDF. The PDF previewed is exactly the PDF p
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,6 +36,15 @@ from .scopes import Context, documents_for
 
 IDLE, GENERATING, READY, FAILED, CANCELLED, PRINTING = (
     "idle", "generating", "ready", "failed", "cancelled", "printing")
+
+
+# Characters Windows refuses in a file name (a "/" would also make a folder on Linux).
+_UNSAFE_IN_NAME = re.compile(r'[/\\:*?"<>|]')
+
+
+def safe_file_name(name: str) -> str:
+    """“村/乡镇/市三级汇总表” → “村、乡镇、市三级汇总表”: usable as a file name everywhere."""
+    return _UNSAFE_IN_NAME.sub("、", name).strip(" .")
 
 
 class PrintCenter(QDialog):
@@ -245,7 +255,7 @@ class PrintCenter(QDialog):
         doc = document(self.document_key).name
         place = {"household": self.context.operator_name, "village": self.context.village_name,
                  "township": self.context.township_name}.get(self.scope, "")
-        return f"{place}{self.year}年度{doc}.pdf"
+        return safe_file_name(f"{place}{self.year}年度{doc}") + ".pdf"
 
     def save_as(self) -> None:
         if self.generated is None:

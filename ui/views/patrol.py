@@ -168,6 +168,7 @@ class PatrolDialog(QDialog):
         self.setWindowTitle("编辑巡查记录" if record else "新增巡查记录")
         self.resize(760, 720)
         self.errors: dict[str, ErrorLabel] = {}
+        self.checks: dict[str, dict[str, QCheckBox]] = {}
         form = QFormLayout()
         self.stage = QComboBox()
         self.stage.addItems([s.value for s in PatrolStage])
@@ -186,7 +187,6 @@ class PatrolDialog(QDialog):
         for uuid, label in parcels:
             self.parcel.addItem(label, uuid)
         self._row(form, "parcel", self.parcel)
-        self.checks: dict[str, dict[str, QCheckBox]] = {}
         for name, options in (("ground_state", GROUND_STATES), ("irrigation_signs", IRRIGATION_SIGNS),
                               ("well_state", WELL_STATES)):
             self._row(form, name, self._check_row(name, options))
@@ -239,6 +239,7 @@ class PatrolDialog(QDialog):
         photo_layout.addWidget(self.photo_error)
 
         self.general = ErrorLabel()
+        self.removed_photos: list[dict[str, Any]] = []  # stored photos deleted when 保存 is pressed
         layout = QVBoxLayout(self)
         columns = QHBoxLayout()
         left = QWidget()
@@ -251,6 +252,8 @@ class PatrolDialog(QDialog):
         layout.addWidget(save_cancel_buttons(self))
         if record:
             self._load(record)
+        # Connected after loading: a stored violation keeps what was saved with it.
+        self.verdict.currentTextChanged.connect(self._verdict_changed)
 
     # ------------------------------------------------------------ building
     def _row(self, form: QFormLayout, name: str, widget: QWidget) -> None:
@@ -263,6 +266,25 @@ class PatrolDialog(QDialog):
         self.errors[name] = ErrorLabel()
         column.addWidget(self.errors[name])
         form.addRow(f.label + ("＊" if f.required else ""), box)
+        self._clear_on_edit(name, widget)
+
+    def _clear_on_edit(self, name: str, widget: QWidget) -> None:
+        """A field's red message goes as soon as the user changes that field (it is checked again
+        on 保存), so a fixed field never keeps a stale complaint."""
+        clear = lambda *_args, n=name: self.errors[n].show_error(None)  # noqa: E731
+        if isinstance(widget, QLineEdit):
+            widget.textChanged.connect(clear)
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(clear)
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(clear)
+        elif isinstance(widget, DateEdit):
+            widget.dateChanged.connect(clear)
+        elif isinstance(widget, OptionalDate):
+            widget.check.toggled.connect(clear)
+            widget.edit.dateChanged.connect(clear)
+        for check in self.checks.get(name, {}).values():
+            check.toggled.connect(clear)
 
     def _check_row(self, name: str, options: tuple[str, ...]) -> QWidget:
         box = QWidget()
@@ -308,6 +330,14 @@ class PatrolDialog(QDialog):
         for photo in self.store.find("photo", "owner=?", (r["uuid"],), order_by="taken_at, created_at"):
             self.photo_strip.add_stored(self.store, photo)
 
+    def is_violation(self) -> bool:
+        return self.verdict.currentText().startswith("违规")
+
+    def _verdict_changed(self, _text: str) -> None:
+        # A violation normally orders a rectification: offer the section ready to fill.
+        if self.is_violation() and not self.rect_box.isChecked():
+            self.rect_box.setChecked(True)
+
     # ------------------------------------------------------------ photos
     def choose_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "选择现场照片", "", PHOTO_FILTER)
@@ -322,15 +352,10 @@ class PatrolDialog(QDialog):
         if entry.record is None:
             self.photo_strip.remove_row(row)
             return
-        if QMessageBox.question(self, "删除照片", "确定删除这张已保存的照片？删除会记入变更历史。"
-                                ) != QMessageBox.StandardButton.Yes:
+        if QMessageBox.question(self, "删除照片", "确定删除这张已保存的照片？点“保存”后删除并记入变更历史，"
+                                "点“取消”则保留。") != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.delete("photo", entry.record["uuid"])
-        except WqError as err:
-            self.photo_error.show_error(str(err))
-            return
-        self.photo_strip.remove_row(row)
+        self.removed_photos.append(self.photo_strip.remove_row(row).record or {})
 
     # ------------------------------------------------------------ saving
     def values(self) -> dict[str, Any]:
@@ -356,6 +381,14 @@ class PatrolDialog(QDialog):
     def save(self) -> None:
         for error in [*self.errors.values(), self.general]:
             error.show_error(None)
+        if self.is_violation() and not self.rect_box.isChecked():
+            answer = QMessageBox.question(
+                self, "未下达整改", f"判定为“{self.verdict.currentText()}”，但没有勾选“下达整改”。"
+                "仍要保存吗？", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.errors["result"].show_error("违规的巡查应下达整改：请勾选“下达整改”并填写整改要求。")
+                return
         try:
             with self.store.transaction():
                 if self.patrol:
@@ -365,6 +398,8 @@ class PatrolDialog(QDialog):
                     patrol = self.store.create("patrol", self.values())
                 for entry in self.photo_strip.staged():
                     photos.attach_photo(self.store, "patrol", patrol, entry.path)
+                for record in self.removed_photos:
+                    self.store.delete("photo", record["uuid"])
         except WqError as err:
             field = getattr(err, "field", None) or ""
             (self.errors.get(field) or self.general).show_error(str(err))
