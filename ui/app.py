@@ -26,6 +26,7 @@ from .backup_ui import install_backup, load_keep_days
 from .crash import install_excepthook
 from .dialogs.first_start import FirstStartDialog
 from .fonts import apply_chinese_font
+from .gc_guard import collect_in_gui_thread
 from .main_window import MainWindow
 from .workers import JobContext, Worker
 
@@ -160,6 +161,7 @@ class Application:
 def run(db: Path | None = None, user: str | None = None) -> int:
     setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
+    collect_in_gui_thread()
     assert isinstance(app, QApplication)
     app.setApplicationName("退地减水核查")
     install_qt_translations(app)

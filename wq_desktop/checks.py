@@ -3,6 +3,7 @@ overlapping parcels. Each finding names the record it concerns so the app can op
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -154,6 +155,46 @@ def check_agreements(store: Store, year: int | None = None) -> list[Finding]:
     return findings
 
 
+def check_terminated_measures(store: Store, year: int | None = None) -> list[Finding]:
+    """A 终止 agreement is not paid (summary.counts_in_totals) and drops out of every total, so
+    退减/休耕 measures still registered for that household that year need a look."""
+    if year is None:
+        return []
+    findings = []
+    for uuid, number, name, area in store.conn.execute(
+            "SELECT a.uuid, a.number, o.name, sum(m.area_mu) FROM agreement a"
+            " JOIN operator o ON o.uuid=a.operator"
+            " JOIN parcel p ON p.operator=o.uuid AND p.deleted=0"
+            " JOIN measure m ON m.parcel=p.uuid AND m.deleted=0 AND m.year=a.year AND m.kind<>?"
+            " WHERE a.deleted=0 AND o.deleted=0 AND a.year=? AND a.status=?"
+            " GROUP BY a.uuid ORDER BY a.number",
+            (MeasureKind.PLANTED, year, AgreementStatus.TERMINATED)):
+        findings.append(Finding(
+            Severity.WARNING, "协议终止仍有退减",
+            f"{name}（协议 {number}）：协议已终止，但仍登记 {rules.format_mu(area)} 亩退减/休耕措施，"
+            "请核实后修改措施", "agreement", uuid))
+    return findings
+
+
+def check_patrollers(store: Store, year: int | None = None) -> list[Finding]:
+    """巡查人 should be at least two (domain.md §3); one person alone is allowed but flagged."""
+    sql = ("SELECT t.uuid, p.code, t.visited_on, t.stage, t.patrollers FROM patrol t"
+           " JOIN parcel p ON p.uuid=t.parcel WHERE t.deleted=0")
+    params: tuple[object, ...] = ()
+    if year is not None:
+        sql += " AND t.year=?"
+        params = (year,)
+    findings = []
+    for uuid, code, visited, stage, patrollers in store.conn.execute(sql + " ORDER BY t.visited_on", params):
+        names = [str(n).strip() for n in json.loads(patrollers or "[]") if str(n).strip()]
+        if len(names) < 2:
+            findings.append(Finding(
+                Severity.WARNING, "巡查人少于2人",
+                f"地块 {code} 在 {visited} 的{stage}巡查只登记了 {len(names)} 名巡查人"
+                f"（{'、'.join(names) or '无'}），巡查应不少于2人", "patrol", uuid))
+    return findings
+
+
 def check_violations(store: Store, year: int | None = None) -> list[Finding]:
     """Retired land found irrigated or planted must have a closed rectification."""
     if year is None:
@@ -217,7 +258,9 @@ CHECKS: dict[str, tuple[str, Callable[..., list[Finding]]]] = {
     "duplicates": ("重复登记", check_duplicate_ids),
     "missing": ("不遗漏", check_missing),
     "agreements": ("协议与公示", check_agreements),
+    "terminated": ("协议终止仍有退减", check_terminated_measures),
     "violations": ("违规整改", check_violations),
+    "patrollers": ("巡查人少于2人", check_patrollers),
     "fragmentation": ("碎片化", check_fragmentation),
 }
 

@@ -142,10 +142,12 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
             groups = [store.create("village_group", {"village": village, "name": f"{n}组"})
                       for n in ("一", "二", "三")]
             origin = (center.x - 2500 + v_index * 2400, center.y - 1500 + (v_index % 2) * 600)
-            _fill_village(store, rng, year, village, groups, origin, size, leaders, staff)
+            # The notice comes first: an agreement is 已公示 only through it, on its last day.
+            notice_end = date(year, 8, 7 + v_index)
             store.create("notice", {"village": village, "year": year,
                                     "start_on": date(year, 8, 1 + v_index),
-                                    "end_on": date(year, 8, 7 + v_index), "objection_count": 0})
+                                    "end_on": notice_end, "objection_count": 0})
+            _fill_village(store, rng, year, village, groups, origin, size, leaders, staff, notice_end)
         for quota_year in (year - 1, year):
             for crop, quota in WATER_QUOTAS.items():
                 water.set_quota(store, township, quota_year, crop, quota)
@@ -155,7 +157,7 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
 
 def _fill_village(store: Store, rng: random.Random, year: int, village: str, groups: list[str],
                   origin: tuple[float, float], size: DemoSize, leaders: list[str],
-                  staff: list[str]) -> None:
+                  staff: list[str], publicized_on: date) -> None:
     households = size.households_per_village
     parcels_per = [rng.choice((1, 2, 3, 3, 4)) for _ in range(households)]
     shapes = iter(_parcel_shapes(rng, origin, sum(parcels_per)))
@@ -207,12 +209,13 @@ def _fill_village(store: Store, rng: random.Random, year: int, village: str, gro
                 else:
                     services.set_measure(store, parcel, measure_year, MeasureKind.PLANTED, area)
         if retiring:
-            _agreement(store, operator, year, statuses[h % len(statuses)])
+            _agreement(store, operator, year, statuses[h % len(statuses)], publicized_on)
 
 
-def _agreement(store: Store, operator: str, year: int, status: AgreementStatus) -> None:
+def _agreement(store: Store, operator: str, year: int, status: AgreementStatus,
+               publicized_on: date) -> None:
     agreement = services.start_agreement(store, operator, year, date(year, 7, 15))
-    steps = {AgreementStatus.SIGNED: date(year, 7, 28), AgreementStatus.PUBLICIZED: date(year, 8, 1),
+    steps = {AgreementStatus.SIGNED: date(year, 7, 28), AgreementStatus.PUBLICIZED: publicized_on,
              AgreementStatus.FILED: date(year, 8, 10)}
     if status == AgreementStatus.TERMINATED:
         services.advance_agreement(store, agreement, AgreementStatus.SIGNED, steps[AgreementStatus.SIGNED])

@@ -42,7 +42,7 @@ _FONT = "宋体"  # present in every Windows and WPS install
 class Column:
     title: str
     width: float
-    kind: str = "text"  # text | int | mu (2 decimals) | pct
+    kind: str = "text"  # text | int | mu (2 decimals) | pct | rate (a number when it is one, else text)
 
 
 def _cell_value(value: Any, kind: str) -> Any:
@@ -52,6 +52,11 @@ def _cell_value(value: Any, kind: str) -> Any:
         return float(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
     if kind == "pct":
         return float(value) if isinstance(value, Fraction) else value
+    if kind == "rate":  # "400.00" is a number; "400.00/300.00" (two measures) stays text
+        try:
+            return float(Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+        except ArithmeticError:
+            return str(value) or None
     return value
 
 
@@ -82,7 +87,7 @@ def write_table(path: str | os.PathLike[str], title: str, columns: Sequence[Colu
             cell = ws.cell(r, c, _cell_value(value, col.kind))
             cell.border = _BORDER
             cell.font = bold_font if r - 3 in bold else body_font
-            if col.kind == "mu":
+            if col.kind == "mu" or (col.kind == "rate" and isinstance(cell.value, float)):
                 cell.number_format = "0.00"
                 cell.alignment = Alignment(horizontal="right", vertical="center")
             elif col.kind == "pct":
@@ -134,14 +139,15 @@ def export_contacts(store: Store, year: int, path: str | os.PathLike[str], villa
     rows.append([None, f"合计（{len(data.rows)}户）", None, None, None, None, None, data.total("parcels"),
                  data.total("verified_mu"), data.total("retired_mu"), data.total("fallow_mu"), None, None,
                  None, None, data.total("patrols"), None])
-    return write_table(path, data.title, columns, rows, sheet="包联清单", bold_rows=[len(rows) - 1])
+    return write_table(path, data.title, columns, rows, sheet="包联清单", note=data.left_out_note,
+                       bold_rows=[len(rows) - 1])
 
 
 def export_notice(store: Store, year: int, path: str | os.PathLike[str], village: str) -> Path:
     from .printing.notice import HEADERS, notice_data
 
     data = notice_data(store, year, village)
-    kinds = ("int", "text", "text", "text", "text", "text", "mu", "mu", "mu", "text", "mu", "text")
+    kinds = ("int", "text", "text", "text", "text", "text", "mu", "mu", "mu", "rate", "mu", "text")
     widths = (6, 8, 16, 22, 22, 16, 12, 12, 12, 12, 13, 10)
     columns = [Column(t, w, k) for t, w, k in zip(HEADERS, widths, kinds, strict=True)]
     rows: list[list[Any]] = [

@@ -19,6 +19,7 @@ from . import geo, rules
 from .model import MeasureKind, PatrolResult
 from .schema import KINDS
 from .store import Record, Store
+from .summary import counts_in_totals
 
 # ---------------------------------------------------------------- navigation
 
@@ -325,6 +326,11 @@ class HouseholdRow:
     staff: str
     patrols: int
 
+    @property
+    def counted(self) -> bool:
+        """Whether its 退减/休耕 areas and subsidy count in totals (not when the agreement is 终止)."""
+        return counts_in_totals(self.agreement_status or None)
+
 
 def village_households(store: Store, village_uuid: str, year: int) -> list[HouseholdRow]:
     conn = store.conn
@@ -372,12 +378,18 @@ class Totals:
     retired_mu: float
     fallow_mu: float
     subsidy: float
+    excluded_households: int = 0  # terminated agreements with 退减/休耕 area, left out of the sums
+    excluded_mu: float = 0.0  # their 退减 + 休耕 area
 
 
 def totals(rows: list[HouseholdRow]) -> Totals:
-    """Sums over rows; rounded only when shown."""
-    return Totals(len(rows), sum(r.area_mu for r in rows), sum(r.retired_mu for r in rows),
-                  sum(r.fallow_mu for r in rows), sum(r.subsidy for r in rows))
+    """Sums over rows; rounded only when shown. 退减/休耕 areas and subsidies follow the one
+    counting rule (summary.counts_in_totals), so they equal the 公示 and the 汇总表."""
+    counted = [r for r in rows if r.counted]
+    left_out = [r for r in rows if not r.counted and (r.retired_mu or r.fallow_mu)]
+    return Totals(len(rows), sum(r.area_mu for r in rows), sum(r.retired_mu for r in counted),
+                  sum(r.fallow_mu for r in counted), sum(r.subsidy for r in counted), len(left_out),
+                  sum(r.retired_mu + r.fallow_mu for r in left_out))
 
 
 def village_notice(store: Store, village_uuid: str, year: int) -> Record | None:
@@ -507,7 +519,18 @@ def _record_title(store: Store, kind_name: str, uuid: str) -> str:
         return f"巡查 {rec['visited_on']} {rec['stage']}"
     if kind_name == "photo":
         return f"照片 {rec['file_name'] or rec['sha256'][:8]}"
+    if kind_name == "notice":
+        village = store.conn.execute("SELECT name FROM village WHERE uuid=?", (rec["village"],)).fetchone()
+        return f"{rec['year']}年度公示（{village[0] if village else ''}）"
     return k.label
+
+
+def _photo_owner_title(store: Store, uuid: str) -> str:
+    """A photo's owner (a patrol or a notice) as the user knows it, not its UUID."""
+    for kind_name in ("patrol", "notice"):
+        if store.conn.execute(f'SELECT 1 FROM "{kind_name}" WHERE uuid=?', (uuid,)).fetchone():
+            return _record_title(store, kind_name, uuid)
+    return "（已不存在的记录）"
 
 
 def _display_value(store: Store, kind_name: str, name: str, value: Any) -> str:
@@ -515,6 +538,12 @@ def _display_value(store: Store, kind_name: str, name: str, value: Any) -> str:
         return "（空）"
     if name == "deleted":
         return "已删除" if value else "有效"
+    if kind_name == "photo" and name == "owner_kind":
+        return KINDS[value].label if value in KINDS else str(value)
+    if kind_name == "photo" and name == "owner":
+        return _photo_owner_title(store, str(value))
+    if kind_name == "photo" and name in ("lat", "lon") and isinstance(value, (int, float)):
+        return f"{value:.6f}"  # 2 decimals would be a kilometre off
     f = KINDS[kind_name].field(name)
     if f.type == "geom":
         try:
@@ -543,6 +572,8 @@ def _display_value(store: Store, kind_name: str, name: str, value: Any) -> str:
 def _hide_in_history(kind_name: str, name: str) -> bool:
     if name == "deleted":
         return False
+    if kind_name == "photo" and name in ("sha256", "size"):
+        return True  # file fingerprints: kept in the history, meaningless on screen
     f = KINDS[kind_name].field(name)
     # The bounding box only mirrors the geometry; the geometry line already says what changed.
     return f.derived and name in ("minx", "miny", "maxx", "maxy")

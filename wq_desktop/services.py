@@ -6,7 +6,9 @@ with its history, or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from . import rules
@@ -26,11 +28,31 @@ def advance_agreement(store: Store, agreement_uuid: str, target: AgreementStatus
     target = AgreementStatus(target)
     agreement = store.get("agreement", agreement_uuid)
     rules.check_agreement_transition(agreement["status"], target)
-    values: dict[str, object] = {"status": target,
-                                 AGREEMENT_DATE_FIELD[target]: on or date.today()}
+    on = rules.parse_date(on or date.today(), AGREEMENT_DATE_FIELD[target])
+    if target == AgreementStatus.PUBLICIZED:
+        _check_publicized_on(store, agreement, on)
+    values: dict[str, object] = {"status": target, AGREEMENT_DATE_FIELD[target]: on}
     if target == AgreementStatus.TERMINATED:
         values["terminate_reason"] = reason
     return store.update("agreement", agreement_uuid, values, base_rev=agreement["rev"])
+
+
+def _check_publicized_on(store: Store, agreement: dict, on: date) -> None:
+    """先公示后兑现: an agreement is 已公示 only through its village's notice for the year, and not
+    before that notice went up."""
+    operator = store.get("operator", agreement["operator"])
+    village = store.get("village", operator["village"])
+    year = agreement["year"]
+    notice = store.find_one("notice", "village=? AND year=?", (village["uuid"], year))
+    if notice is None:
+        raise ValidationError(f"{village['name']}尚无 {year} 年度公示期，请先在“村”页登记本年度公示期。",
+                              "publicized_on")
+    start = date.fromisoformat(notice["start_on"])
+    if on < start:
+        raise ValidationError(
+            f"公示日期 {on.isoformat()} 早于{village['name']}本年度公示开始日期"
+            f" {start.isoformat()}，请核对。",
+            "publicized_on")
 
 
 def set_measure(store: Store, parcel_uuid: str, year: int, kind: MeasureKind | str,
@@ -62,3 +84,121 @@ def assign_contacts(store: Store, operator_uuids: Iterable[str], *, leader: str 
             store.update("operator", operator_uuid, values)
             count += 1
     return count
+
+
+# ---------------------------------------------------------------- deleting a whole household
+
+# The order a household's records come back in: each one's references must be live again first.
+_RESTORE_ORDER = ("operator", "agreement", "parcel", "measure", "patrol", "photo")
+
+
+@dataclass
+class HouseholdRecords:
+    """The live records deleting a household takes with it, by kind."""
+
+    parcels: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
+    patrols: list[str] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)
+    agreements: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """"地块 3 块、各年度措施 5 条、协议 1 份、巡查记录 2 条、照片 4 张" (kinds with none left out)."""
+        parts = [(f"地块 {len(self.parcels)} 块", self.parcels),
+                 (f"各年度措施 {len(self.measures)} 条", self.measures),
+                 (f"协议 {len(self.agreements)} 份", self.agreements),
+                 (f"巡查记录 {len(self.patrols)} 条", self.patrols),
+                 (f"照片 {len(self.photos)} 张", self.photos)]
+        return "、".join(text for text, items in parts if items) or "无其他记录"
+
+
+def household_records(store: Store, operator_uuid: str) -> HouseholdRecords:
+    """What `delete_household` would tombstone besides the operator itself."""
+    conn = store.conn
+    out = HouseholdRecords()
+    out.parcels = [u for (u,) in conn.execute(
+        "SELECT uuid FROM parcel WHERE operator=? AND deleted=0 ORDER BY code", (operator_uuid,))]
+    for parcel in out.parcels:
+        out.measures += [u for (u,) in conn.execute(
+            "SELECT uuid FROM measure WHERE parcel=? AND deleted=0", (parcel,))]
+        patrols = [u for (u,) in conn.execute(
+            "SELECT uuid FROM patrol WHERE parcel=? AND deleted=0", (parcel,))]
+        out.patrols += patrols
+        for patrol in patrols:
+            out.photos += [u for (u,) in conn.execute(
+                "SELECT uuid FROM photo WHERE owner=? AND deleted=0", (patrol,))]
+    out.agreements = [u for (u,) in conn.execute(
+        "SELECT uuid FROM agreement WHERE operator=? AND deleted=0", (operator_uuid,))]
+    return out
+
+
+def _meta_key(operator_uuid: str) -> str:
+    return f"household_delete:{operator_uuid}"
+
+
+def _last_entry(store: Store, record_uuid: str) -> tuple[int, str] | None:
+    return store.conn.execute("SELECT seq, op FROM history WHERE record=? ORDER BY seq DESC LIMIT 1",
+                              (record_uuid,)).fetchone()
+
+
+def delete_household(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
+    """Tombstone a household with everything that is its own: its parcels with their measures,
+    patrols and photos, then the operator with its agreements. One transaction; every record gets
+    its own history entry. Returns every (kind, uuid) tombstoned."""
+    store.get("operator", operator_uuid)  # a clear message when it is already gone
+    deleted: list[tuple[str, str]] = []
+    with store.transaction():
+        for parcel in household_records(store, operator_uuid).parcels:
+            deleted += store.delete("parcel", parcel, cascade=True)
+        deleted += store.delete("operator", operator_uuid, cascade=True)
+        # Which records went together, so a restore brings back exactly these (history alone
+        # cannot tell them from a record of the household deleted on its own just before).
+        last = _last_entry(store, operator_uuid)
+        assert last is not None
+        store.set_meta(_meta_key(operator_uuid), json.dumps({"seq": last[0], "records": deleted}))
+    return deleted
+
+
+def _deleted_with(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
+    """The records tombstoned together with this operator by `delete_household`."""
+    last = _last_entry(store, operator_uuid)
+    if last is None or last[1] != "delete":
+        raise ValidationError("该经营者没有被删除，无需恢复。")
+    saved = store.meta(_meta_key(operator_uuid))
+    if saved:
+        batch = json.loads(saved)
+        if batch["seq"] == last[0]:
+            return [(k, u) for k, u in batch["records"]]
+    # Deleted on another device (or before this function existed): the unbroken run of delete
+    # entries of the household's records ending at the operator's own delete.
+    conn = store.conn
+    belongs = {operator_uuid}
+    parcels = [u for (u,) in conn.execute("SELECT uuid FROM parcel WHERE operator=?", (operator_uuid,))]
+    belongs.update(parcels)
+    for parcel in parcels:
+        belongs.update(u for (u,) in conn.execute("SELECT uuid FROM measure WHERE parcel=?", (parcel,)))
+        patrols = [u for (u,) in conn.execute("SELECT uuid FROM patrol WHERE parcel=?", (parcel,))]
+        belongs.update(patrols)
+        for patrol in patrols:
+            belongs.update(u for (u,) in conn.execute("SELECT uuid FROM photo WHERE owner=?", (patrol,)))
+    belongs.update(u for (u,) in conn.execute("SELECT uuid FROM agreement WHERE operator=?",
+                                              (operator_uuid,)))
+    together: list[tuple[str, str]] = []
+    for kind_name, record, op in conn.execute(
+            "SELECT kind, record, op FROM history WHERE seq<=? ORDER BY seq DESC", (last[0],)):
+        if op != "delete" or record not in belongs:
+            break
+        together.append((kind_name, record))
+    return together
+
+
+def restore_household(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
+    """Undo `delete_household`: bring back the operator and exactly the records deleted with it,
+    in one transaction, each with its own 恢复 history entry. Returns every (kind, uuid) restored."""
+    records = _deleted_with(store, operator_uuid)
+    records.sort(key=lambda kr: _RESTORE_ORDER.index(kr[0]) if kr[0] in _RESTORE_ORDER else 99)
+    with store.transaction():
+        for kind_name, record in records:
+            store.restore(kind_name, record)
+        store.set_meta(_meta_key(operator_uuid), None)
+    return records

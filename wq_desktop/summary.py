@@ -7,7 +7,8 @@ only when shown (domain.md "Round only at display, never during aggregation").
 
 Who counts as a 退减 household for a year: an operator with a 退减灌溉 or 休耕轮作 measure in that
 year whose agreement for the year is not 终止 (a terminated agreement is neither publicised nor
-paid).
+paid). `counts_in_totals` is that rule, and every screen and table that adds up 退减/休耕 areas or
+subsidies (village tab, water saved, 包联清单, 公示, 汇总表) asks it, so their totals agree.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ COVERAGE_STAGES: tuple[str, ...] = (PatrolStage.AUTUMN_PLOUGH, PatrolStage.WINTE
                                     PatrolStage.SPRING_SOWING)
 SIGNED_STATUSES = frozenset({AgreementStatus.SIGNED, AgreementStatus.PUBLICIZED, AgreementStatus.FILED})
 PUBLICIZED_STATUSES = frozenset({AgreementStatus.PUBLICIZED, AgreementStatus.FILED})
+
+
+def counts_in_totals(agreement_status: str | None) -> bool:
+    """THE rule for every 退减/休耕 area and subsidy total: a household whose agreement for the
+    year is 终止 is not counted (it is not paid); one without an agreement yet still is."""
+    return agreement_status != AgreementStatus.TERMINATED
 
 
 def dec(value: float | int | None) -> Decimal:
@@ -113,7 +120,7 @@ class Household:
 
     @property
     def terminated(self) -> bool:
-        return bool(self.agreement) and self.agreement["status"] == AgreementStatus.TERMINATED
+        return not counts_in_totals(self.agreement["status"] if self.agreement else None)
 
     @property
     def retiring_parcels(self) -> list[ParcelYear]:

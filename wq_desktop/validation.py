@@ -198,6 +198,9 @@ def _agreement(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 
 def _notice(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
+    if date.fromisoformat(new["start_on"]).year != new["year"]:
+        # A new year's form once carried last year's dates: a 2027 notice dated 2026 is a mistake.
+        raise ValidationError(f"公示开始日期应在 {new['year']} 年度内。", "start_on")
     if new["end_on"] < new["start_on"]:
         raise ValidationError("公示结束日期不能早于开始日期。", "end_on")
     if new["objection_count"] is not None and new["objection_count"] < 0:

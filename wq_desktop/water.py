@@ -3,6 +3,9 @@
 The crop is the parcel's 原种植作物 (what would have been irrigated). Quotas are kept per township,
 year and crop; a year without its own quota for a crop uses the latest earlier one, and area whose
 crop has no quota at all is reported rather than silently counted as zero water.
+
+The area counted is the one every other total uses: the households of `summary.load_households`
+whose agreement is not 终止 (summary.counts_in_totals), each in its own village.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .model import MeasureKind
 from .store import Store
+from .summary import load_households
 
 M3_PER_WAN = 10_000  # 万立方米
 
@@ -51,28 +54,29 @@ def set_quota(store: Store, township: str, year: int, crop: str, m3_per_mu: floa
 def water_saved(store: Store, year: int) -> list[VillageWater]:
     """Per village, in village-code order."""
     villages: dict[str, VillageWater] = {}
+    township_of: dict[str, str] = {}
+    for village, name, township in store.conn.execute(
+            "SELECT uuid, name, township FROM village WHERE deleted=0 ORDER BY code"):
+        villages[village] = VillageWater(village, name)
+        township_of[village] = township
     township_quotas: dict[str, dict[str, float]] = {}
-    rows = store.conn.execute(
-        "SELECT v.uuid, v.name, v.township, m.kind, m.area_mu, p.crop FROM village v"
-        " LEFT JOIN parcel p ON p.village=v.uuid AND p.deleted=0"
-        " LEFT JOIN measure m ON m.parcel=p.uuid AND m.deleted=0 AND m.year=? AND m.kind<>?"
-        " WHERE v.deleted=0 ORDER BY v.code", (year, MeasureKind.PLANTED)).fetchall()
-    for village, name, township, kind, area, crop in rows:
-        entry = villages.setdefault(village, VillageWater(village, name))
-        if kind is None:
+    for h in load_households(store, year):
+        entry = villages.get(h.village_uuid)
+        if entry is None or not h.participates:
             continue
+        township = township_of[h.village_uuid]
         if township not in township_quotas:
             township_quotas[township] = quotas(store, township, year)
-        if kind == MeasureKind.RETIRED:
-            entry.retired_mu += area
-        else:
-            entry.fallow_mu += area
-        quota = township_quotas[township].get(crop or "")
-        if quota is None:
-            entry.unquoted_mu += area
-            entry.unquoted_crops.add(crop or "（未填作物）")
-        else:
-            entry.saved_m3 += area * quota
+        for p in h.retiring_parcels:
+            area = float(p.retired_mu + p.fallow_mu)
+            entry.retired_mu += float(p.retired_mu)
+            entry.fallow_mu += float(p.fallow_mu)
+            quota = township_quotas[township].get(p.crop)
+            if quota is None:
+                entry.unquoted_mu += area
+                entry.unquoted_crops.add(p.crop or "（未填作物）")
+            else:
+                entry.saved_m3 += area * quota
     return list(villages.values())
 
 

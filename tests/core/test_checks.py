@@ -108,3 +108,23 @@ def test_history_check_still_catches_direct_edit(town: Township) -> None:
 
 def test_check_functions_raise_nothing_on_empty_store(store: Store) -> None:
     assert checks.run_all(store, YEAR) == []
+
+
+def test_terminated_agreement_with_retired_measures_is_a_warning(town: Township) -> None:
+    assert found(town.store, "terminated") == []
+    services.advance_agreement(town.store, town.agreement, AgreementStatus.TERMINATED,
+                               date(YEAR, 8, 1), "经营者放弃")
+    [finding] = found(town.store, "terminated")
+    assert finding.severity == checks.Severity.WARNING and finding.check == "协议终止仍有退减"
+    assert "协议已终止，但仍登记 30.00 亩退减/休耕措施，请核实后修改措施" in finding.message
+    assert finding.record == town.agreement
+
+
+def test_patrol_by_one_person_is_a_warning(town: Township) -> None:
+    assert found(town.store, "patrollers") == []
+    alone = town.store.create("patrol", {"parcel": town.parcels[1], "year": YEAR, "stage": "冬压",
+                                         "visited_on": date(YEAR, 11, 20), "patrollers": ["王五", " "],
+                                         "result": "合规"})
+    [finding] = found(town.store, "patrollers")
+    assert finding.severity == checks.Severity.WARNING and finding.check == "巡查人少于2人"
+    assert finding.record == alone and "王五" in finding.message

@@ -113,3 +113,18 @@ def test_roster_needs_name_and_id_columns(demo_store, tmp_path):
     roster = excel.read_roster(_roster(tmp_path / "r.xlsx", [["甲", _good_id(1), "", ""]]))
     with pytest.raises(ValidationError, match="身份证号"):
         excel.preview_roster(demo_store, roster.rows, {"name": "户主姓名"}, "652301105901")
+
+
+def test_notice_rate_is_a_number_with_two_decimals(demo_store, tmp_path):
+    year = demo_year()
+    village = demo_store.find("village", order_by="code")[0]["code"]
+    path = excel.export_notice(demo_store, year, tmp_path / "rate.xlsx", village)
+    data = notice_data(demo_store, year, village)
+    ws = load_workbook(path).active
+    single = [(n, r) for n, r in enumerate(data.rows) if r.rate and "/" not in r.rate]
+    assert single
+    for n, r in single:
+        cell = ws.cell(3 + n, 10)
+        # a number (openpyxl reads 400.0 back as 400), not the text "400.00"
+        assert isinstance(cell.value, (int, float)) and cell.value == float(r.rate)
+        assert cell.number_format == "0.00"

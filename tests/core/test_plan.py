@@ -64,3 +64,15 @@ def test_quota_must_be_plausible(town: Township) -> None:
     township = town.store.find_one("township", "code=?", ("652301105",))["uuid"]
     with pytest.raises(ValidationError, match="不合理"):
         water.set_quota(town.store, township, YEAR, "棉花", 0)
+
+
+def test_a_year_without_measures_has_no_data_rather_than_nothing_to_do(town: Township) -> None:
+    empty_year = [p for p in plan_calendar.progress(town.store, YEAR + 5, date(YEAR + 5, 9, 1))
+                  if p.village_name == "甲村"]
+    by_key = {p.milestone.key: p for p in empty_year}
+    for key in ("water", "decide", "agreements", "patrol_autumn"):
+        assert by_key[key].total == 0 and by_key[key].no_data, key
+    assert not by_key["verify"].no_data  # parcels exist: 0/9 verified is a real, overdue count
+    assert by_key["verify"].overdue
+    this_year = progress_of(town.store, "agreements", date(YEAR, 9, 1))
+    assert not any(p.no_data for p in this_year.values() if p.village_name == "甲村")

@@ -35,13 +35,13 @@ class Township:
         for i, parcel in enumerate(self.parcels):
             kind = MeasureKind.RETIRED if i in (0, 1) else MeasureKind.PLANTED
             services.set_measure(store, parcel, YEAR, kind, 15, 400)
+        for village in (self.v1, self.v2):  # the notice first: 已公示 goes through it
+            store.create("notice", {"village": village, "year": YEAR, "start_on": date(YEAR, 7, 21),
+                                    "end_on": date(YEAR, 7, 27)})
         self.agreement = services.start_agreement(store, self.farmer, YEAR, date(YEAR, 7, 1))
         for status, day in ((AgreementStatus.SIGNED, 20), (AgreementStatus.PUBLICIZED, 25),
                             (AgreementStatus.FILED, 30)):
             services.advance_agreement(store, self.agreement, status, date(YEAR, 7, day))
-        for village in (self.v1, self.v2):
-            store.create("notice", {"village": village, "year": YEAR, "start_on": date(YEAR, 7, 21),
-                                    "end_on": date(YEAR, 7, 27)})
         store.create("patrol", {"parcel": self.parcels[0], "year": YEAR, "stage": "秋翻",
                                 "visited_on": date(YEAR, 10, 10), "patrollers": ["甲", "乙"],
                                 "result": "合规"})

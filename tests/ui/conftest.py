@@ -21,6 +21,18 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def gui_thread_gc(qapp: QApplication):
+    """As in the app: Qt objects are only ever garbage-collected in the GUI thread."""
+    import gc
+
+    from ui.gc_guard import collect_in_gui_thread
+
+    collect_in_gui_thread()
+    yield
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def chinese_font(qapp: QApplication) -> None:
     from ui.fonts import apply_chinese_font
 

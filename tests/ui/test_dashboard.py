@@ -113,3 +113,60 @@ def test_overdue_cells_are_marked(qtbot, demo_store: Store) -> None:
     rows = plan_calendar.progress(demo_store, year, date(year + 1, 6, 1))
     spring = [p for p in rows if p.milestone.key == "patrol_spring"]
     assert spring and all(p.overdue for p in spring)  # the demo has no 春播 patrols
+
+
+def test_a_year_without_data_shows_grey_no_data_not_green(qtbot, demo_store: Store) -> None:
+    year = queries.latest_year(demo_store) + 3  # no measure at all
+    widget = Dashboard(demo_store, year)
+    qtbot.addWidget(widget)
+    widget.show()
+    table = widget.progress
+    agreements = table.item(0, 4)
+    assert agreements.text() == "尚无数据"
+    assert agreements.background().color().name() == "#e4e4e4"
+    assert "尚未登记任何措施" in agreements.toolTip()
+
+
+def test_totals_row_is_not_numbered_like_a_village(dashboard: Dashboard) -> None:
+    assert dashboard.water.saved.verticalHeader().isHidden()
+
+
+def test_deleting_a_crop_quota_after_confirmation(qtbot, dashboard: Dashboard, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox, QTableWidgetItem
+
+    panel = dashboard.water
+    township = dashboard._township()
+    store = dashboard.store
+    water.set_quota(store, township, dashboard.year, "籽瓜", 260)
+    dashboard.refresh()
+    row = next(i for i in range(panel.quotas.rowCount()) if panel.quotas.item(i, 0).text() == "籽瓜")
+    # emptying the row and saving is refused with a pointer to 删除作物, nothing changes
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    panel.quotas.item(row, 0).setText("")
+    panel.quotas.setItem(row, 1, QTableWidgetItem(""))
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    assert warnings and "删除作物" in warnings[0]
+    assert water.quotas(store, township, dashboard.year)["籽瓜"] == 260
+    dashboard.refresh()
+    row = next(i for i in range(panel.quotas.rowCount()) if panel.quotas.item(i, 0).text() == "籽瓜")
+    panel.quotas.setCurrentCell(row, 0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+    assert "籽瓜" in water.quotas(store, township, dashboard.year)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+    assert "籽瓜" not in water.quotas(store, township, dashboard.year)
+    assert all(panel.quotas.item(i, 0).text() != "籽瓜" for i in range(panel.quotas.rowCount()))
+
+
+def test_chart_legends_never_cover_the_bars(qtbot, dashboard: Dashboard) -> None:
+    dashboard.tabs.setCurrentWidget(dashboard.charts)
+    qtbot.wait(50)
+    for plot in (dashboard.charts.area, dashboard.charts.signing, dashboard.charts.compare):
+        item = plot.getPlotItem()
+        legend_box, data_box = item.legend.sceneBoundingRect(), item.vb.sceneBoundingRect()
+        assert legend_box.height() > 0 and not legend_box.intersects(data_box)
+        assert len(item.legend.items) == len(dashboard.charts.last_data[
+            {dashboard.charts.area: "area", dashboard.charts.signing: "signing",
+             dashboard.charts.compare: "compare"}[plot]])

@@ -26,7 +26,7 @@ def test_village_table_filters_and_totals(window) -> None:
     retired = v.visible_rows()
     assert retired and len(retired) < len(everyone)
     assert all(r.retired_mu > 0 for r in retired)
-    expected = sum(r.retired_mu for r in retired)
+    expected = sum(r.retired_mu for r in retired if r.agreement_status != "终止")
     assert f"退减灌溉 {expected:,.2f} 亩" in v.totals.text()
     assert f"{len(retired)} 户" in v.totals.text()
     v.status_filter.setCurrentText(AgreementStatus.SIGNED.value)
@@ -316,3 +316,99 @@ def test_village_table_starts_in_counting_order_of_groups(window) -> None:
     groups = [r.group_name for r in rows]
     assert groups[0] == "一组" and groups[-1] == "三组"
     assert groups.index("二组") < groups.index("三组")
+
+
+def test_village_total_leaves_out_terminated_agreements_and_says_so(window) -> None:
+    v = window.village
+    rows = v.visible_rows()
+    stopped = [r for r in rows if r.agreement_status == "终止" and (r.retired_mu or r.fallow_mu)]
+    assert stopped, "the demo village has terminated households with 退减 area"
+    counted = [r for r in rows if r.agreement_status != "终止"]
+    text = v.totals.text()
+    assert f"退减灌溉 {sum(r.retired_mu for r in counted):,.2f} 亩" in text
+    assert f"补助金额 {sum(r.subsidy for r in counted):,.2f} 元" in text
+    left_out = sum(r.retired_mu + r.fallow_mu for r in stopped)
+    assert text.endswith(f"（协议终止的 {len(stopped)} 户、{left_out:,.2f} 亩未计入）")
+    v.status_filter.setCurrentText(AgreementStatus.SIGNED.value)
+    assert "未计入" not in v.totals.text()
+
+
+def test_land_attribute_column_is_short_with_full_names_in_the_tooltip(window) -> None:
+    v = window.village
+    column = next(i for i, c in enumerate(v.model.columns) if c.title == "土地属性")
+    row = next(i for i, r in enumerate(v.model.rows) if "农民土地承包确权颁证耕地" in r.land_attributes)
+    index = v.model.index(row, column)
+    shown = v.model.data(index)
+    assert "承包确权地" in shown and "农民土地承包确权颁证耕地" not in shown
+    assert "农民土地承包确权颁证耕地" in v.model.data(index, Qt.ItemDataRole.ToolTipRole)
+    v.attribute_filter.setCurrentText("确权以外国有耕地")  # the filter still uses the full names
+    assert v.visible_rows()
+    assert all("确权外国有地" in v.model.columns[column].text(r) for r in v.visible_rows())
+
+
+def test_new_years_notice_starts_in_that_year(window, demo_store: Store) -> None:
+    v = window.village
+    next_year = window.year + 1
+    window.set_year(next_year)
+    assert queries.village_notice(demo_store, v.village, next_year) is None
+    assert v.notice_start.value() == date(next_year, 8, 1)
+    assert v.notice_end.value() == date(next_year, 8, 7)
+    assert v.save_notice() is True
+    saved = queries.village_notice(demo_store, v.village, next_year)
+    assert saved["start_on"] == f"{next_year}-08-01" and saved["end_on"] == f"{next_year}-08-07"
+    # a start typed outside the year is refused with a clear message
+    v.notice_start.set_value(date(next_year - 1, 12, 25))
+    assert v.save_notice() is False
+    assert f"公示开始日期应在 {next_year} 年度内" in v.notice_error.text()
+
+
+def test_measure_dialog_refuses_more_than_the_parcel_with_one_message(window, demo_store) -> None:
+    window.show_household(window.village.visible_rows()[0].operator)
+    h = window.household
+    h.parcel_table.selectRow(0)
+    parcel = h.parcel_model.row_at(0)
+    dialog = h.set_measure()
+    dialog.areas["退减灌溉"].setValue(parcel.area_mu)
+    dialog.areas["实际种植"].setValue(parcel.area_mu)
+    assert "！" not in dialog.whole.text() and "超出地块面积" in dialog.whole.text()
+    history = demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0]
+    dialog.save()
+    message = dialog.error.text()
+    assert message.count("超出地块面积") == 1 and "已登记" not in message and "！；" not in message
+    assert f"超出地块面积 {parcel.area_mu:.2f} 亩" in message
+    assert demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0] == history
+    dialog.reject()
+
+
+def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(window, demo_store,
+                                                                          answer_yes) -> None:
+    from wq_desktop import services
+
+    row = next(r for r in window.village.visible_rows() if r.parcels >= 2 and r.patrols)
+    window.show_household(row.operator)
+    taken = services.household_records(demo_store, row.operator)
+    window.household.delete_household()
+    asked = answer_yes[0]
+    assert f"地块 {row.parcels} 块" in asked and f"巡查记录 {len(taken.patrols)} 条" in asked
+    assert f"协议 {len(taken.agreements)} 份" in asked
+    assert demo_store.count("parcel", "operator=? OR operator IS NULL", (row.operator,)) == 0
+    assert all(demo_store.get("patrol", u, include_deleted=True)["deleted"] for u in taken.patrols)
+    window.village.refresh()
+    assert row.operator not in {r.operator for r in window.village.visible_rows()}
+
+
+def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -> None:
+    signed = demo_store.find_one("agreement", "status=? AND year=?", ("已签订", window.year))
+    window.show_household(signed["operator"])
+    panel = window.household.agreement
+    village = demo_store.get("operator", signed["operator"])["village"]
+    notice = queries.village_notice(demo_store, village, window.year)
+    assert panel.next_button.text() == "标记为已公示"
+    assert panel.on.value() == date.fromisoformat(notice["end_on"])
+    panel.on.set_value(date.fromisoformat(notice["start_on"]) - timedelta(days=1))
+    panel.advance()
+    assert "公示开始日期" in panel.error.text()
+    assert demo_store.get("agreement", signed["uuid"])["status"] == "已签订"
+    panel.on.set_value(notice["end_on"])
+    panel.advance()
+    assert demo_store.get("agreement", signed["uuid"])["publicized_on"] == notice["end_on"]

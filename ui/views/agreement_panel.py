@@ -95,6 +95,12 @@ class AgreementPanel(QWidget):
             self.next_button.setText(f"标记为{nxt.value}")
         self.terminate_button.setVisible(a is not None and status != AgreementStatus.TERMINATED)
         self.on.setEnabled(operator is not None and status != AgreementStatus.TERMINATED)
+        if nxt == AgreementStatus.PUBLICIZED and operator is not None:
+            # 已公示 happens through the village notice: its last day is the natural date.
+            village = self.store.get("operator", operator)["village"]
+            notice = queries.village_notice(self.store, village, year)
+            if notice is not None:
+                self.on.set_value(notice["end_on"])
 
     def _run(self, action: Callable[[], object]) -> None:
         self.error.show_error(None)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules
+from wq_desktop import queries, rules, services
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
@@ -254,13 +254,15 @@ class HouseholdView(QWidget):
         if self.operator is None or self.detail is None:
             return
         name = self.detail.operator["name"]
+        taken = services.household_records(self.store, self.operator).describe()
         answer = QMessageBox.question(
             self, "删除经营者",
-            f"确定删除“{name}”？\n其地块、措施、协议、巡查记录将一并删除（删除记录保留在变更历史中，可恢复）。")
+            f"确定删除“{name}”？\n将一并删除：{taken}。\n"
+            "（删除记录保留在变更历史中，可整户恢复。）")
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.store.delete("operator", self.operator, cascade=True)
+            services.delete_household(self.store, self.operator)
         except WqError as err:
             QMessageBox.warning(self, "无法删除", str(err))
             return

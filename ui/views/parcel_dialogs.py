@@ -20,6 +20,7 @@ from wq_desktop.errors import WqError
 from wq_desktop.model import LandAttribute, MeasureKind
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
+from wq_desktop.validation import AREA_TOLERANCE_MU
 
 from ..widgets import ErrorLabel, save_cancel_buttons
 
@@ -155,7 +156,8 @@ class MeasureDialog(QDialog):
         total = sum(s.value() for s in self.areas.values())
         money = sum(self.areas[k].value() * r.value() for k, r in self.rates.items())
         rest = self.parcel.area_mu - total
-        note = f"，未登记 {rest:.2f} 亩" if rest > 0.005 else ("，超出地块面积！" if rest < -0.005 else "")
+        note = (f"，未登记 {rest:.2f} 亩" if rest > 0.005
+                else f"，超出地块面积 {-rest:.2f} 亩" if rest < -0.005 else "")
         self.whole.setText(f"合计 {total:.2f} 亩{note}；补助金额 {money:,.2f} 元")
 
     def target_areas(self) -> dict[str, float]:
@@ -181,6 +183,14 @@ class MeasureDialog(QDialog):
         self.error.show_error(None)
         old = {m.kind: m.area_mu for m in self.parcel.measures}
         areas = self.target_areas()
+        # Checked here on the dialog's own total: the store checks one measure at a time, and its
+        # message would count this save's other measures as "already registered".
+        total = sum(areas.values())
+        if total > self.parcel.area_mu + AREA_TOLERANCE_MU:
+            self.error.show_error(
+                f"三项面积合计 {total:.2f} 亩，超出地块面积 {self.parcel.area_mu:.2f} 亩"
+                f"（多 {total - self.parcel.area_mu:.2f} 亩），请调整后再保存。")
+            return
         # Shrink before growing, so moving area from one measure to another never overfills the parcel.
         kinds = sorted(areas, key=lambda k: areas[k] - old.get(k, 0.0))
         try:

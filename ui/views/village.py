@@ -3,9 +3,10 @@ the village's 公示 period."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from wq_desktop import queries
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.store import Store
 
 from ..widgets import Column, DateEdit, ErrorLabel, FilterProxy, RowsModel, make_table, mu, yuan
@@ -29,13 +31,16 @@ from ..widgets import Column, DateEdit, ErrorLabel, FilterProxy, RowsModel, make
 ALL = "全部"
 NO_MEASURE = "无措施"
 NO_AGREEMENT = "无协议"
+# A new year's 公示 is posted after the summer verification; the user moves it as needed.
+DEFAULT_NOTICE_MONTH_DAY = (8, 1)
 
 HOUSEHOLD_COLUMNS = (
     Column("组", lambda r: r.group_name, sort=lambda r: queries.group_sort_key(r.group_name)[0]),
     Column("户主/经营者", lambda r: r.name),
     Column("类型", lambda r: r.kind),
     Column("证件号（脱敏）", lambda r: r.id_masked),
-    Column("土地属性", lambda r: "、".join(r.land_attributes)),
+    # Short names keep 退减灌溉 and 补助金额 on screen at 1440 px; the full names are the tooltip.
+    Column("土地属性", lambda r: "、".join(ATTRIBUTE_SHORT.get(a, a) for a in r.land_attributes)),
     Column("地块数", lambda r: str(r.parcels), sort=lambda r: r.parcels, numeric=True),
     Column("核实面积（亩）", lambda r: mu(r.area_mu), sort=lambda r: r.area_mu, numeric=True),
     Column("退减灌溉（亩）", lambda r: mu(r.retired_mu), sort=lambda r: r.retired_mu, numeric=True),
@@ -46,6 +51,21 @@ HOUSEHOLD_COLUMNS = (
     Column("工作人员", lambda r: r.staff),
     Column("巡查次数", lambda r: str(r.patrols), sort=lambda r: r.patrols, numeric=True),
 )
+
+ATTRIBUTE_COLUMN = next(i for i, c in enumerate(HOUSEHOLD_COLUMNS) if c.title == "土地属性")
+
+
+class HouseholdRowsModel(RowsModel):
+    """The village table's rows; the 土地属性 cell's tooltip spells out the full names."""
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == ATTRIBUTE_COLUMN:
+            return "\n".join(self.row_at(index.row()).land_attributes) or None
+        return super().data(index, role)
+
+
+def default_notice_start(year: int) -> date:
+    return date(year, *DEFAULT_NOTICE_MONTH_DAY)
 
 
 class VillageView(QWidget):
@@ -87,7 +107,7 @@ class VillageView(QWidget):
         filters.addStretch(1)
         filters.addWidget(self.add_button)
 
-        self.model = RowsModel(HOUSEHOLD_COLUMNS, self)
+        self.model = HouseholdRowsModel(HOUSEHOLD_COLUMNS, self)
         self.proxy = FilterProxy(self.model, self)
         self.table = make_table(self.proxy, sortable=True)
         self.table.setObjectName("village_households")
@@ -186,8 +206,10 @@ class VillageView(QWidget):
             self.notice_end.set_value(n["end_on"])
             self.objections.setValue(n["objection_count"] or 0)
             self.objection_text.setText(n["objections"] or "")
-        else:
-            self.notice_end.set_value(self.notice_start.value() + timedelta(days=DEFAULT_NOTICE_DAYS - 1))
+        else:  # never last year's dates: a 2027 notice must not be saved as dated 2026
+            start = default_notice_start(self.year)
+            self.notice_start.set_value(start)
+            self.notice_end.set_value(start + timedelta(days=DEFAULT_NOTICE_DAYS - 1))
             self.objections.setValue(0)
             self.objection_text.clear()
         for edit in (self.notice_start, self.notice_end):
@@ -254,9 +276,12 @@ class VillageView(QWidget):
 
         self.proxy.set_predicate(keep)
         t = queries.totals(self.proxy.visible_rows())
+        left_out = (f"（协议终止的 {t.excluded_households} 户、{mu(t.excluded_mu)} 亩未计入）"
+                    if t.excluded_households else "")
         self.totals.setText(
             f"合计（当前筛选）：{t.households} 户；核实面积 {mu(t.area_mu)} 亩；"
-            f"退减灌溉 {mu(t.retired_mu)} 亩；休耕轮作 {mu(t.fallow_mu)} 亩；补助金额 {yuan(t.subsidy)} 元")
+            f"退减灌溉 {mu(t.retired_mu)} 亩；休耕轮作 {mu(t.fallow_mu)} 亩；补助金额 {yuan(t.subsidy)} 元"
+            + left_out)
 
     def visible_rows(self) -> list[queries.HouseholdRow]:
         return self.proxy.visible_rows()

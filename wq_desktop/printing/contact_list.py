@@ -54,6 +54,11 @@ class ContactRow:
     publicized: str  # 是 / 否
     patrols: int
     note: str
+    counted: bool = True  # False when the agreement is 终止: listed, but not in the 退减/休耕 合计
+
+
+# The 合计 of these follows summary.counts_in_totals (a 终止 agreement is not paid).
+RULED_TOTALS = ("retired_mu", "fallow_mu")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,21 @@ class ContactListData:
         return f"{self.scope}\n{self.year}年度退地减水包联责任落实清单"
 
     def total(self, attr: str) -> Decimal | int:
-        return sum((getattr(r, attr) for r in self.rows), ZERO if attr.endswith("_mu") else 0)
+        rows = [r for r in self.rows if r.counted] if attr in RULED_TOTALS else self.rows
+        return sum((getattr(r, attr) for r in rows), ZERO if attr.endswith("_mu") else 0)
+
+    @property
+    def left_out(self) -> list[ContactRow]:
+        """Terminated households with 退减/休耕 area: listed, but left out of those totals."""
+        return [r for r in self.rows if not r.counted and (r.retired_mu or r.fallow_mu)]
+
+    @property
+    def left_out_note(self) -> str:
+        rows = self.left_out
+        if not rows:
+            return ""
+        area = sum((r.retired_mu + r.fallow_mu for r in rows), ZERO)
+        return f"协议已终止的 {len(rows)} 户（退减/休耕 {mu(area)} 亩）不计入退减灌溉、休耕轮作面积合计。"
 
 
 def _row(h: Household, masked: bool) -> ContactRow:
@@ -94,7 +113,7 @@ def _row(h: Household, masked: bool) -> ContactRow:
         h.township_name, h.village_name, h.name, show_id(h.id_code), show_phone(h.phone) if h.phone else "",
         "、".join(ATTRIBUTE_SHORT.get(a, a) for a in attributes), len(h.parcels),
         h.total("verified_mu"), h.total("retired_mu"), h.total("fallow_mu"), leader, staff, signed,
-        "是" if h.publicized else "否", h.patrol_count, "；".join(notes))
+        "是" if h.publicized else "否", h.patrol_count, "；".join(notes), not h.terminated)
 
 
 def contact_list_data(store: Store, year: int, village: str | None = None, *, masked: bool = True
@@ -132,5 +151,5 @@ def contact_list_story(data: ContactListData) -> list[Flowable]:
     table = Table(body, colWidths=[width * f for f in _WIDTHS], repeatRows=1,
                   style=table_style(("SPAN", (0, -1), (6, -1)), ("ALIGN", (8, 1), (10, -1), "RIGHT"),
                                     size=7.5))
-    legend = LEGEND + (LEGEND_MASKED if data.masked else LEGEND_FULL)
+    legend = LEGEND + data.left_out_note + (LEGEND_MASKED if data.masked else LEGEND_FULL)
     return [para(data.title_lines, st["title"]), table, Spacer(1, 4), para(legend, st["note"])]
