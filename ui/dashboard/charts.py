@@ -38,7 +38,10 @@ def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked
     count = len(series)
     legend = plot.getPlotItem().legend
     if legend is not None:
-        legend.setColumnCount(max(count, 1))  # one line of entries under the axis
+        # One line of entries under the axis, or two columns when long names (the land
+        # attributes) would make the row wider than the plot and squeeze it.
+        long_names = sum(len(name) for name, _ in series) > 20
+        legend.setColumnCount(2 if long_names else max(count, 1))
     width = 0.7 if stacked else 0.7 / max(count, 1)
     base = [0.0] * (len(series[0][1]) if series else 0)
     for i, (name, values) in enumerate(series):
