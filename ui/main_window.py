@@ -29,6 +29,7 @@ from wq_desktop.store import Store
 
 from .backup_ui import install_backup
 from .dashboard import Dashboard
+from .dialogs.deleted_households import open_deleted_households
 from .dialogs.roster_import import RosterImportDialog
 from .dialogs.settings_dialog import SettingsDialog
 from .map_tab import install_map_tab
@@ -152,6 +153,8 @@ class MainWindow(QMainWindow):
         self.roster_action = self._action("从Excel花名册导入经营者…", self.import_roster)
         for a in (self.find_action, self.new_household_action, self.roster_action):
             edit_menu.addAction(a)
+        self.trash_action = self._action("已删除的农户…", lambda: open_deleted_households(self))
+        edit_menu.addAction(self.trash_action)
         tools = bar.addMenu("工具(&T)")
         self.check_action = self._action("数据检查…", self.run_checks)
         tools.addAction(self.check_action)

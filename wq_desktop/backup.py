@@ -6,6 +6,11 @@ has the store open. A plain file copy could catch a half-written page.
 
 A backup is named ``<store name>_<YYYY-MM-DD>_<HHMMSS>.sqlite`` in ``backups_dir()``. Restoring
 never deletes anything: the current file is renamed aside with a timestamp first.
+
+Photo files live beside the store in ``<store name>_photos/<sha[:2]>/<sha256>`` (see photos.py).
+They are named by their SHA-256, so one shared folder ``backups_dir()/<store name>_photos`` serves
+every backup: a backup copies only the photos not there yet, and a restore copies back only the
+photos missing from the store's folder, never overwriting or deleting one.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_KEEP_DAYS = 30
 _NAME = re.compile(r"^(?P<stem>.+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<time>\d{6})\.sqlite$")
 _PARTIAL_SUFFIX = ".partial"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 # Injected so tests can fix the clock.
 now: Callable[[], datetime] = datetime.now
@@ -113,6 +120,41 @@ def _copy(source: Path, target: Path) -> None:
         raise
 
 
+def _photo_folder(parent: Path, store_name: str) -> Path:
+    """The photo folder for store ``store_name`` in ``parent`` (same layout as photos.photo_dir)."""
+    return parent / f"{store_name}_photos"
+
+
+def _copy_missing_photos(source: Path, target: Path) -> int:
+    """Copy photo files of ``source`` absent from ``target``; returns how many were copied.
+
+    Only files named like a SHA-256 in a two-letter subfolder are taken, and an existing file is
+    never overwritten: the same name means the same content.
+    """
+    if not source.is_dir():
+        return 0
+    copied = 0
+    for sub in sorted(source.iterdir()):
+        if not (sub.is_dir() and len(sub.name) == 2):
+            continue
+        for photo in sorted(sub.iterdir()):
+            if not (photo.is_file() and _SHA256.match(photo.name) and photo.name[:2] == sub.name):
+                continue
+            dest = target / sub.name / photo.name
+            if dest.exists():
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            partial = dest.with_name(dest.name + _PARTIAL_SUFFIX)
+            try:
+                shutil.copyfile(photo, partial)
+                os.replace(partial, dest)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            copied += 1
+    return copied
+
+
 def backup_now(store_path: str | Path, *, folder: Path | None = None) -> Path:
     """Copy the store into the backup folder now; returns the backup's path."""
     store_path = Path(store_path)
@@ -127,11 +169,14 @@ def backup_now(store_path: str | Path, *, folder: Path | None = None) -> Path:
         target = folder / f"{store_path.stem}_{stamp:%Y-%m-%d_%H%M%S}.sqlite"
     try:
         _copy(store_path, target)
+        photos = _copy_missing_photos(_photo_folder(store_path.parent, store_path.stem),
+                                      _photo_folder(folder, store_path.stem))
     except sqlite3.DatabaseError as err:
         raise WqError(f"数据库文件无法读取，未能备份：{store_path}（{err}）") from None
     except OSError as err:
         raise WqError(f"备份文件无法写入 {folder}：{err.strerror or err}") from None
-    log.info("backup made: %s (%d bytes) from %s", target.name, target.stat().st_size, store_path.name)
+    log.info("backup made: %s (%d bytes) from %s; %d new photo files",
+             target.name, target.stat().st_size, store_path.name, photos)
     return target
 
 
@@ -243,6 +288,12 @@ def restore_backup(backup_path: str | Path, store_path: str | Path, *,
         raise WqError(f"恢复失败，文件无法写入：{err.strerror or err}") from None
     finally:
         incoming.unlink(missing_ok=True)
-    log.info("backup restored: %s -> %s; previous file kept as %s",
-             backup_path.name, store_path.name, aside.name if aside else "(none)")
+    parsed = _parse(backup_path)
+    backup_photos = _photo_folder(backup_path.parent, parsed.store_name if parsed else store_path.stem)
+    try:
+        photos = _copy_missing_photos(backup_photos, _photo_folder(store_path.parent, store_path.stem))
+    except OSError as err:
+        raise WqError(f"数据库已恢复，但部分照片文件未能写回：{err.strerror or err}") from None
+    log.info("backup restored: %s -> %s; previous file kept as %s; %d photo files put back",
+             backup_path.name, store_path.name, aside.name if aside else "(none)", photos)
     return aside

@@ -270,3 +270,52 @@ def test_restore_that_cannot_write_puts_the_current_file_back(
     monkeypatch.setattr(backup.os, "replace", real_replace)
     assert _village_names(path) == ["十二户村", "新渠村"]
     assert not list(tmp_path.glob("*.before-restore-*")) and not list(tmp_path.glob("*.restoring"))
+
+
+def _jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (32, 24), colour).save(path, "JPEG")
+    return path
+
+
+def test_backup_keeps_photos_and_restore_puts_missing_ones_back(
+        store: Store, tmp_path: Path, data_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wq_desktop.photos import attach_photo, file_sha256, photo_path
+
+    village = _add_village(store, "新渠村")
+    notice = store.create("notice", {"village": village, "year": 2026, "start_on": "2026-03-01",
+                                     "end_on": "2026-03-07"})
+    first = store.get("photo", attach_photo(store, "notice", notice, _jpeg(tmp_path / "a.jpg", (200, 0, 0))))
+    second = store.get("photo", attach_photo(store, "notice", notice, _jpeg(tmp_path / "b.jpg", (0, 0, 200))))
+    lost, kept = photo_path(store, first["sha256"]), photo_path(store, second["sha256"])
+    _set_clock(monkeypatch, datetime(2026, 4, 1, 10, 0, 0))
+    made = backup_now(store.path)
+    shared = data_folder / "backups" / "test_photos"
+    assert (shared / first["sha256"][:2] / first["sha256"]).is_file()
+
+    # A second backup copies nothing again and leaves the shared copy as it was.
+    before = (shared / first["sha256"][:2] / first["sha256"]).stat().st_mtime_ns
+    _set_clock(monkeypatch, datetime(2026, 4, 1, 10, 5, 0))
+    backup_now(store.path)
+    assert (shared / first["sha256"][:2] / first["sha256"]).stat().st_mtime_ns == before
+
+    path = store.path
+    store.close()
+    lost.unlink()  # a photo file lost from the data folder
+    kept.write_bytes(b"local edit")  # an existing file is never overwritten by a restore
+    restore_backup(made, path)
+
+    assert lost.is_file() and file_sha256(lost) == first["sha256"]
+    assert kept.read_bytes() == b"local edit"
+    assert not list(lost.parent.glob("*.partial"))
+
+
+def test_restore_without_photo_backup_still_restores_the_store(store: Store) -> None:
+    _add_village(store, "新渠村")
+    made = backup_now(store.path)
+    path = store.path
+    store.close()
+    assert not (made.parent / "test_photos").exists()  # a store without photos copies none
+    restore_backup(made, path)
+    assert _village_names(path) == ["新渠村"]
