@@ -60,6 +60,10 @@ class Kind:
         return tuple(f.name for f in self.fields)
 
 
+# 当事人签字/拒签: a refusal is recorded as such, the notice still stands.
+RECT_SIGNATURES = ("已签字", "拒签")
+
+
 def _choices(enum: type) -> tuple[str, ...]:
     return tuple(m.value for m in enum)  # type: ignore[attr-defined]
 
@@ -169,6 +173,9 @@ KINDS: dict[str, Kind] = {
             Field("rect_deadline", "date", "整改期限"),
             Field("rect_responsible", "text", "整改责任人"),
             Field("rect_action", "text", "处理措施"),
+            # The notice's date and whether the operator signed it (domain §3 整改通知, 签字/拒签).
+            Field("rect_notified_on", "date", "整改通知日期", since=4),
+            Field("rect_signature", "text", "当事人签字情况", choices=RECT_SIGNATURES, since=4),
             Field("recheck_on", "date", "复查日期"),
             Field("recheck_result", "text", "复查结果"),
             Field("closed_on", "date", "结案日期"),
@@ -214,10 +221,11 @@ KINDS: dict[str, Kind] = {
     )
 }
 
-# Version 3 also adds the sync tables (migrations._TABLE_STEPS); it is stated here as well so the
-# version cannot fall back if the conflict kind ever moves.
+# Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
+# notice date and signature. The floor is stated here as well so the version cannot fall back if a
+# field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [3] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

@@ -227,6 +227,16 @@ def _patrol(store: Store, new: Row, old: Row | None, uuid: str) -> None:
         raise ValidationError(f"处理措施只能是：{'、'.join(RECTIFICATION_ACTIONS)}。", "rect_action")
     if new["rect_deadline"] and new["rect_deadline"] < new["visited_on"]:
         raise ValidationError("整改期限不能早于巡查日期。", "rect_deadline")
+    _not_future(new, "rect_notified_on", "整改通知日期")
+    if new["rect_notified_on"]:
+        if new["rect_notified_on"] < new["visited_on"]:
+            raise ValidationError("整改通知日期不能早于巡查日期。", "rect_notified_on")
+        if new["rect_deadline"] and new["rect_notified_on"] > new["rect_deadline"]:
+            raise ValidationError("整改通知日期不能晚于整改期限。", "rect_notified_on")
+    # Only 已签字/拒签 get this far: the store checks schema choices before these rules run.
+    if new["rect_signature"] and not new["rect_notified_on"]:
+        # The signature (or refusal) is on the notice, so the notice must have a date.
+        raise ValidationError("填写当事人签字情况前请填写整改通知日期。", "rect_notified_on")
     if new["recheck_on"] and new["recheck_on"] < new["visited_on"]:
         raise ValidationError("复查日期不能早于巡查日期。", "recheck_on")
     if new["closed_on"]:

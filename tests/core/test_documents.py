@@ -254,6 +254,23 @@ def test_patrol_sheets_blank_and_filled_with_photo(demo_store, tmp_path):
     assert "■" not in text(blank) and "□秋翻" in plain(blank)
 
 
+def test_filled_patrol_sheet_shows_rectification_notice_date_and_refusal(demo_store, tmp_path):
+    patrol_uuid = demo_store.find("photo")[0]["owner"]
+    record = demo_store.get("patrol", patrol_uuid)
+    visited = date.fromisoformat(record["visited_on"])
+    demo_store.update("patrol", patrol_uuid, {
+        "result": "违规-灌溉", "rect_requirement": "停止灌溉", "rect_deadline": visited,
+        "rect_notified_on": visited, "rect_signature": "拒签"})
+    filled = tmp_path / "filled.pdf"
+    assert render_document(demo_store, "patrol", year=record["year"], patrol=patrol_uuid, out=filled) == 1
+    words = plain(filled)
+    assert f"通知日期{visited.year}年{visited.month}月{visited.day}日" in words
+    assert "■拒签" in words and "□已签字" in words
+    blank = tmp_path / "blank.pdf"
+    assert render_document(demo_store, "patrol", year=record["year"], out=blank) == 1
+    assert "□已签字□拒签" in plain(blank) and "通知日期" in plain(blank)
+
+
 def test_cli_print_and_missing_choice(demo_store, tmp_path, capsys):
     db = str(demo_store.path)
     out = tmp_path / "s.pdf"

@@ -260,6 +260,67 @@ def test_migration_from_first_schema_version_keeps_data_and_copies_file_aside(tm
     assert sqlite3.connect(backups[0]).execute("PRAGMA user_version").fetchone()[0] == 1
 
 
+def test_migration_from_schema_three_adds_rectification_notice_fields_keeping_data(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite"
+    migrations.create_at_version(path, 3).close()
+    # Write through a store while the file is still at version 3 (no rectification notice columns).
+    with _open_v3(path) as old:
+        village = make_village(old)
+        op = make_household(old, village)
+        parcel = make_parcel(old, village, op)
+        patrol = old.create("patrol", {"parcel": parcel, "year": 2025, "stage": "秋翻",
+                                       "visited_on": date(2025, 10, 3), "patrollers": ["张三", "李四"],
+                                       "result": "违规-灌溉", "rect_requirement": "停止灌溉",
+                                       "rect_deadline": date(2025, 10, 20)})
+    columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(patrol)")}
+    assert "rect_notified_on" not in columns
+    with Store.open(path, "测试员") as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        rec = store.get("patrol", patrol)
+        assert rec["rect_requirement"] == "停止灌溉" and rec["rect_deadline"] == "2025-10-20"
+        assert rec["rect_notified_on"] is None and rec["rect_signature"] is None
+        assert store.get("parcel", parcel)["area_mu"] == pytest.approx(15.0)
+        assert checks.check_history(store) == []
+        # The new fields are usable at once and checked against the visit and the deadline.
+        store.update("patrol", patrol, {"rect_notified_on": date(2025, 10, 5), "rect_signature": "拒签"})
+        assert store.get("patrol", patrol)["rect_signature"] == "拒签"
+        for values, message in (({"rect_notified_on": date(2025, 10, 1)}, "不能早于巡查日期"),
+                                ({"rect_notified_on": date(2025, 10, 21)}, "不能晚于整改期限"),
+                                ({"rect_signature": "未签"}, "只能是：已签字、拒签"),
+                                ({"rect_notified_on": None}, "请填写整改通知日期")):
+            with pytest.raises(ValidationError, match=message):
+                store.update("patrol", patrol, values)
+        assert store.get("patrol", patrol)["rect_notified_on"] == "2025-10-05"
+    assert len(list(tmp_path.glob("v3.v3-*.sqlite.bak"))) == 1
+
+
+def _open_v3(path: Path) -> Store:
+    """A store over a version-3 file, the way the release before the rectification notice wrote it."""
+    from wq_desktop import schema, validation
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    saved = schema.KINDS["patrol"]
+    schema.KINDS["patrol"] = schema.Kind(saved.name, saved.label,
+                                         tuple(f for f in saved.fields if f.since <= 3))
+    original = validation._RULES["patrol"]
+
+    def v3_patrol(s, new, old, uuid):  # today's rules, over a row without the version-4 fields
+        original(s, {**new, "rect_notified_on": None, "rect_signature": None}, old, uuid)
+    validation._RULES["patrol"] = v3_patrol
+
+    def restore() -> None:
+        schema.KINDS["patrol"] = saved
+        validation._RULES["patrol"] = original
+    try:
+        store = Store(conn, path, "旧版用户")
+    except BaseException:
+        restore()
+        raise
+    store.close = _restoring(store.close, restore)
+    return store
+
+
 def _open_v1(path: Path) -> Store:
     """A store over a version-1 file, the way the first release wrote it."""
     from wq_desktop import schema

@@ -1,5 +1,5 @@
 """One patrol visit: stage, date, patrollers, parcel, findings, result, photos, and the
-rectification it may order (deadline, recheck, closing)."""
+rectification it may order (deadline, notice and signature, recheck, closing)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from wq_desktop.model import (
     PatrolResult,
     PatrolStage,
 )
-from wq_desktop.schema import KINDS
+from wq_desktop.schema import KINDS, RECT_SIGNATURES
 from wq_desktop.store import Store
 
 from ..widgets import DateEdit, ErrorLabel, OptionalDate, save_cancel_buttons
@@ -209,6 +209,12 @@ class PatrolDialog(QDialog):
         self._row(rect, "rect_requirement", self.rect_requirement)
         self.rect_deadline = DateEdit(date.today())
         self._row(rect, "rect_deadline", self.rect_deadline)
+        self.rect_notified_on = OptionalDate("已下达")
+        self._row(rect, "rect_notified_on", self.rect_notified_on)
+        self.rect_signature = QComboBox()
+        self.rect_signature.addItem("")  # not yet known, e.g. the notice is still to be delivered
+        self.rect_signature.addItems(RECT_SIGNATURES)
+        self._row(rect, "rect_signature", self.rect_signature)
         self.rect_responsible = QLineEdit()
         self._row(rect, "rect_responsible", self.rect_responsible)
         self.rect_action = QComboBox()
@@ -316,12 +322,15 @@ class PatrolDialog(QDialog):
         self.meter.setText("" if r["meter_reading"] is None else f"{r['meter_reading']:g}")
         self.verdict.setCurrentText(r["result"])
         self.description.setPlainText(r["description"] or "")
-        ordered = any(r[n] for n in ("rect_requirement", "rect_deadline", "rect_responsible", "rect_action",
-                                     "recheck_on", "closed_on"))
+        ordered = any(r[n] for n in ("rect_requirement", "rect_deadline", "rect_notified_on",
+                                     "rect_signature", "rect_responsible", "rect_action", "recheck_on",
+                                     "closed_on"))
         self.rect_box.setChecked(ordered)
         self.rect_requirement.setText(r["rect_requirement"] or "")
         if r["rect_deadline"]:
             self.rect_deadline.set_value(r["rect_deadline"])
+        self.rect_notified_on.set_value(r["rect_notified_on"])
+        self.rect_signature.setCurrentText(r["rect_signature"] or "")
         self.rect_responsible.setText(r["rect_responsible"] or "")
         self.rect_action.setCurrentText(r["rect_action"] or "")
         self.recheck_on.set_value(r["recheck_on"])
@@ -368,6 +377,8 @@ class PatrolDialog(QDialog):
             "description": self.description.toPlainText(),
             "rect_requirement": self.rect_requirement.text() if rect else None,
             "rect_deadline": self.rect_deadline.value() if rect else None,
+            "rect_notified_on": self.rect_notified_on.value() if rect else None,
+            "rect_signature": (self.rect_signature.currentText() or None) if rect else None,
             "rect_responsible": self.rect_responsible.text() if rect else None,
             "rect_action": (self.rect_action.currentText() or None) if rect else None,
             "recheck_on": self.recheck_on.value() if rect else None,

@@ -29,6 +29,7 @@ from wq_desktop.printing.page import (
     table_style,
     text_block_size,
 )
+from wq_desktop.schema import RECT_SIGNATURES
 from wq_desktop.store import Store
 from wq_desktop.summary import Household, ParcelYear, find_operator, find_village, load_households
 
@@ -143,6 +144,8 @@ def sheet_story(sheet: PatrolSheet) -> list[Flowable]:
         [p("问题描述"), p(line(r.get("description"))), "", ""],
         [p("整改要求"), p(line(r.get("rect_requirement"))), "", ""],
         [p("整改期限"), p(_date(r.get("rect_deadline"))), p("责任人"), p(line(r.get("rect_responsible")))],
+        [p("通知日期"), p(_date(r.get("rect_notified_on"))), p("当事人签字"),
+         p(boxes(RECT_SIGNATURES, [r["rect_signature"]] if r.get("rect_signature") else []))],
         [p("处理措施"), p(boxes(RECTIFICATION_ACTIONS, [r["rect_action"]] if r.get("rect_action") else [])),
          "", ""],
         [p("复查日期"), p(_date(r.get("recheck_on"))), p("结案日期"), p(_date(r.get("closed_on")))],
@@ -154,7 +157,8 @@ def sheet_story(sheet: PatrolSheet) -> list[Flowable]:
     rows.append([p("现场照片"), *photo_cells])
     rows.append([p("签字"), p("巡查人："), p("当事人（拒签的注明）："), p("村委会：")])
     spans = [("SPAN", (1, i), (3, i)) for i, row in enumerate(rows) if row[2] == ""]
-    tall = {10: 16 * mm, 11: 10 * mm, 16: THUMB_H + 8 * mm, 17: 14 * mm}
+    last = len(rows) - 1  # the signature row; the photo row is just above it
+    tall = {10: 16 * mm, 11: 10 * mm, last - 1: THUMB_H + 8 * mm, last: 14 * mm}
     heights = [tall.get(i) for i in range(len(rows))]
     col = [width * 0.14, width * 0.3, width * 0.26, width * 0.3]
     table = Table(rows, colWidths=col, rowHeights=heights,
