@@ -82,6 +82,8 @@ class PatrolResult(StrEnum):
 GROUND_STATES = ("未动", "已翻耕", "已播种", "有出苗", "铺设滴灌带")
 IRRIGATION_SIGNS = ("湿土", "积水", "管道连通")
 WELL_STATES = ("封存完好", "铅封破损", "电表或IC卡有用水记录")
+# Whether the operator signed the rectification notice (domain.md §3: 当事人签字/拒签).
+RECT_SIGNATURES = ("已签字", "拒签")
 RECTIFICATION_ACTIONS = ("劝导", "铲除", "扣减或追回补助", "取消资格", "移交水政执法")
 
 DEFAULT_CRS = "EPSG:4538"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import (
+    RECT_SIGNATURES,
     AgreementStatus,
     ContactRole,
     LandAttribute,
@@ -60,8 +61,6 @@ class Kind:
         return tuple(f.name for f in self.fields)
 
 
-# 当事人签字/拒签: a refusal is recorded as such, the notice still stands.
-RECT_SIGNATURES = ("已签字", "拒签")
 
 
 def _choices(enum: type) -> tuple[str, ...]:

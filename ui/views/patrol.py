@@ -34,12 +34,13 @@ from wq_desktop.errors import WqError
 from wq_desktop.model import (
     GROUND_STATES,
     IRRIGATION_SIGNS,
+    RECT_SIGNATURES,
     RECTIFICATION_ACTIONS,
     WELL_STATES,
     PatrolResult,
     PatrolStage,
 )
-from wq_desktop.schema import KINDS, RECT_SIGNATURES
+from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
 from ..widgets import DateEdit, ErrorLabel, OptionalDate, save_cancel_buttons

@@ -14,6 +14,7 @@ from wq_desktop.errors import ValidationError
 from wq_desktop.model import (
     GROUND_STATES,
     IRRIGATION_SIGNS,
+    RECT_SIGNATURES,
     RECTIFICATION_ACTIONS,
     WELL_STATES,
     PatrolResult,
@@ -29,7 +30,6 @@ from wq_desktop.printing.page import (
     table_style,
     text_block_size,
 )
-from wq_desktop.schema import RECT_SIGNATURES
 from wq_desktop.store import Store
 from wq_desktop.summary import Household, ParcelYear, find_operator, find_village, load_households
 
