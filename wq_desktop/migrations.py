@@ -88,8 +88,16 @@ def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
                        changes={k: [None, v] for k, v in values.items()})
 
 
+def _round_figures_of_record(conn: sqlite3.Connection) -> None:
+    # Schema 6: areas and amounts become figures of record, through the store's write path.
+    from .figures_migration import round_figures_of_record
+
+    round_figures_of_record(conn, MIGRATION_USER)
+
+
 # Data changes that go with a version beyond adding its columns.
-_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
+_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _backfill_parcel_bbox, 6: _round_figures_of_record}
 
 # Tables and indexes that are not record kinds, by the version that added them.
 _TABLE_STEPS: dict[int, tuple[str, ...]] = {
