@@ -137,7 +137,9 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.text(row)
         if role == SORT_ROLE:
-            return col.sort(row) if col.sort else col.text(row)
+            key = col.sort(row) if col.sort else col.text(row)
+            # Qt compares numbers it knows; figures of record are Decimal.
+            return float(key) if isinstance(key, Decimal) else key
         if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and col.color:

@@ -217,10 +217,27 @@ def agreement_households(store: Store, year: int, *, village: str | None = None,
     return sorted(households, key=lambda h: h.agreement["number"] or "")
 
 
-def agreements_story(households: list[Household], year: int) -> list[Flowable]:
+def agreements_story(households: list[Household], year: int, store: Store | None = None
+                     ) -> list[Flowable]:
+    """The agreements one after another; with the store, each is followed by its 附件1 (parcel
+    sketches and boundary points), counted in the agreement's pages."""
+    from wq_desktop.printing.parcel_attachment import attachment_story
+
     story: list[Flowable] = []
     for n, h in enumerate(households):
         if n:
             story.append(PageBreak())
         story += agreement_story(h, year)
+        if store is not None:
+            story += attachment_story(store, h, year, new_group=False)
     return story
+
+
+def attachments_story(store: Store, households: list[Household], year: int) -> list[Flowable]:
+    """附件1 alone, one page-number group per agreement."""
+    from wq_desktop.printing.parcel_attachment import attachment_story
+
+    story: list[Flowable] = []
+    for h in households:
+        story += attachment_story(store, h, year, new_group=True)
+    return story[1:]  # no blank first page
