@@ -157,3 +157,29 @@ def test_five_year_series_toward_the_cap(store) -> None:
     assert (last.target_wan_m3, last.groundwater_target_wan_m3) == (D("9.00"), D("7.00"))
     assert targets.CITY_GROUNDWATER_CAP_2025 == 12446
     assert targets.series_years(2027)[-1] == 2027
+
+
+def test_deleting_a_household_takes_its_courtyard_and_restoring_brings_it_back(store) -> None:
+    from wq_desktop import services
+
+    ids = build(store)
+    assert "庭院种植 2 条" in services.household_records(store, ids["h1"]).describe()
+    services.delete_household(store, ids["h1"])
+    assert planting_survey(store, YEAR).courtyard_mu == D("1.00")
+    services.restore_household(store, ids["h1"])
+    assert planting_survey(store, YEAR).courtyard_mu == D("1.80")
+
+
+def test_a_version_four_file_gains_courtyard_and_targets_keeping_its_data(tmp_path) -> None:
+    from wq_desktop import migrations
+    from wq_desktop.schema import SCHEMA_VERSION
+    from wq_desktop.store import Store
+
+    path = tmp_path / "v4.sqlite"
+    migrations.create_at_version(path, 4).close()
+    with Store.open(path, "测试员") as old:
+        assert old.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 7
+        ids = build(old)
+        assert planting_survey(old, YEAR).courtyard_mu == D("1.80")
+        assert targets.set_village_target(old, ids["v1"], YEAR, 1, 2)
+    assert list(tmp_path.glob("v4.v4-*.bak"))  # the older file was copied aside first
