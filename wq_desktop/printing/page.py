@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
-from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color, black
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
@@ -39,6 +38,7 @@ from wq_desktop.printing.fonts import (
     missing_in_font,
     register_fonts,
 )
+from wq_desktop.printing.gb_text import GbParagraph
 
 PageNumberStyle = Literal["gbt9704", "of_total", "both"]
 
@@ -114,9 +114,10 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": st("body", "fangsong", 16, LINE, **body_kw),
         "body_noindent": st("body_noindent", "fangsong", 16, LINE, alignment=TA_JUSTIFY),
         # 一、 黑体; （一） 楷体; 1. 仿宋 — all 3号 and indented like body text.
-        "heading1": st("heading1", "hei", 16, LINE, firstLineIndent=2 * CHAR),
-        "heading2": st("heading2", "kai", 16, LINE, firstLineIndent=2 * CHAR),
-        "heading3": st("heading3", "fangsong", 16, LINE, firstLineIndent=2 * CHAR),
+        # A heading never ends a page: it stays with the paragraph it heads.
+        "heading1": st("heading1", "hei", 16, LINE, firstLineIndent=2 * CHAR, keepWithNext=1),
+        "heading2": st("heading2", "kai", 16, LINE, firstLineIndent=2 * CHAR, keepWithNext=1),
+        "heading3": st("heading3", "fangsong", 16, LINE, firstLineIndent=2 * CHAR, keepWithNext=1),
         # 4号 body for table-heavy 公示.
         "body_small": st("body_small", "fangsong", 14, 24, alignment=TA_JUSTIFY, firstLineIndent=28),
         "attachment": st("attachment", "fangsong", 16, LINE, firstLineIndent=2 * CHAR),
@@ -134,9 +135,10 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def para(text: str, style: ParagraphStyle) -> Paragraph:
-    """Paragraph from plain text: escapes <, & so data from the database is never markup."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+def para(text: str, style: ParagraphStyle) -> GbParagraph:
+    """Plain text set with 禁则, the 28-character grid for 3号 text and blanks that keep their
+    width (gb_text); data from the database is never markup."""
+    return GbParagraph(text, style)
 
 
 def signature_block(issuer: str, date: dt.date | str) -> list[Flowable]:
@@ -181,7 +183,10 @@ def table_style(*extra: tuple[Any, ...], header_rows: int = 1, size: float = 10.
 def _text_runs(flowables: Iterable[Any]) -> Iterator[tuple[str, str]]:
     """(text, reportlab font name) for the text a story will draw; best effort over containers."""
     for f in flowables:
-        if isinstance(f, Paragraph):
+        if isinstance(f, GbParagraph):
+            if f.text:
+                yield f.text, f.style.fontName
+        elif isinstance(f, Paragraph):
             for frag in getattr(f, "frags", []):
                 text = getattr(frag, "text", "")
                 if text:
