@@ -27,7 +27,7 @@ from reportlab.platypus import Flowable
 GRID_CHARS = 28  # characters per line of 3号 text in the 版心 (GB/T 9704 §5.2.2)
 GRID_SIZE = 16.0  # 3号
 GRID_WIDTH = 156 * mm  # the portrait 版心
-CANNOT_START = set("，。、；：？！）》〉」』】〕〗”’…—·%‰,.;:?!)]}℃")
+CANNOT_START = set("，。、；：？！）》〉」』】〕〗”’…·%‰,.;:?!)]}℃")
 CANNOT_END = set("（《〈「『【〔〖“‘([{￥$")
 # A run that must stay on one line: digits, Latin letters and what joins them.
 _UNIT = re.compile(r"[A-Za-z0-9.\-_/%:×=+@#¥]+|.", re.S)
@@ -70,12 +70,14 @@ def break_lines(text: str, style: ParagraphStyle, width: float) -> list[Line]:
     """Lines of `text` in a box `width` wide, with 禁则 and the grid character spacing."""
     space = grid_char_space(style, width)
     usable = width - style.leftIndent - style.rightIndent
+    # An indent of two 字 is two grid cells, so an indented line still holds 28 − 2 characters.
+    first_indent = style.firstLineIndent * (1 + space / style.fontSize)
     out: list[Line] = []
     first = True
     for paragraph in text.split("\n"):
         units = _units(paragraph)
         while True:
-            indent = style.firstLineIndent if first else 0.0
+            indent = first_indent if first else 0.0
             room = usable - indent
             first = False
             taken: list[str] = []
