@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries
+from wq_desktop import queries, rules
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import NotFoundError, WqError
+from wq_desktop.printing import notice
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -371,7 +372,10 @@ class MainWindow(QMainWindow):
 
     def edit_settings(self) -> SettingsDialog:
         names = [name for _, name in queries.townships(self.store)]
-        dialog = SettingsDialog(self.settings, names, self.settings_file, self)
+        dialog = SettingsDialog(
+            self.settings, names, self.settings_file, self,
+            supervision_phone=rules.format_phone(notice.supervision_phone(self.store)) or "",
+            save_supervision=lambda text: notice.set_supervision_phone(self.store, text))
         dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.open()
         return dialog

@@ -412,3 +412,18 @@ def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -
     panel.on.set_value(notice["end_on"])
     panel.advance()
     assert demo_store.get("agreement", signed["uuid"])["publicized_on"] == notice["end_on"]
+
+
+def test_settings_dialog_keeps_the_notice_supervision_phone_with_the_data(qtbot, window,
+                                                                         settings_file: Path) -> None:
+    from wq_desktop.printing.notice import supervision_phone
+
+    dialog = window.edit_settings()
+    dialog.supervision.setText("12345")
+    dialog.save()
+    assert "无效" in dialog.errors["supervision_phone"].text()
+    assert supervision_phone(window.store) == "" and not settings_file.exists()
+    dialog.supervision.setText("0994-2345678")
+    dialog.save()
+    assert supervision_phone(window.store) == "09942345678" and settings_file.exists()
+    assert window.edit_settings().supervision.text() == "0994-2345678"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,7 +32,8 @@ class SettingsDialog(QDialog):
     """Saves to the settings file only when every field is valid; a refused field keeps its text."""
 
     def __init__(self, current: Settings, townships: list[str], settings_file: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, supervision_phone: str = "",
+                 save_supervision: Callable[[str], object] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("设置")
         self.setMinimumWidth(520)
@@ -70,14 +72,20 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(ca_browse)
+        # The township office's landline printed on every notice (kept with the data file).
+        self.supervision = QLineEdit(supervision_phone)
+        self.supervision.setObjectName("settings_supervision_phone")
+        self.supervision.setPlaceholderText("公示上的监督电话，如 0994-2345678")
+        self.save_supervision = save_supervision
         self.errors = {n: ErrorLabel() for n in ("user", "township", "default_year", "data_folder",
-                                                 "server_url", "ca_bundle")}
+                                                 "server_url", "ca_bundle", "supervision_phone")}
         form = QFormLayout()
         for label, name, widget in (("用户名＊", "user", self.user), ("乡镇", "township", self.township),
                                     ("默认年度", "default_year", self.year),
                                     ("数据文件夹", "data_folder", folder_row),
                                     ("服务器地址", "server_url", self.server),
-                                    ("服务器证书", "ca_bundle", ca_row)):
+                                    ("服务器证书", "ca_bundle", ca_row),
+                                    ("监督电话", "supervision_phone", self.supervision)):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
@@ -113,6 +121,9 @@ class SettingsDialog(QDialog):
         for error in self.errors.values():
             error.show_error(None)
         try:
+            self.values().validated()  # nothing is saved while any field is wrong
+            if self.save_supervision is not None:
+                self.save_supervision(self.supervision.text())
             self.result_settings = settings_mod.save(self.values(), self.settings_file)
         except ValidationError as err:
             self.errors.get(err.field or "user", self.errors["user"]).show_error(err.message)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from reportlab.platypus import Flowable, Spacer, Table
 
+from wq_desktop import rules
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import MeasureKind
 from wq_desktop.printing.common import cell_styles, full_phone, money, mu, public_id
@@ -31,6 +32,24 @@ HEADERS = ("序号", "组", "户主姓名", "身份证号（脱敏）", "土地�
            "核实种植面积(亩)", "退减灌溉面积(亩)", "休耕轮作面积(亩)", "补助标准(元/亩)", "补助金额(元)",
            "备注")
 _WIDTHS = (0.035, 0.05, 0.10, 0.15, 0.11, 0.10, 0.075, 0.075, 0.075, 0.07, 0.085, 0.075)
+
+
+# The township office's landline printed on every notice as 监督电话 (kept with the data file, so
+# the window and the CLI print the same).
+SUPERVISION_PHONE_KEY = "supervision_phone"
+BLANK_PHONE = "\u3000" * 8
+
+
+def supervision_phone(store: Store) -> str:
+    return store.meta(SUPERVISION_PHONE_KEY) or ""
+
+
+def set_supervision_phone(store: Store, text: str) -> str:
+    """Save the 监督电话 (a landline like 0994-2345678, or empty); Chinese error when invalid."""
+    text = (text or "").strip()
+    value = rules.normalize_phone(text, "supervision_phone") if text else None
+    store.set_meta(SUPERVISION_PHONE_KEY, value)
+    return value or ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,7 @@ class NoticeData:
     rows: list[NoticeRow]
     contacts: list[Contact]  # objection contacts (the village's 包联负责人)
     households: int
+    supervision_phone: str = ""  # normalized; "" prints a blank to fill in by hand
 
     @property
     def title(self) -> str:
@@ -101,7 +121,8 @@ def notice_data(store: Store, year: int, village: str) -> NoticeData:
                                   p.verified_mu, p.retired_mu, p.fallow_mu, "/".join(rates), p.subsidy,
                                   "" if h.kind == "农户" else h.kind))
     return NoticeData(township, v["name"], v["code"], year, date.fromisoformat(notice["start_on"]),
-                      date.fromisoformat(notice["end_on"]), rows, list(leaders.values()), households)
+                      date.fromisoformat(notice["end_on"]), rows, list(leaders.values()), households,
+                      supervision_phone(store))
 
 
 def _table(data: NoticeData) -> Table:
@@ -140,5 +161,8 @@ def notice_story(data: NoticeData) -> list[Flowable]:
         Spacer(1, 6),
         para(f"公示时间：{start}至{end}，共{data.days}天", st["body_small"]),
         para(f"异议受理联系人：{contacts or '村民委员会'}", st["body_small"]),
-        *signature_block(f"{data.village}村民委员会", data.start_on),
+        para(f"监督电话：{full_phone(data.supervision_phone) or BLANK_PHONE}（{data.township}人民政府）",
+             st["body_small"]),
+        # The seal goes over the issuer and the date (GB/T 9704 §7.3.5.1).
+        *signature_block(f"{data.village}村民委员会（盖章）", data.start_on),
     ]
