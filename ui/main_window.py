@@ -25,8 +25,10 @@ from wq_desktop import queries, rules
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.printing import notice
+from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
+from wq_desktop.xlsx_exports import XLSX_TABLES
 
 from .backup_ui import install_backup
 from .dashboard import Dashboard
@@ -36,6 +38,7 @@ from .dialogs.settings_dialog import SettingsDialog
 from .map_tab import install_map_tab
 from .navigation import NavigationPanel
 from .printing import PrintCenter, open_print_center
+from .printing.xlsx_export import export_xlsx
 from .sync import install_sync
 from .views.contacts import ContactsView
 from .views.household import HouseholdView
@@ -146,6 +149,16 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("退出", self.close, QKeySequence.StandardKey.Quit)
         for a in (self.open_action, self.save_action, self.print_action, self.settings_action):
             file_menu.addAction(a)
+        # Every xlsx the CLI makes, with a save dialog; the village is the one selected.
+        xlsx_menu = file_menu.addMenu("导出Excel")
+        self.xlsx_actions: dict[tuple[str, bool], QAction] = {}
+        for table in XLSX_TABLES:
+            for full in (False, True) if table.can_be_full else (False,):
+                text = f"{table.name}（完整版，{INTERNAL_ONLY}）…" if full else f"{table.name}…"
+                action = self._action(text, lambda _checked=False, t=table.key, f=full:
+                                      self.export_xlsx(t, full=f))
+                xlsx_menu.addAction(action)
+                self.xlsx_actions[(table.key, full)] = action
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("编辑(&E)")
@@ -352,6 +365,12 @@ class MainWindow(QMainWindow):
             village = None
         return open_print_center(self, self.store, self.year, village=village, operator=operator,
                                  patrol=patrol)
+
+    def export_xlsx(self, key: str, *, full: bool = False) -> Path | None:
+        """文件 → 导出Excel: the table for the village selected (the whole township without one,
+        except the notice, which needs a village)."""
+        village = self.village.village or self.household.village
+        return export_xlsx(self, self.store, self.year, key, village, full=full)
 
     def import_roster(self) -> RosterImportDialog | None:
         """导入花名册: operators from an Excel roster into the selected village, after a preview."""

@@ -8,10 +8,11 @@ import os
 import sys
 from pathlib import Path
 
+from . import xlsx_exports
 from .cli import add_db, command, open_store
 from .errors import WqError
 
-XLSX_TABLES = {"contacts": "包联责任落实清单", "notice": "公示表", "summary": "三级汇总表"}
+XLSX_TABLES = {t.key: t.name for t in xlsx_exports.XLSX_TABLES}
 
 
 def _year(store, year: int | None) -> int:
@@ -103,18 +104,12 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"错误：导出 xlsx 请指定表格：{choices}，例如 export xlsx notice --village 652301105901",
               file=sys.stderr)
         return 2
-    from . import excel
-
     with open_store(args) as store:
         year = _year(store, args.year)
-        if args.table == "notice":
-            if not args.village:
-                raise WqError("导出公示表请用 --village 指定村（12位村代码）。")
-            _write_atomically(args.output, lambda tmp: excel.export_notice(store, year, tmp, args.village))
-        elif args.table == "contacts":
-            _write_atomically(args.output, lambda tmp: excel.export_contacts(
-                store, year, tmp, args.village, masked=not args.full))
-        else:
-            _write_atomically(args.output, lambda tmp: excel.export_summary(store, year, tmp, args.village))
+        if args.table == "notice" and not args.village:
+            raise WqError("导出公示表请用 --village 指定村（12位村代码）。")
+        full = bool(args.full) and xlsx_exports.xlsx_table(args.table).can_be_full
+        _write_atomically(args.output, lambda tmp: xlsx_exports.export_table(
+            store, args.table, year, tmp, args.village, full=full, file_name=args.output.name))
     print(f"已导出《{XLSX_TABLES[args.table]}》{args.output}。")
     return 0

@@ -137,7 +137,10 @@ def export_contacts(store: Store, year: int, path: str | os.PathLike[str], villa
     rows.append([None, f"合计（{len(data.rows)}户）", None, None, None, None, None, data.total("parcels"),
                  data.total("verified_mu"), data.total("retired_mu"), data.total("fallow_mu"), None, None,
                  None, None, data.total("patrols"), None])
-    return write_table(path, data.title, columns, rows, sheet="包联清单", note=data.left_out_note,
+    from .printing.contact_list import INTERNAL_ONLY
+
+    sheet = "包联清单" if masked else f"包联清单（{INTERNAL_ONLY}）"
+    return write_table(path, data.title, columns, rows, sheet=sheet, note=data.left_out_note,
                        bold_rows=[len(rows) - 1])
 
 

@@ -21,7 +21,7 @@ from .figures import ZERO
 from .model import MeasureKind, PatrolResult
 from .ordering import group_sort_key
 from .schema import KINDS
-from .store import Record, Store
+from .store import EVENT_FIELD, Record, Store
 from .summary import counts_in_totals
 
 # ---------------------------------------------------------------- navigation
@@ -480,7 +480,7 @@ class ChangeRow:
     new: str
 
 
-_OPS = {"create": "新建", "update": "修改", "delete": "删除", "restore": "恢复"}
+_OPS = {"create": "新建", "update": "修改", "delete": "删除", "restore": "恢复", "export": "导出"}
 
 
 def _record_title(store: Store, kind_name: str, uuid: str) -> str:
@@ -553,7 +553,7 @@ def _display_value(store: Store, kind_name: str, name: str, value: Any) -> str:
 
 
 def _hide_in_history(kind_name: str, name: str) -> bool:
-    if name == "deleted":
+    if name in ("deleted", EVENT_FIELD):
         return False
     if kind_name == "photo" and name in ("sha256", "size"):
         return True  # file fingerprints: kept in the history, meaningless on screen
@@ -588,6 +588,10 @@ def change_rows(store: Store, records: list[tuple[str, str]]) -> list[ChangeRow]
                 continue
             # A new record's empty fields and its "live" flag say nothing the user needs.
             if entry.op == "create" and (new is None or name == "deleted"):
+                continue
+            if name == EVENT_FIELD:  # an event (an unmasked export), not a field change
+                rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record],
+                                      _OPS.get(entry.op, entry.op), "", "", str(new)))
                 continue
             label = "状态" if name == "deleted" else KINDS[kind_name].field(name).label
             rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record], _OPS[entry.op],

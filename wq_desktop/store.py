@@ -30,6 +30,8 @@ from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+# The history entry of an event (log_event) keeps its description under this name.
+EVENT_FIELD = "_event"
 
 
 def utc_now() -> str:
@@ -197,6 +199,18 @@ class Store:
 
     def history(self, record_uuid: str) -> list[history.HistoryEntry]:
         return history.for_record(self.conn, record_uuid)
+
+    def log_event(self, kind_name: str, record_uuid: str, op: str, what: str) -> None:
+        """Record in the change history something done with a record that changes none of its
+        fields (an unmasked export): who, when, and `what`, at the record's current revision."""
+        with self.transaction():
+            row = self.conn.execute(f'SELECT rev FROM "{kind(kind_name).name}" WHERE uuid=?',
+                                    (record_uuid,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"找不到{kind(kind_name).label}记录（{record_uuid}）。")
+            history.append(self.conn, at=self.clock(), user=self.user, device=self.device,
+                           kind=kind_name, record=record_uuid, op=op, rev=row[0],
+                           changes={EVENT_FIELD: [None, what]})
 
     def pending_changes(self) -> int:
         return self.conn.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]

@@ -206,3 +206,54 @@ def test_suggested_file_name_has_no_path_separator(qtbot, demo_store: Store) -> 
     assert name.endswith(f"{demo_year()}年度村、乡镇、市三级汇总表.pdf")
     assert not any(c in name for c in '/\\:*?"<>|')
     wait_state(qtbot, center, READY)
+
+
+def test_excel_from_the_print_centre_and_the_unmasked_copy_asks_and_is_in_the_history(
+        qtbot, demo_store: Store, household: dict, tmp_path: Path, monkeypatch) -> None:
+    from openpyxl import load_workbook
+    from PySide6.QtWidgets import QFileDialog
+
+    from wq_desktop import queries
+
+    chosen: list[str] = []
+
+    def save_dialog(_parent, _title, suggested, *args, **kwargs):
+        chosen.append(Path(suggested).name)
+        return str(tmp_path / Path(suggested).name), ""
+
+    answers: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_dialog))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: None))
+    center = open_center(qtbot, demo_store, village=household["village"])
+    center.select("contacts", "village")
+    wait_state(qtbot, center, READY)
+    assert center.xlsx_button.isVisible() and center.full_xlsx_button.isVisible()
+    masked = center.export_xlsx(full=False)
+    assert masked is not None and "仅限内部使用" not in chosen[-1]
+    sheet = load_workbook(masked).active
+    assert sheet.title == "包联清单" and "*" in str(sheet.cell(3, 5).value)
+    # The unmasked copy: refused when the user says no, nothing written, nothing logged.
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda _p, title, text, *a, **k: answers.append(text) or QMessageBox.StandardButton.No))
+    assert center.export_xlsx(full=True) is None
+    assert "完整的身份证号" in answers[-1] and len(chosen) == 1
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda *a, **k: QMessageBox.StandardButton.Yes))
+    full = center.export_xlsx(full=True)
+    assert full is not None and "仅限内部使用，不得公开" in full.name
+    book = load_workbook(full).active
+    assert book.title == "包联清单（仅限内部使用，不得公开）"
+    assert "仅限内部使用，不得公开" in book.cell(1, 1).value
+    assert household["id_code"] in [c.value for c in book["E"]]
+    rows = queries.change_rows(demo_store, [("village", household["village"])])
+    assert rows[0].action == "导出" and rows[0].user == demo_store.user and full.name in rows[0].new
+    from wq_desktop import checks
+    assert checks.check_history(demo_store) == []
+    # The notice and summary tables too; the patrol sheet has no xlsx.
+    center.select("notice", "village")
+    wait_state(qtbot, center, READY)
+    assert center.xlsx_button.isVisible() and not center.full_xlsx_button.isVisible()
+    notice = center.export_xlsx(full=False)
+    assert notice is not None and notice.name.endswith("公示表.xlsx")
+    center.select("patrol", "village")
+    assert not center.xlsx_button.isVisible()

@@ -427,3 +427,24 @@ def test_settings_dialog_keeps_the_notice_supervision_phone_with_the_data(qtbot,
     dialog.save()
     assert supervision_phone(window.store) == "09942345678" and settings_file.exists()
     assert window.edit_settings().supervision.text() == "0994-2345678"
+
+
+def test_file_menu_offers_every_xlsx_table_with_a_save_dialog(qtbot, window, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    from openpyxl import load_workbook
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from wq_desktop.xlsx_exports import XLSX_TABLES
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda _p, _t, suggested, *a, **k: (str(tmp_path / Path(suggested).name), "")))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: None))
+    assert {key for key, _ in window.xlsx_actions} == {t.key for t in XLSX_TABLES}
+    assert ("contacts", True) in window.xlsx_actions
+    window.xlsx_actions[("summary", False)].trigger()
+    window.xlsx_actions[("notice", False)].trigger()
+    written = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert any(n.endswith("三级汇总表.xlsx") for n in written)
+    assert any(n.endswith("公示表.xlsx") for n in written)
+    summary = next(tmp_path.glob("*三级汇总表.xlsx"))
+    assert load_workbook(summary).active.title == "汇总表"

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop.printing.catalog import document
+from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.store import Store
+from wq_desktop.xlsx_exports import xlsx_table
 
 from ..widgets import ErrorLabel
 from ..workers import JobContext, ProgressDialog, Worker, run_with_progress
@@ -33,6 +35,7 @@ from .generate import Generated, PrintRequest, generate
 from .preview import PagePreview
 from .printer import prepare_printer, print_pdf
 from .scopes import Context, documents_for
+from .xlsx_export import XLSX_FOR_DOCUMENT, export_xlsx
 
 IDLE, GENERATING, READY, FAILED, CANCELLED, PRINTING = (
     "idle", "generating", "ready", "failed", "cancelled", "printing")
@@ -80,6 +83,11 @@ class PrintCenter(QDialog):
         self.print_button.setObjectName("print_button")
         self.save_button = QPushButton("另存为PDF…")
         self.save_button.setObjectName("save_button")
+        # The same table as an xlsx (as `export xlsx` writes it), and the unmasked office copy.
+        self.xlsx_button = QPushButton("导出Excel…")
+        self.xlsx_button.setObjectName("xlsx_button")
+        self.full_xlsx_button = QPushButton(f"导出完整版Excel（{INTERNAL_ONLY}）…")
+        self.full_xlsx_button.setObjectName("full_xlsx_button")
         close_button = QPushButton("关闭")
 
         form = QFormLayout()
@@ -93,6 +101,8 @@ class PrintCenter(QDialog):
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.xlsx_button)
+        buttons.addWidget(self.full_xlsx_button)
         buttons.addWidget(close_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -110,6 +120,8 @@ class PrintCenter(QDialog):
         self.generate_button.clicked.connect(self.generate)
         self.print_button.clicked.connect(self.choose_printer)
         self.save_button.clicked.connect(self.save_as)
+        self.xlsx_button.clicked.connect(lambda: self.export_xlsx(full=False))
+        self.full_xlsx_button.clicked.connect(lambda: self.export_xlsx(full=True))
         close_button.clicked.connect(self.close)
         self.finished.connect(lambda _r: self._cleanup())
 
@@ -205,6 +217,9 @@ class PrintCenter(QDialog):
         self.print_button.setEnabled(ready)
         self.save_button.setEnabled(ready)
         self.generate_button.setEnabled(state not in (GENERATING, PRINTING))
+        table = XLSX_FOR_DOCUMENT.get(self.document_key)
+        self.xlsx_button.setVisible(table is not None)
+        self.full_xlsx_button.setVisible(table is not None and xlsx_table(table).can_be_full)
         self.error.show_error(message if state == FAILED else None)
         self.status.setText("" if state == FAILED else message)
 
@@ -287,6 +302,17 @@ class PrintCenter(QDialog):
             return False
         self._show_state(READY, f"已保存：{target}")
         return True
+
+    def export_xlsx(self, *, full: bool) -> Path | None:
+        """The chosen document's table as xlsx, for the chosen scope."""
+        table = XLSX_FOR_DOCUMENT.get(self.document_key)
+        if table is None:
+            return None
+        village = self.context.arguments(self.scope)["village"]
+        written = export_xlsx(self, self.store, self.year, table, village, full=full)
+        if written is not None:
+            self._show_state(self.state, f"已导出：{written}")
+        return written
 
     # ------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -57,6 +57,8 @@ class ContactRow:
     counted: bool = True  # False when the agreement is 终止: listed, but not in the 退减/休耕 合计
 
 
+# What an unmasked copy (full ID numbers and phones) says in its title and sheet name.
+INTERNAL_ONLY = "仅限内部使用，不得公开"
 # The 合计 of these follows summary.counts_in_totals (a 终止 agreement is not paid).
 RULED_TOTALS = ("retired_mu", "fallow_mu")
 
@@ -70,11 +72,13 @@ class ContactListData:
 
     @property
     def title(self) -> str:
-        return f"{self.scope}{self.year}年度退地减水包联责任落实清单"
+        internal = "" if self.masked else f"（{INTERNAL_ONLY}）"
+        return f"{self.scope}{self.year}年度退地减水包联责任落实清单{internal}"
 
     @property
     def title_lines(self) -> str:
-        return f"{self.scope}\n{self.year}年度退地减水包联责任落实清单"
+        internal = "" if self.masked else f"\n（{INTERNAL_ONLY}）"
+        return f"{self.scope}\n{self.year}年度退地减水包联责任落实清单{internal}"
 
     def total(self, attr: str) -> Decimal | int:
         rows = [r for r in self.rows if r.counted] if attr in RULED_TOTALS else self.rows
