@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -243,31 +243,50 @@ class RosterPreview:
         return [r for r in self.results if not r.ok]
 
 
+ROSTER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def _roster_cells(path: Path) -> list[list[Any]]:
+    """The first sheet's cells, from .xlsx as well as the .xls old WPS/Excel write (calamine
+    reads both); every failure is a Chinese message, never the library's own text."""
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    if path.suffix.lower() not in ROSTER_SUFFIXES:
+        raise ValidationError(f"“{path.name}”不是Excel文件：花名册请用 .xlsx 或 .xls 格式。")
+    if not path.is_file():
+        raise ValidationError(f"找不到文件“{path.name}”。")
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        if not book.sheet_names:
+            raise ValidationError(f"“{path.name}”中没有工作表。")
+        return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except ValidationError:
+        raise
+    except PasswordError:
+        raise ValidationError(f"“{path.name}”设有打开密码：请在WPS或Excel中取消密码后另存，再导入。"
+                              ) from None
+    except Exception:  # calamine raises several kinds, all meaning "not a readable workbook"
+        raise ValidationError(f"无法读取“{path.name}”：文件已损坏，或不是Excel表格（扩展名与内容不符）。"
+                              "请在WPS或Excel中打开后另存为 .xlsx 再导入。") from None
+
+
 def read_roster(path: str | os.PathLike[str]) -> Roster:
     """The first sheet: the header is the first row with at least two filled cells (a merged
     title row above it is skipped); rows with nothing in them are dropped."""
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds on a non-xlsx file
-        raise ValidationError(
-            f"无法读取Excel文件（{Path(path).name}）：请确认是 .xlsx 格式。（{err}）") from None
-    try:
-        ws = wb.worksheets[0]
-        columns: list[str] | None = None
-        rows: list[dict[str, Any]] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if columns is None:
-                if sum(v not in (None, "") for v in values) >= 2:
-                    columns = [str(v).strip() if v is not None else f"第{i + 1}列"
-                               for i, v in enumerate(values)]
-                continue
-            if all(v in (None, "") for v in values):
-                continue
-            row = {c: v for c, v in zip(columns, values, strict=False)}
-            row["_row"] = number
-            rows.append(row)
-    finally:
-        wb.close()
+    columns: list[str] | None = None
+    rows: list[dict[str, Any]] = []
+    for number, values in enumerate(_roster_cells(Path(path)), start=1):
+        values = [None if v == "" else v for v in values]
+        if columns is None:
+            if sum(v is not None for v in values) >= 2:
+                columns = [str(v).strip() if v is not None else f"第{i + 1}列"
+                           for i, v in enumerate(values)]
+            continue
+        if all(v is None for v in values):
+            continue
+        row = {c: v for c, v in zip(columns, values, strict=False)}
+        row["_row"] = number
+        rows.append(row)
     if columns is None:
         raise ValidationError("Excel文件中没有找到表头（至少两列有标题的一行）。")
     return Roster(columns, rows)

@@ -128,3 +128,53 @@ def test_notice_rate_is_a_number_with_two_decimals(demo_store, tmp_path):
         # a number (openpyxl reads 400.0 back as 400), not the text "400.00"
         assert isinstance(cell.value, (int, float)) and cell.value == float(r.rate)
         assert cell.number_format == "0.00"
+
+
+def _xls_roster(path, rows):
+    """A roster as old WPS/Excel 2003 save it (.xls, BIFF8), with a merged title row."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    sheet.write_merge(0, 0, 0, 3, "测试村花名册")
+    for c, title in enumerate(["户主姓名", "身份证号", "联系电话", "所属组"]):
+        sheet.write(1, c, title)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.save(str(path))
+    return path
+
+
+def test_roster_from_an_old_xls_file_imports_like_xlsx(demo_store, tmp_path):
+    village = demo_store.find("village", order_by="code")[0]
+    path = _xls_roster(tmp_path / "花名册.xls", [
+        ["旧表甲", _good_id(5), 13912345678, "一组"],  # the phone typed as a number
+        ["旧表乙", 652399198001010000.0, "", ""],
+    ])
+    roster = excel.read_roster(path)
+    mapping = excel.suggest_mapping(roster.columns)
+    preview = excel.preview_roster(demo_store, roster.rows, mapping, village["code"])
+    assert [r.ok for r in preview.results] == [True, False]
+    assert preview.results[1].error.startswith("第4行：") and "文本" in preview.results[1].error
+    assert excel.import_roster(demo_store, preview) == 1
+    created = demo_store.find_one("operator", "id_code=?", (_good_id(5),))
+    assert created["phone"] == "13912345678"
+
+
+def test_unreadable_rosters_are_refused_in_chinese(tmp_path):
+    import re
+
+    import pytest
+
+    from wq_desktop.errors import ValidationError
+
+    cases = {"损坏.xls": b"\xd0\xcf\x11\xe0 broken", "名单.xlsx": b"PK\x03\x04 not a zip",
+             "名单.csv": b"a,b\n"}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValidationError) as err:
+            excel.read_roster(tmp_path / name)
+        text = str(err.value)
+        assert name in text
+        assert not re.search(r"[A-Za-z]{4,}", re.sub(r"Excel|WPS|xlsx", "", text)), text

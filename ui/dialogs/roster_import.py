@@ -157,7 +157,7 @@ class RosterImportDialog(QDialog):
     # ------------------------------------------------------------ step 1
     def choose_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "选择花名册", str(Path.home()),
-                                              "Excel 工作簿 (*.xlsx);;所有文件 (*)")
+                                              "Excel 表格 (*.xlsx *.xls *.xlsm *.ods);;所有文件 (*)")
         if name:
             self.load_file(Path(name))
 
