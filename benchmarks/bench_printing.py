@@ -1,8 +1,11 @@
-"""Printing speed as ratios to bare reportlab drawing the same text.
+"""Printing speed as ratios to reportlab platypus laying out the same story.
 
-Product: a 1,000-agreement village batch and a 500-row 公示, through render_document (reading the
-store, laying out tables, glyph check, page numbers). Baseline: canvas.drawString of exactly the
-strings those documents draw, in the same font, one line each, new page every 40 lines.
+Product: a village batch of agreements (each with its 附件1: sketch and boundary points), and a
+500-row 公示, through render_document (reading the store, the GB/T line setting with 禁则 and the
+character grid, glyph check, page numbers, watermark pass). Baseline: the same story built from
+the same data, but with reportlab's own Paragraph for every text, laid out by a plain platypus
+document on the same page frame with the same fonts. The ratio is what our printing adds over
+platypus doing the same layout work.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -43,12 +48,13 @@ def build_store(path: Path, households: int):  # -> Store
                                            "id_code": _person_id(i), "phone": f"139{i:08d}",
                                            "address": f"{i}号院"})
             for p in range(2):
-                area = 10 + (i + p) % 37 + 0.333
                 parcel = store.create("parcel", {
                     "village": v, "operator": op, "code": f"{i:04d}-{p}", "place_name": "东大渠",
-                    "land_attribute": "农民土地承包确权颁证耕地", "area_mu": area, "east": "渠道",
+                    "land_attribute": "农民土地承包确权颁证耕地", "east": "渠道",
                     "south": "机耕道", "west": "林带", "north": "邻户耕地", "crop": "棉花",
-                    "water_source": "机电井 J01"})
+                    "water_source": "机电井 J01",
+                    "geometry": _box(i, p)})
+                area = store.get("parcel", parcel)["area_mu"]
                 services.set_measure(store, parcel, YEAR, "退减灌溉" if p == 0 else "休耕轮作", area,
                                      400 if p == 0 else 300)
             services.start_agreement(store, op, YEAR, date(YEAR, 7, 1))
@@ -57,33 +63,51 @@ def build_store(path: Path, households: int):  # -> Store
     return store
 
 
-def _strings(story: list) -> list[str]:
-    from wq_desktop.printing.page import _text_runs
+def _box(i: int, p: int):  # -> Polygon: side by side, so every sketch has neighbours
+    from shapely.geometry import box
 
-    return [text for text, _ in _text_runs(story) if text.strip()]
+    x = 500000 + (i * 2 + p) * 120.0
+    return box(x, 4870000, x + 100, 4870000 + 60 + (i + p) % 37 * 2.5)
 
 
-def draw_bare(strings: list[str], landscape: bool = False) -> bytes:
-    """The baseline: the same strings, same font and size, drawn line by line."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.pagesizes import landscape as turn
-    from reportlab.pdfgen.canvas import Canvas
+@contextmanager
+def reportlab_paragraphs() -> Iterator[None]:
+    """Build stories with reportlab's Paragraph wherever the printing modules call para()."""
+    import importlib
+    from xml.sax.saxutils import escape
 
-    from wq_desktop.printing.fonts import font_for
+    from reportlab.platypus import Paragraph
 
+    def plain(text: str, style):  # -> Paragraph
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    names = ("page", "common", "agreement", "notice", "parcel_attachment", "summary_table",
+             "contact_list", "patrol_sheet")
+    modules = [importlib.import_module(f"wq_desktop.printing.{n}") for n in names]
+    saved = [(m, m.para) for m in modules if hasattr(m, "para")]
+    for module, _ in saved:
+        module.para = plain
+    try:
+        yield
+    finally:
+        for module, original in saved:
+            module.para = original
+
+
+def platypus(story: list, landscape: bool = False) -> bytes:
+    """The baseline document: the same 版心 frame, no decorations."""
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    from wq_desktop.printing.page import geometry
+
+    g = geometry(landscape)
     buf = io.BytesIO()
-    size = turn(A4) if landscape else A4
-    canvas = Canvas(buf, pagesize=size)
-    font = font_for("song")
-    y = size[1] - 60
-    for n, text in enumerate(strings):
-        if n and n % 40 == 0:
-            canvas.showPage()
-            y = size[1] - 60
-        canvas.setFont(font, 10.5)
-        canvas.drawString(60, y, text)
-        y -= 14
-    canvas.save()
+    doc = BaseDocTemplate(buf, pagesize=(g.width, g.height), leftMargin=g.left, rightMargin=g.right,
+                          topMargin=g.top, bottomMargin=g.bottom)
+    frame = Frame(g.left, g.bottom, g.block_width, g.block_height, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(frames=[frame])])
+    doc.build(story)
     return buf.getvalue()
 
 
@@ -95,21 +119,33 @@ def main() -> None:
 
     register_fonts()
     with tempfile.TemporaryDirectory() as folder:
-        store = build_store(Path(folder) / "bench.sqlite", 1000)
+        store = build_store(Path(folder) / "bench.sqlite", 200)
         try:
-            agreement_text = _strings(agreements_story(agreement_households(store, YEAR, village=VILLAGE),
-                                                       YEAR))
-            compare("1000 份协议书（一个村批量）",
-                    lambda: render_document(store, "agreement", year=YEAR, village=VILLAGE, out=io.BytesIO()),
-                    lambda: draw_bare(agreement_text), repeat=1)
+            households = agreement_households(store, YEAR, village=VILLAGE)
+
+            def agreements_baseline() -> bytes:
+                with reportlab_paragraphs():
+                    story = agreements_story(households, YEAR, store)
+                return platypus(story)
+
+            compare("200 份协议书及附件1（一个村批量）",
+                    lambda: render_document(store, "agreement", year=YEAR, village=VILLAGE,
+                                            out=io.BytesIO()),
+                    agreements_baseline, repeat=1)
         finally:
             store.close()
         store = build_store(Path(folder) / "notice.sqlite", 250)  # 2 parcels each: 500 rows
         try:
-            notice_text = _strings(notice_story(notice_data(store, YEAR, VILLAGE)))
+            data = notice_data(store, YEAR, VILLAGE)
+
+            def notice_baseline() -> bytes:
+                with reportlab_paragraphs():
+                    story = notice_story(data)
+                return platypus(story, landscape=True)
+
             compare("500 行村级公示",
                     lambda: render_document(store, "notice", year=YEAR, village=VILLAGE, out=io.BytesIO()),
-                    lambda: draw_bare(notice_text, landscape=True), repeat=3)
+                    notice_baseline, repeat=3)
         finally:
             store.close()
 
