@@ -111,5 +111,6 @@ def run_export(args: argparse.Namespace) -> int:
         full = bool(args.full) and xlsx_exports.xlsx_table(args.table).can_be_full
         _write_atomically(args.output, lambda tmp: xlsx_exports.export_table(
             store, args.table, year, tmp, args.village, full=full, file_name=args.output.name))
-    print(f"已导出《{XLSX_TABLES[args.table]}》{args.output}。")
+    internal = "（完整身份证号和电话，仅限内部使用，不得公开；已记入变更历史）" if full else ""
+    print(f"已导出《{XLSX_TABLES[args.table]}》{args.output}{internal}。")
     return 0
