@@ -423,7 +423,13 @@ def assignment_rows(store: Store, village_uuid: str | None = None) -> list[Assig
     if village_uuid:
         sql += " AND o.village=?"
         params = (village_uuid,)
-    return [AssignRow(*r) for r in store.conn.execute(sql + " ORDER BY v.code, o.rowid", params)]
+    rows = store.conn.execute(sql + " ORDER BY v.code, o.rowid", params).fetchall()
+    # Within a village: 一组, 二组 … 十一组 counted (ungrouped first), then in entry order.
+    order = {uuid: n for n, (uuid, *_rest) in enumerate(rows)}
+    village_order = {name: n for n, (_, name, *_rest) in reversed(list(enumerate(rows)))}
+    rows.sort(key=lambda r: (village_order[r[1]], group_sort_key(r[2]) if r[2] else (-1, ""),
+                             order[r[0]]))
+    return [AssignRow(*r) for r in rows]
 
 
 # ---------------------------------------------------------------- rectifications

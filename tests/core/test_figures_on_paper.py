@@ -194,3 +194,16 @@ def test_same_village_figures_in_notice_summary_and_both_xlsx(store, tmp_path):
     line = next(r for r in summary_xlsx if r[0] == "测试村")
     summary_x = tuple(Decimal(repr(line[c])).quantize(CENT) for c in (3, 7, 8, 9))
     assert notice_pdf == summary_pdf == notice_x == summary_x
+
+
+def test_groups_in_counting_order_in_the_contacts_list_and_the_assignment_table(store, tmp_path):
+    from wq_desktop import queries
+    from wq_desktop.printing.contact_list import contact_list_data
+
+    village = store.find_one("village", "code=?", (BIG_VILLAGE,))
+    groups = [r.group for r in queries.assignment_rows(store, village["uuid"])]
+    assert groups == sorted(groups, key=group_sort_key) and groups[-1] == "十一组"
+    names = [r.name for r in contact_list_data(store, YEAR, BIG_VILLAGE).rows]
+    by_name = {r.name: r.group for r in queries.assignment_rows(store, village["uuid"])}
+    printed = [by_name[n] for n in names]
+    assert printed == sorted(printed, key=group_sort_key)

@@ -38,7 +38,7 @@ CONTACT_COLUMNS = (
 )
 ASSIGN_COLUMNS = (
     Column("村", lambda r: r.village),
-    Column("组", lambda r: r.group),
+    Column("组", lambda r: r.group, sort=lambda r: queries.group_sort_key(r.group)[0]),
     Column("经营者", lambda r: r.name),
     Column("包联负责人", lambda r: r.leader or "未指定"),
     Column("工作人员", lambda r: r.staff or "未指定"),
