@@ -120,3 +120,14 @@ def test_multi_part_parcel_with_a_hole_is_numbered_as_the_txt_export(store: Stor
                       key=lambda c: c["x1"] - c["x0"])
         assert outline["x1"] - outline["x0"] == pytest.approx(120 / scale * 1000 * 72 / 25.4, rel=0.01)
     assert geo.area_mu(shape) > 0
+
+
+def test_attachment_needs_the_years_agreement(demo_store, tmp_path):
+    from wq_desktop.errors import ValidationError
+
+    op = demo_store.conn.execute(
+        "SELECT o.id_code FROM operator o WHERE o.kind='农户' AND NOT EXISTS (SELECT 1 FROM agreement a"
+        " WHERE a.operator=o.uuid AND a.year=? AND a.deleted=0) LIMIT 1", (demo_year(),)).fetchone()[0]
+    with pytest.raises(ValidationError, match="尚无协议记录"):
+        render_document(demo_store, "attachment", year=demo_year(), operator=op, out=tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()

@@ -125,14 +125,19 @@ def _signature_table(h: Household, township_name: str, village_name: str, signed
                                    ("VALIGN", (0, 0), (-1, -1), "TOP"), header_rows=0, size=12))
 
 
-def agreement_story(h: Household, year: int) -> list[Flowable]:
-    """The flowables of one agreement, starting a new page-number group."""
+def check_printable(h: Household, year: int) -> None:
+    """An agreement (and its 附件1) needs the year's agreement record and land to retire."""
     if not h.agreement:
         raise ValidationError(f"{h.name}（{h.village_name}）{year}年度尚无协议记录，请先起草协议。")
-    parcels = h.retiring_parcels
-    if not parcels:
+    if not h.retiring_parcels:
         raise ValidationError(
             f"{h.name}（{h.village_name}）{year}年度没有退减灌溉或休耕轮作地块，无法生成协议。")
+
+
+def agreement_story(h: Household, year: int) -> list[Flowable]:
+    """The flowables of one agreement, starting a new page-number group."""
+    check_printable(h, year)
+    parcels = h.retiring_parcels
     st = styles()
     mode = mode_name(h)
     number = h.agreement["number"] or ""
@@ -163,7 +168,7 @@ def agreement_story(h: Household, year: int) -> list[Flowable]:
              "经协商一致，签订本协议。"),
         head("一、退减地块"),
         body(f"乙方自愿对下列{len(parcels)}块耕地实施{mode}，面积合计{mu(retired + fallow)}亩，其中退减灌溉"
-             f"{mu(retired)}亩、休耕轮作{mu(fallow)}亩。地块位于{township}{village}，界址点坐标见附件。"),
+             f"{mu(retired)}亩、休耕轮作{mu(fallow)}亩。地块位于{township}{village}，地块示意图及界址点坐标见附件1。"),
         _parcel_table(h),
         head("二、退减方式与期限"),
         body(f"退减期限自本协议签订之日起至{year}年12月31日止。退减灌溉地块在期限内不得以任何方式灌溉；"
@@ -239,5 +244,6 @@ def attachments_story(store: Store, households: list[Household], year: int) -> l
 
     story: list[Flowable] = []
     for h in households:
+        check_printable(h, year)
         story += attachment_story(store, h, year, new_group=True)
     return story[1:]  # no blank first page

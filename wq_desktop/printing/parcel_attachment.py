@@ -18,7 +18,7 @@ from typing import Any
 import shapely
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 from shapely.geometry.base import BaseGeometry
 
 from wq_desktop import geo
@@ -34,7 +34,7 @@ CENTRAL_MERIDIAN = 87
 # Scales a surveyor would print (1:N); the smallest that fits the drawing is chosen.
 SCALES = (200, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
 GREY = Color(0.6, 0.6, 0.6)
-SKETCH_HEIGHT = 105 * mm
+SKETCH_HEIGHT = 90 * mm  # leaves room for the heading and a table of a dozen points below
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class ParcelSketch(Flowable):
         self.width, self.height = width, height
         minx, miny, maxx, maxy = block.shape.bounds
         # Room inside the frame for the 四至 labels around the parcel.
-        self.scale = choose_scale((maxx - minx, maxy - miny), (width - 70 * mm, height - 40 * mm))
+        self.scale = choose_scale((maxx - minx, maxy - miny), (width - 60 * mm, height - 30 * mm))
         self.units = 1000 * mm / self.scale  # points per metre on paper
         self.centre = ((minx + maxx) / 2, (miny + maxy) / 2)
 
@@ -217,9 +217,9 @@ class ParcelSketch(Flowable):
             elif side == "西":
                 c.drawString(max(left - 6 - w, 3), midy - 3, text)
             elif side == "北":
-                c.drawCentredString(midx, min(top + 6, self.height - 26), text)
+                c.drawCentredString(midx, min(top + 11, self.height - 26), text)
             else:
-                c.drawCentredString(midx, max(bottom - 14, 22), text)
+                c.drawCentredString(midx, max(bottom - 18, 22), text)
 
     def _north_arrow(self, font: str) -> None:
         c = self.canv
@@ -300,21 +300,20 @@ def attachment_story(store: Store, h: Household, year: int, *, new_group: bool) 
                    st["note"]),
               Spacer(1, 4)]
     note = cell_styles(9)["left"]
-    for n, block in enumerate(blocks):
-        if n:
-            story.append(CondPageBreak(SKETCH_HEIGHT + 60 * mm))
+    for block in blocks:
         p = block.parcel
         caption = (f"地块 {block.code}\u3000{p.place_name}\u3000{p.land_attribute}\u3000"
                    f"面积 {mu(p.area_mu)} 亩（退减灌溉 {mu(p.retired_mu)} 亩，"
                    f"休耕轮作 {mu(p.fallow_mu)} 亩）")
         if block.code != p.code:
             caption += f"\u3000多部件地块第{block.code.rsplit('-', 1)[1]}部分"
-        story += [KeepTogether([para(caption, st["caption"]), ParcelSketch(block, width),
-                                Spacer(1, 3)]),
-                  para(f"界址点 {len({q.point_name for q in block.points})} 个，"
-                       f"{'含内环（圈号2及以上）；' if any(q.ring_no > 1 for q in block.points) else ''}"
-                       "每圈以起点闭合。", note),
-                  coordinate_table(block), Spacer(1, 8)]
+        points = len({q.point_name for q in block.points})
+        holes = "含内环（圈号2及以上）；" if any(q.ring_no > 1 for q in block.points) else ""
+        # One parcel's sketch and table stay on one page when they fit (a long table still splits).
+        story += [KeepTogether([para(caption, st["caption"]), ParcelSketch(block, width), Spacer(1, 3),
+                                para(f"界址点 {points} 个，{holes}每圈以起点闭合。", note),
+                                coordinate_table(block)]),
+                  Spacer(1, 8)]
     if undrawn:
         codes = "、".join(p.code for p in undrawn)
         story.append(para(f"以下地块尚未绘制图形，无法出具示意图和界址点坐标：{codes}。", st["note"]))
