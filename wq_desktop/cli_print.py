@@ -81,12 +81,13 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, help="年度（默认为数据中最近的年度）")
     p.add_argument("--village", help="村（12位村代码）")
     p.add_argument("--full", action="store_true",
-                   help="包联清单导出完整身份证号和电话（仅限内部使用，默认脱敏）")
+                   help="包联清单、花名册导出完整身份证号和电话（仅限内部使用，记入变更历史；默认脱敏）")
     p.add_argument("--only-retired", action="store_true", help="地图格式：只导出退减地块")
     p.add_argument("-o", "--output", required=True, type=Path, help="输出文件")
 
 
-@command("export", "导出表格（xlsx：包联清单、公示表、汇总表）或地图数据（gpkg、shp、geojson、txt）",
+@command("export",
+         "导出表格（xlsx：包联清单、公示表、汇总表、花名册、巡查记录）或地图数据（gpkg、shp、geojson、txt）",
          _configure_export)
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.format.lower()

@@ -196,6 +196,68 @@ def export_summary(store: Store, year: int, path: str | os.PathLike[str], villag
     return write_table(path, title, columns, rows, sheet="汇总表", note=NOTE, bold_rows=bold)
 
 
+def export_roster(store: Store, path: str | os.PathLike[str], village: str | None = None, *,
+                  masked: bool = True) -> Path:
+    """The operators as a roster with the import's own column titles, so an unmasked copy can be
+    read back by the roster import; masked (the default) it can be handed out."""
+    from .ordering import group_sort_key
+    from .printing.contact_list import INTERNAL_ONLY
+
+    where, params = ("o.deleted=0", [])
+    if village:
+        where += " AND o.village=?"
+        params.append(find_village(store, village)["uuid"])
+    rows = store.conn.execute(
+        "SELECT v.code, v.name, coalesce(g.name, ''), o.name, o.id_code, o.kind, o.phone, o.address,"
+        " o.legal_rep, o.note, o.rowid FROM operator o JOIN village v ON v.uuid=o.village"
+        ' LEFT JOIN village_group g ON g.uuid=o."group" AND g.deleted=0'
+        f" WHERE {where}", params).fetchall()
+    rows.sort(key=lambda r: (r[0], group_sort_key(r[2]) if r[2] else (-1, ""), r[10]))
+    titles = ["序号", "村", *(ROSTER_FIELDS[f][0] for f in
+                            ("name", "id_code", "kind", "phone", "group", "address", "legal_rep", "note"))]
+    kinds = ("int", "text", "text", "text", "text", "text", "text", "text", "text", "text")
+    widths = (6, 18, 14, 24, 12, 16, 8, 24, 12, 18)
+    columns = [Column(t, w, k) for t, w, k in zip(titles, widths, kinds, strict=True)]
+    table = [[n, r[1], r[3], rules.mask_id(r[4]) if masked else r[4], r[5],
+              (rules.mask_phone(r[6]) if masked else rules.format_phone(r[6])) if r[6] else "",
+              r[2], r[7], r[8], r[9]] for n, r in enumerate(rows, start=1)]
+    internal = "" if masked else f"（{INTERNAL_ONLY}）"
+    scope = find_village(store, village)["name"] if village else "全部"
+    return write_table(path, f"{scope}耕地经营者花名册{internal}", columns, table,
+                       sheet=f"花名册{internal}")
+
+
+def export_patrols(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None
+                   ) -> Path:
+    """The year's patrol records with their rectification state (no personal data)."""
+    from .queries import rectification_state
+
+    where, params = ("t.deleted=0 AND p.deleted=0 AND t.year=?", [year])
+    if village:
+        where += " AND p.village=?"
+        params.append(find_village(store, village)["uuid"])
+    cur = store.conn.execute(
+        "SELECT v.name, coalesce(o.name, ''), p.code, t.stage, t.visited_on, t.patrollers, t.result,"
+        " t.description, t.rect_requirement, t.rect_deadline, t.recheck_on, t.closed_on"
+        " FROM patrol t JOIN parcel p ON p.uuid=t.parcel JOIN village v ON v.uuid=p.village"
+        f" LEFT JOIN operator o ON o.uuid=p.operator WHERE {where}"
+        " ORDER BY v.code, t.visited_on, p.code", params)
+    titles = ("序号", "村", "户主", "地块编号", "巡查节点", "巡查日期", "巡查人", "判定", "问题描述",
+              "整改要求", "整改期限", "整改状态", "复查日期", "结案日期")
+    widths = (6, 18, 12, 12, 8, 12, 16, 12, 24, 24, 12, 10, 12, 12)
+    columns = [Column(t, w, "int" if t == "序号" else "text") for t, w in zip(titles, widths, strict=True)]
+    import json
+
+    table = []
+    for n, r in enumerate(cur.fetchall(), start=1):
+        state = rectification_state({"result": r[6], "rect_requirement": r[8], "rect_deadline": r[9],
+                                     "closed_on": r[11]})
+        table.append([n, r[0], r[1], r[2], r[3], r[4], "、".join(json.loads(r[5] or "[]")), r[6],
+                      r[7], r[8], r[9], state, r[10], r[11]])
+    scope = find_village(store, village)["name"] if village else "全部"
+    return write_table(path, f"{scope}{year}年度退地减水巡查记录", columns, table, sheet="巡查记录")
+
+
 # --- roster import ---------------------------------------------------------------------
 
 # field -> (Chinese label, header words that suggest it, required)

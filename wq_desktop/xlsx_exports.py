@@ -1,7 +1,7 @@
 """The xlsx tables the CLI and the window export, with their default file names.
 
 One list so the CLI's `export xlsx TABLE`, the print centre and the 文件 menu offer the same
-tables under the same names. The unmasked 包联清单 (full ID numbers and phones) says
+tables under the same names. An unmasked 包联清单 or 花名册 (full ID numbers and phones) says
 仅限内部使用，不得公开 in its title and sheet name, and who exported it is written into the change
 history of the village (or township) it covers.
 """
@@ -31,6 +31,8 @@ XLSX_TABLES: tuple[XlsxTable, ...] = (
     XlsxTable("contacts", "包联责任落实清单", False, True),
     XlsxTable("notice", "公示表", True, False),
     XlsxTable("summary", "三级汇总表", False, False),
+    XlsxTable("roster", "耕地经营者花名册", False, True),
+    XlsxTable("patrols", "巡查记录", False, False),
 )
 _BY_KEY = {t.key: t for t in XLSX_TABLES}
 
@@ -78,7 +80,12 @@ def export_table(store: Store, key: str, year: int, path: str | os.PathLike[str]
         return excel.export_notice(store, year, path, village or "")
     if key == "summary":
         return excel.export_summary(store, year, path, village)
-    out = excel.export_contacts(store, year, path, village, masked=not full)
+    if key == "patrols":
+        return excel.export_patrols(store, year, path, village)
+    if key == "roster":
+        out = excel.export_roster(store, path, village, masked=not full)
+    else:
+        out = excel.export_contacts(store, year, path, village, masked=not full)
     if full:
         name, kind, uuid = _scope(store, village)
         store.log_event(kind, uuid, "export",

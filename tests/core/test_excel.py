@@ -178,3 +178,26 @@ def test_unreadable_rosters_are_refused_in_chinese(tmp_path):
         text = str(err.value)
         assert name in text
         assert not re.search(r"[A-Za-z]{4,}", re.sub(r"Excel|WPS|xlsx", "", text)), text
+
+
+def test_unmasked_roster_reads_back_into_the_roster_import(demo_store, tmp_path):
+    from wq_desktop import checks, xlsx_exports
+
+    village = demo_store.find("village", order_by="code")[0]
+    masked = xlsx_exports.save_table(demo_store, "roster", demo_year(), tmp_path / "m.xlsx",
+                                     village["code"])
+    assert "*" in str(load_workbook(masked).active.cell(3, 4).value)
+    full = xlsx_exports.save_table(demo_store, "roster", demo_year(), tmp_path / "f.xlsx",
+                                   village["code"], full=True)
+    sheet = load_workbook(full).active
+    assert sheet.title == "花名册（仅限内部使用，不得公开）"
+    roster = excel.read_roster(full)
+    mapping = excel.suggest_mapping(roster.columns)
+    assert set(mapping) == set(excel.ROSTER_FIELDS)
+    preview = excel.preview_roster(demo_store, roster.rows, mapping, village["code"])
+    assert preview.results and all("已登记" in r.error for r in preview.results)  # the same people
+    assert checks.check_history(demo_store) == []
+    logged = [e for e in demo_store.history(village["uuid"]) if e.op == "export"]
+    assert len(logged) == 1 and "f.xlsx" in logged[0].changes["_event"][1]
+    patrols = xlsx_exports.save_table(demo_store, "patrols", demo_year(), tmp_path / "p", None)
+    assert patrols.suffix == ".xlsx" and load_workbook(patrols).active.max_row > 3

@@ -249,11 +249,14 @@ def test_excel_from_the_print_centre_and_the_unmasked_copy_asks_and_is_in_the_hi
     assert rows[0].action == "导出" and rows[0].user == demo_store.user and full.name in rows[0].new
     from wq_desktop import checks
     assert checks.check_history(demo_store) == []
-    # The notice and summary tables too; the patrol sheet has no xlsx.
+    # The notice and the patrol records too, masked only.
     center.select("notice", "village")
     wait_state(qtbot, center, READY)
     assert center.xlsx_button.isVisible() and not center.full_xlsx_button.isVisible()
     notice = center.export_xlsx(full=False)
     assert notice is not None and notice.name.endswith("公示表.xlsx")
     center.select("patrol", "village")
-    assert not center.xlsx_button.isVisible()
+    wait_state(qtbot, center, READY)
+    assert center.xlsx_button.isVisible() and not center.full_xlsx_button.isVisible()
+    patrols = center.export_xlsx(full=False)
+    assert patrols is not None and load_workbook(patrols).active.title == "巡查记录"

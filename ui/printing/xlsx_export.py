@@ -16,13 +16,14 @@ from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import default_file_name, save_table, xlsx_table
 
 # The print centre's documents that have an xlsx table of the same name.
-XLSX_FOR_DOCUMENT = {"contacts": "contacts", "notice": "notice", "summary": "summary"}
+XLSX_FOR_DOCUMENT = {"contacts": "contacts", "notice": "notice", "summary": "summary",
+                     "patrol": "patrols"}
 
 
 def confirm_full_export(parent: QWidget | None, user: str) -> bool:
     answer = QMessageBox.warning(
         parent, f"导出完整版（{INTERNAL_ONLY}）",
-        f"完整版包联清单含完整的身份证号和联系电话，{INTERNAL_ONLY}。\n"
+        f"完整版含完整的身份证号和联系电话，{INTERNAL_ONLY}。\n"
         f"导出将记入变更历史（导出人：{user}）。确定导出吗？",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No)
