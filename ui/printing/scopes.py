@@ -17,6 +17,7 @@ DOCUMENT_SCOPES: dict[str, tuple[str, ...]] = {
     "contacts": (VILLAGE, TOWNSHIP),
     "summary": (VILLAGE, TOWNSHIP),
     "patrol": (PATROL, HOUSEHOLD, VILLAGE, BLANK),
+    "planting": (VILLAGE, TOWNSHIP),
 }
 
 
