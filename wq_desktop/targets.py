@@ -19,7 +19,7 @@ from .model import MeasureKind
 from .planting import planting_survey
 from .store import Store
 from .summary import SIGNED_STATUSES, counts_in_totals
-from .water_use import water_use
+from .water_use import WaterUseRow, water_use
 
 PLAN_YEARS: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
 # 确保2025年全市地下水用水量控制在12446万立方米以内 (plan 二、目标任务).
@@ -272,7 +272,7 @@ class DashboardData:
 
     year: int
     progress: list[VillageProgress]
-    water: object  # water_use.WaterUseRow (city)
+    water: WaterUseRow  # the city row, townships and villages below
     series: list[YearPoint]
 
 

@@ -77,12 +77,15 @@ def _survey_line(label: str, row: PlantingRow) -> Line:
     return Line(row.level, (label, *cells), (label, *values, row.courtyard_households))
 
 
-def _units(root, village_code: str | None) -> list[tuple[str, object]]:
+Unit = PlantingRow | WaterUseRow
+
+
+def _units(root: Unit, village_code: str | None) -> list[tuple[str, Unit]]:
     """(label, row) in print order: each township's villages, its 小计, then the city 合计."""
     if village_code:
         row = root.find(village_code)
         return [(row.name, row)]
-    out: list[tuple[str, object]] = []
+    out: list[tuple[str, Unit]] = []
     for township in root.children:
         out += [(v.name, v) for v in township.children]
         out.append((f"{township.name}小计", township))
