@@ -63,6 +63,11 @@ def test_printed_water_use_equals_area_times_quota(store, tmp_path: Path) -> Non
             assert Decimal(water) == expected, row
             printed.setdefault(crop, []).append(water)
     assert printed["棉花"][0] == "4.56" and printed["蔬菜"][0] == "0.02" and printed["番茄"][0] == "3.41"
+    # The printed crop rows of 村一 add up to its printed 实际种植 total.
+    start = rows.index(_row_starting(rows, "村一", "棉花"))
+    end = rows.index(_row_starting(rows, "村一", "合计"))
+    areas = [r[2] if r[0] == "村一" else r[1] for r in rows[start:end]]  # 作物, 种植面积 after the name
+    assert len(areas) == 4 and sum(map(Decimal, areas)) == Decimal("135.80")
     grape = _row_starting(rows, "葡萄")
     assert grape[1:5] == ["1.00", "1.2%", "—", "—"] and grape[5] == "1.00"  # 未定额, not 0
     # Unit totals beside the target: 村一 5.07, 村二 3.41, 乡 8.48 against 9.00.
