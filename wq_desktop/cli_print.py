@@ -58,7 +58,8 @@ def _configure_print(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="输出的PDF文件")
 
 
-@command("print", "打印文书为PDF：协议书、村级公示、包联清单、三级汇总表、巡查记录表", _configure_print)
+@command("print", "打印文书为PDF：协议书、村级公示、包联清单、三级汇总表、巡查记录表、种植面积摸底核查汇总表",
+         _configure_print)
 def run_print(args: argparse.Namespace) -> int:
     from .printing.catalog import document, render_document
 
@@ -87,7 +88,8 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
 
 
 @command("export",
-         "导出表格（xlsx：包联清单、公示表、汇总表、花名册、巡查记录）或地图数据（gpkg、shp、geojson、txt）",
+         "导出表格（xlsx：包联清单、公示表、汇总表、花名册、巡查记录、种植面积汇总）或地图数据"
+         "（gpkg、shp、geojson、txt）",
          _configure_export)
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.format.lower()

@@ -33,6 +33,7 @@ XLSX_TABLES: tuple[XlsxTable, ...] = (
     XlsxTable("summary", "三级汇总表", False, False),
     XlsxTable("roster", "耕地经营者花名册", False, True),
     XlsxTable("patrols", "巡查记录", False, False),
+    XlsxTable("planting", "种植面积摸底核查汇总表及用水量测算", False, False),
 )
 _BY_KEY = {t.key: t for t in XLSX_TABLES}
 
@@ -82,6 +83,10 @@ def export_table(store: Store, key: str, year: int, path: str | os.PathLike[str]
         return excel.export_summary(store, year, path, village)
     if key == "patrols":
         return excel.export_patrols(store, year, path, village)
+    if key == "planting":
+        from .excel_planting import export_planting
+
+        return export_planting(store, year, path, village)
     if key == "roster":
         out = excel.export_roster(store, path, village, masked=not full)
     else:

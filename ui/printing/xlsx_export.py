@@ -17,7 +17,7 @@ from wq_desktop.xlsx_exports import default_file_name, save_table, xlsx_table
 
 # The print centre's documents that have an xlsx table of the same name.
 XLSX_FOR_DOCUMENT = {"contacts": "contacts", "notice": "notice", "summary": "summary",
-                     "patrol": "patrols"}
+                     "patrol": "patrols", "planting": "planting"}
 
 
 def confirm_full_export(parent: QWidget | None, user: str) -> bool:
