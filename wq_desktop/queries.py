@@ -539,7 +539,8 @@ def _display_value(store: Store, kind_name: str, name: str, value: Any) -> str:
     if f.type == "geom":
         try:
             shape = geo.from_wkb(bytes.fromhex(value))
-            return f"已绘制图形（{rules.format_mu(geo.area_mu(shape))}亩）"
+            # The drawn area with its own precision: the 面积 line beside it is the figure of record.
+            return f"已绘制图形（图形面积 {geo.area_mu(shape):.4f} 亩）"
         except Exception:
             return "图形"
     if f.type == "json":
