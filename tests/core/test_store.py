@@ -275,7 +275,7 @@ def test_migration_from_schema_three_adds_rectification_notice_fields_keeping_da
     columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(patrol)")}
     assert "rect_notified_on" not in columns
     with Store.open(path, "测试员") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 4
         rec = store.get("patrol", patrol)
         assert rec["rect_requirement"] == "停止灌溉" and rec["rect_deadline"] == "2025-10-20"
         assert rec["rect_notified_on"] is None and rec["rect_signature"] is None
@@ -300,9 +300,9 @@ def _open_v3(path: Path) -> Store:
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
-    saved = schema.KINDS["patrol"]
-    schema.KINDS["patrol"] = schema.Kind(saved.name, saved.label,
-                                         tuple(f for f in saved.fields if f.since <= 3))
+    kinds = dict(schema.KINDS)  # every kind as version 3 had it: later fields of any kind are absent
+    for name, k in kinds.items():
+        schema.KINDS[name] = schema.Kind(k.name, k.label, tuple(f for f in k.fields if f.since <= 3), k.since)
     original = validation._RULES["patrol"]
 
     def v3_patrol(s, new, old, uuid):  # today's rules, over a row without the version-4 fields
@@ -310,7 +310,7 @@ def _open_v3(path: Path) -> Store:
     validation._RULES["patrol"] = v3_patrol
 
     def restore() -> None:
-        schema.KINDS["patrol"] = saved
+        schema.KINDS.update(kinds)
         validation._RULES["patrol"] = original
     try:
         store = Store(conn, path, "旧版用户")
