@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import rules
 from wq_desktop.errors import WqError
-from wq_desktop.gis_export import ExportResult, export_parcels
+from wq_desktop.gis_export import EXPORT_CRS, SHP_ENCODINGS, ExportResult, export_parcels
 from wq_desktop.store import Store
 
 from .map import MapCanvas
@@ -80,6 +80,15 @@ class ExportDialog(QDialog):
             self.scope.addItem(f"本村（{village_name}）", "village")
         self.scope.addItem("全镇", "township")
         self.only_retired = QCheckBox("只导出退减灌溉、休耕轮作地块")
+        # The bureau's conventions: GBK text and zone-prefixed coordinates are what its tools expect.
+        self.encoding = QComboBox()
+        self.encoding.setObjectName("export_encoding")
+        for key, label in SHP_ENCODINGS.items():
+            self.encoding.addItem(label, key)
+        self.crs = QComboBox()
+        self.crs.setObjectName("export_crs")
+        for key, label in EXPORT_CRS.items():
+            self.crs.addItem(label, key)
         self.path = QLineEdit()
         self.path.setPlaceholderText("选择保存位置…")
         browse = QPushButton("浏览…")
@@ -89,6 +98,8 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("格式", self.format)
         form.addRow("范围", self.scope)
+        form.addRow("文字编码", self.encoding)
+        form.addRow("坐标系", self.crs)
         form.addRow("", self.only_retired)
         form.addRow("保存到", row)
         self.error = QLabel()
@@ -107,10 +118,17 @@ class ExportDialog(QDialog):
         self.setMinimumWidth(520)
         browse.clicked.connect(self.browse)
         self.format.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
 
     @property
     def fmt(self) -> str:
         return str(self.format.currentData())
+
+    @property
+    def options(self) -> dict[str, str | None]:
+        """encoding and crs for gis_export, as far as the chosen format has them."""
+        return {"encoding": self.encoding.currentData() if self.fmt == "shp" else "UTF-8",
+                "crs": self.crs.currentData() if self.fmt in ("shp", "gpkg") else None}
 
     @property
     def whole_township(self) -> bool:
@@ -126,6 +144,13 @@ class ExportDialog(QDialog):
         return "." + ("geojson" if self.fmt == "geojson" else self.fmt)
 
     def _format_changed(self) -> None:
+        # Each format starts at its usual convention: a Shapefile for the bureau is GBK in EPSG:4517
+        # (as 三调 results are), a GeoPackage keeps the store's EPSG:4538.
+        self.crs.setCurrentIndex(self.crs.findData("EPSG:4517" if self.fmt == "shp" else "EPSG:4538"))
+        self.encoding.setEnabled(self.fmt == "shp")
+        self.crs.setEnabled(self.fmt in ("shp", "gpkg"))
+        self.crs.setToolTip("" if self.crs.isEnabled() else
+                            "GeoJSON 为经纬度，坐标TXT 固定为带“29”带号的 EPSG:4517")
         # Keep the chosen name and folder, give it the new format's ending.
         text = self.path.text().strip()
         if text:
@@ -308,10 +333,10 @@ class MapTab(QWidget):
         target = dialog.target()
         assert target is not None
         return self.start_export(dialog.fmt, target, None if dialog.whole_township else village,
-                                 dialog.only_retired.isChecked())
+                                 dialog.only_retired.isChecked(), **dialog.options)
 
     def start_export(self, fmt: str, path: Path, village: str | None = None,
-                     only_retired: bool = False) -> Worker:
+                     only_retired: bool = False, encoding: str = "UTF-8", crs: str | None = None) -> Worker:
         """Run gis_export off the GUI thread on its own Store (a Store is not shared between threads)."""
         code = self.store.get("village", village)["code"] if village else None
         db, user, year = self.store.path, self.store.user, self.year
@@ -320,7 +345,7 @@ class MapTab(QWidget):
             ctx.progress(5, "正在读取地块…")
             with Store.open(db, user) as store:
                 result = export_parcels(store, fmt, path, year=year, village_code=code,
-                                        only_retired=only_retired)
+                                        only_retired=only_retired, encoding=encoding, crs=crs)
             ctx.progress(100, "已写出。")
             return result
 

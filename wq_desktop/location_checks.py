@@ -290,6 +290,37 @@ def representative_points(shapes: Sequence[BaseGeometry]) -> np.ndarray:
     return np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
 
 
-__all__ = ["BOUNDARY_META", "ZONE_LABEL", "CrsSuggestion", "Extent", "boundary_from_file",
-           "crs_label", "representative_points", "set_boundary", "suggest_crs", "township_extent",
-           "unprojectable", "zone_bound"]
+
+
+@dataclass(frozen=True)
+class ShapeReview:
+    """What the map says about a drawn or typed-in parcel before saving it."""
+
+    refusal: str | None  # outside the township: not saved
+    to_confirm: str | None  # too small, thin or large: saved only if the user confirms
+
+
+def review_shape(store: Store, shape: BaseGeometry) -> ShapeReview:
+    """The import's location and size rules for one parcel drawn on the map or typed as 界址点."""
+    from . import shape_checks
+
+    refusal = township_extent(store).problem(shape)
+    size = shape_checks.size_problem(shape, shape_checks.load(store)) if refusal is None else None
+    return ShapeReview(refusal, size)
+
+
+def foreign_overlaps(store: Store, shape: BaseGeometry, village: str,
+                     exclude: str | None = None) -> str | None:
+    """The refusal when `shape` overlaps a parcel of another village (never allowed), else None."""
+    minx, miny, maxx, maxy = shape.bounds
+    rows = store.conn.execute(
+        "SELECT p.uuid, p.code, p.geometry, v.name FROM parcel p JOIN village v ON v.uuid = p.village"
+        " WHERE p.deleted=0 AND p.geometry IS NOT NULL AND p.village <> ?"
+        " AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
+        (village, minx, maxx, miny, maxy)).fetchall()
+    found = geo.overlaps_with(shape, [(r[0], r[2]) for r in rows], exclude=exclude)
+    if not found:
+        return None
+    names = {r[0]: f"{r[3]}的地块 {r[1]}" for r in rows}
+    text = "、".join(f"{names[u]}（{mu:.2f} 亩）" for u, mu in found[:5])
+    return f"与其他村的地块重叠：{text}。不同村的地块不能重叠，请修改图形"

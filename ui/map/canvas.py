@@ -38,7 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMessageBox, QWidget
 from shapely.geometry import Polygon
 
-from wq_desktop import geo
+from wq_desktop import geo, location_checks
 from wq_desktop.errors import WqError
 from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
@@ -542,6 +542,8 @@ class MapCanvas(QWidget):
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
+        if not self._placement_ok(shape, values.get("village"), exclude=None):
+            return None
         if not overlap_checked and not self._overlap_ok(shape, exclude=None):
             return None
         try:
@@ -563,7 +565,10 @@ class MapCanvas(QWidget):
             return False
         shape = self._checked_shape()
         uuid = self.parcels.layer.uuid[self.editing]
-        if shape is None or not self._overlap_ok(shape, exclude=uuid):
+        village = self.parcels.layer.village[self.editing]
+        if shape is None or not self._placement_ok(shape, village, exclude=uuid):
+            return False
+        if not self._overlap_ok(shape, exclude=uuid):
             return False
         try:
             record = self.store.get("parcel", uuid)
@@ -587,6 +592,18 @@ class MapCanvas(QWidget):
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
+
+    def _placement_ok(self, shape: Polygon, village: str | None, exclude: str | None) -> bool:
+        """The import's rules for a drawn shape: inside the township, not over another village's
+        land (refused), not a crumb or a sliver (asked)."""
+        assert self.store is not None
+        review = location_checks.review_shape(self.store, shape)
+        refusal = review.refusal or (
+            location_checks.foreign_overlaps(self.store, shape, village, exclude) if village else None)
+        if refusal:
+            self._refuse(f"无法保存：{refusal}")
+            return False
+        return review.to_confirm is None or self.confirm(f"{review.to_confirm}。确认这是一个地块并保存吗？")
 
     def _overlap_ok(self, shape: Polygon, exclude: str | None) -> bool:
         pp = self.parcels
@@ -624,7 +641,7 @@ class MapCanvas(QWidget):
         return dialog.values() if dialog.exec() else None
 
     def _confirm(self, text: str) -> bool:
-        answer = QMessageBox.question(self, "地块重叠", text)
+        answer = QMessageBox.question(self, "请确认", text)
         return answer == QMessageBox.StandardButton.Yes
 
     # ================================================================== events
