@@ -238,8 +238,9 @@ class MapTab(QWidget):
         status_row.setContentsMargins(6, 2, 6, 2)
         status_row.addWidget(self.area_label)
         status_row.addWidget(self.status, 1)
+        status_row.addSpacing(12)
         status_row.addWidget(self.position)
-        status_row.addSpacing(6)
+        status_row.addSpacing(12)
         status_row.addWidget(self.household_label)
         status_row.addSpacing(6)
         status_row.addWidget(self.open_household_button)
@@ -329,6 +330,8 @@ class MapTab(QWidget):
         self.table.setVisible(shown)
         self.table_action.setChecked(shown)
         if shown:
+            total = max(self.splitter.height(), 300)
+            self.splitter.setSizes([total * 3 // 5, total * 2 // 5])
             self._refresh_table()
 
     def cancel(self) -> None:
@@ -472,6 +475,9 @@ class MapTab(QWidget):
         assert pp is not None
         index = {u: i for i, u in enumerate(pp.layer.uuid)}
         total = sum(float(np.nan_to_num(pp.layer.area_mu[index[u]])) for u in uuids)
+        self.clicked_household = None  # several parcels: no one household to open
+        self.household_label.clear()
+        self.open_household_button.hide()
         self.status.setStyleSheet("")
         self.status.setText(f"已选 {len(uuids)} 个地块，合计 {rules.format_mu(total)} 亩（Ctrl+单击增减）")
 

@@ -359,7 +359,11 @@ def read_source(path: str | Path, layer: str | None = None) -> SourceData:
     try:
         meta, wkb, columns = _read_raw(path, layer_name, None)
         encoding = meta.get("encoding") or "UTF-8"
-        if suffix == ".shp" and encoding.upper() in ("ISO-8859-1", "LATIN1"):
+        cpg = path.with_suffix(".cpg")
+        if suffix == ".shp" and cpg.exists():
+            # GDAL reports the text as it hands it over (UTF-8); the user wants the file's own.
+            encoding = cpg.read_text(encoding="ascii", errors="replace").strip() + "（.cpg）"
+        elif suffix == ".shp" and encoding.upper() in ("ISO-8859-1", "LATIN1"):
             # No .cpg and no code page in the .dbf: GDAL guessed Latin-1. Chinese files are
             # UTF-8 or GBK; UTF-8 fails loudly on GBK bytes, so try it first.
             try:
