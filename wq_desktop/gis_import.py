@@ -171,6 +171,7 @@ class ImportPreview:
     source_crs: str = ""  # the CRS the coordinates were read in
     suggested_crs: location_checks.CrsSuggestion | None = None
     unknown_units: Counter[str] = field(default_factory=Counter)  # 坐落单位代码 not in the store
+    target_village: str = ""  # the chosen village's name, when one was chosen
     confirmed_small: int = 0  # small or thin parcels the user confirmed one by one
 
     @property
@@ -212,8 +213,12 @@ class ImportPreview:
         if self.missing_fields:
             out.append("缺少字段：" + "、".join(self.missing_fields))
         for unit, n in sorted(self.unknown_units.items()):
-            out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村。要导入到某个村，"
-                       "请在“导入到”中选择该村（命令行加 --village 12位村代码），这些图斑将导入所选的村。")
+            if self.target_village:
+                out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村，按选择导入到"
+                           f"{self.target_village}。")
+            else:
+                out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村。要导入到某个村，"
+                           "请在“导入到”中选择该村（命令行加 --village 12位村代码），这些图斑将导入所选的村。")
         if self.updates:
             out.append(f"按标识码（BSM）匹配到已有地块 {self.updates} 个：更新其图形和三调字段，不重复导入。")
         if self.confirmed_small:
@@ -508,6 +513,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
         target_village = villages.by_code.get(village_code.strip())
         if target_village is None:
             raise WqError(f"数据库中没有村代码为 {village_code} 的村。")
+        preview.target_village = target_village[1]
     existing_codes = dict(((v, c), u) for u, v, c in store.conn.execute(
         "SELECT uuid, village, code FROM parcel WHERE deleted=0"))
     households = _household_index(store)

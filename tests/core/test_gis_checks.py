@@ -253,6 +253,8 @@ def test_a_dltb_of_unknown_units_says_how_to_import_into_a_chosen_village(store:
     assert "请在“导入到”中选择该村" in hint and "--village" in hint
     chosen = preview_import(store, source, mapping, village_code=village["code"])
     assert [p.village_name for p in chosen.ready] == ["西五工村", "西五工村"]
+    assert "坐落单位代码 6523011059990000000（2 个图斑）在数据库中没有对应的村，按选择导入到西五工村。" \
+        in chosen.lines()
     apply_import(store, chosen)
     assert store.find_one("parcel", "code='1'")["zldwdm"] == "6523011059990000000"
 
