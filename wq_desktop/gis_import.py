@@ -218,7 +218,8 @@ class ImportPreview:
                            f"{self.target_village}。")
             else:
                 out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村。要导入到某个村，"
-                           "请在“导入到”中选择该村（命令行加 --village 12位村代码），这些图斑将导入所选的村。")
+                           "请在“导入到”中选择该村（命令行加 --village 12位村代码），"
+                           "这些图斑将导入所选的村。")
         if self.updates:
             out.append(f"按标识码（BSM）匹配到已有地块 {self.updates} 个：更新其图形和三调字段，不重复导入。")
         if self.confirmed_small:
