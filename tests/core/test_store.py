@@ -275,7 +275,7 @@ def test_migration_from_schema_three_adds_rectification_notice_fields_keeping_da
     columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(patrol)")}
     assert "rect_notified_on" not in columns
     with Store.open(path, "测试员") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 4
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         rec = store.get("patrol", patrol)
         assert rec["rect_requirement"] == "停止灌溉" and rec["rect_deadline"] == "2025-10-20"
         assert rec["rect_notified_on"] is None and rec["rect_signature"] is None
@@ -300,9 +300,13 @@ def _open_v3(path: Path) -> Store:
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
-    kinds = dict(schema.KINDS)  # every kind as version 3 had it: later fields of any kind are absent
+    kinds = dict(schema.KINDS)  # every kind as version 3 had it: later kinds and fields are absent
     for name, k in kinds.items():
-        schema.KINDS[name] = schema.Kind(k.name, k.label, tuple(f for f in k.fields if f.since <= 3), k.since)
+        if k.since > 3:
+            del schema.KINDS[name]
+        else:
+            schema.KINDS[name] = schema.Kind(k.name, k.label, tuple(f for f in k.fields if f.since <= 3),
+                                             k.since)
     original = validation._RULES["patrol"]
 
     def v3_patrol(s, new, old, uuid):  # today's rules, over a row without the version-4 fields
