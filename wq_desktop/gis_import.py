@@ -578,6 +578,10 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             misplaced.append(raw)
             note("outside", Problem(n, code, place))
             continue
+        crumb = shape_checks.unrecordable(shape)
+        if crumb:
+            note("small", Problem(n, code, crumb))
+            continue
         size = shape_checks.size_problem(shape, settings)
         if size and n not in confirmed:
             note("small", Problem(n, code, size + "；确认无误后可逐个确认导入"))

@@ -290,7 +290,7 @@ def representative_points(shapes: Sequence[BaseGeometry]) -> np.ndarray:
 class ShapeReview:
     """What the map says about a drawn or typed-in parcel before saving it."""
 
-    refusal: str | None  # outside the township: not saved
+    refusal: str | None  # outside the township, or 0.00 亩: not saved
     to_confirm: str | None  # too small, thin or large: saved only if the user confirms
 
 
@@ -298,7 +298,7 @@ def review_shape(store: Store, shape: BaseGeometry) -> ShapeReview:
     """The import's location and size rules for one parcel drawn on the map or typed as 界址点."""
     from . import shape_checks
 
-    refusal = township_extent(store).problem(shape)
+    refusal = township_extent(store).problem(shape) or shape_checks.unrecordable(shape)
     size = shape_checks.size_problem(shape, shape_checks.load(store)) if refusal is None else None
     return ShapeReview(refusal, size)
 

@@ -80,6 +80,16 @@ def mean_width_m(shape: BaseGeometry) -> float:
     return 2 * shape.area / length if length > 0 else 0.0
 
 
+def unrecordable(shape: BaseGeometry) -> str | None:
+    """Why no confirmation can save this parcel: its area is 0.00 亩 as a figure of record."""
+    from . import figures
+
+    if figures.area_of_record(shape.area / SQM_PER_MU) > 0:
+        return None
+    return (f"面积仅 {shape.area:,.2f} 平方米，按 0.01 亩记为 0.00 亩，不能作为地块登记"
+            "（疑似数字化产生的碎片）")
+
+
 def size_problem(shape: BaseGeometry, settings: CheckSettings) -> str | None:
     """Why this (valid, projected) parcel looks like a digitising crumb or sliver, or None."""
     mu = shape.area / SQM_PER_MU

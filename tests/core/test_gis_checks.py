@@ -176,29 +176,36 @@ def test_digitising_crumbs_and_slivers_are_refused_unless_confirmed_one_by_one(
     x, y = X0 + 1000, Y0 + 1000
     shapes = [box(x, y, x + 0.1, y + 1),  # 0.1 m²
               box(x + 10, y, x + 11, y + 1),  # 1 m²
+              box(x + 20, y + 20, x + 25, y + 25),  # 25 m²: 0.04 亩, under the 0.1 亩 minimum
               box(x + 20, y, x + 220, y + 0.5),  # 200 m × 0.5 m: 0.15 亩, above the minimum area
               box(x + 20, y + 50, x + 1020, y + 60)]  # a 1,000 m × 10 m field: real
-    path = _write(tmp_path / "crumbs.shp", shapes, ["c1", "c2", "s1", "long"], "EPSG:4538")
+    path = _write(tmp_path / "crumbs.shp", shapes, ["c1", "c2", "c3", "s1", "long"], "EPSG:4538")
     preview = _preview(store, path, village)
     assert [p.values["code"] for p in preview.ready] == ["long"]
     small = {p.code: p.message for p in preview.small}
-    assert small["c1"].startswith("面积仅 0.0001 亩（0.10 平方米），小于最小地块面积 0.1 亩")
-    assert small["c2"].startswith("面积仅 0.0015 亩（1.00 平方米）")
+    # Under 0.005 亩 a parcel is 0.00 亩 as a figure of record: no confirmation can save it.
+    assert small["c1"] == \
+        "面积仅 0.10 平方米，按 0.01 亩记为 0.00 亩，不能作为地块登记（疑似数字化产生的碎片）"
+    assert small["c2"].startswith("面积仅 1.00 平方米，按 0.01 亩记为 0.00 亩")
+    assert small["c3"].startswith("面积仅 0.0375 亩（25.00 平方米），小于最小地块面积 0.1 亩")
     assert small["s1"].startswith("狭长碎片：平均宽度仅 0.50 米")
-    assert "确认无误后可逐个确认导入" in small["s1"]
+    assert "确认无误后可逐个确认导入" in small["s1"] and "确认" in small["c3"]
     before = store.count("parcel")
     assert _cli(store, path, village) == 1
-    assert "有 3 个图斑未通过检查，未写入任何数据" in capsys.readouterr().out
+    assert "有 4 个图斑未通过检查，未写入任何数据" in capsys.readouterr().out
     assert store.count("parcel") == before
-    # The sliver is confirmed by its number; the crumbs still are not, so the import still stops.
-    assert _cli(store, path, village, "--confirm-small", "3") == 1
-    assert _cli(store, path, village, "--confirm-small", "3", "--skip-problems") == 0
-    assert {p["code"] for p in store.find("parcel", "code IN ('s1','long','c1','c2')")} == {"s1", "long"}
+    # The sliver and c3 are confirmed by number; the crumbs cannot be, so the import still stops.
+    assert _cli(store, path, village, "--confirm-small", "3,4", "--confirm-small", "1") == 1
+    assert _cli(store, path, village, "--confirm-small", "3,4", "--skip-problems") == 0
+    codes = {p["code"] for p in store.find("parcel", "code IN ('s1','long','c1','c2','c3')")}
+    assert codes == {"c3", "s1", "long"}
     # The minimum is a setting of the store.
-    shape_checks.save(store, shape_checks.CheckSettings(min_area_mu=0.0001, min_width_m=0.01))
-    assert shape_checks.load(store).min_area_mu == 0.0001
-    again = _preview(store, path, village)
-    assert {p.values["code"] for p in again.ready} == {"c1", "c2"}
+    more = _write(tmp_path / "more.shp", [box(x + 40, y + 100, x + 60, y + 120)], ["m1"], "EPSG:4538")
+    assert len(_preview(store, more, village).ready) == 1  # 400 m² = 0.60 亩
+    shape_checks.save(store, shape_checks.CheckSettings(min_area_mu=1.0))
+    assert shape_checks.load(store).min_area_mu == 1.0
+    assert _preview(store, more, village).small[0].message.startswith(
+        "面积仅 0.6000 亩（400.00 平方米），小于最小地块面积 1 亩")
     with pytest.raises(ValidationError, match="最小地块面积"):
         shape_checks.save(store, shape_checks.CheckSettings(min_area_mu=-1))
 

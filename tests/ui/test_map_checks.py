@@ -41,9 +41,9 @@ def test_import_dialog_offers_the_corrected_crs_and_confirms_small_parcels_one_b
     from ui.map.dialogs import ImportDialog
 
     a, _ = villages
-    # Zone-prefixed eastings under a .prj that says CM 87°E, one of them a 1 m² crumb.
+    # Zone-prefixed eastings under a .prj that says CM 87°E, one of them a 25 m² (0.04 亩) patch.
     shapes = [shapely.box(29_000_000 + X0 + 500, Y0, 29_000_000 + X0 + 600, Y0 + 100),
-              shapely.box(29_000_000 + X0 + 700, Y0, 29_000_000 + X0 + 701, Y0 + 1)]
+              shapely.box(29_000_000 + X0 + 700, Y0, 29_000_000 + X0 + 705, Y0 + 5)]
     dialog = ImportDialog(store, _shp(tmp_path / "p.shp", shapes, ["P-1", "P-2"], "EPSG:4538"), a)
     qtbot.addWidget(dialog)
     dialog.attribute.setCurrentText(LandAttribute.CONTRACTED.value)
@@ -85,13 +85,17 @@ def test_the_map_refuses_a_parcel_far_away_or_over_another_village_and_asks_for_
     over = shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 100)
     assert canvas.create_parcel(over, values) is None
     assert "与其他村的地块重叠：东五工村的地块 B-1（7.50 亩）" in canvas.last_refusal
-    # A 1 m² crumb is asked about; refused when the user says no, saved when yes.
-    canvas.confirm = lambda text: asked.append(text) or False
+    # A 1 m² crumb is 0.00 亩 as a figure of record: refused. A 25 m² patch is asked about;
+    # refused when the user says no, saved when yes.
     crumb = shapely.box(X0 + 300, Y0, X0 + 301, Y0 + 1)
     assert canvas.create_parcel(crumb, values) is None
-    assert asked[-1].startswith("面积仅 0.0015 亩") and asked[-1].endswith("确认这是一个地块并保存吗？")
+    assert canvas.last_refusal.startswith("无法保存：面积仅 1.00 平方米，按 0.01 亩记为 0.00 亩")
+    canvas.confirm = lambda text: asked.append(text) or False
+    patch = shapely.box(X0 + 300, Y0, X0 + 305, Y0 + 5)
+    assert canvas.create_parcel(patch, values) is None
+    assert asked[-1].startswith("面积仅 0.0375 亩") and asked[-1].endswith("确认这是一个地块并保存吗？")
     canvas.confirm = lambda text: True
-    assert canvas.create_parcel(crumb, values) is not None
+    assert canvas.create_parcel(patch, values) is not None
     assert store.count("parcel", "village=?", (a,)) == 1
 
 
