@@ -221,10 +221,10 @@ KINDS: dict[str, Kind] = {
 }
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
-# notice date and signature. The floor is stated here as well so the version cannot fall back if a
-# field's `since` is ever changed by mistake.
+# notice date and signature; version 10 the local accounts and the security log. The floor is
+# stated here as well so the version cannot fall back if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [10, 4] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 
