@@ -64,7 +64,7 @@ def check_password(password: str, account: str, repeat: str | None = None) -> No
 def list_accounts(store: Store) -> list[Account]:
     rows = store.conn.execute(
         "SELECT name, created_at, created_by, password_changed_at, disabled_at, disabled_by"
-        " FROM account ORDER BY created_at, name").fetchall()
+        " FROM account ORDER BY rowid").fetchall()  # in the order they were added
     return [Account(*row) for row in rows]
 
 
