@@ -163,6 +163,7 @@ def backup_copy(conn: sqlite3.Connection, path: Path, label: str, *,
                 key: bytes | None = None) -> Path:
     """Copy the open database aside with SQLite's online backup (safe while WAL is in use);
     an encrypted store's copy is encrypted with the same key (and gets its key file)."""
+    key = key or keyfile.unlocked_key(path)  # the copy of an encrypted store is encrypted too
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}.bak")
     dest = sqldriver.connect(target, key=key)

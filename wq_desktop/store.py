@@ -94,6 +94,8 @@ class Store:
         existed = path.exists()
         key = key or keyfile.unlocked_key(path)
         conn = migrations.connect(path, create=create, key=key)
+        if key is not None:  # worker threads and copies (backups) of this store use it too
+            keyfile.remember(path, key)
         store = cls(conn, path, user, key)
         # File name only: paths and user names stay out of the log.
         log.info("store %s: %s", "opened" if existed else "created", path.name)

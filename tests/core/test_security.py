@@ -302,3 +302,29 @@ def test_product_argon2_parameters_are_not_weakened() -> None:
     wrapped = crypto.Wrapped(b"s" * 16, b"n" * 12, b"", crypto.PRODUCT_KDF)
     assert keyfile.Envelope("account", "x", wrapped, "t").to_json()["kdf"] == {
         "alg": "argon2id", "t": 3, "m": 65536, "p": 4}
+
+
+def test_exports_of_full_ids_are_in_the_security_log(demo_store: Store) -> None:
+    from wq_desktop.printing.agreement import agreement_households
+    from wq_desktop.printing.contact_list import contact_list_data
+    from wq_desktop.queries import latest_year
+
+    year = latest_year(demo_store)
+    contact_list_data(demo_store, year)  # the public copy, masked: not an export of personal data
+    assert [e.event for e in audit.entries(demo_store.conn)] == []
+    contact_list_data(demo_store, year, masked=False)
+    households = agreement_households(demo_store, year, village="652301105901")
+    entries = audit.entries(demo_store.conn)
+    assert [(e.event, e.detail["kind"], e.account) for e in entries] == [
+        ("export_unmasked", "协议书", "测试员"), ("export_unmasked", "包联清单", "测试员")]
+    assert entries[0].detail["rows"] == len(households) > 0
+
+
+def test_sync_safety_copy_of_an_encrypted_store_is_encrypted(encrypted_store: Store) -> None:
+    from wq_desktop import migrations
+
+    encrypted_store.create("township", {"code": "652301105", "name": "六工镇"})
+    copy = migrations.backup_copy(encrypted_store.conn, encrypted_store.path, "sync")
+    assert keyfile.is_encrypted_store(copy) and "六工镇".encode() not in copy.read_bytes()
+    with Store.open(copy, "测试员", key=encrypted_store.key) as opened:
+        assert opened.find("township")[0]["name"] == "六工镇"
