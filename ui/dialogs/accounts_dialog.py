@@ -20,15 +20,15 @@ from wq_desktop import accounts
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
+from ..views.security_log import local_time
 from ..widgets import Column, ErrorLabel, RowsModel, make_table
 from .sign_in import NewAccountFields, password_field
 
 COLUMNS = (
     Column("账户", lambda a: a.name),
     Column("状态", lambda a: "可用" if a.enabled else "已停用"),
-    Column("创建", lambda a: f"{a.created_at.replace('T', ' ').rstrip('Z')}（{a.created_by}）"),
-    Column("停用", lambda a: f"{a.disabled_at.replace('T', ' ').rstrip('Z')}（{a.disabled_by}）"
-           if a.disabled_at else ""),
+    Column("创建", lambda a: f"{local_time(a.created_at)}（{a.created_by}）"),
+    Column("停用", lambda a: f"{local_time(a.disabled_at)}（{a.disabled_by}）" if a.disabled_at else ""),
 )
 
 

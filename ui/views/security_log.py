@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from wq_desktop import audit
@@ -14,18 +16,30 @@ _DETAIL_LABELS = {"account": "账户", "file": "文件", "when": "时间", "with
                   "photos": "照片", "server": "服务器"}
 
 
+def local_time(at: str | None) -> str:
+    """A stored UTC time (2026-12-01T15:04:05Z) as the laptop's local time, for reading."""
+    if not at:
+        return ""
+    try:
+        return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return at
+
+
 def detail_text(entry: audit.AuditEntry) -> str:
     parts = []
     for key, value in entry.detail.items():
         if value is True:
             value = "是"
+        elif key == "when":
+            value = local_time(str(value))
         parts.append(f"{_DETAIL_LABELS.get(key, key)}：{value}")
     return "；".join(parts)
 
 
 COLUMNS = (
     Column("序号", lambda e: str(e.seq), sort=lambda e: e.seq, numeric=True),
-    Column("时间（UTC）", lambda e: e.at.replace("T", " ").rstrip("Z")),
+    Column("时间", lambda e: local_time(e.at), sort=lambda e: e.seq),
     Column("账户", lambda e: e.account),
     Column("事件", lambda e: e.label),
     Column("详情", detail_text),
