@@ -438,10 +438,11 @@ class CheckSettingsDialog(QDialog):
         clear = QPushButton("不用边界")
         clear.clicked.connect(self._clear)
         row = QHBoxLayout()
-        row.addWidget(self.boundary, 1)
         row.addWidget(choose)
         row.addWidget(clear)
-        form.addRow("乡镇边界", row)
+        row.addStretch(1)
+        form.addRow("乡镇边界", self.boundary)
+        form.addRow("", row)
         self.edits: dict[str, QLineEdit] = {}
         for name in ("min_area_mu", "min_width_m", "max_area_mu", "refuse_overlap_mu"):
             value = getattr(settings, name)
@@ -457,8 +458,10 @@ class CheckSettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("导入和绘制的地块须在乡镇范围内（始终在昌吉市所在的第29带内）；"
-                                "过小、狭长或过大的地块须逐个确认；与其他村的地块重叠总是不允许。"))
+        intro = QLabel("导入和绘制的地块须在乡镇范围内（始终在昌吉市所在的第29带内）；"
+                       "过小、狭长或过大的地块须逐个确认；与其他村的地块重叠总是不允许。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
