@@ -121,19 +121,45 @@ class ProgressDialog(QDialog):
         self._cancel()
 
 
-def run_with_progress(parent: QWidget | None, title: str, job: Job,
-                      on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
-                      on_cancelled: Callable[[], None] | None = None) -> Worker:
-    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+def start_worker(parent: QObject | None, job: Job, on_done: Callable[[Any], None],
+                 on_failed: Callable[[str], None] | None = None,
+                 on_cancelled: Callable[[], None] | None = None,
+                 on_finished: Callable[[], None] | None = None,
+                 on_progress: Callable[[int, str], None] | None = None,
+                 before_start: Callable[[Worker], None] | None = None) -> Worker:
+    """Start `job` in a worker thread with every callback connected *before* start(): a job that
+    ends at once (an unreachable server, a damaged file) still reaches all of them. `on_finished`
+    runs after the outcome's callback, once, whatever the outcome."""
     worker = Worker(job, parent)
-    dialog = ProgressDialog(title, worker, parent)
     worker.done.connect(on_done)
     if on_failed:
         worker.failed.connect(on_failed)
     if on_cancelled:
         worker.cancelled.connect(on_cancelled)
+    if on_progress:
+        worker.progressed.connect(on_progress)
+    if on_finished:
+        worker.finished.connect(on_finished)
+    if before_start:
+        before_start(worker)
     worker.finished.connect(worker.deleteLater)
-    worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
     worker.start()
-    dialog.open()
+    return worker
+
+
+def run_with_progress(parent: QWidget | None, title: str, job: Job,
+                      on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
+                      on_cancelled: Callable[[], None] | None = None,
+                      on_finished: Callable[[], None] | None = None) -> Worker:
+    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+    dialogs: list[ProgressDialog] = []
+
+    def with_dialog(worker: Worker) -> None:
+        dialog = ProgressDialog(title, worker, parent)
+        worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
+        dialogs.append(dialog)
+
+    worker = start_worker(parent, job, on_done, on_failed, on_cancelled, on_finished,
+                          before_start=with_dialog)
+    dialogs[0].open()
     return worker

@@ -15,6 +15,8 @@ from typing import Any
 from . import paths
 from .errors import ValidationError
 
+AUTO_SYNC_MINUTES = 5  # how often the consented background sync runs while the window is open
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,6 +27,8 @@ class Settings:
     server_url: str = ""
     last_store: str = ""
     ca_bundle: str = ""  # the office server's CA certificate (PEM) for self-signed HTTPS; "" = system
+    # The user's consent to sync by itself in the background when the server is reachable.
+    auto_sync: bool = False
 
     @property
     def verify(self) -> bool | str:
@@ -90,6 +94,7 @@ def _from_json(data: dict[str, Any]) -> Settings:
     for key in ("user", "township", "data_folder", "server_url", "last_store", "ca_bundle"):
         if key in values and not isinstance(values[key], str):
             values[key] = str(values[key] or "")
+    values["auto_sync"] = values.get("auto_sync") is True
     year = values.get("default_year")
     values["default_year"] = year if isinstance(year, int) and 2000 <= year <= 2100 else None
     return Settings(**values)

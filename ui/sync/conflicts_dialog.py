@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop.errors import WqError
+from wq_desktop.model import record_op_label
 from wq_desktop.store import Store
 from wq_desktop.sync import conflict_detail, list_conflicts, resolve_conflict
 from wq_desktop.sync.conflicts import MINE, THEIRS, ConflictDetail, ConflictSummary
@@ -28,11 +29,9 @@ from wq_desktop.sync.status import conflict_time, local_time_text
 
 from ..widgets import ErrorLabel
 
-_OP = {"update": "修改", "delete": "删除"}
-
 
 def _side_text(user: str | None, op: str, fallback: str) -> str:
-    return f"{user or fallback}（{_OP.get(op, op)}）"
+    return f"{user or fallback}（{record_op_label(op)}）"
 
 
 class ConflictsDialog(QDialog):

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NotFoundError, ValidationError
+from ..model import RecordOp
 from ..schema import KINDS
 from ..store import Store, _user_form
 from . import protocol as p
 
 MINE, THEIRS = "mine", "theirs"
-_OP_TEXT = {"update": "修改", "delete": "删除"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def resolve_conflict(store: Store, conflict_uuid: str, choices: dict[str, str]) 
         if "deleted" in disputed and choices["deleted"] == MINE:
             want_deleted = bool(disputed["deleted"][MINE])
         values: dict[str, Any] = {}
-        if c["mine_op"] == "update":  # a deleting side has no field values to bring back
+        if c["mine_op"] != RecordOp.DELETE:  # a deleting side has no field values to bring back
             values = {n: _user_form(k.field(n), sides[MINE]) for n, sides in disputed.items()
                       if n != "deleted" and choices[n] == MINE and not k.field(n).derived}
         if current["deleted"] and not want_deleted:
