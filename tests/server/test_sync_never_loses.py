@@ -150,7 +150,8 @@ def _every_kind(town: Township, tmp: Path) -> dict[str, str]:
     return made
 
 
-def test_a_store_with_every_kind_syncs_and_a_new_laptop_pulls_it_whole(town: Township, tmp_path: Path) -> None:
+def test_a_store_with_every_kind_syncs_and_a_new_laptop_pulls_it_whole(town: Township,
+                                                                        tmp_path: Path) -> None:
     made = _every_kind(town, tmp_path)
     a, b, c = town.stores
     report = town.sync(0)
@@ -234,7 +235,7 @@ def test_a_duplicate_group_moves_its_households_to_the_held_one(town: Township) 
 def test_a_failed_photo_leaves_the_records_synced_and_the_photo_waiting(
         town: Township, tmp_path: Path) -> None:
     a, b = town.stores[:2]
-    village, op = town.household(0)
+    village, _ = town.household(0)
     notice = a.create("notice", {"village": village, "year": 2025, "start_on": date(2025, 7, 21),
                                  "end_on": date(2025, 7, 27)})
     photo = _photo(tmp_path, "现场.jpg", "blue")
