@@ -87,7 +87,8 @@ def test_a_map_edit_begun_before_a_sync_does_not_overwrite_the_newer_outline(
     x0, y0 = ORIGIN
     village = a.get("operator", op)["village"]
     parcel = a.create("parcel", {"village": village, "operator": op, "code": "M1",
-                                 "land_attribute": "集体机动地", "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+                                 "land_attribute": "集体机动地",
+                                 "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
     server.sync(a, USER)
     server.sync(b, OTHER)
     canvas = MapCanvas()
@@ -179,7 +180,7 @@ def test_background_sync_with_consent_shows_its_state_and_keeps_edits_made_meanw
 def test_jobs_that_end_at_once_never_leave_the_window_syncing(qtbot, tmp_path, server, laptops,
                                                                messages) -> None:
     a, _, _ = laptops
-    window, controller = _window(qtbot, a, server, tmp_path, auto_sync=True)
+    _, controller = _window(qtbot, a, server, tmp_path, auto_sync=True)
     controller.credentials = (SERVER, USER, PASSWORD)
     controller.session = DeadLine()
     for _ in range(20):  # each ends before the GUI thread looks: the outcome still arrives
