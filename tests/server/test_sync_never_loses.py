@@ -145,6 +145,11 @@ def _every_kind(town: Township, tmp: Path) -> dict[str, str]:
         "parcel": parcel, "year": year, "stage": "秋翻", "visited_on": date(year, 10, 10),
         "patrollers": ["甲", "乙"], "result": "合规", "ground_state": ["已翻耕"]})
     made["water_quota"] = water.set_quota(a, town.uuid, year, "棉花", 420)
+    made["courtyard"] = a.create("courtyard", {"operator": op, "year": year, "crop": "蔬菜", "area_mu": 0.3})
+    made["water_target"] = a.create("water_target", {"township": town.uuid, "year": year + 1,
+                                                     "total_wan_m3": 1200, "groundwater_wan_m3": 800})
+    made["village_target"] = a.create("village_target", {"village": village, "year": year + 1,
+                                                         "retired_mu": 150, "fallow_mu": 40})
     made["photo"] = attach_photo(a, "patrol", patrol, _photo(tmp, "巡查.jpg", "green"))
     attach_photo(a, "notice", notice, _photo(tmp, "公示.jpg", "red"))
     return made
