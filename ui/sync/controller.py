@@ -385,6 +385,7 @@ class SyncController(QObject):
         if self.rejected_dialog is None:
             self.rejected_dialog = RejectedDialog(self.window.store, self.window)
             self.rejected_dialog.open_record.connect(self.window.open_record)
+            self.rejected_dialog.discarded.connect(self._after_change)
         else:
             self.rejected_dialog.refresh()
         self.rejected_dialog.show()

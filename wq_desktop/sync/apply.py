@@ -157,3 +157,28 @@ def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> li
 
 def cursor(store: Store) -> int:
     return int(store.meta("sync_cursor") or 0)
+
+
+def discard_rejected(store: Store, seq: int) -> None:
+    """放弃本机修改: drop a change the server refused. An update or delete was already replaced
+    here by the server's state when the refusal came; a refused create, which the server never
+    held, is tombstoned here (local only), so this laptop's figures equal the server's."""
+    with store.transaction():
+        row = store.conn.execute("SELECT kind, record, op FROM outbox WHERE seq=? AND state='rejected'",
+                                 (seq,)).fetchone()
+        if row is None:
+            return
+        kind_name, record, op = row
+        store.conn.execute("UPDATE outbox SET state='discarded' WHERE seq=?", (seq,))
+        k = KINDS[kind_name]
+        local = store.conn.execute(f'SELECT rev, deleted FROM "{k.name}" WHERE uuid=?',
+                                   (record,)).fetchone()
+        held = store.conn.execute("SELECT 1 FROM sync_base WHERE record=?", (record,)).fetchone()
+        if op == RecordOp.CREATE and local is not None and not local[1] and held is None:
+            for dep_kind, _, dep in list(store._dependents(k.name, record)):
+                dep_rev = store.conn.execute(f'SELECT rev FROM "{dep_kind}" WHERE uuid=?',
+                                             (dep,)).fetchone()[0]
+                store.apply_pulled(dep_kind, dep, RecordOp.DELETE, {"deleted": 1}, rev=dep_rev + 1,
+                                   user=store.user, device=store.device, at=store.clock())
+            store.apply_pulled(k.name, record, RecordOp.DELETE, {"deleted": 1}, rev=local[0] + 1,
+                               user=store.user, device=store.device, at=store.clock())
