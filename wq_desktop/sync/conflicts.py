@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import ValidationError
 from ..model import RecordOp
 from ..schema import KINDS
 from ..store import Store, _user_form
@@ -78,14 +78,9 @@ def _text(kind_name: str, name: str, value: Any, op: str) -> str:
 
 
 def _title(store: Store, kind_name: str, record: str) -> str:
-    try:
-        rec = store.get(kind_name, record, include_deleted=True)
-    except (NotFoundError, KeyError):
-        return record[:8]
-    for name in ("name", "code", "number"):
-        if rec.get(name):
-            return str(rec[name])
-    return record[:8]
+    from .status import record_title  # the name a user recognises, or its household's or parcel's
+
+    return record_title(store, kind_name, record)
 
 
 def _swapped(store: Store, c: dict[str, Any]) -> bool:
