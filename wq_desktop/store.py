@@ -419,7 +419,8 @@ class Store:
                      rev: int, user: str, device: str, at: str,
                      keep: Iterable[str] = ()) -> list[str]:
         """Take the server's state for the given fields (wire form, "deleted" included when it
-        changed) at the server's revision `rev` (client side). Validation runs and history is
+        changed) at the server's revision `rev` (client side; the server's revision is kept in
+        sync_base, the local one only grows). Validation runs and history is
         written as for any change, but the server's values win: it validated them against the
         whole city's data, which this device may only partly hold. Fields in `keep` have local
         changes still waiting to be pushed and keep their local value. Returns rule warnings."""
@@ -444,9 +445,13 @@ class Store:
                 except WqError as err:
                     warnings.append(f"{k.label}（{record_uuid}）：{err}")
             changes = _diff(k, old, new)
-            if old is not None and not changes and old["rev"] == rev:
+            if old is not None and not changes:
                 return warnings
-            self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user,
+            # The local revision only ever grows, whatever the server's number: a form opened
+            # before this pull then refuses to save over what it brought (ConflictError), even
+            # when a local edit had already taken the server's next number here.
+            local_rev = rev if old is None else max(rev, old["rev"] + 1)
+            self._persist(k, record_uuid, op, old, new, changes, rev=local_rev, user=user,
                           device=device, at=at)
         self._notify(k.name, record_uuid)
         return warnings

@@ -15,6 +15,7 @@ from serverproc import ServerProcess, Township, next_code, server_content
 from shapely.geometry import box
 
 from wq_desktop import services, water
+from wq_desktop.errors import ConflictError
 from wq_desktop.model import AgreementStatus, MeasureKind, RecordOp
 from wq_desktop.photos import attach_photo
 from wq_desktop.schema import KINDS
@@ -99,6 +100,27 @@ def test_an_edit_made_while_a_sync_runs_keeps_its_base_and_the_other_devices_val
                           (op,)).fetchone()[0] == bases[0]
     assert town.sync(0).conflicts == 1
     _both_values_kept(town, op, "note", "乙核实", "甲核实")
+
+
+def test_a_form_opened_before_a_pull_cannot_save_over_what_the_pull_brought(town: Township) -> None:
+    op = _shared_household(town)
+    a, b = town.stores[:2]
+    b.update("operator", op, {"address": "乙改的三组"})
+    town.sync(1)
+    form: dict = {}
+
+    def edit_in_the_window(stage: str, done: int, total: int | None) -> None:
+        if stage == "上传修改" and not form:  # an edit after the push, then the form stays open
+            with Store.open(a.path, a.user) as window_store:
+                window_store.update("operator", op, {"note": "甲核实"})
+                form.update(window_store.get("operator", op))
+
+    town.sync(0, progress_cb=edit_in_the_window)
+    assert a.get("operator", op)["address"] == "乙改的三组"
+    with pytest.raises(ConflictError):  # the form still shows the old address
+        a.update("operator", op, {"address": form["address"], "phone": "13900003333"},
+                 base_rev=form["rev"])
+    assert a.get("operator", op)["address"] == "乙改的三组"
 
 
 def test_a_later_edit_on_top_of_a_seen_value_is_applied_without_conflict(town: Township) -> None:
