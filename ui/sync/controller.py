@@ -36,8 +36,8 @@ NO_SERVER = ("尚未设置同步服务器地址。请在菜单“文件 → 设�
 DEMO = "当前打开的是演示数据库，不能与服务器同步或导出同步包。请新建或打开正式数据库。"
 NO_CA_FILE = ("设置中的服务器证书文件“{path}”已不存在（是否在已拔出的U盘上？）。请在菜单"
               "“文件 → 设置…”中重新选择管理员提供的证书文件，或清空该项后再同步。")
-# Share of the progress bar for each stage the core reports.
-STAGES = {"上传照片": (5, 25), "上传修改": (25, 55), "下载更新": (55, 80), "下载照片": (80, 100)}
+# Share of the progress bar for each stage the core reports, in the order it runs them.
+STAGES = {"上传修改": (5, 40), "下载更新": (40, 70), "上传照片": (70, 85), "下载照片": (85, 100)}
 LINK_STYLE = "QPushButton { border: none; padding: 0 6px; color: %s; text-decoration: underline; }"
 
 
