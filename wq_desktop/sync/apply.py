@@ -10,14 +10,28 @@ and saving the cursor) changes nothing.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..model import RecordOp, op_between
 from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
+from .transport import SyncError
 
 SYNC_USER = "同步服务"  # the author of local writes sync makes on its own (moving a duplicate's links)
+
+
+@contextmanager
+def _unlinked_is_a_sync_error() -> Iterator[None]:
+    """A page that refers to records this device does not hold rolls back whole, as a message."""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise SyncError("服务器发来的修改引用了本机没有的记录，本页未写入。请再同步一次；"
+                        "仍出现请联系管理员。") from None
 
 
 def outbox_page(store: Store, limit: int) -> list[p.Change]:
@@ -83,7 +97,7 @@ def store_results(store: Store, sent: list[p.Change], results: list[p.Result]
     counts = {p.APPLIED: 0, p.CONFLICT: 0, p.REJECTED: 0, p.FORBIDDEN: 0}
     warnings: list[str] = []
     by_id = {r["change_id"]: r for r in results}
-    with store.transaction():
+    with _unlinked_is_a_sync_error(), store.transaction():
         for change in sent:
             result = by_id.get(change["change_id"])
             if result is None:
@@ -139,7 +153,7 @@ def retire_duplicates(store: Store) -> None:
 def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> list[str]:
     """Apply one pulled page and move the cursor, in one transaction."""
     warnings: list[str] = []
-    with store.transaction():
+    with _unlinked_is_a_sync_error(), store.transaction():
         waiting = {r for (r,) in store.conn.execute(
             "SELECT DISTINCT record FROM outbox WHERE state='pending'")}
         for ch in changes:
