@@ -49,7 +49,9 @@ Job = Callable[[JobContext], Any]
 
 
 class Worker(QThread):
-    """Runs one job; exactly one of done / failed / cancelled is emitted at the end."""
+    """Runs one job; exactly one of done / failed / cancelled is emitted at the end, in the GUI
+    thread and only once the thread has ended: whoever reacts (closes the window, ends the test)
+    can never destroy a thread that is still running."""
 
     progressed = Signal(int, str)
     done = Signal(object)
@@ -60,6 +62,8 @@ class Worker(QThread):
         super().__init__(parent)
         self.job = job
         self.context = JobContext(self.progressed.emit)
+        self._outcome: tuple[str, Any] = ("failed", "后台任务未能完成。")
+        self.finished.connect(self._deliver)  # first of finished's slots: outcome, then the rest
 
     def cancel(self) -> None:
         self.context.cancel()
@@ -68,22 +72,29 @@ class Worker(QThread):
         try:
             result = self.job(self.context)
         except Cancelled:
-            self.cancelled.emit()
+            self._outcome = ("cancelled", None)
         except WqError as err:
-            self.failed.emit(str(err))
+            self._outcome = ("failed", str(err))
         except Exception:  # an unexpected error in a worker must not vanish silently
             from .crash import write_report
 
             try:
                 report = write_report(*sys.exc_info())  # type: ignore[arg-type]
-                self.failed.emit(f"后台任务出错，错误报告已保存到：{report}")
+                self._outcome = ("failed", f"后台任务出错，错误报告已保存到：{report}")
             except OSError:
-                self.failed.emit("后台任务出错，错误报告也未能保存。")
+                self._outcome = ("failed", "后台任务出错，错误报告也未能保存。")
         else:
-            if self.context.cancelled:
-                self.cancelled.emit()
-            else:
-                self.done.emit(result)
+            self._outcome = ("cancelled", None) if self.context.cancelled else ("done", result)
+
+    def _deliver(self) -> None:
+        self.wait()  # finished is emitted just before the thread ends: let it end first
+        kind, value = self._outcome
+        if kind == "done":
+            self.done.emit(value)
+        elif kind == "failed":
+            self.failed.emit(value)
+        else:
+            self.cancelled.emit()
 
 
 class ProgressDialog(QDialog):
