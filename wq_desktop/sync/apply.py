@@ -10,11 +10,11 @@ and saving the cursor) changes nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .. import sqldriver
 from ..model import RecordOp, op_between
 from ..schema import KINDS
 from ..store import Store
@@ -29,7 +29,7 @@ def _unlinked_is_a_sync_error() -> Iterator[None]:
     """A page that refers to records this device does not hold rolls back whole, as a message."""
     try:
         yield
-    except sqlite3.IntegrityError:
+    except sqldriver.IntegrityError:  # the store's driver (SQLCipher), not the stdlib's
         raise SyncError("服务器发来的修改引用了本机没有的记录，本页未写入。请再同步一次；"
                         "仍出现请联系管理员。") from None
 
