@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import excel
 from .errors import ValidationError
+from .model import RecordOp
 from .printing.contact_list import INTERNAL_ONLY
 from .store import Store
 from .summary import find_village
@@ -93,7 +94,7 @@ def export_table(store: Store, key: str, year: int, path: str | os.PathLike[str]
         out = excel.export_contacts(store, year, path, village, masked=not full)
     if full:
         name, kind, uuid = _scope(store, village)
-        store.log_event(kind, uuid, "export",
+        store.log_event(kind, uuid, RecordOp.EXPORT,
                         f"导出{name}{year}年度{table.name}（完整身份证号和电话，{INTERNAL_ONLY}）："
                         f"{file_name or Path(path).name}")
     return out
