@@ -8,6 +8,7 @@ Parcels are laid out in non-overlapping rows of jittered quadrilaterals near 87.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import tempfile
 from dataclasses import dataclass
@@ -315,7 +316,8 @@ def _add_targets(store: Store, township: str, year: int) -> None:
         target = round(float(use) * 0.97, 2)
         set_water_target(store, township, past + 1, target, round(target * 0.8, 2))
     survey = water_use(store, year)
-    next_total = float(store.find_one("water_target", "year=?", (year + 1,))["total_wan_m3"])
+    totals = {y: float(store.find_one("water_target", "year=?", (y,))["total_wan_m3"])
+              for y in (year, year + 1)}
     from .planting import planting_survey
 
     planting = planting_survey(store, year)
@@ -323,11 +325,12 @@ def _add_targets(store: Store, township: str, year: int) -> None:
         # This year: what the township had planned (rounded up to 10 亩), so progress is < 100 %.
         retired = -(-float(village.retired_mu) // 10) * 10 + 10
         fallow = -(-float(village.fallow_mu) // 10) * 10
-        set_village_target(store, village.uuid, year, retired, fallow,
-                           round(float(use.water_wan_m3) * 1.02, 2))
+        # 细化到村: the township's water in proportion to each village's use, rounded down so the
+        # villages never add up to more than the township's target.
         share = float(use.water_wan_m3) / float(survey.water_wan_m3) if survey.water_wan_m3 else 0
-        set_village_target(store, village.uuid, year + 1, retired * 1.25, fallow,
-                           round(next_total * share, 2))
+        for target_year, planned in ((year, retired), (year + 1, retired * 1.25)):
+            set_village_target(store, village.uuid, target_year, planned, fallow,
+                               math.floor(totals[target_year] * share * 100) / 100)
 
 
 def create_demo_store(path: str | Path, user: str = "演示用户") -> Store:
