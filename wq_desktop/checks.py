@@ -183,6 +183,16 @@ def check_terminated_measures(store: Store, year: int | None = None) -> list[Fin
     return findings
 
 
+def check_targets(store: Store, year: int | None = None) -> list[Finding]:
+    """细化到村: this year's and next year's village targets fit the township's (targets.py)."""
+    if year is None:
+        return []
+    from .targets import allotment_problems
+
+    return [Finding(Severity.WARNING, "目标分解", message, kind, record)
+            for y in (year, year + 1) for kind, record, message in allotment_problems(store, y)]
+
+
 def check_patrollers(store: Store, year: int | None = None) -> list[Finding]:
     """巡查人 should be at least two (domain.md §3); one person alone is allowed but flagged."""
     sql = ("SELECT t.uuid, p.code, t.visited_on, t.stage, t.patrollers FROM patrol t"
@@ -270,6 +280,7 @@ CHECKS: dict[str, tuple[str, Callable[..., list[Finding]]]] = {
     "violations": ("违规整改", check_violations),
     "patrollers": ("巡查人少于2人", check_patrollers),
     "fragmentation": ("碎片化", check_fragmentation),
+    "targets": ("目标分解", check_targets),
 }
 
 

@@ -8,6 +8,7 @@ Parcels are laid out in non-overlapping rows of jittered quadrilaterals near 87.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import tempfile
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
         plan_rng = random.Random(size.seed + 1)
         _add_courtyards(store, plan_rng, year)
         _add_earlier_years(store, plan_rng, year)
-        _add_targets(store, township, year)
+        add_targets(store, year)
 
 
 def _fill_village(store: Store, rng: random.Random, year: int, village: str, groups: list[str],
@@ -304,30 +305,32 @@ def _add_earlier_years(store: Store, rng: random.Random, year: int) -> None:
                 _agreement(store, operator, past, AgreementStatus.FILED, notice_end)
 
 
-def _add_targets(store: Store, township: str, year: int) -> None:
-    """Each year's target a little under the year before's water use (2022 on, as the plan began in
-    August 2021); this year's village targets near what was done; next year's plan larger."""
-    from .targets import set_village_target, set_water_target
+def add_targets(store: Store, year: int, first_year: int = PLAN_YEARS[0]) -> None:
+    """Each township's target for every year after `first_year` a little under the year before's
+    water use; this year's village targets near what was done, next year's plan larger. Also used
+    by the township- and city-size demo stores."""
+    from .planting import planting_survey
+    from .targets import set_village_target, set_water_target, water_target
     from .water_use import water_use
 
-    for past in range(PLAN_YEARS[0], year + 1):
-        use = water_use(store, past).water_wan_m3
-        target = round(float(use) * 0.97, 2)
-        set_water_target(store, township, past + 1, target, round(target * 0.8, 2))
+    for past in range(first_year, year + 1):
+        for township in water_use(store, past).children:
+            target = round(float(township.water_wan_m3) * 0.97, 2)
+            set_water_target(store, township.uuid, past + 1, target, round(target * 0.8, 2))
     survey = water_use(store, year)
-    next_total = float(store.find_one("water_target", "year=?", (year + 1,))["total_wan_m3"])
-    from .planting import planting_survey
-
     planting = planting_survey(store, year)
-    for village, use in zip(planting.children[0].children, survey.children[0].children, strict=True):
-        # This year: what the township had planned (rounded up to 10 亩), so progress is < 100 %.
-        retired = -(-float(village.retired_mu) // 10) * 10 + 10
-        fallow = -(-float(village.fallow_mu) // 10) * 10
-        set_village_target(store, village.uuid, year, retired, fallow,
-                           round(float(use.water_wan_m3) * 1.02, 2))
-        share = float(use.water_wan_m3) / float(survey.water_wan_m3) if survey.water_wan_m3 else 0
-        set_village_target(store, village.uuid, year + 1, retired * 1.25, fallow,
-                           round(next_total * share, 2))
+    for t_area, t_use in zip(planting.children, survey.children, strict=True):
+        totals = {y: float(water_target(store, t_area.uuid, y)["total_wan_m3"]) for y in (year, year + 1)}
+        for village, use in zip(t_area.children, t_use.children, strict=True):
+            # This year: what the township had planned (rounded up to 10 亩), so progress is < 100 %.
+            retired = -(-float(village.retired_mu) // 10) * 10 + 10
+            fallow = -(-float(village.fallow_mu) // 10) * 10
+            # 细化到村: the township's water in proportion to each village's use, rounded down so
+            # the villages never add up to more than the township's target.
+            share = float(use.water_wan_m3) / float(t_use.water_wan_m3) if t_use.water_wan_m3 else 0
+            for target_year, planned in ((year, retired), (year + 1, retired * 1.25)):
+                set_village_target(store, village.uuid, target_year, planned, fallow,
+                                   math.floor(totals[target_year] * share * 100) / 100)
 
 
 def create_demo_store(path: str | Path, user: str = "演示用户") -> Store:

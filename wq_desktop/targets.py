@@ -279,3 +279,33 @@ class DashboardData:
 def dashboard_data(store: Store, year: int) -> DashboardData:
     return DashboardData(year, progress(store, year), water_use(store, year),
                          five_year_series(store, series_years(year)))
+
+
+def allotment_problems(store: Store, year: int) -> list[tuple[str, str, str]]:
+    """(kind, record UUID, message) where the village targets of `year` do not fit the township's:
+    the villages' water, 细化到村, adds up to more than the township's 用水总量控制目标, or a village
+    plans to retire more than all its parcels."""
+    problems: list[tuple[str, str, str]] = []
+    planned = village_targets(store, year)
+    by_township: dict[str, Decimal] = {}
+    for v in store.find("village"):
+        t = planned.get(v["uuid"])
+        if t is None:
+            continue
+        if t["water_wan_m3"] is not None:
+            by_township[v["township"]] = by_township.get(v["township"], ZERO) + water_of_record(
+                t["water_wan_m3"])
+        parcels = sum((area_of_record(a) for (a,) in store.conn.execute(
+            "SELECT area_mu FROM parcel WHERE deleted=0 AND village=?", (v["uuid"],))), ZERO)
+        planned_mu = area_of_record(t["retired_mu"]) + area_of_record(t["fallow_mu"])
+        if planned_mu > parcels:
+            problems.append(("village_target", t["uuid"],
+                             f"{v['name']} {year} 年度计划退减灌溉和休耕轮作 {planned_mu} 亩，"
+                             f"超过本村地块面积合计 {parcels} 亩"))
+    for township, villages_water in by_township.items():
+        target = water_target(store, township, year)
+        if target is not None and villages_water > water_of_record(target["total_wan_m3"]):
+            problems.append(("water_target", target["uuid"],
+                             f"{year} 年度各村用水量控制目标合计 {villages_water} 万立方米，超过乡镇"
+                             f"用水总量控制目标 {water_of_record(target['total_wan_m3'])} 万立方米"))
+    return problems

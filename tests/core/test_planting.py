@@ -183,3 +183,18 @@ def test_a_version_four_file_gains_courtyard_and_targets_keeping_its_data(tmp_pa
         assert planting_survey(old, YEAR).courtyard_mu == D("1.80")
         assert targets.set_village_target(old, ids["v1"], YEAR, 1, 2)
     assert list(tmp_path.glob("v4.v4-*.bak"))  # the older file was copied aside first
+
+
+def test_village_targets_that_do_not_fit_the_township_are_found(store) -> None:
+    from wq_desktop import checks
+
+    ids = build(store)
+    targets.set_water_target(store, ids["township"], YEAR + 1, 8)
+    targets.set_village_target(store, ids["v1"], YEAR + 1, 20, 10, 5)
+    assert checks.check_targets(store, YEAR) == []
+    targets.set_village_target(store, ids["v2"], YEAR + 1, 90, 0, 3.5)  # 村二 has 85.35 亩
+    found = checks.check_targets(store, YEAR)
+    assert [f.message for f in found] == [
+        "村二 2026 年度计划退减灌溉和休耕轮作 90.00 亩，超过本村地块面积合计 85.35 亩",
+        "2026 年度各村用水量控制目标合计 8.50 万立方米，超过乡镇用水总量控制目标 8.00 万立方米"]
+    assert {f.kind for f in found} == {"village_target", "water_target"}

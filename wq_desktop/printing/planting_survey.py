@@ -104,10 +104,10 @@ def _crop_block(label: str, row: WaterUseRow, with_crops: bool) -> list[Line]:
             share = Fraction(c.area_mu) / Fraction(row.planted_mu) if row.planted_mu else None
             quota = c.quota
             lines.append(Line("crop", (
-                label if i == 0 else "", c.crop, mu(c.area_mu), fmt_rate(share),
+                row.name if i == 0 else "", c.crop, mu(c.area_mu), fmt_rate(share),
                 DASH if quota is None else mu(quota),
                 water(c.water_wan_m3), mu(c.unquoted_mu) if c.unquoted_mu else "", "", ""),
-                (label, c.crop, c.area_mu, share, quota, c.water_wan_m3, c.unquoted_mu or None, None,
+                (row.name, c.crop, c.area_mu, share, quota, c.water_wan_m3, c.unquoted_mu or None, None,
                  None)))
     total_label = "合计" if row.level != "village" or with_crops else ""
     lines.append(Line(row.level, (
