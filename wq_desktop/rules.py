@@ -34,6 +34,7 @@ __all__ = [
     "mask_id",
     "mask_name",
     "mask_phone",
+    "non_negative_number",
     "normalize_credit_code",
     "normalize_id_number",
     "normalize_identity",
@@ -472,6 +473,24 @@ def patrol_people_warning(patrollers: object, escort: str | None) -> str | None:
         return None
     return (f"巡查应不少于{MIN_PATROL_PEOPLE}人（巡查人与陪同人合计），本次只有 {len(people)} 人"
             f"（{'、'.join(people) or '无'}）")
+
+
+def non_negative_number(value: object, field: str, label: str) -> float | None:
+    """A number as typed (“400”, “400.5元/亩”, full-width digits); empty is None; refused with a
+    reason when it is not a finite number ≥ 0. Never rounded or clamped to fit a box."""
+    text = _clean(value)
+    for unit in ("元/亩", "元", "亩"):
+        text = text.removesuffix(unit)
+    text = text.replace(",", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise _fail(f"{label}应为数字，实为“{value}”", field) from None
+    if not math.isfinite(number) or number < 0:
+        raise _fail(f"{label}应为不小于0的数字，实为“{value}”", field)
+    return number
 
 
 _DATE_NUMERIC = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")

@@ -35,6 +35,19 @@ def advance_agreement(store: Store, agreement_uuid: str, target: AgreementStatus
     return store.update("agreement", agreement_uuid, values, base_rev=agreement["rev"])
 
 
+def correct_agreement_date(store: Store, agreement_uuid: str, field: str, on: date | str) -> int:
+    """Correct the date of a step already taken (a typo found later). The agreement's rules (step
+    order, notice period, not in the future) apply as for the step itself; the history keeps the
+    old date beside the new one."""
+    agreement = store.get("agreement", agreement_uuid)
+    if field not in AGREEMENT_DATE_FIELD.values():
+        raise ValidationError(f"协议没有日期字段“{field}”。", field)
+    if not agreement[field]:
+        raise ValidationError("该步骤尚未进行，没有日期可更正；请按步骤办理。", field)
+    return store.update("agreement", agreement_uuid, {field: rules.parse_date(on, field)},
+                        base_rev=agreement["rev"])
+
+
 def set_measure(store: Store, parcel_uuid: str, year: int, kind: MeasureKind | str,
                 area_mu: float | str | None, subsidy_rate: float | str | None = None) -> str | None:
     """Set this year's area for one measure of a parcel; an empty area removes the measure."""

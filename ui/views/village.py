@@ -26,7 +26,18 @@ from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.store import Store
 
-from ..widgets import Column, DateEdit, ErrorLabel, FilterProxy, RowsModel, make_table, mu, yuan
+from ..widgets import (
+    Column,
+    DateEdit,
+    ElidedLabel,
+    ErrorLabel,
+    FilterProxy,
+    RowsModel,
+    make_table,
+    mu,
+    scrolling,
+    yuan,
+)
 
 ALL = "全部"
 NO_MEASURE = "无措施"
@@ -80,7 +91,7 @@ class VillageView(QWidget):
         self.group: str | None = None
         self.year = 0
         self.notice: dict | None = None
-        self.title = QLabel("请在左侧选择村")
+        self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
         font.setBold(True)
@@ -152,12 +163,17 @@ class VillageView(QWidget):
         self.add_button.clicked.connect(lambda: self.village and self.new_household.emit(self.village))
         self.table.doubleClicked.connect(self._open)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.notice_box)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
+        self.table.setMinimumHeight(160)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolling(content))
 
     def _combo(self, name: str, items: list[str]) -> QComboBox:
         combo = QComboBox()

@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
-from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color, black
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
@@ -34,6 +33,7 @@ from reportlab.platypus import (
 
 from wq_desktop.errors import ValidationError
 from wq_desktop.printing.fonts import (
+    fallback_markup,
     font_for,
     format_missing,
     missing_in_font,
@@ -132,8 +132,9 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def para(text: str, style: ParagraphStyle) -> Paragraph:
-    """Paragraph from plain text: escapes <, & so data from the database is never markup."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    """Paragraph from plain text: escapes <, & so data from the database is never markup; a rare
+    character the style's font lacks (𠮷) is set in the fallback font (fonts.fallback_markup)."""
+    return Paragraph(fallback_markup(text, style.fontName).replace("\n", "<br/>"), style)
 
 
 def signature_block(issuer: str, date: dt.date | str) -> list[Flowable]:
