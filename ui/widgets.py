@@ -87,6 +87,7 @@ class DateEdit(QWidget):
         self.line = QLineEdit()
         self.line.setPlaceholderText(DATE_HINT)
         self.line.setToolTip(DATE_HINT)
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("2026-12-01") + 16)
         self.button = QToolButton()
         self.button.setText("日历")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -31,6 +31,11 @@ def restore(window: QMainWindow) -> None:
         saved = state.value(f"splitters/{splitter.objectName()}") if splitter.objectName() else None
         if saved is not None:
             splitter.restoreState(saved)
+        elif splitter.objectName() == "main_splitter":
+            # The navigation gets a fifth of the window, at most 300 px: on a scaled laptop screen
+            # the household form needs the room.
+            nav = min(300, window.width() // 5)
+            splitter.setSizes([nav, max(window.width() - nav, 1)])
     for table in window.findChildren(QTableView):
         saved = state.value(f"columns/{table.objectName()}") if table.objectName() else None
         if saved is not None and table.horizontalHeader().restoreState(saved):

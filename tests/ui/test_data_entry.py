@@ -337,3 +337,29 @@ def test_search_hits_refresh_after_an_edit(qtbot, window, demo_store: Store) -> 
     assert window.nav.no_hits.isVisibleTo(window)
     demo_store.update("operator", household, {"name": "改名后的户"})
     qtbot.waitUntil(lambda: window.nav.hits.count() == 1)
+
+
+def test_one_name_no_font_has_does_not_stop_the_village_notice(demo_store: Store, tmp_path: Path) -> None:
+    year = queries.latest_year(demo_store)
+    operators = demo_store.find("operator", "1=1", order_by="rowid")
+    demo_store.update("operator", operators[0]["uuid"], {"name": "王\U00030000"})  # Extension G
+    village = demo_store.get("village", operators[0]["village"])["code"]
+    out = tmp_path / "notice.pdf"
+    assert render_document(demo_store, "notice", year=year, village=village, out=out) >= 1
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "王〓" in text and "生僻字" in text
+    others = [o["name"] for o in operators[1:] if o["village"] == operators[0]["village"]]
+    assert any(name in text for name in others), "the rest of the village is on the notice"
+
+
+def test_the_pending_counts_refresh_after_every_change(qtbot, window, demo_store: Store, field_photo) -> None:
+    from wq_desktop import photos
+
+    labels = window.sync_controller
+    before_photos = labels.photos_label.text()
+    before_changes = window.pending_label.text()
+    patrol = demo_store.find("patrol", "1=1", order_by="rowid")[0]
+    photo = field_photo("new.jpg", taken="2026:10:13 09:00:00")
+    photos.attach_photo(demo_store, "patrol", patrol["uuid"], photo)
+    qtbot.waitUntil(lambda: labels.photos_label.text() != before_photos)
+    assert window.pending_label.text() != before_changes

@@ -76,6 +76,8 @@ class OperatorForm(QWidget):
         edit.setObjectName(f"operator_{name}")
         edit.setPlaceholderText(placeholder)
         edit.textEdited.connect(lambda _t, n=name: self._edited(n))
+        # 18 characters of an ID number stay readable; a narrow window scrolls instead of squeezing.
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("0") * 20 + 12)
         self.edits[name] = edit
         return edit
 

@@ -43,7 +43,15 @@ from wq_desktop.model import (
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
-from ..widgets import ERROR_STYLE, DateEdit, ErrorLabel, OptionalDate, save_cancel_buttons
+from ..widgets import (
+    ERROR_STYLE,
+    DateEdit,
+    ErrorLabel,
+    OptionalDate,
+    fit_to_screen,
+    save_cancel_buttons,
+    scrolling,
+)
 
 _PATROL = KINDS["patrol"]
 PHOTO_FILTER = "图片 (*.jpg *.jpeg *.png *.heic *.tif *.tiff *.bmp);;所有文件 (*)"
@@ -167,7 +175,7 @@ class PatrolDialog(QDialog):
         # A visit belongs to the work year it was opened in (春播 of next spring still checks this year).
         self.record_year: int = record["year"] if record else year
         self.setWindowTitle("编辑巡查记录" if record else "新增巡查记录")
-        self.resize(760, 720)
+        fit_to_screen(self, 760, 720)
         self.errors: dict[str, ErrorLabel] = {}
         self.checks: dict[str, dict[str, QCheckBox]] = {}
         form = QFormLayout()
@@ -255,14 +263,17 @@ class PatrolDialog(QDialog):
 
         self.general = ErrorLabel()
         self.removed_photos: list[dict[str, Any]] = []  # stored photos deleted when 保存 is pressed
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        inner = QVBoxLayout(content)
         columns = QHBoxLayout()
         left = QWidget()
         left.setLayout(form)
         columns.addWidget(left, 3)
         columns.addWidget(self.rect_box, 2)
-        layout.addLayout(columns)
-        layout.addWidget(photo_box)
+        inner.addLayout(columns)
+        inner.addWidget(photo_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scrolling(content), 1)  # a small or scaled screen scrolls; 保存 stays in view
         layout.addWidget(self.general)
         layout.addWidget(save_cancel_buttons(self))
         if record:
@@ -369,6 +380,10 @@ class PatrolDialog(QDialog):
     def _count_people(self) -> None:
         people = rules.patrol_people(split_names(self.patrollers.text()), self.escort.text())
         warning = self.people_warning()
+        if not people:  # nothing typed yet: the rule, not a complaint
+            self.people.setStyleSheet("")
+            self.people.setText(f"巡查应不少于{rules.MIN_PATROL_PEOPLE}人（巡查人与陪同人合计）")
+            return
         self.people.setStyleSheet(ERROR_STYLE if warning else "")
         self.people.setText(warning or f"在场 {len(people)} 人：{'、'.join(people)}")
 

@@ -382,6 +382,20 @@ def unprintable_chars(text: str, role: Role = "song") -> list[str]:
     return out
 
 
+# Put in a printed list for a character no font has (the "geta" mark typesetters use for a missing
+# character), so one household's name never stops the notice of the whole village.
+MISSING_MARK = "〓"
+
+
+def substitute_unprintable(text: str, role: Role = "song") -> tuple[str, list[str]]:
+    """``text`` with each character no font can print replaced by MISSING_MARK, and those
+    characters; the text is unchanged when everything prints (𠮷 does, through HanaMinB)."""
+    missing = unprintable_chars(text, role)
+    if not missing:
+        return text, []
+    return "".join(MISSING_MARK if ch in missing else ch for ch in text), missing
+
+
 def _needs_glyph(ch: str) -> bool:
     # Whitespace and control characters are layout, not glyphs.
     return not ch.isspace() and unicodedata.category(ch) != "Cc"
