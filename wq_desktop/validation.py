@@ -94,6 +94,7 @@ def _village_group(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 
 
 def _contact(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    rules.check_name_length(new["name"], "name", "姓名")
     if new["phone"]:
         new["phone"] = rules.normalize_phone(new["phone"])
     if new["role"] == ContactRole.LEADER and not new["level"]:

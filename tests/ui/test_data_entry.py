@@ -363,3 +363,19 @@ def test_the_pending_counts_refresh_after_every_change(qtbot, window, demo_store
     photos.attach_photo(demo_store, "patrol", patrol["uuid"], photo)
     qtbot.waitUntil(lambda: labels.photos_label.text() != before_photos)
     assert window.pending_label.text() != before_changes
+
+
+def test_qts_own_file_dialog_speaks_chinese(qtbot, qapp) -> None:
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from ui.app import install_qt_translations
+
+    translator = install_qt_translations(qapp)
+    assert translator is not None, "qtbase_zh_CN.qm ships with PySide6"
+    try:
+        dialog = QFileDialog()
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        qtbot.addWidget(dialog)
+        assert {b.text() for b in dialog.findChildren(QPushButton)} >= {"打开(&O)", "取消"}
+    finally:
+        qapp.removeTranslator(translator)
