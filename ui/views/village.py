@@ -240,21 +240,27 @@ class VillageView(QWidget):
         self._show_days()
 
     def _end_changed(self) -> None:
-        self._notice_days = max((self.notice_end.value() - self.notice_start.value()).days + 1, 1)
+        start, end = self.notice_start.valid_value(), self.notice_end.valid_value()
+        if start is not None and end is not None:
+            self._notice_days = max((end - start).days + 1, 1)
         self._show_days()
 
     def _show_days(self) -> None:
-        days = (self.notice_end.value() - self.notice_start.value()).days + 1
+        start, end = self.notice_start.valid_value(), self.notice_end.valid_value()
+        if start is None or end is None:
+            self.notice_state.setText("")
+            return
+        days = (end - start).days + 1
         state = f"共 {days} 天" if days > 0 else "结束日期早于开始日期"
         self.notice_state.setText(state + ("" if self.notice else "（尚未保存）"))
 
     def save_notice(self) -> bool:
         if self.village is None:
             return False
-        values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
-                  "objection_count": self.objections.value(), "objections": self.objection_text.text()}
         self.notice_error.show_error(None)
-        try:
+        try:  # a date that is not one is refused with its reason (shown under the field too)
+            values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
+                      "objection_count": self.objections.value(), "objections": self.objection_text.text()}
             if self.notice:
                 self.store.update("notice", self.notice["uuid"], values, base_rev=self.notice["rev"])
             else:
