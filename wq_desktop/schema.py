@@ -63,6 +63,19 @@ class Kind:
 
 
 
+# The 三调 DLTB fields a parcel keeps: (field name, type, label). gis_import and gis_export read the
+# 三调 names (upper case) from here; the parcel dialog shows the labels.
+SANDIAO_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("bsm", "text", "标识码（BSM）"),
+    ("tbbh", "text", "图斑编号（TBBH）"),
+    ("dlbm", "text", "地类编码（DLBM）"),
+    ("dlmc", "text", "地类名称（DLMC）"),
+    ("tbmj", "real", "图斑面积（TBMJ，平方米）"),
+    ("qsxz", "text", "权属性质（QSXZ）"),
+    ("zldwdm", "text", "坐落单位代码（ZLDWDM）"),
+)
+
+
 def _choices(enum: type) -> tuple[str, ...]:
     return tuple(m.value for m in enum)  # type: ignore[attr-defined]
 
@@ -125,6 +138,9 @@ KINDS: dict[str, Kind] = {
             Field("miny", "real", "范围", derived=True, since=2),
             Field("maxx", "real", "范围", derived=True, since=2),
             Field("maxy", "real", "范围", derived=True, since=2),
+            # 三调 (DLTB) keys, kept as the bureau's file had them so results join back to its 图斑
+            # (added in schema 8). Names are TD/T 1016's, lower-case; the file's TBMJ is in m².
+            *(Field(name, kind, label, since=8) for name, kind, label in SANDIAO_FIELDS),
         )),
         Kind("measure", "年度措施", (
             Field("parcel", "text", "地块", required=True, ref="parcel"),
@@ -246,10 +262,10 @@ KINDS: dict[str, Kind] = {
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
 # notice date and signature; version 6 rounds stored areas and amounts to figures of record;
-# version 7 庭院种植 and the targets. The floor is stated here as well so the version cannot fall
-# back if a field's `since` is ever changed by mistake.
+# version 7 庭院种植 and the targets; version 8 the parcel's 三调 keys. The floor is stated here as
+# well so the version cannot fall back if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 6, 7] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 6, 7, 8] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

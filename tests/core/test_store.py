@@ -302,9 +302,13 @@ def _open_v3(path: Path) -> Store:
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
-    saved = schema.KINDS["patrol"]
-    schema.KINDS["patrol"] = schema.Kind(saved.name, saved.label,
-                                         tuple(f for f in saved.fields if f.since <= 3))
+    kinds = dict(schema.KINDS)  # every kind as version 3 had it: later kinds and fields are absent
+    for name, k in kinds.items():
+        if k.since > 3:
+            del schema.KINDS[name]
+        else:
+            schema.KINDS[name] = schema.Kind(k.name, k.label, tuple(f for f in k.fields if f.since <= 3),
+                                             k.since)
     original = validation._RULES["patrol"]
 
     def v3_patrol(s, new, old, uuid):  # today's rules, over a row without the version-4 fields
@@ -312,7 +316,7 @@ def _open_v3(path: Path) -> Store:
     validation._RULES["patrol"] = v3_patrol
 
     def restore() -> None:
-        schema.KINDS["patrol"] = saved
+        schema.KINDS.update(kinds)
         validation._RULES["patrol"] = original
     try:
         store = Store(conn, path, "旧版用户")
