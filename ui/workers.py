@@ -125,17 +125,19 @@ def run_with_progress(parent: QWidget | None, title: str, job: Job,
                       on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
                       on_cancelled: Callable[[], None] | None = None,
                       on_finished: Callable[[], None] | None = None) -> Worker:
-    """Start `job` in a worker thread and show the progress dialog (non-blocking). Every signal,
-    `on_finished` too, is connected before start(): a job that ends at once must not be missed."""
+    """Start `job` in a worker thread and show the progress dialog (non-blocking).
+
+    `on_finished` runs when the thread has ended, whatever the outcome; it is connected here,
+    before start(): connected after, a quick job's `finished` can reach nobody."""
     worker = Worker(job, parent)
     dialog = ProgressDialog(title, worker, parent)
+    if on_finished:
+        worker.finished.connect(on_finished)
     worker.done.connect(on_done)
     if on_failed:
         worker.failed.connect(on_failed)
     if on_cancelled:
         worker.cancelled.connect(on_cancelled)
-    if on_finished:
-        worker.finished.connect(on_finished)
     worker.finished.connect(worker.deleteLater)
     worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
     worker.start()

@@ -29,3 +29,11 @@ class StoreVersionError(WqError):
 
 class ConflictError(WqError):
     """A write was based on a revision that is no longer current."""
+
+
+class EncryptedStoreError(WqError):
+    """The store file is encrypted and nobody has signed in to it in this process."""
+
+
+class SignInError(WqError):
+    """Wrong account or password, a locked or disabled account: nothing was opened or changed."""

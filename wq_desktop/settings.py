@@ -15,6 +15,9 @@ from typing import Any
 from . import paths
 from .errors import ValidationError
 
+DEFAULT_LOCK_MINUTES = 15
+LOCK_MINUTES_RANGE = (1, 240)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,6 +28,7 @@ class Settings:
     server_url: str = ""
     last_store: str = ""
     ca_bundle: str = ""  # the office server's CA certificate (PEM) for self-signed HTTPS; "" = system
+    lock_minutes: int = DEFAULT_LOCK_MINUTES  # an encrypted store's window locks after this idle time
 
     @property
     def verify(self) -> bool | str:
@@ -59,6 +63,9 @@ class Settings:
             if target.exists() and not target.is_dir():
                 raise ValidationError(f"数据文件夹“{folder}”是一个文件，不是文件夹。", "data_folder")
         ca_bundle = _checked_ca_bundle(self.ca_bundle.strip())
+        low, high = LOCK_MINUTES_RANGE
+        if not low <= int(self.lock_minutes) <= high:
+            raise ValidationError(f"自动锁定时间应在 {low}–{high} 分钟之间。", "lock_minutes")
         return replace(self, user=user, township=self.township.strip(), server_url=url,
                        data_folder=folder, default_year=int(year) if year is not None else None,
                        ca_bundle=ca_bundle)
@@ -92,6 +99,10 @@ def _from_json(data: dict[str, Any]) -> Settings:
             values[key] = str(values[key] or "")
     year = values.get("default_year")
     values["default_year"] = year if isinstance(year, int) and 2000 <= year <= 2100 else None
+    minutes = values.get("lock_minutes")
+    low, high = LOCK_MINUTES_RANGE
+    values["lock_minutes"] = (minutes if isinstance(minutes, int) and low <= minutes <= high
+                              else DEFAULT_LOCK_MINUTES)
     return Settings(**values)
 
 

@@ -68,12 +68,15 @@ class Store:
     # Injected so tests can fix the clock; returns ISO 8601 UTC text.
     clock: Callable[[], str] = staticmethod(utc_now)
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, user: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, user: str,
+                 key: bytes | None = None) -> None:
         if not user or not user.strip():
             raise WqError("请先在设置中填写用户名：每条记录都要记下由谁录入。")
         self.conn = conn
         self.path = path
         self.user = user.strip()
+        # The data key of an encrypted store (None: a plain file); accounts.py signs in with it.
+        self.key = key
         self._depth = 0
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, str], None]] = []
@@ -81,11 +84,19 @@ class Store:
 
     # ---------------------------------------------------------------- opening
     @classmethod
-    def open(cls, path: str | Path, user: str, *, create: bool = False) -> Store:
+    def open(cls, path: str | Path, user: str, *, create: bool = False,
+             key: bytes | None = None) -> Store:
+        """Open a store file. An encrypted one needs its data key, given here or remembered from
+        a sign-in in this process (accounts.sign_in); the user is then the signed-in account."""
+        from . import keyfile
+
         path = Path(path)
         existed = path.exists()
-        conn = migrations.connect(path, create=create)
-        store = cls(conn, path, user)
+        key = key or keyfile.unlocked_key(path)
+        conn = migrations.connect(path, create=create, key=key)
+        if key is not None:  # worker threads and copies (backups) of this store use it too
+            keyfile.remember(path, key)
+        store = cls(conn, path, user, key)
         # File name only: paths and user names stay out of the log.
         log.info("store %s: %s", "opened" if existed else "created", path.name)
         return store
@@ -124,6 +135,10 @@ class Store:
     @property
     def is_demo(self) -> bool:
         return self.meta("demo") == "1"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
     # ---------------------------------------------------------------- transactions
     @contextmanager

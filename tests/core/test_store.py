@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
-from wq_desktop import checks, migrations, services
+from wq_desktop import checks, migrations, services, sqldriver
 from wq_desktop.errors import ConflictError, NotFoundError, StoreVersionError, ValidationError, WqError
 from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.schema import SCHEMA_VERSION
@@ -195,9 +195,10 @@ def _tamper(path: Path, sql: str, params: tuple = ()) -> None:
 
 def test_history_cannot_be_changed_through_sqlite_while_guarded(store: Store) -> None:
     make_village(store)
-    with pytest.raises(sqlite3.IntegrityError, match="只能追加"):
+    # The store's connection is SQLCipher's (sqldriver), whose errors are its own classes.
+    with pytest.raises(sqldriver.IntegrityError, match="只能追加"):
         store.conn.execute("UPDATE history SET user='别人'")
-    with pytest.raises(sqlite3.IntegrityError, match="只能追加"):
+    with pytest.raises(sqldriver.IntegrityError, match="只能追加"):
         store.conn.execute("DELETE FROM history")
 
 

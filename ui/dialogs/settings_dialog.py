@@ -70,14 +70,21 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(ca_browse)
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setObjectName("settings_lock_minutes")
+        self.lock_minutes.setRange(*settings_mod.LOCK_MINUTES_RANGE)
+        self.lock_minutes.setSuffix(" 分钟")
+        self.lock_minutes.setValue(current.lock_minutes)
+        self.lock_minutes.setToolTip("加密的数据库：无操作这么久后窗口自动锁定，需重新输入密码")
         self.errors = {n: ErrorLabel() for n in ("user", "township", "default_year", "data_folder",
-                                                 "server_url", "ca_bundle")}
+                                                 "server_url", "ca_bundle", "lock_minutes")}
         form = QFormLayout()
         for label, name, widget in (("用户名＊", "user", self.user), ("乡镇", "township", self.township),
                                     ("默认年度", "default_year", self.year),
                                     ("数据文件夹", "data_folder", folder_row),
                                     ("服务器地址", "server_url", self.server),
-                                    ("服务器证书", "ca_bundle", ca_row)):
+                                    ("服务器证书", "ca_bundle", ca_row),
+                                    ("自动锁定", "lock_minutes", self.lock_minutes)):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +114,8 @@ class SettingsDialog(QDialog):
         year = self.year.value()
         return replace(self.current, user=self.user.text(), township=self.township.currentText(),
                        default_year=None if year == 1999 else year, data_folder=self.folder.text(),
-                       server_url=self.server.text(), ca_bundle=self.ca_bundle.text())
+                       server_url=self.server.text(), ca_bundle=self.ca_bundle.text(),
+                       lock_minutes=self.lock_minutes.value())
 
     def save(self) -> None:
         for error in self.errors.values():
