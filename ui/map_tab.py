@@ -209,6 +209,8 @@ class MapTab(QWidget):
         self.import_action = self._tool("导入地块…", self.import_parcels,
                                         "从 SHP、GPKG、GeoJSON、GDB 或坐标TXT 导入地块到本村")
         self.export_action = self._tool("导出…", self.export, "导出本年度地块图形及措施")
+        self.checks_action = self._tool("检查设置…", self.edit_check_settings,
+                                        "乡镇边界、最小面积、狭长碎片、重叠阈值：导入和绘制地块时的检查")
         self.toolbar.addSeparator()
         self.imagery_action = self._tool("影像底图…", self.choose_imagery, "选择离线影像（.mbtiles）")
         self.table_action = self._tool("属性表", self.toggle_table,
@@ -364,6 +366,16 @@ class MapTab(QWidget):
         self.canvas.show_message(f"已导入 {len(dialog.created)} 个地块。")
         self.dataChanged.emit()
         return dialog.created
+
+    def edit_check_settings(self) -> bool:
+        """The township's location and size checks (boundary, minimum area …); True when saved."""
+        from .map.dialogs import CheckSettingsDialog
+
+        dialog = CheckSettingsDialog(self.store, self)
+        if not dialog.exec():
+            return False
+        self.canvas.show_message("地块检查设置已保存。")
+        return True
 
     def export(self) -> Worker | None:
         """Ask for format, scope and file, then write them in the background."""

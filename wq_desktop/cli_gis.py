@@ -23,7 +23,8 @@ def _configure_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="Shapefile（.shp）、GeoPackage、GeoJSON、.gdb 文件夹或坐标TXT")
     add_db(p)
     p.add_argument("--village", help="导入到哪个村（12位村代码）；文件中有坐落单位代码时只导入该村的图斑")
-    p.add_argument("--crs", help="文件没有坐标系时指定，如 EPSG:4517（带29带号）、EPSG:4538、EPSG:4490")
+    p.add_argument("--crs", help="文件没有坐标系时指定，或按预览的建议更正文件自带的坐标系，"
+                                 "如 EPSG:4517（带29带号）、EPSG:4538、EPSG:4490")
     p.add_argument("--layer", help="图层名（GeoPackage/.gdb 有多个图层时）")
     p.add_argument("--preset", choices=list(PRESETS), help="字段对应预设（默认自动识别，如三调 DLTB）")
     p.add_argument("--map", action="append", default=[], metavar="目标=字段",

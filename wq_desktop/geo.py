@@ -104,8 +104,8 @@ def _coerce(geom: Any) -> BaseGeometry:
             return shapely.from_wkt(text)
         if isinstance(geom, dict) or hasattr(geom, "__geo_interface__"):
             return shape(geom)
-    except (GEOSException, ValueError, TypeError, AttributeError, KeyError) as err:
-        raise _fail(f"几何数据无法解析：{err}") from None
+    except (GEOSException, ValueError, TypeError, AttributeError, KeyError):
+        raise _fail("几何数据无法解析（格式错误或数据不完整）") from None
     if geom is None:
         raise _fail("几何为空")
     raise _fail(f"无法识别的几何数据类型：{type(geom).__name__}")
@@ -185,7 +185,7 @@ def _explain_invalid(geom: Polygon | MultiPolygon) -> str:
     for english, chinese in _REASONS:
         if reason.startswith(english):
             return chinese.format(at=at)
-    return f"几何无效：{reason}"
+    return f"几何无效（位置约在 {at}），请在GIS软件中检查并修正"
 
 
 def check_polygon(geom: Any) -> Polygon | MultiPolygon:
@@ -233,8 +233,8 @@ def from_wkb(b: bytes | bytearray | memoryview) -> BaseGeometry:
         raise _fail("几何为空")
     try:
         g = shapely.from_wkb(bytes(b))
-    except GEOSException as err:
-        raise _fail(f"几何数据无法解析：{err}") from None
+    except GEOSException:
+        raise _fail("几何数据无法解析（格式错误或数据不完整）") from None
     return shapely.force_2d(g) if shapely.has_z(g) else g
 
 

@@ -30,7 +30,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from . import coord_txt, geo, location_checks, shape_checks
-from .errors import ValidationError, WqError
+from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import LandAttribute
 from .schema import SANDIAO_FIELDS
 from .store import Store
@@ -742,7 +742,8 @@ def apply_import(store: Store, preview: ImportPreview) -> list[str]:
                     created.append(uuid)
                 else:
                     created.append(store.create("parcel", planned.values))
-            except ValidationError as err:
-                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{err}"
+            except (ValidationError, ConflictError, NotFoundError) as err:  # BSM updates too
+                reason = str(err).rstrip("。")
+                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{reason}"
                               "。本次没有导入任何地块。") from None
     return created

@@ -455,6 +455,13 @@ def test_dltb_round_trip_through_gbk_4517_shapefile_and_gdal_keeps_every_sandiao
     parcel = store.find_one("parcel", "bsm=?", (rows[0]["BSM"],))
     assert parcel["miny"] == pytest.approx(4_876_010.0) and parcel["rev"] == revs[parcel["uuid"]] + 1
     assert store.count("parcel") == 3
+    # Someone edits the parcel between the preview and the import: the update is refused, not lost.
+    again = preview_import(store, change, guess_mapping(change))
+    store.update("parcel", parcel["uuid"], {"place_name": "东大渠"})
+    refused = r"第1个图斑（编号 101）无法写入：该地块在您编辑期间已被修改.*没有导入任何地块"
+    with pytest.raises(WqError, match=refused):
+        apply_import(store, again)
+    assert store.get("parcel", parcel["uuid"])["place_name"] == "东大渠"
 
 
 def test_exports_choose_encoding_and_crs_and_txt_carries_dlbm(store: Store, tmp_path: Path,

@@ -133,3 +133,38 @@ def test_export_dialog_defaults_a_shapefile_to_gbk_in_4517(qtbot) -> None:
     dialog.format.setCurrentIndex(dialog.format.findData("geojson"))
     assert not dialog.crs.isEnabled() and not dialog.encoding.isEnabled()
     assert dialog.options == {"encoding": "UTF-8", "crs": None}
+
+
+def test_check_settings_dialog_sets_the_boundary_and_the_minimum(qtbot, store: Store, villages,
+                                                                  tmp_path: Path) -> None:
+    from ui.map.dialogs import CheckSettingsDialog
+    from wq_desktop import location_checks, shape_checks
+
+    a, _ = villages
+    boundary = shapely.box(X0 - 500, Y0 - 500, X0 + 2000, Y0 + 2000)
+    pyogrio.raw.write(tmp_path / "乡镇边界.gpkg", np.array([shapely.to_wkb(boundary)], dtype=object),
+                      [np.array(["六工镇"], dtype=object)], ["名称"], driver="GPKG",
+                      geometry_type="Polygon", crs="EPSG:4538")
+    dialog = CheckSettingsDialog(store)
+    qtbot.addWidget(dialog)
+    assert dialog.edits["min_area_mu"].text() == "0.1" and dialog.edits["refuse_overlap_mu"].text() == ""
+    dialog.edits["min_area_mu"].setText("一亩")
+    dialog.save()
+    assert dialog.error.text() == "最小地块面积（亩）“一亩”不是数字。"
+    assert shape_checks.load(store).min_area_mu == 0.1
+    dialog.edits["min_area_mu"].setText("0.5")
+    dialog.edits["refuse_overlap_mu"].setText("2")
+    dialog.choose_boundary(str(tmp_path / "乡镇边界.gpkg"))
+    dialog.save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    saved = shape_checks.load(store)
+    assert (saved.min_area_mu, saved.refuse_overlap_mu) == (0.5, 2.0)
+    extent = location_checks.township_extent(store)
+    assert extent.core.equals(boundary)
+    # A parcel 3 km north of the boundary is now refused on the map.
+    canvas = MapCanvas()
+    qtbot.addWidget(canvas)
+    canvas.set_store(store, 2025)
+    values = {"village": a, "code": "N", "land_attribute": LandAttribute.CONTRACTED.value}
+    assert canvas.create_parcel(shapely.box(X0, Y0 + 5000, X0 + 100, Y0 + 5100), values) is None
+    assert canvas.last_refusal == "无法保存：该图斑在本乡镇范围以北约 3.0 公里，可能坐标系不对"

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 from shapely.geometry import Polygon
 
-from wq_desktop import geo, shape_checks
+from wq_desktop import geo, location_checks, shape_checks
 from wq_desktop.errors import WqError
 from wq_desktop.gis_import import (
     PRESETS,
@@ -412,4 +413,97 @@ class ImportDialog(QDialog):
             return
         updated = f"，其中按标识码（BSM）更新 {preview.updates} 个" if preview.updates else ""
         QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块{updated}。")
+        self.accept()
+
+
+class CheckSettingsDialog(QDialog):
+    """The township's location and size checks: boundary file, minimum area, sliver width, overlaps."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.boundary_path: str | None = None
+        self.clear_boundary = False
+        self.setWindowTitle("地块检查设置")
+        settings = shape_checks.load(store)
+        form = QFormLayout()
+        has_boundary = store.meta(location_checks.BOUNDARY_META) is not None
+        margin = location_checks.PARCEL_MARGIN_M / 1000
+        self.boundary = QLabel("已设置乡镇边界" if has_boundary else
+                               f"未设置：按已有地块的范围（外扩 {margin:g} 公里）检查")
+        self.boundary.setObjectName("checks_boundary")
+        self.boundary.setWordWrap(True)
+        choose = QPushButton("选择边界文件…")
+        choose.clicked.connect(self._choose)
+        clear = QPushButton("不用边界")
+        clear.clicked.connect(self._clear)
+        row = QHBoxLayout()
+        row.addWidget(choose)
+        row.addWidget(clear)
+        row.addStretch(1)
+        form.addRow("乡镇边界", self.boundary)
+        form.addRow("", row)
+        self.edits: dict[str, QLineEdit] = {}
+        for name in ("min_area_mu", "min_width_m", "max_area_mu", "refuse_overlap_mu"):
+            value = getattr(settings, name)
+            edit = QLineEdit("" if value is None else f"{value:g}")
+            edit.setObjectName(f"checks_{name}")
+            if name == "refuse_overlap_mu":
+                edit.setPlaceholderText("留空：只提示")
+            self.edits[name] = edit
+            form.addRow(shape_checks.LABELS[name], edit)
+        self.error = _error_label()
+        buttons = _save_cancel()
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("导入和绘制的地块须在乡镇范围内（始终在昌吉市所在的第29带内）；"
+                       "过小、狭长或过大的地块须逐个确认；与其他村的地块重叠总是不允许。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(560)
+
+    def _choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "乡镇边界", "",
+                                              "边界文件 (*.shp *.gpkg *.geojson *.json)")
+        if name:
+            self.choose_boundary(name)
+
+    def choose_boundary(self, path: str) -> None:
+        self.boundary_path, self.clear_boundary = path, False
+        self.boundary.setText(f"将使用：{Path(path).name}")
+
+    def _clear(self) -> None:
+        self.boundary_path, self.clear_boundary = None, True
+        self.boundary.setText("将不用边界：按已有地块的范围检查")
+
+    def values(self) -> shape_checks.CheckSettings:
+        numbers: dict[str, float | None] = {}
+        for name, edit in self.edits.items():
+            text = edit.text().strip()
+            if not text and name == "refuse_overlap_mu":
+                numbers[name] = None
+                continue
+            try:
+                numbers[name] = float(text)
+            except ValueError:
+                raise WqError(f"{shape_checks.LABELS[name]}“{text}”不是数字。") from None
+        return replace(shape_checks.load(self.store), **numbers).validated()
+
+    def save(self) -> None:
+        try:
+            settings = self.values()
+            if self.boundary_path:
+                shape = location_checks.boundary_from_file(self.store, self.boundary_path)
+                location_checks.set_boundary(self.store, shape)
+            elif self.clear_boundary:
+                location_checks.set_boundary(self.store, None)
+            shape_checks.save(self.store, settings)
+        except WqError as err:
+            self.error.setText(str(err))
+            return
         self.accept()

@@ -6,6 +6,7 @@ map_tools.png       attribute table under the map, three parcels selected with C
 map_measure.png     the measure tool over a field: each side's length, the distance and the 亩
 map_import_check.png the import preview refusing a zone-prefixed file read as CM 87°E, with the
                     corrected CRS offered
+map_check_settings.png the township's checks: boundary, minimum area, sliver width, overlaps
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def take_map_screenshots(folder: Path) -> list[Path]:
     import shapely
 
     from ..main_window import MainWindow
-    from .dialogs import ImportDialog
+    from .dialogs import CheckSettingsDialog, ImportDialog
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -113,6 +114,9 @@ def take_map_screenshots(folder: Path) -> list[Path]:
             dialog.refresh()
             shots.append(_grab(dialog, folder / "map_import_check.png"))
             dialog.reject()
+            settings = CheckSettingsDialog(store, window)
+            shots.append(_grab(settings, folder / "map_check_settings.png"))
+            settings.reject()
             window._closing_confirmed = True
             window.close()
         finally:
