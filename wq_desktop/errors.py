@@ -19,6 +19,15 @@ class ValidationError(WqError):
         return self.message
 
 
+class DuplicateError(ValidationError):
+    """Refused by a uniqueness rule: `existing` is the live record that already holds the key
+    (sync turns a refused duplicate create into a conflict with it instead of a dead end)."""
+
+    def __init__(self, message: str, field: str | None, existing: str) -> None:
+        super().__init__(message, field)
+        self.existing = existing
+
+
 class NotFoundError(WqError):
     """A record asked for by UUID does not exist (or is deleted)."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import audit, history, keyfile, sqldriver
 from .errors import EncryptedStoreError, StoreVersionError, WqError
+from .model import RecordOp
 from .schema import KINDS, SCHEMA_VERSION, Field, Kind
 
 MIGRATION_USER = "数据结构升级"
@@ -84,8 +85,16 @@ def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
                      (*values.values(), uuid))
         # Logged like any change (same revision: derived data, nothing for sync to carry).
         history.append(conn, at=at, user=MIGRATION_USER, device=device[0] if device else "",
-                       kind="parcel", record=uuid, op="migrate", rev=rev,
+                       kind="parcel", record=uuid, op=RecordOp.MIGRATE, rev=rev,
                        changes={k: [None, v] for k, v in values.items()})
+
+
+def _outbox_bases_from_sync_base(conn: sqlite3.Connection) -> None:
+    # Schema 5 keeps each waiting change's server base in the outbox (fixed at edit time); older
+    # files stored the local revision there and sent the record's current server revision instead.
+    # Waiting rows take what the older program would have sent: the best base known for them.
+    conn.execute("UPDATE outbox SET base_rev = coalesce((SELECT server_rev FROM sync_base b"
+                 " WHERE b.record = outbox.record), 0) WHERE state <> 'sent'")
 
 
 def _round_figures_of_record(conn: sqlite3.Connection) -> None:
@@ -96,7 +105,8 @@ def _round_figures_of_record(conn: sqlite3.Connection) -> None:
 
 
 # Data changes that go with a version beyond adding its columns.
-_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
+_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _backfill_parcel_bbox, 5: _outbox_bases_from_sync_base}
 
 # Data changes made through the store's own write path (validation, history, sync). The store
 # writes today's columns, so these run once every version's tables and columns exist.
@@ -117,6 +127,15 @@ _TABLE_STEPS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX outbox_record ON outbox(record, state)",
         # Uniqueness of parcel codes is checked on every write; a synced city holds 100,000 parcels.
         'CREATE INDEX parcel_village_code ON parcel(village, code)',
+    ),
+    5: (
+        # Records created here that the server refused as duplicates of a record it holds
+        # (`target`): tombstoned here, their dependents moved over, once `target` has arrived.
+        """CREATE TABLE sync_duplicate (
+    record TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL
+)""",
     ),
     10: (
         # Local accounts of an encrypted store. Their passwords are nowhere: each one wraps the

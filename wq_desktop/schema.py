@@ -244,7 +244,11 @@ KINDS: dict[str, Kind] = {
             Field("record_kind", "text", "记录类型", required=True),
             Field("record", "text", "记录", required=True),
             Field("fields", "json", "冲突字段", required=True),
-            Field("mine_op", "text", "本方操作", required=True, choices=("update", "delete")),
+            # "create": this device created a record the server already held under another UUID
+            # (a uniqueness rule, say one 退减 measure per parcel and year); `record` is the held
+            # one, `duplicate` the refused one, and choosing "mine" merges its values into it.
+            Field("mine_op", "text", "本方操作", required=True,
+                  choices=("create", "update", "delete")),
             Field("theirs_op", "text", "对方操作", required=True, choices=("update", "delete")),
             Field("mine_user", "text", "本方用户"),
             Field("mine_device", "text", "本方设备"),
@@ -256,17 +260,19 @@ KINDS: dict[str, Kind] = {
             Field("resolved_by", "text", "处理人"),
             Field("resolved_at", "text", "处理时间"),
             Field("resolution", "json", "处理结果"),
+            Field("duplicate", "text", "本机重复新增的记录", since=5),
         ), since=3),
     )
 }
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
-# notice date and signature; version 6 rounds stored areas and amounts to figures of record;
+# notice date and signature; version 5 the outbox's own base revisions (migrations._DATA_STEPS) and
+# duplicate-create conflicts; version 6 rounds stored areas and amounts to figures of record;
 # version 7 庭院种植 and the targets; version 8 the parcel's 三调 keys; version 10 the local
 # accounts and the security log. The floor is stated here as well so the version cannot fall back
 # if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 6, 7, 8, 10] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 5, 6, 7, 8, 10] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from . import paths
 from .errors import ValidationError
 
+AUTO_SYNC_MINUTES = 5  # how often the consented background sync runs while the window is open
 DEFAULT_LOCK_MINUTES = 15
 LOCK_MINUTES_RANGE = (1, 240)
 
@@ -28,6 +29,8 @@ class Settings:
     server_url: str = ""
     last_store: str = ""
     ca_bundle: str = ""  # the office server's CA certificate (PEM) for self-signed HTTPS; "" = system
+    # The user's consent to sync by itself in the background when the server is reachable.
+    auto_sync: bool = False
     lock_minutes: int = DEFAULT_LOCK_MINUTES  # an encrypted store's window locks after this idle time
 
     @property
@@ -97,6 +100,7 @@ def _from_json(data: dict[str, Any]) -> Settings:
     for key in ("user", "township", "data_folder", "server_url", "last_store", "ca_bundle"):
         if key in values and not isinstance(values[key], str):
             values[key] = str(values[key] or "")
+    values["auto_sync"] = values.get("auto_sync") is True
     year = values.get("default_year")
     values["default_year"] = year if isinstance(year, int) and 2000 <= year <= 2100 else None
     minutes = values.get("lock_minutes")

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import ValidationError
-from wq_desktop.settings import Settings
+from wq_desktop.settings import AUTO_SYNC_MINUTES, Settings
 
 from ..widgets import ErrorLabel, save_cancel_buttons
 
@@ -70,6 +71,11 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(ca_browse)
+        self.auto_sync = QCheckBox(f"联网时在后台自动同步（启动后及每 {AUTO_SYNC_MINUTES} 分钟一次）")
+        self.auto_sync.setObjectName("settings_auto_sync")
+        self.auto_sync.setChecked(current.auto_sync)
+        self.auto_sync.setToolTip("同意后，程序在能连上服务器时自动上传和下载修改，不弹出窗口，"
+                                  "不影响录入。密码只保存在本次运行的内存中：每次启动后请先“立即同步”一次。")
         self.lock_minutes = QSpinBox()
         self.lock_minutes.setObjectName("settings_lock_minutes")
         self.lock_minutes.setRange(*settings_mod.LOCK_MINUTES_RANGE)
@@ -94,6 +100,7 @@ class SettingsDialog(QDialog):
                 column.addWidget(widget)
             column.addWidget(self.errors[name])
             form.addRow(label, box)
+        form.addRow("自动同步", self.auto_sync)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(save_cancel_buttons(self))
@@ -115,6 +122,7 @@ class SettingsDialog(QDialog):
         return replace(self.current, user=self.user.text(), township=self.township.currentText(),
                        default_year=None if year == 1999 else year, data_folder=self.folder.text(),
                        server_url=self.server.text(), ca_bundle=self.ca_bundle.text(),
+                       auto_sync=self.auto_sync.isChecked(),
                        lock_minutes=self.lock_minutes.value())
 
     def save(self) -> None:

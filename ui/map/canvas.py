@@ -512,6 +512,9 @@ class MapCanvas(QWidget):
         if shape.geom_type != "Polygon" or len(shape.interiors):
             self.show_message("多部件或带洞的地块不能在地图上修改，请导入修改后的图形。", error=True)
             return
+        # The revision the user starts from: a sync that changes the parcel meanwhile makes the
+        # save refuse with a message instead of overwriting the newer outline.
+        self.edit_base_rev: int | None = self.store.get("parcel", parcel_uuid)["rev"] if self.store else None
         self.mode, self.editing, self.selected = "edit", i, i
         self.vertices = [tuple(c) for c in shapely.get_coordinates(shape.exterior)[:-1].tolist()]
         self.show_message("修改地块：拖动拐点；双击边线加点；右键拐点删除；Enter 保存，Esc 取消。")
@@ -628,7 +631,7 @@ class MapCanvas(QWidget):
         return uuid
 
     def save_edit(self) -> bool:
-        """Save the edited outline through store.update (with the revision it was read at)."""
+        """Save the edited outline through store.update, against the revision editing began at."""
         if self.mode != "edit" or self.editing is None or self.store is None or self.parcels is None:
             return False
         shape = self._checked_shape()
@@ -640,7 +643,7 @@ class MapCanvas(QWidget):
             return False
         try:
             record = self.store.get("parcel", uuid)
-            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=record["rev"])
+            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=self.edit_base_rev)
         except WqError as err:
             self._refuse(f"无法保存：{err}")
             return False
