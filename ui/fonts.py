@@ -1,9 +1,14 @@
-"""A Chinese UI font: without one the offscreen platform (and bare Linux desktops) draw boxes."""
+"""A Chinese UI font: without one the offscreen platform (and bare Linux desktops) draw boxes.
+
+HanaMinB (the printing fallback, wq_desktop.printing.fonts) is loaded into Qt as well and put
+after the UI font, so a rare character such as 𠮷 shows while it is typed, as it will print."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
+
+from wq_desktop.printing.fonts import FALLBACK_FAMILY, fallback_font_path
 
 # Windows first (what township offices run), then the free fonts Linux packages install.
 PREFERRED_FAMILIES = ("Microsoft YaHei", "微软雅黑", "SimSun", "宋体", "WenQuanYi Zen Hei",
@@ -21,8 +26,23 @@ def chinese_family() -> str | None:
     return None
 
 
+def fallback_family() -> str | None:
+    """HanaMinB's family in Qt, loading the file (bundled or system) once if Qt lacks it."""
+    if FALLBACK_FAMILY in QFontDatabase.families():
+        return FALLBACK_FAMILY
+    path = fallback_font_path()
+    if path is None:
+        return None
+    font_id = QFontDatabase.addApplicationFont(str(path))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    return families[0] if families else None
+
+
 def apply_chinese_font(app: QApplication, point_size: int = 10) -> str | None:
     family = chinese_family()
+    rare = fallback_family()
     if family:
-        app.setFont(QFont(family, point_size))
+        font = QFont(family, point_size)
+        font.setFamilies([family, rare] if rare else [family])
+        app.setFont(font)
     return family

@@ -30,6 +30,7 @@ from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import XLSX_TABLES
 
+from . import window_state
 from .backup_ui import install_backup
 from .dashboard import Dashboard
 from .dialogs.deleted_households import open_deleted_households
@@ -44,6 +45,7 @@ from .views.contacts import ContactsView
 from .views.household import HouseholdView
 from .views.rectifications import RectificationsView
 from .views.village import VillageView
+from .widgets import ElidedLabel
 from .workers import Worker
 
 APP_TITLE = "退地减水核查"
@@ -65,7 +67,6 @@ class MainWindow(QMainWindow):
         self._closed = False
         title = f"{APP_TITLE} - {store.path.name}" + ("（演示数据）" if store.is_demo else "")
         self.setWindowTitle(title)
-        self.resize(1360, 860)
 
         self.year_selector = QComboBox()
         self.year_selector.setObjectName("year_selector")
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.rectifications, "巡查整改")
         self.tabs.addTab(self.map_tab, "地图")
         splitter = QSplitter()
+        splitter.setObjectName("main_splitter")
         splitter.addWidget(self.nav)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
 
         self.pending_label = QLabel()
         self.pending_label.setObjectName("pending_label")
-        self.statusBar().addPermanentWidget(QLabel(f"用户：{store.user}"))
+        self.statusBar().addPermanentWidget(ElidedLabel(f"用户：{store.user}"))
         self.statusBar().addPermanentWidget(self.pending_label)
         self._build_menus()
 
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
         self.map = install_map_tab(self)
         self.sync_controller = install_sync(self)
         self.backup_controller = install_backup(self)
+        window_state.restore(self)  # last size, position, splitters and column widths, on screen
 
     # ------------------------------------------------------------ menus and shortcuts
     def _action(self, text: str, slot: Callable[[], object],
@@ -278,14 +281,11 @@ class MainWindow(QMainWindow):
     def _select_household_row(self, tab: int, uuid: str | None) -> bool:
         """Show the household's parcel (tab 0) or patrol (tab 1) table with `uuid`'s row selected."""
         h = self.household
-        table, model = (h.parcel_table, h.parcel_model) if tab == 0 else (h.patrol_table, h.patrol_model)
+        table = h.parcel_table if tab == 0 else h.patrol_table
         h.tabs.setCurrentIndex(tab)
-        for row in range(model.rowCount()):
-            if model.row_at(row).uuid == uuid:
-                table.selectRow(row)
-                table.scrollTo(model.index(row, 0))
-                table.setFocus()
-                return True
+        if table.select_object(lambda row: row.uuid == uuid):
+            table.setFocus()
+            return True
         self.statusBar().showMessage("该记录不在本年度的列表中（可能已删除或属于其他年度）。", 5000)
         return False
 
@@ -329,6 +329,12 @@ class MainWindow(QMainWindow):
             self.contacts.refresh()
         self.rectifications.refresh()
         self.dashboard.mark_stale()
+        # Counters and search hits say what is true now, not what was true before this change.
+        if self.nav.search.text().strip():
+            self.nav.run_search()
+        sync = getattr(self, "sync_controller", None)
+        if sync is not None:
+            sync.refresh_status()
 
     def _tab_changed(self) -> None:
         current = self.tabs.currentWidget()
@@ -449,6 +455,7 @@ class MainWindow(QMainWindow):
         if not self._closing_confirmed and not self._leave_household_edit():
             event.ignore()
             return
+        window_state.save(self)
         self._closed = True  # the store may be closed right after: no more refreshes from it
         self._refresh_timer.stop()
         self.stop_workers()

@@ -560,8 +560,9 @@ def install_map_tab(window: MainWindow) -> MapTab:
     household = window.household
 
     def parcel_row_changed(current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid() and current.row() < household.parcel_model.rowCount():
-            tab.select_parcel(household.parcel_model.row_at(current.row()).uuid)
+        row = household.parcel_table.row_object(current)
+        if row is not None:
+            tab.select_parcel(row.uuid)
 
     household.parcel_table.selectionModel().currentRowChanged.connect(parcel_row_changed)
     return tab

@@ -1,4 +1,5 @@
-"""Small widgets shared by the views: inline error labels, date inputs, a table model over plain rows."""
+"""Small widgets shared by the views: inline error labels, date and number inputs that take what was
+typed (or say why not), eliding labels, and tables that sort by pinyin and copy rows as TSV."""
 
 from __future__ import annotations
 
@@ -8,21 +9,38 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCollator,
+    QDate,
+    QLocale,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QCalendarWidget,
     QCheckBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QMenu,
+    QScrollArea,
     QTableView,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
-from wq_desktop import figures
+from wq_desktop import figures, rules
+from wq_desktop.errors import ValidationError
 
 ERROR_STYLE = "color: #b00020;"
 OVERDUE_COLOR = QColor("#b00020")
@@ -54,19 +72,105 @@ def from_qdate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
-class DateEdit(QDateEdit):
-    """A date field with a calendar popup, shown as 2026-07-28."""
+DATE_HINT = "如 2026-11-15、20261115、2026/11/15、2026年11月15日"
+
+
+class DateEdit(QWidget):
+    """A date typed the way people type it (2026-11-15, 20261115, 2026/11/15, 2026.11.15,
+    2026年11月15日) or picked from a calendar; shown back as 2026-11-15. Text that is not a date
+    stays as typed with the reason beneath it: it is never silently replaced by another date."""
+
+    dateChanged = Signal(object)  # the new date, each time the text becomes a different valid date
 
     def __init__(self, value: str | date | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(to_qdate(value), parent)
-        self.setCalendarPopup(True)
-        self.setDisplayFormat("yyyy-MM-dd")
+        super().__init__(parent)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText(DATE_HINT)
+        self.line.setToolTip(DATE_HINT)
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("2026-12-01") + 16)
+        self.button = QToolButton()
+        self.button.setText("日历")
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.calendar = QCalendarWidget()
+        self.calendar.setLocale(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+        menu = QMenu(self.button)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(self.calendar)
+        menu.addAction(action)
+        self.button.setMenu(menu)
+        self.error = ErrorLabel()
+        self._last: date | None = None
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addLayout(row)
+        column.addWidget(self.error)
+        self.setFocusProxy(self.line)
+        self.line.textEdited.connect(self._typed)
+        self.line.editingFinished.connect(self._finished)
+        self.calendar.clicked.connect(self._picked)
+        self.set_value(value or date.today())
+
+    def _parse(self) -> date:
+        return rules.parse_date(self.line.text(), self.objectName() or "date")
+
+    def valid_value(self) -> date | None:
+        """The typed date, or None while the text is not (yet) a date."""
+        try:
+            return self._parse()
+        except ValidationError:
+            return None
 
     def value(self) -> date:
-        return from_qdate(self.date())
+        """The typed date; raises ValidationError with the reason (also shown under the field)."""
+        try:
+            day = self._parse()
+        except ValidationError as err:
+            self.error.show_error(err.message)
+            raise
+        return day
 
     def set_value(self, value: str | date | None) -> None:
-        self.setDate(to_qdate(value))
+        day = rules.parse_date(value) if value else date.today()
+        self.line.setText(day.isoformat())
+        self.error.show_error(None)
+        self._emit_if_new(day)
+
+    def _emit_if_new(self, day: date) -> None:
+        if day != self._last:
+            self._last = day
+            if not self.signalsBlocked():
+                self.dateChanged.emit(day)
+
+    def _typed(self, _text: str) -> None:
+        day = self.valid_value()
+        if day is not None:
+            self.error.show_error(None)
+            self._emit_if_new(day)
+
+    def _finished(self) -> None:
+        if not self.line.text().strip():
+            return
+        try:
+            day = self.value()
+        except ValidationError:
+            return
+        self.line.setText(day.isoformat())  # 20261115 reads back as 2026-11-15: what was understood
+        self._emit_if_new(day)
+
+    def _picked(self, picked: QDate) -> None:
+        self.button.menu().hide()
+        self.set_value(from_qdate(picked))
+
+    def showEvent(self, event) -> None:
+        day = self.valid_value()
+        if day is not None:
+            self.calendar.setSelectedDate(to_qdate(day))
+        super().showEvent(event)
 
 
 class OptionalDate(QWidget):
@@ -91,6 +195,86 @@ class OptionalDate(QWidget):
         self.check.setChecked(bool(value))
         if value:
             self.edit.set_value(value)
+
+    def set_default(self, value: str | date) -> None:
+        """The date offered when the box is ticked (e.g. the patrol's date), unless one is set."""
+        if not self.check.isChecked():
+            self.edit.set_value(value)
+
+
+class NumberEdit(QLineEdit):
+    """A number kept exactly as typed: no spin box that rewrites `20` as `2.00` to fit its range.
+    `number()` is the value, or raises ValidationError with the reason shown under the field."""
+
+    def __init__(self, label: str, unit: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label, self.unit = label, unit
+        self.error = ErrorLabel()
+        self.setPlaceholderText(f"单位：{unit}")
+        self.textEdited.connect(lambda _t: self.check())
+
+    def set_number(self, value: float | None) -> None:
+        self.setText("" if value is None else rules.format_mu(value))
+
+    def number(self) -> float | None:
+        """None for an empty box."""
+        return rules.non_negative_number(self.text(), self.objectName(), self.label)
+
+    def check(self) -> str | None:
+        try:
+            self.number()
+        except ValidationError as err:
+            self.error.show_error(err.message)
+            return err.message
+        self.error.show_error(None)
+        return None
+
+    def number_or_zero(self) -> float:
+        try:
+            return self.number() or 0.0
+        except ValidationError:
+            return 0.0
+
+
+class ElidedLabel(QLabel):
+    """One line of text that shortens itself with … to the room it has, and never asks the layout
+    for more: a 200-character name must not widen the window. The whole text is the tooltip."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        """The whole text (what is drawn may be shortened with …; see shown_text)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(min(hint.width(), 400))
+        return hint
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(40)
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 40))
+        super().setText(shown)
 
 
 @dataclass(frozen=True)
@@ -147,14 +331,34 @@ class RowsModel(QAbstractTableModel):
         return None
 
 
+def pinyin_collator() -> QCollator:
+    """Chinese office order: names by pinyin (阿明 < 陈七 < 李四 < 张三), numbers inside text by
+    value (P2 < P10). Qt's collator for zh_CN uses ICU's pinyin collation."""
+    collator = QCollator(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    collator.setNumericMode(True)
+    return collator
+
+
 class FilterProxy(QSortFilterProxyModel):
-    """Sorts by each column's sort key and keeps rows a predicate accepts."""
+    """Sorts by each column's sort key (text by pinyin) and keeps rows a predicate accepts."""
 
     def __init__(self, source: RowsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSourceModel(source)
         self.setSortRole(SORT_ROLE)
+        self.collator = pinyin_collator()
         self.predicate: Callable[[Any], bool] = lambda _row: True
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        if isinstance(a, str) and isinstance(b, str):
+            return self.collator.compare(a, b) < 0
+        if a is None or b is None:
+            return a is None and b is not None
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
 
     def set_predicate(self, predicate: Callable[[Any], bool]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9 replaces invalidateFilter()
@@ -181,9 +385,67 @@ class FilterProxy(QSortFilterProxyModel):
         return model.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
 
 
-def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: bool = False,
-               multi: bool = False) -> QTableView:
-    view = QTableView()
+class DataTable(QTableView):
+    """A table that behaves like the ones in WPS: Ctrl+C copies the selected rows as tab-separated
+    text (pastes into Excel/WPS as rows and columns), every column sorts."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def selection_tsv(self) -> str:
+        model = self.model()
+        rows = sorted({i.row() for i in self.selectionModel().selectedIndexes()})
+        if not rows and self.currentIndex().isValid():
+            rows = [self.currentIndex().row()]
+        columns = [c for c in range(model.columnCount()) if not self.isColumnHidden(c)]
+
+        def cell(r: int, c: int) -> str:
+            text = str(model.index(r, c).data(Qt.ItemDataRole.DisplayRole) or "")
+            return text.replace("\t", " ").replace("\n", " ")
+
+        return "".join("\t".join(cell(r, c) for c in columns) + "\n" for r in rows)
+
+    def copy_selection(self) -> str:
+        text = self.selection_tsv()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
+
+    def row_object(self, index: QModelIndex | None = None) -> Any:
+        """The plain row (from wq_desktop.queries) under `index` (default: the current one)."""
+        index = self.currentIndex() if index is None else index
+        if not index.isValid():
+            return None
+        model = self.model()
+        if isinstance(model, FilterProxy):
+            return model.source_row(index.row())
+        assert isinstance(model, RowsModel)
+        return model.row_at(index.row())
+
+    def select_object(self, match: Callable[[Any], bool]) -> bool:
+        """Select and show the first row whose object `match` accepts."""
+        for r in range(self.model().rowCount()):
+            if match(self.row_object(self.model().index(r, 0))):
+                self.selectRow(r)
+                self.scrollTo(self.model().index(r, 0))
+                return True
+        return False
+
+
+# A column fitted to a 200-character name would push the others out of sight; wider text elides.
+MAX_FITTED_COLUMN = 320
+
+
+def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: bool = True,
+               multi: bool = False) -> DataTable:
+    """A table over `model`; a bare RowsModel gets a sorting proxy so every column sorts."""
+    if isinstance(model, RowsModel) and sortable:
+        model = FilterProxy(model, model)
+    view = DataTable()
     view.setModel(model)
     # Qt's header starts with a descending indicator; tables read 一组 → 三组 by default.
     view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
@@ -193,10 +455,57 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
     view.setSelectionMode(QTableView.SelectionMode.ExtendedSelection if multi
                           else QTableView.SelectionMode.SingleSelection)
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setMaximumSectionSize(4 * MAX_FITTED_COLUMN)
+    model.modelReset.connect(lambda: fit_columns(view))
+    # A width the user drags stays (and is remembered, ui.window_state); refits leave it alone.
+    header.sectionResized.connect(
+        lambda *_a: view.property("fitting") or view.setProperty("user_widths", True))
     return view
+
+
+def fit_columns(view: QTableView) -> None:
+    """Fit columns to their text, none wider than MAX_FITTED_COLUMN, unless the user (or a
+    remembered layout) has set the widths."""
+    if view.property("user_widths"):
+        return
+    header = view.horizontalHeader()
+    view.setProperty("fitting", True)
+    try:
+        for c in range(header.count()):
+            view.resizeColumnToContents(c)
+            if header.sectionSize(c) > MAX_FITTED_COLUMN:
+                header.resizeSection(c, MAX_FITTED_COLUMN)
+    finally:
+        view.setProperty("fitting", False)
+
+
+def scrolling(content: QWidget) -> QScrollArea:
+    """`content` in a frameless scroll area: on a small or scaled screen (1366×768 at 150 %) the
+    page scrolls instead of pushing the window's totals line and status bar off the screen."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(content)
+    return area
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Size a window to (width, height) but never larger than the screen's free area, centred."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    free = screen.availableGeometry()
+    # Room for the title bar and frame, which the window's own size does not include.
+    w, h = min(width, free.width() - 16), min(height, free.height() - 48)
+    window.resize(max(w, 200), max(h, 150))
+    window.move(free.x() + (free.width() - window.width()) // 2,
+                free.y() + max((free.height() - window.height() - 32) // 2, 0))
 
 
 def mu(value: float | Decimal | None) -> str:

@@ -107,17 +107,21 @@ def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
 
 
 def check_duplicate_ids(store: Store, year: int | None = None) -> list[Finding]:
-    """不重复: one person or body registered as two households (possibly in two villages)."""
+    """不重复 across townships: the same person or body registered in two townships. Within one
+    township a second registration is refused by the operator rule (validation.id_clash), and one
+    that came in before the rule is reported by the rules check in that rule's words."""
     findings = []
     for id_code, count in store.conn.execute(
-            "SELECT id_code, count(*) FROM operator WHERE deleted=0 GROUP BY id_code HAVING count(*) > 1"):
+            "SELECT o.id_code, count(DISTINCT v.township) FROM operator o"
+            " JOIN village v ON v.uuid=o.village WHERE o.deleted=0"
+            " GROUP BY o.id_code HAVING count(DISTINCT v.township) > 1"):
         rows = store.conn.execute(
-            "SELECT o.uuid, o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
+            "SELECT o.uuid, o.name, t.name || v.name FROM operator o JOIN village v ON v.uuid=o.village"
+            " JOIN township t ON t.uuid=v.township"
             " WHERE o.deleted=0 AND o.id_code=? ORDER BY v.code, o.name", (id_code,)).fetchall()
         where = "、".join(f"{village}的{name}" for _, name, village in rows)
-        findings.append(Finding(Severity.ERROR, "重复登记",
-                                f"证件号 {rules.mask_id(id_code)} 登记了 {count} 户：{where}",
-                                "operator", rows[0][0]))
+        message = f"证件号 {rules.mask_id(id_code)} 在 {count} 个乡镇登记了 {len(rows)} 户：{where}"
+        findings.append(Finding(Severity.WARNING, "重复登记", message, "operator", rows[0][0]))
     return findings
 
 
@@ -194,21 +198,21 @@ def check_targets(store: Store, year: int | None = None) -> list[Finding]:
 
 
 def check_patrollers(store: Store, year: int | None = None) -> list[Finding]:
-    """巡查人 should be at least two (domain.md §3); one person alone is allowed but flagged."""
-    sql = ("SELECT t.uuid, p.code, t.visited_on, t.stage, t.patrollers FROM patrol t"
+    """At least two people on site (巡查人 and 陪同人, domain.md §3); one alone is allowed but flagged
+    (the patrol form asks before saving with the same sentence)."""
+    sql = ("SELECT t.uuid, p.code, t.visited_on, t.stage, t.patrollers, t.escort FROM patrol t"
            " JOIN parcel p ON p.uuid=t.parcel WHERE t.deleted=0")
     params: tuple[object, ...] = ()
     if year is not None:
         sql += " AND t.year=?"
         params = (year,)
     findings = []
-    for uuid, code, visited, stage, patrollers in store.conn.execute(sql + " ORDER BY t.visited_on", params):
-        names = [str(n).strip() for n in json.loads(patrollers or "[]") if str(n).strip()]
-        if len(names) < 2:
-            findings.append(Finding(
-                Severity.WARNING, "巡查人少于2人",
-                f"地块 {code} 在 {visited} 的{stage}巡查只登记了 {len(names)} 名巡查人"
-                f"（{'、'.join(names) or '无'}），巡查应不少于2人", "patrol", uuid))
+    for uuid, code, visited, stage, patrollers, escort in store.conn.execute(
+            sql + " ORDER BY t.visited_on", params):
+        warning = rules.patrol_people_warning(json.loads(patrollers or "[]"), escort)
+        if warning:
+            findings.append(Finding(Severity.WARNING, "巡查人少于2人",
+                                    f"地块 {code} 在 {visited} 的{stage}巡查：{warning}", "patrol", uuid))
     return findings
 
 

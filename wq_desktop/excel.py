@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import figures, rules
+from . import figures, rules, validation
 from .errors import ValidationError
 from .model import OperatorKind
 from .store import Store
@@ -389,9 +389,6 @@ def preview_roster(store: Store, rows: Sequence[dict[str, Any]], mapping: dict[s
         raise ValidationError(f"请先为以下字段选择Excel列：{'、'.join(missing)}")
     v = find_village(store, village)
     groups = {g["name"]: g["uuid"] for g in store.find("village_group", "village=?", (v["uuid"],))}
-    registered = {row[0].upper(): f"{row[2]}的{row[1]}" for row in store.conn.execute(
-        "SELECT o.id_code, o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
-        " WHERE o.deleted=0")}
     seen: dict[str, int] = {}
     results: list[RosterResult] = []
     for raw in rows:
@@ -402,8 +399,9 @@ def preview_roster(store: Store, rows: Sequence[dict[str, Any]], mapping: dict[s
             key = values["id_code"].upper()
             if key in seen:
                 raise ValidationError(f"证件号与第{seen[key]}行重复")
-            if key in registered:
-                raise ValidationError(f"该证件号已登记为{registered[key]}，不能重复登记")
+            clash = validation.id_clash(store, v["uuid"], values["id_code"], None)
+            if clash:  # the operator rule's own sentence, as the form and 数据检查 say it
+                raise ValidationError(clash)
             seen[key] = number
             if values.get("phone"):
                 values["phone"] = rules.normalize_phone(values["phone"])

@@ -187,13 +187,12 @@ class HouseholdDetail:
 
 
 def parcel_rows(store: Store, operator_uuid: str, year: int) -> list[ParcelRow]:
-    rows = [ParcelRow(uuid, code, place or "", attribute, area or 0.0, geom is not None)
+    # `geometry IS NOT NULL` comes back as 0/1: 0 is not None, so test the value itself.
+    rows = [ParcelRow(uuid, code, place or "", attribute, area or 0.0, bool(geom))
             for uuid, code, place, attribute, area, geom in store.conn.execute(
                 "SELECT uuid, code, place_name, land_attribute, area_mu, geometry IS NOT NULL"
                 " FROM parcel WHERE operator=? AND deleted=0 ORDER BY code", (operator_uuid,))]
     by_uuid = {r.uuid: r for r in rows}
-    for r in rows:
-        r.has_geometry = bool(r.has_geometry)  # SQLite gives 0/1
     order = {k.value: i for i, k in enumerate(MeasureKind)}
     for m_uuid, parcel, kind, area, rate, amount in store.conn.execute(
             "SELECT m.uuid, m.parcel, m.kind, m.area_mu, m.subsidy_rate, m.subsidy_amount FROM measure m"

@@ -25,6 +25,7 @@ __all__ = [
     "MIN_BIRTH_YEAR",
     "amount_in_words",
     "check_agreement_transition",
+    "check_name_length",
     "credit_check_char",
     "format_mu",
     "format_phone",
@@ -33,11 +34,15 @@ __all__ = [
     "mask_id",
     "mask_name",
     "mask_phone",
+    "non_negative_number",
     "normalize_credit_code",
     "normalize_id_number",
     "normalize_identity",
     "normalize_phone",
+    "parcel_area",
     "parse_date",
+    "patrol_people",
+    "patrol_people_warning",
     "positive_area",
 ]
 
@@ -408,6 +413,83 @@ def positive_area(value: object, field: str = "area_mu") -> float:
         raise _fail(f"面积应为有限的数字（单位：亩），实为“{value}”", field)
     if number <= 0:
         raise _fail(f"面积必须大于0亩，实为{value}", field)
+    return number
+
+
+# No single field in the plan's area is this large; a figure past it is a slip (平方米 typed as 亩,
+# a lost decimal point) rather than land, so it is refused with that reason.
+MAX_PARCEL_MU = 5000.0
+
+
+def parcel_area(value: object, field: str = "area_mu") -> float:
+    """A parcel's area in 亩: positive, and not past MAX_PARCEL_MU."""
+    number = positive_area(value, field)
+    if number > MAX_PARCEL_MU:
+        raise _fail(
+            f"单块地面积 {number:,.2f} 亩超过 {MAX_PARCEL_MU:,.0f} 亩，不合常理："
+            "请核对是否把平方米当作亩，或小数点位置录错",
+            field,
+        )
+    return number
+
+
+# Long enough for the longest cooperative or company name in a real register ("昌吉市××镇××村
+# ××农民专业合作社联合社" is 20–30 characters); past it the text is a paste accident.
+MAX_NAME_CHARS = 60
+
+
+def check_name_length(name: str | None, field: str = "name", label: str = "姓名/名称") -> None:
+    text = name or ""
+    if len(text) > MAX_NAME_CHARS:
+        raise _fail(
+            f"{label}最多{MAX_NAME_CHARS}个字，实为{len(text)}个字：请核对是否粘贴了多余的内容",
+            field,
+        )
+
+
+# ---------------------------------------------------------------------------
+# Patrol people (domain.md §3: 巡查人 at least two; the village 陪同人 is on site too)
+# ---------------------------------------------------------------------------
+
+MIN_PATROL_PEOPLE = 2
+_NAME_SPLIT = re.compile(r"[、，,；;\s]+")
+
+
+def patrol_people(patrollers: object, escort: str | None) -> list[str]:
+    """Everyone on site: the patrollers and the 陪同人, each name once, in the order given."""
+    names: list[str] = []
+    items = patrollers if isinstance(patrollers, (list, tuple)) else [patrollers or ""]
+    for item in [*items, escort or ""]:
+        for name in _NAME_SPLIT.split(str(item).strip()):
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def patrol_people_warning(patrollers: object, escort: str | None) -> str | None:
+    """The one sentence for a patrol with fewer than two people on site (a warning, not a refusal)."""
+    people = patrol_people(patrollers, escort)
+    if len(people) >= MIN_PATROL_PEOPLE:
+        return None
+    return (f"巡查应不少于{MIN_PATROL_PEOPLE}人（巡查人与陪同人合计），本次只有 {len(people)} 人"
+            f"（{'、'.join(people) or '无'}）")
+
+
+def non_negative_number(value: object, field: str, label: str) -> float | None:
+    """A number as typed (“400”, “400.5元/亩”, full-width digits); empty is None; refused with a
+    reason when it is not a finite number ≥ 0. Never rounded or clamped to fit a box."""
+    text = _clean(value)
+    for unit in ("元/亩", "元", "亩"):
+        text = text.removesuffix(unit)
+    text = text.replace(",", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise _fail(f"{label}应为数字，实为“{value}”", field) from None
+    if not math.isfinite(number) or number < 0:
+        raise _fail(f"{label}应为不小于0的数字，实为“{value}”", field)
     return number
 
 

@@ -29,30 +29,23 @@ def advance_agreement(store: Store, agreement_uuid: str, target: AgreementStatus
     agreement = store.get("agreement", agreement_uuid)
     rules.check_agreement_transition(agreement["status"], target)
     on = rules.parse_date(on or date.today(), AGREEMENT_DATE_FIELD[target])
-    if target == AgreementStatus.PUBLICIZED:
-        _check_publicized_on(store, agreement, on)
     values: dict[str, object] = {"status": target, AGREEMENT_DATE_FIELD[target]: on}
     if target == AgreementStatus.TERMINATED:
         values["terminate_reason"] = reason
     return store.update("agreement", agreement_uuid, values, base_rev=agreement["rev"])
 
 
-def _check_publicized_on(store: Store, agreement: dict, on: date) -> None:
-    """先公示后兑现: an agreement is 已公示 only through its village's notice for the year, and not
-    before that notice went up."""
-    operator = store.get("operator", agreement["operator"])
-    village = store.get("village", operator["village"])
-    year = agreement["year"]
-    notice = store.find_one("notice", "village=? AND year=?", (village["uuid"], year))
-    if notice is None:
-        raise ValidationError(f"{village['name']}尚无 {year} 年度公示期，请先在“村”页登记本年度公示期。",
-                              "publicized_on")
-    start = date.fromisoformat(notice["start_on"])
-    if on < start:
-        raise ValidationError(
-            f"公示日期 {on.isoformat()} 早于{village['name']}本年度公示开始日期"
-            f" {start.isoformat()}，请核对。",
-            "publicized_on")
+def correct_agreement_date(store: Store, agreement_uuid: str, field: str, on: date | str) -> int:
+    """Correct the date of a step already taken (a typo found later). The agreement's rules (step
+    order, notice period, not in the future) apply as for the step itself; the history keeps the
+    old date beside the new one."""
+    agreement = store.get("agreement", agreement_uuid)
+    if field not in AGREEMENT_DATE_FIELD.values():
+        raise ValidationError(f"协议没有日期字段“{field}”。", field)
+    if not agreement[field]:
+        raise ValidationError("该步骤尚未进行，没有日期可更正；请按步骤办理。", field)
+    return store.update("agreement", agreement_uuid, {field: rules.parse_date(on, field)},
+                        base_rev=agreement["rev"])
 
 
 def set_measure(store: Store, parcel_uuid: str, year: int, kind: MeasureKind | str,

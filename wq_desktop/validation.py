@@ -94,14 +94,33 @@ def _village_group(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 
 
 def _contact(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    rules.check_name_length(new["name"], "name", "姓名")
     if new["phone"]:
         new["phone"] = rules.normalize_phone(new["phone"])
     if new["role"] == ContactRole.LEADER and not new["level"]:
         raise ValidationError("包联负责人请选择层级（市/乡/村）。", "level")
 
 
+def id_clash(store: Store, village: str, id_code: str, uuid: str | None) -> str | None:
+    """The sentence for an ID number or credit code another live operator of the same township
+    already holds (one person or body is one household there), else None. The form says it as
+    the number is typed, the store refuses with it, and 数据检查 reports it in the same words."""
+    row = store.conn.execute(
+        "SELECT o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
+        " WHERE o.deleted=0 AND o.id_code=? AND o.uuid IS NOT ? AND v.township="
+        " (SELECT township FROM village WHERE uuid=?) ORDER BY v.code, o.name LIMIT 1",
+        (id_code, uuid, village)).fetchone()
+    if row is None:
+        return None
+    return f"证件号 {rules.mask_id(id_code)} 已登记为{row[1]}的{row[0]}，同一乡镇不能重复登记。"
+
+
 def _operator(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    rules.check_name_length(new["name"], "name")
     new["id_code"] = rules.normalize_identity(new["kind"], new["id_code"], "id_code")
+    clash = id_clash(store, new["village"], new["id_code"], uuid)
+    if clash:
+        raise ValidationError(clash, "id_code")
     if new["phone"]:
         new["phone"] = rules.normalize_phone(new["phone"])
     if new["kind"] in (OperatorKind.COOPERATIVE, OperatorKind.COMPANY) and not new["legal_rep"]:
@@ -134,13 +153,13 @@ def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
         shape = geo.from_wkb(new["geometry"])
         # The figure of record is decided here; the geometric area (geo.area_mu) stays 图形面积.
-        new["area_mu"] = _area_of_record(geo.area_mu(shape), "geometry")
+        new["area_mu"] = _area_of_record(rules.parcel_area(geo.area_mu(shape), "geometry"), "geometry")
         new["minx"], new["miny"], new["maxx"], new["maxy"] = geo.bbox(shape)
     else:
         new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
         if new["area_mu"] is None:
             raise ValidationError("地块没有图形时，请填写面积（亩）。", "area_mu")
-        new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
+        new["area_mu"] = _area_of_record(rules.parcel_area(new["area_mu"], "area_mu"), "area_mu")
     _unique(store, "parcel", new, uuid, ("village", "code"), f"本村已有地块编号 {new['code']}。")
     if old is not None:
         area = figures.to_decimal(new["area_mu"])
@@ -214,8 +233,30 @@ def _agreement(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     if status == AgreementStatus.TERMINATED and not new["terminate_reason"]:
         raise ValidationError("终止协议请填写终止原因。", "terminate_reason")
     _not_future(new, date_field, "日期")
+    if new["publicized_on"]:
+        period = notice_period_error(store, new["operator"], new["year"], new["publicized_on"])
+        if period:
+            raise ValidationError(period, "publicized_on")
     _unique(store, "agreement", new, uuid, ("operator", "year"),
             f"该经营者 {new['year']} 年度已有协议。")
+
+
+def notice_period_error(store: Store, operator: str, year: int, on: date | str) -> str | None:
+    """先公示后兑现: an agreement is 已公示 only through its village's notice for the year, on a day
+    of that notice period. The sentence for a date outside it (or no notice yet), else None."""
+    day = on if isinstance(on, str) else on.isoformat()
+    row = store.conn.execute(
+        "SELECT v.name, n.start_on, n.end_on FROM operator o JOIN village v ON v.uuid=o.village"
+        " LEFT JOIN notice n ON n.village=v.uuid AND n.year=? AND n.deleted=0 WHERE o.uuid=?",
+        (year, operator)).fetchone()
+    if row is None:
+        return None  # the operator reference is checked (and named) elsewhere
+    village, start, end = row
+    if start is None:
+        return f"{village}尚无 {year} 年度公示期，请先在“村”页登记本年度公示期。"
+    if not start <= day <= end:
+        return (f"公示日期 {day} 不在{village}本年度公示期（{start} 至 {end}）内，请核对。")
+    return None
 
 
 def _notice(store: Store, new: Row, old: Row | None, uuid: str) -> None:
@@ -236,7 +277,7 @@ def _patrol(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     _not_future(new, "visited_on", "巡查日期")
     patrollers = json.loads(new["patrollers"])
-    if not isinstance(patrollers, list) or not [p for p in patrollers if str(p).strip()]:
+    if not isinstance(patrollers, list) or not rules.patrol_people(patrollers, None):
         raise ValidationError("请至少填写一名巡查人。", "patrollers")
     for field, allowed in (("ground_state", GROUND_STATES), ("irrigation_signs", IRRIGATION_SIGNS),
                            ("well_state", WELL_STATES)):

@@ -9,6 +9,7 @@ from shapely.geometry import box
 from township import YEAR, Township
 
 from wq_desktop import checks, queries, services
+from wq_desktop.errors import ValidationError
 from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.store import Store
 
@@ -34,11 +35,34 @@ def test_overlap_is_found_with_its_area(town: Township) -> None:
     assert any("7.50 亩" in m for m in messages) and any("6.90 亩" in m for m in messages)
 
 
-def test_same_id_in_two_villages_is_found_masked(town: Township) -> None:
-    town.store.create("operator", {"village": town.v2, "name": "张三", "kind": "农户",
+SAME_ID_SENTENCE = "证件号 110105********002X 已登记为甲村的张三，同一乡镇不能重复登记。"
+
+
+def test_same_id_in_the_township_is_one_rule_with_one_sentence(town: Township) -> None:
+    """Refused when written here, warned when pulled, reported by 数据检查: the same words."""
+    values = {"village": town.v2, "name": "张三", "kind": "农户", "id_code": "11010519491231002X"}
+    with pytest.raises(ValidationError) as refused:
+        town.store.create("operator", values)
+    assert refused.value.message == SAME_ID_SENTENCE and refused.value.field == "id_code"
+    # A pulled record (validated by the server against data this device may not hold) comes in,
+    # with the rule's sentence as a warning, and the check then finds it in the same words.
+    warnings = town.store.apply_pulled("operator", "pulled-1", "create", values, rev=1, user="他人",
+                                       device="d2", at="2026-01-01T00:00:00Z")
+    assert len(warnings) == 1 and SAME_ID_SENTENCE in warnings[0]
+    rule_findings = [f for f in found(town.store, "rules") if f.kind == "operator"]
+    assert {f.record for f in rule_findings} == {"pulled-1", town.farmer}
+    assert all(SAME_ID_SENTENCE in f.message for f in rule_findings if f.record == "pulled-1")
+    assert all("11010519491231002X" not in f.message for f in rule_findings)
+
+
+def test_same_id_in_two_townships_is_found_masked(town: Township) -> None:
+    other = town.store.create("township", {"code": "652301106", "name": "三工镇"})
+    village = town.store.create("village", {"township": other, "code": "652301106201", "name": "丙村"})
+    town.store.create("operator", {"village": village, "name": "张三", "kind": "农户",
                                    "id_code": "11010519491231002X"})
     [finding] = found(town.store, "duplicates")
-    assert "2 户" in finding.message and "甲村" in finding.message and "乙村" in finding.message
+    assert "2 个乡镇" in finding.message
+    assert "六工镇甲村" in finding.message and "三工镇丙村" in finding.message
     assert "11010519491231002X" not in finding.message
 
 

@@ -133,13 +133,14 @@ def _signed(demo_store: Store) -> tuple[dict, dict]:
     return agreement, village
 
 
-def test_publicized_date_cannot_precede_the_village_notice(demo_store: Store) -> None:
+def test_publicized_date_lies_in_the_village_notice_period(demo_store: Store) -> None:
     agreement, village = _signed(demo_store)
     notice = queries.village_notice(demo_store, village["uuid"], agreement["year"])
-    start = date.fromisoformat(notice["start_on"])
-    with pytest.raises(ValidationError, match=r"早于.*公示开始日期"):
-        services.advance_agreement(demo_store, agreement["uuid"], AgreementStatus.PUBLICIZED,
-                                   start - timedelta(days=1))
+    start, end = date.fromisoformat(notice["start_on"]), date.fromisoformat(notice["end_on"])
+    for outside in (start - timedelta(days=1), end + timedelta(days=1)):
+        with pytest.raises(ValidationError, match=r"不在.*本年度公示期（.* 至 .*）内"):
+            services.advance_agreement(demo_store, agreement["uuid"], AgreementStatus.PUBLICIZED,
+                                       outside)
     assert demo_store.get("agreement", agreement["uuid"])["status"] == AgreementStatus.SIGNED
     services.advance_agreement(demo_store, agreement["uuid"], AgreementStatus.PUBLICIZED, notice["end_on"])
     assert demo_store.get("agreement", agreement["uuid"])["publicized_on"] == notice["end_on"]

@@ -225,17 +225,19 @@ def test_500_household_notice_repeats_header_on_every_page(store, tmp_path):
 
 
 def test_rare_character_is_reported_and_nothing_written(store, tmp_path, capsys):
-    build_village(store, 2, name_of=lambda i: "\U00020bb7大明" if i == 1 else "张三")
-    pdf = tmp_path / "notice.pdf"
+    # Extension G is in no bundled font (𠮷 of Extension B prints through HanaMinB): the agreement
+    # is refused whole; the village notice prints the rest with 〓 (test_data_entry).
+    build_village(store, 2, name_of=lambda i: "\U00030000大明" if i == 1 else "张三")
+    pdf = tmp_path / "agreement.pdf"
     with pytest.raises(ValidationError) as err:
-        render_document(store, "notice", year=YEAR, village="652301105901", out=pdf)
-    assert "\U00020bb7" in str(err.value) and "方框" in str(err.value)
+        render_document(store, "agreement", year=YEAR, village="652301105901", out=pdf)
+    assert "\U00030000" in str(err.value) and "方框" in str(err.value)
     assert not pdf.exists()
     store.close()
-    rc = cli.main(["print", "notice", "--db", str(store.path), "--year", str(YEAR), "--village",
+    rc = cli.main(["print", "agreement", "--db", str(store.path), "--year", str(YEAR), "--village",
                    "652301105901", "-o", str(pdf)])
     assert rc == 2 and not pdf.exists()
-    assert "\U00020bb7" in capsys.readouterr().err
+    assert "\U00030000" in capsys.readouterr().err
 
 
 def test_patrol_sheets_blank_and_filled_with_photo(demo_store, tmp_path):

@@ -162,7 +162,9 @@ def test_agreement_moves_only_through_allowed_steps_with_dates(store: Store) -> 
     services.advance_agreement(store, agreement, AgreementStatus.SIGNED, date(2026, 7, 20))
     store.create("notice", {"village": village, "year": 2026, "start_on": date(2026, 7, 25),
                             "end_on": date(2026, 7, 31)})  # 已公示 goes through the village notice
-    services.advance_agreement(store, agreement, AgreementStatus.PUBLICIZED, date(2026, 8, 1))
+    with pytest.raises(ValidationError, match="不在测试村本年度公示期"):  # after the notice came down
+        services.advance_agreement(store, agreement, AgreementStatus.PUBLICIZED, date(2026, 8, 1))
+    services.advance_agreement(store, agreement, AgreementStatus.PUBLICIZED, date(2026, 7, 31))
     services.advance_agreement(store, agreement, AgreementStatus.FILED, date(2026, 8, 10))
     with pytest.raises(ValidationError, match="终止原因"):
         services.advance_agreement(store, agreement, AgreementStatus.TERMINATED, date(2026, 9, 1))

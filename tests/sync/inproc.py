@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from wq_desktop import rules
 from wq_desktop.store import Store
 from wq_server import apply, auth
 from wq_server.app import create_app
@@ -49,6 +51,12 @@ def seed_village(store: Store, township: str) -> str:
     return store.create("village", {"township": township, "code": "652301105901", "name": "测试村"})
 
 
+_serial = itertools.count(2)
+
+
 def household(store: Store, village: str, name: str = "张三") -> str:
+    """A household with an ID number of its own: one person is one household in a township."""
+    first17 = f"11010519491231{next(_serial):03d}"
     return store.create("operator", {"village": village, "name": name, "kind": "农户",
-                                     "id_code": "11010519491231002X", "phone": "13912345678"})
+                                     "id_code": first17 + rules.id_check_char(first17),
+                                     "phone": "13912345678"})

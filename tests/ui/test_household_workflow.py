@@ -72,9 +72,9 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     assert w.household.parcel_model.rowCount() == 1
     w.household.parcel_table.selectRow(0)
     measure = w.household.set_measure()
-    measure.areas["退减灌溉"].setValue(12.0)
-    measure.rates["退减灌溉"].setValue(400.0)
-    measure.areas["实际种植"].setValue(8.0)
+    measure.areas["退减灌溉"].setText("12")
+    measure.rates["退减灌溉"].setText("400")
+    measure.areas["实际种植"].setText("8")
     measure.save()
     parcel_row = w.household.parcel_model.row_at(0)
     assert parcel_row.measure_text == "实际种植 8.00、退减灌溉 12.00"

@@ -208,12 +208,13 @@ def test_choosing_a_parcel_in_the_household_table_selects_it_on_the_map(win, dem
             counts[op] = counts.get(op, 0) + 1
     operator = next(op for op, n in counts.items() if n >= 2)
     win.show_household(operator)
-    model, table = win.household.parcel_model, win.household.parcel_table
+    table = win.household.parcel_table
+    model = table.model()
     shown: list[str] = []
     tab.canvas.householdSelected.connect(shown.append)
     for row in (1, 0):
         table.setCurrentIndex(model.index(row, 0))
-        assert tab.canvas.selected_uuid() == model.row_at(row).uuid
+        assert tab.canvas.selected_uuid() == table.row_object(model.index(row, 0)).uuid
     assert shown == []  # a programmatic selection never opens a household
     assert win.tabs.currentWidget() is win.household
 

@@ -106,7 +106,7 @@ def test_opening_a_measure_finding_selects_its_parcel_row(window, demo_store: St
     assert window.tabs.currentWidget() is h and h.operator == measure[2]
     assert h.tabs.currentIndex() == 0
     selected = h.parcel_table.selectionModel().selectedRows()
-    assert len(selected) == 1 and h.parcel_model.row_at(selected[0].row()).uuid == measure[1]
+    assert len(selected) == 1 and h.parcel_table.row_object(selected[0]).uuid == measure[1]
 
 
 def test_opening_a_patrol_finding_selects_its_patrol_row(window, demo_store: Store) -> None:
@@ -118,7 +118,7 @@ def test_opening_a_patrol_finding_selects_its_patrol_row(window, demo_store: Sto
     h = window.household
     assert h.operator == patrol[1] and h.tabs.currentIndex() == 1
     selected = h.patrol_table.selectionModel().selectedRows()
-    assert len(selected) == 1 and h.patrol_model.row_at(selected[0].row()).uuid == patrol[0]
+    assert len(selected) == 1 and h.patrol_table.row_object(selected[0]).uuid == patrol[0]
 
 
 def test_an_unmapped_parcel_without_household_and_a_notice_open_the_village(window,

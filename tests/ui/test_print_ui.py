@@ -183,10 +183,11 @@ def test_village_batch_shows_progress_and_can_be_cancelled(qtbot, demo_store: St
 
 def test_rare_character_is_refused_in_chinese(qtbot, demo_store: Store, household: dict,
                                               messages: list[str]) -> None:
-    demo_store.update("operator", household["uuid"], {"name": "王𠮷"})
+    # 𠮷 (Extension B) prints through the HanaMinB fallback; Extension G is in no bundled font.
+    demo_store.update("operator", household["uuid"], {"name": "王\U00030000"})
     center = open_center(qtbot, demo_store, operator=household["uuid"])
     wait_state(qtbot, center, FAILED)
-    assert messages and "未打印" in messages[0] and "𠮷" in messages[0]
+    assert messages and "未打印" in messages[0] and "\U00030000" in messages[0]
     assert center.error.isVisible() and "没有生成文件" in center.error.text()
     assert center.generated is None and center.preview.pages == 0
     assert not center.print_button.isEnabled() and not center.save_button.isEnabled()

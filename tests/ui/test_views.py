@@ -146,7 +146,7 @@ def test_deleting_a_parcel_asks_and_leaves_a_tombstone(window, demo_store, answe
     h = window.household
     before = h.parcel_model.rowCount()
     h.parcel_table.selectRow(0)
-    parcel = h.parcel_model.row_at(0)
+    parcel = h.parcel_table.row_object()
     h.delete_parcel()
     assert answer_yes and "删除地块" in answer_yes[0]
     assert h.parcel_model.rowCount() == before - 1
@@ -382,10 +382,10 @@ def test_measure_dialog_refuses_more_than_the_parcel_with_one_message(window, de
     window.show_household(window.village.visible_rows()[0].operator)
     h = window.household
     h.parcel_table.selectRow(0)
-    parcel = h.parcel_model.row_at(0)
+    parcel = h.parcel_table.row_object()
     dialog = h.set_measure()
-    dialog.areas["退减灌溉"].setValue(parcel.area_mu)
-    dialog.areas["实际种植"].setValue(parcel.area_mu)
+    dialog.areas["退减灌溉"].set_number(parcel.area_mu)
+    dialog.areas["实际种植"].set_number(parcel.area_mu)
     assert "！" not in dialog.whole.text() and "超出地块面积" in dialog.whole.text()
     history = demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0]
     dialog.save()
@@ -423,7 +423,7 @@ def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -
     assert panel.on.value() == date.fromisoformat(notice["end_on"])
     panel.on.set_value(date.fromisoformat(notice["start_on"]) - timedelta(days=1))
     panel.advance()
-    assert "公示开始日期" in panel.error.text()
+    assert "不在" in panel.error.text() and "本年度公示期" in panel.error.text()
     assert demo_store.get("agreement", signed["uuid"])["status"] == "已签订"
     panel.on.set_value(notice["end_on"])
     panel.advance()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import excel
+from wq_desktop import excel, pasted_rows
 from wq_desktop.errors import WqError
 from wq_desktop.excel import ROSTER_FIELDS, Roster, RosterPreview, RosterResult
 from wq_desktop.store import Store
@@ -99,9 +99,14 @@ class RosterImportDialog(QDialog):
         self.file_edit.setPlaceholderText("请选择 .xlsx 文件（第一张工作表，首个有两列以上标题的行为表头）")
         browse = QPushButton("选择文件…")
         browse.clicked.connect(self.choose_file)
+        paste = QPushButton("粘贴表格")
+        paste.setObjectName("roster_paste")
+        paste.setToolTip("在Excel或WPS中连同表头选中各列复制，再点这里")
+        paste.clicked.connect(lambda: self.load_pasted(QGuiApplication.clipboard().text()))
         file_row = QHBoxLayout()
         file_row.addWidget(self.file_edit, 1)
         file_row.addWidget(browse)
+        file_row.addWidget(paste)
         file_box = QGroupBox(f"第一步：选择Excel花名册（导入到：{self.village_name}）")
         file_box.setLayout(file_row)
 
@@ -168,8 +173,22 @@ class RosterImportDialog(QDialog):
         except WqError as err:
             self.error.show_error(str(err))
             return False
-        self.roster = roster
         self.file_edit.setText(str(path))
+        return self._take(roster)
+
+    def load_pasted(self, text: str) -> bool:
+        """Rows copied from Excel/WPS (header first), checked like a file's rows."""
+        try:
+            roster = pasted_rows.roster_from_tsv(text)
+        except WqError as err:
+            self.error.show_error(str(err))
+            return False
+        self.file_edit.setText(f"从剪贴板粘贴的 {len(roster.rows)} 行")
+        return self._take(roster)
+
+    def _take(self, roster: excel.Roster) -> bool:
+        self.error.show_error(None)
+        self.roster = roster
         guessed = excel.suggest_mapping(roster.columns)
         for f, combo in self.mapping_combos.items():
             combo.blockSignals(True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QItemSelectionModel, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules, services
+from wq_desktop import pasted_rows, queries, rules, services
 from wq_desktop.errors import WqError
 from wq_desktop.model import ContactRole, LeaderLevel
 from wq_desktop.schema import KINDS
@@ -142,6 +143,19 @@ class ContactsView(QWidget):
         self.assign_proxy = FilterProxy(self.assign_model, self)
         self.assign_table = make_table(self.assign_proxy, sortable=True, multi=True)
         self.assign_table.setObjectName("assign_table")
+        self.assign_search = QLineEdit()
+        self.assign_search.setObjectName("assign_search")
+        self.assign_search.setClearButtonEnabled(True)
+        self.assign_search.setPlaceholderText("搜索：姓名 / 组 / 包联负责人 / 工作人员")
+        self.assign_hits = QLabel()
+        self.assign_hits.setObjectName("assign_hits")
+        self.assign_search.textChanged.connect(lambda _t: self._filter_assignments())
+        self.paste_button = QPushButton("粘贴名单选中…")
+        self.paste_button.setObjectName("assign_paste")
+        self.paste_button.setToolTip("在Excel中复制一列姓名（可带村、组列），粘贴即选中这些经营者（Ctrl+V）")
+        self.paste_button.clicked.connect(self.paste_selection)
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self.assign_table)
+        paste.activated.connect(self.paste_selection)
         self.leader = QComboBox()
         self.leader.setObjectName("assign_leader")
         self.staff = QComboBox()
@@ -155,6 +169,9 @@ class ContactsView(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("村"))
         top.addWidget(self.village, 1)
+        top.addWidget(self.assign_search, 2)
+        top.addWidget(self.assign_hits)
+        top.addWidget(self.paste_button)
         right_layout.addLayout(top)
         right_layout.addWidget(self.assign_table, 1)
         form = QFormLayout()
@@ -166,6 +183,7 @@ class ContactsView(QWidget):
         right_layout.addWidget(self.assign_error)
 
         splitter = QSplitter()
+        splitter.setObjectName("contacts_splitter")
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setSizes([500, 600])
@@ -201,6 +219,33 @@ class ContactsView(QWidget):
 
     def _load_assignments(self) -> None:
         self.assign_model.set_rows(queries.assignment_rows(self.store, self.village.currentData()))
+        self._filter_assignments()
+
+    def _filter_assignments(self) -> None:
+        words = self.assign_search.text().split()
+
+        def keep(r: queries.AssignRow) -> bool:
+            text = " ".join((r.village, r.group, r.name, r.leader, r.staff))
+            return all(w in text for w in words)
+
+        self.assign_proxy.set_predicate(keep)
+        shown, total = self.assign_proxy.rowCount(), self.assign_model.rowCount()
+        self.assign_hits.setText(f"找到 {shown} 户" if words else f"共 {total} 户")
+
+    def paste_selection(self, text: str | None = None) -> pasted_rows.PastedMatch:
+        """Select the households a list pasted from Excel names (one per line)."""
+        text = QGuiApplication.clipboard().text() if text is None else text
+        self.assign_search.clear()
+        match = pasted_rows.match_households(self.assign_model.rows, text)
+        selection = self.assign_table.selectionModel()
+        selection.clearSelection()
+        wanted = set(match.operators)
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for r in range(self.assign_proxy.rowCount()):
+            if self.assign_proxy.source_row(r).operator in wanted:
+                selection.select(self.assign_proxy.index(r, 0), flags)
+        self.assign_result.setText(match.describe())
+        return match
 
     def _current_contact(self) -> queries.ContactRow | None:
         index = self.contact_table.currentIndex()

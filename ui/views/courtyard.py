@@ -117,8 +117,7 @@ class CourtyardPanel(QWidget):
             b.setEnabled(operator is not None)
 
     def current(self) -> planting.Courtyard | None:
-        index = self.table.currentIndex()
-        return self.model.row_at(index.row()) if index.isValid() else None
+        return self.table.row_object()  # the table sorts: map the view's row to the entry
 
     def open_entry(self, entry: planting.Courtyard | None) -> CourtyardDialog | None:
         if self.operator is None:

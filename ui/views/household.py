@@ -20,7 +20,7 @@ from wq_desktop import figures, queries, rules, services
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
-from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table, mu, yuan
+from ..widgets import OVERDUE_COLOR, Column, ElidedLabel, RowsModel, make_table, mu, scrolling, yuan
 from .agreement_panel import AgreementPanel
 from .courtyard import CourtyardPanel
 from .history_view import HistoryView
@@ -67,7 +67,7 @@ class HouseholdView(QWidget):
         self.default_patroller = ""
         self.detail: queries.HouseholdDetail | None = None
 
-        self.title = QLabel("请在左侧选择村组，或搜索农户")
+        self.title = ElidedLabel("请在左侧选择村组，或搜索农户")
         self.title.setObjectName("household_title")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
@@ -134,10 +134,15 @@ class HouseholdView(QWidget):
         self.tabs.addTab(self.courtyard, "庭院种植")
         self.tabs.addTab(self.history, "变更历史")
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
+        self.tabs.setMinimumHeight(220)  # a few table rows stay visible when the page scrolls
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolling(content))
 
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete_household)
@@ -279,8 +284,7 @@ class HouseholdView(QWidget):
         self._after_write()
 
     def _current_parcel(self) -> queries.ParcelRow | None:
-        index = self.parcel_table.currentIndex()
-        return self.parcel_model.row_at(index.row()) if index.isValid() else None
+        return self.parcel_table.row_object()
 
     def print_context(self) -> str | None:
         """The patrol to print when the patrol tab has one selected (else the household prints)."""
@@ -288,8 +292,7 @@ class HouseholdView(QWidget):
         return row.uuid if row else None
 
     def _current_patrol(self) -> queries.PatrolRow | None:
-        index = self.patrol_table.currentIndex()
-        return self.patrol_model.row_at(index.row()) if index.isValid() else None
+        return self.patrol_table.row_object()
 
     def _need(self, thing: object, what: str) -> bool:
         if thing is None:

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules
+from wq_desktop import queries, rules, validation
 from wq_desktop.errors import ValidationError, WqError
 from wq_desktop.model import ContactRole, OperatorKind
+from wq_desktop.printing.fonts import NoChineseFontError, unprintable_chars
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
@@ -47,6 +48,7 @@ class OperatorForm(QWidget):
         self.kind = QComboBox()
         self.kind.addItems([k.value for k in OperatorKind])
         self._add_row(form, "name", self._line("name", "户主姓名或单位名称"))
+        self.edits["name"].setMaxLength(rules.MAX_NAME_CHARS + 40)  # room to see, and say, the excess
         self._add_row(form, "kind", self.kind)
         self._add_row(form, "id_code", self._line("id_code", "农户填18位身份证号，单位填统一社会信用代码"))
         self._add_row(form, "legal_rep", self._line("legal_rep", "合作社、企业必填"))
@@ -74,6 +76,8 @@ class OperatorForm(QWidget):
         edit.setObjectName(f"operator_{name}")
         edit.setPlaceholderText(placeholder)
         edit.textEdited.connect(lambda _t, n=name: self._edited(n))
+        # 18 characters of an ID number stay readable; a narrow window scrolls instead of squeezing.
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("0") * 20 + 12)
         self.edits[name] = edit
         return edit
 
@@ -141,7 +145,7 @@ class OperatorForm(QWidget):
 
     def _edited(self, name: str) -> None:
         self._set_dirty(True)
-        self.errors[name].show_error(self.live_error(name))
+        self.errors[name].show_error(self.live_error(name) or self.live_warning(name))
 
     def _kind_changed(self, _text: str) -> None:
         self._update_legal_rep()
@@ -156,16 +160,34 @@ class OperatorForm(QWidget):
         needs = self.kind.currentText() in (OperatorKind.COOPERATIVE, OperatorKind.COMPANY)
         self.edits["legal_rep"].setPlaceholderText("必填" if needs else "农户、村集体可不填")
 
+    def live_warning(self, name: str) -> str | None:
+        """Not an error: a character no bundled font has (it would show and print as a box).
+        The household still saves; the notice prints, with the clerk warned here first."""
+        if name not in ("name", "legal_rep", "address"):
+            return None
+        try:
+            missing = unprintable_chars(self.edits[name].text())
+        except NoChineseFontError:
+            return None
+        if not missing:
+            return None
+        shown = "、".join(f"“{ch}”(U+{ord(ch):04X})" for ch in missing)
+        return f"提示：{shown}没有可用的字体，屏幕和打印会显示为方框；请核对是否录错或用常用字。"
+
     def live_error(self, name: str) -> str | None:
         """The message the store would give for this field's current text, or None."""
         text = self.edits[name].text().strip()
         try:
             if name == "name" and not text:
                 return "请填写“姓名/名称”。"
+            if name == "name":
+                rules.check_name_length(text, "name")
             if name == "id_code":
                 if not text:
                     return "请填写身份证号或统一社会信用代码。"
-                rules.normalize_identity(self.kind.currentText(), text, "id_code")
+                normalized = rules.normalize_identity(self.kind.currentText(), text, "id_code")
+                if self.village is not None:
+                    return validation.id_clash(self.store, self.village, normalized, self.uuid)
             if name == "phone" and text:
                 rules.normalize_phone(text)
         except ValidationError as err:

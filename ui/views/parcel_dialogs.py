@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -23,7 +22,7 @@ from wq_desktop.schema import KINDS, SANDIAO_FIELDS
 from wq_desktop.store import Store
 from wq_desktop.validation import AREA_TOLERANCE_MU
 
-from ..widgets import ErrorLabel, save_cancel_buttons
+from ..widgets import ErrorLabel, NumberEdit, save_cancel_buttons
 
 _PARCEL = KINDS["parcel"]
 _TEXT = ("code", "place_name", "east", "south", "west", "north", "water_source", "crop")
@@ -60,6 +59,7 @@ class ParcelDialog(QDialog):
         else:
             self.area.setPlaceholderText("未绘制图形时填写，如 12.5")
         self._row(form, "area_mu", self.area)
+        self.area.textEdited.connect(self._check_area)
         for name in _TEXT[2:]:
             self._text_row(form, name, record)
         self._sandiao_rows(form, record)
@@ -70,6 +70,16 @@ class ParcelDialog(QDialog):
         layout.addWidget(self.general)
         layout.addWidget(buttons)
         self._mapped = mapped
+
+    def _check_area(self, text: str) -> None:
+        """The parcel's area bound, said as it is typed (the store refuses with the same words)."""
+        try:
+            if text.strip():
+                rules.parcel_area(text)
+        except WqError as err:
+            self.errors["area_mu"].show_error(str(err))
+            return
+        self.errors["area_mu"].show_error(None)
 
     def _sandiao_rows(self, form: QFormLayout, record: dict[str, Any] | None) -> None:
         """The bureau's 三调 keys, read-only: they come from its DLTB and go back with exports."""
@@ -123,7 +133,10 @@ class ParcelDialog(QDialog):
 
 
 class MeasureDialog(QDialog):
-    """This year's split of one parcel: 实际种植 / 退减灌溉 / 休耕轮作 areas and subsidy rates."""
+    """This year's split of one parcel: 实际种植 / 退减灌溉 / 休耕轮作 areas and subsidy rates.
+
+    The boxes keep what was typed: `20` stays 20 and, past the parcel's area, is refused with the
+    reason, instead of a spin box quietly turning it into 2.00."""
 
     def __init__(self, store: Store, parcel: queries.ParcelRow, year: int,
                  parent: QWidget | None = None) -> None:
@@ -133,31 +146,26 @@ class MeasureDialog(QDialog):
         existing = {m.kind: m for m in parcel.measures}
         form = QFormLayout()
         form.addRow("地块面积", QLabel(f"{rules.format_mu(parcel.area_mu)} 亩（{parcel.land_attribute}）"))
-        self.areas: dict[str, QDoubleSpinBox] = {}
-        self.rates: dict[str, QDoubleSpinBox] = {}
+        self.areas: dict[str, NumberEdit] = {}
+        self.rates: dict[str, NumberEdit] = {}
         for kind in (MeasureKind.RETIRED, MeasureKind.FALLOW, MeasureKind.PLANTED):
-            area = QDoubleSpinBox()
+            area = NumberEdit(f"{kind.value}面积", "亩")
             area.setObjectName(f"measure_area_{kind.name.lower()}")
-            area.setRange(0, max(parcel.area_mu, 0.01) + 0.005)
-            area.setDecimals(2)
-            area.setSuffix(" 亩")
-            area.setValue(round(existing[kind].area_mu, 2) if kind in existing else 0)
+            area.set_number(existing[kind].area_mu if kind in existing else None)
             self.areas[kind] = area
-            form.addRow(f"{kind.value}面积", area)
+            form.addRow(f"{kind.value}面积（亩）", self._with_error(area))
             if kind != MeasureKind.PLANTED:
-                rate = QDoubleSpinBox()
+                rate = NumberEdit(f"{kind.value}补助标准", "元/亩")
                 rate.setObjectName(f"measure_rate_{kind.name.lower()}")
-                rate.setRange(0, 100000)
-                rate.setDecimals(2)
-                rate.setSuffix(" 元/亩")
                 known = existing[kind].subsidy_rate if kind in existing else None
-                rate.setValue(known if known is not None else (queries.last_subsidy_rate(store, kind) or 0))
+                rate.set_number(known if known is not None else queries.last_subsidy_rate(store, kind))
                 self.rates[kind] = rate
-                form.addRow(f"{kind.value}补助标准", rate)
+                form.addRow(f"{kind.value}补助标准（元/亩）", self._with_error(rate))
         self.whole = QLabel()
+        self.whole.setObjectName("measure_sum")
         self.whole.setWordWrap(True)
-        for spin in [*self.areas.values(), *self.rates.values()]:
-            spin.valueChanged.connect(self._update_sum)
+        for edit in [*self.areas.values(), *self.rates.values()]:
+            edit.textChanged.connect(self._update_sum)
         self.error = ErrorLabel()
         buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
@@ -167,27 +175,38 @@ class MeasureDialog(QDialog):
         layout.addWidget(buttons)
         self._update_sum()
 
+    @staticmethod
+    def _with_error(edit: NumberEdit) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addWidget(edit)
+        column.addWidget(edit.error)
+        return box
+
     def _update_sum(self) -> None:
-        total = sum(s.value() for s in self.areas.values())
-        money = sum(self.areas[k].value() * r.value() for k, r in self.rates.items())
+        total = sum(e.number_or_zero() for e in self.areas.values())
+        money = sum(self.areas[k].number_or_zero() * r.number_or_zero() for k, r in self.rates.items())
         rest = self.parcel.area_mu - total
         note = (f"，未登记 {rest:.2f} 亩" if rest > 0.005
                 else f"，超出地块面积 {-rest:.2f} 亩" if rest < -0.005 else "")
         self.whole.setText(f"合计 {total:.2f} 亩{note}；补助金额 {money:,.2f} 元")
 
     def target_areas(self) -> dict[str, float]:
-        """The areas to store. A spin box shows 2 decimals; a value left as shown keeps its exact
-        stored area, and a total that rounding pushed a hair over the parcel is trimmed from 实际种植."""
+        """The areas to store, as typed. A box left showing its stored value keeps the exact stored
+        area, and a total that rounding pushed a hair over the parcel is trimmed from 实际种植.
+        Raises ValidationError (shown under the box) for text that is not a number."""
         old = {m.kind: m.area_mu for m in self.parcel.measures}
         areas: dict[str, float] = {}
-        for kind, spin in self.areas.items():
-            shown = round(spin.value(), 2)
-            if kind in old and shown == round(old[kind], 2):
+        for kind, edit in self.areas.items():
+            typed = edit.number() or 0.0
+            if kind in old and edit.text().strip() == rules.format_mu(old[kind]):
                 areas[kind] = old[kind]
-            elif abs(shown - self.parcel.area_mu) < 0.006:
+            elif abs(typed - self.parcel.area_mu) < 0.006:
                 areas[kind] = self.parcel.area_mu  # "the whole parcel", not a rounded sliver more or less
             else:
-                areas[kind] = shown
+                areas[kind] = typed
         excess = sum(areas.values()) - self.parcel.area_mu
         planted = MeasureKind.PLANTED.value
         if 0 < excess <= 0.015 and areas.get(planted, 0) > excess:
@@ -196,6 +215,9 @@ class MeasureDialog(QDialog):
 
     def save(self) -> None:
         self.error.show_error(None)
+        if any(edit.check() for edit in [*self.areas.values(), *self.rates.values()]):
+            self.error.show_error("有填写不正确的数字，请按红色提示修改后再保存。")
+            return
         old = {m.kind: m.area_mu for m in self.parcel.measures}
         areas = self.target_areas()
         # Checked here on the dialog's own total: the store checks one measure at a time, and its
@@ -211,7 +233,7 @@ class MeasureDialog(QDialog):
         try:
             with self.store.transaction():
                 for kind in kinds:
-                    rate = self.rates[kind].value() if kind in self.rates else None
+                    rate = self.rates[kind].number() if kind in self.rates else None
                     services.set_measure(self.store, self.parcel.uuid, self.year, kind, areas[kind] or None,
                                          rate)
         except WqError as err:

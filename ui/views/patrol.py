@@ -3,7 +3,6 @@ rectification it may order (deadline, notice and signature, recheck, closing).""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import photos
+from wq_desktop import photos, rules
 from wq_desktop.errors import WqError
 from wq_desktop.model import (
     GROUND_STATES,
@@ -43,7 +43,15 @@ from wq_desktop.model import (
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
-from ..widgets import DateEdit, ErrorLabel, OptionalDate, save_cancel_buttons
+from ..widgets import (
+    ERROR_STYLE,
+    DateEdit,
+    ErrorLabel,
+    OptionalDate,
+    fit_to_screen,
+    save_cancel_buttons,
+    scrolling,
+)
 
 _PATROL = KINDS["patrol"]
 PHOTO_FILTER = "图片 (*.jpg *.jpeg *.png *.heic *.tif *.tiff *.bmp);;所有文件 (*)"
@@ -152,7 +160,7 @@ class PhotoStrip(QListWidget):
 
 
 def split_names(text: str) -> list[str]:
-    return [n for n in re.split(r"[、，,；;\s]+", text.strip()) if n]
+    return rules.patrol_people(text, None)
 
 
 class PatrolDialog(QDialog):
@@ -167,7 +175,7 @@ class PatrolDialog(QDialog):
         # A visit belongs to the work year it was opened in (春播 of next spring still checks this year).
         self.record_year: int = record["year"] if record else year
         self.setWindowTitle("编辑巡查记录" if record else "新增巡查记录")
-        self.resize(760, 720)
+        fit_to_screen(self, 760, 720)
         self.errors: dict[str, ErrorLabel] = {}
         self.checks: dict[str, dict[str, QCheckBox]] = {}
         form = QFormLayout()
@@ -177,12 +185,19 @@ class PatrolDialog(QDialog):
         self.visited_on = DateEdit(date.today())
         self.visited_on.setObjectName("patrol_date")
         self._row(form, "visited_on", self.visited_on)
-        self.patrollers = QLineEdit(default_patroller)
+        # Left empty so the 至少两人 hint shows; the signed-in user is offered, not typed in for them.
+        self.patrollers = QLineEdit()
         self.patrollers.setObjectName("patrol_patrollers")
-        self.patrollers.setPlaceholderText("至少两人，用顿号分隔，如 张三、李四")
+        who = f"，如 {default_patroller}、李四" if default_patroller else "，如 张三、李四"
+        self.patrollers.setPlaceholderText(f"至少两人（陪同人也算），用顿号分隔{who}")
         self._row(form, "patrollers", self.patrollers)
         self.escort = QLineEdit()
+        self.escort.setObjectName("patrol_escort")
+        self.escort.setPlaceholderText("村里陪同的人，计入巡查人数")
         self._row(form, "escort", self.escort)
+        self.people = QLabel()
+        self.people.setObjectName("patrol_people")
+        form.addRow("", self.people)
         self.parcel = QComboBox()
         self.parcel.setObjectName("patrol_parcel")
         for uuid, label in parcels:
@@ -208,7 +223,8 @@ class PatrolDialog(QDialog):
         rect = QFormLayout(self.rect_box)
         self.rect_requirement = QLineEdit()
         self._row(rect, "rect_requirement", self.rect_requirement)
-        self.rect_deadline = DateEdit(date.today())
+        self.rect_deadline = DateEdit(self.visited_on.value())
+        self.rect_deadline.setObjectName("rect_deadline")
         self._row(rect, "rect_deadline", self.rect_deadline)
         self.rect_notified_on = OptionalDate("已下达")
         self._row(rect, "rect_notified_on", self.rect_notified_on)
@@ -247,18 +263,27 @@ class PatrolDialog(QDialog):
 
         self.general = ErrorLabel()
         self.removed_photos: list[dict[str, Any]] = []  # stored photos deleted when 保存 is pressed
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        inner = QVBoxLayout(content)
         columns = QHBoxLayout()
         left = QWidget()
         left.setLayout(form)
         columns.addWidget(left, 3)
         columns.addWidget(self.rect_box, 2)
-        layout.addLayout(columns)
-        layout.addWidget(photo_box)
+        inner.addLayout(columns)
+        inner.addWidget(photo_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scrolling(content), 1)  # a small or scaled screen scrolls; 保存 stays in view
         layout.addWidget(self.general)
         layout.addWidget(save_cancel_buttons(self))
         if record:
             self._load(record)
+        self._visited = self.visited_on.value()
+        self._follow_visit(self._visited)
+        self.visited_on.dateChanged.connect(self._follow_visit)
+        for edit in (self.patrollers, self.escort):
+            edit.textChanged.connect(self._count_people)
+        self._count_people()
         # Connected after loading: a stored violation keeps what was saved with it.
         self.verdict.currentTextChanged.connect(self._verdict_changed)
 
@@ -340,6 +365,28 @@ class PatrolDialog(QDialog):
         for photo in self.store.find("photo", "owner=?", (r["uuid"],), order_by="taken_at, created_at"):
             self.photo_strip.add_stored(self.store, photo)
 
+    def _follow_visit(self, visited: date) -> None:
+        """Follow-up dates start at the patrol's date, not today: a deadline left as it was offered
+        moves with the visit, and an unticked notice/recheck/closing date offers the visit date."""
+        if self.rect_deadline.valid_value() in (None, self._visited):
+            self.rect_deadline.set_value(visited)
+        for optional in (self.rect_notified_on, self.recheck_on, self.closed_on):
+            optional.set_default(visited)
+        self._visited = visited
+
+    def people_warning(self) -> str | None:
+        return rules.patrol_people_warning(split_names(self.patrollers.text()), self.escort.text())
+
+    def _count_people(self) -> None:
+        people = rules.patrol_people(split_names(self.patrollers.text()), self.escort.text())
+        warning = self.people_warning()
+        if not people:  # nothing typed yet: the rule, not a complaint
+            self.people.setStyleSheet("")
+            self.people.setText(f"巡查应不少于{rules.MIN_PATROL_PEOPLE}人（巡查人与陪同人合计）")
+            return
+        self.people.setStyleSheet(ERROR_STYLE if warning else "")
+        self.people.setText(warning or f"在场 {len(people)} 人：{'、'.join(people)}")
+
     def is_violation(self) -> bool:
         return self.verdict.currentText().startswith("违规")
 
@@ -393,6 +440,15 @@ class PatrolDialog(QDialog):
     def save(self) -> None:
         for error in [*self.errors.values(), self.general]:
             error.show_error(None)
+        warning = self.people_warning()
+        if warning and split_names(self.patrollers.text()):
+            # A warning, not a refusal: said before saving, saved only on the user's word.
+            answer = QMessageBox.question(
+                self, "巡查人数不足", f"{warning}。仍要保存吗？",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.errors["patrollers"].show_error(warning)
+                return
         if self.is_violation() and not self.rect_box.isChecked():
             answer = QMessageBox.question(
                 self, "未下达整改", f"判定为“{self.verdict.currentText()}”，但没有勾选“下达整改”。"

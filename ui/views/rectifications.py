@@ -67,7 +67,7 @@ class RectificationsView(QWidget):
         self.summary.setText(f"未结案整改 {len(rows)} 项，其中已逾期 {overdue} 项（红色）。")
 
     def _open_index(self, index: QModelIndex) -> None:
-        row = self.model.row_at(index.row())
+        row = self.table.row_object(index)
         self.open_patrol.emit(row.patrol, row.operator)
 
     def _open_current(self) -> None:

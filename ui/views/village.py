@@ -26,7 +26,18 @@ from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.store import Store
 
-from ..widgets import Column, DateEdit, ErrorLabel, FilterProxy, RowsModel, make_table, mu, yuan
+from ..widgets import (
+    Column,
+    DateEdit,
+    ElidedLabel,
+    ErrorLabel,
+    FilterProxy,
+    RowsModel,
+    make_table,
+    mu,
+    scrolling,
+    yuan,
+)
 
 ALL = "全部"
 NO_MEASURE = "无措施"
@@ -80,7 +91,7 @@ class VillageView(QWidget):
         self.group: str | None = None
         self.year = 0
         self.notice: dict | None = None
-        self.title = QLabel("请在左侧选择村")
+        self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
         font.setBold(True)
@@ -152,12 +163,17 @@ class VillageView(QWidget):
         self.add_button.clicked.connect(lambda: self.village and self.new_household.emit(self.village))
         self.table.doubleClicked.connect(self._open)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.notice_box)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
+        self.table.setMinimumHeight(160)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolling(content))
 
     def _combo(self, name: str, items: list[str]) -> QComboBox:
         combo = QComboBox()
@@ -224,21 +240,27 @@ class VillageView(QWidget):
         self._show_days()
 
     def _end_changed(self) -> None:
-        self._notice_days = max((self.notice_end.value() - self.notice_start.value()).days + 1, 1)
+        start, end = self.notice_start.valid_value(), self.notice_end.valid_value()
+        if start is not None and end is not None:
+            self._notice_days = max((end - start).days + 1, 1)
         self._show_days()
 
     def _show_days(self) -> None:
-        days = (self.notice_end.value() - self.notice_start.value()).days + 1
+        start, end = self.notice_start.valid_value(), self.notice_end.valid_value()
+        if start is None or end is None:
+            self.notice_state.setText("")
+            return
+        days = (end - start).days + 1
         state = f"共 {days} 天" if days > 0 else "结束日期早于开始日期"
         self.notice_state.setText(state + ("" if self.notice else "（尚未保存）"))
 
     def save_notice(self) -> bool:
         if self.village is None:
             return False
-        values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
-                  "objection_count": self.objections.value(), "objections": self.objection_text.text()}
         self.notice_error.show_error(None)
-        try:
+        try:  # a date that is not one is refused with its reason (shown under the field too)
+            values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
+                      "objection_count": self.objections.value(), "objections": self.objection_text.text()}
             if self.notice:
                 self.store.update("notice", self.notice["uuid"], values, base_rev=self.notice["rev"])
             else:

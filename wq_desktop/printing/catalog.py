@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from reportlab.platypus import Flowable
@@ -23,8 +23,9 @@ from wq_desktop.printing.agreement import (
     attachments_story,
 )
 from wq_desktop.printing.contact_list import contact_list_data, contact_list_story
+from wq_desktop.printing.fonts import MISSING_MARK, substitute_unprintable
 from wq_desktop.printing.notice import notice_data, notice_story
-from wq_desktop.printing.page import PageNumberStyle, build_pdf
+from wq_desktop.printing.page import PageNumberStyle, build_pdf, para, styles
 from wq_desktop.printing.patrol_sheet import blank_sheets, filled_sheet, sheets_story
 from wq_desktop.printing.planting_survey import planting_document, planting_story
 from wq_desktop.printing.summary_table import summary_story, summary_table_data
@@ -88,7 +89,18 @@ def _notice(store: Store, year: int, village: str | None, operator: str | None,
     if not village:
         raise ValidationError("打印公示请指定村（12位村代码）。")
     data = notice_data(store, year, village)
-    return Built(data.title, notice_story(data))
+    # One name with a character no font has must not stop the notice of the whole village: it
+    # prints with 〓 there and a note to write the character in by hand (the form warned when typed).
+    rows, marked = [], False
+    for row in data.rows:
+        name, missing = substitute_unprintable(row.name)
+        marked = marked or bool(missing)
+        rows.append(replace(row, name=name) if missing else row)
+    story = notice_story(replace(data, rows=rows))
+    if marked:
+        story.insert(-2, para(f"注：姓名中的“{MISSING_MARK}”为本机字库没有的生僻字，以手写补正为准。",
+                              styles()["body_small"]))
+    return Built(data.title, story)
 
 
 def _contacts(store: Store, year: int, village: str | None, operator: str | None,

@@ -4,6 +4,11 @@ reportlab can only embed TrueType-outline fonts (TTF/TTC with a ``glyf`` table).
 OpenType fonts (most .otf, Noto CJK) raise ``TTFError`` when loaded; they are skipped, as are
 unreadable files, so one broken font never stops printing while another one works.
 
+Rare characters (CJK Extension B–F, e.g. the 𠮷 of a household's name) are in none of the
+usual faces; HanaMinB of the free Hanazono fonts has them and is the *fallback* for every role:
+``fallback_runs`` puts each character the role's font lacks into HanaMinB, so it prints
+instead of stopping the whole document.
+
 Each *role* maps to one reportlab font name. The search order per role is: Windows system
 fonts, then ``resources/fonts`` (licensed fonts an installer may ship), then the usual Linux
 font files, then whatever ``fc-list`` reports for Chinese.
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import ttfonts as _ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from wq_desktop.errors import ValidationError, WqError
@@ -270,6 +276,118 @@ def font_for(role: Role) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown font role {role!r}")
     return register_fonts()[role]
+
+
+# --- the fallback for rare characters ------------------------------------------------------
+
+FALLBACK_FILE = "HanaMinB.ttf"  # Hanazono Mincho B: CJK Extension B–F (licence in resources/fonts)
+FALLBACK_FAMILY = "HanaMinB"  # its family name, for Qt
+# Debian/Ubuntu's fonts-hanazono; the installer copies the file into resources/fonts.
+_FALLBACK_DIRS = ("/usr/share/fonts/truetype/hanazono", "/usr/share/fonts/hanazono")
+_fallback: TTFont | bool | None = False  # False: not looked for yet
+
+
+def fallback_font_path() -> Path | None:
+    """Where HanaMinB is: bundled in resources/fonts first, then the system's font folders."""
+    for folder in (resource_path("fonts"), *map(Path, _FALLBACK_DIRS), *_windows_dirs()):
+        path = folder / FALLBACK_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def fallback_font() -> TTFont | None:
+    """The registered fallback font, or None when HanaMinB is not installed (then rare characters
+    are reported by check_printable as before)."""
+    global _fallback
+    with _lock:
+        if _fallback is False:
+            path = fallback_font_path()
+            font: TTFont | None = None
+            if path is not None:
+                try:
+                    font = TTFont("Wq-HanaMinB", str(path))
+                    pdfmetrics.registerFont(font)
+                    pdfmetrics.registerFontFamily(font.fontName, normal=font.fontName, bold=font.fontName,
+                                                  italic=font.fontName, boldItalic=font.fontName)
+                except Exception as exc:  # a damaged file must not stop printing
+                    log.info("skip fallback font %s: %s", path, exc)
+                    font = None
+            _fallback = font
+        return _fallback or None
+
+
+def _utf16_hex(code: int) -> str:
+    """A code point as the UTF-16BE hex a ToUnicode CMap wants (a surrogate pair above U+FFFF)."""
+    return chr(code).encode("utf-16-be").hex().upper()
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters above U+FFFF written as surrogate pairs.
+
+    reportlab 4–5 writes them as "<20BB7>", which readers take as U+20BB: the PDF would show 𠮷
+    but copy and search (pdftotext, an auditor's Ctrl+F) would read ₻."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def", "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>", "endcodespacerange", f"{len(subset)} beginbfchar",
+        *(f"<{i:02X}> <{_utf16_hex(v)}>" for i, v in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ]
+    return "\n".join(lines)
+
+
+_ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # looked up by name when a subset is written
+
+
+def _has(font_name: str, ch: str) -> bool:
+    font = pdfmetrics.getFont(font_name)
+    return isinstance(font, TTFont) and ord(ch) in font.face.charToGlyph
+
+
+def fallback_runs(text: str, font_name: str) -> list[tuple[str, str]]:
+    """``text`` as (font name, run) pieces: every run of characters that ``font_name`` lacks and
+    the fallback font has goes in the fallback font, the rest in ``font_name``."""
+    fallback = fallback_font()
+    if fallback is None or all(ord(ch) < 0x2E80 for ch in text):  # ASCII, Latin: never rare
+        return [(font_name, text)] if text else []
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        rare = _needs_glyph(ch) and not _has(font_name, ch) and ord(ch) in fallback.face.charToGlyph
+        name = fallback.fontName if rare else font_name
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + ch)
+        else:
+            runs.append((name, ch))
+    return runs
+
+
+def unprintable_chars(text: str, role: Role = "song") -> list[str]:
+    """Characters of ``text`` that neither the ``role`` font nor the fallback can print, each
+    once in order: what the forms flag as the name is typed."""
+    font_name = font_for(role)
+    fallback = fallback_font()
+    out: list[str] = []
+    for ch in text or "":
+        if (_needs_glyph(ch) and ch not in out and not _has(font_name, ch)
+                and not (fallback is not None and ord(ch) in fallback.face.charToGlyph)):
+            out.append(ch)
+    return out
+
+
+# Put in a printed list for a character no font has (the "geta" mark typesetters use for a missing
+# character), so one household's name never stops the notice of the whole village.
+MISSING_MARK = "〓"
+
+
+def substitute_unprintable(text: str, role: Role = "song") -> tuple[str, list[str]]:
+    """``text`` with each character no font can print replaced by MISSING_MARK, and those
+    characters; the text is unchanged when everything prints (𠮷 does, through HanaMinB)."""
+    missing = unprintable_chars(text, role)
+    if not missing:
+        return text, []
+    return "".join(MISSING_MARK if ch in missing else ch for ch in text), missing
 
 
 def _needs_glyph(ch: str) -> bool:

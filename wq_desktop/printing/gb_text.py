@@ -24,6 +24,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
+from wq_desktop.printing.fonts import fallback_runs
+
 GRID_CHARS = 28  # characters per line of 3号 text in the 版心 (GB/T 9704 §5.2.2)
 GRID_SIZE = 16.0  # 3号
 GRID_WIDTH = 156 * mm  # the portrait 版心
@@ -181,9 +183,10 @@ class GbParagraph(Flowable):
         for n, line in enumerate(self._lines or []):
             baseline = self.height - n * st.leading - st.fontSize
             text = canvas.beginText(line.offset, baseline)
-            text.setFont(st.fontName, st.fontSize)
             text.setCharSpace(line.char_space)
-            text.textOut(line.text)
+            for font_name, run in fallback_runs(line.text, st.fontName):
+                text.setFont(font_name, st.fontSize)
+                text.textOut(run)
             canvas.drawText(text)
         canvas.restoreState()
 

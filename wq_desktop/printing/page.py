@@ -137,7 +137,8 @@ def styles() -> dict[str, ParagraphStyle]:
 
 def para(text: str, style: ParagraphStyle) -> GbParagraph:
     """Plain text set with 禁则, the 28-character grid for 3号 text and blanks that keep their
-    width (gb_text); data from the database is never markup."""
+    width (gb_text); data from the database is never markup, and a rare character the style's
+    font lacks (𠮷) is drawn in the fallback font (fonts.fallback_runs)."""
     return GbParagraph(text, style)
 
 
