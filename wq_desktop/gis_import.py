@@ -448,6 +448,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     households = _household_index(store)
     operator_keys = set(store.conn.execute("SELECT village, uuid FROM operator WHERE deleted=0").fetchall())
     seen: dict[tuple[str, str], int] = {}
+    reprojected = geo.normalize_crs(source_crs) != geo.normalize_crs(preview.target_crs)
 
     def note(kind: str, problem: Problem) -> None:
         preview.counts[kind] += 1
@@ -485,8 +486,9 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("invalid", Problem(n, code, source.read_errors[row]))
             continue
         try:
-            shape = geo.transform(geo.check_polygon(shape), source_crs, store.crs)
             shape = geo.check_polygon(shape)
+            if reprojected:  # a reprojected outline is checked again where it lands
+                shape = geo.check_polygon(geo.transform(shape, source_crs, preview.target_crs))
         except ValidationError as err:
             note("invalid", Problem(n, code, str(err)))
             continue
@@ -585,16 +587,14 @@ def _find_overlaps(store: Store, preview: ImportPreview, note: Any) -> None:
 
 
 def apply_import(store: Store, preview: ImportPreview) -> list[str]:
-    """Create every ready parcel in one transaction; any refusal rolls all of them back."""
+    """Create every ready parcel in one transaction (the store's batch path: the same validation,
+    history and outbox as one create each); any refusal rolls all of them back."""
     reason = preview.blocking
     if reason:
         raise WqError(f"无法导入：{reason}")
-    created: list[str] = []
-    with store.transaction():
-        for planned in preview.ready:
-            try:
-                created.append(store.create("parcel", planned.values))
-            except ValidationError as err:
-                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{err}"
-                              "。本次没有导入任何地块。") from None
-    return created
+    try:
+        return store.create_many("parcel", (planned.values for planned in preview.ready))
+    except ValidationError as err:
+        planned = preview.ready[err.batch_index or 0]
+        raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{err}"
+                      "。本次没有导入任何地块。") from None
