@@ -12,13 +12,23 @@ from .cli import add_db, command, default_user, open_store
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, type=Path, help="要创建的数据库文件（不能已存在）")
     p.add_argument("--user", default=default_user(), help="记入变更历史的用户名")
+    p.add_argument("--size", choices=("small", "township", "city"), default="small",
+                   help="规模：small=3个村约400个地块（默认）；township=一个镇14个村、"
+                        "3500户、13000余个地块、五个年度；city=八个镇、10万余个地块（需数分钟）")
 
 
 @command("demo", "创建演示乡镇数据库（演示数据，不会覆盖已有文件）", _configure_demo)
 def run_demo(args: argparse.Namespace) -> int:
-    from .demo import create_demo_store
+    if args.size == "small":
+        from .demo import create_demo_store
 
-    with create_demo_store(args.db, args.user) as store:
+        store = create_demo_store(args.db, args.user)
+    else:
+        from .demo_scale import create_scale_store
+
+        store = create_scale_store(args.db, args.size, args.user,
+                                   progress=lambda text: print(text, flush=True))
+    with store:
         households = store.count("operator")
         parcels = store.count("parcel")
     print(f"已创建演示数据库 {args.db}：{households} 户，{parcels} 个地块。")

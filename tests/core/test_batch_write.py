@@ -49,6 +49,10 @@ def _township(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     return store
 
 
+def _plan(store: Store, source):
+    return preview_import(store, source, guess_mapping(source), village_code="652301105901")
+
+
 def _rows(db: Path, table: str) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -57,13 +61,13 @@ def _rows(db: Path, table: str) -> list[tuple]:
         conn.close()
 
 
-def test_batch_import_writes_exactly_what_one_create_per_row_writes(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_import_writes_exactly_what_one_create_per_row_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = read_source(_source(tmp_path))
     row_db, batch_db = tmp_path / "row.sqlite", tmp_path / "batch.sqlite"
 
     with _township(row_db, monkeypatch) as row_store:
-        preview = preview_import(row_store, source, guess_mapping(source), village_code="652301105901")
+        preview = _plan(row_store, source)
         assert len(preview.ready) == 40 and all(p.household_matched for p in preview.ready)
         with row_store.transaction():  # the row path the import took before the batch path
             for planned in preview.ready:
@@ -71,7 +75,7 @@ def test_batch_import_writes_exactly_what_one_create_per_row_writes(tmp_path: Pa
     with _township(batch_db, monkeypatch) as batch_store:
         seen: list[str] = []
         batch_store.on_change(lambda kind, uuid: seen.append(kind))
-        created = apply_import(batch_store, preview_import(batch_store, source, guess_mapping(source), village_code="652301105901"))
+        created = apply_import(batch_store, _plan(batch_store, source))
         assert len(created) == 40 and seen == ["parcel"] * 40  # the window hears of each one
         assert history.verify_chain(batch_store.conn) == []
         assert checks.check_history(batch_store) == []  # history replays to the stored records
@@ -98,11 +102,11 @@ def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(store: 
     assert after == before
 
 
-def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = read_source(_source(tmp_path, n=6))
     with _township(tmp_path / "s.sqlite", monkeypatch) as store:
-        preview = preview_import(store, source, guess_mapping(source), village_code="652301105901")
+        preview = _plan(store, source)
         preview.ready[4].values["land_attribute"] = "自留地"  # not a value the store accepts
         with pytest.raises(WqError, match="第5个图斑（编号 005）无法写入"):
             apply_import(store, preview)
