@@ -72,6 +72,8 @@ def take_screenshots(folder: Path) -> list[Path]:
             settings_dialog.reject()
             dashboard = window.dashboard
             window.tabs.setCurrentWidget(dashboard)
+            while dashboard.loading:  # the figures come from a worker
+                QApplication.processEvents()
             shots.append(_grab(window, folder / "dashboard.png"))
             dashboard.tabs.setCurrentWidget(dashboard.charts)
             shots.append(_grab(window, folder / "dashboard_charts.png"))

@@ -85,6 +85,7 @@ class Store:
         # trigger the next refresh (doubling, so a first pull of 100,000 records analyzes ~7 times).
         self._since_analyze = 0
         self._analyze_after = ANALYZE_AFTER_ROWS
+        self._wrote = False
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
         self.device = self.meta("device_id") or self._init_device()
@@ -103,10 +104,11 @@ class Store:
         return store
 
     def close(self) -> None:
-        try:
-            self.conn.execute("PRAGMA optimize")  # SQLite's advice for every closing connection
-        except sqlite3.Error:
-            pass  # read-only or busy: statistics are a speed matter, never a reason to fail
+        if self._wrote:  # a reading worker's store leaves the statistics to the writers
+            try:
+                self.conn.execute("PRAGMA optimize")  # SQLite's advice for closing connections
+            except sqlite3.Error:
+                pass  # busy: statistics are a speed matter, never a reason to fail
         self.conn.close()
 
     # ---------------------------------------------------------------- planner statistics
@@ -457,6 +459,7 @@ class Store:
                  at: str, chain: history.Appender | None = None) -> None:
         new.update(uuid=record_uuid, rev=rev, updated_at=at, updated_by=user)
         self._since_analyze += 1
+        self._wrote = True
         if old is None:
             new.update(created_at=at, created_by=user)
         cols = _columns(k)
