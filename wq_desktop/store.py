@@ -177,8 +177,6 @@ class Store:
             self._depth -= 1
             if self._depth == 0:
                 self.conn.execute("COMMIT")
-                if self._since_analyze >= self._analyze_after:
-                    self.analyze()  # after a bulk write: an import, a pull, a generated data set
 
     def on_change(self, listener: Callable[[str, str], None]) -> None:
         """Call listener(kind, uuid) after each write (the UI refreshes from it)."""
@@ -460,6 +458,11 @@ class Store:
         new.update(uuid=record_uuid, rev=rev, updated_at=at, updated_by=user)
         self._since_analyze += 1
         self._wrote = True
+        if self._since_analyze >= self._analyze_after:
+            # A bulk write (import, pull, generated data) changed the table sizes the planner
+            # chose its indexes by; refresh now, even mid-transaction: the next rows' checks
+            # depend on it (per-parcel look-ups planned on the year index grow quadratically).
+            self.analyze()
         if old is None:
             new.update(created_at=at, created_by=user)
         cols = _columns(k)

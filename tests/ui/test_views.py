@@ -412,3 +412,21 @@ def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -
     panel.on.set_value(notice["end_on"])
     panel.advance()
     assert demo_store.get("agreement", signed["uuid"])["publicized_on"] == notice["end_on"]
+
+
+def test_tabs_off_screen_load_when_first_shown_not_after_every_write(qtbot, window, demo_store: Store,
+                                                                       monkeypatch) -> None:
+    loads: list[str] = []
+    for name in ("contacts", "rectifications"):
+        view = getattr(window, name)
+        real = view.refresh
+        monkeypatch.setattr(view, "refresh", lambda real=real, name=name: (loads.append(name), real()))
+    before = demo_store.pending_changes()
+    operator = demo_store.find_one("operator", "1=1")
+    demo_store.update("operator", operator["uuid"], {"address": "9号院（演示）"})
+    qtbot.waitUntil(lambda: str(before + 1) in window.pending_label.text())
+    assert loads == []  # the window refreshed what is on screen, not the hidden tables
+    window.tabs.setCurrentWidget(window.contacts)
+    window.tabs.setCurrentWidget(window.rectifications)
+    window.tabs.setCurrentWidget(window.contacts)  # shown again without a change: no reload
+    assert loads == ["contacts", "rectifications"]
