@@ -448,6 +448,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     households = _household_index(store)
     operator_keys = set(store.conn.execute("SELECT village, uuid FROM operator WHERE deleted=0").fetchall())
     seen: dict[tuple[str, str], int] = {}
+    checked = geo.check_polygons(source.geometries)  # the common case in one vectorized pass
     reprojected = geo.normalize_crs(source_crs) != geo.normalize_crs(preview.target_crs)
 
     def note(kind: str, problem: Problem) -> None:
@@ -486,7 +487,9 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("invalid", Problem(n, code, source.read_errors[row]))
             continue
         try:
-            shape = geo.check_polygon(shape)
+            if isinstance(checked[row], ValidationError):
+                raise checked[row]
+            shape = checked[row]
             if reprojected:  # a reprojected outline is checked again where it lands
                 shape = geo.check_polygon(geo.transform(shape, source_crs, preview.target_crs))
         except ValidationError as err:

@@ -37,8 +37,9 @@ def _source(folder: Path, n: int = 40) -> Path:
 
 def _township(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """The same store every time: UUIDs from a counter, a fixed clock and device."""
-    counter = itertools.count()
-    monkeypatch.setattr(store_mod, "new_uuid", lambda: f"00000000-0000-4000-8000-{next(counter):012d}")
+    records, changes = itertools.count(), itertools.count()
+    monkeypatch.setattr(store_mod, "new_uuid", lambda: f"00000000-0000-4000-8000-{next(records):012d}")
+    monkeypatch.setattr(store_mod, "new_change_id", lambda: f"c0000000-0000-4000-8000-{next(changes):012d}")
     store = Store.open(path, "测试员", create=True)
     store.clock = lambda: CLOCK
     store.device = "device-1"
@@ -83,7 +84,8 @@ def test_batch_import_writes_exactly_what_one_create_per_row_writes(
     for table in ("parcel", "history", "outbox"):
         row, batch = _rows(row_db, table), _rows(batch_db, table)
         assert len(batch) == len(row) > 40 if table != "parcel" else len(batch) == 40
-        assert batch == row, table
+        for a, b in zip(batch, row, strict=True):
+            assert a == b, (table, [(x, y) for x, y in zip(a, b, strict=True) if x != y])
 
 
 def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(store: Store) -> None:
@@ -111,3 +113,29 @@ def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
         with pytest.raises(WqError, match="第5个图斑（编号 005）无法写入"):
             apply_import(store, preview)
         assert store.count("parcel") == 0
+
+
+def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None:
+    from wq_desktop import geo
+
+    shapes = [
+        shapely.box(0, 0, 100, 80),
+        shapely.Polygon([(0, 0), (100, 0), (100, 1e-9), (0, 0)]),  # a sliver: zero area
+        shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]),  # a bow-tie
+        shapely.Polygon([(0, 0, 5), (10, 0, 5), (10, 10, 5)]),  # with heights
+        shapely.Polygon(shapely.box(0, 0, 10, 10).exterior, [shapely.box(2, 2, 4, 4).exterior]),
+        shapely.Polygon(shapely.box(0, 0, 10, 10).exterior,
+                        [[(2, 2), (4, 2), (4, 2 + 1e-12)]]),  # a collapsed hole
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+        shapely.MultiPolygon([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),  # parts cross
+        shapely.Point(1, 1), shapely.Polygon(), "POLYGON((0 0,1 0,1 1,0 0))", None,
+    ]
+    fast = geo.clearly_valid(shapes)
+    assert fast.tolist()[:2] == [True, False] and fast.sum() == 3
+    for shape, sure, batch in zip(shapes, fast, geo.check_polygons(shapes), strict=True):
+        try:
+            one = geo.check_polygon(shape)
+        except ValidationError as err:
+            assert not sure and isinstance(batch, ValidationError) and str(batch) == str(err)
+        else:
+            assert not isinstance(batch, ValidationError) and batch.equals(one)
