@@ -176,6 +176,9 @@ class FilterProxy(QSortFilterProxyModel):
         return model.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
 
 
+SIZE_SAMPLE_ROWS = 60
+
+
 def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: bool = False,
                multi: bool = False) -> QTableView:
     view = QTableView()
@@ -190,6 +193,9 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Column widths from a sample of rows, not all of them: a village of 300 households made
+    # Qt ask every cell of the table for its size at each reload.
+    view.horizontalHeader().setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
     view.horizontalHeader().setStretchLastSection(True)
     return view
 

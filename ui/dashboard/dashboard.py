@@ -31,7 +31,7 @@ from wq_desktop import checks, plan_calendar, water
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
-from ..workers import JobContext, Worker, run_with_progress
+from ..workers import JobContext, Worker, run_with_progress, weak_slot
 from .charts import ChartData, ChartsPanel, chart_data
 
 DONE = QColor("#d8f0d8")
@@ -320,10 +320,12 @@ class Dashboard(QWidget):
 
         worker = Worker(job, self)
         self._job = worker
-        worker.progressed.connect(lambda percent, text, w=worker: self._progressed(w, percent, text))
-        worker.done.connect(lambda data, w=worker: self._computed(w, data))
-        worker.failed.connect(lambda message, w=worker: self._ended(w, f"统计未完成：{message}"))
-        worker.cancelled.connect(lambda w=worker: self._ended(w, "已取消统计，点“刷新”重新计算。"))
+        progressed, computed, ended = (weak_slot(self._progressed), weak_slot(self._computed),
+                                       weak_slot(self._ended))
+        worker.progressed.connect(lambda percent, text, w=worker: progressed(w, percent, text))
+        worker.done.connect(lambda data, w=worker: computed(w, data))
+        worker.failed.connect(lambda message, w=worker: ended(w, f"统计未完成：{message}"))
+        worker.cancelled.connect(lambda w=worker: ended(w, "已取消统计，点“刷新”重新计算。"))
         worker.finished.connect(worker.deleteLater)
         self._show_loading(True, "正在统计…")
         worker.start()

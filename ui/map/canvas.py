@@ -40,7 +40,7 @@ from shapely.geometry import Polygon
 
 from wq_desktop import geo
 from wq_desktop.errors import WqError
-from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, parcel_layer
+from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, ParcelLayer, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
 from wq_desktop.store import Store
 
@@ -97,13 +97,16 @@ class MapCanvas(QWidget):
         self.confirm: Callable[[str], bool] = self._confirm
 
     # ================================================================== data
-    def set_store(self, store: Store | None, year: int) -> None:
-        """Show `store`'s parcels for `year` (None clears the map)."""
+    def set_store(self, store: Store | None, year: int, layer: ParcelLayer | None = None) -> None:
+        """Show `store`'s parcels for `year` (None clears the map); `layer`: those parcels,
+        already read (by a worker), else they are read here."""
         first = store is not None and store is not self.store
         self.store, self.year = store, year
         self._cancel_tool()
         self.selected = None
-        self.parcels = ParcelPaths(parcel_layer(store, year)) if store is not None else None
+        if store is not None and layer is None:
+            layer = parcel_layer(store, year)
+        self.parcels = ParcelPaths(layer) if layer is not None else None
         if first:
             ref = weakref.ref(self)
 
