@@ -267,9 +267,9 @@ class BackupController(QObject):
             self.window.statusBar().showMessage("已取消备份。", 5000)
 
         self.backup_action.setEnabled(False)
-        worker = run_with_progress(self.window, "立即备份", job, done, failed, cancelled)
+        worker = run_with_progress(self.window, "立即备份", job, done, failed, cancelled,
+                                   on_finished=self._backup_finished)
         self.worker = worker
-        worker.finished.connect(self._backup_finished)
         return worker
 
     def _backup_finished(self) -> None:

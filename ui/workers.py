@@ -139,8 +139,11 @@ class ProgressDialog(QDialog):
 
 def run_with_progress(parent: QWidget | None, title: str, job: Job,
                       on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
-                      on_cancelled: Callable[[], None] | None = None) -> Worker:
-    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+                      on_cancelled: Callable[[], None] | None = None, *,
+                      on_finished: Callable[[], None] | None = None) -> Worker:
+    """Start `job` in a worker thread and show the progress dialog (non-blocking). Every slot,
+    `on_finished` too, is connected before the thread starts: a job that ends at once (an
+    unreachable server, a damaged file) would otherwise finish to nobody."""
     worker = Worker(job, parent)
     dialog = ProgressDialog(title, worker, parent)
     worker.done.connect(on_done)
@@ -148,6 +151,8 @@ def run_with_progress(parent: QWidget | None, title: str, job: Job,
         worker.failed.connect(on_failed)
     if on_cancelled:
         worker.cancelled.connect(on_cancelled)
+    if on_finished:
+        worker.finished.connect(on_finished)
     worker.finished.connect(worker.deleteLater)
     worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
     worker.start()

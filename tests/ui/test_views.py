@@ -430,3 +430,17 @@ def test_tabs_off_screen_load_when_first_shown_not_after_every_write(qtbot, wind
     window.tabs.setCurrentWidget(window.rectifications)
     window.tabs.setCurrentWidget(window.contacts)  # shown again without a change: no reload
     assert loads == ["contacts", "rectifications"]
+
+
+def test_a_job_that_ends_before_the_caller_connects_still_reports_finished(qtbot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from ui.workers import run_with_progress
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    ended: list[str] = []
+    worker = run_with_progress(parent, "测试任务", lambda _ctx: "ok", ended.append,
+                               on_finished=lambda: ended.append("finished"))
+    worker.wait()  # over before the GUI thread does anything else (an unreachable server)
+    qtbot.waitUntil(lambda: ended == ["ok", "finished"])

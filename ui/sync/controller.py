@@ -208,8 +208,8 @@ class SyncController(QObject):
 
         self.sync_action.setEnabled(False)
         self.worker = run_with_progress(self.window, "正在同步", job, self._sync_done,
-                                        self._sync_failed, self._sync_cancelled)
-        self.worker.finished.connect(self._worker_finished)
+                                        self._sync_failed, self._sync_cancelled,
+                                        on_finished=self._worker_finished)
         return self.worker
 
     def _worker_finished(self) -> None:
@@ -334,8 +334,8 @@ class SyncController(QObject):
             self._after_change()
             self._warn("未能完成", message)
 
-        self.worker = run_with_progress(self.window, title, job, done, failed)
-        self.worker.finished.connect(self._worker_finished)
+        self.worker = run_with_progress(self.window, title, job, done, failed,
+                                        on_finished=self._worker_finished)
         return self.worker
 
 
