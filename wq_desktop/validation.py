@@ -296,12 +296,8 @@ COURTYARD_MAX_MU = 20
 
 
 def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
-    from .figures import area_of_record
-
     _year(new)
-    new["area_mu"] = float(area_of_record(rules.positive_area(new["area_mu"], "area_mu")))
-    if new["area_mu"] <= 0:
-        raise ValidationError("庭院种植面积应大于 0.00 亩。", "area_mu")
+    new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
     if new["area_mu"] > COURTYARD_MAX_MU:
         raise ValidationError(
             f"庭院种植面积 {new['area_mu']:.2f} 亩超过 {COURTYARD_MAX_MU} 亩，请核对；"
@@ -311,14 +307,12 @@ def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 
 
 def _non_negative(new: Row, field: str, label: str, *, water: bool = False) -> None:
-    from .figures import area_of_record, water_of_record
-
     if new[field] is None:
         return
-    value = (water_of_record if water else area_of_record)(new[field])
+    value = (figures.water_of_record if water else figures.area_of_record)(new[field])
     if value < 0:
         raise ValidationError(f"{label}不能为负数。", field)
-    new[field] = float(value)
+    new[field] = figures.stored(value)
 
 
 def _water_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:

@@ -33,6 +33,7 @@ from wq_desktop.store import Store
 
 from ..workers import JobContext, Worker, run_with_progress, weak_slot
 from .charts import ChartData, ChartsPanel, chart_data
+from .targets_panel import TargetsPanel
 
 DONE = QColor("#d8f0d8")
 OVERDUE = QColor("#f6d0d0")
@@ -237,6 +238,9 @@ class Dashboard(QWidget):
         self.water.save_button.clicked.connect(self.save_quotas)
         self.water.delete_button.clicked.connect(self.delete_quota)
         self.charts = ChartsPanel()
+        self.targets = TargetsPanel(store)
+        self.targets.recordRequested.connect(self.recordRequested)
+        self.targets.targetsChanged.connect(self.mark_stale)
 
         self.checks_page = checks_page = QWidget()
         checks_layout = QVBoxLayout(checks_page)
@@ -251,6 +255,7 @@ class Dashboard(QWidget):
         self.tabs.addTab(checks_page, "数据检查")
         self.tabs.addTab(self.charts, "统计图表")
         self.tabs.addTab(self.water, "节水量")
+        self.tabs.addTab(self.targets, "目标与用水")
         # The figures are computed in a worker: at city size they take seconds, and the window
         # must keep answering meanwhile. The bar and 取消 show while it runs.
         self.loading_label = QLabel()
@@ -310,6 +315,7 @@ class Dashboard(QWidget):
         """Recompute in a worker on its own Store; a newer refresh supersedes a running one."""
         self._stale = False
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
+        self.targets.show_year(self.year)  # the 目标与用水 tab runs its own worker
         if self._job is not None:
             self._job.cancel()
         path, user, year = self.store.path, self.store.user, self.year
