@@ -84,6 +84,10 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="包联清单导出完整身份证号和电话（仅限内部使用，默认脱敏）")
     p.add_argument("--only-retired", action="store_true", help="地图格式：只导出退减地块")
+    p.add_argument("--encoding", choices=["GBK", "UTF-8"], default="UTF-8",
+                   help="shp：属性文字编码（默认 UTF-8；多数国土软件用 GBK），同时写出 .cpg")
+    p.add_argument("--crs", choices=["EPSG:4517", "EPSG:4538"],
+                   help="shp、gpkg：坐标系，EPSG:4517 带“29”带号（三调惯例），EPSG:4538 不带（默认）")
     p.add_argument("-o", "--output", required=True, type=Path, help="输出文件")
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .model import RecordOp
+
 GENESIS = "0" * 64
 
 # One statement per item: they run inside the migration transaction (executescript would commit).
@@ -48,7 +50,7 @@ class HistoryEntry:
     device: str
     kind: str
     record: str
-    op: str  # create / update / delete / restore
+    op: str  # a RecordOp value
     rev: int
     changes: dict[str, list[Any]]  # field -> [old, new]
 
@@ -82,6 +84,9 @@ class Appender:
 
     def add(self, *, at: str, user: str, device: str, kind: str, record: str, op: str, rev: int,
             changes: dict[str, list[Any]]) -> int:
+        """`op` must be a RecordOp: an operation the views do not know would make the record's
+        history unreadable."""
+        op = RecordOp(op).value  # ValueError for anything outside the one vocabulary
         self.seq += 1
         changes_json = _canonical(changes)
         digest = entry_hash(self.prev, self.seq, at, user, device, kind, record, op, rev,

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import figures, geo, rules
 from .figures import ZERO
-from .model import MeasureKind, PatrolResult
+from .model import MeasureKind, PatrolResult, RecordOp, record_op_label
 from .ordering import group_sort_key
 from .schema import KINDS
 from .store import Record, Store
@@ -480,7 +480,6 @@ class ChangeRow:
     new: str
 
 
-_OPS = {"create": "新建", "update": "修改", "delete": "删除", "restore": "恢复"}
 
 
 def _record_title(store: Store, kind_name: str, uuid: str) -> str:
@@ -589,11 +588,12 @@ def change_rows(store: Store, records: list[tuple[str, str]]) -> list[ChangeRow]
             if _hide_in_history(kind_name, name):
                 continue
             # A new record's empty fields and its "live" flag say nothing the user needs.
-            if entry.op == "create" and (new is None or name == "deleted"):
+            if entry.op == RecordOp.CREATE and (new is None or name == "deleted"):
                 continue
             label = "状态" if name == "deleted" else KINDS[kind_name].field(name).label
-            rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record], _OPS[entry.op],
-                                  label, _display_value(store, kind_name, name, old),
+            rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record],
+                                  record_op_label(entry.op), label,
+                                  _display_value(store, kind_name, name, old),
                                   _display_value(store, kind_name, name, new)))
     return rows
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import figures, geo, rules
-from .errors import ValidationError
+from .errors import DuplicateError, ValidationError
 from .model import (
     AGREEMENT_DATE_FIELD,
     GROUND_STATES,
@@ -63,10 +63,10 @@ def _unique(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[st
             message: str) -> None:
     where = " AND ".join(f'"{c}" IS ?' for c in columns)
     clash = store.conn.execute(
-        f'SELECT 1 FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
+        f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
         (uuid, *(new[c] for c in columns))).fetchone()
     if clash:
-        raise ValidationError(message, columns[-1])
+        raise DuplicateError(message, columns[-1], clash[0])
 
 
 def _year(new: Row) -> None:
@@ -167,14 +167,16 @@ def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     area = figures.to_decimal(new["area_mu"])
     parcel = _live_row(store, "parcel", new["parcel"])
     assert parcel is not None
+    # A duplicate first: it is the same measure twice, not a second one that overfills the parcel
+    # (sync turns a duplicate into a conflict a person settles).
+    _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
+            f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
     used = _measure_sum(store, "parcel=? AND year=? AND uuid<>?", (new["parcel"], new["year"], uuid))
     parcel_area = figures.to_decimal(parcel["area_mu"])
     if used + area > parcel_area + figures.to_decimal(AREA_TOLERANCE_MU):
         raise ValidationError(
             f"地块 {parcel['code']} 面积 {figures.show(parcel_area)} 亩，{new['year']} 年度已登记其他措施"
             f" {figures.show(used)} 亩，本次 {figures.show(area)} 亩超出地块面积。", "area_mu")
-    _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
-            f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
     rate = new["subsidy_rate"]
     if rate is not None and rate < 0:
         raise ValidationError("补助标准不能为负数。", "subsidy_rate")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from ..photos import file_sha256, photo_path
 from ..store import Store
+from . import checks
 from . import protocol as p
-from .transport import Connection, SyncError
+from .transport import AuthError, Connection, OfflineError, SyncError, body_of, error_detail
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -38,7 +39,9 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
     missing: set[str] = set()
     hashes = list(names)
     for i in range(0, len(hashes), 500):
-        missing |= set(conn.json("POST", "/photos/missing", json={"hashes": hashes[i:i + 500]})["missing"])
+        asked = hashes[i:i + 500]
+        missing |= checks.missing_photos(conn.json("POST", "/photos/missing", json={"hashes": asked}),
+                                         asked)
     with store.transaction():
         for sha in hashes:
             if sha not in missing:
@@ -60,7 +63,13 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
             messages.append(f"照片 {label} 有 {size / 1048576:.1f} MB，超过服务器上限 "
                             f"{max_bytes // 1048576} MB，未上传。请压缩后重新添加。")
             continue
-        _upload_one(conn, path, sha, size)
+        try:
+            _upload_one(conn, path, sha, size)
+        except (OfflineError, AuthError):
+            raise  # the line is down: the other photos would fail the same way
+        except SyncError as err:  # this photo only: the next ones still go
+            messages.append(f"照片 {label} 未能上传（{err}），下次同步重试。")
+            continue
         with store.transaction():
             confirm(store, sha)
         sent += 1
@@ -70,7 +79,7 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
 
 
 def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
-    offset = conn.json("GET", f"/photos/{sha}/received")["received"]
+    offset = checks.received(conn.json("GET", f"/photos/{sha}/received"), size)
     with path.open("rb") as fh:
         while offset < size:
             fh.seek(offset)
@@ -78,14 +87,13 @@ def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
             response = conn.request("PUT", f"/photos/{sha}", params={"offset": offset, "total": size},
                                     data=piece, headers={"Content-Type": "application/octet-stream"})
             if response.status_code == 409:  # the server holds a different amount: go on from there
-                offset = response.json()["received"]
+                offset = checks.received(body_of(response), size)
                 continue
             if response.status_code >= 400:
-                detail = response.json().get("detail", "")
-                raise SyncError(f"照片 {path.name} 上传失败：{detail}")
-            body = response.json()
-            offset = body["received"]
-            if body["done"]:
+                raise SyncError(error_detail(response) or f"服务器返回错误（{response.status_code}）")
+            body = body_of(response)
+            offset = checks.received(body, size)
+            if body.get("done"):
                 return
 
 
