@@ -24,7 +24,7 @@ from typing import Any
 
 import shapely
 
-from . import history, migrations
+from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
@@ -124,7 +124,7 @@ class Store:
         if self._wrote:  # a reading worker's store leaves the statistics to the writers
             try:
                 self.conn.execute("PRAGMA optimize")  # SQLite's advice for closing connections
-            except sqlite3.Error:
+            except sqldriver.DatabaseError:
                 pass  # busy: statistics are a speed matter, never a reason to fail
         self.conn.close()
 
@@ -468,7 +468,7 @@ class Store:
                         rev = old["rev"] + 1 if old else 1
                         self._persist(k, record_uuid, op, old, new, changes, rev=rev,
                                       user=self.user, device=self.device, at=now, chain=chain)
-                    except sqlite3.IntegrityError:
+                    except sqldriver.IntegrityError:
                         err = ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
                         err.batch_index = index
                         raise err from None
