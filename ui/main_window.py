@@ -123,8 +123,9 @@ class MainWindow(QMainWindow):
 
         self._fill_years()
         self.nav.refresh()
-        self.contacts.refresh()
-        self.rectifications.refresh()
+        # Tabs not on screen load when first shown (_tab_changed): at township size each is a
+        # query and a table of thousands of rows the window need not wait for.
+        self._stale_tabs: set[QWidget] = {self.contacts, self.rectifications}
         self.update_pending()
         self._select_first_village()
         self.map = install_map_tab(self)
@@ -326,8 +327,10 @@ class MainWindow(QMainWindow):
             except NotFoundError:  # deleted elsewhere (a pulled tombstone)
                 self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000)
         if current is not self.contacts:
-            self.contacts.refresh()
-        self.rectifications.refresh()
+            self._stale_tabs.add(self.contacts)  # reloaded when shown (never under an edit)
+        self._stale_tabs.add(self.rectifications)
+        if current is self.rectifications:
+            self._tab_changed()
         self.dashboard.mark_stale()
         # Counters and search hits say what is true now, not what was true before this change.
         if self.nav.search.text().strip():
@@ -340,6 +343,10 @@ class MainWindow(QMainWindow):
         current = self.tabs.currentWidget()
         if current is self.rectifications:
             self.rectifications.refresh()
+            self._stale_tabs.discard(current)
+        elif current in self._stale_tabs:
+            self._stale_tabs.discard(current)
+            current.refresh()
 
     def update_pending(self) -> None:
         count = self.store.pending_changes()

@@ -39,11 +39,12 @@ from PySide6.QtWidgets import (
 from wq_desktop import geo, rules
 from wq_desktop.errors import WqError
 from wq_desktop.gis_export import EXPORT_CRS, SHP_ENCODINGS, ExportResult, export_parcels
+from wq_desktop.gisfiles import ParcelLayer, parcel_layer
 from wq_desktop.store import Store
 
 from .map import MapCanvas
 from .map.attribute_table import AttributeTable
-from .workers import JobContext, Worker, run_with_progress
+from .workers import JobContext, Worker, run_with_progress, weak_slot
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -270,7 +271,53 @@ class MapTab(QWidget):
         self.canvas.selectionChanged.connect(self._map_selection)
         self.canvas.layerChanged.connect(self._refresh_table)
         self.table.selectionChanged.connect(self._table_selection)
-        self.canvas.set_store(store, year)
+        self._layer_job: Worker | None = None
+        self._load_layer(year)
+
+    # ------------------------------------------------------------ loading the year's parcels
+    @property
+    def loading(self) -> bool:
+        return self._layer_job is not None
+
+    def _load_layer(self, year: int) -> Worker:
+        """Read the year's parcels in a worker (a second at city size); the map shows what it
+        had until they arrive. A newer request supersedes a running one."""
+        if self._layer_job is not None:
+            self._layer_job.cancel()
+        path, user = self.store.path, self.store.user
+        writes = self.store.conn.total_changes
+
+        def job(ctx: JobContext) -> ParcelLayer:
+            with Store.open(path, user) as own:
+                layer = parcel_layer(own, year)
+            ctx.check()
+            return layer
+
+        worker = Worker(job, self)
+        self._layer_job = worker
+        loaded, failed = weak_slot(self._layer_loaded), weak_slot(self._layer_failed)
+        worker.done.connect(lambda layer, w=worker: loaded(w, year, writes, layer))
+        worker.failed.connect(lambda message, w=worker: failed(w, message))
+        worker.finished.connect(worker.deleteLater)
+        self.status.setText(f"正在载入 {year} 年度地块…")
+        worker.start()
+        return worker
+
+    def _layer_loaded(self, worker: Worker, year: int, writes: int, layer: ParcelLayer) -> None:
+        if worker is not self._layer_job:
+            return
+        self._layer_job = None
+        if self.store.conn.total_changes != writes:  # written meanwhile: read again, current
+            self._load_layer(year)
+            return
+        self.canvas.set_store(self.store, year, layer=layer)
+        self.status.setText("单击地块查看所属农户；滚轮缩放，拖动平移。")
+        self._tool_state()
+
+    def _layer_failed(self, worker: Worker, message: str) -> None:
+        if worker is self._layer_job:
+            self._layer_job = None
+            self.status.setText(f"地块未能载入：{message}")
 
     def _tool(self, text: str, slot: Any, tip: str) -> QAction:
         action = QAction(text, self)
@@ -286,8 +333,7 @@ class MapTab(QWidget):
         if year == self.year and self.canvas.year == year:
             return
         self.year = year
-        self.canvas.set_store(self.store, year)
-        self._tool_state()
+        self._load_layer(year)
 
     def show_village(self, village: str | None) -> None:
         self.canvas.show_village(village)

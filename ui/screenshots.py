@@ -78,6 +78,8 @@ def take_screenshots(folder: Path) -> list[Path]:
             settings_dialog.reject()
             dashboard = window.dashboard
             window.tabs.setCurrentWidget(dashboard)
+            while dashboard.loading:  # the figures come from a worker
+                QApplication.processEvents()
             shots.append(_grab(window, folder / "dashboard.png"))
             dashboard.tabs.setCurrentWidget(dashboard.charts)
             shots.append(_grab(window, folder / "dashboard_charts.png"))
@@ -99,6 +101,8 @@ def take_screenshots(folder: Path) -> list[Path]:
                 QApplication.processEvents()
             shots.append(_grab(window, folder / "dashboard_checks.png"))
             window.tabs.setCurrentWidget(window.map_tab)
+            while window.map.loading:  # the year's parcels come from a worker
+                QApplication.processEvents()
             shots.append(_grab(window, folder / "map_tab.png"))
             first = FirstStartDialog(Path(tmp) / "data", "")
             shots.append(_grab(first, folder / "first_start.png"))

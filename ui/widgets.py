@@ -436,6 +436,10 @@ class DataTable(QTableView):
         return False
 
 
+# Column widths come from a sample of rows, not all of them: a village of 300 households made
+# Qt ask every cell of the table for its size at each reload.
+SIZE_SAMPLE_ROWS = 60
+
 # A column fitted to a 200-character name would push the others out of sight; wider text elides.
 MAX_FITTED_COLUMN = 320
 
@@ -460,6 +464,8 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
+    view.verticalHeader().setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
     header.setMaximumSectionSize(4 * MAX_FITTED_COLUMN)
     model.modelReset.connect(lambda: fit_columns(view))
     # A width the user drags stays (and is remembered, ui.window_state); refits leave it alone.

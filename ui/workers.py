@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,21 @@ class JobContext:
 
 
 Job = Callable[[JobContext], Any]
+
+
+def weak_slot(method: Callable[..., Any]) -> Callable[..., None]:
+    """A slot for a worker's signals that does not keep the widget alive. A lambda holding the
+    widget, connected to its own child worker, makes a cycle that is freed when the worker is
+    deleted — which then deletes the widget, and with it the worker a second time (a crash:
+    "pure virtual method called")."""
+    ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
+
+    def call(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return call
 
 
 class Worker(QThread):

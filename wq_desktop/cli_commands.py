@@ -14,13 +14,25 @@ def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--user", default=default_user(), help="记入变更历史的用户名（加密时为本机账户名）")
     p.add_argument("--encrypted", action="store_true",
                    help="加密演示数据库，并以 --user 为第一个本机账户（密码从提示输入或读取 WQ_PASSWORD）")
+    p.add_argument("--size", choices=("small", "township", "city"), default="small",
+                   help="规模：small=3个村约400个地块（默认）；township=一个镇14个村、"
+                        "3500户、13000余个地块、五个年度；city=八个镇、10万余个地块（需数分钟）")
 
 
 @command("demo", "创建演示乡镇数据库（虚构的演示数据，默认不加密；不会覆盖已有文件）", _configure_demo)
 def run_demo(args: argparse.Namespace) -> int:
     from .demo import create_demo_store
 
-    if args.encrypted:
+    code = None
+    if args.size != "small":
+        from .demo_scale import create_scale_store
+        from .errors import WqError
+
+        if args.encrypted:
+            raise WqError("大规模演示数据用于试用和测速，不提供加密；请去掉 --encrypted。")
+        store = create_scale_store(args.db, args.size, args.user,
+                                   progress=lambda text: print(text, flush=True))
+    elif args.encrypted:
         from .accounts import check_name, check_password
         from .cli_security import print_recovery_code
         from .encrypt_store import encrypt
@@ -35,7 +47,7 @@ def run_demo(args: argparse.Namespace) -> int:
         result = encrypt(args.db, account, password)
         store, code = result.store, result.recovery_code
     else:
-        store, code = create_demo_store(args.db, args.user), None
+        store = create_demo_store(args.db, args.user)
     with store:
         households = store.count("operator")
         parcels = store.count("parcel")

@@ -6,6 +6,9 @@ from __future__ import annotations
 class WqError(Exception):
     """Base for errors a user can act on; str(err) is the Chinese message."""
 
+    # Set by the store's batch writes: the 0-based position of the refused row in the batch.
+    batch_index: int | None = None
+
 
 class ValidationError(WqError):
     """Input refused by a domain rule. Nothing has been written when this is raised."""

@@ -728,22 +728,31 @@ def _find_overlaps(store: Store, preview: ImportPreview, note: Any,
 
 def apply_import(store: Store, preview: ImportPreview) -> list[str]:
     """Create every ready parcel (update those matched by BSM) in one transaction; any refusal
-    rolls all of them back. Returns the uuids written."""
+    rolls all of them back. Returns the uuids written, in the file's order. New parcels go through
+    the store's batch path: the same validation, history and outbox as one create each."""
     reason = preview.blocking
     if reason:
         raise WqError(f"无法导入：{reason}")
-    created: list[str] = []
+
+    def refused(planned: PlannedParcel, err: WqError) -> WqError:
+        reason = str(err).rstrip("。")
+        return WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{reason}"
+                       "。本次没有导入任何地块。")
+
+    written: dict[int, str] = {}
     with store.transaction():
-        for planned in preview.ready:
-            try:
-                if planned.existing is not None:  # the same 三调 图斑 (BSM): update it in place
-                    uuid, rev = planned.existing
+        for i, planned in enumerate(preview.ready):
+            if planned.existing is not None:  # the same 三调 图斑 (BSM): update it in place
+                uuid, rev = planned.existing
+                try:
                     store.update("parcel", uuid, planned.values, base_rev=rev)
-                    created.append(uuid)
-                else:
-                    created.append(store.create("parcel", planned.values))
-            except (ValidationError, ConflictError, NotFoundError) as err:  # BSM updates too
-                reason = str(err).rstrip("。")
-                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{reason}"
-                              "。本次没有导入任何地块。") from None
-    return created
+                except (ValidationError, ConflictError, NotFoundError) as err:
+                    raise refused(planned, err) from None
+                written[i] = uuid
+        fresh = [i for i, planned in enumerate(preview.ready) if planned.existing is None]
+        try:
+            made = store.create_many("parcel", (preview.ready[i].values for i in fresh))
+        except ValidationError as err:
+            raise refused(preview.ready[fresh[err.batch_index or 0]], err) from None
+        written.update(zip(fresh, made, strict=True))
+    return [written[i] for i in range(len(preview.ready))]

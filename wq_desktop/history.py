@@ -72,20 +72,44 @@ def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: 
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class Appender:
+    """Appends entries while the caller holds one write transaction, keeping the chain's head in
+    memory and writing the rows in one statement at `flush` (the batch path's history)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        last = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+        self.seq, self.prev = (last[0], last[1]) if last else (0, GENESIS)
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, *, at: str, user: str, device: str, kind: str, record: str, op: str, rev: int,
+            changes: dict[str, list[Any]]) -> int:
+        """`op` must be a RecordOp: an operation the views do not know would make the record's
+        history unreadable."""
+        op = RecordOp(op).value  # ValueError for anything outside the one vocabulary
+        self.seq += 1
+        changes_json = _canonical(changes)
+        digest = entry_hash(self.prev, self.seq, at, user, device, kind, record, op, rev,
+                            changes_json)
+        self.rows.append((self.seq, at, user, device, kind, record, op, rev, changes_json,
+                          self.prev, digest))
+        self.prev = digest
+        return self.seq
+
+    def flush(self) -> None:
+        self.conn.executemany(
+            "INSERT INTO history (seq, at, user, device, kind, record, op, rev, changes, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.rows)
+        self.rows = []
+
+
 def append(conn: sqlite3.Connection, *, at: str, user: str, device: str, kind: str, record: str,
            op: str, rev: int, changes: dict[str, list[Any]]) -> int:
-    """Append one entry; the caller holds the write transaction. `op` must be a RecordOp: an
-    operation the views do not know would make the record's history unreadable."""
-    op = RecordOp(op).value  # ValueError for anything outside the one vocabulary
-    last = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    changes_json = _canonical(changes)
-    digest = entry_hash(prev, seq, at, user, device, kind, record, op, rev, changes_json)
-    conn.execute(
-        "INSERT INTO history (seq, at, user, device, kind, record, op, rev, changes, prev_hash, hash)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (seq, at, user, device, kind, record, op, rev, changes_json, prev, digest),
-    )
+    """Append one entry; the caller holds the write transaction."""
+    appender = Appender(conn)
+    seq = appender.add(at=at, user=user, device=device, kind=kind, record=record, op=op, rev=rev,
+                       changes=changes)
+    appender.flush()
     return seq
 
 

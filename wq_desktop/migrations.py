@@ -190,6 +190,9 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    # New columns and indexes need fresh planner statistics (sampled: fast on any size).
+    conn.execute("PRAGMA analysis_limit=2000")
+    conn.execute("ANALYZE")
 
 
 def backup_copy(conn: sqlite3.Connection, path: Path, label: str, *,

@@ -8,6 +8,7 @@ field or kind; migrations add exactly those columns when moving a file forward.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import (
     RECT_SIGNATURES,
@@ -51,12 +52,17 @@ class Kind:
     since: int = 1
 
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name}.{name}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name}.{name}") from None
 
-    @property
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        # A dict, not a scan: bulk writes and pulls look fields up millions of times.
+        return {f.name: f for f in self.fields}
+
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 

@@ -39,9 +39,16 @@ Row = dict[str, Any]
 
 
 def _live_row(store: Store, kind_name: str, record_uuid: str) -> Row | None:
+    cache = store._row_cache
+    key = (kind_name, record_uuid)
+    if cache is not None and kind_name != cache[1] and key in cache[0]:
+        return cache[0][key]  # a batch write of another kind is running: this row cannot change
     cur = store.conn.execute(f'SELECT * FROM "{kind_name}" WHERE uuid=? AND deleted=0', (record_uuid,))
     row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+    found = dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+    if cache is not None and kind_name != cache[1]:
+        cache[0][key] = found
+    return found
 
 
 def _check_required_and_refs(store: Store, kind_name: str, new: Row) -> None:

@@ -20,7 +20,13 @@ def dashboard(qtbot, demo_store: Store) -> Dashboard:
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
+    settle(qtbot, widget)
     return widget
+
+
+def settle(qtbot, widget: Dashboard) -> None:
+    """Wait for the figures: they are computed in a worker."""
+    qtbot.waitUntil(lambda: not widget.loading, timeout=60000)
 
 
 def test_progress_table_has_a_row_per_village_and_a_column_per_deadline(dashboard: Dashboard) -> None:
@@ -101,6 +107,7 @@ def test_water_quota_edit_is_saved_and_bad_input_is_refused(qtbot, dashboard: Da
     panel.quotas.setItem(row, 1, QTableWidgetItem("350"))
     qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
     assert water.quotas(dashboard.store, township, dashboard.year)["棉花"] == 350
+    settle(qtbot, dashboard)
     total = panel.saved.item(panel.saved.rowCount() - 1, 4).text()
     expected = sum(v.saved_wan_m3 for v in water.water_saved(dashboard.store, dashboard.year))
     assert total == f"{expected:,.4f}"
@@ -120,6 +127,7 @@ def test_a_year_without_data_shows_grey_no_data_not_green(qtbot, demo_store: Sto
     widget = Dashboard(demo_store, year)
     qtbot.addWidget(widget)
     widget.show()
+    settle(qtbot, widget)
     table = widget.progress
     agreements = table.item(0, 4)
     assert agreements.text() == "尚无数据"
@@ -139,6 +147,7 @@ def test_deleting_a_crop_quota_after_confirmation(qtbot, dashboard: Dashboard, m
     store = dashboard.store
     water.set_quota(store, township, dashboard.year, "籽瓜", 260)
     dashboard.refresh()
+    settle(qtbot, dashboard)
     row = next(i for i in range(panel.quotas.rowCount()) if panel.quotas.item(i, 0).text() == "籽瓜")
     # emptying the row and saving is refused with a pointer to 删除作物, nothing changes
     warnings: list[str] = []
@@ -149,6 +158,7 @@ def test_deleting_a_crop_quota_after_confirmation(qtbot, dashboard: Dashboard, m
     assert warnings and "删除作物" in warnings[0]
     assert water.quotas(store, township, dashboard.year)["籽瓜"] == 260
     dashboard.refresh()
+    settle(qtbot, dashboard)
     row = next(i for i in range(panel.quotas.rowCount()) if panel.quotas.item(i, 0).text() == "籽瓜")
     panel.quotas.setCurrentCell(row, 0)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
@@ -157,6 +167,7 @@ def test_deleting_a_crop_quota_after_confirmation(qtbot, dashboard: Dashboard, m
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
     assert "籽瓜" not in water.quotas(store, township, dashboard.year)
+    settle(qtbot, dashboard)
     assert all(panel.quotas.item(i, 0).text() != "籽瓜" for i in range(panel.quotas.rowCount()))
 
 
@@ -170,3 +181,38 @@ def test_chart_legends_never_cover_the_bars(qtbot, dashboard: Dashboard) -> None
         assert len(item.legend.items) == len(dashboard.charts.last_data[
             {dashboard.charts.area: "area", dashboard.charts.signing: "signing",
              dashboard.charts.compare: "compare"}[plot]])
+
+
+def test_figures_are_computed_in_a_worker_that_can_be_cancelled_or_superseded(
+        qtbot, dashboard: Dashboard, monkeypatch) -> None:
+    import threading
+
+    from ui.dashboard import dashboard as dashboard_module
+
+    year = dashboard.year
+    gates = {year: threading.Event(), year - 1: threading.Event()}
+    real = dashboard_module.compute_dashboard
+
+    def gated(store, for_year, ctx=None):  # holds each job until the test lets it go
+        gates[for_year].wait(60)
+        return real(store, for_year, ctx)
+
+    monkeypatch.setattr(dashboard_module, "compute_dashboard", gated)
+    worker = dashboard.refresh()
+    assert dashboard.loading  # the GUI thread returned at once; the job waits in its thread
+    assert dashboard.cancel_button.isVisibleTo(dashboard) and dashboard.loading_bar.isVisibleTo(dashboard)
+    with qtbot.waitSignal(worker.cancelled, timeout=60000):
+        qtbot.mouseClick(dashboard.cancel_button, Qt.MouseButton.LeftButton)
+        gates[year].set()
+    assert "已取消统计" in dashboard.title.text() and not dashboard.cancel_button.isVisibleTo(dashboard)
+    # The year changes while last year's figures are still being computed: those arrive late
+    # and are dropped; the figures shown are this year's.
+    dashboard.set_year(year - 1)
+    late = dashboard._job
+    dashboard.set_year(year)
+    settle(qtbot, dashboard)
+    assert dashboard.charts.last_data["compare"][1][0] == f"{year}年"
+    with qtbot.waitSignal(late.finished, timeout=60000):
+        gates[year - 1].set()
+    assert dashboard.charts.last_data["compare"][1][0] == f"{year}年"
+    assert f"{year} 年度" in dashboard.title.text() and not dashboard.loading

@@ -275,6 +275,28 @@ def test_legend_sums_the_measure_areas_not_the_whole_parcel(qtbot, canvas: MapCa
     assert "未核实  1 块  15.00 亩" in lines
 
 
+def test_legend_is_counted_once_per_change_not_once_per_frame(qtbot, canvas: MapCanvas, store: Store,
+                                                             village: str, monkeypatch) -> None:
+    from wq_desktop import services
+
+    x0, y0 = ORIGIN
+    parcel = store.create("parcel", {"village": village, "code": "R", "land_attribute": "集体机动地",
+                                     "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+    qtbot.waitUntil(lambda: canvas.parcels is not None and canvas.parcels.n == 1)
+    canvas.grab()  # the first frame after the change counts
+    counted: list[int] = []
+    count = canvas._count_legend
+    monkeypatch.setattr(canvas, "_count_legend", lambda: counted.append(1) or count())
+    for _ in range(3):
+        canvas.grab()  # a frame each: paintEvent draws the legend
+    assert counted == []
+    services.set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
+    qtbot.waitUntil(lambda: canvas._legend_counts()[MeasureKind.RETIRED.value][0] == 1)
+    for _ in range(3):
+        canvas.grab()
+    assert len(counted) == 1 and canvas._legend_counts()["未核实"] == (0, 0.0)
+
+
 def test_a_drawn_parcel_can_be_given_to_a_household_of_its_village(qtbot, canvas: MapCanvas,
                                                                    store: Store, village: str) -> None:
     from ui.map.dialogs import NO_OPERATOR, NewParcelDialog

@@ -37,6 +37,7 @@ def win(qtbot, demo_store: Store):
     qtbot.waitExposed(w)
     QApplication.processEvents()
     w.map = tab  # the tests reach the tab through the window, as the lead will keep it
+    qtbot.waitUntil(lambda: not tab.loading and tab.canvas.parcels is not None, timeout=60000)
     return w
 
 
@@ -170,15 +171,18 @@ def test_an_overlap_is_warned_with_the_shared_mu_and_no_saves_nothing(qtbot, win
     assert demo_store.count("parcel") == before
 
 
-def test_changing_the_year_recolours_the_map(win) -> None:
+def test_changing_the_year_recolours_the_map(qtbot, win) -> None:
     tab: MapTab = win.map
     this_year = win.year
     assert "退减灌溉" in set(tab.canvas.parcels.layer.category)
     win.set_year(this_year + 1)  # a year with no measures yet: every parcel is 未核实
+    assert tab.loading and f"正在载入 {this_year + 1} 年度地块" in tab.status.text()  # in a worker
+    qtbot.waitUntil(lambda: not tab.loading, timeout=60000)
     assert tab.canvas.year == this_year + 1
     assert set(tab.canvas.parcels.layer.category) == {UNVERIFIED}
     assert tab.canvas.village == win.village.village  # the map stays on the village
     win.set_year(this_year)
+    qtbot.waitUntil(lambda: not tab.loading, timeout=60000)
     assert tab.canvas.year == this_year and "退减灌溉" in set(tab.canvas.parcels.layer.category)
 
 
@@ -316,3 +320,17 @@ def test_a_file_picked_inside_a_geodatabase_stands_for_the_geodatabase(tmp_path:
     assert _gdb_folder(gdb / "a00000009.gdbtable") == gdb
     assert _gdb_folder(gdb) == gdb
     assert _gdb_folder(tmp_path / "地块.shp") == tmp_path / "地块.shp"
+
+
+def test_a_write_while_the_year_loads_is_not_lost(qtbot, win, demo_store: Store) -> None:
+    from wq_desktop import services
+    from wq_desktop.model import MeasureKind
+
+    tab: MapTab = win.map
+    year = win.year + 1
+    win.set_year(year)
+    parcel = demo_store.find_one("parcel", "geometry IS NOT NULL")
+    services.set_measure(demo_store, parcel["uuid"], year, MeasureKind.PLANTED, 1.0)  # meanwhile
+    qtbot.waitUntil(lambda: not tab.loading and tab.canvas.year == year, timeout=60000)
+    layer = tab.canvas.parcels.layer
+    assert layer.category[layer.index_of(parcel["uuid"])] == MeasureKind.PLANTED.value

@@ -464,3 +464,35 @@ def test_file_menu_offers_every_xlsx_table_with_a_save_dialog(qtbot, window, tmp
     assert any(n.endswith("公示表.xlsx") for n in written)
     summary = next(tmp_path.glob("*三级汇总表.xlsx"))
     assert load_workbook(summary).active.title == "汇总表"
+
+
+def test_tabs_off_screen_load_when_first_shown_not_after_every_write(qtbot, window, demo_store: Store,
+                                                                       monkeypatch) -> None:
+    loads: list[str] = []
+    for name in ("contacts", "rectifications"):
+        view = getattr(window, name)
+        real = view.refresh
+        monkeypatch.setattr(view, "refresh", lambda real=real, name=name: (loads.append(name), real()))
+    before = demo_store.pending_changes()
+    operator = demo_store.find_one("operator", "1=1")
+    demo_store.update("operator", operator["uuid"], {"address": "9号院（演示）"})
+    qtbot.waitUntil(lambda: str(before + 1) in window.pending_label.text())
+    assert loads == []  # the window refreshed what is on screen, not the hidden tables
+    window.tabs.setCurrentWidget(window.contacts)
+    window.tabs.setCurrentWidget(window.rectifications)
+    window.tabs.setCurrentWidget(window.contacts)  # shown again without a change: no reload
+    assert loads == ["contacts", "rectifications"]
+
+
+def test_a_job_that_ends_before_the_caller_connects_still_reports_finished(qtbot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from ui.workers import run_with_progress
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    ended: list[str] = []
+    worker = run_with_progress(parent, "测试任务", lambda _ctx: "ok", ended.append,
+                               on_finished=lambda: ended.append("finished"))
+    worker.wait()  # over before the GUI thread does anything else (an unreachable server)
+    qtbot.waitUntil(lambda: ended == ["ok", "finished"])

@@ -56,6 +56,38 @@ def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked
     plot.setYRange(0, (top or 1.0) * 1.08, padding=0)
 
 
+ChartData = dict[str, list[tuple[str, list[float]]]]
+
+
+def chart_data(store: Store, year: int) -> tuple[list[str], ChartData]:
+    """Village names and bar series from the core's summary; no Qt, so a worker can run it."""
+    this, last = summary.summarize(store, year), summary.summarize(store, year - 1)
+    villages = [v for t in this.children for v in t.children]
+    previous = {v.code: v for t in last.children for v in t.children}
+    names = [v.name.replace("（演示）", "") for v in villages]
+
+    def pct(value: object) -> float:
+        return float(value) * 100 if value is not None else 0.0
+
+    data = {
+        "area": [(attr, [float(v.retired_by_attribute.get(attr, 0)) for v in villages])
+                 for attr in villages[0].retired_by_attribute] if villages else [],
+        "signing": [("签约率", [pct(v.signing_rate) for v in villages]),
+                    ("已公示", [100.0 * v.villages_publicized for v in villages])],
+        "coverage": [(stage, [pct(v.coverage(stage)) for v in villages])
+                     for stage in summary.COVERAGE_STAGES],
+        "violations": [("违规", [float(v.violations) for v in villages]),
+                       ("已整改", [float(v.rectified) for v in villages])],
+        "compare": [
+            (f"{year - 1}年", [float(previous[v.code].retired_mu + previous[v.code].fallow_mu)
+                               if v.code in previous else 0.0 for v in villages]),
+            (f"{year}年", [float(v.retired_mu + v.fallow_mu) for v in villages])],
+    }
+    if villages:
+        data["area"].append(("休耕轮作", [float(v.fallow_mu) for v in villages]))
+    return names, data
+
+
 class ChartsPanel(QWidget):
     """Area by measure and land attribute, signing, patrol coverage, violations, year on year."""
 
@@ -69,33 +101,13 @@ class ChartsPanel(QWidget):
         grid = QGridLayout(self)
         for i, plot in enumerate((self.area, self.signing, self.coverage, self.violations, self.compare)):
             grid.addWidget(plot, i // 2, i % 2)
-        self.last_data: dict[str, list[tuple[str, list[float]]]] = {}
+        self.last_data: ChartData = {}
 
     def show_year(self, store: Store, year: int) -> None:
-        this, last = summary.summarize(store, year), summary.summarize(store, year - 1)
-        villages = [v for t in this.children for v in t.children]
-        previous = {v.code: v for t in last.children for v in t.children}
-        names = [v.name.replace("（演示）", "") for v in villages]
+        self.show_data(*chart_data(store, year))
 
-        def pct(value: object) -> float:
-            return float(value) * 100 if value is not None else 0.0
-
-        data = {
-            "area": [(attr, [float(v.retired_by_attribute.get(attr, 0)) for v in villages])
-                     for attr in villages[0].retired_by_attribute] if villages else [],
-            "signing": [("签约率", [pct(v.signing_rate) for v in villages]),
-                        ("已公示", [100.0 * v.villages_publicized for v in villages])],
-            "coverage": [(stage, [pct(v.coverage(stage)) for v in villages])
-                         for stage in summary.COVERAGE_STAGES],
-            "violations": [("违规", [float(v.violations) for v in villages]),
-                           ("已整改", [float(v.rectified) for v in villages])],
-            "compare": [
-                (f"{year - 1}年", [float(previous[v.code].retired_mu + previous[v.code].fallow_mu)
-                                   if v.code in previous else 0.0 for v in villages]),
-                (f"{year}年", [float(v.retired_mu + v.fallow_mu) for v in villages])],
-        }
-        if villages:
-            data["area"].append(("休耕轮作", [float(v.fallow_mu) for v in villages]))
+    def show_data(self, names: list[str], data: ChartData) -> None:
+        """Draw figures computed by chart_data (possibly in a worker thread)."""
         for key, plot in (("area", self.area), ("signing", self.signing), ("coverage", self.coverage),
                           ("violations", self.violations), ("compare", self.compare)):
             _bars(plot, data[key], stacked=key == "area")

@@ -6,6 +6,8 @@ out and turns a click on a finding into `recordRequested(kind, uuid)` for the ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,8 +31,8 @@ from wq_desktop import checks, plan_calendar, water
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
-from ..workers import JobContext, Worker, run_with_progress
-from .charts import ChartsPanel
+from ..workers import JobContext, Worker, run_with_progress, weak_slot
+from .charts import ChartData, ChartsPanel, chart_data
 from .targets_panel import TargetsPanel
 
 DONE = QColor("#d8f0d8")
@@ -37,6 +40,35 @@ OVERDUE = QColor("#f6d0d0")
 UNDER_WAY = QColor("#fff3c4")
 NO_DATA = QColor("#e4e4e4")
 RECORD_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass
+class DashboardData:
+    """Everything the dashboard shows for one year, computed off the GUI thread."""
+
+    year: int
+    progress: list[plan_calendar.Progress]
+    water: list[water.VillageWater]
+    water_before: dict[str, float]
+    quotas: dict[str, float]
+    chart_names: list[str]
+    charts: ChartData
+
+
+def compute_dashboard(store: Store, year: int, ctx: JobContext | None = None) -> DashboardData:
+    """The ~100 count queries, water and summaries behind the dashboard (seconds at city size)."""
+    step = ctx.progress if ctx is not None else (lambda percent, text="": None)
+    step(0, "正在统计各村工作进度…")
+    progress = plan_calendar.progress(store, year)
+    step(40, "正在计算节水量…")
+    township = store.find_one("township", "1=1")
+    before = {v.village: v.saved_wan_m3 for v in water.water_saved(store, year - 1)}
+    saved = water.water_saved(store, year)
+    quotas = water.quotas(store, township["uuid"], year) if township else {}
+    step(70, "正在汇总统计图表…")
+    names, charts = chart_data(store, year)
+    step(100, "")
+    return DashboardData(year, progress, saved, before, quotas, names, charts)
 
 
 def _item(text: str, *, align_right: bool = False) -> QTableWidgetItem:
@@ -224,11 +256,27 @@ class Dashboard(QWidget):
         self.tabs.addTab(self.charts, "统计图表")
         self.tabs.addTab(self.water, "节水量")
         self.tabs.addTab(self.targets, "目标与用水")
+        # The figures are computed in a worker: at city size they take seconds, and the window
+        # must keep answering meanwhile. The bar and 取消 show while it runs.
+        self.loading_label = QLabel()
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 100)
+        self.loading_bar.setMaximumWidth(220)
+        self.cancel_button = QPushButton("取消")
+        self.cancel_button.clicked.connect(self.cancel_refresh)
+        self.refresh_button = QPushButton("刷新")
+        self.refresh_button.clicked.connect(self.refresh)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        for w in (self.loading_label, self.loading_bar, self.cancel_button, self.refresh_button):
+            header.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addWidget(self.tabs)
         self.last_findings: list[checks.Finding] = []
         self._stale = True
+        self._job: Worker | None = None
+        self._show_loading(False)
 
     def showEvent(self, event: QShowEvent) -> None:  # computed when looked at, not at start-up
         super().showEvent(event)
@@ -252,16 +300,74 @@ class Dashboard(QWidget):
         row = self.store.find_one("township", "1=1")
         return row["uuid"] if row else None
 
-    def refresh(self) -> None:
+    @property
+    def loading(self) -> bool:
+        return self._job is not None
+
+    def _show_loading(self, on: bool, text: str = "") -> None:
+        self.loading_label.setText(text)
+        for w in (self.loading_label, self.loading_bar, self.cancel_button):
+            w.setVisible(on)
+        if on:
+            self.loading_bar.setValue(0)
+
+    def refresh(self) -> Worker:
+        """Recompute in a worker on its own Store; a newer refresh supersedes a running one."""
         self._stale = False
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
-        self.progress.show_progress(plan_calendar.progress(self.store, self.year), self.year)
-        township = self._township()
-        before = {v.village: v.saved_wan_m3 for v in water.water_saved(self.store, self.year - 1)}
-        quotas = water.quotas(self.store, township, self.year) if township else {}
-        self.water.show_water(water.water_saved(self.store, self.year), before, quotas)
-        self.charts.show_year(self.store, self.year)
-        self.targets.show_year(self.year)
+        self.targets.show_year(self.year)  # the 目标与用水 tab runs its own worker
+        if self._job is not None:
+            self._job.cancel()
+        path, user, year = self.store.path, self.store.user, self.year
+
+        def job(ctx: JobContext) -> DashboardData:
+            with Store.open(path, user) as own:
+                return compute_dashboard(own, year, ctx)
+
+        worker = Worker(job, self)
+        self._job = worker
+        progressed, computed, ended = (weak_slot(self._progressed), weak_slot(self._computed),
+                                       weak_slot(self._ended))
+        worker.progressed.connect(lambda percent, text, w=worker: progressed(w, percent, text))
+        worker.done.connect(lambda data, w=worker: computed(w, data))
+        worker.failed.connect(lambda message, w=worker: ended(w, f"统计未完成：{message}"))
+        worker.cancelled.connect(lambda w=worker: ended(w, "已取消统计，点“刷新”重新计算。"))
+        worker.finished.connect(worker.deleteLater)
+        self._show_loading(True, "正在统计…")
+        worker.start()
+        return worker
+
+    def cancel_refresh(self) -> None:
+        if self._job is not None:
+            self.cancel_button.setEnabled(False)
+            self._job.cancel()
+
+    def _progressed(self, worker: Worker, percent: int, text: str) -> None:
+        if worker is self._job:
+            self.loading_bar.setValue(percent)
+            if text:
+                self.loading_label.setText(text)
+
+    def _ended(self, worker: Worker, message: str) -> None:
+        if worker is not self._job:
+            return  # a superseded refresh: the newer one reports
+        self._job = None
+        self.cancel_button.setEnabled(True)
+        self._show_loading(False)
+        self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>{message}")
+
+    def _computed(self, worker: Worker, data: DashboardData) -> None:
+        if worker is not self._job:
+            return
+        self._job = None
+        self.cancel_button.setEnabled(True)
+        self._show_loading(False)
+        self.show_data(data)
+
+    def show_data(self, data: DashboardData) -> None:
+        self.progress.show_progress(data.progress, data.year)
+        self.water.show_water(data.water, data.water_before, data.quotas)
+        self.charts.show_data(data.chart_names, data.charts)
 
     def run_checks(self) -> Worker:
         """Every check in a worker thread on its own Store, with progress and 取消."""

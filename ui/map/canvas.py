@@ -44,7 +44,7 @@ from shapely.geometry import Polygon
 
 from wq_desktop import geo, location_checks
 from wq_desktop.errors import WqError
-from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, parcel_layer
+from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, ParcelLayer, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
 from wq_desktop.store import Store
 
@@ -101,20 +101,24 @@ class MapCanvas(QWidget):
         self._reload_timer = QTimer(self, singleShot=True, interval=0)
         self._reload_timer.timeout.connect(self._apply_pending)
         self.imagery = None
+        self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
         self.last_refusal: str | None = None
         # Hooks the window (or a test) may replace: ask for new-parcel fields, confirm a warning.
         self.ask_new_parcel: Callable[[Polygon], dict[str, Any] | None] = self._ask_new_parcel
         self.confirm: Callable[[str], bool] = self._confirm
 
     # ================================================================== data
-    def set_store(self, store: Store | None, year: int) -> None:
-        """Show `store`'s parcels for `year` (None clears the map)."""
+    def set_store(self, store: Store | None, year: int, layer: ParcelLayer | None = None) -> None:
+        """Show `store`'s parcels for `year` (None clears the map); `layer`: those parcels,
+        already read (by a worker), else they are read here."""
         first = store is not None and store is not self.store
         self.store, self.year = store, year
         self._cancel_tool()
         self.selected = None
         self.extra_selected = []
-        self.parcels = ParcelPaths(parcel_layer(store, year)) if store is not None else None
+        if store is not None and layer is None:
+            layer = parcel_layer(store, year)
+        self.parcels = ParcelPaths(layer) if layer is not None else None
         if first:
             ref = weakref.ref(self)
 
@@ -132,6 +136,7 @@ class MapCanvas(QWidget):
     def show_village(self, village_uuid: str | None) -> None:
         """Fit the map to one village (others stay visible but faded), or to the whole township."""
         self.village = village_uuid
+        self._legend = None
         if self.parcels is None:
             self._focus = None
             self.update()
@@ -233,6 +238,7 @@ class MapCanvas(QWidget):
         self.update()
 
     def _refocus(self) -> None:
+        self._legend = None  # called after every reload or patch of the parcels
         if self.parcels is not None and self.village is not None:
             self._focus = np.array([v == self.village for v in self.parcels.layer.village], dtype=bool)
 
@@ -420,6 +426,13 @@ class MapCanvas(QWidget):
         return drawn
 
     def _legend_counts(self) -> dict[str, tuple[int, float]]:
+        """The legend's figures, counted once per change of data or focus, not once per frame
+        (at 100,000 parcels counting took longer than drawing a zoomed view)."""
+        if self._legend is None:
+            self._legend = self._count_legend()
+        return self._legend
+
+    def _count_legend(self) -> dict[str, tuple[int, float]]:
         """Per measure: parcels carrying it and the measure's own 亩 (a parcel's retired part is
         not its whole area); 未核实 counts parcels with no measure, at their parcel area."""
         pp = self.parcels

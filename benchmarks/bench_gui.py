@@ -1,0 +1,225 @@
+"""The window at real size: GUI-thread stalls per action, first paint, peak memory.
+
+A heartbeat timer ticks every 5 ms in the real MainWindow while a script performs what a user
+does; the worst gap between two ticks during an action is how long the window was frozen. The
+target is under 100 ms on the township store and under 250 ms on the city store.
+
+  first paint   a fresh process showing MainWindow on the store  vs  one showing a bare QMainWindow
+  peak memory   ru_maxrss of the window process after all actions  vs  the bare window's
+
+Stores: WQ_BENCH_STORES=township.sqlite[,city.sqlite] (made by `python main.py demo --size …`);
+without it a township store is generated first (a few minutes).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+TICK_MS = 5
+
+_FIRST_PAINT = r"""
+import os, sys, time
+start = float(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+app = QApplication(sys.argv[:1])
+if sys.argv[1] == "bare":
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("退地减水核查"))
+else:
+    from ui.fonts import apply_chinese_font
+    from ui.main_window import MainWindow
+    from wq_desktop.settings import Settings
+    from wq_desktop.store import Store
+    apply_chinese_font(app)
+    window = MainWindow(Store.open(sys.argv[1], "基准测试"), Settings(user="基准测试"),
+                        __import__("pathlib").Path(sys.argv[4]))
+class First(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            print(f"{time.time() - start:.4f}", flush=True)
+            import resource
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+            os._exit(0)
+        return False
+first = First()
+window.installEventFilter(first)
+window.resize(1400, 900)
+window.show()
+app.exec()
+"""
+
+
+def first_paint(target: str, settings: Path) -> tuple[float, int]:
+    """Seconds from process start to the window's first paint event, and the process's KiB."""
+    out = subprocess.run([sys.executable, "-c", _FIRST_PAINT, target, repr(time.time()), str(ROOT),
+                          str(settings)], capture_output=True, text=True, timeout=600, check=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    seconds, rss = out.stdout.split()[-2:]
+    return float(seconds), int(rss)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+class Heartbeat:
+    """Ticks in the GUI thread; the largest gap since `start()` is the worst stall."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.last = time.perf_counter()
+        self.worst = 0.0
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.worst = 0.0
+
+
+def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from ui.fonts import apply_chinese_font
+    from ui.gc_guard import collect_in_gui_thread
+    from ui.main_window import MainWindow
+    from wq_desktop.settings import Settings
+    from wq_desktop.store import Store
+
+    app = QApplication.instance() or QApplication([])
+    collect_in_gui_thread()
+    apply_chinese_font(app)
+    heart = Heartbeat()
+    results: list[tuple[str, float]] = []
+
+    def act(name: str, action: Callable[[], object], done: Callable[[], bool] = lambda: True,
+            settle_s: float = 0.6, timeout_s: float = 900.0) -> None:
+        for _ in range(20):
+            app.processEvents()
+        heart.start()
+        began = time.perf_counter()
+        action()
+        while time.perf_counter() - began < timeout_s:
+            app.processEvents()
+            if done() and time.perf_counter() - began >= settle_s:
+                break
+        results.append((name, heart.worst))
+        print(f"   {name}: worst stall {heart.worst * 1000:.0f} ms", flush=True)
+
+    store = Store.open(db, "基准测试")
+    window: MainWindow | None = None
+
+    def open_window() -> None:
+        nonlocal window
+        window = MainWindow(store, Settings(user="基准测试"), settings)
+        window.resize(1400, 900)
+        window.show()
+
+    act("open the window", open_window)
+    assert window is not None
+    w = window
+    dash = w.dashboard
+    year = w.year
+    villages = store.find("village", order_by="code")
+    act("switch to 工作进度", lambda: w.tabs.setCurrentWidget(dash), lambda: not dash.loading)
+    act("change the year", lambda: w.set_year(year - 1), lambda: not dash.loading)
+    act("change the year back", lambda: w.set_year(year), lambda: not dash.loading)
+    act("run the checks", w.run_checks, lambda: "项发现" in dash.check_summary.text())
+    act("search 王", lambda: w.nav.search.setText("王"),
+        lambda: w.nav.hits.isVisible() or w.nav.no_hits.isVisible(), settle_s=0.8)
+    act("open a village", lambda: w.show_village(villages[len(villages) // 2]["uuid"]))
+    parcel = store.find_one("parcel", "village=?", (villages[len(villages) // 2]["uuid"],))
+    act("save a parcel", lambda: store.update("parcel", parcel["uuid"], {"crop": "打瓜"}))
+    act("open the map", lambda: w.tabs.setCurrentWidget(w.map_tab))
+    canvas = w.map.canvas
+
+    def pan_zoom() -> None:
+        middle = QPointF(canvas.width() / 2, canvas.height() / 2)
+        for _ in range(4):
+            canvas.zoom_at(middle, 1.6)
+            canvas.repaint()
+        for _ in range(4):
+            canvas.center = (canvas.center[0] + 150 / canvas.scale, canvas.center[1])
+            canvas.repaint()
+
+    act("pan and zoom the map", pan_zoom)
+    act("show the whole township on the map", lambda: (w.map.show_village(None), canvas.repaint()))
+    center: list[object] = []
+    act("print preview", lambda: center.append(w.print_current()), settle_s=3.0)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for c in center:
+        c.close()  # type: ignore[attr-defined]
+    w._closing_confirmed = True
+    w.close()
+    store.close()
+    return results, peak_kib
+
+
+def _stores() -> list[Path]:
+    listed = os.environ.get("WQ_BENCH_STORES")
+    if listed:
+        return [Path(p) for p in listed.split(",") if p]
+    from wq_desktop.demo_scale import create_scale_store
+
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "township.sqlite"
+    print("   generating the township store…", flush=True)
+    create_scale_store(path, "township").close()
+    return [path]
+
+
+def main() -> None:
+    for original in _stores():
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / original.name  # actions write: work on a copy
+            import sqlite3
+
+            with sqlite3.connect(original) as src, sqlite3.connect(db) as dst:
+                src.backup(dst)
+            photos = original.parent / f"{original.stem}_photos"
+            if photos.exists():
+                shutil.copytree(photos, Path(tmp) / f"{db.stem}_photos")
+            from wq_desktop.store import Store
+
+            with Store.open(db, "基准测试") as s:
+                counts = s.count("parcel"), s.count("operator")
+            print(f"   {db.name}: {counts[0]:,} parcels, {counts[1]:,} households", flush=True)
+            settings = Path(tmp) / "settings.json"
+            product = [first_paint(str(db), settings) for _ in range(3)]
+            bare = [first_paint("bare", settings) for _ in range(3)]
+            p, b = _median([x[0] for x in product]), _median([x[0] for x in bare])
+            print(f"first paint, {db.stem}: {p / b:.2f}× baseline (product {p:.3f} s, bare window"
+                  f" {b:.3f} s)", flush=True)
+            results, peak = run_actions(db, settings)
+            worst = max(results, key=lambda r: r[1])
+            print(f"GUI stalls, {db.stem}: worst {worst[1] * 1000:.0f} ms ({worst[0]})", flush=True)
+            bare_kib = min(x[1] for x in bare)
+            print(f"peak memory, {db.stem}: {peak / 1024:.0f} MiB after the actions"
+                  f" (bare window {bare_kib / 1024:.0f} MiB; {peak / bare_kib:.2f}×)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The store's batch path writes exactly what one create per row writes: same records, same
+hash-chained history (replayable, chain valid), same outbox; a refused row writes nothing."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from wq_desktop import checks, history
+from wq_desktop import store as store_mod
+from wq_desktop.errors import ValidationError, WqError
+from wq_desktop.gis_import import apply_import, guess_mapping, preview_import, read_source
+from wq_desktop.store import Store
+
+CLOCK = "2026-03-01T08:00:00Z"
+
+
+def _source(folder: Path, n: int = 40) -> Path:
+    shapes = [shapely.Polygon([(500000 + i * 120 + j, 4870000 + j), (500100 + i * 120, 4870000),
+                               (500100 + i * 120, 4870090 + j), (500000 + i * 120, 4870080)])
+              for i, j in zip(range(n), itertools.cycle((0, 3, 7)))]
+    fields = {"地块编号": [f"{i + 1:03d}" for i in range(n)],
+              "土地属性": ["承包地", "机动地", "国有"] * (n // 3) + ["承包地"] * (n % 3),
+              "户主姓名": ["张三"] * n, "小地名": ["东大渠"] * n}
+    path = folder / "parcels.gpkg"
+    pyogrio.raw.write(path, np.array(shapely.to_wkb(shapes), dtype=object),
+                      [np.array(v, dtype=object) for v in fields.values()], list(fields),
+                      driver="GPKG", layer="地块", geometry_type="Polygon", crs="EPSG:4538")
+    return path
+
+
+def _township(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The same store every time: UUIDs from a counter, a fixed clock and device."""
+    records, changes = itertools.count(), itertools.count()
+    monkeypatch.setattr(store_mod, "new_uuid", lambda: f"00000000-0000-4000-8000-{next(records):012d}")
+    monkeypatch.setattr(store_mod, "new_change_id", lambda: f"c0000000-0000-4000-8000-{next(changes):012d}")
+    store = Store.open(path, "测试员", create=True)
+    store.clock = lambda: CLOCK
+    store.device = "device-1"
+    t = store.create("township", {"code": "652301105", "name": "六工镇"})
+    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+    store.create("operator", {"village": village, "name": "张三", "kind": "农户",
+                              "id_code": "11010519491231002X"})
+    return store
+
+
+def _plan(store: Store, source):
+    return preview_import(store, source, guess_mapping(source), village_code="652301105901")
+
+
+def _rows(db: Path, table: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+    finally:
+        conn.close()
+
+
+def test_batch_import_writes_exactly_what_one_create_per_row_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = read_source(_source(tmp_path))
+    row_db, batch_db = tmp_path / "row.sqlite", tmp_path / "batch.sqlite"
+
+    with _township(row_db, monkeypatch) as row_store:
+        preview = _plan(row_store, source)
+        assert len(preview.ready) == 40 and all(p.household_matched for p in preview.ready)
+        with row_store.transaction():  # the row path the import took before the batch path
+            for planned in preview.ready:
+                row_store.create("parcel", planned.values)
+    with _township(batch_db, monkeypatch) as batch_store:
+        seen: list[str] = []
+        batch_store.on_change(lambda kind, uuid: seen.append(kind))
+        created = apply_import(batch_store, _plan(batch_store, source))
+        assert len(created) == 40 and seen == ["parcel"] * 40  # the window hears of each one
+        assert history.verify_chain(batch_store.conn) == []
+        assert checks.check_history(batch_store) == []  # history replays to the stored records
+
+    for table in ("parcel", "history", "outbox"):
+        row, batch = _rows(row_db, table), _rows(batch_db, table)
+        assert len(batch) == len(row) > 40 if table != "parcel" else len(batch) == 40
+        for a, b in zip(batch, row, strict=True):
+            assert a == b, (table, [(x, y) for x, y in zip(a, b, strict=True) if x != y])
+
+
+def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(store: Store) -> None:
+    t = store.create("township", {"code": "652301105", "name": "六工镇"})
+    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+    before = {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+              for table in ("parcel", "history", "outbox")}
+    rows = [{"village": village, "code": code, "land_attribute": "集体机动地",
+             "geometry": shapely.box(500000 + i * 200, 4870000, 500100 + i * 200, 4870100)}
+            for i, code in enumerate(("1", "2", "1", "3"))]
+    with pytest.raises(ValidationError) as refused:
+        store.create_many("parcel", rows)
+    assert refused.value.batch_index == 2 and "本村已有地块编号 1" in str(refused.value)
+    after = {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+             for table in before}
+    assert after == before
+
+
+def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = read_source(_source(tmp_path, n=6))
+    with _township(tmp_path / "s.sqlite", monkeypatch) as store:
+        preview = _plan(store, source)
+        preview.ready[4].values["land_attribute"] = "自留地"  # not a value the store accepts
+        with pytest.raises(WqError, match="第5个图斑（编号 005）无法写入"):
+            apply_import(store, preview)
+        assert store.count("parcel") == 0
+
+
+def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None:
+    from wq_desktop import geo
+
+    shapes = [
+        shapely.box(0, 0, 100, 80),
+        shapely.Polygon([(0, 0), (100, 0), (100, 1e-9), (0, 0)]),  # a sliver: zero area
+        shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]),  # a bow-tie
+        shapely.Polygon([(0, 0, 5), (10, 0, 5), (10, 10, 5)]),  # with heights
+        shapely.Polygon(shapely.box(0, 0, 10, 10).exterior, [shapely.box(2, 2, 4, 4).exterior]),
+        shapely.Polygon(shapely.box(0, 0, 10, 10).exterior,
+                        [[(2, 2), (4, 2), (4, 2 + 1e-12)]]),  # a collapsed hole
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+        shapely.MultiPolygon([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),  # parts cross
+        shapely.Point(1, 1), shapely.Polygon(), "POLYGON((0 0,1 0,1 1,0 0))", None,
+    ]
+    fast = geo.clearly_valid(shapes)
+    assert fast.tolist()[:2] == [True, False] and fast.sum() == 3
+    for shape, sure, batch in zip(shapes, fast, geo.check_polygons(shapes), strict=True):
+        try:
+            one = geo.check_polygon(shape)
+        except ValidationError as err:
+            assert not sure and isinstance(batch, ValidationError) and str(batch) == str(err)
+        else:
+            assert not isinstance(batch, ValidationError) and batch.equals(one)
