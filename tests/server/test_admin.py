@@ -95,7 +95,7 @@ def test_a_disabled_user_is_refused_at_once_and_can_be_enabled_again(server, cap
 def test_reset_password_replaces_the_old_one(server, capsys, monkeypatch) -> None:
     token = login(server).json()["token"]
     code, _, err = admin(server, capsys, monkeypatch, "passwd", "--name", USER, password="short")
-    assert code == 2 and err.strip() == "错误：密码至少8位。"
+    assert code == 2 and err.strip() == "错误：密码至少10位。"
     assert login(server).status_code == 200 and pull(server, token).status_code == 200  # unchanged
 
     code, out, _ = admin(server, capsys, monkeypatch, "passwd", "--name", USER, password=NEW_PASSWORD)

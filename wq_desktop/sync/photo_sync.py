@@ -10,9 +10,19 @@ from pathlib import Path
 from ..photos import file_sha256, photo_path
 from ..store import Store
 from . import protocol as p
-from .transport import Connection, SyncError
+from .transport import Connection, SyncError, _detail
 
 Progress = Callable[[str, int, int | None], None]
+
+
+class PhotoRefused(SyncError):
+    """The server will not take this photo now (over the quota, a full disk, a refused file):
+    the photo waits for a later sync and the records go up regardless. `stop`: the other photos
+    would be refused too."""
+
+    def __init__(self, message: str, *, stop: bool) -> None:
+        super().__init__(message)
+        self.stop = stop
 
 
 def waiting_uploads(store: Store) -> list[tuple[str, str | None]]:
@@ -60,7 +70,13 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
             messages.append(f"照片 {label} 有 {size / 1048576:.1f} MB，超过服务器上限 "
                             f"{max_bytes // 1048576} MB，未上传。请压缩后重新添加。")
             continue
-        _upload_one(conn, path, sha, size)
+        try:
+            _upload_one(conn, path, sha, size)
+        except PhotoRefused as err:  # this photo waits; the records still go up
+            messages.append(str(err))
+            if err.stop:
+                break
+            continue
         with store.transaction():
             confirm(store, sha)
         sent += 1
@@ -81,8 +97,11 @@ def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
                 offset = response.json()["received"]
                 continue
             if response.status_code >= 400:
-                detail = response.json().get("detail", "")
-                raise SyncError(f"照片 {path.name} 上传失败：{detail}")
+                detail = _detail(response) or f"服务器返回错误（{response.status_code}）"
+                message = f"照片 {path.name} 未能上传：{detail}"
+                if response.status_code in (413, 422, 507):  # quota, refused file, full disk
+                    raise PhotoRefused(message, stop=response.status_code != 422)
+                raise SyncError(message)
             body = response.json()
             offset = body["received"]
             if body["done"]:
