@@ -102,8 +102,10 @@ def check_password_policy(password: str, name: str) -> None:
     if password.isdigit():
         raise WqError("密码不能全是数字（生日、电话、身份证号都容易被猜到），请加入字母或符号。")
     name = name.strip().casefold()
-    # A name of one or two letters would refuse passwords that merely share them.
-    if name and (name == password.casefold() or (len(name) >= 3 and name in password.casefold())):
+    # One or two Latin letters would refuse passwords that merely share them; two Chinese
+    # characters are a whole name.
+    telling = len(name) >= 3 or (len(name) == 2 and not name.isascii())
+    if name and (name == password.casefold() or (telling and name in password.casefold())):
         raise WqError("密码不能包含用户名。")
     if len(set(password)) < 4:
         raise WqError("密码中不同的字符太少，请换一个不易猜到的密码。")
