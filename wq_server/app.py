@@ -50,6 +50,9 @@ def create_app(db_path: Path | str) -> FastAPI:
     db.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
+    # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
+    # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
+    app.add_middleware(limits.BodyLimit)
     exit_after = int(os.environ.get(EXIT_AFTER_ENV, "0") or 0)
     counter = {"n": 0}
 
@@ -185,12 +188,12 @@ def create_app(db_path: Path | str) -> FastAPI:
         return FileResponse(reply, media_type="application/zip",
                             background=BackgroundTask(reply.unlink, missing_ok=True))
 
-    app.add_middleware(limits.BodyLimit)
     return app
 
 
 def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
     """Parse and apply one pushed page, off the event loop."""
+    limits.ensure_room(db.path.parent, 4 * len(raw))  # records, history, change log, journal
     try:
         page = bodies.PushPage.model_validate_json(raw)
     except ValidationError as err:

@@ -104,7 +104,8 @@ def test_200_parallel_logins_stay_in_bounded_memory_and_health_answers_quickly(t
         busy = next(a for a in answers if a.status_code == 503)
         assert busy.json()["detail"] == "服务器正忙于处理大量登录，请稍后再试。"
         peak = server.peak_rss_mib()
-        print(f"idle /health p90 {idle.percentile(0.9):.1f} ms; peak RSS {before:.0f} → {peak:.0f} MiB; /health p50 {health.percentile(0.5):.1f} ms,"
+        print(f"idle /health p90 {idle.percentile(0.9):.1f} ms; peak RSS {before:.0f} → {peak:.0f} MiB;"
+              f" /health p50 {health.percentile(0.5):.1f} ms,"
               f" p90 {health.percentile(0.9):.1f} ms, max {max(health.latencies_ms):.1f} ms,"
               f" {len(health.latencies_ms)} answers")
         assert peak < 400
