@@ -30,6 +30,7 @@ from .model import (
 )
 from .photos import attach_photo
 from .store import Store
+from .targets import PLAN_YEARS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ MINORITY_NAMES = ("阿依古丽·买买提", "努尔兰·哈力木", "古丽娜�
 CROPS = ("棉花", "玉米", "小麦", "番茄", "葵花", "打瓜")
 PLACE_NAMES = ("东大渠", "西梁", "老井边", "南滩", "二支渠", "苇湖", "沙窝子", "北干渠")
 # 亩均需水量 (m³/亩) under drip irrigation, demo values of the right order for northern Xinjiang.
-WATER_QUOTAS = {"棉花": 380.0, "玉米": 420.0, "小麦": 320.0, "番茄": 400.0, "葵花": 260.0, "打瓜": 220.0}
+WATER_QUOTAS = {"棉花": 380.0, "玉米": 420.0, "小麦": 320.0, "番茄": 400.0, "葵花": 260.0, "打瓜": 220.0,
+                "蔬菜": 350.0, "葡萄": 450.0}
+# 庭院种植: what households grow beside the house (weights), in 亩.
+COURTYARD_CROPS = ("蔬菜", "蔬菜", "蔬菜", "玉米", "葡萄")
 RETIRE_RATE = 400.0  # 元/亩, a demo parameter: no official Changji rate is published
 FALLOW_RATE = 300.0
 
@@ -148,11 +152,16 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
                                     "start_on": date(year, 8, 1 + v_index),
                                     "end_on": notice_end, "objection_count": 0})
             _fill_village(store, rng, year, village, groups, origin, size, leaders, staff, notice_end)
-        for quota_year in (year - 1, year):
+        for quota_year in (PLAN_YEARS[0], year - 1, year):
             for crop, quota in WATER_QUOTAS.items():
                 water.set_quota(store, township, quota_year, crop, quota)
         with tempfile.TemporaryDirectory() as photo_folder:
             _add_patrols(store, rng, year, Path(photo_folder))
+        # The plan's own numbers, from a stream of their own so the records above stay as they were.
+        plan_rng = random.Random(size.seed + 1)
+        _add_courtyards(store, plan_rng, year)
+        _add_earlier_years(store, plan_rng, year)
+        _add_targets(store, township, year)
 
 
 def _fill_village(store: Store, rng: random.Random, year: int, village: str, groups: list[str],
@@ -257,6 +266,68 @@ def _add_patrols(store: Store, rng: random.Random, year: int, photo_folder: Path
             if photo_index < 6:
                 attach_photo(store, "patrol", patrol, _demo_photo(photo_folder, photo_index))
                 photo_index += 1
+
+
+def _add_courtyards(store: Store, rng: random.Random, year: int) -> None:
+    """About half the farming households grow a little beside the house (庭院种植)."""
+    for operator in store.find("operator", "kind=?", (OperatorKind.FARMER,)):
+        if rng.random() < 0.5:
+            crops = rng.sample(COURTYARD_CROPS, rng.choice((1, 1, 2)))
+            for crop in dict.fromkeys(crops):
+                area = round(rng.uniform(0.2, 1.5), 2)
+                for courtyard_year in (year - 1, year):
+                    store.create("courtyard", {"operator": operator["uuid"], "year": courtyard_year,
+                                               "crop": crop, "area_mu": area})
+
+
+def _add_earlier_years(store: Store, rng: random.Random, year: int) -> None:
+    """From 2021 to the year before last: 实际种植 on every parcel, and 退减灌溉 growing year by
+    year ("前轻后重、分年推进") under filed agreements, so the five-year view has real content."""
+    villages = store.find("village", order_by="code")
+    for past in range(PLAN_YEARS[0], year - 1):
+        share = 0.06 + 0.05 * (past - PLAN_YEARS[0])
+        for index, village in enumerate(villages):
+            notice_end = date(past, 8, 7 + index)
+            store.create("notice", {"village": village["uuid"], "year": past,
+                                    "start_on": date(past, 8, 1 + index), "end_on": notice_end,
+                                    "objection_count": 0})
+            retiring: list[str] = []
+            for parcel in store.find("parcel", "village=?", (village["uuid"],)):
+                if rng.random() < share:
+                    services.set_measure(store, parcel["uuid"], past, MeasureKind.RETIRED,
+                                         parcel["area_mu"], RETIRE_RATE)
+                    retiring.append(parcel["operator"])
+                else:
+                    services.set_measure(store, parcel["uuid"], past, MeasureKind.PLANTED,
+                                         parcel["area_mu"])
+            for operator in dict.fromkeys(retiring):
+                _agreement(store, operator, past, AgreementStatus.FILED, notice_end)
+
+
+def _add_targets(store: Store, township: str, year: int) -> None:
+    """Each year's target a little under the year before's water use (2022 on, as the plan began in
+    August 2021); this year's village targets near what was done; next year's plan larger."""
+    from .targets import set_village_target, set_water_target
+    from .water_use import water_use
+
+    for past in range(PLAN_YEARS[0], year + 1):
+        use = water_use(store, past).water_wan_m3
+        target = round(float(use) * 0.97, 2)
+        set_water_target(store, township, past + 1, target, round(target * 0.8, 2))
+    survey = water_use(store, year)
+    next_total = float(store.find_one("water_target", "year=?", (year + 1,))["total_wan_m3"])
+    from .planting import planting_survey
+
+    planting = planting_survey(store, year)
+    for village, use in zip(planting.children[0].children, survey.children[0].children, strict=True):
+        # This year: what the township had planned (rounded up to 10 亩), so progress is < 100 %.
+        retired = -(-float(village.retired_mu) // 10) * 10 + 10
+        fallow = -(-float(village.fallow_mu) // 10) * 10
+        set_village_target(store, village.uuid, year, retired, fallow,
+                           round(float(use.water_wan_m3) * 1.02, 2))
+        share = float(use.water_wan_m3) / float(survey.water_wan_m3) if survey.water_wan_m3 else 0
+        set_village_target(store, village.uuid, year + 1, retired * 1.25, fallow,
+                           round(next_total * share, 2))
 
 
 def create_demo_store(path: str | Path, user: str = "演示用户") -> Store:

@@ -197,6 +197,30 @@ KINDS: dict[str, Kind] = {
             Field("crop", "text", "作物", required=True),
             Field("m3_per_mu", "real", "亩均需水量（立方米/亩）", required=True),
         ), since=2),
+        # 庭院种植 (plan (二)1: 实际种植含庭院种植面积): per household and year, usually without a
+        # mapped parcel. Counted in 实际种植 and in water use; never retired, fallowed or paid.
+        Kind("courtyard", "庭院种植", (
+            Field("operator", "text", "耕地经营者", required=True, ref="operator"),
+            Field("year", "int", "年度", required=True),
+            Field("crop", "text", "种植作物", required=True),
+            Field("area_mu", "real", "面积（亩）", required=True),
+        ), since=7),
+        # The township's water-use control target for a year (plan (五)1: set by 7月10日 for next year).
+        Kind("water_target", "用水总量控制目标", (
+            Field("township", "text", "所属乡镇", required=True, ref="township"),
+            Field("year", "int", "目标年度", required=True),
+            Field("total_wan_m3", "real", "用水总量控制目标（万立方米）", required=True),
+            Field("groundwater_wan_m3", "real", "地下水用水量控制目标（万立方米）"),
+        ), since=7),
+        # Per village, the 退减灌溉 / 休耕轮作 area planned for a year (plan (六)1) and the water
+        # it is allotted (plan (五)2: 细化到村).
+        Kind("village_target", "村退减目标", (
+            Field("village", "text", "村", required=True, ref="village"),
+            Field("year", "int", "目标年度", required=True),
+            Field("retired_mu", "real", "计划退减灌溉面积（亩）", required=True),
+            Field("fallow_mu", "real", "计划休耕轮作面积（亩）", required=True),
+            Field("water_wan_m3", "real", "用水量控制目标（万立方米）"),
+        ), since=7),
         Kind("photo", "照片", (
             Field("owner_kind", "text", "所属记录类型", required=True),
             Field("owner", "text", "所属记录", required=True),
@@ -232,10 +256,10 @@ KINDS: dict[str, Kind] = {
 }
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
-# notice date and signature. The floor is stated here as well so the version cannot fall back if a
-# field's `since` is ever changed by mistake.
+# notice date and signature; version 7 庭院种植 and the targets. The floor is stated here as well
+# so the version cannot fall back if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 7] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

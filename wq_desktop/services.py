@@ -89,7 +89,7 @@ def assign_contacts(store: Store, operator_uuids: Iterable[str], *, leader: str 
 # ---------------------------------------------------------------- deleting a whole household
 
 # The order a household's records come back in: each one's references must be live again first.
-_RESTORE_ORDER = ("operator", "agreement", "parcel", "measure", "patrol", "photo")
+_RESTORE_ORDER = ("operator", "agreement", "courtyard", "parcel", "measure", "patrol", "photo")
 
 
 @dataclass
@@ -101,6 +101,7 @@ class HouseholdRecords:
     patrols: list[str] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)
+    courtyards: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """"地块 3 块、各年度措施 5 条、协议 1 份、巡查记录 2 条、照片 4 张" (kinds with none left out)."""
@@ -108,6 +109,7 @@ class HouseholdRecords:
                  (f"各年度措施 {len(self.measures)} 条", self.measures),
                  (f"协议 {len(self.agreements)} 份", self.agreements),
                  (f"巡查记录 {len(self.patrols)} 条", self.patrols),
+                 (f"庭院种植 {len(self.courtyards)} 条", self.courtyards),
                  (f"照片 {len(self.photos)} 张", self.photos)]
         return "、".join(text for text, items in parts if items) or "无其他记录"
 
@@ -129,6 +131,8 @@ def household_records(store: Store, operator_uuid: str) -> HouseholdRecords:
                 "SELECT uuid FROM photo WHERE owner=? AND deleted=0", (patrol,))]
     out.agreements = [u for (u,) in conn.execute(
         "SELECT uuid FROM agreement WHERE operator=? AND deleted=0", (operator_uuid,))]
+    out.courtyards = [u for (u,) in conn.execute(
+        "SELECT uuid FROM courtyard WHERE operator=? AND deleted=0", (operator_uuid,))]
     return out
 
 
@@ -182,6 +186,8 @@ def _deleted_with(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
         for patrol in patrols:
             belongs.update(u for (u,) in conn.execute("SELECT uuid FROM photo WHERE owner=?", (patrol,)))
     belongs.update(u for (u,) in conn.execute("SELECT uuid FROM agreement WHERE operator=?",
+                                              (operator_uuid,)))
+    belongs.update(u for (u,) in conn.execute("SELECT uuid FROM courtyard WHERE operator=?",
                                               (operator_uuid,)))
     together: list[tuple[str, str]] = []
     for kind_name, record, op in conn.execute(

@@ -264,6 +264,59 @@ def _water_quota(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             f"{new['year']} 年度已有“{new['crop']}”的亩均需水量，请修改原记录。")
 
 
+# A courtyard (庭院) is a house plot; more than this is a field and belongs on a parcel.
+COURTYARD_MAX_MU = 20
+
+
+def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    from .figures import area_of_record
+
+    _year(new)
+    new["area_mu"] = float(area_of_record(rules.positive_area(new["area_mu"], "area_mu")))
+    if new["area_mu"] <= 0:
+        raise ValidationError("庭院种植面积应大于 0.00 亩。", "area_mu")
+    if new["area_mu"] > COURTYARD_MAX_MU:
+        raise ValidationError(
+            f"庭院种植面积 {new['area_mu']:.2f} 亩超过 {COURTYARD_MAX_MU} 亩，请核对；"
+            "成片耕地请按地块登记。", "area_mu")
+    _unique(store, "courtyard", new, uuid, ("operator", "year", "crop"),
+            f"该户 {new['year']} 年度已登记庭院种植“{new['crop']}”，请修改原记录。")
+
+
+def _non_negative(new: Row, field: str, label: str, *, water: bool = False) -> None:
+    from .figures import area_of_record, water_of_record
+
+    if new[field] is None:
+        return
+    value = (water_of_record if water else area_of_record)(new[field])
+    if value < 0:
+        raise ValidationError(f"{label}不能为负数。", field)
+    new[field] = float(value)
+
+
+def _water_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    _non_negative(new, "total_wan_m3", "用水总量控制目标", water=True)
+    _non_negative(new, "groundwater_wan_m3", "地下水用水量控制目标", water=True)
+    if new["total_wan_m3"] <= 0:
+        raise ValidationError("用水总量控制目标应大于 0 万立方米。", "total_wan_m3")
+    if new["groundwater_wan_m3"] is not None and new["groundwater_wan_m3"] > new["total_wan_m3"]:
+        raise ValidationError(
+            f"地下水用水量控制目标 {new['groundwater_wan_m3']:.2f} 万立方米大于用水总量控制目标"
+            f" {new['total_wan_m3']:.2f} 万立方米。", "groundwater_wan_m3")
+    _unique(store, "water_target", new, uuid, ("township", "year"),
+            f"本乡镇 {new['year']} 年度已有用水总量控制目标，请修改原记录。")
+
+
+def _village_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+    _year(new)
+    _non_negative(new, "retired_mu", "计划退减灌溉面积")
+    _non_negative(new, "fallow_mu", "计划休耕轮作面积")
+    _non_negative(new, "water_wan_m3", "村用水量控制目标", water=True)
+    _unique(store, "village_target", new, uuid, ("village", "year"),
+            f"该村 {new['year']} 年度已有退减目标，请修改原记录。")
+
+
 def _conflict(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     import json
 
@@ -279,7 +332,8 @@ _RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
     "township": _township, "village": _village, "village_group": _village_group,
     "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
     "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
-    "water_quota": _water_quota, "conflict": _conflict,
+    "water_quota": _water_quota, "conflict": _conflict, "courtyard": _courtyard,
+    "water_target": _water_target, "village_target": _village_target,
 }
 
 

@@ -16,6 +16,7 @@ PARENT_FIELD = {
     "village": "township", "contact": "township", "village_group": "village",
     "operator": "village", "parcel": "village", "measure": "parcel", "agreement": "operator",
     "notice": "village", "patrol": "parcel", "photo": "owner", "conflict": "record",
+    "courtyard": "operator", "water_target": "township", "village_target": "village",
 }
 
 

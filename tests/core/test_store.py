@@ -275,7 +275,7 @@ def test_migration_from_schema_three_adds_rectification_notice_fields_keeping_da
     columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(patrol)")}
     assert "rect_notified_on" not in columns
     with Store.open(path, "测试员") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         rec = store.get("patrol", patrol)
         assert rec["rect_requirement"] == "停止灌溉" and rec["rect_deadline"] == "2025-10-20"
         assert rec["rect_notified_on"] is None and rec["rect_signature"] is None
