@@ -36,7 +36,7 @@ class LoginPolicy:
     per_address: int = 30  # failures from one address (an office behind one NAT has several users)
     window_s: float = 15 * 60
     parallel: int = 2  # Argon2 checks at once: 2 × 64 MiB
-    queue: int = 32  # attempts waiting for the gate; beyond that 503 at once (a script, not staff)
+    queue: int = 100  # attempts waiting for the gate (~15 s of checks); beyond that 503 at once
 
     @classmethod
     def from_env(cls) -> LoginPolicy:

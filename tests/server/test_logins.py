@@ -90,7 +90,7 @@ def test_failures_from_one_address_lock_every_account_asked_from_it(tmp_path) ->
 def test_200_parallel_logins_stay_in_bounded_memory_and_health_answers_quickly(tmp_path) -> None:
     # No lock-out here: every attempt reaches Argon2, which is what the gate must bound.
     server = _server(tmp_path, ("王芳",), WQ_LOGIN_MAX_FAILURES="100000",
-                     WQ_LOGIN_MAX_ADDRESS_FAILURES="100000")
+                     WQ_LOGIN_MAX_ADDRESS_FAILURES="100000", WQ_LOGIN_QUEUE="32")
     try:
         before = server.peak_rss_mib()
         idle = HealthWatch.idle(server.url)
