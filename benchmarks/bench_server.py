@@ -11,6 +11,7 @@ baseline doing the same work in the same run:
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -35,9 +36,9 @@ PASSWORD = "swift-river-72"
 CHANGES_PER_CLIENT = 200
 
 
-def _timed(fn, *args) -> tuple[object, float]:
+def _timed(fn, *args, **kw) -> tuple[object, float]:
     start = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kw)
     return out, time.perf_counter() - start
 
 
@@ -122,14 +123,13 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
             headers = {p.PROTOCOL_HEADER: "1", "Authorization": f"Bearer {tokens[i]}"}
             session = requests.Session()
             for start in range(0, len(pages[i]), 100):  # pages of 100, as a laptop with edits sends
-                answer, took = _timed(session.post, server.url + "/sync/push",
-                                      **{"json": {"device": f"d{i}", "changes": pages[i][start:start + 100]},
-                                         "headers": headers, "timeout": 600})
+                answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,
+                                      json={"device": f"d{i}", "changes": pages[i][start:start + 100]},
+                                      timeout=600)
                 latencies.append(took)
                 assert all(r["status"] == p.APPLIED for r in answer.json()["results"])
-            answer, took = _timed(session.get, server.url + "/sync/pull",
-                                  **{"params": {"device": f"other{i}", "after": 0}, "headers": headers,
-                                     "timeout": 600})
+            answer, took = _timed(session.get, server.url + "/sync/pull", headers=headers,
+                                  params={"device": f"other{i}", "after": 0}, timeout=600)
             latencies.append(took)
             return len(answer.json()["changes"])
 
@@ -166,7 +166,13 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
 
 def main() -> list[Ratio]:
     tmp = Path(tempfile.mkdtemp(prefix="wq-bench-server-"))
-    return [_logins(tmp, 50), _logins(tmp, 200), _push_pull(tmp, 20), _push_pull(tmp, 50)]
+    only = os.environ.get("WQ_BENCH_SERVER", "logins,sync").split(",")
+    results = []
+    if "logins" in only:
+        results += [_logins(tmp, 50), _logins(tmp, 200)]
+    if "sync" in only:
+        results += [_push_pull(tmp, 20), _push_pull(tmp, 50)]
+    return results
 
 
 if __name__ == "__main__":
