@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QSortFilterProxyModel, Qt
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QWidget,
 )
+
+from wq_desktop import figures
 
 ERROR_STYLE = "color: #b00020;"
 OVERDUE_COLOR = QColor("#b00020")
@@ -134,7 +137,9 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.text(row)
         if role == SORT_ROLE:
-            return col.sort(row) if col.sort else col.text(row)
+            key = col.sort(row) if col.sort else col.text(row)
+            # Qt compares numbers it knows; figures of record are Decimal.
+            return float(key) if isinstance(key, Decimal) else key
         if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and col.color:
@@ -194,12 +199,13 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
     return view
 
 
-def mu(value: float | None) -> str:
-    return f"{value:,.2f}" if value else "0.00"
+def mu(value: float | Decimal | None) -> str:
+    """An area of record as on paper (figures.show), with thousands separators for the screen."""
+    return f"{Decimal(figures.show(value or 0)):,.2f}"
 
 
-def yuan(value: float | None) -> str:
-    return f"{value:,.2f}" if value else "0.00"
+def yuan(value: float | Decimal | None) -> str:
+    return f"{Decimal(figures.show(value or 0)):,.2f}"
 
 
 def save_cancel_buttons(dialog: QDialog, save_text: str = "保存") -> QDialogButtonBox:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shapely.geometry import Point, Polygon
 
-from . import geo, rules, services, water
+from . import figures, geo, rules, services, water
 from .errors import WqError
 from .model import (
     AgreementStatus,
@@ -209,11 +209,11 @@ def _fill_village(store: Store, rng: random.Random, year: int, village: str, gro
                                          FALLOW_RATE)
                     retiring |= measure_year == year
                 elif roll < 0.40:
-                    half = round(area / 2, 2)
-                    services.set_measure(store, parcel, measure_year, MeasureKind.RETIRED, half,
+                    half = figures.area_of_record(figures.to_decimal(area) / 2)
+                    services.set_measure(store, parcel, measure_year, MeasureKind.RETIRED, str(half),
                                          RETIRE_RATE)
                     services.set_measure(store, parcel, measure_year, MeasureKind.PLANTED,
-                                         area - half)
+                                         str(figures.to_decimal(area) - half))
                     retiring |= measure_year == year
                 else:
                     services.set_measure(store, parcel, measure_year, MeasureKind.PLANTED, area)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import rules
+from . import figures, rules
 from .errors import ValidationError
 from .model import OperatorKind
 from .store import Store
 from .summary import COVERAGE_STAGES, Summary, find_village, summarize
 
-_CENT = Decimal("0.01")
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -48,14 +46,14 @@ class Column:
 def _cell_value(value: Any, kind: str) -> Any:
     if value is None:
         return None
-    if kind == "mu":
-        return float(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
+    if kind == "mu":  # a figure of record, as a number Excel's SUM adds up to the printed 合计
+        return float(figures.show(value))
     if kind == "pct":
         return float(value) if isinstance(value, Fraction) else value
     if kind == "rate":  # "400.00" is a number; "400.00/300.00" (two measures) stays text
         try:
-            return float(Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
-        except ArithmeticError:
+            return float(figures.show(value))
+        except ValueError:
             return str(value) or None
     return value
 

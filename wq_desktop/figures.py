@@ -58,3 +58,29 @@ def water_of_record(value: Decimal | float | int | str | None) -> Decimal:
 def total(values: Iterable[Decimal]) -> Decimal:
     """A total is the plain sum of figures of record (never re-rounded from unrounded parts)."""
     return sum(values, ZERO)
+
+
+RATE_QUANTUM = Decimal("0.01")  # 元/亩
+
+
+def rate_of_record(value: Decimal | float | int | str | None) -> Decimal:
+    """A subsidy rate in 元/亩 as printed and multiplied: 0.01 元, half up."""
+    return to_decimal(value).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def stored(value: Decimal | None) -> float | None:
+    """A figure of record as the store's REAL column keeps it (its shortest repr reads back exact)."""
+    return None if value is None else float(value)
+
+
+def show(value: Decimal | float | int | str | None) -> str:
+    """A figure of record as every screen, PDF and xlsx text shows it: two decimals ("12.50");
+    None shows as "". Values not yet of record (a drawing in progress) round half up here."""
+    if value is None:
+        return ""
+    return str(to_decimal(value).quantize(AREA_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+def sum_of_records(values: Iterable[Decimal | float | int | str | None]) -> Decimal:
+    """The total of stored figures of record, summed exactly as Decimal (None counts as 0)."""
+    return sum((to_decimal(v) for v in values), ZERO)

@@ -88,8 +88,19 @@ def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
                        changes={k: [None, v] for k, v in values.items()})
 
 
+def _round_figures_of_record(conn: sqlite3.Connection) -> None:
+    # Schema 6: areas and amounts become figures of record, through the store's write path.
+    from .figures_migration import round_figures_of_record
+
+    round_figures_of_record(conn, MIGRATION_USER)
+
+
 # Data changes that go with a version beyond adding its columns.
 _DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
+
+# Data changes made through the store's own write path (validation, history, sync). The store
+# writes today's columns, so these run once every version's tables and columns exist.
+_STORE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {6: _round_figures_of_record}
 
 # Tables and indexes that are not record kinds, by the version that added them.
 _TABLE_STEPS: dict[int, tuple[str, ...]] = {
@@ -138,6 +149,9 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
     try:
         for version in range(current + 1, target + 1):
             _migrate_to(conn, version)
+        for version in range(current + 1, target + 1):
+            if version in _STORE_STEPS:
+                _STORE_STEPS[version](conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

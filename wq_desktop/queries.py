@@ -13,10 +13,13 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from . import geo, rules
+from . import figures, geo, rules
+from .figures import ZERO
 from .model import MeasureKind, PatrolResult
+from .ordering import group_sort_key
 from .schema import KINDS
 from .store import Record, Store
 from .summary import counts_in_totals
@@ -72,27 +75,6 @@ def navigation_tree(store: Store) -> list[TownshipNode]:
     return [TownshipNode(uuid, name, code, sum(v.households for v in villages[uuid]), villages[uuid])
             for uuid, name, code in conn.execute(
                 "SELECT uuid, name, code FROM township WHERE deleted=0 ORDER BY code")]
-
-
-_CN_DIGITS = "零一二三四五六七八九十"
-
-
-def group_sort_key(name: str) -> tuple[int, str]:
-    """一组, 二组 … 十一组 in counting order, not code-point order."""
-    head = re.match(r"([一二三四五六七八九十]+|\d+)", name)
-    if not head:
-        return (10**6, name)
-    token = head.group(1)
-    if token.isdigit():
-        return (int(token), name)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        try:
-            value = (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
-        except ValueError:
-            return (10**6, name)
-        return (value, name)
-    return (_CN_DIGITS.index(token[0]) if len(token) == 1 else 10**6, name)
 
 
 # ---------------------------------------------------------------- search
@@ -175,8 +157,8 @@ class ParcelRow:
         return "、".join(f"{m.kind} {rules.format_mu(m.area_mu)}" for m in self.measures) or "未登记"
 
     @property
-    def subsidy(self) -> float:
-        return sum(m.subsidy_amount or 0.0 for m in self.measures)
+    def subsidy(self) -> Decimal:
+        return figures.sum_of_records(m.subsidy_amount for m in self.measures)
 
 
 @dataclass
@@ -315,11 +297,11 @@ class HouseholdRow:
     id_masked: str
     land_attributes: tuple[str, ...]
     parcels: int
-    area_mu: float  # verified area of all its parcels
-    retired_mu: float
-    fallow_mu: float
-    planted_mu: float
-    subsidy: float  # 元
+    area_mu: Decimal  # verified area of all its parcels (sums of figures of record)
+    retired_mu: Decimal
+    fallow_mu: Decimal
+    planted_mu: Decimal
+    subsidy: Decimal  # 元
     measures: tuple[str, ...]
     agreement_status: str  # "" when none this year
     leader: str
@@ -334,19 +316,19 @@ class HouseholdRow:
 
 def village_households(store: Store, village_uuid: str, year: int) -> list[HouseholdRow]:
     conn = store.conn
-    parcels: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    parcels: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
     for operator, attribute, area in conn.execute(
             "SELECT operator, land_attribute, area_mu FROM parcel WHERE village=? AND deleted=0"
             " AND operator IS NOT NULL", (village_uuid,)):
-        parcels[operator].append((attribute, area or 0.0))
-    measures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    subsidy: dict[str, float] = defaultdict(float)
+        parcels[operator].append((attribute, figures.to_decimal(area)))
+    measures: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    subsidy: dict[str, Decimal] = defaultdict(Decimal)
     for operator, kind, area, amount in conn.execute(
             "SELECT p.operator, m.kind, m.area_mu, m.subsidy_amount FROM measure m JOIN parcel p"
             " ON p.uuid=m.parcel WHERE p.village=? AND p.deleted=0 AND m.deleted=0 AND m.year=?",
             (village_uuid, year)):
-        measures[operator][kind] += area
-        subsidy[operator] += amount or 0.0
+        measures[operator][kind] += figures.to_decimal(area)
+        subsidy[operator] += figures.to_decimal(amount)
     status = dict(conn.execute(
         "SELECT a.operator, a.status FROM agreement a JOIN operator o ON o.uuid=a.operator"
         " WHERE o.village=? AND a.deleted=0 AND a.year=?", (village_uuid, year)))
@@ -363,9 +345,9 @@ def village_households(store: Store, village_uuid: str, year: int) -> list[House
         m = measures.get(uuid, {})
         rows.append(HouseholdRow(
             uuid, group or "", group_names.get(group, ""), name, kind, rules.mask_id(id_code),
-            tuple(sorted({a for a, _ in own})), len(own), sum(a for _, a in own),
-            m.get(MeasureKind.RETIRED, 0.0), m.get(MeasureKind.FALLOW, 0.0),
-            m.get(MeasureKind.PLANTED, 0.0), subsidy.get(uuid, 0.0),
+            tuple(sorted({a for a, _ in own})), len(own), figures.total(a for _, a in own),
+            m.get(MeasureKind.RETIRED, ZERO), m.get(MeasureKind.FALLOW, ZERO),
+            m.get(MeasureKind.PLANTED, ZERO), subsidy.get(uuid, ZERO),
             tuple(k.value for k in MeasureKind if m.get(k)), status.get(uuid, ""),
             contact_names.get(leader, ""), contact_names.get(staff, ""), patrols.get(uuid, 0)))
     return rows
@@ -374,22 +356,23 @@ def village_households(store: Store, village_uuid: str, year: int) -> list[House
 @dataclass(frozen=True)
 class Totals:
     households: int
-    area_mu: float
-    retired_mu: float
-    fallow_mu: float
-    subsidy: float
+    area_mu: Decimal
+    retired_mu: Decimal
+    fallow_mu: Decimal
+    subsidy: Decimal
     excluded_households: int = 0  # terminated agreements with 退减/休耕 area, left out of the sums
-    excluded_mu: float = 0.0  # their 退减 + 休耕 area
+    excluded_mu: Decimal = ZERO  # their 退减 + 休耕 area
 
 
 def totals(rows: list[HouseholdRow]) -> Totals:
-    """Sums over rows; rounded only when shown. 退减/休耕 areas and subsidies follow the one
+    """Exact sums of the rows' figures of record. 退减/休耕 areas and subsidies follow the one
     counting rule (summary.counts_in_totals), so they equal the 公示 and the 汇总表."""
     counted = [r for r in rows if r.counted]
     left_out = [r for r in rows if not r.counted and (r.retired_mu or r.fallow_mu)]
-    return Totals(len(rows), sum(r.area_mu for r in rows), sum(r.retired_mu for r in counted),
-                  sum(r.fallow_mu for r in counted), sum(r.subsidy for r in counted), len(left_out),
-                  sum(r.retired_mu + r.fallow_mu for r in left_out))
+    return Totals(len(rows), figures.total(r.area_mu for r in rows),
+                  figures.total(r.retired_mu for r in counted), figures.total(r.fallow_mu for r in counted),
+                  figures.total(r.subsidy for r in counted), len(left_out),
+                  figures.total(r.retired_mu + r.fallow_mu for r in left_out))
 
 
 def village_notice(store: Store, village_uuid: str, year: int) -> Record | None:

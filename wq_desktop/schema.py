@@ -256,10 +256,11 @@ KINDS: dict[str, Kind] = {
 }
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
-# notice date and signature; version 7 庭院种植 and the targets. The floor is stated here as well
-# so the version cannot fall back if a field's `since` is ever changed by mistake.
+# notice date and signature; version 6 rounds stored areas and amounts to figures of record;
+# version 7 庭院种植 and the targets. The floor is stated here as well so the version cannot fall
+# back if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 7] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 6, 7] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

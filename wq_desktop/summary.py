@@ -2,8 +2,9 @@
 
 Every printed or exported table (agreement, 公示, 包联清单, 汇总表, Excel) reads the households
 from `load_households`, and `summarize` adds them up, so a village's 公示 totals always equal its
-row in the summary table. Areas and money are summed as Decimal of the stored values and rounded
-only when shown (domain.md "Round only at display, never during aggregation").
+row in the summary table. The stored areas and amounts are figures of record (figures.py: 0.01 亩,
+0.01 元, decided when the record is written) and every total is their exact Decimal sum, so each
+printed product and sum can be redone with a calculator.
 
 Who counts as a 退减 household for a year: an operator with a 退减灌溉 or 休耕轮作 measure in that
 year whose agreement for the year is not 终止 (a terminated agreement is neither publicised nor
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from . import figures
 from .errors import ValidationError
 from .model import AgreementStatus, LandAttribute, MeasureKind, PatrolResult, PatrolStage
+from .ordering import group_sort_key
 from .store import Store
 
 CITY_NAME = "昌吉市"
@@ -40,8 +43,14 @@ def counts_in_totals(agreement_status: str | None) -> bool:
 
 
 def dec(value: float | int | None) -> Decimal:
-    """A stored number as Decimal of its shortest repr, so 12.35 stays 12.35 when summed."""
-    return ZERO if value is None else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    """A stored figure of record as Decimal (12.35 stays 12.35 when summed)."""
+    return figures.to_decimal(value)
+
+
+def boundary_text(side: str, value: str) -> str:
+    """"东至渠道"; a value typed with its own prefix ("东至渠道") is not printed as 东至东至渠道."""
+    value = value.strip()
+    return value if value.startswith(f"{side}至") else f"{side}至{value}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class ParcelYear:
 
     @property
     def boundaries(self) -> str:
-        return "；".join(f"{side}至{value}" for side, value in
+        return "；".join(boundary_text(side, value) for side, value in
                         (("东", self.east), ("南", self.south), ("西", self.west), ("北", self.north))
                         if value)
 
@@ -152,7 +161,7 @@ def _village_filter(villages: Iterable[str] | None) -> tuple[str, list[str]]:
 def load_households(store: Store, year: int, villages: Iterable[str] | None = None,
                     operators: Iterable[str] | None = None) -> list[Household]:
     """Every live operator (of the given village UUIDs / operator UUIDs) with its year data,
-    ordered by township code, village code, group and name."""
+    ordered by township code, village code, group (一组 … 十一组, counted) and entry order."""
     vsql, vparams = _village_filter(villages)
     osql, oparams = "", []
     if operators is not None:
@@ -182,6 +191,11 @@ def load_households(store: Store, year: int, villages: Iterable[str] | None = No
             agreements.get(uuid))
     if not households:
         return []
+    entered = {uuid: n for n, uuid in enumerate(households)}
+    ordered = sorted(households.values(), key=lambda h: (
+        h.township_code, h.village_code, group_sort_key(h.group) if h.group else (-1, ""),
+        entered[h.uuid]))
+    households = {h.uuid: h for h in ordered}
     parcels: dict[str, ParcelYear] = {}
     for row in conn.execute(
             "SELECT p.uuid, p.operator, p.code, p.place_name, p.land_attribute, p.east, p.south, p.west,"
@@ -333,14 +347,12 @@ def summarize(store: Store, year: int) -> Summary:
     return city
 
 
-# --- display helpers (rounding happens here only) -----------------------------------------
+# --- display helpers -----------------------------------------
 
 
 def fmt_mu(value: Decimal) -> str:
-    """Two decimals, half-up, as every table prints 亩 and 元."""
-    from .rules import format_mu
-
-    return format_mu(value)
+    """A figure of record as every table prints 亩 and 元 (two decimals)."""
+    return figures.show(value)
 
 
 def fmt_rate(value: Fraction | None) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from . import geo, rules
+from . import figures, geo, rules
 from .errors import ValidationError
 from .model import (
     AGREEMENT_DATE_FIELD,
@@ -30,7 +31,8 @@ from .schema import KINDS
 if TYPE_CHECKING:
     from .store import Store
 
-# Float sums of 亩 carry rounding noise; a thousandth of a 亩 (0.67 m²) is far below survey precision.
+# Areas are figures of record (0.01 亩) and compared as Decimal, so this only lets a file written
+# before schema 6 (areas with 15 decimals) be rounded record by record while it is migrated.
 AREA_TOLERANCE_MU = 1e-3
 
 Row = dict[str, Any]
@@ -115,48 +117,66 @@ def _operator(store: Store, new: Row, old: Row | None, uuid: str) -> None:
                 raise ValidationError(f"“{contact['name']}”不是{role}。", field)
 
 
+def _area_of_record(value: object, field: str) -> float:
+    """A typed or computed area as the figure of record; refused when it rounds to nothing."""
+    area = figures.area_of_record(rules.positive_area(value, field))
+    if area <= 0:
+        raise ValidationError(f"面积 {value} 亩不足 0.01 亩，请核对。", field)
+    return figures.stored(area)
+
+
+def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
+    return figures.sum_of_records(a for (a,) in store.conn.execute(
+        f"SELECT area_mu FROM measure WHERE deleted=0 AND {where}", params))
+
+
 def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
         shape = geo.from_wkb(new["geometry"])
-        new["area_mu"] = geo.area_mu(shape)
+        # The figure of record is decided here; the geometric area (geo.area_mu) stays 图形面积.
+        new["area_mu"] = _area_of_record(geo.area_mu(shape), "geometry")
         new["minx"], new["miny"], new["maxx"], new["maxy"] = geo.bbox(shape)
     else:
         new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
         if new["area_mu"] is None:
             raise ValidationError("地块没有图形时，请填写面积（亩）。", "area_mu")
-        new["area_mu"] = rules.positive_area(new["area_mu"], "area_mu")
+        new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
     _unique(store, "parcel", new, uuid, ("village", "code"), f"本村已有地块编号 {new['code']}。")
     if old is not None:
-        for year, used in store.conn.execute(
-                "SELECT year, sum(area_mu) FROM measure WHERE parcel=? AND deleted=0 GROUP BY year",
-                (uuid,)):
-            if used > new["area_mu"] + AREA_TOLERANCE_MU:
+        area = figures.to_decimal(new["area_mu"])
+        years = [y for (y,) in store.conn.execute(
+            "SELECT DISTINCT year FROM measure WHERE parcel=? AND deleted=0", (uuid,))]
+        for year in years:
+            used = _measure_sum(store, "parcel=? AND year=?", (uuid, year))
+            if used > area + figures.to_decimal(AREA_TOLERANCE_MU):
                 raise ValidationError(
-                    f"修改后地块面积 {new['area_mu']:.2f} 亩小于 {year} 年度已登记的措施面积合计"
-                    f" {used:.2f} 亩，请先调整措施面积。", "area_mu")
+                    f"修改后地块面积 {figures.show(area)} 亩小于 {year} 年度已登记的措施面积合计"
+                    f" {figures.show(used)} 亩，请先调整措施面积。", "area_mu")
 
 
 def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
-    new["area_mu"] = rules.positive_area(new["area_mu"], "area_mu")
+    new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
+    area = figures.to_decimal(new["area_mu"])
     parcel = _live_row(store, "parcel", new["parcel"])
     assert parcel is not None
-    used = store.conn.execute(
-        "SELECT coalesce(sum(area_mu), 0) FROM measure"
-        " WHERE parcel=? AND year=? AND deleted=0 AND uuid<>?",
-        (new["parcel"], new["year"], uuid)).fetchone()[0]
-    if used + new["area_mu"] > parcel["area_mu"] + AREA_TOLERANCE_MU:
+    used = _measure_sum(store, "parcel=? AND year=? AND uuid<>?", (new["parcel"], new["year"], uuid))
+    parcel_area = figures.to_decimal(parcel["area_mu"])
+    if used + area > parcel_area + figures.to_decimal(AREA_TOLERANCE_MU):
         raise ValidationError(
-            f"地块 {parcel['code']} 面积 {parcel['area_mu']:.2f} 亩，{new['year']} 年度已登记其他措施"
-            f" {used:.2f} 亩，本次 {new['area_mu']:.2f} 亩超出地块面积。", "area_mu")
+            f"地块 {parcel['code']} 面积 {figures.show(parcel_area)} 亩，{new['year']} 年度已登记其他措施"
+            f" {figures.show(used)} 亩，本次 {figures.show(area)} 亩超出地块面积。", "area_mu")
     _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
             f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
     rate = new["subsidy_rate"]
     if rate is not None and rate < 0:
         raise ValidationError("补助标准不能为负数。", "subsidy_rate")
     if new["kind"] == MeasureKind.PLANTED:
-        new["subsidy_rate"] = rate = None  # planted land gets no retirement subsidy
-    new["subsidy_amount"] = round(rate * new["area_mu"], 2) if rate is not None else None
+        rate = None  # planted land gets no retirement subsidy
+    rate = figures.rate_of_record(rate) if rate is not None else None
+    new["subsidy_rate"] = figures.stored(rate)
+    # The amount of record: area of record × rate, to the 分 (what the paper multiplies out to).
+    new["subsidy_amount"] = figures.stored(figures.amount(area, rate)) if rate is not None else None
 
 
 def _agreement_number(store: Store, new: Row) -> str:

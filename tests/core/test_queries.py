@@ -50,7 +50,7 @@ def test_village_rows_and_totals_add_up(demo_store: Store) -> None:
         " AND NOT EXISTS (SELECT 1 FROM agreement a WHERE a.operator=p.operator AND a.year=m.year"
         " AND a.deleted=0 AND a.status='终止')",  # a terminated agreement is not counted
         (village, year)).fetchone()[0]
-    assert abs(t.retired_mu - retired) < 1e-6
+    assert abs(float(t.retired_mu) - retired) < 1e-6
     assert all("*" in r.id_masked or r.kind != "农户" for r in rows)
 
 

@@ -13,6 +13,7 @@ HOUSEHOLD, PATROL, VILLAGE, TOWNSHIP, BLANK = "household", "patrol", "village", 
 # document key -> the scopes it can be printed for, in the order offered
 DOCUMENT_SCOPES: dict[str, tuple[str, ...]] = {
     "agreement": (HOUSEHOLD, VILLAGE),
+    "attachment": (HOUSEHOLD, VILLAGE),
     "notice": (VILLAGE,),
     "contacts": (VILLAGE, TOWNSHIP),
     "summary": (VILLAGE, TOWNSHIP),
@@ -75,7 +76,7 @@ class Context:
         if scope == PATROL:
             return "本条巡查记录（已填写）"
         if scope == VILLAGE:
-            if doc == "agreement":
+            if doc in ("agreement", "attachment"):
                 return f"本村全部协议：{self.village_name}"
             return f"本村：{self.village_name}" + ("（空白巡查表）" if doc == "patrol" else "")
         if scope == TOWNSHIP:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules, services
+from wq_desktop import figures, queries, rules, services
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 
@@ -214,14 +214,16 @@ class HouseholdView(QWidget):
         self.patrol_model.set_rows(d.patrols)
         self.history.load_household(self.operator)
         self.contacts.setText(self._contacts_text(d))
-        total = sum(p.area_mu for p in d.parcels)
-        retired = sum(m.area_mu for p in d.parcels for m in p.measures if m.kind == "退减灌溉")
-        fallow = sum(m.area_mu for p in d.parcels for m in p.measures if m.kind == "休耕轮作")
-        money = sum(p.subsidy for p in d.parcels)
+        total = figures.sum_of_records(p.area_mu for p in d.parcels)
+        retired = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
+                                         if m.kind == "退减灌溉")
+        fallow = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
+                                        if m.kind == "休耕轮作")
+        money = figures.total(p.subsidy for p in d.parcels)
         self.summary.setText(
             f"地块 {len(d.parcels)} 块，核实面积 {mu(total)} 亩；退减灌溉 {mu(retired)} 亩，"
             f"休耕轮作 {mu(fallow)} 亩；补助金额 {yuan(money)} 元"
-            f"（{rules.amount_in_words(round(money, 2))}）")
+            f"（{rules.amount_in_words(money)}）")
         self._enable(True)
 
     @staticmethod

@@ -15,7 +15,7 @@ from decimal import Decimal
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 
-from wq_desktop import rules
+from wq_desktop import figures, rules
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import MeasureKind, OperatorKind
 from wq_desktop.printing.common import cell_styles, cells, full_phone, money, mu
@@ -51,16 +51,23 @@ def mode_name(h: Household) -> str:
 
 
 def subsidy_lines(h: Household) -> list[SubsidyLine]:
-    """Area and money per (measure, rate), from the stored per-measure amounts, summed exactly."""
-    groups: dict[tuple[str, Decimal | None], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    """The clause's "面积×标准=金额" lines: per measure and rate, the summed areas and amounts of
+    record. A line must multiply out on paper; where the parcels' amounts (each rounded to the 分)
+    do not add up to the summed area × rate, that measure and rate is listed parcel by parcel.
+    Either way the lines add up to the household's amounts of record, as in the 公示."""
+    groups: dict[tuple[str, Decimal | None], list[tuple[Decimal, Decimal]]] = defaultdict(list)
     for p in h.retiring_parcels:
         for kind, area in ((MeasureKind.RETIRED.value, p.retired_mu),
                            (MeasureKind.FALLOW.value, p.fallow_mu)):
             if area > 0:
-                g = groups[(kind, p.rates.get(kind))]
-                g[0] += area
-                g[1] += p.amounts.get(kind, ZERO)
-    lines = [SubsidyLine(kind, rate, area, amount) for (kind, rate), (area, amount) in groups.items()]
+                groups[(kind, p.rates.get(kind))].append((area, p.amounts.get(kind, ZERO)))
+    lines: list[SubsidyLine] = []
+    for (kind, rate), parts in groups.items():
+        area, amount = figures.total(a for a, _ in parts), figures.total(m for _, m in parts)
+        if rate is None or figures.amount(area, rate) == amount:
+            lines.append(SubsidyLine(kind, rate, area, amount))
+        else:
+            lines += [SubsidyLine(kind, rate, a, m) for a, m in parts]
     return sorted(lines, key=lambda s: (s.kind != MeasureKind.RETIRED, s.rate or 0))
 
 
@@ -132,7 +139,7 @@ def agreement_story(h: Household, year: int) -> list[Flowable]:
     signed_on = h.agreement.get("signed_on")
     signed = format_cn_date(date.fromisoformat(signed_on)) if signed_on else BLANK_DATE
     lines = subsidy_lines(h)
-    total = sum((s.amount for s in lines), ZERO)
+    total = figures.total(s.amount for s in lines)
     retired, fallow = h.total("retired_mu", parcels), h.total("fallow_mu", parcels)
     township, village = h.township_name, h.village_name
 
@@ -210,10 +217,27 @@ def agreement_households(store: Store, year: int, *, village: str | None = None,
     return sorted(households, key=lambda h: h.agreement["number"] or "")
 
 
-def agreements_story(households: list[Household], year: int) -> list[Flowable]:
+def agreements_story(households: list[Household], year: int, store: Store | None = None
+                     ) -> list[Flowable]:
+    """The agreements one after another; with the store, each is followed by its 附件1 (parcel
+    sketches and boundary points), counted in the agreement's pages."""
+    from wq_desktop.printing.parcel_attachment import attachment_story
+
     story: list[Flowable] = []
     for n, h in enumerate(households):
         if n:
             story.append(PageBreak())
         story += agreement_story(h, year)
+        if store is not None:
+            story += attachment_story(store, h, year, new_group=False)
     return story
+
+
+def attachments_story(store: Store, households: list[Household], year: int) -> list[Flowable]:
+    """附件1 alone, one page-number group per agreement."""
+    from wq_desktop.printing.parcel_attachment import attachment_story
+
+    story: list[Flowable] = []
+    for h in households:
+        story += attachment_story(store, h, year, new_group=True)
+    return story[1:]  # no blank first page

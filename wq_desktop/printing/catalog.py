@@ -17,7 +17,11 @@ from typing import BinaryIO
 from reportlab.platypus import Flowable
 
 from wq_desktop.errors import ValidationError
-from wq_desktop.printing.agreement import agreement_households, agreements_story
+from wq_desktop.printing.agreement import (
+    agreement_households,
+    agreements_story,
+    attachments_story,
+)
 from wq_desktop.printing.contact_list import contact_list_data, contact_list_story
 from wq_desktop.printing.notice import notice_data, notice_story
 from wq_desktop.printing.page import PageNumberStyle, build_pdf
@@ -37,6 +41,8 @@ class Document:
 
 DOCUMENTS: tuple[Document, ...] = (
     Document("agreement", "退减灌溉（休耕轮作）协议书", "一户（身份证号）或一个村", False, "of_total"),
+    Document("attachment", "附件1 地块示意图及界址点坐标表", "一户（身份证号）或一个村", False,
+             "of_total"),
     Document("notice", "村级公示", "一个村", True, "gbt9704"),
     Document("contacts", "退地减水包联责任落实清单", "一个村或全乡镇", True, "gbt9704"),
     Document("summary", "村/乡镇/市三级汇总表", "全部或一个村", True, "gbt9704"),
@@ -64,7 +70,15 @@ def _agreement(store: Store, year: int, village: str | None, operator: str | Non
     households = agreement_households(store, year, village=village, operator=operator)
     first = households[0]
     scope = first.name if operator else first.village_name
-    return Built(f"{scope}{year}年度退减协议书", agreements_story(households, year))
+    return Built(f"{scope}{year}年度退减协议书", agreements_story(households, year, store))
+
+
+def _attachment(store: Store, year: int, village: str | None, operator: str | None,
+                patrol: str | None) -> Built:
+    households = agreement_households(store, year, village=village, operator=operator)
+    scope = households[0].name if operator else households[0].village_name
+    return Built(f"{scope}{year}年度协议附件1 地块示意图及界址点坐标表",
+                 attachments_story(store, households, year))
 
 
 def _notice(store: Store, year: int, village: str | None, operator: str | None,
@@ -97,8 +111,8 @@ def _patrol(store: Store, year: int, village: str | None, operator: str | None,
 
 
 _BUILDERS: dict[str, Callable[[Store, int, str | None, str | None, str | None], Built]] = {
-    "agreement": _agreement, "notice": _notice, "contacts": _contacts, "summary": _summary,
-    "patrol": _patrol,
+    "agreement": _agreement, "attachment": _attachment, "notice": _notice, "contacts": _contacts,
+    "summary": _summary, "patrol": _patrol,
 }
 
 

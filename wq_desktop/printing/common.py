@@ -10,9 +10,8 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from wq_desktop import rules
+from wq_desktop import figures, rules
 from wq_desktop.printing.page import para, styles
-from wq_desktop.summary import fmt_mu
 
 CHECKED = "■"  # both in 宋体 and the free fonts; ☑/✓ are not
 UNCHECKED = "□"
@@ -40,11 +39,13 @@ def cells(texts: list[Any], style: ParagraphStyle) -> list[Any]:
 
 
 def mu(value: Decimal) -> str:
-    return fmt_mu(value)
+    """An area of record as printed: "12.35"."""
+    return figures.show(value)
 
 
 def money(value: Decimal) -> str:
-    return fmt_mu(value)
+    """An amount or rate of record as printed: "4940.00"."""
+    return figures.show(value)
 
 
 def boxes(options: tuple[str, ...] | list[str], chosen: list[str] | set[str] | tuple[str, ...] = ()

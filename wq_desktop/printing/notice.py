@@ -111,7 +111,9 @@ def _table(data: NoticeData) -> Table:
     for n, r in enumerate(data.rows, start=1):
         body.append([str(n), r.group, para(r.name, cs["center"]), r.masked_id,
                      para(r.land_attribute, cs["center"]), para(r.parcel, cs["center"]),
-                     mu(r.verified_mu), mu(r.retired_mu), mu(r.fallow_mu), r.rate, money(r.subsidy),
+                     mu(r.verified_mu), mu(r.retired_mu), mu(r.fallow_mu),
+                     # Two rates break after the slash, inside their cell.
+                     para(r.rate.replace("/", "/\n"), cs["right"]), money(r.subsidy),
                      para(r.note, cs["center"])])
     body.append([f"合计（{data.households}户，{len(data.rows)}块）", "", "", "", "", "",
                  mu(data.total("verified_mu")), mu(data.total("retired_mu")), mu(data.total("fallow_mu")),

@@ -120,6 +120,9 @@ def styles() -> dict[str, ParagraphStyle]:
         # 4号 body for table-heavy 公示.
         "body_small": st("body_small", "fangsong", 14, 24, alignment=TA_JUSTIFY, firstLineIndent=28),
         "attachment": st("attachment", "fangsong", 16, LINE, firstLineIndent=2 * CHAR),
+        # "附件1" at the top left of an attachment's first page, 3号黑体 (GB/T 9704 §8).
+        "attachment_label": st("attachment_label", "hei", 16, LINE),
+        "caption": st("caption", "hei", 10.5, 16),
         "issuer": st("issuer", "fangsong", 16, LINE, alignment=TA_RIGHT, rightIndent=4 * CHAR),
         "date": st("date", "fangsong", 16, LINE, alignment=TA_RIGHT, rightIndent=4 * CHAR),
         "table": st("table", "song", 10.5, 14, alignment=TA_LEFT),
