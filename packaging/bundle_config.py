@@ -23,7 +23,9 @@ DATA_PACKAGES = ("reportlab", "pyproj", "pyogrio", "shapely")
 
 # Compiled libraries whose extension modules import each other from C (pyogrio._io needs
 # pyogrio._geometry…): the import analysis misses those, so all their submodules are bundled.
-SUBMODULE_PACKAGES = ("pyogrio", "shapely", "pyproj")
+# sqlcipher3's SQLite (with SQLCipher, statically linked) is the extension sqlcipher3._sqlite3, which
+# dbapi2 imports from C as well.
+SUBMODULE_PACKAGES = ("pyogrio", "shapely", "pyproj", "sqlcipher3")
 
 # Never needed by the desktop program; keeping them out makes the bundle smaller.
 EXCLUDES = ("tkinter", "pytest", "_pytest", "hypothesis", "IPython", "matplotlib")

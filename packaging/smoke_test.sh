@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of the built Linux bundle as a township laptop would run it: a clean environment
 # (env -i) whose PATH holds no Python at all, a fresh home folder, no network needed.
-# It creates the demo store, runs the data check, prints the village notice when the bundle has
-# the `print` command, makes a backup in the data folder and restores it.
+# It creates the demo store, runs the data check, makes an encrypted store (`new`, `demo
+# --encrypted`) and opens it with the right and a wrong password, prints the village notice when
+# the bundle has the `print` command, makes a backup in the data folder and restores it.
 # Usage: bash packaging/smoke_test.sh [BUNDLE_DIR]   (default packaging/dist/wq-desktop)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -34,6 +35,15 @@ run() {
   env -i HOME="$WORK/home" PATH="$WORK/bin" TMPDIR="$WORK/tmp" LANG=C.UTF-8 \
     QT_QPA_PLATFORM=offscreen "$BIN" "$@"
 }
+PASSWORD="Smoke2026pass"
+# The same, with a local account's password (what a user types at the prompt).
+run_as() {
+  local password="$1"; shift
+  env -i HOME="$WORK/home" PATH="$WORK/bin" TMPDIR="$WORK/tmp" LANG=C.UTF-8 \
+    QT_QPA_PLATFORM=offscreen WQ_PASSWORD="$password" "$BIN" "$@"
+}
+ID_RE='652399[0-9]{11}[0-9X]'
+
 
 # Nothing may be written beside the executable: remember the bundle's state.
 find "$BUNDLE" -type f -printf '%P %s %T@\n' | sort > "$WORK/bundle-before.txt"
@@ -58,6 +68,30 @@ run check --db "$DB" > "$WORK/check.txt" 2>&1
 rc=$?
 tail -n 1 "$WORK/check.txt"
 [ $rc -eq 0 ] || fail "check exited $rc on the demo store: $(tail -n 3 "$WORK/check.txt")"
+
+step "new: an encrypted store with its first account, from the command line"
+NEWDB="$WORK/wq.sqlite"
+run_as "$PASSWORD" new --db "$NEWDB" --township 652301105 --name 六工镇 --user 张三 >"$WORK/new.txt" 2>&1 \
+  || fail "new exited non-zero: $(tail -n 3 "$WORK/new.txt")"
+grep -qE '([0-9A-Z]{4}-){5}[0-9A-Z]{4}' "$WORK/new.txt" || fail "new did not show the recovery code"
+[ -s "$NEWDB.keys" ] || fail "new made no key file beside the store"
+head -c 15 "$NEWDB" | grep -q "SQLite format" && fail "the new store is not encrypted"
+run_as "$PASSWORD" check --db "$NEWDB" --user 张三 >/dev/null 2>&1 || fail "check cannot open the encrypted store"
+if run_as "Wrong2026pass" check --db "$NEWDB" --user 张三 >/dev/null 2>&1; then
+  fail "a wrong password opened the encrypted store"
+fi
+
+step "demo --encrypted: the demo township encrypted, no ID number in its bytes or its backup"
+ENCDB="$WORK/enc/encdemo.sqlite"
+mkdir -p "$WORK/enc"
+run_as "$PASSWORD" demo --db "$ENCDB" --encrypted --user 张三 >/dev/null 2>&1 || fail "demo --encrypted failed"
+grep -aqE "$ID_RE" "$ENCDB" && fail "an ID number can be read from the encrypted demo store"
+run_as "$PASSWORD" check --db "$ENCDB" --user 张三 >/dev/null 2>&1 || fail "the encrypted demo does not pass check"
+run_as "$PASSWORD" backup --db "$ENCDB" --user 张三 >/dev/null 2>&1 || fail "backup of the encrypted store failed"
+ENCBACKUP="$(find "$DATA/backups" -name 'encdemo_*.sqlite' 2>/dev/null | head -n 1)"
+[ -n "$ENCBACKUP" ] || fail "no backup of the encrypted store"
+grep -aqE "$ID_RE" "$ENCBACKUP" && fail "an ID number can be read from the encrypted backup"
+grep -aqE "$ID_RE" "$DB" || fail "the plain demo has no ID number to look for (the check above proves nothing)"
 
 step "app: the window starts (offscreen) and keeps running"
 timeout 20 env -i HOME="$WORK/home" PATH="$WORK/bin" TMPDIR="$WORK/tmp" LANG=C.UTF-8 \
@@ -111,4 +145,4 @@ find "$BUNDLE" -type f -printf '%P %s %T@\n' | sort > "$WORK/bundle-after.txt"
 diff "$WORK/bundle-before.txt" "$WORK/bundle-after.txt" >/dev/null \
   || fail "the program wrote into its own folder: $(diff "$WORK/bundle-before.txt" "$WORK/bundle-after.txt" | head -n 5)"
 
-echo "smoke_test: OK: demo, check, window, $( [ -n "${PAGES:-}" ] && echo "notice PDF, " )backup and restore with no Python on PATH"
+echo "smoke_test: OK: demo, check, encrypted store (new, demo --encrypted, backup), window, $( [ -n "${PAGES:-}" ] && echo "notice PDF, " )backup and restore with no Python on PATH"

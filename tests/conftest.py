@@ -13,7 +13,25 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from wq_desktop import crypto  # noqa: E402
 from wq_desktop.store import Store  # noqa: E402
+
+# The one explicit test setting of argon2: cheap envelopes for the test run (the product's
+# parameters are never lowered; crypto.PRODUCT_KDF is tested as such in test_security.py).
+crypto.use_test_kdf()
+
+TEST_PASSWORD = "Ceshi2026pass"
+
+
+@pytest.fixture
+def encrypted_store(tmp_path: Path) -> Store:
+    """A new encrypted store signed in as 测试员 (password TEST_PASSWORD)."""
+    from wq_desktop import accounts, keyfile
+
+    s, _code = accounts.create_encrypted_store(tmp_path / "secret.sqlite", "测试员", TEST_PASSWORD)
+    yield s
+    s.close()
+    keyfile.forget(s.path)
 
 
 @pytest.fixture

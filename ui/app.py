@@ -3,6 +3,9 @@
 Every store the program opens (argument, last used, first start, 打开数据库…, after a restore) gets
 its daily backup, made in a worker thread so the window appears at once, and old backups are
 pruned to the number of days set under 文件 > 备份设置.
+
+An encrypted store opens only after a sign-in (before any window shows its data); the signed-in
+account is the store's user. A plain store that is not the fictional demo is offered encryption.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QThread, QTranslator
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
-from wq_desktop import backup
+from wq_desktop import audit, backup, keyfile
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import WqError
 from wq_desktop.logs import setup_logging
@@ -23,11 +26,14 @@ from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
 from .backup_ui import install_backup, load_keep_days
-from .crash import install_excepthook
+from .crash import install_excepthook, install_native_crash_log
+from .dialogs.encrypt_offer import EncryptStoreDialog
 from .dialogs.first_start import FirstStartDialog
+from .dialogs.sign_in import SignInDialog
 from .fonts import apply_chinese_font
 from .gc_guard import collect_in_gui_thread
 from .main_window import MainWindow
+from .security_ui import install_security
 from .workers import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class Application:
         self.settings = settings
         self.window: MainWindow | None = None
         self.backup_workers: list[Worker] = []
+        # Encrypted stores signed in to in this process: path -> account (reopened as that account).
+        self.signed_in: dict[Path, str] = {}
 
     def ask_user(self, parent: QWidget | None = None) -> str | None:
         name, ok = QInputDialog.getText(parent, "用户名", "请输入您的姓名（记入每条变更记录）：",
@@ -76,11 +84,45 @@ class Application:
         dialog = FirstStartDialog(self.settings.data_path, self.settings.user)
         if not dialog.exec() or dialog.chosen is None:
             return None
-        return dialog.chosen, dialog.user.text().strip()
+        user = dialog.user.text().strip()
+        if keyfile.unlocked_key(dialog.chosen):  # a new encrypted store: its account just signed in
+            self.signed_in[dialog.chosen.resolve()] = user
+        return dialog.chosen, user
+
+    def _open_store(self, db: Path, user: str) -> Store | None:
+        """The store of `db`: signed in if encrypted, offered encryption if plain (not the demo).
+        None when the user cancelled the sign-in."""
+        resolved = db.resolve()
+        if keyfile.is_encrypted_store(db):
+            if resolved in self.signed_in and keyfile.unlocked_key(db):
+                return Store.open(db, self.signed_in[resolved])
+            dialog = SignInDialog(db, self.window)
+            if not dialog.exec() or dialog.store is None:
+                return None
+            self.signed_in[resolved] = dialog.store.user
+            return dialog.store
+        store = Store.open(db, user)
+        if store.is_demo:
+            return store  # fictional people: no sign-in friction for trying the program
+        answer = QMessageBox.question(
+            self.window, "数据库未加密",
+            f"数据库 {db.name} 未加密：笔记本丢失时，任何人都能读出其中的身份证号和电话。\n\n现在加密吗？",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            return store
+        store.close()
+        dialog = EncryptStoreDialog(db, user, self.window)
+        if dialog.exec() and dialog.store is not None:
+            self.signed_in[resolved] = dialog.store.user
+            return dialog.store
+        return Store.open(db, user)
 
     def open(self, db: Path, user: str) -> bool:
         try:
-            store = Store.open(db, user)
+            store = self._open_store(db, user)
+            if store is None:
+                return False
         except WqError as err:
             QMessageBox.critical(self.window, "无法打开数据库", f"{db}\n\n{err}")
             return False
@@ -95,6 +137,7 @@ class Application:
         self.window.store_requested.connect(self.switch)
         # install_backup is idempotent: a no-op when MainWindow.__init__ already installed it.
         install_backup(self.window).reopen = self.reopen
+        install_security(self.window, self.settings)
         self.window.show()
         if old is not None:
             old._closing_confirmed = True  # the user already answered about unsaved edits
@@ -102,6 +145,10 @@ class Application:
             old.store.close()
             if not any(t.isRunning() for t in old.findChildren(QThread)):
                 old.deleteLater()  # its dialogs and timers go with it: none touches the closed store
+            if old.store.path.resolve() != store.path.resolve():
+                # Another file now: the old one needs a new sign-in to be opened again.
+                keyfile.forget(old.store.path)
+                self.signed_in.pop(old.store.path.resolve(), None)
         self.start_daily_backup(store.path)
         return True
 
@@ -143,6 +190,10 @@ class Application:
 
     def _daily_backup_done(self, made: Path | None) -> None:
         if made is not None and self.window is not None:
+            try:
+                audit.record(self.window.store, audit.BACKUP, {"file": made.name, "daily": True})
+            except Exception:  # broad on purpose: the store may have been closed meanwhile
+                log.warning("daily backup made but not entered in the security log")
             self.window.statusBar().showMessage(f"已自动备份今天的数据：{made.name}", 8000)
 
     def _daily_backup_failed(self, message: str) -> None:
@@ -160,6 +211,7 @@ class Application:
 
 def run(db: Path | None = None, user: str | None = None) -> int:
     setup_logging()
+    install_native_crash_log()
     app = QApplication.instance() or QApplication(sys.argv)
     collect_in_gui_thread()
     assert isinstance(app, QApplication)
@@ -179,7 +231,7 @@ def run(db: Path | None = None, user: str | None = None) -> int:
             if chosen is None:
                 return 0
             db, user = chosen
-        if not user:
+        if not user and not keyfile.is_encrypted_store(db):  # encrypted: the sign-in names the user
             user = controller.ask_user() or ""
             if not user:
                 return 0

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import backup, paths
+from wq_desktop import accounts, audit, backup, paths
 from wq_desktop.backup import DEFAULT_KEEP_DAYS, BackupInfo
 from wq_desktop.errors import WqError
 
@@ -256,6 +258,7 @@ class BackupController(QObject):
             return made
 
         def done(made: Path) -> None:
+            audit.record(self.window.store, audit.BACKUP, {"file": made.name})
             QMessageBox.information(self.window, "备份完成", backup_made_text(made))
             if then:
                 then()
@@ -267,9 +270,9 @@ class BackupController(QObject):
             self.window.statusBar().showMessage("已取消备份。", 5000)
 
         self.backup_action.setEnabled(False)
-        worker = run_with_progress(self.window, "立即备份", job, done, failed, cancelled)
+        worker = run_with_progress(self.window, "立即备份", job, done, failed, cancelled,
+                                   on_finished=self._backup_finished)
         self.worker = worker
-        worker.finished.connect(self._backup_finished)
         return worker
 
     def _backup_finished(self) -> None:
@@ -297,6 +300,17 @@ class BackupController(QObject):
             "该备份之后录入的内容不在恢复后的数据库中，只保存在上述保留的文件里。"
             "恢复时将关闭并重新打开数据库窗口。\n\n是否恢复？")
 
+    def signed_in_key(self, backup_path: Path, parent: QWidget) -> bytes | None:
+        """An encrypted backup is restored only after the signed-in account proves its password
+        against the backup's own key file. None when cancelled; SignInError when wrong."""
+        user = self.window.store.user
+        password, ok = QInputDialog.getText(
+            parent, "恢复备份需要登录", f"恢复加密的备份：请输入账户“{user}”的密码：",
+            QLineEdit.EchoMode.Password)
+        if not ok:
+            return None
+        return accounts.key_from_keyfile(backup_path, user, password)
+
     def restore(self, info: BackupInfo, parent: QWidget | None = None) -> bool:
         """Ask, then close the store, restore the backup and open it again in a new window."""
         parent = parent or self.window
@@ -309,8 +323,13 @@ class BackupController(QObject):
         # An unsaved household edit is saved (into the file kept aside), discarded or keeps us here.
         if not self.window._leave_household_edit():
             return False
+        key = None
         try:  # a damaged backup is refused while the window still holds its store
-            backup.verify_database(info.path)
+            if backup.is_encrypted(info.path):
+                key = self.signed_in_key(info.path, parent)
+                if key is None:
+                    return False
+            backup.verify_database(info.path, key)
         except WqError as err:
             QMessageBox.warning(parent, "无法恢复", str(err))
             return False
@@ -328,7 +347,7 @@ class BackupController(QObject):
             # connection holds, and closing folds the WAL into the file that is kept aside.
             self.window.store.close()
             try:
-                aside = backup.restore_backup(info.path, store_path)
+                aside = backup.restore_backup(info.path, store_path, key=key)
             except WqError as err:
                 error = str(err)
             new_window = self.reopen(store_path)
@@ -338,6 +357,8 @@ class BackupController(QObject):
             log.warning("restore of %s refused: %s", info.path.name, error)
             QMessageBox.warning(new_window, "恢复未完成", f"{error}\n\n数据库已按原样重新打开。")
             return False
+        if new_window is not None:
+            audit.record(new_window.store, audit.RESTORE, {"file": info.path.name})
         kept = f"\n\n原数据库文件已改名保留为：\n{aside}" if aside else ""
         QMessageBox.information(
             new_window, "恢复完成",

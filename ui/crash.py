@@ -1,13 +1,16 @@
 """Unexpected errors: a Chinese dialog for the user and a report file for the developers.
 
-The report never carries an ID number or phone number (they are masked with the same patterns the
-public documents use), and the window stays open, so whatever the user was typing is still there.
+The report never carries an ID number or phone number: it passes the core's one masking function
+(logs.mask_sensitive, the same the log uses), and the window stays open, so whatever the user was
+typing is still there. Native crashes (a fault in Qt or a C library) cannot run Python code, so
+faulthandler writes their stack into a file in the crash folder; at the next start that file
+becomes a masked report like the others.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import platform
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -17,20 +20,51 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from wq_desktop import paths, rules
+from wq_desktop import paths
 from wq_desktop.errors import WqError
+from wq_desktop.logs import mask_sensitive
 
-# 18-character ID numbers (and 15-digit legacy ones), 11-digit mobiles, landlines with area code.
-_ID = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+NATIVE_CRASH_FILE = "native-crash.txt"
+_native_file = None  # kept open for the whole run: faulthandler writes to its descriptor
 
 
 def scrub(text: str) -> str:
     """Mask every ID and phone number in free text (tracebacks quote values)."""
-    text = _ID.sub(lambda m: rules.mask_id(m.group(0)), text)
-    text = _MOBILE.sub(lambda m: rules.mask_phone(m.group(0)), text)
-    return _LANDLINE.sub(lambda m: rules.mask_phone(m.group(0)), text)
+    return mask_sensitive(text)
+
+
+def collect_native_crash(folder: Path | None = None) -> Path | None:
+    """Turn the previous run's native crash dump (if any) into a masked report; returns it."""
+    folder = folder or paths.reports_dir()
+    dump = folder / NATIVE_CRASH_FILE
+    try:
+        text = dump.read_text(encoding="utf-8", errors="replace") if dump.is_file() else ""
+    except OSError:
+        return None
+    if not text.strip():
+        return None
+    stamp = datetime.fromtimestamp(dump.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    report = folder / f"native-crash-{stamp}.txt"
+    header = ("退地减水核查 程序异常退出报告（本机代码崩溃）\n"
+              f"系统：{platform.platform()}；Python {platform.python_version()}\n\n")
+    report.write_text(scrub(header + text), encoding="utf-8")
+    dump.write_text("", encoding="utf-8")
+    return report
+
+
+def install_native_crash_log(folder: Path | None = None) -> Path | None:
+    """Let faulthandler write native crashes into the crash folder (the file stays open)."""
+    global _native_file
+    folder = folder or paths.reports_dir()
+    try:
+        collect_native_crash(folder)
+        if _native_file is not None:
+            _native_file.close()
+        _native_file = open(folder / NATIVE_CRASH_FILE, "a", encoding="utf-8")
+    except OSError:
+        return None
+    faulthandler.enable(file=_native_file, all_threads=True)
+    return folder / NATIVE_CRASH_FILE
 
 
 def write_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,

@@ -381,6 +381,9 @@ class MainWindow(QMainWindow):
             return
         self.settings = dialog.result_settings
         self.household.default_patroller = self.settings.user
+        sync = getattr(self, "sync_controller", None)
+        if sync is not None:
+            sync.apply_settings()  # the background sync follows the consent at once
         if self.settings.user != self.store.user:
             QMessageBox.information(self, "设置已保存", "新的用户名将在下次打开数据库时生效。")
 

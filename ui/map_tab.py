@@ -1,8 +1,10 @@
-"""The 地图 tab: a small toolbar over the MapCanvas and a status line below it.
+"""The 地图 tab: a small toolbar over the MapCanvas, its attribute table, and a status line below.
 
 The status line shows the live area (亩) while a parcel is drawn or edited, the canvas's messages,
-and, after a click on the map, the clicked household with a button to open it: a click on the map
-never takes the user away from the map by itself.
+the measure tool's reading, the cursor position (store CRS and 经纬度), and, after a click on the
+map, the clicked household with a button to open it: a click on the map never takes the user away
+from the map by itself. The attribute table (属性表) lists the shown layer; its selection and the
+map's (Ctrl+click for several parcels) follow each other.
 
 `install_map_tab(window)` puts the tab into the main window's empty 地图 page and wires it to the
 window (navigation, year, household parcel table, refresh after writes).
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,17 +30,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from wq_desktop import rules
+from wq_desktop import geo, rules
 from wq_desktop.errors import WqError
-from wq_desktop.gis_export import ExportResult, export_parcels
+from wq_desktop.gis_export import EXPORT_CRS, SHP_ENCODINGS, ExportResult, export_parcels
 from wq_desktop.store import Store
 
 from .map import MapCanvas
+from .map.attribute_table import AttributeTable
 from .workers import JobContext, Worker, run_with_progress
 
 if TYPE_CHECKING:
@@ -80,6 +84,15 @@ class ExportDialog(QDialog):
             self.scope.addItem(f"本村（{village_name}）", "village")
         self.scope.addItem("全镇", "township")
         self.only_retired = QCheckBox("只导出退减灌溉、休耕轮作地块")
+        # The bureau's conventions: GBK text and zone-prefixed coordinates are what its tools expect.
+        self.encoding = QComboBox()
+        self.encoding.setObjectName("export_encoding")
+        for key, label in SHP_ENCODINGS.items():
+            self.encoding.addItem(label, key)
+        self.crs = QComboBox()
+        self.crs.setObjectName("export_crs")
+        for key, label in EXPORT_CRS.items():
+            self.crs.addItem(label, key)
         self.path = QLineEdit()
         self.path.setPlaceholderText("选择保存位置…")
         browse = QPushButton("浏览…")
@@ -89,6 +102,8 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("格式", self.format)
         form.addRow("范围", self.scope)
+        form.addRow("文字编码", self.encoding)
+        form.addRow("坐标系", self.crs)
         form.addRow("", self.only_retired)
         form.addRow("保存到", row)
         self.error = QLabel()
@@ -107,10 +122,17 @@ class ExportDialog(QDialog):
         self.setMinimumWidth(520)
         browse.clicked.connect(self.browse)
         self.format.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
 
     @property
     def fmt(self) -> str:
         return str(self.format.currentData())
+
+    @property
+    def options(self) -> dict[str, str | None]:
+        """encoding and crs for gis_export, as far as the chosen format has them."""
+        return {"encoding": self.encoding.currentData() if self.fmt == "shp" else "UTF-8",
+                "crs": self.crs.currentData() if self.fmt in ("shp", "gpkg") else None}
 
     @property
     def whole_township(self) -> bool:
@@ -126,6 +148,13 @@ class ExportDialog(QDialog):
         return "." + ("geojson" if self.fmt == "geojson" else self.fmt)
 
     def _format_changed(self) -> None:
+        # Each format starts at its usual convention: a Shapefile for the bureau is GBK in EPSG:4517
+        # (as 三调 results are), a GeoPackage keeps the store's EPSG:4538.
+        self.crs.setCurrentIndex(self.crs.findData("EPSG:4517" if self.fmt == "shp" else "EPSG:4538"))
+        self.encoding.setEnabled(self.fmt == "shp")
+        self.crs.setEnabled(self.fmt in ("shp", "gpkg"))
+        self.crs.setToolTip("" if self.crs.isEnabled() else
+                            "GeoJSON 为经纬度，坐标TXT 固定为带“29”带号的 EPSG:4517")
         # Keep the chosen name and folder, give it the new format's ending.
         text = self.path.text().strip()
         if text:
@@ -171,6 +200,8 @@ class MapTab(QWidget):
                                       "单击各拐点，双击结束；Backspace 撤销上一点，Esc 取消")
         self.edit_action = self._tool("编辑所选地块", self.edit_selected,
                                       "拖动拐点；双击边线加点；右键拐点删除；Enter 保存")
+        self.measure_action = self._tool("量算", self.start_measuring,
+                                         "单击各点量距离，三点以上同时显示面积（亩）；双击结束，Esc 退出")
         self.cancel_action = self._tool("取消", self.cancel, "放弃正在绘制或修改的图形")
         self.toolbar.addSeparator()
         self.points_action = self._tool("粘贴界址点…", self.paste_boundary_points,
@@ -178,8 +209,16 @@ class MapTab(QWidget):
         self.import_action = self._tool("导入地块…", self.import_parcels,
                                         "从 SHP、GPKG、GeoJSON、GDB 或坐标TXT 导入地块到本村")
         self.export_action = self._tool("导出…", self.export, "导出本年度地块图形及措施")
+        self.checks_action = self._tool("检查设置…", self.edit_check_settings,
+                                        "乡镇边界、最小面积、狭长碎片、重叠阈值：导入和绘制地块时的检查")
         self.toolbar.addSeparator()
         self.imagery_action = self._tool("影像底图…", self.choose_imagery, "选择离线影像（.mbtiles）")
+        self.table_action = self._tool("属性表", self.toggle_table,
+                                       "显示或隐藏当前图层的属性表（与地图选择同步）")
+        self.table_action.setCheckable(True)
+        self.table = AttributeTable()
+        self.table.setObjectName("map_attribute_panel")
+        self.table.hide()
 
         self.area_label = QLabel()
         self.area_label.setObjectName("map_area")
@@ -187,8 +226,11 @@ class MapTab(QWidget):
         font.setBold(True)
         self.area_label.setFont(font)
         self.area_label.hide()
-        self.status = QLabel("单击地块查看所属农户；滚轮缩放，拖动平移。")
+        self.status = QLabel("单击地块查看所属农户，Ctrl+单击多选；滚轮缩放，拖动平移。")
         self.status.setObjectName("map_status")
+        self.position = QLabel()
+        self.position.setObjectName("map_position")
+        self.position.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.household_label = QLabel()
         self.household_label.setObjectName("map_household")
         self.open_household_button = QPushButton("打开农户")
@@ -198,6 +240,9 @@ class MapTab(QWidget):
         status_row.setContentsMargins(6, 2, 6, 2)
         status_row.addWidget(self.area_label)
         status_row.addWidget(self.status, 1)
+        status_row.addSpacing(12)
+        status_row.addWidget(self.position)
+        status_row.addSpacing(12)
         status_row.addWidget(self.household_label)
         status_row.addSpacing(6)
         status_row.addWidget(self.open_household_button)
@@ -206,7 +251,12 @@ class MapTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.canvas, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(status_row)
 
         self.canvas.message.connect(self._message)
@@ -215,6 +265,11 @@ class MapTab(QWidget):
         self.canvas.householdSelected.connect(self._household_clicked)
         self.canvas.parcelEdited.connect(lambda _u: self._tool_state())
         self.open_household_button.clicked.connect(self._open_household)
+        self.canvas.cursorMoved.connect(self._cursor)
+        self.canvas.measured.connect(self._measured)
+        self.canvas.selectionChanged.connect(self._map_selection)
+        self.canvas.layerChanged.connect(self._refresh_table)
+        self.table.selectionChanged.connect(self._table_selection)
         self.canvas.set_store(store, year)
 
     def _tool(self, text: str, slot: Any, tip: str) -> QAction:
@@ -248,6 +303,7 @@ class MapTab(QWidget):
             if village is not None and village != self.canvas.village:
                 self.canvas.show_village(village)
         self.canvas.select_parcel(parcel)
+        self._sync_table()
 
     # ------------------------------------------------------------ tools
     def fit(self) -> None:
@@ -266,6 +322,19 @@ class MapTab(QWidget):
         self._tool_state()
         if self.canvas.mode == "edit":
             self._area(self.canvas.drawing_area_mu() or 0.0)
+
+    def start_measuring(self) -> None:
+        self.canvas.start_measuring()
+
+    def toggle_table(self) -> None:
+        """Show or hide the attribute table of the shown layer."""
+        shown = not self.table.isVisible()
+        self.table.setVisible(shown)
+        self.table_action.setChecked(shown)
+        if shown:
+            total = max(self.splitter.height(), 300)
+            self.splitter.setSizes([total * 3 // 5, total * 2 // 5])
+            self._refresh_table()
 
     def cancel(self) -> None:
         if self.canvas.mode != "browse":
@@ -298,6 +367,16 @@ class MapTab(QWidget):
         self.dataChanged.emit()
         return dialog.created
 
+    def edit_check_settings(self) -> bool:
+        """The township's location and size checks (boundary, minimum area …); True when saved."""
+        from .map.dialogs import CheckSettingsDialog
+
+        dialog = CheckSettingsDialog(self.store, self)
+        if not dialog.exec():
+            return False
+        self.canvas.show_message("地块检查设置已保存。")
+        return True
+
     def export(self) -> Worker | None:
         """Ask for format, scope and file, then write them in the background."""
         village = self.canvas.village
@@ -308,10 +387,10 @@ class MapTab(QWidget):
         target = dialog.target()
         assert target is not None
         return self.start_export(dialog.fmt, target, None if dialog.whole_township else village,
-                                 dialog.only_retired.isChecked())
+                                 dialog.only_retired.isChecked(), **dialog.options)
 
     def start_export(self, fmt: str, path: Path, village: str | None = None,
-                     only_retired: bool = False) -> Worker:
+                     only_retired: bool = False, encoding: str = "UTF-8", crs: str | None = None) -> Worker:
         """Run gis_export off the GUI thread on its own Store (a Store is not shared between threads)."""
         code = self.store.get("village", village)["code"] if village else None
         db, user, year = self.store.path, self.store.user, self.year
@@ -320,7 +399,7 @@ class MapTab(QWidget):
             ctx.progress(5, "正在读取地块…")
             with Store.open(db, user) as store:
                 result = export_parcels(store, fmt, path, year=year, village_code=code,
-                                        only_retired=only_retired)
+                                        only_retired=only_retired, encoding=encoding, crs=crs)
             ctx.progress(100, "已写出。")
             return result
 
@@ -358,6 +437,62 @@ class MapTab(QWidget):
         return True
 
     # ------------------------------------------------------------ status line
+    def _cursor(self, x: float, y: float) -> None:
+        self.position.setText(geo.format_position(x, y, self.store.crs))
+
+    def _measured(self, text: str) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText(text)
+
+    def _refresh_table(self) -> None:
+        if not self.table.isVisible():
+            return
+        pp = self.canvas.parcels
+        if pp is None:
+            self.table.set_rows(None, np.zeros(0, dtype=np.int64), "无图层")
+            return
+        rows = self.canvas.shown_indices()
+        village = self.canvas.village
+        title = (self.store.get("village", village)["name"] if village else "全镇") + " 地块属性表"
+        self.table.set_rows(pp.layer, rows, title)
+        self._sync_table()
+
+    def _sync_table(self) -> None:
+        pp = self.canvas.parcels
+        if pp is None or not self.table.isVisible():
+            return
+        index = {u: i for i, u in enumerate(pp.layer.uuid)}
+        self.table.select_indices([index[u] for u in self.canvas.selected_uuids() if u in index])
+
+    def _map_selection(self, uuids: list[str]) -> None:
+        self._sync_table()
+        if len(uuids) > 1:
+            self._say_selection(uuids)
+        elif uuids and self.canvas.extra_selected == [] and self.status.text().startswith("已选"):
+            self._parcel_clicked(uuids[0])  # Ctrl+click took the selection back to one parcel
+
+    def _table_selection(self, indices: list[int]) -> None:
+        pp = self.canvas.parcels
+        if pp is None:
+            return
+        uuids = [pp.layer.uuid[i] for i in indices]
+        self.canvas.select_parcels(uuids)
+        if len(uuids) == 1:
+            self._parcel_clicked(uuids[0])
+        elif uuids:
+            self._say_selection(uuids)
+
+    def _say_selection(self, uuids: list[str]) -> None:
+        pp = self.canvas.parcels
+        assert pp is not None
+        index = {u: i for i, u in enumerate(pp.layer.uuid)}
+        total = sum(float(np.nan_to_num(pp.layer.area_mu[index[u]])) for u in uuids)
+        self.clicked_household = None  # several parcels: no one household to open
+        self.household_label.clear()
+        self.open_household_button.hide()
+        self.status.setStyleSheet("")
+        self.status.setText(f"已选 {len(uuids)} 个地块，合计 {rules.format_mu(total)} 亩（Ctrl+单击增减）")
+
     def _tool_state(self) -> None:
         if self.canvas.mode == "browse":
             self.area_label.hide()

@@ -52,6 +52,12 @@ def take_screenshots(folder: Path) -> list[Path]:
             window.show_household(target.operator)
             window.household.tabs.setCurrentIndex(0)
             shots.append(_grab(window, folder / "household.png"))
+            from wq_desktop.planting import courtyards
+
+            grower = next(r.operator for r in rows if courtyards(store, r.operator, year))
+            window.show_household(grower)
+            window.household.tabs.setCurrentWidget(window.household.courtyard)
+            shots.append(_grab(window, folder / "household_courtyard.png"))
             window.show_village(village)
             shots.append(_grab(window, folder / "village.png"))
             window.tabs.setCurrentWidget(window.contacts)
@@ -77,6 +83,16 @@ def take_screenshots(folder: Path) -> list[Path]:
             shots.append(_grab(window, folder / "dashboard_charts.png"))
             dashboard.tabs.setCurrentWidget(dashboard.water)
             shots.append(_grab(window, folder / "dashboard_water.png"))
+            dashboard.tabs.setCurrentWidget(dashboard.targets)
+            if dashboard.targets.worker is not None:
+                dashboard.targets.worker.wait()
+            for _ in range(50):
+                QApplication.processEvents()
+            shots.append(_grab(window, folder / "dashboard_targets.png"))
+            editor = dashboard.targets.edit_targets()
+            assert editor is not None
+            shots.append(_grab(editor, folder / "targets_editor.png"))
+            editor.reject()
             worker = dashboard.run_checks()
             worker.wait()
             for _ in range(50):  # let the finished job's signals reach the dashboard

@@ -49,7 +49,9 @@ Job = Callable[[JobContext], Any]
 
 
 class Worker(QThread):
-    """Runs one job; exactly one of done / failed / cancelled is emitted at the end."""
+    """Runs one job; exactly one of done / failed / cancelled is emitted at the end, in the GUI
+    thread and only once the thread has ended: whoever reacts (closes the window, ends the test)
+    can never destroy a thread that is still running."""
 
     progressed = Signal(int, str)
     done = Signal(object)
@@ -60,6 +62,8 @@ class Worker(QThread):
         super().__init__(parent)
         self.job = job
         self.context = JobContext(self.progressed.emit)
+        self._outcome: tuple[str, Any] = ("failed", "后台任务未能完成。")
+        self.finished.connect(self._deliver)  # first of finished's slots: outcome, then the rest
 
     def cancel(self) -> None:
         self.context.cancel()
@@ -68,22 +72,29 @@ class Worker(QThread):
         try:
             result = self.job(self.context)
         except Cancelled:
-            self.cancelled.emit()
+            self._outcome = ("cancelled", None)
         except WqError as err:
-            self.failed.emit(str(err))
+            self._outcome = ("failed", str(err))
         except Exception:  # an unexpected error in a worker must not vanish silently
             from .crash import write_report
 
             try:
                 report = write_report(*sys.exc_info())  # type: ignore[arg-type]
-                self.failed.emit(f"后台任务出错，错误报告已保存到：{report}")
+                self._outcome = ("failed", f"后台任务出错，错误报告已保存到：{report}")
             except OSError:
-                self.failed.emit("后台任务出错，错误报告也未能保存。")
+                self._outcome = ("failed", "后台任务出错，错误报告也未能保存。")
         else:
-            if self.context.cancelled:
-                self.cancelled.emit()
-            else:
-                self.done.emit(result)
+            self._outcome = ("cancelled", None) if self.context.cancelled else ("done", result)
+
+    def _deliver(self) -> None:
+        self.wait()  # finished is emitted just before the thread ends: let it end first
+        kind, value = self._outcome
+        if kind == "done":
+            self.done.emit(value)
+        elif kind == "failed":
+            self.failed.emit(value)
+        else:
+            self.cancelled.emit()
 
 
 class ProgressDialog(QDialog):
@@ -121,19 +132,45 @@ class ProgressDialog(QDialog):
         self._cancel()
 
 
-def run_with_progress(parent: QWidget | None, title: str, job: Job,
-                      on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
-                      on_cancelled: Callable[[], None] | None = None) -> Worker:
-    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+def start_worker(parent: QObject | None, job: Job, on_done: Callable[[Any], None],
+                 on_failed: Callable[[str], None] | None = None,
+                 on_cancelled: Callable[[], None] | None = None,
+                 on_finished: Callable[[], None] | None = None,
+                 on_progress: Callable[[int, str], None] | None = None,
+                 before_start: Callable[[Worker], None] | None = None) -> Worker:
+    """Start `job` in a worker thread with every callback connected *before* start(): a job that
+    ends at once (an unreachable server, a damaged file) still reaches all of them. `on_finished`
+    runs after the outcome's callback, once, whatever the outcome."""
     worker = Worker(job, parent)
-    dialog = ProgressDialog(title, worker, parent)
     worker.done.connect(on_done)
     if on_failed:
         worker.failed.connect(on_failed)
     if on_cancelled:
         worker.cancelled.connect(on_cancelled)
+    if on_progress:
+        worker.progressed.connect(on_progress)
+    if on_finished:
+        worker.finished.connect(on_finished)
+    if before_start:
+        before_start(worker)
     worker.finished.connect(worker.deleteLater)
-    worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
     worker.start()
-    dialog.open()
+    return worker
+
+
+def run_with_progress(parent: QWidget | None, title: str, job: Job,
+                      on_done: Callable[[Any], None], on_failed: Callable[[str], None] | None = None,
+                      on_cancelled: Callable[[], None] | None = None,
+                      on_finished: Callable[[], None] | None = None) -> Worker:
+    """Start `job` in a worker thread and show the progress dialog (non-blocking)."""
+    dialogs: list[ProgressDialog] = []
+
+    def with_dialog(worker: Worker) -> None:
+        dialog = ProgressDialog(title, worker, parent)
+        worker.finished.connect(dialog.deleteLater)  # one dialog per job, gone with it
+        dialogs.append(dialog)
+
+    worker = start_worker(parent, job, on_done, on_failed, on_cancelled, on_finished,
+                          before_start=with_dialog)
+    dialogs[0].open()
     return worker

@@ -70,6 +70,13 @@ def check_history(store: Store) -> list[Finding]:
     return findings
 
 
+def check_security_log(store: Store) -> list[Finding]:
+    """The security log's chain must be intact (an entry rewritten, removed or slipped in)."""
+    from . import audit
+
+    return [Finding(Severity.ERROR, "安全日志", message) for _, message in audit.verify(store.conn)]
+
+
 def check_rules(store: Store) -> list[Finding]:
     """Re-run the write-time rules on every live record (catches data from before a rule)."""
     findings: list[Finding] = []
@@ -253,6 +260,7 @@ def check_fragmentation(store: Store, year: int | None = None, *, min_area_mu: f
 # name -> (label, check). Each check takes the store and the year it concerns.
 CHECKS: dict[str, tuple[str, Callable[..., list[Finding]]]] = {
     "history": ("变更历史", lambda store, year=None: check_history(store)),
+    "security_log": ("安全日志", lambda store, year=None: check_security_log(store)),
     "rules": ("数据规则", lambda store, year=None: check_rules(store)),
     "overlaps": ("地块重叠", check_overlaps),
     "duplicates": ("重复登记", check_duplicate_ids),

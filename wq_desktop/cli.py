@@ -77,14 +77,38 @@ def default_user() -> str:
 
 def add_db(parser: argparse.ArgumentParser, *, must_exist: bool = True) -> None:
     parser.add_argument("--db", required=True, type=Path, help="数据库文件路径（.sqlite）")
-    parser.add_argument("--user", default=default_user(), help="记入变更历史的用户名（默认为系统用户名）")
+    parser.add_argument("--user", default=default_user(),
+                        help="本机账户名（加密的数据库要登录，密码从提示输入或读取 WQ_PASSWORD）；"
+                             "未加密的数据库记入变更历史的用户名（默认为系统用户名）")
     parser.set_defaults(db_must_exist=must_exist)
 
 
-def open_store(args: argparse.Namespace):  # -> Store; imported lazily to keep --help fast
+def local_password(prompt: str, *, confirm: bool = False) -> str:
+    """The local account's password: WQ_LOCAL_PASSWORD, else WQ_PASSWORD, else a prompt."""
+    password = os.environ.get("WQ_LOCAL_PASSWORD") or os.environ.get("WQ_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin or not sys.stdin.isatty():
+        raise WqError("需要本机账户的密码：请在终端中运行并输入，或设置环境变量 WQ_PASSWORD。")
+    try:
+        password = getpass.getpass(prompt)
+        if confirm and getpass.getpass("再输入一次：") != password:
+            raise WqError("两次输入的密码不一致，未做任何更改。")
+    except (EOFError, KeyboardInterrupt):
+        raise SystemExit(130) from None
+    return password
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False):  # -> Store (lazy imports: fast --help)
+    """The store of --db; an encrypted one signs in as --user (a local account) first."""
+    from .keyfile import is_encrypted_store
     from .store import Store
 
-    return Store.open(args.db, args.user)
+    if args.db.is_file() and is_encrypted_store(args.db):
+        from .accounts import sign_in
+
+        return sign_in(args.db, args.user, local_password(f"本机账户“{args.user}”的密码："))
+    return Store.open(args.db, args.user, create=create)
 
 
 def _load_commands() -> None:

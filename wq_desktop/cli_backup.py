@@ -46,7 +46,12 @@ def run_backup(args: argparse.Namespace) -> int:
     if args.keep_days < 1:
         print("错误：--keep-days 至少为 1 天", file=sys.stderr)
         return EXIT_USAGE
-    made = backup_now(args.db)
+    from . import audit
+    from .cli import open_store
+
+    with open_store(args) as store:  # an encrypted store: sign in, the backup stays encrypted
+        made = backup_now(args.db, key=store.key)
+        audit.record(store, audit.BACKUP, {"file": made.name})
     removed = prune_backups(args.keep_days)
     print(f"已备份到 {made}")
     if removed:
@@ -74,16 +79,28 @@ def _confirmed(backup: Path, store: Path) -> bool:
     return answer in ("y", "yes", "是", "确认")
 
 
-@command("restore", "用备份替换数据库（当前文件改名保留，不会删除）", _configure_restore)
+@command("restore", "用备份替换数据库（当前文件改名保留，不会删除）；加密的备份需登录", _configure_restore)
 def run_restore(args: argparse.Namespace) -> int:
-    from .backup import restore_backup, verify_database
+    from . import audit
+    from .backup import is_encrypted, restore_backup, verify_database
+    from .cli import local_password
+    from .store import Store
 
     _start_logging()
-    verify_database(args.backup)  # a broken backup is reported before anyone is asked anything
+    key = None
+    if args.backup.is_file() and is_encrypted(args.backup):
+        from .accounts import key_from_keyfile
+
+        # The backup's own key file: it opens even when the store itself is lost.
+        key = key_from_keyfile(args.backup, args.user,
+                               local_password(f"本机账户“{args.user}”的密码："))
+    verify_database(args.backup, key)  # a broken backup is reported before anyone is asked anything
     if not args.yes and not _confirmed(args.backup, args.db):
         print("已取消，未做任何更改。")
         return 1
-    aside = restore_backup(args.backup, args.db, allow_other_store=args.other_store)
+    aside = restore_backup(args.backup, args.db, allow_other_store=args.other_store, key=key)
+    with Store.open(args.db, args.user, key=key) as store:
+        audit.record(store, audit.RESTORE, {"file": args.backup.name})
     print(f"已从备份恢复：{args.db}")
     if aside:
         print(f"原数据库已保留为：{aside}")

@@ -6,22 +6,43 @@ import argparse
 import logging
 from pathlib import Path
 
-from .cli import add_db, command, default_user, open_store
+from .cli import add_db, command, default_user, local_password, open_store
 
 
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, type=Path, help="要创建的数据库文件（不能已存在）")
-    p.add_argument("--user", default=default_user(), help="记入变更历史的用户名")
+    p.add_argument("--user", default=default_user(), help="记入变更历史的用户名（加密时为本机账户名）")
+    p.add_argument("--encrypted", action="store_true",
+                   help="加密演示数据库，并以 --user 为第一个本机账户（密码从提示输入或读取 WQ_PASSWORD）")
 
 
-@command("demo", "创建演示乡镇数据库（演示数据，不会覆盖已有文件）", _configure_demo)
+@command("demo", "创建演示乡镇数据库（虚构的演示数据，默认不加密；不会覆盖已有文件）", _configure_demo)
 def run_demo(args: argparse.Namespace) -> int:
     from .demo import create_demo_store
 
-    with create_demo_store(args.db, args.user) as store:
+    if args.encrypted:
+        from .accounts import check_name, check_password
+        from .cli_security import print_recovery_code
+        from .encrypt_store import encrypt
+        from .errors import WqError
+
+        if args.db.exists():
+            raise WqError(f"文件已存在，不会覆盖：{args.db}")
+        account = check_name(args.user)
+        password = local_password(f"为账户“{account}”设置密码：", confirm=True)
+        check_password(password, account)  # before the demo is built: a weak password costs nothing
+        create_demo_store(args.db, account).close()
+        result = encrypt(args.db, account, password)
+        store, code = result.store, result.recovery_code
+    else:
+        store, code = create_demo_store(args.db, args.user), None
+    with store:
         households = store.count("operator")
         parcels = store.count("parcel")
-    print(f"已创建演示数据库 {args.db}：{households} 户，{parcels} 个地块。")
+    state = "加密" if code else "未加密，仅含虚构的演示数据"
+    print(f"已创建演示数据库 {args.db}（{state}）：{households} 户，{parcels} 个地块。")
+    if code:
+        print_recovery_code(code)
     return 0
 
 

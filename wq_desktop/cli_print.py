@@ -11,7 +11,8 @@ from pathlib import Path
 from .cli import add_db, command, open_store
 from .errors import WqError
 
-XLSX_TABLES = {"contacts": "包联责任落实清单", "notice": "公示表", "summary": "三级汇总表"}
+XLSX_TABLES = {"contacts": "包联责任落实清单", "notice": "公示表", "summary": "三级汇总表",
+               "planting": "种植面积摸底核查汇总表及用水量测算"}
 
 
 def _year(store, year: int | None) -> int:
@@ -57,7 +58,8 @@ def _configure_print(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="输出的PDF文件")
 
 
-@command("print", "打印文书为PDF：协议书、村级公示、包联清单、三级汇总表、巡查记录表", _configure_print)
+@command("print", "打印文书为PDF：协议书、村级公示、包联清单、三级汇总表、巡查记录表、种植面积摸底核查汇总表",
+         _configure_print)
 def run_print(args: argparse.Namespace) -> int:
     from .printing.catalog import document, render_document
 
@@ -82,11 +84,15 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="包联清单导出完整身份证号和电话（仅限内部使用，默认脱敏）")
     p.add_argument("--only-retired", action="store_true", help="地图格式：只导出退减地块")
+    p.add_argument("--encoding", choices=["GBK", "UTF-8"], default="UTF-8",
+                   help="shp：属性文字编码（默认 UTF-8；多数国土软件用 GBK），同时写出 .cpg")
+    p.add_argument("--crs", choices=["EPSG:4517", "EPSG:4538"],
+                   help="shp、gpkg：坐标系，EPSG:4517 带“29”带号（三调惯例），EPSG:4538 不带（默认）")
     p.add_argument("-o", "--output", required=True, type=Path, help="输出文件")
 
 
-@command("export", "导出表格（xlsx：包联清单、公示表、汇总表）或地图数据（gpkg、shp、geojson、txt）",
-         _configure_export)
+@command("export", "导出表格（xlsx：包联清单、公示表、汇总表、种植面积汇总）或地图数据"
+         "（gpkg、shp、geojson、txt）", _configure_export)
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.format.lower()
     if fmt != "xlsx":
@@ -114,6 +120,10 @@ def run_export(args: argparse.Namespace) -> int:
         elif args.table == "contacts":
             _write_atomically(args.output, lambda tmp: excel.export_contacts(
                 store, year, tmp, args.village, masked=not args.full))
+        elif args.table == "planting":
+            from .excel_planting import export_planting
+
+            _write_atomically(args.output, lambda tmp: export_planting(store, year, tmp, args.village))
         else:
             _write_atomically(args.output, lambda tmp: excel.export_summary(store, year, tmp, args.village))
     print(f"已导出《{XLSX_TABLES[args.table]}》{args.output}。")

@@ -29,7 +29,7 @@ def _password() -> str:
 
 @command("sync", "与服务器同步（密码从提示输入，或读取环境变量 WQ_PASSWORD）", _configure_sync)
 def run_sync(args: argparse.Namespace) -> int:
-    from .store import Store
+    from .cli import open_store
     from .sync import sync_now
 
     if args.ca_bundle is not None and not args.ca_bundle.is_file():
@@ -40,7 +40,7 @@ def run_sync(args: argparse.Namespace) -> int:
     def progress(stage: str, done: int, total: int | None) -> None:
         print(f"{stage}：{done}" + (f"/{total}" if total else ""), file=sys.stderr, flush=True)
 
-    with Store.open(args.db, args.user, create=True) as store:
+    with open_store(args, create=True) as store:
         print(f"待上传修改：{store.pending_changes()} 条；上次同步：{store.meta('sync_last_at') or '从未'}。")
         report = sync_now(store, args.server, args.user, password, progress,
                           verify=str(args.ca_bundle) if args.ca_bundle else True)

@@ -19,6 +19,15 @@ class ValidationError(WqError):
         return self.message
 
 
+class DuplicateError(ValidationError):
+    """Refused by a uniqueness rule: `existing` is the live record that already holds the key
+    (sync turns a refused duplicate create into a conflict with it instead of a dead end)."""
+
+    def __init__(self, message: str, field: str | None, existing: str) -> None:
+        super().__init__(message, field)
+        self.existing = existing
+
+
 class NotFoundError(WqError):
     """A record asked for by UUID does not exist (or is deleted)."""
 
@@ -29,3 +38,11 @@ class StoreVersionError(WqError):
 
 class ConflictError(WqError):
     """A write was based on a revision that is no longer current."""
+
+
+class EncryptedStoreError(WqError):
+    """The store file is encrypted and nobody has signed in to it in this process."""
+
+
+class SignInError(WqError):
+    """Wrong account or password, a locked or disabled account: nothing was opened or changed."""

@@ -65,6 +65,15 @@ def write_table(path: str | os.PathLike[str], title: str, columns: Sequence[Colu
     wb = Workbook()
     ws: Worksheet = wb.active
     ws.title = sheet[:31]
+    fill_sheet(ws, title, columns, rows, note=note, bold_rows=bold_rows)
+    out = Path(path)
+    wb.save(out)
+    return out
+
+
+def fill_sheet(ws: Worksheet, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
+               *, note: str = "", bold_rows: Sequence[int] = ()) -> None:
+    """Lay one table out on a sheet as `write_table` does (several sheets in one workbook)."""
     n = len(columns)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
     ws.cell(1, 1, title).font = Font(name=_FONT, size=16, bold=True)
@@ -113,9 +122,6 @@ def write_table(path: str | os.PathLike[str], title: str, columns: Sequence[Colu
     ws.print_title_rows = "1:2"
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    out = Path(path)
-    wb.save(out)
-    return out
 
 
 # --- exports ---------------------------------------------------------------------------

@@ -104,8 +104,8 @@ def _coerce(geom: Any) -> BaseGeometry:
             return shapely.from_wkt(text)
         if isinstance(geom, dict) or hasattr(geom, "__geo_interface__"):
             return shape(geom)
-    except (GEOSException, ValueError, TypeError, AttributeError, KeyError) as err:
-        raise _fail(f"几何数据无法解析：{err}") from None
+    except (GEOSException, ValueError, TypeError, AttributeError, KeyError):
+        raise _fail("几何数据无法解析（格式错误或数据不完整）") from None
     if geom is None:
         raise _fail("几何为空")
     raise _fail(f"无法识别的几何数据类型：{type(geom).__name__}")
@@ -185,7 +185,7 @@ def _explain_invalid(geom: Polygon | MultiPolygon) -> str:
     for english, chinese in _REASONS:
         if reason.startswith(english):
             return chinese.format(at=at)
-    return f"几何无效：{reason}"
+    return f"几何无效（位置约在 {at}），请在GIS软件中检查并修正"
 
 
 def check_polygon(geom: Any) -> Polygon | MultiPolygon:
@@ -233,8 +233,8 @@ def from_wkb(b: bytes | bytearray | memoryview) -> BaseGeometry:
         raise _fail("几何为空")
     try:
         g = shapely.from_wkb(bytes(b))
-    except GEOSException as err:
-        raise _fail(f"几何数据无法解析：{err}") from None
+    except GEOSException:
+        raise _fail("几何数据无法解析（格式错误或数据不完整）") from None
     return shapely.force_2d(g) if shapely.has_z(g) else g
 
 
@@ -580,3 +580,38 @@ def format_boundary_points(geom: Any, zone_prefix: bool) -> list[BoundaryPoint]:
             rows.append(BoundaryPoint(f"J{number}", ring_no, y_north, easting))
         rows.append(rows[first])  # the ring is closed by repeating its first point, name included
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Readouts (the map's cursor position and measurements)
+# --------------------------------------------------------------------------------------------
+
+_GEOGRAPHIC = "EPSG:4490"
+
+
+def to_lonlat(x: float, y: float, crs: str) -> tuple[float, float] | None:
+    """(longitude, latitude) of a point in `crs` on CGCS2000, or None outside the CRS's range."""
+    lon, lat = _transformer(normalize_crs(crs), _GEOGRAPHIC).transform(x, y)
+    return (float(lon), float(lat)) if math.isfinite(lon) and math.isfinite(lat) else None
+
+
+def _dms(value: float) -> str:
+    total = round(abs(value) * 3600, 2)
+    degrees, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{int(degrees)}°{int(minutes):02d}′{seconds:05.2f}″"
+
+
+def format_position(x: float, y: float, crs: str) -> str:
+    """'X=4876088.38 Y=524053.78（EPSG:4538） 东经87°18′00.00″ 北纬44°01′…': survey order, X north."""
+    text = f"{_fmt_xy(x, y)}（{normalize_crs(crs)}）"
+    lonlat = to_lonlat(x, y, crs)
+    if lonlat is None:
+        return text
+    lon, lat = lonlat
+    return (f"{text}  {'东经' if lon >= 0 else '西经'}{_dms(lon)} {'北纬' if lat >= 0 else '南纬'}{_dms(lat)}"
+            f"（{lon:.6f}°, {lat:.6f}°）")
+
+
+def format_distance(metres: float) -> str:
+    return f"{metres / 1000:,.3f} 千米" if metres >= 1000 else f"{metres:,.2f} 米"

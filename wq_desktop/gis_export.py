@@ -1,11 +1,15 @@
 """Export a year's parcels for the natural-resources bureau: GeoPackage, Shapefile, GeoJSON, 坐标TXT.
 
 Attributes: parcel code, village, household name, land attribute, the year's measure and areas,
-subsidy. ID numbers and phone numbers are never exported.
+subsidy, and the 三调 keys (BSM, TBBH, DLBM, DLMC, TBMJ, QSXZ, ZLDWDM) under their 三调 names so
+the bureau can join the result back to its 图斑. ID numbers and phone numbers are never exported.
 
 Field names: GeoPackage and GeoJSON carry the Chinese names. A .dbf field name is at most 10 bytes
 (3 Chinese characters in UTF-8, and GDAL would cut them mid-character), so the Shapefile uses the
 short ASCII names of EXPORT_FIELDS and a 字段说明.txt beside it says what each one means.
+
+Conventions the bureau's tools expect, chosen per export: Shapefile text in GBK (with a .cpg saying
+so) or UTF-8; coordinates in EPSG:4517 (zone prefix 29, the 三调 convention) or EPSG:4538.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from . import coord_txt, geo
 from .errors import WqError
 from .gisfiles import GIS_FORMATS, ParcelLayer, parcel_layer
 from .model import MeasureKind
+from .schema import SANDIAO_FIELDS
 from .store import Store
 
 # The CRS each format is written in. GeoJSON consumers expect longitude/latitude (RFC 7946);
@@ -32,6 +37,9 @@ GEOJSON_CRS = "EPSG:4326"
 TXT_CRS = "EPSG:4517"
 LAYER_NAME = "地块"
 SHP_FIELD_NOTE = "字段说明.txt"
+# What the dialog and the CLI offer: (key, what the user reads).
+SHP_ENCODINGS = {"GBK": "GBK（多数国土软件默认）", "UTF-8": "UTF-8"}
+EXPORT_CRS = {"EPSG:4517": "EPSG:4517（带“29”带号，三调成果惯例）", "EPSG:4538": "EPSG:4538（不带带号）"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ EXPORT_FIELDS: tuple[ExportField, ...] = (
     ExportField("TJMJ", "退减灌溉亩", "real", _real("retired_mu")),
     ExportField("XGMJ", "休耕轮作亩", "real", _real("fallow_mu")),
     ExportField("BZJE", "补助金额元", "real", _real("subsidy")),
+    # The 三调 keys under their own names in every format (ASCII, so they fit a .dbf as they are).
+    *(ExportField(name.upper(), name.upper(), "real" if kind == "real" else "text",
+                  _real(name) if kind == "real" else _text(name)) for name, kind, _ in SANDIAO_FIELDS),
 )
 
 
@@ -125,11 +136,21 @@ def _target(path: Path, fmt: str) -> Path:
 
 
 def export_parcels(store: Store, fmt: str, path: Path, *, year: int | None = None,
-                   village_code: str | None = None, only_retired: bool = False) -> ExportResult:
-    """Write the year's parcels to `path` in `fmt` (gpkg, shp, geojson, txt); replaces the file."""
+                   village_code: str | None = None, only_retired: bool = False,
+                   encoding: str = "UTF-8", crs: str | None = None) -> ExportResult:
+    """Write the year's parcels to `path` in `fmt` (gpkg, shp, geojson, txt); replaces the file.
+
+    encoding: the Shapefile's text (GBK or UTF-8). crs: EPSG:4517 or EPSG:4538 for Shapefile and
+    GeoPackage (default: the store's); GeoJSON is always 经纬度 and 坐标TXT always zone-prefixed."""
     fmt = (fmt or "").lower()
     if fmt not in GIS_FORMATS:
         raise WqError(f"不支持的导出格式：{fmt}（可选：{'、'.join(GIS_FORMATS)}）")
+    encoding = (encoding or "UTF-8").upper()
+    if encoding not in SHP_ENCODINGS:
+        raise WqError(f"不支持的文字编码：{encoding}（可选：{'、'.join(SHP_ENCODINGS)}）")
+    crs = (crs or store.crs).upper().replace(" ", "")
+    if crs not in EXPORT_CRS and crs != store.crs:
+        raise WqError(f"不支持的导出坐标系：{crs}（可选：{'、'.join(EXPORT_CRS)}）")
     year = year or _default_year(store)
     layer = parcel_layer(store, year, _village_uuid(store, village_code))
     keep = [i for i in range(len(layer)) if layer.wkb[i] is not None
@@ -142,7 +163,7 @@ def export_parcels(store: Store, fmt: str, path: Path, *, year: int | None = Non
     if fmt == "txt":
         _write_txt(store, layer, keep, path)
     else:
-        _write_ogr(store, layer, keep, path, fmt, result)
+        _write_ogr(store, layer, keep, path, fmt, result, encoding=encoding, crs=crs)
     return result
 
 
@@ -155,7 +176,7 @@ def _write_txt(store: Store, layer: ParcelLayer, keep: list[int], path: Path) ->
             code = layer.code[i] if len(parts) == 1 else f"{layer.code[i]}-{n}"
             shape_in = geo.transform(part, store.crs, "EPSG:4538") if store.crs != "EPSG:4538" else part
             blocks.append(coord_txt.parcel_lines(shape_in, code, layer.household[i] or layer.place_name[i],
-                                                 layer.category[i]))
+                                                 layer.category[i], layer.dlbm[i]))
     township = store.conn.execute("SELECT name FROM township WHERE deleted=0 LIMIT 1").fetchone()
     coord_txt.write_txt(path, blocks, (township[0] + "人民政府") if township else "")
 
@@ -169,12 +190,12 @@ def _remove_existing(path: Path, fmt: str) -> None:
 
 
 def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fmt: str,
-               result: ExportResult) -> None:
+               result: ExportResult, *, encoding: str, crs: str) -> None:
     shapes = shapely.from_wkb([layer.wkb[i] for i in keep])
-    crs = store.crs
     if fmt == "geojson":
-        shapes = np.array([geo.transform(s, store.crs, GEOJSON_CRS) for s in shapes], dtype=object)
         crs = GEOJSON_CRS
+    if crs != store.crs:
+        shapes = np.array([geo.transform(s, store.crs, crs) for s in shapes], dtype=object)
     multi = bool((shapely.get_type_id(shapes) == 6).any())
     if multi:  # a layer has one geometry type: promote so Shapefile readers see one kind
         shapes = np.array([s if s.geom_type == "MultiPolygon" else shapely.MultiPolygon([s]) for s in shapes],
@@ -185,6 +206,11 @@ def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fm
     for f in EXPORT_FIELDS:
         values = [f.value(layer, i) for i in keep]
         data.append(np.array(values, dtype=float if f.kind == "real" else object))
+    text_encoding = None
+    if fmt == "shp":
+        text_encoding = encoding
+        if encoding == "GBK":
+            _check_gbk(EXPORT_FIELDS, data)
     options: dict[str, object] = {}
     if fmt == "geojson":
         options["layer_options"] = {"COORDINATE_PRECISION": "9"}
@@ -193,8 +219,8 @@ def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fm
     try:
         pyogrio.raw.write(path, wkb, data, names, layer=LAYER_NAME if fmt == "gpkg" else path.stem,
                           driver=driver, geometry_type="MultiPolygon" if multi else "Polygon",
-                          crs=crs, encoding="UTF-8" if fmt == "shp" else None, **options)
-    except (DataSourceError, DataLayerError, OSError) as err:
+                          crs=crs, encoding=text_encoding, **options)
+    except (DataSourceError, DataLayerError, OSError, UnicodeEncodeError) as err:
         _remove_existing(path, fmt)
         raise WqError(f"写出 {path.name} 失败：{err}") from None
     if fmt == "shp":
@@ -203,3 +229,17 @@ def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fm
                                    *(f"{f.short}\t{f.label}" for f in EXPORT_FIELDS)]) + "\n",
                         encoding="utf-8-sig")
         result.extra_files += [path.with_suffix(s) for s in (".prj", ".cpg", ".dbf", ".shx")] + [note]
+
+
+def _check_gbk(fields: tuple[ExportField, ...], data: list[np.ndarray]) -> None:
+    """GBK cannot hold every character (rare Uyghur/Kazakh transliterations): say which, before
+    GDAL writes a file with question marks."""
+    for f, column in zip(fields, data, strict=True):
+        if f.kind != "text":
+            continue
+        for value in column:
+            try:
+                str(value or "").encode("gbk")
+            except UnicodeEncodeError:
+                raise WqError(f"“{f.label}”中的“{value}”含有GBK编码无法表示的字符，"
+                              "请改用UTF-8编码导出Shapefile。") from None

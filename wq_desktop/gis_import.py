@@ -3,17 +3,21 @@
 Three steps, so nothing is written before the user has seen what will happen:
   read_source(path)            the file's layer, fields, geometries and CRS (clear error if broken)
   preview_import(store, ...)   counts and problems: invalid shapes with the reason, duplicate codes,
-                               overlaps with existing parcels, missing fields, other villages
-  apply_import(store, preview) every ready parcel through store.create in ONE transaction
+                               overlaps with existing parcels, missing fields, other villages, and
+                               the location and size checks (location_checks, shape_checks)
+  apply_import(store, preview) every ready parcel through store.create (or store.update for a
+                               parcel matched by its 三调 BSM) in ONE transaction
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import struct
 import unicodedata
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +29,13 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from . import coord_txt, geo
-from .errors import ValidationError, WqError
+from . import coord_txt, geo, location_checks, shape_checks
+from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import LandAttribute
+from .schema import SANDIAO_FIELDS
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 # Import targets (parcel fields plus helpers) and their Chinese names for the mapping dialog.
 TARGETS: dict[str, str] = {
@@ -89,7 +96,8 @@ _GUESSES: dict[str, tuple[str, ...]] = {
 }
 
 FARMLAND_PREFIX = "01"  # 三调 地类编码 01xx = 耕地 (0101 水田, 0102 水浇地, 0103 旱地)
-DECLARED_AREA_TOLERANCE = 0.01  # 三调 areas are ellipsoidal; a planar area is within a fraction of 1 %
+# 三调 columns kept with the parcel whenever the file has them, under their TD/T 1016 names.
+SANDIAO_COLUMNS = {name.upper(): name for name, _, _ in SANDIAO_FIELDS}
 SUPPORTED = (".shp", ".gpkg", ".geojson", ".json", ".gdb", ".txt")
 _MAX_LISTED = 200  # problems kept per kind; counts stay exact
 
@@ -140,6 +148,7 @@ class PlannedParcel:
     values: dict[str, Any]
     village_name: str
     household_matched: bool
+    existing: tuple[str, int] | None = None  # (uuid, rev) of the parcel with the same 三调 BSM
 
 
 @dataclass
@@ -154,8 +163,20 @@ class ImportPreview:
     overlaps_existing: list[Problem] = field(default_factory=list)
     overlaps_within: list[Problem] = field(default_factory=list)
     area_differences: list[Problem] = field(default_factory=list)
+    outside: list[Problem] = field(default_factory=list)  # not inside the township extent
+    small: list[Problem] = field(default_factory=list)  # under the minimum area, or slivers
+    overlap_refused: list[Problem] = field(default_factory=list)  # other village's land, or too much
     missing_fields: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    source_crs: str = ""  # the CRS the coordinates were read in
+    suggested_crs: location_checks.CrsSuggestion | None = None
+    unknown_units: Counter[str] = field(default_factory=Counter)  # 坐落单位代码 not in the store
+    target_village: str = ""  # the chosen village's name, when one was chosen
+    confirmed_small: int = 0  # small or thin parcels the user confirmed one by one
+
+    @property
+    def updates(self) -> int:
+        return sum(1 for p in self.ready if p.existing is not None)
 
     @property
     def blocking(self) -> str | None:
@@ -168,17 +189,41 @@ class ImportPreview:
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.invalid or self.duplicates)
+        return bool(self.invalid or self.duplicates or self.outside or self.small or self.overlap_refused)
+
+    @property
+    def refused(self) -> int:
+        """Rows that will not be imported because of a problem (not the skipped ones)."""
+        c = self.counts
+        return c["invalid"] + c["duplicates"] + c["outside"] + c["small"] + c["overlap_refused"]
 
     def lines(self) -> list[str]:
         c = self.counts
         src = self.source
-        out = [f"文件：{src.path.name}　图层：{src.layer}　坐标系：{src.crs or '未知'} → {self.target_crs}"
+        read_as = self.source_crs or src.crs or "未知"
+        if src.crs and self.source_crs and self.source_crs != src.crs:
+            read_as = f"{self.source_crs}（按指定读取，文件自带 {src.crs}）"
+        out = [f"文件：{src.path.name}　图层：{src.layer}　坐标系：{read_as} → {self.target_crs}"
                f"　文字编码：{src.encoding}",
                f"共 {len(src)} 个图斑：可导入 {len(self.ready)}，图形无效 {c['invalid']}，"
-               f"编号重复 {c['duplicates']}，跳过 {c['skipped']}。"]
+               f"编号重复 {c['duplicates']}，不在本乡镇范围 {c['outside']}，面积过小或狭长 {c['small']}，"
+               f"重叠被拒 {c['overlap_refused']}，跳过 {c['skipped']}。"]
+        if self.suggested_crs is not None:
+            out.append(self.suggested_crs.line())
         if self.missing_fields:
             out.append("缺少字段：" + "、".join(self.missing_fields))
+        for unit, n in sorted(self.unknown_units.items()):
+            if self.target_village:
+                out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村，按选择导入到"
+                           f"{self.target_village}。")
+            else:
+                out.append(f"坐落单位代码 {unit}（{n} 个图斑）在数据库中没有对应的村。要导入到某个村，"
+                           "请在“导入到”中选择该村（命令行加 --village 12位村代码），"
+                           "这些图斑将导入所选的村。")
+        if self.updates:
+            out.append(f"按标识码（BSM）匹配到已有地块 {self.updates} 个：更新其图形和三调字段，不重复导入。")
+        if self.confirmed_small:
+            out.append(f"{self.confirmed_small} 个面积过小或狭长的图斑已逐个确认，将导入。")
         by_village = Counter(p.village_name for p in self.ready)
         if by_village:
             out.append("按村：" + "；".join(f"{name} {n} 个" for name, n in sorted(by_village.items())))
@@ -193,10 +238,12 @@ class ImportPreview:
         if c["overlaps_within"]:
             out.append(f"文件内地块相互重叠 {c['overlaps_within']} 处（仍可导入，请核对）。")
         if c["area_differences"]:
-            out.append(f"{c['area_differences']} 个图斑的计算面积与文件中的图斑面积相差超过1%"
+            out.append(f"{c['area_differences']} 个图斑的计算面积与文件中的图斑面积（TBMJ）相差超过允许范围"
                        "（是否选错了坐标系？）。")
-        for title, items in (("图形无效", self.invalid), ("编号重复", self.duplicates),
-                             ("跳过", self.skipped), ("与已有地块重叠", self.overlaps_existing),
+        for title, items in (("不在本乡镇范围", self.outside), ("面积过小或狭长", self.small),
+                             ("重叠被拒", self.overlap_refused), ("图形无效", self.invalid),
+                             ("编号重复", self.duplicates), ("跳过", self.skipped),
+                             ("与已有地块重叠", self.overlaps_existing),
                              ("文件内重叠", self.overlaps_within), ("面积差异", self.area_differences)):
             for p in items[:20]:
                 out.append(f"  [{title}] {p.line()}")
@@ -248,12 +295,20 @@ def _pick_layer(path: Path, layer: str | None) -> tuple[str, list[str]]:
 
 
 def _gdal_message(err: Exception) -> str:
+    """GDAL's English reason in Chinese; an unknown one is logged and summarised (never shown raw)."""
     text = str(err).split("; It might help")[0]
     if "not recognized as being in a supported file format" in text:
         return "不是可识别的GIS文件格式（文件可能已损坏）"
     if "No such file" in text:
         return "文件不存在"
-    return text
+    at = re.search(r"At line (\d+), character (\d+)", text)
+    if "GeoJSON" in text or "JSON" in text:
+        where = f"，第{at.group(1)}行第{at.group(2)}个字符附近" if at else ""
+        return f"GeoJSON 内容格式错误{where}（文件可能不完整或已损坏）。请重新导出或获取完整的文件"
+    if "Permission denied" in text:
+        return "没有读取权限"
+    log.warning("GDAL could not read a file: %s", text[:300])
+    return "文件内容无法读取（可能已损坏或格式不受支持）"
 
 
 def _read_raw(path: Path, layer: str, encoding: str | None) -> tuple[dict, list, list]:
@@ -286,7 +341,8 @@ def _parse_geometries(wkb: list) -> tuple[list[BaseGeometry | None], list[str]]:
             errors.append("")
         except (shapely.errors.GEOSException, ValueError) as err:
             shapes.append(None)
-            errors.append(f"图形无法读取（可能是曲线等不支持的类型）：{err}")
+            log.warning("unreadable geometry: %s", err)
+            errors.append("图形无法读取（可能是曲线等不支持的类型，或数据已损坏）")
     return shapes, errors
 
 
@@ -309,7 +365,11 @@ def read_source(path: str | Path, layer: str | None = None) -> SourceData:
     try:
         meta, wkb, columns = _read_raw(path, layer_name, None)
         encoding = meta.get("encoding") or "UTF-8"
-        if suffix == ".shp" and encoding.upper() in ("ISO-8859-1", "LATIN1"):
+        cpg = path.with_suffix(".cpg")
+        if suffix == ".shp" and cpg.exists():
+            # GDAL reports the text as it hands it over (UTF-8); the user wants the file's own.
+            encoding = cpg.read_text(encoding="ascii", errors="replace").strip() + "（.cpg）"
+        elif suffix == ".shp" and encoding.upper() in ("ISO-8859-1", "LATIN1"):
             # No .cpg and no code page in the .dbf: GDAL guessed Latin-1. Chinese files are
             # UTF-8 or GBK; UTF-8 fails loudly on GBK bytes, so try it first.
             try:
@@ -352,10 +412,10 @@ def guess_mapping(source: SourceData, preset: str | None = None) -> Mapping:
     if preset is None:
         if source.layer == PRESET_TXT:
             preset = PRESET_TXT
+        elif "地块编号" in source.fields or "DKBM" in present:
+            preset = PRESET_WQ  # first: this program's exports carry the 三调 columns too
         elif {"TBBH", "DLBM"} <= set(present):
             preset = PRESET_DLTB
-        elif "地块编号" in source.fields or "DKBM" in present:
-            preset = PRESET_WQ
         else:
             preset = PRESET_GUESS
     candidates = PRESETS.get(preset, _GUESSES)
@@ -392,10 +452,15 @@ def _cell(source: SourceData, mapping: Mapping, target: str, row: int) -> str:
     name = mapping.source(target)
     if not name or name not in source.columns:
         return ""
+    return _column_text(source, name, row, integral=target in ("code", "village_code", "land_class"))
+
+
+def _column_text(source: SourceData, name: str, row: int, integral: bool = True) -> str:
+    """A cell as text; codes stored as numbers (BSM 6523011234.0) lose the '.0'."""
     value = source.columns[name][row]
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    if isinstance(value, float) and value.is_integer() and target in ("code", "village_code", "land_class"):
+    if isinstance(value, float) and value.is_integer() and integral:
         value = int(value)
     return str(value).strip()
 
@@ -422,32 +487,42 @@ class _Villages:
 
 
 def preview_import(store: Store, source: SourceData, mapping: Mapping, *, village_code: str | None = None,
-                   crs: str | None = None) -> ImportPreview:
+                   crs: str | None = None, checks: shape_checks.CheckSettings | None = None,
+                   confirmed: Iterable[int] = ()) -> ImportPreview:
     """Plan the import without writing. `village_code` is the target village for rows that do not name
-    one (rows naming another village are skipped); `crs` is required when the file has none."""
-    source_crs = source.crs or (geo.normalize_crs(crs) if crs else None)
+    one, or name a 坐落单位 the store does not know (rows naming another village are skipped); `crs`
+    is required when the file has none and, given for a file that has one, reads the coordinates in
+    it instead (the correction the preview suggests for a mislabelled .prj). `checks` defaults to the
+    store's settings; `confirmed` holds the feature numbers of small or thin parcels the user accepted."""
+    source_crs = geo.normalize_crs(crs) if crs else source.crs
     if source_crs is None:
         raise WqError(f"{source.path.name} 没有坐标系信息（例如缺少 .prj 文件），请指定坐标系"
                       "（如 EPSG:4517 为带“29”带号的2000国家大地坐标系3度带）。")
-    if crs and source.crs and geo.normalize_crs(crs) != source.crs:
-        raise WqError(f"文件自带坐标系 {source.crs}，与指定的 {geo.normalize_crs(crs)} 不一致；"
-                      "文件自带的坐标系优先，请去掉坐标系参数。")
-    preview = ImportPreview(source=source, mapping=mapping, target_crs=store.crs)
+    preview = ImportPreview(source=source, mapping=mapping, target_crs=store.crs, source_crs=source_crs)
     preview.missing_fields = [TARGETS[t] for t in REQUIRED_TARGETS if not mapping.source(t)]
-    if mapping.default_land_attribute is None and not mapping.source("land_attribute"):
+    sandiao = {SANDIAO_COLUMNS[f.upper()]: f for f in source.fields if f.upper() in SANDIAO_COLUMNS}
+    by_bsm = _parcels_by_bsm(store) if "bsm" in sandiao else {}
+    # Rows matched by BSM keep their land attribute: only a file of new parcels must give one.
+    if mapping.default_land_attribute is None and not mapping.source("land_attribute") and not by_bsm:
         preview.missing_fields.append("土地属性（文件中没有时请选择一个默认值）")
     if preview.missing_fields:
         return preview
+    settings = checks or shape_checks.load(store)
     villages = _Villages(store)
     target_village = None
     if village_code:
         target_village = villages.by_code.get(village_code.strip())
         if target_village is None:
             raise WqError(f"数据库中没有村代码为 {village_code} 的村。")
-    existing_codes = set(store.conn.execute("SELECT village, code FROM parcel WHERE deleted=0").fetchall())
+        preview.target_village = target_village[1]
+    existing_codes = dict(((v, c), u) for u, v, c in store.conn.execute(
+        "SELECT uuid, village, code FROM parcel WHERE deleted=0"))
     households = _household_index(store)
     operator_keys = set(store.conn.execute("SELECT village, uuid FROM operator WHERE deleted=0").fetchall())
     seen: dict[tuple[str, str], int] = {}
+    extent = location_checks.township_extent(store)
+    misplaced: list[BaseGeometry] = []  # raw shapes of rows outside: what suggest_crs reads
+    confirmed = set(confirmed)
 
     def note(kind: str, problem: Problem) -> None:
         preview.counts[kind] += 1
@@ -467,9 +542,10 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
         named_code = _cell(source, mapping, "village_code", row)
         named_name = _cell(source, mapping, "village_name", row)
         village = villages.resolve(named_code, named_name)
-        named = bool(named_code or named_name)
-        if target_village is not None and (village is None and not named):
-            village = target_village
+        if village is None and (named_code or named_name):
+            preview.unknown_units[named_code or named_name] += 1
+        if target_village is not None and village is None:
+            village = target_village  # the user chose where rows of an unknown 坐落单位 go
         if village is None:
             what = named_code or named_name
             note("skipped", Problem(n, code, f"坐落单位“{what}”在数据库中没有对应的村" if what
@@ -485,15 +561,41 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("invalid", Problem(n, code, source.read_errors[row]))
             continue
         try:
-            shape = geo.transform(geo.check_polygon(shape), source_crs, store.crs)
-            shape = geo.check_polygon(shape)
+            raw = geo.check_polygon(shape)
         except ValidationError as err:
             note("invalid", Problem(n, code, str(err)))
             continue
+        try:
+            shape = geo.check_polygon(geo.transform(raw, source_crs, store.crs))
+        except ValidationError:
+            misplaced.append(raw)
+            note("outside", Problem(n, code, location_checks.unprojectable(source_crs, extent)))
+            continue
         if isinstance(shape, MultiPolygon) and len(shape.geoms) == 1:
             shape = shape.geoms[0]
+        place = extent.problem(shape)
+        if place:
+            misplaced.append(raw)
+            note("outside", Problem(n, code, place))
+            continue
+        crumb = shape_checks.unrecordable(shape)
+        if crumb:
+            note("small", Problem(n, code, crumb))
+            continue
+        size = shape_checks.size_problem(shape, settings)
+        if size and n not in confirmed:
+            note("small", Problem(n, code, size + "；确认无误后可逐个确认导入"))
+            continue
+        preview.confirmed_small += bool(size)
+        bsm = _column_text(source, sandiao["bsm"], row) if "bsm" in sandiao else ""
+        existing = by_bsm.get(bsm) if bsm else None
+        if existing is not None and existing[2] != village[0]:
+            owner = villages.names[existing[2]]
+            note("duplicates", Problem(n, code, f"标识码（BSM）{bsm} 已属于{owner}的地块 {existing[3]}，"
+                                                f"不能导入到{village[1]}"))
+            continue
         key = (village[0], code)
-        if key in existing_codes:
+        if key in existing_codes and (existing is None or existing_codes[key] != existing[0]):
             note("duplicates", Problem(n, code, f"{village[1]}已有地块编号 {code}"))
             continue
         if key in seen:
@@ -502,29 +604,44 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
         seen[key] = n
         declared = _cell(source, mapping, "declared_area_m2", row)
         if declared:
-            _compare_area(preview, note, n, code, shape, declared)
-        attribute = parse_land_attribute(_cell(source, mapping, "land_attribute", row)) \
-            or mapping.default_land_attribute
-        if attribute is None:
+            _compare_area(note, n, code, shape, declared, settings)
+        attribute = parse_land_attribute(_cell(source, mapping, "land_attribute", row))
+        if attribute is None and existing is None:
+            attribute = mapping.default_land_attribute
+        if attribute is None and existing is None:
             wording = _cell(source, mapping, "land_attribute", row)
-            note("invalid", Problem(n, code, f"土地属性“{wording}”无法识别"))
+            note("invalid", Problem(n, code, f"土地属性“{wording}”无法识别" if wording else
+                                    "新地块没有土地属性，请选择默认土地属性"))
             del seen[key]
             continue
-        values: dict[str, Any] = {"village": village[0], "code": code, "land_attribute": attribute,
-                                  "geometry": shape}
+        values: dict[str, Any] = {"village": village[0], "code": code, "geometry": shape}
+        if attribute:
+            values["land_attribute"] = attribute
         for target in PARCEL_TEXT_TARGETS:
             text = _cell(source, mapping, target, row)
             if text:
                 values[target] = text
+        for name, column in sandiao.items():
+            values[name] = _column_text(source, column, row) or None
         name = _cell(source, mapping, "household", row)
         key_uuid = _cell(source, mapping, "operator_key", row)
         operator = key_uuid if (village[0], key_uuid) in operator_keys else None
         operator = operator or (households.get((village[0], name)) if name else None)
         if operator:
             values["operator"] = operator
-        preview.ready.append(PlannedParcel(n, values, village[1], operator is not None))
-    _find_overlaps(store, preview, note)
+        matched = existing[:2] if existing is not None else None
+        preview.ready.append(PlannedParcel(n, values, village[1], operator is not None, matched))
+    if misplaced:
+        points = location_checks.representative_points(misplaced)
+        preview.suggested_crs = location_checks.suggest_crs(points, source_crs, extent)
+    _find_overlaps(store, preview, note, settings)
     return preview
+
+
+def _parcels_by_bsm(store: Store) -> dict[str, tuple[str, int, str, str]]:
+    """三调 BSM -> (uuid, rev, village, code) of the live parcel carrying it."""
+    return {bsm: (uuid, rev, village, code) for bsm, uuid, rev, village, code in store.conn.execute(
+        "SELECT bsm, uuid, rev, village, code FROM parcel WHERE deleted=0 AND bsm IS NOT NULL")}
 
 
 def _household_index(store: Store) -> dict[tuple[str, str], str]:
@@ -541,51 +658,77 @@ def _household_index(store: Store) -> dict[tuple[str, str], str]:
     return index
 
 
-def _compare_area(preview: ImportPreview, note: Any, n: int, code: str, shape: BaseGeometry,
-                  declared: str) -> None:
+def _compare_area(note: Any, n: int, code: str, shape: BaseGeometry, declared: str,
+                  settings: shape_checks.CheckSettings) -> None:
     try:
         declared_m2 = float(declared)
     except ValueError:
         return
-    if declared_m2 > 0 and abs(shape.area - declared_m2) > DECLARED_AREA_TOLERANCE * declared_m2:
-        note("area_differences", Problem(
-            n, code, f"计算面积 {shape.area:,.1f} 平方米，文件中为 {declared_m2:,.1f} 平方米"))
+    flag = shape_checks.area_difference(shape, declared_m2, settings)
+    if flag:
+        note("area_differences", Problem(n, code, flag))
 
 
-def _find_overlaps(store: Store, preview: ImportPreview, note: Any) -> None:
+def _find_overlaps(store: Store, preview: ImportPreview, note: Any,
+                   settings: shape_checks.CheckSettings) -> None:
+    """Overlaps with stored parcels and within the file. Those with another village's land are
+    errors, and so are overlaps above the store's threshold: such rows leave `ready`."""
     if not preview.ready:
         return
     new_shapes = [p.values["geometry"] for p in preview.ready]
     minx, miny, maxx, maxy = shapely.total_bounds(np.array(new_shapes, dtype=object))
-    existing = store.conn.execute(
-        "SELECT p.code, p.geometry, v.name FROM parcel p JOIN village v ON v.uuid = p.village"
-        " WHERE p.deleted=0 AND p.geometry IS NOT NULL AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ?"
-        " AND p.miny <= ?", (minx, maxx, miny, maxy)).fetchall()
+    updated = {p.existing[0] for p in preview.ready if p.existing is not None}
+    existing = [row for row in store.conn.execute(
+        "SELECT p.code, p.geometry, v.name, p.village, p.uuid FROM parcel p"
+        " JOIN village v ON v.uuid = p.village WHERE p.deleted=0 AND p.geometry IS NOT NULL"
+        " AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ?"
+        " AND p.miny <= ?", (minx, maxx, miny, maxy)).fetchall() if row[4] not in updated]
     items = [(f"n{i}", g) for i, g in enumerate(new_shapes)]
     items += [(f"e{i}", geo.from_wkb(row[1])) for i, row in enumerate(existing)]
+    refused: dict[int, str] = {}
+    limit = settings.refuse_overlap_mu
     for overlap in geo.find_overlaps(items):
         a, b = overlap.a, overlap.b
         if a.startswith("e") and b.startswith("e"):
             continue  # an old problem in the store, not this import's business
         if a.startswith("e"):
             a, b = b, a
-        planned = preview.ready[int(a[1:])]
+        i = int(a[1:])
+        planned = preview.ready[i]
         if b.startswith("e"):
-            code, _, village = existing[int(b[1:])]
-            note("overlaps_existing", Problem(planned.feature, planned.values["code"],
-                                              f"与{village}已有地块 {code} 重叠 {overlap.area_mu:.2f} 亩"))
+            code, _, village_name, village, _ = existing[int(b[1:])]
+            text = f"与{village_name}已有地块 {code} 重叠 {overlap.area_mu:.2f} 亩"
+            if village != planned.values["village"]:
+                refused.setdefault(i, text + "（不同村的地块不能重叠）")
+            elif limit is not None and overlap.area_mu > limit:
+                refused.setdefault(i, text + f"（超过设定的 {limit:g} 亩）")
+            else:
+                note("overlaps_existing", Problem(planned.feature, planned.values["code"], text))
         else:
-            other = preview.ready[int(b[1:])]
-            note("overlaps_within", Problem(planned.feature, planned.values["code"],
-                                            f"与文件中第{other.feature}个图斑（{other.values['code']}）"
-                                            f"重叠 {overlap.area_mu:.2f} 亩"))
+            j = int(b[1:])
+            other = preview.ready[j]
+            text = (f"与文件中第{other.feature}个图斑（{other.values['code']}）重叠 {overlap.area_mu:.2f} 亩")
+            if other.values["village"] != planned.values["village"]:
+                refused.setdefault(i, text + "（不同村的地块不能重叠）")
+                refused.setdefault(j, f"与文件中第{planned.feature}个图斑（{planned.values['code']}）"
+                                      f"重叠 {overlap.area_mu:.2f} 亩（不同村的地块不能重叠）")
+            elif limit is not None and overlap.area_mu > limit:
+                refused.setdefault(max(i, j), text + f"（超过设定的 {limit:g} 亩）")
+            else:
+                note("overlaps_within", Problem(planned.feature, planned.values["code"], text))
+    for i in sorted(refused):
+        planned = preview.ready[i]
+        note("overlap_refused", Problem(planned.feature, planned.values["code"], refused[i]))
+    if refused:
+        preview.ready = [p for i, p in enumerate(preview.ready) if i not in refused]
 
 
 # ------------------------------------------------------------------------------------------ writing
 
 
 def apply_import(store: Store, preview: ImportPreview) -> list[str]:
-    """Create every ready parcel in one transaction; any refusal rolls all of them back."""
+    """Create every ready parcel (update those matched by BSM) in one transaction; any refusal
+    rolls all of them back. Returns the uuids written."""
     reason = preview.blocking
     if reason:
         raise WqError(f"无法导入：{reason}")
@@ -593,8 +736,14 @@ def apply_import(store: Store, preview: ImportPreview) -> list[str]:
     with store.transaction():
         for planned in preview.ready:
             try:
-                created.append(store.create("parcel", planned.values))
-            except ValidationError as err:
-                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{err}"
+                if planned.existing is not None:  # the same 三调 图斑 (BSM): update it in place
+                    uuid, rev = planned.existing
+                    store.update("parcel", uuid, planned.values, base_rev=rev)
+                    created.append(uuid)
+                else:
+                    created.append(store.create("parcel", planned.values))
+            except (ValidationError, ConflictError, NotFoundError) as err:  # BSM updates too
+                reason = str(err).rstrip("。")
+                raise WqError(f"第{planned.feature}个图斑（编号 {planned.values['code']}）无法写入：{reason}"
                               "。本次没有导入任何地块。") from None
     return created

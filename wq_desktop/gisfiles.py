@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .model import MeasureKind
+from .schema import SANDIAO_FIELDS
 from .store import Store
 
 __all__ = [
@@ -78,6 +79,14 @@ class ParcelLayer:
     category: list[str]
     bbox: np.ndarray  # (n, 4) minx, miny, maxx, maxy
     wkb: list[bytes | None]
+    # 三调 keys (schema.SANDIAO_FIELDS), "" or NaN when absent: what the bureau joins results on.
+    bsm: list[str]
+    tbbh: list[str]
+    dlbm: list[str]
+    dlmc: list[str]
+    tbmj: np.ndarray  # m², as the bureau's file had it
+    qsxz: list[str]
+    zldwdm: list[str]
 
     def __len__(self) -> int:
         return len(self.uuid)
@@ -90,7 +99,7 @@ _LAYER_SQL = """
 SELECT p.uuid, p.code, p.village, v.code, v.name, p.operator, o.name, o.kind, p.land_attribute,
        p.place_name, p.crop, p.water_source, p.east, p.south, p.west, p.north, p.area_mu,
        coalesce(m.planted, 0), coalesce(m.retired, 0), coalesce(m.fallow, 0), coalesce(m.subsidy, 0),
-       p.minx, p.miny, p.maxx, p.maxy, p.geometry
+       p.minx, p.miny, p.maxx, p.maxy, p.geometry, {sandiao}
 FROM parcel p
 JOIN village v ON v.uuid = p.village
 LEFT JOIN operator o ON o.uuid = p.operator AND o.deleted = 0
@@ -117,12 +126,12 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
     if parcel_uuids is not None:
         extra += f" AND p.uuid IN ({','.join('?' * len(parcel_uuids))})"
         params += parcel_uuids
-    sql = _LAYER_SQL.format(extra=extra)
+    sql = _LAYER_SQL.format(extra=extra, sandiao=", ".join(f"p.{name}" for name, _, _ in SANDIAO_FIELDS))
     if not with_geometry:
         sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
     rows = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
                                     MeasureKind.FALLOW.value, year, *params)).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 26
+    cols = list(zip(*rows, strict=True)) if rows else [()] * (26 + len(SANDIAO_FIELDS))
 
     def text(i: int) -> list[str]:
         return [v or "" for v in cols[i]]
@@ -139,7 +148,9 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         east=text(12), south=text(13), west=text(14), north=text(15), area_mu=num(16),
         planted_mu=planted, retired_mu=retired, fallow_mu=fallow, subsidy=num(20),
         category=[measure_category(r, f, p) for r, f, p in zip(retired, fallow, planted, strict=True)],
-        bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]])
+        bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]],
+        **{name: (num(26 + k) if kind == "real" else text(26 + k))
+           for k, (name, kind, _) in enumerate(SANDIAO_FIELDS)})
 
 
 def export_cli(args: argparse.Namespace) -> int:
@@ -150,7 +161,9 @@ def export_cli(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         result = export_parcels(store, args.format, Path(args.output), year=args.year,
                                 village_code=getattr(args, "village", None),
-                                only_retired=bool(getattr(args, "only_retired", False)))
+                                only_retired=bool(getattr(args, "only_retired", False)),
+                                encoding=getattr(args, "encoding", None) or "UTF-8",
+                                crs=getattr(args, "crs", None))
     for line in result.lines():
         print(line)
     return 0

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .model import RecordOp
+
 GENESIS = "0" * 64
 
 # One statement per item: they run inside the migration transaction (executescript would commit).
@@ -48,7 +50,7 @@ class HistoryEntry:
     device: str
     kind: str
     record: str
-    op: str  # create / update / delete / restore
+    op: str  # a RecordOp value
     rev: int
     changes: dict[str, list[Any]]  # field -> [old, new]
 
@@ -72,7 +74,9 @@ def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: 
 
 def append(conn: sqlite3.Connection, *, at: str, user: str, device: str, kind: str, record: str,
            op: str, rev: int, changes: dict[str, list[Any]]) -> int:
-    """Append one entry; the caller holds the write transaction."""
+    """Append one entry; the caller holds the write transaction. `op` must be a RecordOp: an
+    operation the views do not know would make the record's history unreadable."""
+    op = RecordOp(op).value  # ValueError for anything outside the one vocabulary
     last = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     changes_json = _canonical(changes)

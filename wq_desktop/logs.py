@@ -26,15 +26,22 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # No digit (or ID letter) directly before or after: a longer number is not an ID or a phone.
 _NOT_AFTER = r"(?<![0-9A-Za-z])"
 _NOT_BEFORE = r"(?![0-9A-Za-z])"
-# 18-digit ID (last character may be X) and the old 15-digit ID.
-ID_PATTERN = re.compile(_NOT_AFTER + r"(?:\d{17}[\dXx]|\d{15})" + _NOT_BEFORE)
-# Mobile, optionally +86 / 86 and spaces or dashes as people type them: 138 1234 5678.
+# One optional space or dash between any two digits: people group numbers as they like
+# (652399 19850307 123X, 6523-9919-8503-0712-3X, 138 1234 5678, 1381-234-5678).
+_SEP = r"[ \t\-]?"
+# 18-character ID (last character may be X) and the old 15-digit ID.
+ID_PATTERN = re.compile(
+    _NOT_AFTER + rf"(?:\d(?:{_SEP}\d){{16}}{_SEP}[\dXx]|\d(?:{_SEP}\d){{14}})" + _NOT_BEFORE)
+# Mobile, optionally with +86 / 86 / (+86) in front.
 MOBILE_PATTERN = re.compile(
-    _NOT_AFTER + r"(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}" + _NOT_BEFORE)
-# Landline with area code (010, 02x, or 0 + 3 digits) and a 7–8 digit number:
-# 0994-1234567, (0994)1234567, （0994）12345678, 099412345678.
+    _NOT_AFTER + rf"(?:[(（]?\+?86[)）]?{_SEP})?1[3-9](?:{_SEP}\d){{9}}" + _NOT_BEFORE)
+# Landline with area code (010, 02x, or 0 + 3 digits), in brackets or not, and a 7–8 digit number,
+# optionally +86 before the code without its 0 and an extension after:
+# 0994-1234567, (0994)1234567, （0994）1234-567, 0994 123 4567, 099412345678, 0994-1234567-801.
 LANDLINE_PATTERN = re.compile(
-    r"(?<![0-9A-Za-z])[(（]?(?:010|02\d|0[3-9]\d\d)[)）]?[\s-]?\d{3,4}[\s-]?\d{4}" + _NOT_BEFORE)
+    r"(?<![0-9A-Za-z])(?:\+86[ \-]?)?[(（]?(?:010|02\d|0[3-9]\d\d|(?<=86[ \-])(?:10|2\d|[3-9]\d\d)"
+    rf"|(?<=86)(?:10|2\d|[3-9]\d\d))[)）]?{_SEP}\d(?:{_SEP}\d){{6,7}}(?:[ \-]?(?:转|-|ext\.?)\d{{1,5}})?"
+    + _NOT_BEFORE)
 SENSITIVE_PATTERNS: dict[str, re.Pattern[str]] = {
     "身份证号": ID_PATTERN,
     "手机号": MOBILE_PATTERN,

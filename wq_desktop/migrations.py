@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import history
-from .errors import StoreVersionError, WqError
+from . import audit, history, keyfile, sqldriver
+from .errors import EncryptedStoreError, StoreVersionError, WqError
+from .model import RecordOp
 from .schema import KINDS, SCHEMA_VERSION, Field, Kind
 
 MIGRATION_USER = "数据结构升级"
@@ -84,8 +85,16 @@ def _backfill_parcel_bbox(conn: sqlite3.Connection) -> None:
                      (*values.values(), uuid))
         # Logged like any change (same revision: derived data, nothing for sync to carry).
         history.append(conn, at=at, user=MIGRATION_USER, device=device[0] if device else "",
-                       kind="parcel", record=uuid, op="migrate", rev=rev,
+                       kind="parcel", record=uuid, op=RecordOp.MIGRATE, rev=rev,
                        changes={k: [None, v] for k, v in values.items()})
+
+
+def _outbox_bases_from_sync_base(conn: sqlite3.Connection) -> None:
+    # Schema 5 keeps each waiting change's server base in the outbox (fixed at edit time); older
+    # files stored the local revision there and sent the record's current server revision instead.
+    # Waiting rows take what the older program would have sent: the best base known for them.
+    conn.execute("UPDATE outbox SET base_rev = coalesce((SELECT server_rev FROM sync_base b"
+                 " WHERE b.record = outbox.record), 0) WHERE state <> 'sent'")
 
 
 def _round_figures_of_record(conn: sqlite3.Connection) -> None:
@@ -96,7 +105,8 @@ def _round_figures_of_record(conn: sqlite3.Connection) -> None:
 
 
 # Data changes that go with a version beyond adding its columns.
-_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_parcel_bbox}
+_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _backfill_parcel_bbox, 5: _outbox_bases_from_sync_base}
 
 # Data changes made through the store's own write path (validation, history, sync). The store
 # writes today's columns, so these run once every version's tables and columns exist.
@@ -117,6 +127,30 @@ _TABLE_STEPS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX outbox_record ON outbox(record, state)",
         # Uniqueness of parcel codes is checked on every write; a synced city holds 100,000 parcels.
         'CREATE INDEX parcel_village_code ON parcel(village, code)',
+    ),
+    5: (
+        # Records created here that the server refused as duplicates of a record it holds
+        # (`target`): tombstoned here, their dependents moved over, once `target` has arrived.
+        """CREATE TABLE sync_duplicate (
+    record TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL
+)""",
+    ),
+    10: (
+        # Local accounts of an encrypted store. Their passwords are nowhere: each one wraps the
+        # data key in the key file (keyfile.py). Disabled, never deleted: the history names them.
+        """CREATE TABLE account (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    password_changed_at TEXT,
+    disabled_at TEXT,
+    disabled_by TEXT
+)""",
+        """CREATE TRIGGER account_no_delete BEFORE DELETE ON account
+BEGIN SELECT RAISE(ABORT, '账户只能停用，不能删除'); END""",
+        *audit.SECURITY_LOG_DDL,
     ),
 }
 
@@ -158,30 +192,45 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
         raise
 
 
-def backup_copy(conn: sqlite3.Connection, path: Path, label: str) -> Path:
-    """Copy the open database aside with SQLite's online backup (safe while WAL is in use)."""
+def backup_copy(conn: sqlite3.Connection, path: Path, label: str, *,
+                key: bytes | None = None) -> Path:
+    """Copy the open database aside with SQLite's online backup (safe while WAL is in use);
+    an encrypted store's copy is encrypted with the same key (and gets its key file)."""
+    key = key or keyfile.unlocked_key(path)  # the copy of an encrypted store is encrypted too
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}.bak")
-    dest = sqlite3.connect(target)
+    dest = sqldriver.connect(target, key=key)
     try:
         conn.backup(dest)
+        dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         dest.close()
+    if key is not None:
+        keyfile.copy(path, target)
     return target
 
 
-def connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    """Open (or create) a store file, refusing newer or foreign files without modifying them."""
+def connect(path: Path, *, create: bool, key: bytes | None = None) -> sqlite3.Connection:
+    """Open (or create) a store file, refusing newer or foreign files without modifying them.
+
+    `key` is the data key of an encrypted store; without it, the key this process unlocked the
+    file with (keyfile.remember) is used, and an encrypted file nobody signed in to is refused.
+    """
     if not path.exists() and not create:
         raise WqError(f"数据库文件不存在：{path}")
     if path.exists() and path.is_dir():
         raise WqError(f"这是一个文件夹，不是数据库文件：{path}")
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    key = key or keyfile.unlocked_key(path)
+    if key is None and keyfile.is_encrypted_store(path):
+        raise EncryptedStoreError(f"该数据库已加密，需要登录后才能打开：{path.name}")
+    conn = sqldriver.connect(path, key=key, isolation_level=None, check_same_thread=False)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError:
+    except sqldriver.DatabaseError:
         conn.close()
+        if key is not None:
+            raise WqError(f"密钥与数据库不符，无法打开：{path.name}") from None
         raise WqError(f"文件不是有效的数据库，可能已损坏或不是本程序的文件：{path}") from None
     if version > SCHEMA_VERSION:
         conn.close()
@@ -196,14 +245,14 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
     if 0 < version < SCHEMA_VERSION:
-        backup_copy(conn, path, f"v{version}")
+        backup_copy(conn, path, f"v{version}", key=key)
     migrate(conn)
     return conn
 
 
 # Exposed for the migration test: build a file exactly as an older program would have.
 def create_at_version(path: Path, version: int) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqldriver.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     migrate(conn, version)
     return conn

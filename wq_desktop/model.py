@@ -88,3 +88,44 @@ RECTIFICATION_ACTIONS = ("劝导", "铲除", "扣减或追回补助", "取消资
 
 DEFAULT_CRS = "EPSG:4538"
 DEFAULT_NOTICE_DAYS = 7
+
+
+class RecordOp(StrEnum):
+    """What a change did to a record: the one vocabulary of the store, the history, the views, the
+    sync protocol and the server. A history entry can only carry one of these."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    MIGRATE = "migrate"  # a schema upgrade filled a derived field; never synced
+
+
+RECORD_OP_LABELS: dict[RecordOp, str] = {
+    RecordOp.CREATE: "新建",
+    RecordOp.UPDATE: "修改",
+    RecordOp.DELETE: "删除",
+    RecordOp.RESTORE: "恢复",
+    RecordOp.MIGRATE: "数据升级",
+}
+
+# The operations a device may push to the server.
+SYNCED_OPS: tuple[RecordOp, ...] = (RecordOp.CREATE, RecordOp.UPDATE, RecordOp.DELETE,
+                                    RecordOp.RESTORE)
+
+
+def record_op_label(op: str) -> str:
+    """The Chinese word for an operation; a value from a newer program shows as itself."""
+    try:
+        return RECORD_OP_LABELS[RecordOp(op)]
+    except ValueError:
+        return op
+
+
+def op_between(old_exists: bool, old_deleted: bool, new_deleted: bool) -> RecordOp:
+    """The operation that takes a record from one state to the other (for pulled full states)."""
+    if not old_exists:
+        return RecordOp.CREATE
+    if old_deleted != new_deleted:
+        return RecordOp.DELETE if new_deleted else RecordOp.RESTORE
+    return RecordOp.UPDATE

@@ -188,3 +188,11 @@ def scoped(root: PlantingRow, village_code: str | None) -> PlantingRow:
     if row is None or row.level != "village":
         raise ValidationError(f"找不到村代码为“{village_code}”的村。", "village")
     return row
+
+
+def known_crops(store: Store) -> list[str]:
+    """Crops already named anywhere (quotas, parcels, courtyards), for the entry forms' lists."""
+    rows = store.conn.execute(
+        "SELECT crop FROM water_quota WHERE deleted=0 UNION SELECT crop FROM parcel WHERE deleted=0"
+        " UNION SELECT crop FROM courtyard WHERE deleted=0")
+    return sorted({c.strip() for (c,) in rows if c and c.strip()})

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import figures, geo, rules
 from .figures import ZERO
-from .model import MeasureKind, PatrolResult
+from .model import MeasureKind, PatrolResult, RecordOp, record_op_label
 from .ordering import group_sort_key
 from .schema import KINDS
 from .store import Record, Store
@@ -480,7 +480,6 @@ class ChangeRow:
     new: str
 
 
-_OPS = {"create": "新建", "update": "修改", "delete": "删除", "restore": "恢复"}
 
 
 def _record_title(store: Store, kind_name: str, uuid: str) -> str:
@@ -500,6 +499,8 @@ def _record_title(store: Store, kind_name: str, uuid: str) -> str:
         return f"{rec['year']}年度协议 {rec['number'] or ''}".rstrip()
     if kind_name == "patrol":
         return f"巡查 {rec['visited_on']} {rec['stage']}"
+    if kind_name == "courtyard":
+        return f"{rec['year']}年度庭院种植（{rec['crop']}）"
     if kind_name == "photo":
         return f"照片 {rec['file_name'] or rec['sha256'][:8]}"
     if kind_name == "notice":
@@ -587,11 +588,12 @@ def change_rows(store: Store, records: list[tuple[str, str]]) -> list[ChangeRow]
             if _hide_in_history(kind_name, name):
                 continue
             # A new record's empty fields and its "live" flag say nothing the user needs.
-            if entry.op == "create" and (new is None or name == "deleted"):
+            if entry.op == RecordOp.CREATE and (new is None or name == "deleted"):
                 continue
             label = "状态" if name == "deleted" else KINDS[kind_name].field(name).label
-            rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record], _OPS[entry.op],
-                                  label, _display_value(store, kind_name, name, old),
+            rows.append(ChangeRow(_local_time(entry.at), entry.user, titles[entry.record],
+                                  record_op_label(entry.op), label,
+                                  _display_value(store, kind_name, name, old),
                                   _display_value(store, kind_name, name, new)))
     return rows
 
@@ -614,6 +616,8 @@ def household_records(store: Store, operator_uuid: str) -> list[tuple[str, str]]
                 f"SELECT uuid FROM photo WHERE owner IN ({','.join('?' * len(patrols))})", patrols)]
     out += [("agreement", u) for (u,) in conn.execute(
         "SELECT uuid FROM agreement WHERE operator=?", (operator_uuid,))]
+    out += [("courtyard", u) for (u,) in conn.execute(
+        "SELECT uuid FROM courtyard WHERE operator=?", (operator_uuid,))]
     return out
 
 
@@ -643,7 +647,10 @@ def place_of(store: Store, kind_name: str, uuid: str) -> RecordPlace:
         row = q("SELECT p.operator, p.village FROM patrol t JOIN parcel p ON p.uuid=t.parcel"
                 " WHERE t.uuid=?", (uuid,)).fetchone()
         return RecordPlace(row[0], row[1], uuid) if row else RecordPlace(None, None)
-    elif kind_name in ("notice", "village_group"):
+    elif kind_name == "courtyard":
+        row = q("SELECT o.uuid, o.village FROM courtyard c JOIN operator o ON o.uuid=c.operator"
+                " WHERE c.uuid=?", (uuid,)).fetchone()
+    elif kind_name in ("notice", "village_group", "village_target"):
         row = q(f'SELECT NULL, village FROM "{kind_name}" WHERE uuid=?', (uuid,)).fetchone()
     elif kind_name == "village":
         row = (None, uuid)

@@ -74,6 +74,19 @@ class Kind:
 
 
 
+# The 三调 DLTB fields a parcel keeps: (field name, type, label). gis_import and gis_export read the
+# 三调 names (upper case) from here; the parcel dialog shows the labels.
+SANDIAO_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("bsm", "text", "标识码（BSM）"),
+    ("tbbh", "text", "图斑编号（TBBH）"),
+    ("dlbm", "text", "地类编码（DLBM）"),
+    ("dlmc", "text", "地类名称（DLMC）"),
+    ("tbmj", "real", "图斑面积（TBMJ，平方米）"),
+    ("qsxz", "text", "权属性质（QSXZ）"),
+    ("zldwdm", "text", "坐落单位代码（ZLDWDM）"),
+)
+
+
 def _choices(enum: type) -> tuple[str, ...]:
     return tuple(m.value for m in enum)  # type: ignore[attr-defined]
 
@@ -136,6 +149,9 @@ KINDS: dict[str, Kind] = {
             Field("miny", "real", "范围", derived=True, since=2),
             Field("maxx", "real", "范围", derived=True, since=2),
             Field("maxy", "real", "范围", derived=True, since=2),
+            # 三调 (DLTB) keys, kept as the bureau's file had them so results join back to its 图斑
+            # (added in schema 8). Names are TD/T 1016's, lower-case; the file's TBMJ is in m².
+            *(Field(name, kind, label, since=8) for name, kind, label in SANDIAO_FIELDS),
         )),
         Kind("measure", "年度措施", (
             Field("parcel", "text", "地块", required=True, ref="parcel"),
@@ -239,7 +255,11 @@ KINDS: dict[str, Kind] = {
             Field("record_kind", "text", "记录类型", required=True),
             Field("record", "text", "记录", required=True),
             Field("fields", "json", "冲突字段", required=True, max_len=4_200_000),
-            Field("mine_op", "text", "本方操作", required=True, choices=("update", "delete")),
+            # "create": this device created a record the server already held under another UUID
+            # (a uniqueness rule, say one 退减 measure per parcel and year); `record` is the held
+            # one, `duplicate` the refused one, and choosing "mine" merges its values into it.
+            Field("mine_op", "text", "本方操作", required=True,
+                  choices=("create", "update", "delete")),
             Field("theirs_op", "text", "对方操作", required=True, choices=("update", "delete")),
             Field("mine_user", "text", "本方用户"),
             Field("mine_device", "text", "本方设备"),
@@ -251,16 +271,19 @@ KINDS: dict[str, Kind] = {
             Field("resolved_by", "text", "处理人"),
             Field("resolved_at", "text", "处理时间"),
             Field("resolution", "json", "处理结果", max_len=4_200_000),
+            Field("duplicate", "text", "本机重复新增的记录", since=5),
         ), since=3),
     )
 }
 
 # Version 3 also adds the sync tables (migrations._TABLE_STEPS); version 4 the patrol's rectification
-# notice date and signature; version 6 rounds stored areas and amounts to figures of record;
-# version 7 庭院种植 and the targets. The floor is stated here as well so the version cannot fall
-# back if a field's `since` is ever changed by mistake.
+# notice date and signature; version 5 the outbox's own base revisions (migrations._DATA_STEPS) and
+# duplicate-create conflicts; version 6 rounds stored areas and amounts to figures of record;
+# version 7 庭院种植 and the targets; version 8 the parcel's 三调 keys; version 10 the local
+# accounts and the security log. The floor is stated here as well so the version cannot fall back
+# if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 6, 7] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 5, 6, 7, 8, 10] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

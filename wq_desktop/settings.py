@@ -15,6 +15,10 @@ from typing import Any
 from . import paths
 from .errors import ValidationError
 
+AUTO_SYNC_MINUTES = 5  # how often the consented background sync runs while the window is open
+DEFAULT_LOCK_MINUTES = 15
+LOCK_MINUTES_RANGE = (1, 240)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,6 +29,9 @@ class Settings:
     server_url: str = ""
     last_store: str = ""
     ca_bundle: str = ""  # the office server's CA certificate (PEM) for self-signed HTTPS; "" = system
+    # The user's consent to sync by itself in the background when the server is reachable.
+    auto_sync: bool = False
+    lock_minutes: int = DEFAULT_LOCK_MINUTES  # an encrypted store's window locks after this idle time
 
     @property
     def verify(self) -> bool | str:
@@ -59,6 +66,9 @@ class Settings:
             if target.exists() and not target.is_dir():
                 raise ValidationError(f"数据文件夹“{folder}”是一个文件，不是文件夹。", "data_folder")
         ca_bundle = _checked_ca_bundle(self.ca_bundle.strip())
+        low, high = LOCK_MINUTES_RANGE
+        if not low <= int(self.lock_minutes) <= high:
+            raise ValidationError(f"自动锁定时间应在 {low}–{high} 分钟之间。", "lock_minutes")
         return replace(self, user=user, township=self.township.strip(), server_url=url,
                        data_folder=folder, default_year=int(year) if year is not None else None,
                        ca_bundle=ca_bundle)
@@ -90,8 +100,13 @@ def _from_json(data: dict[str, Any]) -> Settings:
     for key in ("user", "township", "data_folder", "server_url", "last_store", "ca_bundle"):
         if key in values and not isinstance(values[key], str):
             values[key] = str(values[key] or "")
+    values["auto_sync"] = values.get("auto_sync") is True
     year = values.get("default_year")
     values["default_year"] = year if isinstance(year, int) and 2000 <= year <= 2100 else None
+    minutes = values.get("lock_minutes")
+    low, high = LOCK_MINUTES_RANGE
+    values["lock_minutes"] = (minutes if isinstance(minutes, int) and low <= minutes <= high
+                              else DEFAULT_LOCK_MINUTES)
     return Settings(**values)
 
 

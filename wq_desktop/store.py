@@ -24,7 +24,7 @@ import shapely
 
 from . import history, migrations
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
-from .model import DEFAULT_CRS
+from .model import DEFAULT_CRS, RecordOp
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,15 @@ class Store:
     # Injected so tests can fix the clock; returns ISO 8601 UTC text.
     clock: Callable[[], str] = staticmethod(utc_now)
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, user: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, user: str,
+                 key: bytes | None = None) -> None:
         if not user or not user.strip():
             raise WqError("请先在设置中填写用户名：每条记录都要记下由谁录入。")
         self.conn = conn
         self.path = path
         self.user = user.strip()
+        # The data key of an encrypted store (None: a plain file); accounts.py signs in with it.
+        self.key = key
         self._depth = 0
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, str], None]] = []
@@ -81,11 +84,19 @@ class Store:
 
     # ---------------------------------------------------------------- opening
     @classmethod
-    def open(cls, path: str | Path, user: str, *, create: bool = False) -> Store:
+    def open(cls, path: str | Path, user: str, *, create: bool = False,
+             key: bytes | None = None) -> Store:
+        """Open a store file. An encrypted one needs its data key, given here or remembered from
+        a sign-in in this process (accounts.sign_in); the user is then the signed-in account."""
+        from . import keyfile
+
         path = Path(path)
         existed = path.exists()
-        conn = migrations.connect(path, create=create)
-        store = cls(conn, path, user)
+        key = key or keyfile.unlocked_key(path)
+        conn = migrations.connect(path, create=create, key=key)
+        if key is not None:  # worker threads and copies (backups) of this store use it too
+            keyfile.remember(path, key)
+        store = cls(conn, path, user, key)
         # File name only: paths and user names stay out of the log.
         log.info("store %s: %s", "opened" if existed else "created", path.name)
         return store
@@ -124,6 +135,10 @@ class Store:
     @property
     def is_demo(self) -> bool:
         return self.meta("demo") == "1"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
     # ---------------------------------------------------------------- transactions
     @contextmanager
@@ -346,11 +361,31 @@ class Store:
                 self.conn.execute(
                     "INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
                     " VALUES (?,?,?,?,?,?,?,?,?)",
-                    (new_uuid(), k.name, record_uuid, op, rev - 1, rev,
+                    (new_uuid(), k.name, record_uuid, op,
+                     self._edit_base(record_uuid, op, set(changes)), rev,
                      json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), now,
                      self.user))
         self._notify(k.name, record_uuid)
         return rev, changes
+
+    def _edit_base(self, record_uuid: str, op: str, fields: set[str]) -> int:
+        """The server revision this edit is made against, fixed now and kept with the outbox row:
+        the revision this device holds of the record, unless an earlier change to the same fields
+        (any field, for a delete) still waits; then that change's base, because the server's value
+        of those fields has not been shown here since. Nothing moves it later (not a push answer,
+        a pull or a second page), so the server can tell whether another device changed the record
+        in between and keep both values as a conflict instead of replacing one."""
+        if op == RecordOp.CREATE:
+            return 0  # new here: the server has no revision of it
+        row = self.conn.execute("SELECT server_rev FROM sync_base WHERE record=?",
+                                (record_uuid,)).fetchone()
+        base = row[0] if row else 0
+        for waiting_base, waiting_fields in self.conn.execute(
+                "SELECT base_rev, fields FROM outbox WHERE record=? AND state='pending'",
+                (record_uuid,)):
+            if op == RecordOp.DELETE or fields & set(json.loads(waiting_fields)):
+                base = min(base, waiting_base)
+        return base
 
     def _persist(self, k: Kind, record_uuid: str, op: str, old: dict[str, Any] | None,
                  new: dict[str, Any], changes: Changes, *, rev: int, user: str, device: str,
@@ -400,7 +435,8 @@ class Store:
                      rev: int, user: str, device: str, at: str,
                      keep: Iterable[str] = ()) -> list[str]:
         """Take the server's state for the given fields (wire form, "deleted" included when it
-        changed) at the server's revision `rev` (client side). Validation runs and history is
+        changed) at the server's revision `rev` (client side; the server's revision is kept in
+        sync_base, the local one only grows). Validation runs and history is
         written as for any change, but the server's values win: it validated them against the
         whole city's data, which this device may only partly hold. Fields in `keep` have local
         changes still waiting to be pushed and keep their local value. Returns rule warnings."""
@@ -425,9 +461,13 @@ class Store:
                 except WqError as err:
                     warnings.append(f"{k.label}（{record_uuid}）：{err}")
             changes = _diff(k, old, new)
-            if old is not None and not changes and old["rev"] == rev:
+            if old is not None and not changes:
                 return warnings
-            self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user,
+            # The local revision only ever grows, whatever the server's number: a form opened
+            # before this pull then refuses to save over what it brought (ConflictError), even
+            # when a local edit had already taken the server's next number here.
+            local_rev = rev if old is None else max(rev, old["rev"] + 1)
+            self._persist(k, record_uuid, op, old, new, changes, rev=local_rev, user=user,
                           device=device, at=at)
         self._notify(k.name, record_uuid)
         return warnings

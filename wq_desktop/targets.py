@@ -19,7 +19,7 @@ from .model import MeasureKind
 from .planting import planting_survey
 from .store import Store
 from .summary import SIGNED_STATUSES, counts_in_totals
-from .water_use import water_use
+from .water_use import WaterUseRow, water_use
 
 PLAN_YEARS: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
 # 确保2025年全市地下水用水量控制在12446万立方米以内 (plan 二、目标任务).
@@ -189,3 +189,93 @@ def five_year_series(store: Store, years: tuple[int, ...] = PLAN_YEARS) -> list[
             use.water_wan_m3, use.unquoted_mu, use.target_wan_m3,
             sum(ground, ZERO) if townships and len(ground) == len(townships) else None))
     return points
+
+
+@dataclass(frozen=True)
+class TargetSheetRow:
+    """One village line of the targets editor: what is stored for the year (None: nothing yet)."""
+
+    village: str
+    code: str
+    name: str
+    retired_mu: Decimal | None
+    fallow_mu: Decimal | None
+    water_wan_m3: Decimal | None
+
+
+@dataclass(frozen=True)
+class TargetSheet:
+    township: str  # UUID
+    township_name: str
+    year: int
+    total_wan_m3: Decimal | None
+    groundwater_wan_m3: Decimal | None
+    villages: list[TargetSheetRow]
+
+
+def _opt(value: object, of_record) -> Decimal | None:
+    return None if value is None else of_record(value)
+
+
+def target_sheet(store: Store, township: str, year: int) -> TargetSheet:
+    t = store.get("township", township)
+    w = water_target(store, township, year)
+    stored = village_targets(store, year)
+    rows = []
+    for v in store.find("village", "township=?", (township,), order_by="code"):
+        r = stored.get(v["uuid"])
+        rows.append(TargetSheetRow(
+            v["uuid"], v["code"], v["name"], _opt(r and r["retired_mu"], area_of_record),
+            _opt(r and r["fallow_mu"], area_of_record), _opt(r and r["water_wan_m3"], water_of_record)))
+    return TargetSheet(township, t["name"], year, _opt(w and w["total_wan_m3"], water_of_record),
+                       _opt(w and w["groundwater_wan_m3"], water_of_record), rows)
+
+
+def save_target_sheet(store: Store, township: str, year: int, total: str, groundwater: str,
+                      villages: list[tuple[str, str, str, str]]) -> int:
+    """Save the editor's typed values in one transaction: the township's target (when typed) and
+    each village line (village UUID, retired, fallow, water as typed). A line left wholly empty
+    is skipped; a stored line emptied is refused (deleting a target is a separate, explicit act).
+    Returns the number of records written. Nothing is written when any value is refused."""
+    from .errors import ValidationError
+
+    sheet = target_sheet(store, township, year)
+    stored = {r.village: r for r in sheet.villages}
+    written = 0
+    with store.transaction():
+        if total.strip() or groundwater.strip():
+            if not total.strip():
+                raise ValidationError("请填写用水总量控制目标（万立方米）。", "total_wan_m3")
+            set_water_target(store, township, year, total, groundwater or None)
+            written += 1
+        elif sheet.total_wan_m3 is not None:
+            raise ValidationError("用水总量控制目标被清空；如需修改请填写新的数值。", "total_wan_m3")
+        for village, retired, fallow, water in villages:
+            row = stored[village]
+            typed = [x.strip() for x in (retired, fallow, water)]
+            if not any(typed):
+                if row.retired_mu is not None:
+                    raise ValidationError(f"“{row.name}”的退减目标被清空；如需修改请填写新的数值。",
+                                          "retired_mu")
+                continue
+            if not typed[0] or not typed[1]:
+                raise ValidationError(f"“{row.name}”请同时填写计划退减灌溉和休耕轮作面积（没有请填 0）。",
+                                      "retired_mu")
+            set_village_target(store, village, year, typed[0], typed[1], typed[2] or None)
+            written += 1
+    return written
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """What the dashboard's 目标与用水 page shows, computed together off the window's thread."""
+
+    year: int
+    progress: list[VillageProgress]
+    water: WaterUseRow  # the city row, townships and villages below
+    series: list[YearPoint]
+
+
+def dashboard_data(store: Store, year: int) -> DashboardData:
+    return DashboardData(year, progress(store, year), water_use(store, year),
+                         five_year_series(store, series_years(year)))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import figures, geo, rules
-from .errors import ValidationError
+from .errors import DuplicateError, ValidationError
 from .model import (
     AGREEMENT_DATE_FIELD,
     GROUND_STATES,
@@ -56,10 +56,10 @@ def _unique(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[st
             message: str) -> None:
     where = " AND ".join(f'"{c}" IS ?' for c in columns)
     clash = store.conn.execute(
-        f'SELECT 1 FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
+        f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
         (uuid, *(new[c] for c in columns))).fetchone()
     if clash:
-        raise ValidationError(message, columns[-1])
+        raise DuplicateError(message, columns[-1], clash[0])
 
 
 def _year(new: Row) -> None:
@@ -160,14 +160,16 @@ def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     area = figures.to_decimal(new["area_mu"])
     parcel = _live_row(store, "parcel", new["parcel"])
     assert parcel is not None
+    # A duplicate first: it is the same measure twice, not a second one that overfills the parcel
+    # (sync turns a duplicate into a conflict a person settles).
+    _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
+            f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
     used = _measure_sum(store, "parcel=? AND year=? AND uuid<>?", (new["parcel"], new["year"], uuid))
     parcel_area = figures.to_decimal(parcel["area_mu"])
     if used + area > parcel_area + figures.to_decimal(AREA_TOLERANCE_MU):
         raise ValidationError(
             f"地块 {parcel['code']} 面积 {figures.show(parcel_area)} 亩，{new['year']} 年度已登记其他措施"
             f" {figures.show(used)} 亩，本次 {figures.show(area)} 亩超出地块面积。", "area_mu")
-    _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
-            f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
     rate = new["subsidy_rate"]
     if rate is not None and rate < 0:
         raise ValidationError("补助标准不能为负数。", "subsidy_rate")
@@ -289,12 +291,8 @@ COURTYARD_MAX_MU = 20
 
 
 def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
-    from .figures import area_of_record
-
     _year(new)
-    new["area_mu"] = float(area_of_record(rules.positive_area(new["area_mu"], "area_mu")))
-    if new["area_mu"] <= 0:
-        raise ValidationError("庭院种植面积应大于 0.00 亩。", "area_mu")
+    new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
     if new["area_mu"] > COURTYARD_MAX_MU:
         raise ValidationError(
             f"庭院种植面积 {new['area_mu']:.2f} 亩超过 {COURTYARD_MAX_MU} 亩，请核对；"
@@ -304,14 +302,12 @@ def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 
 
 def _non_negative(new: Row, field: str, label: str, *, water: bool = False) -> None:
-    from .figures import area_of_record, water_of_record
-
     if new[field] is None:
         return
-    value = (water_of_record if water else area_of_record)(new[field])
+    value = (figures.water_of_record if water else figures.area_of_record)(new[field])
     if value < 0:
         raise ValidationError(f"{label}不能为负数。", field)
-    new[field] = float(value)
+    new[field] = figures.stored(value)
 
 
 def _water_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:

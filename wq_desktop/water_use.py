@@ -12,6 +12,7 @@ Quotas are the township's (water.quotas: the year's own, else the latest earlier
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -56,7 +57,8 @@ class WaterUseRow:
         """Target − water use (negative: over the target)."""
         return None if self.target_wan_m3 is None else self.target_wan_m3 - self.water_wan_m3
 
-    def walk(self):
+    def walk(self) -> Iterator[WaterUseRow]:
+        """Depth first, children before their parent."""
         for child in self.children:
             yield from child.walk()
         yield self

@@ -7,6 +7,7 @@ ones only await. So `/health` and every other request are answered while a packa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -32,6 +33,16 @@ log = logging.getLogger(__name__)
 # For the interruption tests: exit without answering right after the Nth sync request was
 # handled, the way a crash between commit and reply looks to a client.
 EXIT_AFTER_ENV = "WQ_SERVER_EXIT_AFTER_REQUESTS"
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _with_digest(response: Response) -> Response:
+    """Every JSON answer carries its body's SHA-256: the client checks it before parsing."""
+    response.headers[p.DIGEST_HEADER] = _sha256(response.body)
+    return response
 
 
 def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> auth.User:
@@ -62,10 +73,14 @@ def create_app(db_path: Path | str) -> FastAPI:
         if path not in ("/health", "/version"):
             sent = request.headers.get(p.PROTOCOL_HEADER)
             if sent != str(p.PROTOCOL_VERSION):
-                return JSONResponse(status_code=426, content={"detail": (
+                return _with_digest(JSONResponse(status_code=426, content={"detail": (
                     f"客户端同步协议版本（{sent or '未知'}）与服务器（{p.PROTOCOL_VERSION}）不兼容，"
-                    "请升级程序后再同步。")})
+                    "请升级程序后再同步。")}))
         response = await call_next(request)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            body = b"".join([chunk async for chunk in response.body_iterator])
+            response = Response(body, status_code=response.status_code,
+                                headers={**response.headers, p.DIGEST_HEADER: _sha256(body)})
         if exit_after and (path.startswith("/sync/") or path.startswith("/photos")):
             counter["n"] += 1
             if counter["n"] >= exit_after:

@@ -14,15 +14,18 @@ import logging
 import sqlite3
 from typing import Any
 
-from wq_desktop.errors import ConflictError, NotFoundError, ValidationError, WqError
+from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
+from wq_desktop.model import SYNCED_OPS, RecordOp
 from wq_desktop.schema import KINDS, Kind
 from wq_desktop.store import Store, new_uuid, to_wire
 from wq_desktop.sync import protocol as p
+from wq_desktop.sync.checks import is_uuid
 
 from . import bodies, scope
 from .auth import OFFICE, STAFF, User
 from .db import SERVER_DEVICE, SERVER_USER, ServerDB
 
+OPS = tuple(op.value for op in SYNCED_OPS)
 log = logging.getLogger(__name__)
 
 
@@ -40,10 +43,13 @@ def push(db: ServerDB, user: User, device: str, changes: list[Any]) -> list[p.Re
 
 def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) -> p.Result:
     conn = store.conn
+    # Types and lengths (bodies.Change, from the schema), then identity: UUIDs, known fields.
     parsed, reason, shown_id = bodies.parse_change(raw)
-    if parsed is None:  # refused before it touches anything; not a receipt (no trustworthy id)
-        return {"change_id": shown_id, "status": p.REJECTED, "code": 422, "reason": reason,
-                "rev": None, "state": None, "conflict": None, "duplicate": False}
+    problem = reason or (f"变更格式不正确：{_shape_problem(raw)}" if _shape_problem(raw) else None)
+    if parsed is None or problem:  # refused before it touches anything; no receipt (no trusted id)
+        return {"change_id": shown_id, "status": p.REJECTED, "code": 422, "reason": problem,
+                "rev": None, "state": None, "conflict": None, "duplicate": False,
+                "duplicate_of": None}
     ch = parsed.model_dump()
     change_id, kind_name, record = ch["change_id"], ch["kind"], ch["record"]
     seen = conn.execute("SELECT status, code, reason, conflict FROM srv_receipt WHERE change_id=?",
@@ -83,12 +89,53 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             " VALUES (?,?,?,?,?,?,?,?)",
             (change_id, device, kind_name, record, result["status"], result["code"],
              result["reason"], result["conflict"]))
-    town = scope.township_of_record(conn, record)
+    target = alias_of(conn, record)
+    result["duplicate_of"] = target
+    town = scope.township_of_record(conn, target or record)
     readable = result["status"] != p.FORBIDDEN and town is not None and user.can_read(town)
-    state = record_state(store, KINDS[kind_name], record) if readable else None
+    state = record_state(store, KINDS[kind_name], record) if readable and not target else None
     result["state"] = state
     result["rev"] = state["rev"] if state else None
     return result
+
+
+def _shape_problem(ch: Any) -> str | None:
+    """What is wrong with a pushed change's shape, in Chinese (None: well formed)."""
+    if not isinstance(ch, dict):
+        return "不是对象。"
+    if not isinstance(ch.get("change_id"), str) or not is_uuid(ch["change_id"]):
+        return "变更编号不是 UUID。"
+    if ch.get("kind") not in KINDS:
+        return f"未知的记录类型“{ch.get('kind')}”。"
+    if not isinstance(ch.get("record"), str) or not is_uuid(ch["record"]):
+        return "记录编号不是 UUID。"
+    if ch.get("op") not in OPS:
+        return f"未知的操作“{ch.get('op')}”。"
+    fields = ch.get("fields")
+    if not isinstance(fields, dict):
+        return "缺少字段。"
+    unknown = [n for n in fields if n != "deleted" and n not in KINDS[ch["kind"]].field_names]
+    if unknown:
+        return f"{KINDS[ch['kind']].label}没有字段：{'、'.join(map(str, unknown))}。"
+    base = ch.get("base_rev", 0)
+    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+        return "基准版本不是非负整数。"
+    return None
+
+
+def alias_of(conn: Any, record: str) -> str | None:
+    """The held record a refused duplicate create was taken as (None: not a refused duplicate)."""
+    row = conn.execute("SELECT target FROM srv_alias WHERE record=?", (record,)).fetchone()
+    return row[0] if row else None
+
+
+def _redirect(conn: Any, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
+    """The change with every UUID that names a refused duplicate replaced by the held record."""
+    fields = dict(ch["fields"])
+    for f in k.fields:
+        if (f.ref or scope.ANY_KIND_REF.get(k.name) == f.name) and isinstance(fields.get(f.name), str):
+            fields[f.name] = alias_of(conn, fields[f.name]) or fields[f.name]
+    return {**ch, "record": alias_of(conn, ch["record"]) or ch["record"], "fields": fields}
 
 
 def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
@@ -105,6 +152,7 @@ def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
 def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[str, str | None]:
     conn = store.conn
     k = KINDS[ch["kind"]]
+    ch = _redirect(conn, k, ch)
     record, op = ch["record"], ch["op"]
     fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
     if not user.can_write:
@@ -130,10 +178,13 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     author = {"user": user.name, "device": device, "at": ch.get("at") or store.clock()}
     base = int(ch.get("base_rev") or 0)
 
-    if op == "create":
+    if op == RecordOp.CREATE:
         if old is not None:
             raise ValidationError(f"{k.label}记录已存在（{record}）。")
-        rev, changes = store.apply_change(k.name, record, "create", fields, **author)
+        try:
+            rev, changes = store.apply_change(k.name, record, "create", fields, **author)
+        except DuplicateError as dup:  # validation writes nothing before it refuses
+            return _duplicate(store, k, record, dup.existing, town, fields, author)
         scope.remember(conn, k.name, record, town)
         _log(conn, ch["change_id"], device, user.name, k.name, record, town, "create", rev, changes,
              author["at"])
@@ -186,6 +237,30 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     return p.APPLIED, None
 
 
+def _duplicate(store: Store, k: Kind, record: str, existing: str, town: str,
+               fields: dict[str, Any], author: dict[str, str]) -> tuple[str, str | None]:
+    """A create refused because the server holds the same record under another UUID (two
+    laptops created the 退减 measure of one parcel and year, say): nothing is counted twice.
+    The refused UUID becomes an alias of the held record, and the values that differ are kept
+    as a conflict on the held record (choosing this side merges them in); identical values
+    need no decision."""
+    conn = store.conn
+    conn.execute("INSERT OR REPLACE INTO srv_alias (record, kind, target) VALUES (?,?,?)",
+                 (record, k.name, existing))
+    scope.remember(conn, k.name, record, town)
+    held = store._raw(k, existing)
+    current = {f.name: to_wire(f, held[f.name]) for f in k.fields}
+    disputed = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items()
+                if n in current and not k.field(n).derived and v != current.get(n)}
+    if not disputed:
+        return p.APPLIED, None
+    creator = conn.execute("SELECT fields, user, at, device FROM srv_change WHERE record=?"
+                           " ORDER BY seq DESC LIMIT 1", (existing,)).fetchall()
+    others = [(json.loads(f), u, a, d) for f, u, a, d in creator]
+    return p.CONFLICT, _open_conflict(store, k, existing, town, disputed, "create", "update",
+                                      author, others, duplicate=record)
+
+
 Others = list[tuple[dict, str, str, str]]  # (fields, user, at, device) of each change
 
 
@@ -202,13 +277,13 @@ def _fields_of(others: Others) -> set[str]:
 
 def _open_conflict(store: Store, k: Kind, record: str, town: str, disputed: dict[str, Any],
                    mine_op: str, theirs_op: str, author: dict[str, str],
-                   others: Others) -> str:
+                   others: Others, duplicate: str | None = None) -> str:
     theirs_user, theirs_at, theirs_device = others[-1][1:] if others else (None, None, None)
     conflict = new_uuid()
     values = {"record_kind": k.name, "record": record, "fields": disputed, "mine_op": mine_op,
               "theirs_op": theirs_op, "mine_user": author["user"], "mine_device": author["device"],
               "mine_at": author["at"], "theirs_user": theirs_user, "theirs_at": theirs_at,
-              "theirs_device": theirs_device, "status": p.OPEN}
+              "theirs_device": theirs_device, "status": p.OPEN, "duplicate": duplicate}
     at = store.clock()
     rev, changes = store.apply_change("conflict", conflict, "create", values, user=SERVER_USER,
                                       device=SERVER_DEVICE, at=at)

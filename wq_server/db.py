@@ -55,6 +55,14 @@ SERVER_DDL = (
     township TEXT NOT NULL
 )""",
     "CREATE INDEX IF NOT EXISTS srv_scope_township ON srv_scope(township)",
+    # A create refused as a duplicate of a record the server holds (a uniqueness rule): changes
+    # that still name the refused UUID (its own later edits, references from its dependents, in
+    # this push or later ones) are taken as meant for the held record.
+    """CREATE TABLE IF NOT EXISTS srv_alias (
+    record TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL
+)""",
     """CREATE TABLE IF NOT EXISTS srv_user (
     name TEXT PRIMARY KEY,
     pw_hash TEXT NOT NULL,

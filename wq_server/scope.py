@@ -1,23 +1,40 @@
-"""Which township a record belongs to, found through its references.
+"""Which township a record belongs to, found through its references, derived from the schema.
 
-village → township, village_group → village, operator → village, parcel → village,
-measure → parcel, agreement → operator, notice → village, patrol → parcel,
-photo → its owner record, conflict → the record in conflict. The answer is kept in srv_scope when
-the record is created, so every later read and write checks scope with one lookup.
+A kind's scope comes from its reference to the township, else from its required reference to
+another record (village → township, operator → village, measure → parcel, …). Two kinds hold a
+record of any kind instead of a typed reference: a photo (`owner`) and a sync conflict
+(`record`). `scope_field` answers for every kind the schema declares, so a new kind cannot be
+added without a scope (tests/server iterate over every kind). The answer is kept in srv_scope
+when the record is created, so every later read and write checks scope with one lookup.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from functools import cache
 from typing import Any
 
-# kind -> the field whose referenced record carries the township
-PARENT_FIELD = {
-    "village": "township", "contact": "township", "village_group": "village",
-    "operator": "village", "parcel": "village", "measure": "parcel", "agreement": "operator",
-    "notice": "village", "patrol": "parcel", "photo": "owner", "conflict": "record",
-    "courtyard": "operator", "water_target": "township", "village_target": "village",
-}
+from wq_desktop.schema import KINDS
+
+# Fields that hold the UUID of a record of any kind (so the schema cannot declare their `ref`).
+ANY_KIND_REF = {"photo": "owner", "conflict": "record"}
+
+
+@cache
+def scope_field(kind_name: str) -> str | None:
+    """The field whose referenced record carries this kind's township (None for the township)."""
+    if kind_name == "township":
+        return None
+    if kind_name in ANY_KIND_REF:
+        return ANY_KIND_REF[kind_name]
+    k = KINDS[kind_name]
+    refs = [f for f in k.fields if f.ref and f.required]
+    for f in refs:
+        if f.ref == "township":
+            return f.name
+    if refs:
+        return refs[0].name
+    raise LookupError(f"记录类型 {kind_name} 没有指向上级记录的必填引用，服务器无法确定其所属乡镇。")
 
 
 def township_of_record(conn: sqlite3.Connection, record: str) -> str | None:
@@ -28,10 +45,11 @@ def township_of_record(conn: sqlite3.Connection, record: str) -> str | None:
 def township_of_state(conn: sqlite3.Connection, kind_name: str, record: str,
                       state: dict[str, Any]) -> str | None:
     """The township a record with these field values belongs to (None: its parent is unknown)."""
-    if kind_name == "township":
+    name = scope_field(kind_name)
+    if name is None:
         return record
-    parent = state.get(PARENT_FIELD[kind_name])
-    return township_of_record(conn, parent) if parent else None
+    parent = state.get(name)
+    return township_of_record(conn, parent) if isinstance(parent, str) and parent else None
 
 
 def remember(conn: sqlite3.Connection, kind_name: str, record: str, township: str) -> None:

@@ -89,7 +89,7 @@ def numbers(line: str) -> list[Decimal]:
 
 def test_catalog_lists_every_document_with_chinese_names():
     assert [d.key for d in DOCUMENTS] == ["agreement", "attachment", "notice", "contacts", "summary",
-                                         "patrol"]
+                                         "patrol", "planting"]
     assert all(re.search(r"[\u4e00-\u9fff]", d.name) for d in DOCUMENTS)
 
 

@@ -50,8 +50,17 @@ def test_drawn_parcel_and_its_measure_are_stored_as_figures_of_record(store: Sto
         services.set_measure(store, parcel, 2025, "退减灌溉", "0.004")
 
 
-def _legacy_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rules before schema 6: areas kept as computed, amounts from the unrounded area."""
+def _legacy_writes(monkeypatch: pytest.MonkeyPatch, version: int = 4) -> None:
+    """The rules before schema 6: areas kept as computed, amounts from the unrounded area; and the
+    record kinds as a version-`version` program declared them (later kinds and fields absent)."""
+    from wq_desktop import schema
+
+    for name, k in list(schema.KINDS.items()):
+        if k.since > version:
+            monkeypatch.delitem(schema.KINDS, name)
+        else:
+            monkeypatch.setitem(schema.KINDS, name, schema.Kind(
+                k.name, k.label, tuple(f for f in k.fields if f.since <= version), k.since))
     monkeypatch.setattr(validation, "_area_of_record",
                         lambda value, field: rules.positive_area(value, field))
     monkeypatch.setattr(figures, "rate_of_record", figures.to_decimal)

@@ -367,3 +367,129 @@ def test_file_geodatabase_dltb_layer_imports(store: Store, tmp_path: Path) -> No
     parcels = _parcels_by_code(store, village["uuid"])
     assert sorted(parcels) == ["201", "202"]
     assert parcels["202"]["area_mu"] == pytest.approx(120 * 100 / geo.SQM_PER_MU)
+
+
+def _dltb_with_keys(path: Path, village: dict) -> list[dict]:
+    """A 三调 DLTB layer in GBK with every key the bureau joins on, one 图斑 with a hole."""
+    x, y = 524_000.0, 4_876_000.0
+    shapes = [shapely.box(x, y, x + 120, y + 100),
+              Polygon([(x + 200, y), (x + 330, y), (x + 330, y + 90), (x + 200, y + 90)],
+                      [[(x + 240, y + 30), (x + 260, y + 30), (x + 260, y + 50), (x + 240, y + 50)]]),
+              shapely.box(x + 400, y, x + 470, y + 150)]
+    rows = [{"BSM": f"65230120190000{n:05d}", "TBBH": f"{101 + n}", "DLBM": code, "DLMC": name,
+             "TBMJ": round(s.area, 2), "QSXZ": "30", "ZLDWDM": village["code"] + "0000000",
+             "ZLDWMC": village["name"]}
+            for n, (s, code, name) in enumerate(zip(shapes, ("0102", "0101", "0103"),
+                                                    ("水浇地", "水田", "旱地"), strict=True))]
+    data = [np.array([r[k] for r in rows], dtype=float if k == "TBMJ" else object) for k in rows[0]]
+    prefixed = [shapely.affinity.translate(s, geo.ZONE_29_OFFSET) for s in shapes]  # EPSG:4517 eastings
+    pyogrio.raw.write(path, np.array(shapely.to_wkb(prefixed), dtype=object), data, list(rows[0]),
+                      driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4517", encoding="GBK")
+    for row, shape in zip(rows, shapes, strict=True):
+        row["geometry"] = shape  # EPSG:4538, as stored
+    return rows
+
+
+def test_dltb_round_trip_through_gbk_4517_shapefile_and_gdal_keeps_every_sandiao_key(
+        store: Store, tmp_path: Path) -> None:
+    village = _village_store(store)
+    rows = _dltb_with_keys(tmp_path / "DLTB.shp", village)
+    source = read_source(tmp_path / "DLTB.shp")
+    assert source.crs == "EPSG:4517"
+    mapping = guess_mapping(source)
+    mapping.default_land_attribute = LandAttribute.CONTRACTED.value
+    apply_import(store, preview_import(store, source, mapping))
+    stored = {p["bsm"]: p for p in store.find("parcel")}
+    assert sorted(stored) == [r["BSM"] for r in rows]
+    for row in rows:
+        parcel = stored[row["BSM"]]
+        for key in ("TBBH", "DLBM", "DLMC", "QSXZ", "ZLDWDM", "TBMJ"):
+            assert parcel[key.lower()] == row[key], key
+        assert shapely.equals_exact(shapely.normalize(parcel["geometry"]), shapely.normalize(row["geometry"]),
+                                    tolerance=0.001)
+
+    out = tmp_path / "成果.shp"
+    result = export_parcels(store, "shp", out, encoding="GBK", crs="EPSG:4517")
+    assert result.written == 3
+    assert out.with_suffix(".cpg").read_text().strip() == "GBK"
+    assert "水浇地".encode("gbk") in out.with_suffix(".dbf").read_bytes()  # GBK bytes, not UTF-8
+    info = subprocess.run(["ogrinfo", "-al", "-geom=NO", str(out)], capture_output=True, text=True,
+                          check=True).stdout
+    assert "CGCS2000 / 3-degree Gauss-Kruger zone 29" in info and "Feature Count: 3" in info
+    for key in ("BSM", "TBBH", "DLBM", "DLMC", "TBMJ", "QSXZ", "ZLDWDM"):
+        assert f"{key}: " in info, key
+    assert "DLMC (String) = 水浇地" in info and f"BSM (String) = {rows[0]['BSM']}" in info
+    extent = subprocess.run(["ogrinfo", "-so", "-al", str(out)], capture_output=True, text=True).stdout
+    assert "Extent: (29524000.000000, 4876000.000000)" in extent  # the zone prefix is there
+
+    # The bureau's GIS person converts it with GDAL (as a GeoPackage in 4538) and hands it back.
+    back = tmp_path / "回传.gpkg"
+    subprocess.run(["ogr2ogr", "-t_srs", "EPSG:4538", str(back), str(out)], check=True, capture_output=True)
+    again = read_source(back)
+    preview = preview_import(store, again, guess_mapping(again))
+    assert not preview.has_errors and preview.updates == 3, preview.lines()
+    assert any("按标识码（BSM）匹配到已有地块 3 个" in line for line in preview.lines())
+    revs = {p["uuid"]: p["rev"] for p in store.find("parcel")}
+    written = apply_import(store, preview)
+    assert sorted(written) == sorted(revs) and store.count("parcel") == 3  # updated, not duplicated
+    for row in rows:
+        parcel = store.find_one("parcel", "bsm=?", (row["BSM"],))
+        for key in ("TBBH", "DLBM", "DLMC", "QSXZ", "ZLDWDM", "TBMJ"):
+            assert parcel[key.lower()] == row[key], key
+        assert shapely.equals_exact(shapely.normalize(parcel["geometry"]), shapely.normalize(row["geometry"]),
+                                     tolerance=0.01)
+        assert parcel["rev"] == revs[parcel["uuid"]]  # nothing differed: no new revision
+        assert parcel["land_attribute"] == LandAttribute.CONTRACTED.value
+
+    # A changed outline in the bureau's file updates the same parcel (BSM), with history.
+    moved = shapely.affinity.translate(rows[0]["geometry"], 0, 10)
+    wkb = [shapely.to_wkb(moved)]
+    fields = {k: [rows[0][k]] for k in ("BSM", "TBBH", "DLBM", "DLMC", "ZLDWDM")}
+    pyogrio.raw.write(tmp_path / "变更.shp", np.array(wkb, dtype=object),
+                      [np.array(v, dtype=object) for v in fields.values()], list(fields),
+                      driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4538", encoding="GBK")
+    change = read_source(tmp_path / "变更.shp")
+    preview = preview_import(store, change, guess_mapping(change))
+    assert preview.updates == 1 and not preview.overlaps_existing  # not against its own old outline
+    apply_import(store, preview)
+    parcel = store.find_one("parcel", "bsm=?", (rows[0]["BSM"],))
+    assert parcel["miny"] == pytest.approx(4_876_010.0) and parcel["rev"] == revs[parcel["uuid"]] + 1
+    assert store.count("parcel") == 3
+    # Someone edits the parcel between the preview and the import: the update is refused, not lost.
+    again = preview_import(store, change, guess_mapping(change))
+    store.update("parcel", parcel["uuid"], {"place_name": "东大渠"})
+    refused = r"第1个图斑（编号 101）无法写入：该地块在您编辑期间已被修改.*没有导入任何地块"
+    with pytest.raises(WqError, match=refused):
+        apply_import(store, again)
+    assert store.get("parcel", parcel["uuid"])["place_name"] == "东大渠"
+
+
+def test_exports_choose_encoding_and_crs_and_txt_carries_dlbm(store: Store, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    village = _village_store(store)
+    _dltb_with_keys(tmp_path / "DLTB.shp", village)
+    source = read_source(tmp_path / "DLTB.shp")
+    mapping = guess_mapping(source)
+    mapping.default_land_attribute = LandAttribute.CONTRACTED.value
+    apply_import(store, preview_import(store, source, mapping))
+    base = ["--db", str(store.path), "--user", "测试员"]
+    assert cli.main(["export", "shp", *base, "--encoding", "UTF-8", "--crs", "EPSG:4538",
+                     "-o", str(tmp_path / "u.shp")]) == 0
+    assert (tmp_path / "u.cpg").read_text().strip().upper() == "UTF-8"
+    assert "水浇地".encode() in (tmp_path / "u.dbf").read_bytes()
+    assert pyogrio.read_info(tmp_path / "u.shp")["crs"] == "EPSG:4538"
+    assert cli.main(["export", "gpkg", *base, "--crs", "EPSG:4517", "-o", str(tmp_path / "z.gpkg")]) == 0
+    assert pyogrio.read_info(tmp_path / "z.gpkg")["crs"] == "EPSG:4517"
+    assert "BSM" in pyogrio.read_info(tmp_path / "z.gpkg")["fields"]
+    assert cli.main(["export", "txt", *base, "-o", str(tmp_path / "zb.txt")]) == 0
+    titles = [line for line in (tmp_path / "zb.txt").read_bytes().decode("gbk").split("\r\n")
+              if line.endswith("@")]
+    assert sorted(t.split(",")[7] for t in titles) == ["0101", "0102", "0103"]  # 地类编码 from DLBM
+    with pytest.raises(WqError, match="不支持的文字编码"):
+        export_parcels(store, "shp", tmp_path / "x.shp", encoding="BIG5")
+    # A name GBK cannot hold is refused before any file is written, with the way out.
+    parcel = store.find("parcel")[0]
+    store.update("parcel", parcel["uuid"], {"place_name": "𠮷地"})
+    with pytest.raises(WqError, match=r"GBK编码无法表示.*请改用UTF-8"):
+        export_parcels(store, "shp", tmp_path / "g.shp", encoding="GBK")
+    assert not (tmp_path / "g.shp").exists()

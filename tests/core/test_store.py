@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
-from wq_desktop import checks, migrations, services
+from wq_desktop import checks, migrations, services, sqldriver
 from wq_desktop.errors import ConflictError, NotFoundError, StoreVersionError, ValidationError, WqError
 from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.schema import SCHEMA_VERSION
@@ -193,9 +193,10 @@ def _tamper(path: Path, sql: str, params: tuple = ()) -> None:
 
 def test_history_cannot_be_changed_through_sqlite_while_guarded(store: Store) -> None:
     make_village(store)
-    with pytest.raises(sqlite3.IntegrityError, match="只能追加"):
+    # The store's connection is SQLCipher's (sqldriver), whose errors are its own classes.
+    with pytest.raises(sqldriver.IntegrityError, match="只能追加"):
         store.conn.execute("UPDATE history SET user='别人'")
-    with pytest.raises(sqlite3.IntegrityError, match="只能追加"):
+    with pytest.raises(sqldriver.IntegrityError, match="只能追加"):
         store.conn.execute("DELETE FROM history")
 
 
@@ -300,9 +301,13 @@ def _open_v3(path: Path) -> Store:
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
-    saved = schema.KINDS["patrol"]
-    schema.KINDS["patrol"] = schema.Kind(saved.name, saved.label,
-                                         tuple(f for f in saved.fields if f.since <= 3))
+    kinds = dict(schema.KINDS)  # every kind as version 3 had it: later kinds and fields are absent
+    for name, k in kinds.items():
+        if k.since > 3:
+            del schema.KINDS[name]
+        else:
+            schema.KINDS[name] = schema.Kind(k.name, k.label, tuple(f for f in k.fields if f.since <= 3),
+                                             k.since)
     original = validation._RULES["patrol"]
 
     def v3_patrol(s, new, old, uuid):  # today's rules, over a row without the version-4 fields
@@ -310,7 +315,7 @@ def _open_v3(path: Path) -> Store:
     validation._RULES["patrol"] = v3_patrol
 
     def restore() -> None:
-        schema.KINDS["patrol"] = saved
+        schema.KINDS.update(kinds)
         validation._RULES["patrol"] = original
     try:
         store = Store(conn, path, "旧版用户")

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from wq_desktop.store import Store
+from wq_desktop.sync import sync_now
 from wq_desktop.sync.content import content_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,3 +172,50 @@ class HealthWatch:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+_codes = iter(range(10, 100))
+
+
+def next_code() -> str:
+    """A township code no other test in this run uses (townships share one server per module)."""
+    return f"6523011{next(_codes):02d}"
+
+
+GOOD_ID = "11010519491231002X"
+
+
+class Township:
+    """A township on the server with a staff account and a laptop store for each of `laptops`."""
+
+    def __init__(self, server: ServerProcess, tmp: Path, code: str, name: str, laptops: int = 2) -> None:
+        self.server, self.code = server, code
+        self.uuid = add_township(server.db, code, name)
+        self.users = tuple(f"{name}{'甲乙丙丁'[i]}" for i in range(laptops))
+        for user in self.users:
+            add_staff(server.db, user, code)
+        self.stores = [Store.open(tmp / f"{code}-{i}.sqlite", user, create=True)
+                       for i, user in enumerate(self.users)]
+        for i in range(laptops):
+            self.sync(i)  # a new laptop starts by pulling its township
+
+    def sync(self, i: int, **kw: Any) -> Any:
+        return sync_now(self.stores[i], self.server.url, self.users[i], PASSWORD, **kw)
+
+    def household(self, i: int = 0) -> tuple[str, str]:
+        store = self.stores[i]
+        village = store.create("village", {"township": self.uuid, "code": self.code + "901",
+                                           "name": "测试村"})
+        op = store.create("operator", {"village": village, "name": "张三", "kind": "农户",
+                                       "id_code": GOOD_ID, "address": "一组"})
+        return village, op
+
+    def close(self) -> None:
+        for store in self.stores:
+            store.close()
+
+    def assert_converged(self) -> None:
+        server = server_content(self.server.db, self.uuid)
+        for store in self.stores:
+            assert content_rows(store) == server
+            assert store.pending_changes() == 0

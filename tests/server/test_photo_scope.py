@@ -130,7 +130,7 @@ def test_uploads_no_record_refers_to_are_bounded_per_user(server, tmp_path) -> N
     report = sync_now(store, server.url, "配额", PASSWORD)
     assert report.photos_uploaded == 1 and store.pending_changes() == 0  # records not held back
     [message] = report.photo_messages
-    assert "未能上传：您已上传但尚无记录引用的照片共 2 MB" in message
+    assert "未能上传（您已上传但尚无记录引用的照片共 2 MB" in message
     assert "将超过每人 3 MB 的上限。请先完成一次同步" in message
     # Now the first photo's record is on the server, so it no longer counts: the second goes up.
     report = sync_now(store, server.url, "配额", PASSWORD)

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from serverproc import PASSWORD, ServerProcess, add_staff, add_township, server_content
+from serverproc import (
+    PASSWORD,
+    ServerProcess,
+    Township,
+    add_staff,
+    add_township,
+    next_code,
+    server_content,
+)
 
 from wq_desktop.store import Store
 from wq_desktop.sync import (
@@ -23,8 +31,6 @@ from wq_desktop.sync import (
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.content import content_rows
 
-GOOD_ID = "11010519491231002X"
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
@@ -33,48 +39,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-_codes = iter(range(10, 90))
-
-
-class Township:
-    """A township on the server with two staff accounts and a laptop store for each."""
-
-    def __init__(self, server: ServerProcess, tmp: Path, code: str, name: str) -> None:
-        self.server, self.code = server, code
-        self.uuid = add_township(server.db, code, name)
-        self.users = (f"{name}甲", f"{name}乙")
-        for user in self.users:
-            add_staff(server.db, user, code)
-        self.stores = [Store.open(tmp / f"{code}-{i}.sqlite", user, create=True)
-                       for i, user in enumerate(self.users)]
-        for i in range(2):
-            self.sync(i)  # a new laptop starts by pulling its township
-
-    def sync(self, i: int) -> object:
-        return sync_now(self.stores[i], self.server.url, self.users[i], PASSWORD)
-
-    def household(self, i: int = 0) -> tuple[str, str]:
-        store = self.stores[i]
-        village = store.create("village", {"township": self.uuid, "code": self.code + "901",
-                                           "name": "测试村"})
-        op = store.create("operator", {"village": village, "name": "张三", "kind": "农户",
-                                       "id_code": GOOD_ID, "address": "一组"})
-        return village, op
-
-    def close(self) -> None:
-        for store in self.stores:
-            store.close()
-
-    def assert_converged(self) -> None:
-        server = server_content(self.server.db, self.uuid)
-        for store in self.stores:
-            assert content_rows(store) == server
-            assert store.pending_changes() == 0
-
-
 @pytest.fixture
 def town(server: ServerProcess, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Township]:
-    code = f"6523011{next(_codes):02d}"
+    code = next_code()
     t = Township(server, tmp_path, code, f"镇{code[-2:]}")
     yield t
     t.close()
@@ -178,8 +145,8 @@ def test_township_cannot_read_or_write_another_township(server: ServerProcess, t
         assert west.stores[0].count("operator") == 0 and west.stores[0].count("township") == 1
         # Read: refused with 403 through the record endpoint.
         token = requests.post(server.url + "/auth/login", json={"user": west.users[0], "password": PASSWORD},
-                              headers={p.PROTOCOL_HEADER: "1"}).json()["token"]
-        headers = {p.PROTOCOL_HEADER: "1", "Authorization": f"Bearer {token}"}
+                              headers={p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}).json()["token"]
+        headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
         answer = requests.get(f"{server.url}/records/operator/{op}", headers=headers)
         assert answer.status_code == 403 and "其他乡镇" in answer.json()["detail"]
         # Write: a laptop holding the east township's data, signed in as a west user.

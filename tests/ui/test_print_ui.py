@@ -93,7 +93,7 @@ def test_default_document_follows_the_context(qtbot, demo_store: Store) -> None:
     # opened from nowhere in particular: only what needs no household or village is offered
     center = open_center(qtbot, demo_store)
     offered = [center.document_combo.itemData(i) for i in range(center.document_combo.count())]
-    assert offered == ["contacts", "summary", "patrol"]
+    assert offered == ["contacts", "summary", "patrol", "planting"]
     assert center.document_key == "summary" and center.scope == "township"
     wait_state(qtbot, center, READY)
 

@@ -232,9 +232,14 @@ def test_settings_dialog_server_certificate(qtbot, window, settings_file: Path, 
     assert window.settings.verify == str(ca.resolve())
 
 
-def test_first_start_creates_an_empty_store(qtbot, tmp_path: Path) -> None:
+def test_first_start_creates_an_empty_encrypted_store_with_its_first_account(
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    from ui.dialogs import sign_in
     from ui.dialogs.first_start import FirstStartDialog
+    from wq_desktop import accounts, keyfile
 
+    shown: list[str] = []
+    monkeypatch.setattr(sign_in, "show_recovery_code", lambda code, name, parent=None: shown.append(code))
     dialog = FirstStartDialog(tmp_path / "data")
     qtbot.addWidget(dialog)
     dialog.create_empty()
@@ -242,14 +247,25 @@ def test_first_start_creates_an_empty_store(qtbot, tmp_path: Path) -> None:
     dialog.user.setText("王干部")
     dialog.township_code.setText("12345")
     dialog.township_name.setText("六工镇")
+    dialog.password.setText("Wang2026pass")
+    dialog.repeat.setText("Wang2026pass")
     dialog.create_empty()
     assert "9位数字" in dialog.error.text()
-    assert not (tmp_path / "data" / "wq.sqlite").exists()
+    assert not list((tmp_path / "data").glob("wq.sqlite*"))  # nothing left of the refused store
     dialog.township_code.setText("652301105")
+    dialog.password.setText("short1")
+    dialog.repeat.setText("short1")
     dialog.create_empty()
-    assert dialog.chosen == tmp_path / "data" / "wq.sqlite"
-    with Store.open(dialog.chosen, "王干部") as store:
+    assert "至少" in dialog.error.text() and not shown
+    dialog.password.setText("Wang2026pass")
+    dialog.repeat.setText("Wang2026pass")
+    dialog.create_empty()
+    assert dialog.chosen == tmp_path / "data" / "wq.sqlite" and len(shown) == 1
+    assert keyfile.is_encrypted_store(dialog.chosen)
+    keyfile.forget(dialog.chosen)
+    with accounts.sign_in(dialog.chosen, "王干部", "Wang2026pass") as store:
         assert [t["name"] for t in store.find("township")] == ["六工镇"]
+        assert store.history(store.find("township")[0]["uuid"])[0].user == "王干部"
 
 
 def test_first_start_opens_the_demo_township_in_a_worker(qtbot, tmp_path: Path) -> None:
@@ -272,8 +288,8 @@ def test_crash_report_is_chinese_and_masks_ids(data_dir: Path, messages) -> None
         report = show_unexpected(None, *sys.exc_info())
     assert report is not None and report.parent == data_dir / "reports"
     text = report.read_text(encoding="utf-8")
-    assert "65239919850307123X" not in text and "652399********123X" in text
-    assert "13912345678" not in text and "139****5678" in text
+    assert "65239919850307123X" not in text and "[身份证号已隐去]" in text
+    assert "13912345678" not in text and "[手机号已隐去]" in text
     assert "2345678" not in text
     assert "程序遇到了一个意外错误" in messages[0] and "尚未保存的内容仍在窗口中" in messages[0]
 

@@ -51,7 +51,8 @@ def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked
         plot.addItem(item)
         if stacked:
             base = [b + v for b, v in zip(base, values, strict=True)]
-    top = max(base) if stacked else max((max(v) for _, v in series if v), default=0.0)
+    # A township with no village yet has no bars at all (a new store): nothing to scale to.
+    top = max(base, default=0.0) if stacked else max((max(v) for _, v in series if v), default=0.0)
     plot.setYRange(0, (top or 1.0) * 1.08, padding=0)
 
 

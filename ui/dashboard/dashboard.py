@@ -30,6 +30,7 @@ from wq_desktop.store import Store
 
 from ..workers import JobContext, Worker, run_with_progress
 from .charts import ChartsPanel
+from .targets_panel import TargetsPanel
 
 DONE = QColor("#d8f0d8")
 OVERDUE = QColor("#f6d0d0")
@@ -205,6 +206,9 @@ class Dashboard(QWidget):
         self.water.save_button.clicked.connect(self.save_quotas)
         self.water.delete_button.clicked.connect(self.delete_quota)
         self.charts = ChartsPanel()
+        self.targets = TargetsPanel(store)
+        self.targets.recordRequested.connect(self.recordRequested)
+        self.targets.targetsChanged.connect(self.mark_stale)
 
         self.checks_page = checks_page = QWidget()
         checks_layout = QVBoxLayout(checks_page)
@@ -219,6 +223,7 @@ class Dashboard(QWidget):
         self.tabs.addTab(checks_page, "数据检查")
         self.tabs.addTab(self.charts, "统计图表")
         self.tabs.addTab(self.water, "节水量")
+        self.tabs.addTab(self.targets, "目标与用水")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
@@ -256,6 +261,7 @@ class Dashboard(QWidget):
         quotas = water.quotas(self.store, township, self.year) if township else {}
         self.water.show_water(water.water_saved(self.store, self.year), before, quotas)
         self.charts.show_year(self.store, self.year)
+        self.targets.show_year(self.year)
 
     def run_checks(self) -> Worker:
         """Every check in a worker thread on its own Store, with progress and 取消."""

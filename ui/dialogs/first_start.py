@@ -1,4 +1,5 @@
-"""First start without a store: create an empty one, open the demo township, or open a file."""
+"""First start without a store: create an empty (encrypted) one with its first local account,
+open the demo township (fictional, unencrypted, marked 演示数据), or open a file."""
 
 from __future__ import annotations
 
@@ -17,31 +18,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wq_desktop import accounts, keyfile
 from wq_desktop.demo import create_demo_store
 from wq_desktop.errors import ValidationError, WqError
-from wq_desktop.store import Store
 
 from ..widgets import ErrorLabel
 from ..workers import JobContext, run_with_progress
+from . import sign_in
+from .sign_in import password_field
 
 DEMO_FILE = "demo.sqlite"
 EMPTY_FILE = "wq.sqlite"
 
 
-def create_empty_store(path: Path, user: str, township_code: str, township_name: str) -> None:
-    """A new store holding only its township; refuses to touch an existing file."""
+def create_empty_store(path: Path, account: str, password: str, repeat: str,
+                       township_code: str, township_name: str) -> str:
+    """A new encrypted store holding only its township, `account` its first local account;
+    returns the 恢复码. Refuses to touch an existing file; leaves nothing behind on failure."""
     if path.exists():
         raise WqError(f"文件已存在，不会覆盖：{path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store.open(path, user, create=True)
+    store, code = accounts.create_encrypted_store(path, account, password, repeat=repeat)
     try:
         store.create("township", {"code": township_code, "name": township_name})
     except BaseException:
         store.close()
+        keyfile.forget(path)
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink()
         raise
     store.close()
+    return code
 
 
 class FirstStartDialog(QDialog):
@@ -73,17 +79,24 @@ class FirstStartDialog(QDialog):
         demo_layout.addWidget(demo_text)
         demo_layout.addWidget(self.demo_button)
 
-        empty_box = QGroupBox("正式使用：新建空数据库")
+        empty_box = QGroupBox("正式使用：新建加密数据库")
         empty_form = QFormLayout(empty_box)
+        empty_text = QLabel("上面的姓名即第一个本机账户；数据库文件加密保存，打开时需要登录。")
+        empty_text.setWordWrap(True)
+        self.password = password_field("first_password", "至少10位，含字母和数字")
+        self.repeat = password_field("first_password_repeat", "再输入一次")
         self.township_code = QLineEdit()
         self.township_code.setPlaceholderText("9位乡镇代码，如 652301105")
         self.township_name = QLineEdit()
         self.township_name.setPlaceholderText("如 六工镇")
         self.empty_path = QLineEdit(str(data_folder / EMPTY_FILE))
-        self.empty_button = QPushButton("新建空数据库")
+        self.empty_button = QPushButton("新建加密数据库")
         self.empty_button.setObjectName("first_empty")
+        empty_form.addRow(empty_text)
         empty_form.addRow("乡镇代码", self.township_code)
         empty_form.addRow("乡镇名称", self.township_name)
+        empty_form.addRow("账户密码", self.password)
+        empty_form.addRow("确认密码", self.repeat)
         empty_form.addRow("保存位置", self.empty_path)
         empty_form.addRow("", self.empty_button)
 
@@ -142,14 +155,19 @@ class FirstStartDialog(QDialog):
             return
         path = Path(self.empty_path.text().strip())
         try:
-            create_empty_store(path, user, self.township_code.text().strip(),
-                               self.township_name.text().strip())
+            code = create_empty_store(path, user, self.password.text(), self.repeat.text(),
+                                      self.township_code.text().strip(),
+                                      self.township_name.text().strip())
         except ValidationError as err:
             self.error.show_error(err.message)
             return
         except (WqError, OSError) as err:
             self.error.show_error(str(err))
             return
+        finally:
+            self.password.clear()
+            self.repeat.clear()
+        sign_in.show_recovery_code(code, path.name, self)
         self._done(path)
 
     def open_existing(self) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import ValidationError
-from wq_desktop.settings import Settings
+from wq_desktop.settings import AUTO_SYNC_MINUTES, Settings
 
 from ..widgets import ErrorLabel, save_cancel_buttons
 
@@ -70,14 +71,26 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(ca_browse)
+        self.auto_sync = QCheckBox(f"联网时在后台自动同步（启动后及每 {AUTO_SYNC_MINUTES} 分钟一次）")
+        self.auto_sync.setObjectName("settings_auto_sync")
+        self.auto_sync.setChecked(current.auto_sync)
+        self.auto_sync.setToolTip("同意后，程序在能连上服务器时自动上传和下载修改，不弹出窗口，"
+                                  "不影响录入。密码只保存在本次运行的内存中：每次启动后请先“立即同步”一次。")
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setObjectName("settings_lock_minutes")
+        self.lock_minutes.setRange(*settings_mod.LOCK_MINUTES_RANGE)
+        self.lock_minutes.setSuffix(" 分钟")
+        self.lock_minutes.setValue(current.lock_minutes)
+        self.lock_minutes.setToolTip("加密的数据库：无操作这么久后窗口自动锁定，需重新输入密码")
         self.errors = {n: ErrorLabel() for n in ("user", "township", "default_year", "data_folder",
-                                                 "server_url", "ca_bundle")}
+                                                 "server_url", "ca_bundle", "lock_minutes")}
         form = QFormLayout()
         for label, name, widget in (("用户名＊", "user", self.user), ("乡镇", "township", self.township),
                                     ("默认年度", "default_year", self.year),
                                     ("数据文件夹", "data_folder", folder_row),
                                     ("服务器地址", "server_url", self.server),
-                                    ("服务器证书", "ca_bundle", ca_row)):
+                                    ("服务器证书", "ca_bundle", ca_row),
+                                    ("自动锁定", "lock_minutes", self.lock_minutes)):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
@@ -87,6 +100,7 @@ class SettingsDialog(QDialog):
                 column.addWidget(widget)
             column.addWidget(self.errors[name])
             form.addRow(label, box)
+        form.addRow("自动同步", self.auto_sync)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(save_cancel_buttons(self))
@@ -107,7 +121,9 @@ class SettingsDialog(QDialog):
         year = self.year.value()
         return replace(self.current, user=self.user.text(), township=self.township.currentText(),
                        default_year=None if year == 1999 else year, data_folder=self.folder.text(),
-                       server_url=self.server.text(), ca_bundle=self.ca_bundle.text())
+                       server_url=self.server.text(), ca_bundle=self.ca_bundle.text(),
+                       auto_sync=self.auto_sync.isChecked(),
+                       lock_minutes=self.lock_minutes.value())
 
     def save(self) -> None:
         for error in self.errors.values():

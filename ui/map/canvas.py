@@ -3,10 +3,14 @@
 Browse: drag to pan, wheel to zoom at the cursor, click a parcel to select it (and its household).
 Draw (start_drawing): click vertices, double-click closes; Backspace removes the last, Esc cancels.
 Edit (start_editing): drag a vertex; double-click an edge to insert one; right-click a vertex to
-delete it; Enter saves, Esc cancels. Vertices snap to neighbouring parcels' vertices within
-SNAP_PX pixels; the area in 亩 is shown live. Invalid shapes are refused with geo.check_polygon's
-reason; an overlap is warned with the shared 亩 before saving. Every save goes through
-store.create / store.update, so validation and history hold.
+delete it; Enter saves, Esc cancels. Points snap to neighbouring parcels' vertices within
+SNAP_PX pixels, else to their edges; the area in 亩 is shown live. Invalid shapes are refused with
+geo.check_polygon's reason, shapes outside the township or over another village's parcels with
+location_checks' reason; an overlap is warned with the shared 亩 before saving. Every save goes
+through store.create / store.update, so validation and history hold.
+Measure (start_measuring): click points for a distance and, from three points, an area in 亩.
+Ctrl+click adds parcels to the selection (multi-select); the cursor position is reported in the
+store CRS and 经纬度 (cursorMoved), and the scale bar reads 1:n.
 """
 
 from __future__ import annotations
@@ -38,13 +42,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMessageBox, QWidget
 from shapely.geometry import Polygon
 
-from wq_desktop import geo
+from wq_desktop import geo, location_checks
 from wq_desktop.errors import WqError
 from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
 from wq_desktop.store import Store
 
 from . import overlays
+from .measure import MeasureTool
 from .parcels import COLORS, ParcelPaths, rect_of
 
 SNAP_PX = 8.0
@@ -62,6 +67,10 @@ class MapCanvas(QWidget):
     parcelEdited = Signal(str)
     message = Signal(str)
     drawingAreaChanged = Signal(float)
+    cursorMoved = Signal(float, float)  # world x (easting), y (northing)
+    selectionChanged = Signal(list)  # uuids of all selected parcels, after a click on the map
+    measured = Signal(str)  # the measure tool's reading
+    layerChanged = Signal()  # the shown parcels changed (reloaded, patched, another village)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +83,8 @@ class MapCanvas(QWidget):
         self.village: str | None = None
         self._focus: np.ndarray | None = None  # parcels of the shown village; others are faded
         self.selected: int | None = None
+        self.extra_selected: list[str] = []  # multi-select: uuids selected besides `selected`
+        self.measure = MeasureTool()
         self.scale = 1.0  # px per metre
         self.center = (0.0, 0.0)  # world
         self.mode = "browse"
@@ -102,6 +113,7 @@ class MapCanvas(QWidget):
         self.store, self.year = store, year
         self._cancel_tool()
         self.selected = None
+        self.extra_selected = []
         self.parcels = ParcelPaths(parcel_layer(store, year)) if store is not None else None
         if first:
             ref = weakref.ref(self)
@@ -129,9 +141,11 @@ class MapCanvas(QWidget):
         else:
             self._focus = np.array([v == village_uuid for v in self.parcels.layer.village], dtype=bool)
         self.fit(self.parcels.extent(self._focus))
+        self.layerChanged.emit()
 
     def select_parcel(self, parcel_uuid: str | None) -> None:
         """Highlight a parcel (no signal is sent back) and bring it into view."""
+        self.extra_selected = []
         if self.parcels is None or parcel_uuid is None:
             self.selected = None
             self.update()
@@ -176,14 +190,17 @@ class MapCanvas(QWidget):
         pending, self._pending = self._pending, set()
         if self.store is None or self.parcels is None or not pending:
             return
+        extra = list(self.extra_selected)
         if "*" in pending or len(pending) > RELOAD_BATCH:
             keep = (self.scale, self.center, self.selected_uuid())
             self.parcels = ParcelPaths(parcel_layer(self.store, self.year))
             self._refocus()
             self.scale, self.center = keep[0], keep[1]
             self.select_parcel(keep[2])
-            return
-        self._patch(sorted(pending))
+        else:
+            self._patch(sorted(pending))
+        self.extra_selected = [u for u in extra if u in set(self.parcels.layer.uuid)]
+        self.layerChanged.emit()
 
     def _patch(self, uuids: list[str]) -> None:
         """Replace or add the changed parcels without reloading the whole township."""
@@ -223,6 +240,27 @@ class MapCanvas(QWidget):
         if self.parcels is None or self.selected is None:
             return None
         return self.parcels.layer.uuid[self.selected]
+
+    def shown_indices(self) -> np.ndarray:
+        """Layer indices of the parcels the map is about: its village's, or every one of the township."""
+        if self.parcels is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self._focus) if self._focus is not None else np.arange(self.parcels.n)
+
+    def selected_uuids(self) -> list[str]:
+        """Every selected parcel, the one clicked last at the end."""
+        current = self.selected_uuid()
+        return [u for u in self.extra_selected if u != current] + ([current] if current else [])
+
+    def select_parcels(self, uuids: list[str]) -> None:
+        """Select several parcels (from the attribute table); the last is the current one. No signal."""
+        if self.parcels is None:
+            return
+        known = set(self.parcels.layer.uuid)
+        uuids = [u for u in uuids if u in known]
+        self.select_parcel(uuids[-1] if uuids else None)
+        self.extra_selected = uuids[:-1]
+        self.update()
 
     # ================================================================== view
     def world_to_screen(self) -> QTransform:
@@ -285,11 +323,12 @@ class MapCanvas(QWidget):
         if self.parcels is not None and self.parcels.n:
             self._paint_parcels(p, stats)
         self._paint_tool(p)
+        self._paint_selection_and_measure(p)
         if furniture:
             p.resetTransform()
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             overlays.draw_legend(p, self._legend_counts(), self.year)
-            overlays.draw_scale_bar(p, self.scale, h)
+            overlays.draw_scale_bar(p, self.scale, h, self.logicalDpiX())
             overlays.draw_north_arrow(p, w)
             area = self.drawing_area_mu()
             if area is not None:
@@ -398,8 +437,29 @@ class MapCanvas(QWidget):
         counts[UNVERIFIED] = (int(unverified.sum()), float(np.nan_to_num(layer.area_mu)[unverified].sum()))
         return counts
 
+    def _paint_selection_and_measure(self, p: QPainter) -> None:
+        """The other selected parcels (multi-select) and the measure line, over the parcels."""
+        pp = self.parcels
+        if pp is not None and self.extra_selected:
+            index = {u: i for i, u in enumerate(pp.layer.uuid)} if len(self.extra_selected) > 8 else None
+            shift = QTransform()
+            shift.translate(pp.origin[0], pp.origin[1])
+            p.setTransform(shift * self.world_to_screen())
+            pen = QPen(QColor(220, 0, 0), 2, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.setBrush(QColor(220, 0, 0, 40))
+            for uuid in self.extra_selected:
+                i = index[uuid] if index is not None else pp.layer.index_of(uuid)
+                if pp.mapped[i]:
+                    p.drawPath(pp.path(i))
+            p.resetTransform()
+        if self.mode == "measure":
+            p.resetTransform()
+            self.measure.paint(p, self.to_screen)
+
     def _paint_tool(self, p: QPainter) -> None:
-        if self.mode == "browse" or (not self.vertices and self.cursor_world is None):
+        if self.mode in ("browse", "measure") or (not self.vertices and self.cursor_world is None):
             return
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -431,6 +491,14 @@ class MapCanvas(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.show_message("绘制地块：依次单击各拐点，双击结束；Backspace 撤销上一点，Esc 取消。")
 
+    def start_measuring(self) -> None:
+        """Measure distances and areas by clicks (nothing is saved)."""
+        self._cancel_tool()
+        self.mode = "measure"
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.measured.emit(self.measure.text())
+        self.update()
+
     def start_editing(self, parcel_uuid: str) -> None:
         """Edit a parcel's outline: drag vertices, double-click an edge to add one, right-click to delete."""
         if self.parcels is None:
@@ -444,6 +512,9 @@ class MapCanvas(QWidget):
         if shape.geom_type != "Polygon" or len(shape.interiors):
             self.show_message("多部件或带洞的地块不能在地图上修改，请导入修改后的图形。", error=True)
             return
+        # The revision the user starts from: a sync that changes the parcel meanwhile makes the
+        # save refuse with a message instead of overwriting the newer outline.
+        self.edit_base_rev: int | None = self.store.get("parcel", parcel_uuid)["rev"] if self.store else None
         self.mode, self.editing, self.selected = "edit", i, i
         self.vertices = [tuple(c) for c in shapely.get_coordinates(shape.exterior)[:-1].tolist()]
         self.show_message("修改地块：拖动拐点；双击边线加点；右键拐点删除；Enter 保存，Esc 取消。")
@@ -456,11 +527,12 @@ class MapCanvas(QWidget):
     def _cancel_tool(self) -> None:
         self.mode, self.vertices, self.editing, self._drag_vertex = "browse", [], None, None
         self.cursor_world = None
+        self.measure.clear()
         self.unsetCursor()
 
     def drawing_area_mu(self) -> float | None:
         """Area of the ring being drawn or edited (with the cursor point while drawing), in 亩."""
-        if self.mode == "browse":
+        if self.mode in ("browse", "measure"):
             return None
         ring = list(self.vertices)
         if self.mode == "draw" and self.cursor_world is not None:
@@ -471,24 +543,23 @@ class MapCanvas(QWidget):
         return abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1)))) / 2 / SQM_PER_MU
 
     def snap(self, screen: QPointF) -> tuple[float, float]:
-        """World point for a click: a neighbouring vertex within SNAP_PX pixels, else the point itself."""
+        """World point for a click: a neighbouring vertex within SNAP_PX pixels, else the nearest
+        point on a neighbour's edge within SNAP_PX (so a shared boundary is followed exactly), else
+        the point itself."""
         x, y = self.to_world(screen)
         if self.parcels is None:
             return x, y
         tol = SNAP_PX / self.scale
-        best, best_d = (x, y), tol
-        idx = self.parcels.in_box(x - tol, y - tol, x + tol, y + tol)
-        candidates = [self.parcels.vertices(int(i)) for i in idx if int(i) != self.editing]
+        near = self.parcels.in_box(x - tol, y - tol, x + tol, y + tol)
+        idx = [int(i) for i in near if int(i) != self.editing]
+        candidates = [self.parcels.vertices(i) for i in idx]
         if self.mode == "draw" and self.vertices:
             candidates.append(np.array(self.vertices[:1]))
-        for coords in candidates:
-            if not len(coords):
-                continue
-            d = np.hypot(coords[:, 0] - x, coords[:, 1] - y)
-            k = int(np.argmin(d))
-            if d[k] < best_d:
-                best, best_d = (float(coords[k, 0]), float(coords[k, 1])), float(d[k])
-        return best
+        vertex = _nearest_vertex(candidates, x, y, tol)
+        if vertex is not None:
+            return vertex
+        edge = _nearest_on_edges([self.parcels.shape(i) for i in idx], x, y, tol)
+        return edge if edge is not None else (x, y)
 
     def _vertex_at(self, screen: QPointF) -> int | None:
         for k, (x, y) in enumerate(self.vertices):
@@ -542,6 +613,8 @@ class MapCanvas(QWidget):
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
+        if not self._placement_ok(shape, values.get("village"), exclude=None):
+            return None
         if not overlap_checked and not self._overlap_ok(shape, exclude=None):
             return None
         try:
@@ -558,16 +631,19 @@ class MapCanvas(QWidget):
         return uuid
 
     def save_edit(self) -> bool:
-        """Save the edited outline through store.update (with the revision it was read at)."""
+        """Save the edited outline through store.update, against the revision editing began at."""
         if self.mode != "edit" or self.editing is None or self.store is None or self.parcels is None:
             return False
         shape = self._checked_shape()
         uuid = self.parcels.layer.uuid[self.editing]
-        if shape is None or not self._overlap_ok(shape, exclude=uuid):
+        village = self.parcels.layer.village[self.editing]
+        if shape is None or not self._placement_ok(shape, village, exclude=uuid):
+            return False
+        if not self._overlap_ok(shape, exclude=uuid):
             return False
         try:
             record = self.store.get("parcel", uuid)
-            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=record["rev"])
+            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=self.edit_base_rev)
         except WqError as err:
             self._refuse(f"无法保存：{err}")
             return False
@@ -587,6 +663,18 @@ class MapCanvas(QWidget):
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
+
+    def _placement_ok(self, shape: Polygon, village: str | None, exclude: str | None) -> bool:
+        """The import's rules for a drawn shape: inside the township, not over another village's
+        land (refused), not a crumb or a sliver (asked)."""
+        assert self.store is not None
+        review = location_checks.review_shape(self.store, shape)
+        refusal = review.refusal or (
+            location_checks.foreign_overlaps(self.store, shape, village, exclude) if village else None)
+        if refusal:
+            self._refuse(f"无法保存：{refusal}")
+            return False
+        return review.to_confirm is None or self.confirm(f"{review.to_confirm}。确认这是一个地块并保存吗？")
 
     def _overlap_ok(self, shape: Polygon, exclude: str | None) -> bool:
         pp = self.parcels
@@ -624,12 +712,16 @@ class MapCanvas(QWidget):
         return dialog.values() if dialog.exec() else None
 
     def _confirm(self, text: str) -> bool:
-        answer = QMessageBox.question(self, "地块重叠", text)
+        answer = QMessageBox.question(self, "请确认", text)
         return answer == QMessageBox.StandardButton.Yes
 
     # ================================================================== events
     def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
+        if event.button() == Qt.MouseButton.LeftButton and self.mode == "measure":
+            self.measure.add(self.snap(pos))
+            self._measure_changed()
+            return
         if event.button() == Qt.MouseButton.MiddleButton or (
                 event.button() == Qt.MouseButton.LeftButton and self.mode == "browse"):
             self._press = pos
@@ -655,6 +747,12 @@ class MapCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
+        self.cursorMoved.emit(*self.to_world(pos))
+        if self.mode == "measure" and self._pan_from is None:
+            if self.measure.points and not self.measure.finished:
+                self.measure.cursor = self.snap(pos)
+                self._measure_changed()
+            return
         if self._pan_from is not None:
             start, (cx, cy) = self._pan_from
             self.center = (cx - (pos.x() - start.x()) / self.scale, cy + (pos.y() - start.y()) / self.scale)
@@ -673,11 +771,16 @@ class MapCanvas(QWidget):
             abs(pos.x() - self._press.x()) + abs(pos.y() - self._press.y()) <= CLICK_SLOP_PX)
         self._pan_from, self._drag_vertex = None, None
         if self.mode == "browse" and event.button() == Qt.MouseButton.LeftButton and was_click:
-            self._click_select(pos)
+            self._click_select(pos, add=bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
         self._press = None
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
+        if self.mode == "measure" and event.button() == Qt.MouseButton.LeftButton:
+            self.measure.add(self.snap(pos))
+            self.measure.finish()
+            self._measure_changed()
+            return
         if self.mode == "draw" and event.button() == Qt.MouseButton.LeftButton:
             # The double-click's first press already added this point; don't count it twice.
             point = self.snap(pos)
@@ -713,21 +816,37 @@ class MapCanvas(QWidget):
         else:
             super().keyPressEvent(event)
 
+    def _measure_changed(self) -> None:
+        self.measured.emit(self.measure.text())
+        self.update()
+
     def _changed_tool(self) -> None:
         area = self.drawing_area_mu()
         if area is not None:
             self.drawingAreaChanged.emit(area)
         self.update()
 
-    def _click_select(self, pos: QPointF) -> None:
+    def _click_select(self, pos: QPointF, add: bool = False) -> None:
+        """Select the parcel under the click; with Ctrl, add it to (or take it out of) the selection."""
         if self.parcels is None:
             return
         i = self.parcels.hit(*self.to_world(pos))
-        self.selected = i
-        self.update()
+        layer = self.parcels.layer
+        if add:
+            chosen = self.selected_uuids()
+            if i is not None:
+                uuid = layer.uuid[i]
+                chosen = [u for u in chosen if u != uuid] if uuid in chosen else [*chosen, uuid]
+            self.select_parcels(chosen)
+            self.selectionChanged.emit(self.selected_uuids())
+            return
+        else:
+            self.extra_selected = []
+            self.selected = i
+            self.update()
+            self.selectionChanged.emit(self.selected_uuids())
         if i is None:
             return
-        layer = self.parcels.layer
         self.parcelSelected.emit(layer.uuid[i])
         if layer.operator[i]:
             self.householdSelected.emit(layer.operator[i])
@@ -741,3 +860,31 @@ class MapCanvas(QWidget):
         finally:
             p.end()
         return image
+
+
+def _nearest_vertex(candidates: list[np.ndarray], x: float, y: float,
+                    tol: float) -> tuple[float, float] | None:
+    best, best_d = None, tol
+    for coords in candidates:
+        if not len(coords):
+            continue
+        d = np.hypot(coords[:, 0] - x, coords[:, 1] - y)
+        k = int(np.argmin(d))
+        if d[k] < best_d:
+            best, best_d = (float(coords[k, 0]), float(coords[k, 1])), float(d[k])
+    return best
+
+
+def _nearest_on_edges(shapes: list, x: float, y: float, tol: float) -> tuple[float, float] | None:
+    """The closest point on any of these parcels' boundaries, if within `tol` of (x, y)."""
+    point = shapely.Point(x, y)
+    best, best_d = None, tol
+    for shape in shapes:
+        if shape is None:
+            continue
+        boundary = shape.boundary
+        d = boundary.distance(point)
+        if d < best_d:
+            near = boundary.interpolate(boundary.project(point))
+            best, best_d = (float(near.x), float(near.y)), float(d)
+    return best

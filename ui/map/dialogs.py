@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -25,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 from shapely.geometry import Polygon
 
-from wq_desktop import geo
+from wq_desktop import geo, location_checks, shape_checks
 from wq_desktop.errors import WqError
 from wq_desktop.gis_import import (
     PRESETS,
@@ -235,11 +240,25 @@ class ImportDialog(QDialog):
         top.addWidget(QLabel("导入到"))
         top.addWidget(self.village)
         self.crs = QLineEdit()
-        self.crs.setPlaceholderText("如 EPSG:4517")
-        self.crs.setEnabled(self.source.crs is None)
+        self.crs.setObjectName("import_crs")
+        # Editable for files with a CRS too: a mislabelled .prj is corrected here (see 建议 below).
+        self.crs.setPlaceholderText(f"文件自带 {self.source.crs}，需更正时填写" if self.source.crs
+                                    else "如 EPSG:4517")
+        self.crs.editingFinished.connect(self.refresh)
         top.addWidget(QLabel("坐标系"))
-        top.addWidget(self.crs)
+        top.addWidget(self.crs, 1)
         layout.addLayout(top)
+        suggestion_row = QHBoxLayout()
+        self.suggestion = QLabel()
+        self.suggestion.setObjectName("import_suggestion")
+        self.suggestion.setWordWrap(True)
+        self.suggestion.setStyleSheet(ERROR_STYLE)
+        self.use_suggestion = QPushButton("采用建议的坐标系")
+        self.use_suggestion.setObjectName("import_use_suggestion")
+        self.use_suggestion.clicked.connect(self._use_suggestion)
+        suggestion_row.addWidget(self.suggestion, 1)
+        suggestion_row.addWidget(self.use_suggestion)
+        layout.addLayout(suggestion_row)
         box = QGroupBox("字段对应（目标 ← 文件中的字段）")
         grid = QGridLayout(box)
         self.combos: dict[str, QComboBox] = {}
@@ -258,6 +277,16 @@ class ImportDialog(QDialog):
         self.farmland_only = QCheckBox("只导入耕地（地类编码 01）")
         self.farmland_only.setChecked(True)
         options.addWidget(self.farmland_only)
+        self.checks = shape_checks.load(store)
+        self.overlap_limit = QLineEdit("" if self.checks.refuse_overlap_mu is None
+                                       else f"{self.checks.refuse_overlap_mu:g}")
+        self.overlap_limit.setObjectName("import_overlap_limit")
+        self.overlap_limit.setPlaceholderText("只提示")
+        self.overlap_limit.setMaximumWidth(80)
+        self.overlap_limit.setToolTip("与本村已有地块重叠超过该面积的图斑不导入；与其他村的地块重叠总是不导入")
+        self.overlap_limit.editingFinished.connect(self.refresh)
+        options.addWidget(QLabel("重叠超过（亩）不导入"))
+        options.addWidget(self.overlap_limit)
         refresh = QPushButton("刷新预览")
         refresh.clicked.connect(self.refresh)
         options.addWidget(refresh)
@@ -265,6 +294,14 @@ class ImportDialog(QDialog):
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         layout.addWidget(self.report, 1)
+        self.small_title = QLabel("面积过小、狭长或过大的图斑：逐个核实后勾选，勾选的将导入")
+        self.small = QListWidget()
+        self.small.setObjectName("import_small")
+        self.small.setMaximumHeight(120)
+        self.small.itemChanged.connect(self._small_checked)
+        layout.addWidget(self.small_title)
+        layout.addWidget(self.small)
+        self.confirmed: set[int] = set()
         ok_cancel = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         buttons = QDialogButtonBox(ok_cancel)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -293,27 +330,79 @@ class ImportDialog(QDialog):
         return Mapping(fields=fields, preset=self.preset.currentText(), default_land_attribute=attribute,
                        farmland_only=self.farmland_only.isChecked())
 
+    def _settings(self) -> shape_checks.CheckSettings:
+        text = self.overlap_limit.text().strip().removesuffix("亩")
+        if not text:
+            return replace(self.checks, refuse_overlap_mu=None)
+        try:
+            limit = float(text)
+        except ValueError:
+            raise WqError(f"重叠面积“{text}”不是数字；留空表示只提示。") from None
+        return replace(self.checks, refuse_overlap_mu=limit).validated()
+
     def refresh(self) -> None:
         self.preview = None
         try:
             self.preview = preview_import(self.store, self.source, self.mapping(),
                                           village_code=self.village.currentData(),
-                                          crs=self.crs.text().strip() or None)
+                                          crs=self.crs.text().strip() or None, checks=self._settings(),
+                                          confirmed=self.confirmed)
         except WqError as err:
             self.report.setPlainText(str(err))
             self.ok.setEnabled(False)
+            self._show_suggestion()
             return
         self.report.setPlainText("\n".join(self.preview.lines()))
         self.ok.setEnabled(self.preview.blocking is None)
+        self._show_suggestion()
+        self._show_small()
+
+    def _show_suggestion(self) -> None:
+        suggestion = self.preview.suggested_crs if self.preview is not None else None
+        self.suggestion.setText(suggestion.line() if suggestion else "")
+        self.suggestion.setVisible(suggestion is not None)
+        self.use_suggestion.setVisible(suggestion is not None)
+        if suggestion:
+            self.use_suggestion.setText(f"采用 {suggestion.crs}")
+
+    def _use_suggestion(self) -> None:
+        if self.preview is not None and self.preview.suggested_crs is not None:
+            self.crs.setText(self.preview.suggested_crs.crs)
+            self.refresh()
+
+    def _show_small(self) -> None:
+        """The refused small/thin rows (unchecked) and those already confirmed (checked)."""
+        assert self.preview is not None
+        self.small.blockSignals(True)
+        self.small.clear()
+        rows = [(p.feature, p.line(), False) for p in self.preview.small]
+        rows += [(n, f"第{n}个图斑：已确认导入", True) for n in sorted(self.confirmed)]
+        for feature, text, checked in sorted(rows):
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, feature)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.small.addItem(item)
+        self.small.blockSignals(False)
+        shown = bool(rows)
+        self.small.setVisible(shown)
+        self.small_title.setVisible(shown)
+
+    def _small_checked(self, item: QListWidgetItem) -> None:
+        feature = int(item.data(Qt.ItemDataRole.UserRole))
+        if item.checkState() == Qt.CheckState.Checked:
+            self.confirmed.add(feature)
+        else:
+            self.confirmed.discard(feature)
+        self.refresh()
 
     def run_import(self) -> None:
         preview = self.preview
         if preview is None or preview.blocking:
             return
         if preview.has_errors:
-            skipped = preview.counts["invalid"] + preview.counts["duplicates"]
             answer = QMessageBox.question(self, "有问题的图斑",
-                                          f"{skipped} 个图斑图形无效或编号重复，将不导入。"
+                                          f"{preview.refused} 个图斑未通过检查（见预览），将不导入。"
                                           f"是否只导入其余 {len(preview.ready)} 个地块？")
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -322,5 +411,99 @@ class ImportDialog(QDialog):
         except WqError as err:
             QMessageBox.warning(self, "导入失败", str(err))
             return
-        QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块。")
+        updated = f"，其中按标识码（BSM）更新 {preview.updates} 个" if preview.updates else ""
+        QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块{updated}。")
+        self.accept()
+
+
+class CheckSettingsDialog(QDialog):
+    """The township's location and size checks: boundary file, minimum area, sliver width, overlaps."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.boundary_path: str | None = None
+        self.clear_boundary = False
+        self.setWindowTitle("地块检查设置")
+        settings = shape_checks.load(store)
+        form = QFormLayout()
+        has_boundary = store.meta(location_checks.BOUNDARY_META) is not None
+        margin = location_checks.PARCEL_MARGIN_M / 1000
+        self.boundary = QLabel("已设置乡镇边界" if has_boundary else
+                               f"未设置：按已有地块的范围（外扩 {margin:g} 公里）检查")
+        self.boundary.setObjectName("checks_boundary")
+        self.boundary.setWordWrap(True)
+        choose = QPushButton("选择边界文件…")
+        choose.clicked.connect(self._choose)
+        clear = QPushButton("不用边界")
+        clear.clicked.connect(self._clear)
+        row = QHBoxLayout()
+        row.addWidget(choose)
+        row.addWidget(clear)
+        row.addStretch(1)
+        form.addRow("乡镇边界", self.boundary)
+        form.addRow("", row)
+        self.edits: dict[str, QLineEdit] = {}
+        for name in ("min_area_mu", "min_width_m", "max_area_mu", "refuse_overlap_mu"):
+            value = getattr(settings, name)
+            edit = QLineEdit("" if value is None else f"{value:g}")
+            edit.setObjectName(f"checks_{name}")
+            if name == "refuse_overlap_mu":
+                edit.setPlaceholderText("留空：只提示")
+            self.edits[name] = edit
+            form.addRow(shape_checks.LABELS[name], edit)
+        self.error = _error_label()
+        buttons = _save_cancel()
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("导入和绘制的地块须在乡镇范围内（始终在昌吉市所在的第29带内）；"
+                       "过小、狭长或过大的地块须逐个确认；与其他村的地块重叠总是不允许。")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(560)
+
+    def _choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "乡镇边界", "",
+                                              "边界文件 (*.shp *.gpkg *.geojson *.json)")
+        if name:
+            self.choose_boundary(name)
+
+    def choose_boundary(self, path: str) -> None:
+        self.boundary_path, self.clear_boundary = path, False
+        self.boundary.setText(f"将使用：{Path(path).name}")
+
+    def _clear(self) -> None:
+        self.boundary_path, self.clear_boundary = None, True
+        self.boundary.setText("将不用边界：按已有地块的范围检查")
+
+    def values(self) -> shape_checks.CheckSettings:
+        numbers: dict[str, float | None] = {}
+        for name, edit in self.edits.items():
+            text = edit.text().strip()
+            if not text and name == "refuse_overlap_mu":
+                numbers[name] = None
+                continue
+            try:
+                numbers[name] = float(text)
+            except ValueError:
+                raise WqError(f"{shape_checks.LABELS[name]}“{text}”不是数字。") from None
+        return replace(shape_checks.load(self.store), **numbers).validated()
+
+    def save(self) -> None:
+        try:
+            settings = self.values()
+            if self.boundary_path:
+                shape = location_checks.boundary_from_file(self.store, self.boundary_path)
+                location_checks.set_boundary(self.store, shape)
+            elif self.clear_boundary:
+                location_checks.set_boundary(self.store, None)
+            shape_checks.save(self.store, settings)
+        except WqError as err:
+            self.error.setText(str(err))
+            return
         self.accept()

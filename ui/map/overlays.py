@@ -1,4 +1,4 @@
-"""Map furniture drawn in screen coordinates: legend, scale bar, north arrow, live-area box."""
+"""Map furniture drawn in screen coordinates: legend, scale bar with 1:n, north arrow, live-area box."""
 
 from __future__ import annotations
 
@@ -53,23 +53,34 @@ def nice_length(metres: float) -> float:
     return power
 
 
-def draw_scale_bar(p: QPainter, scale: float, height: int) -> None:
-    """Bottom-left: a round length about 120 px long."""
+def scale_ratio(scale: float, dpi: float) -> int:
+    """n of 1:n: metres on the ground per metre on the screen, to three significant digits."""
+    n = dpi / 0.0254 / scale  # screen px per metre ÷ map px per metre
+    if n <= 0 or not math.isfinite(n):
+        return 0
+    digits = max(0, math.floor(math.log10(n)) - 2)
+    return int(round(n / 10 ** digits) * 10 ** digits)
+
+
+def draw_scale_bar(p: QPainter, scale: float, height: int, dpi: float | None = None) -> None:
+    """Bottom-left: a round length about 120 px long, and the 1:n scale when the screen's dpi is known."""
     if scale <= 0:
         return
     metres = nice_length(120 / scale)
     px = metres * scale
     label = f"{metres / 1000:g} 千米" if metres >= 1000 else f"{metres:g} 米"
+    ratio = f"1:{scale_ratio(scale, dpi):,}" if dpi else ""
+    fm = QFontMetrics(p.font())
     x0, y0 = 16.0, height - 20.0
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(PANEL)
-    p.drawRect(QRectF(x0 - 6, y0 - 24, px + 12 + 60, 32))
+    p.drawRect(QRectF(x0 - 6, y0 - 24, px + 18 + fm.horizontalAdvance(f"{label}  {ratio}"), 32))
     p.setPen(QPen(INK, 2))
     p.drawLine(QPointF(x0, y0), QPointF(x0 + px, y0))
     p.drawLine(QPointF(x0, y0 - 6), QPointF(x0, y0))
     p.drawLine(QPointF(x0 + px, y0 - 6), QPointF(x0 + px, y0))
     p.setPen(INK)
-    p.drawText(QPointF(x0 + px + 6, y0 + 2), label)
+    p.drawText(QPointF(x0 + px + 6, y0 + 2), f"{label}  {ratio}".rstrip())
     p.drawText(QPointF(x0, y0 - 9), "0")
 
 

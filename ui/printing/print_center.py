@@ -174,8 +174,8 @@ class PrintCenter(QDialog):
 
         title = f"生成《{document(request.doc).name}》"
         self.worker = run_with_progress(self, title, job, self._generated, self._generation_failed,
-                                        self._generation_cancelled)
-        self.worker.finished.connect(self._worker_finished)
+                                        self._generation_cancelled,
+                                        on_finished=self._worker_finished)
         return self.worker
 
     def _worker_finished(self) -> None:
@@ -236,8 +236,8 @@ class PrintCenter(QDialog):
             return print_pdf(pdf, printer, ctx)
 
         self.worker = run_with_progress(self, "打印", job, self._printed, self._print_failed,
-                                        self._print_cancelled)
-        self.worker.finished.connect(self._worker_finished)
+                                        self._print_cancelled,
+                                        on_finished=self._worker_finished)
         return self.worker
 
     def _printed(self, pages: int) -> None:

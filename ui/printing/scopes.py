@@ -18,6 +18,7 @@ DOCUMENT_SCOPES: dict[str, tuple[str, ...]] = {
     "contacts": (VILLAGE, TOWNSHIP),
     "summary": (VILLAGE, TOWNSHIP),
     "patrol": (PATROL, HOUSEHOLD, VILLAGE, BLANK),
+    "planting": (VILLAGE, TOWNSHIP),
 }
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop.errors import WqError
+from wq_desktop.model import RecordOp, record_op_label
 from wq_desktop.store import Store
 from wq_desktop.sync import conflict_detail, list_conflicts, resolve_conflict
 from wq_desktop.sync.conflicts import MINE, THEIRS, ConflictDetail, ConflictSummary
@@ -28,11 +29,9 @@ from wq_desktop.sync.status import conflict_time, local_time_text
 
 from ..widgets import ErrorLabel
 
-_OP = {"update": "修改", "delete": "删除"}
-
 
 def _side_text(user: str | None, op: str, fallback: str) -> str:
-    return f"{user or fallback}（{_OP.get(op, op)}）"
+    return f"{user or fallback}（{record_op_label(op)}）"
 
 
 class ConflictsDialog(QDialog):
@@ -164,7 +163,12 @@ class ConflictsDialog(QDialog):
         s = self.detail.summary
         mine = _side_text(s.mine_user, s.mine_op, "本机")
         theirs = _side_text(s.theirs_user, s.theirs_op, "其他设备")
-        self.heading.setText(f"<b>{s.kind_label}“{s.title}”</b>　我的：{mine}　对方的：{theirs}")
+        heading = f"<b>{s.kind_label}“{s.title}”</b>　我的：{mine}　对方的：{theirs}"
+        if RecordOp.CREATE in (s.mine_op, s.theirs_op):
+            heading += ("<br>两台设备分别新增了同一条记录，各处只保留一条、不重复统计：选“我的”"
+                        "并入已有记录，选“对方的”放弃本机修改。" if s.mine_op == RecordOp.CREATE else
+                        "<br>另一台设备也新增了这条记录，各处只保留一条、不重复统计：逐项选择保留哪一方的内容。")
+        self.heading.setText(heading)
         self.fields.setRowCount(len(self.detail.fields))
         for row, f in enumerate(self.detail.fields):
             self.fields.setItem(row, 0, QTableWidgetItem(f.label))

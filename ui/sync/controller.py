@@ -7,21 +7,22 @@ window's file. Afterwards the window refreshes from its own Store (data_changed,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
 
 from wq_desktop import queries
+from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, SyncReport, sync_now
+from wq_desktop.sync import AuthError, OfflineError, SyncReport, sync_now
 from wq_desktop.sync.package import PackageSummary, export_package, import_reply
 from wq_desktop.sync.status import local_time_text, sync_status
 
-from ..workers import JobContext, Worker, run_with_progress
+from ..workers import JobContext, Worker, run_with_progress, start_worker
 from .conflicts_dialog import ConflictsDialog
 from .login_dialog import LoginDialog
 from .rejected_dialog import RejectedDialog
@@ -35,8 +36,8 @@ NO_SERVER = ("尚未设置同步服务器地址。请在菜单“文件 → 设�
 DEMO = "当前打开的是演示数据库，不能与服务器同步或导出同步包。请新建或打开正式数据库。"
 NO_CA_FILE = ("设置中的服务器证书文件“{path}”已不存在（是否在已拔出的U盘上？）。请在菜单"
               "“文件 → 设置…”中重新选择管理员提供的证书文件，或清空该项后再同步。")
-# Share of the progress bar for each stage the core reports.
-STAGES = {"上传照片": (5, 25), "上传修改": (25, 55), "下载更新": (55, 80), "下载照片": (80, 100)}
+# Share of the progress bar for each stage the core reports, in the order it runs them.
+STAGES = {"上传修改": (5, 40), "下载更新": (40, 70), "上传照片": (70, 85), "下载照片": (85, 100)}
 LINK_STYLE = "QPushButton { border: none; padding: 0 6px; color: %s; text-decoration: underline; }"
 
 
@@ -44,6 +45,16 @@ LINK_STYLE = "QPushButton { border: none; padding: 0 6px; color: %s; text-decora
 class WrongPassword:
     user: str
     message: str
+
+
+@dataclass(frozen=True)
+class Offline:
+    message: str
+
+
+# What the status bar says about sync (SyncController.state).
+NOT_SYNCED, SYNCING, SYNCED, OFFLINE, NEEDS_LOGIN, FAILED = (
+    "not_synced", "syncing", "synced", "offline", "needs_login", "failed")
 
 
 def _percent(stage: str, done: int, total: int | None) -> int:
@@ -89,6 +100,15 @@ class SyncController(QObject):
         self.photos_label.setObjectName("waiting_photos_label")
         self.last_sync_label = QLabel()
         self.last_sync_label.setObjectName("last_sync_label")
+        # 同步中 / 已同步 HH:MM / 离线: what the background (or last) sync is doing.
+        self.state_label = QLabel()
+        self.state_label.setObjectName("sync_state_label")
+        self.state = NOT_SYNCED
+        self.last_synced: datetime | None = None
+        self.credentials: tuple[str, str, str] | None = None  # (server, user, password), in memory
+        self.auto_timer = QTimer(self)
+        self.auto_timer.setInterval(AUTO_SYNC_MINUTES * 60 * 1000)
+        self.auto_timer.timeout.connect(self.sync_in_background)
 
     def _action(self, text: str, slot: Any, shortcut: str | None = None) -> QAction:
         action = QAction(text, self.window)
@@ -118,9 +138,11 @@ class SyncController(QObject):
             toolbar.addSeparator()
             toolbar.addAction(self.sync_action)
         status = self.window.statusBar()
-        for w in (self.rejected_button, self.conflicts_button, self.photos_label, self.last_sync_label):
+        for w in (self.rejected_button, self.conflicts_button, self.photos_label, self.state_label,
+                  self.last_sync_label):
             status.addPermanentWidget(w)
         self.refresh_status()
+        self.apply_settings()
 
     # ------------------------------------------------------------ status bar
     def refresh_status(self) -> None:
@@ -184,12 +206,12 @@ class SyncController(QObject):
         dialog.open()
         return dialog
 
-    def run_sync(self, server: str, user: str, password: str) -> Worker:
+    def _sync_job(self, server: str, user: str, password: str) -> Any:
         path, store_user = self.window.store.path, self.window.store.user
         session, verify = self.session, self.window.settings.verify
         self._partial = None
 
-        def job(ctx: JobContext) -> SyncReport | WrongPassword:
+        def job(ctx: JobContext) -> SyncReport | WrongPassword | Offline:
             ctx.progress(2, "正在连接服务器…")
 
             def progress(stage: str, done: int, total: int | None) -> None:
@@ -203,33 +225,132 @@ class SyncController(QObject):
                                       lambda: ctx.cancelled, verify=verify, session=session)
                 except AuthError as err:  # asked again, with the server's words, not a dead end
                     return WrongPassword(user, str(err))
+                except OfflineError as err:
+                    return Offline(str(err))
             self._partial = report  # read by _sync_cancelled: a cancelled run still reports
             return report
 
-        self.sync_action.setEnabled(False)
-        self.worker = run_with_progress(self.window, "正在同步", job, self._sync_done,
-                                        self._sync_failed, self._sync_cancelled)
-        self.worker.finished.connect(self._worker_finished)
+        return job
+
+    def run_sync(self, server: str, user: str, password: str) -> Worker:
+        """A sync the user asked for: progress dialog, then the report."""
+        self._begin(SYNCING)
+
+        def done(result: SyncReport | WrongPassword | Offline) -> None:
+            self._sync_done(result, (server, user, password))
+
+        self.worker = run_with_progress(self.window, "正在同步", self._sync_job(server, user, password),
+                                        done, self._sync_failed, self._sync_cancelled,
+                                        on_finished=self._worker_finished)
         return self.worker
+
+    def _begin(self, state: str) -> None:
+        self.sync_action.setEnabled(False)
+        self._set_state(state)
 
     def _worker_finished(self) -> None:
         self.worker = None
         self.sync_action.setEnabled(True)
+        if self.state == SYNCING:  # an outcome always sets the state; this is the last guard
+            self._set_state(self._idle_state())
 
-    def _sync_done(self, result: SyncReport | WrongPassword) -> None:
+    def _sync_done(self, result: SyncReport | WrongPassword | Offline,
+                   credentials: tuple[str, str, str]) -> None:
         self._after_change()
         if isinstance(result, WrongPassword):
+            self.credentials = None
+            self._set_state(self._idle_state())
             self.last_message = result.message
             self._ask_password(self.window.settings.server_url.strip(), result.user, result.message)
             return
+        if isinstance(result, Offline):
+            self._set_state(OFFLINE)
+            self._warn("同步未完成", result.message)
+            return
+        self.credentials = credentials  # this session only, for the background sync
+        self._synced(result)
         self.show_report(result)
 
     def _sync_failed(self, message: str) -> None:
         self._after_change()  # what finished before the failure is kept and counts
+        self._set_state(self._idle_state())
         self._warn("同步未完成", message)
+
+    # ------------------------------------------------------------ background sync
+    def apply_settings(self) -> None:
+        """Start or stop the background sync as the settings say (call after 设置 is saved)."""
+        if self.window.settings.auto_sync and self.window.settings.server_url.strip() \
+                and not self.window.store.is_demo:
+            if not self.auto_timer.isActive():
+                self.auto_timer.start()
+                QTimer.singleShot(0, self.sync_in_background)  # right after start, too
+        else:
+            self.auto_timer.stop()
+        self._set_state(self.state)
+
+    def sync_in_background(self) -> Worker | None:
+        """One sync without any dialog, if the user consented, a password was given in this
+        session, and no other sync or package job runs. Work goes on meanwhile: an edit made
+        during it is queued with its own base revision and is safe."""
+        settings = self.window.settings
+        server = settings.server_url.strip()
+        if (not settings.auto_sync or not server or self.worker is not None
+                or self.window.store.is_demo):
+            return None
+        if self.credentials is None or self.credentials[0] != server:
+            self._set_state(NEEDS_LOGIN)
+            return None
+        if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
+            self._set_state(OFFLINE)
+            return None
+        credentials = self.credentials
+        self._begin(SYNCING)
+
+        def done(result: SyncReport | WrongPassword | Offline) -> None:
+            self._after_change()
+            if isinstance(result, WrongPassword):
+                self.credentials = None
+                self._set_state(NEEDS_LOGIN)
+            elif isinstance(result, Offline):
+                self._set_state(OFFLINE)
+            else:
+                self._synced(result)
+
+        def failed(message: str) -> None:
+            self._after_change()
+            self.last_message = message
+            self._set_state(FAILED, message)
+
+        def cancelled() -> None:
+            self._after_change()
+            self._set_state(self._idle_state())
+
+        self.worker = start_worker(self.window, self._sync_job(*credentials), done, failed,
+                                   cancelled, on_finished=self._worker_finished)
+        return self.worker
+
+    def _synced(self, report: SyncReport) -> None:
+        self.last_synced = datetime.now()
+        self._set_state(SYNCED if not report.cancelled else self._idle_state())
+
+    def _idle_state(self) -> str:
+        return SYNCED if self.last_synced is not None else NOT_SYNCED
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
+        text = {SYNCING: "同步中…", OFFLINE: "离线", NEEDS_LOGIN: "自动同步：请先“立即同步”登录一次",
+                FAILED: "同步未完成", NOT_SYNCED: "",
+                SYNCED: f"已同步 {self.last_synced:%H:%M}" if self.last_synced else ""}[state]
+        if self.window.settings.auto_sync and state == NOT_SYNCED:
+            text = "自动同步已开启"
+        self.state_label.setText(text)
+        auto = f"联网时每 {AUTO_SYNC_MINUTES} 分钟在后台自动同步" if self.window.settings.auto_sync else ""
+        self.state_label.setToolTip(detail or auto)
+        self.state_label.setVisible(bool(text))
 
     def _sync_cancelled(self) -> None:
         self._after_change()
+        self._set_state(self._idle_state())
         if self._partial is not None:
             self._partial.cancelled = True
             self.show_report(self._partial)
@@ -264,6 +385,7 @@ class SyncController(QObject):
         if self.rejected_dialog is None:
             self.rejected_dialog = RejectedDialog(self.window.store, self.window)
             self.rejected_dialog.open_record.connect(self.window.open_record)
+            self.rejected_dialog.discarded.connect(self._after_change)
         else:
             self.rejected_dialog.refresh()
         self.rejected_dialog.show()
@@ -334,8 +456,9 @@ class SyncController(QObject):
             self._after_change()
             self._warn("未能完成", message)
 
-        self.worker = run_with_progress(self.window, title, job, done, failed)
-        self.worker.finished.connect(self._worker_finished)
+        self.sync_action.setEnabled(False)
+        self.worker = run_with_progress(self.window, title, job, done, failed,
+                                        on_finished=self._worker_finished)
         return self.worker
 
 

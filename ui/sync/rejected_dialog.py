@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop.store import Store
+from wq_desktop.sync.apply import discard_rejected
 from wq_desktop.sync.status import RejectedChange, local_time_text, rejected_changes
 
 COLUMNS = ["记录", "类型", "操作", "修改内容", "修改时间", "修改人", "服务器拒绝原因"]
@@ -24,6 +26,7 @@ COLUMNS = ["记录", "类型", "操作", "修改内容", "修改时间", "修改
 
 class RejectedDialog(QDialog):
     open_record = Signal(str, str)  # kind, uuid
+    discarded = Signal()
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,10 +49,15 @@ class RejectedDialog(QDialog):
         self.empty_label = QLabel("没有被拒绝的变更。")
         open_button = QPushButton("打开记录")
         open_button.clicked.connect(self._open_selected)
+        self.discard_button = QPushButton("放弃本机修改")
+        self.discard_button.setObjectName("discard_rejected")
+        self.discard_button.setToolTip("不再上传这条修改：本机记录与服务器一致（服务器从未收下的新增记录在本机删除）")
+        self.discard_button.clicked.connect(self._discard_selected)
         close = QPushButton("关闭")
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
+        buttons.addWidget(self.discard_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -81,6 +89,20 @@ class RejectedDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         if rows:
             self._open(rows[0].row())
+
+    def _discard_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or not 0 <= rows[0].row() < len(self.changes):
+            return
+        change = self.changes[rows[0].row()]
+        answer = QMessageBox.question(
+            self, "放弃本机修改",
+            f"放弃对“{change.title}”的这条修改？放弃后它不再上传，本机记录以服务器为准。")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        discard_rejected(self.store, change.seq)
+        self.refresh()
+        self.discarded.emit()
 
     def _open(self, row: int) -> None:
         if 0 <= row < len(self.changes):

@@ -22,6 +22,7 @@ from wq_desktop.store import Store
 
 from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table, mu, yuan
 from .agreement_panel import AgreementPanel
+from .courtyard import CourtyardPanel
 from .history_view import HistoryView
 from .operator_form import OperatorForm
 from .parcel_dialogs import MeasureDialog, ParcelDialog
@@ -125,9 +126,12 @@ class HouseholdView(QWidget):
         patrol_tab = self._table_tab(self.patrol_table, self.add_patrol_button, self.open_patrol_button,
                                      self.delete_patrol_button)
         self.history = HistoryView(store)
+        self.courtyard = CourtyardPanel(store)
+        self.courtyard.changed.connect(self._after_write)
         self.tabs = QTabWidget()
         self.tabs.addTab(parcels_tab, "地块与本年措施")
         self.tabs.addTab(patrol_tab, "巡查记录")
+        self.tabs.addTab(self.courtyard, "庭院种植")
         self.tabs.addTab(self.history, "变更历史")
 
         layout = QVBoxLayout(self)
@@ -197,6 +201,7 @@ class HouseholdView(QWidget):
             self.parcel_model.set_rows([])
             self.patrol_model.set_rows([])
             self.history.load_household(None)
+            self.courtyard.load(None, self.year)
             self.agreement.load(None, self.year)
             self.contacts.setText("")
             self.summary.setText("")
@@ -213,6 +218,7 @@ class HouseholdView(QWidget):
         self.parcel_model.set_rows(d.parcels)
         self.patrol_model.set_rows(d.patrols)
         self.history.load_household(self.operator)
+        self.courtyard.load(self.operator, self.year)
         self.contacts.setText(self._contacts_text(d))
         total = figures.sum_of_records(p.area_mu for p in d.parcels)
         retired = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 from wq_desktop import queries, rules, services
 from wq_desktop.errors import WqError
 from wq_desktop.model import LandAttribute, MeasureKind
-from wq_desktop.schema import KINDS
+from wq_desktop.schema import KINDS, SANDIAO_FIELDS
 from wq_desktop.store import Store
 from wq_desktop.validation import AREA_TOLERANCE_MU
 
@@ -61,6 +62,7 @@ class ParcelDialog(QDialog):
         self._row(form, "area_mu", self.area)
         for name in _TEXT[2:]:
             self._text_row(form, name, record)
+        self._sandiao_rows(form, record)
         self.general = ErrorLabel()
         buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
@@ -68,6 +70,19 @@ class ParcelDialog(QDialog):
         layout.addWidget(self.general)
         layout.addWidget(buttons)
         self._mapped = mapped
+
+    def _sandiao_rows(self, form: QFormLayout, record: dict[str, Any] | None) -> None:
+        """The bureau's 三调 keys, read-only: they come from its DLTB and go back with exports."""
+        if not record or all(record.get(name) is None for name, _, _ in SANDIAO_FIELDS):
+            return
+        for name, kind, label in SANDIAO_FIELDS:
+            value = record.get(name)
+            text = "" if value is None else (f"{value:,.2f}" if kind == "real" else str(value))
+            shown = QLabel(text or "—")
+            shown.setObjectName(f"parcel_{name}")
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            shown.setToolTip("三调成果中的值，随地块导出，重新导入三调图斑时按标识码（BSM）更新")
+            form.addRow(label, shown)
 
     def _text_row(self, form: QFormLayout, name: str, record: dict[str, Any] | None) -> None:
         edit = QLineEdit((record or {}).get(name) or "")

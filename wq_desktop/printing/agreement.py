@@ -206,6 +206,7 @@ def agreement_households(store: Store, year: int, *, village: str | None = None,
         h = households[0]
         if h.terminated:
             raise ValidationError(f"{h.name}{year}年度的协议已终止，不再打印。")
+        _audit_full_ids(store, households)
         return households
     if not village:
         raise ValidationError("请指定村（村代码）或经营者（身份证号），以确定要打印哪些协议。")
@@ -214,7 +215,15 @@ def agreement_households(store: Store, year: int, *, village: str | None = None,
                   if h.agreement and not h.terminated and h.retiring_parcels]
     if not households:
         raise ValidationError(f"{v['name']}{year}年度没有可打印的协议（需有协议记录和退减地块）。")
+    _audit_full_ids(store, households)
     return sorted(households, key=lambda h: h.agreement["number"] or "")
+
+
+def _audit_full_ids(store: Store, households: list[Household]) -> None:
+    # Agreements carry the operator's full ID number: a personal-data export in the security log.
+    from .. import audit
+
+    audit.record(store, audit.EXPORT_UNMASKED, {"kind": "协议书", "rows": len(households)})
 
 
 def agreements_story(households: list[Household], year: int, store: Store | None = None

@@ -26,6 +26,7 @@ from wq_desktop.printing.contact_list import contact_list_data, contact_list_sto
 from wq_desktop.printing.notice import notice_data, notice_story
 from wq_desktop.printing.page import PageNumberStyle, build_pdf
 from wq_desktop.printing.patrol_sheet import blank_sheets, filled_sheet, sheets_story
+from wq_desktop.printing.planting_survey import planting_document, planting_story
 from wq_desktop.printing.summary_table import summary_story, summary_table_data
 from wq_desktop.store import Store
 
@@ -47,6 +48,7 @@ DOCUMENTS: tuple[Document, ...] = (
     Document("contacts", "退地减水包联责任落实清单", "一个村或全乡镇", True, "gbt9704"),
     Document("summary", "村/乡镇/市三级汇总表", "全部或一个村", True, "gbt9704"),
     Document("patrol", "巡查记录表", "一条巡查记录，或空白表（一户/一个村/一张）", False, "of_total"),
+    Document("planting", "种植面积摸底核查汇总表及用水量测算", "全部或一个村", True, "gbt9704"),
 )
 _BY_KEY = {d.key: d for d in DOCUMENTS}
 
@@ -110,16 +112,22 @@ def _patrol(store: Store, year: int, village: str | None, operator: str | None,
     return Built("退地减水巡查记录表", sheets_story(sheets))
 
 
+def _planting(store: Store, year: int, village: str | None, operator: str | None,
+              patrol: str | None) -> Built:
+    data = planting_document(store, year, village)
+    return Built(data.title, planting_story(data))
+
+
 _BUILDERS: dict[str, Callable[[Store, int, str | None, str | None, str | None], Built]] = {
     "agreement": _agreement, "attachment": _attachment, "notice": _notice, "contacts": _contacts,
-    "summary": _summary, "patrol": _patrol,
+    "summary": _summary, "patrol": _patrol, "planting": _planting,
 }
 
 
 def render_document(store: Store, doc: str, *, year: int, village: str | None = None,
                     operator: str | None = None, patrol: str | None = None,
                     out: str | os.PathLike[str] | BinaryIO) -> int:
-    """Write document `doc` ("agreement", "notice", "contacts", "summary", "patrol") as PDF to
+    """Write document `doc` ("agreement", "notice", "contacts", "summary", "patrol", "planting") as PDF to
     `out` (path or binary buffer); returns the page count.
 
     village: 12-digit code or UUID; operator: ID number / credit code or UUID; patrol: UUID of a

@@ -130,6 +130,10 @@ def contact_list_data(store: Store, year: int, village: str | None = None, *, ma
             raise ValidationError("数据库中还没有乡镇，无法生成包联清单。")
         households = load_households(store, year)
         scope = "、".join(t["name"] for t in townships)
+    if not masked:  # the office copy with full IDs and phones: in the security log
+        from .. import audit
+
+        audit.record(store, audit.EXPORT_UNMASKED, {"kind": "包联清单", "rows": len(households)})
     return ContactListData(scope, year, [_row(h, masked) for h in households], masked)
 
 

@@ -10,18 +10,36 @@ and saving the cursor) changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from .. import sqldriver
+from ..model import RecordOp, op_between
+from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
+from .transport import SyncError
+
+SYNC_USER = "同步服务"  # the author of local writes sync makes on its own (moving a duplicate's links)
+
+
+@contextmanager
+def _unlinked_is_a_sync_error() -> Iterator[None]:
+    """A page that refers to records this device does not hold rolls back whole, as a message."""
+    try:
+        yield
+    except sqldriver.IntegrityError:  # the store's driver (SQLCipher), not the stdlib's
+        raise SyncError("服务器发来的修改引用了本机没有的记录，本页未写入。请再同步一次；"
+                        "仍出现请联系管理员。") from None
 
 
 def outbox_page(store: Store, limit: int) -> list[p.Change]:
-    """The oldest waiting changes, each with the server revision it is based on."""
+    """The oldest waiting changes, each with the server revision its edit was made against
+    (fixed when the edit was made: see Store._edit_base)."""
     rows = store.conn.execute(
-        "SELECT o.change_id, o.kind, o.record, o.op, o.fields, o.at, o.user,"
-        " coalesce(b.server_rev, 0) FROM outbox o LEFT JOIN sync_base b ON b.record = o.record"
-        " WHERE o.state='pending' ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+        "SELECT change_id, kind, record, op, fields, at, user, base_rev FROM outbox"
+        " WHERE state='pending' ORDER BY seq LIMIT ?", (limit,)).fetchall()
     return [{"change_id": r[0], "kind": r[1], "record": r[2], "op": r[3], "fields": json.loads(r[4]),
              "at": r[5], "user": r[6], "base_rev": r[7]} for r in rows]
 
@@ -43,14 +61,29 @@ def _waiting_fields(store: Store, record: str) -> set[str]:
     return {name for (fields,) in rows for name in json.loads(fields)}
 
 
+def _refs_here(store: Store, kind_name: str, state: dict[str, Any]) -> bool:
+    """Whether every record the state refers to is on this device. When one is not (another
+    device's new contact, the held twin of a refused duplicate), the state waits: the pull that
+    follows brings the other device's change, and the duplicate's links are moved when its twin
+    arrives (retire_duplicates)."""
+    for f in KINDS[kind_name].fields:
+        target = state.get(f.name)
+        if f.ref and target and store.conn.execute(
+                f'SELECT 1 FROM "{f.ref}" WHERE uuid=?', (target,)).fetchone() is None:
+            return False
+    return True
+
+
 def take_state(store: Store, kind_name: str, record: str, state: dict[str, Any],
                user: str, device: str) -> list[str]:
     """Make the record equal to the server's full state (unless already newer here)."""
     rev = int(state["rev"])
-    if rev < server_rev(store, record):
+    if rev < server_rev(store, record) or not _refs_here(store, kind_name, state):
         return []
     fields = {k: v for k, v in state.items() if k not in ("rev", "updated_by", "updated_at")}
-    warnings = store.apply_pulled(kind_name, record, "sync", fields, rev=rev,
+    old = store.conn.execute(f'SELECT deleted FROM "{kind_name}" WHERE uuid=?', (record,)).fetchone()
+    op = op_between(old is not None, bool(old and old[0]), bool(state.get("deleted")))
+    warnings = store.apply_pulled(kind_name, record, op, fields, rev=rev,
                                   user=state.get("updated_by") or user, device=device,
                                   at=state.get("updated_at") or store.clock(),
                                   keep=_waiting_fields(store, record))
@@ -64,7 +97,7 @@ def store_results(store: Store, sent: list[p.Change], results: list[p.Result]
     counts = {p.APPLIED: 0, p.CONFLICT: 0, p.REJECTED: 0, p.FORBIDDEN: 0}
     warnings: list[str] = []
     by_id = {r["change_id"]: r for r in results}
-    with store.transaction():
+    with _unlinked_is_a_sync_error(), store.transaction():
         for change in sent:
             result = by_id.get(change["change_id"])
             if result is None:
@@ -81,16 +114,46 @@ def store_results(store: Store, sent: list[p.Change], results: list[p.Result]
             else:
                 store.conn.execute("UPDATE outbox SET state='rejected', reason=? WHERE change_id=?",
                                    (result.get("reason") or "服务器拒绝了该修改。", change["change_id"]))
-            if result.get("state"):
+            if result.get("duplicate_of"):
+                store.conn.execute(
+                    "INSERT OR IGNORE INTO sync_duplicate (record, kind, target) VALUES (?,?,?)",
+                    (change["record"], change["kind"], result["duplicate_of"]))
+            elif result.get("state"):
                 warnings += take_state(store, change["kind"], change["record"], result["state"],
-                                       "同步服务", "server")
+                                       SYNC_USER, "server")
+        retire_duplicates(store)
     return counts, warnings
+
+
+def retire_duplicates(store: Store) -> None:
+    """Records the server refused as duplicates, whose held record has arrived here: their
+    dependents now point at the held record and they are tombstoned, so no total counts both.
+    Local only (no outbox row): the server already takes the refused UUID as the held one.
+    Their differing values wait in a conflict record, for a person to merge or drop."""
+    rows = store.conn.execute("SELECT record, kind, target FROM sync_duplicate").fetchall()
+    for record, kind_name, target in rows:
+        k = KINDS[kind_name]
+        held = store.conn.execute(f'SELECT 1 FROM "{k.name}" WHERE uuid=?', (target,)).fetchone()
+        if held is None:
+            continue  # not pulled yet: the next page or sync brings it
+        at = store.clock()
+        for dep_kind, f, dep in list(store._dependents(k.name, record)):
+            rev = store.conn.execute(f'SELECT rev FROM "{dep_kind}" WHERE uuid=?', (dep,)).fetchone()[0]
+            store.apply_pulled(dep_kind, dep, RecordOp.UPDATE, {f.name: target}, rev=rev,
+                               user=SYNC_USER, device=store.device, at=at,
+                               keep=_waiting_fields(store, dep) - {f.name})
+        row = store.conn.execute(f'SELECT rev, deleted FROM "{k.name}" WHERE uuid=?',
+                                 (record,)).fetchone()
+        if row is not None and not row[1]:
+            store.apply_pulled(k.name, record, RecordOp.DELETE, {"deleted": 1}, rev=row[0] + 1,
+                               user=SYNC_USER, device=store.device, at=at)
+        store.conn.execute("DELETE FROM sync_duplicate WHERE record=?", (record,))
 
 
 def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> list[str]:
     """Apply one pulled page and move the cursor, in one transaction."""
     warnings: list[str] = []
-    with store.transaction():
+    with _unlinked_is_a_sync_error(), store.transaction():
         waiting = {r for (r,) in store.conn.execute(
             "SELECT DISTINCT record FROM outbox WHERE state='pending'")}
         for ch in changes:
@@ -101,9 +164,35 @@ def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> li
                                            rev=ch["rev"], user=ch["user"], device=ch["device"],
                                            at=ch["at"], keep=keep)
             _set_server_rev(store, ch["kind"], ch["record"], ch["rev"])
+        retire_duplicates(store)
         store.set_meta("sync_cursor", str(cursor))
     return warnings
 
 
 def cursor(store: Store) -> int:
     return int(store.meta("sync_cursor") or 0)
+
+
+def discard_rejected(store: Store, seq: int) -> None:
+    """放弃本机修改: drop a change the server refused. An update or delete was already replaced
+    here by the server's state when the refusal came; a refused create, which the server never
+    held, is tombstoned here (local only), so this laptop's figures equal the server's."""
+    with store.transaction():
+        row = store.conn.execute("SELECT kind, record, op FROM outbox WHERE seq=? AND state='rejected'",
+                                 (seq,)).fetchone()
+        if row is None:
+            return
+        kind_name, record, op = row
+        store.conn.execute("UPDATE outbox SET state='discarded' WHERE seq=?", (seq,))
+        k = KINDS[kind_name]
+        local = store.conn.execute(f'SELECT rev, deleted FROM "{k.name}" WHERE uuid=?',
+                                   (record,)).fetchone()
+        held = store.conn.execute("SELECT 1 FROM sync_base WHERE record=?", (record,)).fetchone()
+        if op == RecordOp.CREATE and local is not None and not local[1] and held is None:
+            for dep_kind, _, dep in list(store._dependents(k.name, record)):
+                dep_rev = store.conn.execute(f'SELECT rev FROM "{dep_kind}" WHERE uuid=?',
+                                             (dep,)).fetchone()[0]
+                store.apply_pulled(dep_kind, dep, RecordOp.DELETE, {"deleted": 1}, rev=dep_rev + 1,
+                                   user=store.user, device=store.device, at=store.clock())
+            store.apply_pulled(k.name, record, RecordOp.DELETE, {"deleted": 1}, rev=local[0] + 1,
+                               user=store.user, device=store.device, at=store.clock())

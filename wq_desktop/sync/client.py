@@ -1,4 +1,4 @@
-"""One sync run: photos up, local changes up, other devices' changes down, photos down.
+"""One sync run: local changes up, other devices' changes down, then photos up and down.
 
 Every step can be interrupted anywhere and run again: a pushed page is marked sent only from the
 server's answer (given after it committed), a pulled page is stored together with the cursor that
@@ -17,9 +17,9 @@ from typing import Any
 
 from .. import migrations
 from ..store import Store
-from . import apply, photo_sync
+from . import apply, checks, photo_sync
 from . import protocol as p
-from .transport import AuthError, Connection, SyncError, VersionError, _detail
+from .transport import AuthError, Connection, SyncError, VersionError, body_of, error_detail
 
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None
@@ -81,15 +81,15 @@ def _login(conn: Connection, server: str, user: str, password: str, *, fresh: bo
         _tokens.pop(key, None)
         raise AuthError("用户名或密码错误，请重新输入。")
     if response.status_code >= 400:  # 429 (too many wrong passwords) says how long to wait
-        raise SyncError(_detail(response) or f"登录失败（{response.status_code}）。")
-    body = response.json()
+        raise SyncError(error_detail(response) or f"登录失败（{response.status_code}）。")
+    body = checks.login(body_of(response))
     conn.token = body["token"]
     # Trust the server's expiry only as far as our own clock allows: re-login an hour early.
     _tokens[key] = (conn.token, time.time() + 11 * 3600, body.get("township"))
 
 
 def _check_version(conn: Connection) -> dict[str, Any]:
-    info = conn.json("GET", "/version", auth=False)
+    info = checks.version(conn.json("GET", "/version", auth=False))
     if info.get("protocol") != p.PROTOCOL_VERSION:
         raise VersionError(f"服务器同步协议版本为 {info.get('protocol')}，本程序为 {p.PROTOCOL_VERSION}，"
                            "不兼容。请升级程序（或请管理员升级服务器）后再同步。")
@@ -123,16 +123,13 @@ def sync_now(store: Store, server: str, user: str, password: str,
     conn.relogin = lambda: _login(conn, server, user, password, fresh=True)
     _same_server(store, server, user)
 
-    report.photos_uploaded, messages = photo_sync.upload(
-        store, conn, int(info.get("max_photo_bytes", p.MAX_PHOTO_BYTES)), progress, cancelled)
-    report.photo_messages += messages
-    if not cancelled():
-        _push(store, conn, report, progress, cancelled)
+    # Records first, both ways: a photo that fails (a poor line, a file too large) must not hold
+    # back the records, which are small and what every figure is made of.
+    _push(store, conn, report, progress, cancelled)
     if not cancelled():
         _pull(store, conn, report, progress, cancelled)
     if not cancelled():
-        report.photos_downloaded, messages = photo_sync.download(store, conn, progress, cancelled)
-        report.photo_messages += messages
+        _photos(store, conn, info, report, progress, cancelled)
     report.cancelled = cancelled()
     if not report.cancelled:
         store.set_meta("sync_last_at", store.clock())
@@ -140,6 +137,26 @@ def sync_now(store: Store, server: str, user: str, password: str,
     report.pending = store.pending_changes()
     report.open_conflicts = store.count("conflict", "status=?", (p.OPEN,))
     return report
+
+
+def _photos(store: Store, conn: Connection, info: dict[str, Any], report: SyncReport,
+            progress: ProgressCb, cancelled: Callable[[], bool]) -> None:
+    """Photos up, then down. A failure here is reported with what still waits; the records
+    are already synced and the photos go again next time."""
+    try:
+        report.photos_uploaded, messages = photo_sync.upload(
+            store, conn, int(info.get("max_photo_bytes", p.MAX_PHOTO_BYTES)), progress, cancelled)
+        report.photo_messages += messages
+        if not cancelled():
+            report.photos_downloaded, messages = photo_sync.download(store, conn, progress,
+                                                                     cancelled)
+            report.photo_messages += messages
+    except AuthError:
+        raise
+    except SyncError as err:
+        waiting = len(photo_sync.waiting_uploads(store))
+        report.photo_messages.append(f"照片同步未完成：{err} 修改记录已同步；待上传照片 {waiting} 张，"
+                                     "下次同步继续。")
 
 
 def _push(store: Store, conn: Connection, report: SyncReport, progress: ProgressCb,
@@ -151,13 +168,13 @@ def _push(store: Store, conn: Connection, report: SyncReport, progress: Progress
         if not page:
             break
         progress("上传修改", done, total)
-        body = conn.json("POST", "/sync/push", json={"device": store.device, "changes": page})
-        counts, warnings = apply.store_results(store, page, body["results"])
+        results = checks.push_answer(
+            conn.json("POST", "/sync/push", json={"device": store.device, "changes": page}), page)
+        counts, warnings = apply.store_results(store, page, results)
         report.pushed += counts[p.APPLIED]
         report.conflicts += counts[p.CONFLICT]
         report.warnings += warnings
-        refused = {r["change_id"]: r for r in body["results"]
-                   if r["status"] in (p.REJECTED, p.FORBIDDEN)}
+        refused = {r["change_id"]: r for r in results if r["status"] in (p.REJECTED, p.FORBIDDEN)}
         for change in page:
             if change["change_id"] in refused:
                 report.rejected.append(_describe(change, refused[change["change_id"]]))
@@ -178,8 +195,8 @@ def _pull(store: Store, conn: Connection, report: SyncReport, progress: Progress
           cancelled: Callable[[], bool]) -> None:
     while not cancelled():
         after = apply.cursor(store)
-        page = conn.json("GET", "/sync/pull", params={"after": after, "device": store.device,
-                                                      "limit": p.PULL_PAGE})
+        page = checks.pull_page(conn.json("GET", "/sync/pull", params={
+            "after": after, "device": store.device, "limit": p.PULL_PAGE}), after)
         if page["changes"] and report.backup is None:
             report.backup = _backup(store)
         report.warnings += apply.store_pulled(store, page["changes"], page["cursor"])

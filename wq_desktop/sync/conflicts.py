@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import ValidationError
+from ..model import RecordOp
 from ..schema import KINDS
 from ..store import Store, _user_form
 from . import protocol as p
 
 MINE, THEIRS = "mine", "theirs"
-_OP_TEXT = {"update": "修改", "delete": "删除"}
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,9 @@ def _text(kind_name: str, name: str, value: Any, op: str) -> str:
 
 
 def _title(store: Store, kind_name: str, record: str) -> str:
-    try:
-        rec = store.get(kind_name, record, include_deleted=True)
-    except (NotFoundError, KeyError):
-        return record[:8]
-    for name in ("name", "code", "number"):
-        if rec.get(name):
-            return str(rec[name])
-    return record[:8]
+    from .status import record_title  # the name a user recognises, or its household's or parcel's
+
+    return record_title(store, kind_name, record)
 
 
 def _swapped(store: Store, c: dict[str, Any]) -> bool:
@@ -143,7 +138,7 @@ def resolve_conflict(store: Store, conflict_uuid: str, choices: dict[str, str]) 
         if "deleted" in disputed and choices["deleted"] == MINE:
             want_deleted = bool(disputed["deleted"][MINE])
         values: dict[str, Any] = {}
-        if c["mine_op"] == "update":  # a deleting side has no field values to bring back
+        if c["mine_op"] != RecordOp.DELETE:  # a deleting side has no field values to bring back
             values = {n: _user_form(k.field(n), sides[MINE]) for n, sides in disputed.items()
                       if n != "deleted" and choices[n] == MINE and not k.field(n).derived}
         if current["deleted"] and not want_deleted:

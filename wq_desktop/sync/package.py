@@ -81,6 +81,10 @@ def export_package(store: Store, out: Path, user: str) -> PackageSummary:
         for sha, path in photos:
             zf.write(path, f"photos/{sha}", compress_type=zipfile.ZIP_STORED)
     tmp.replace(out)  # a half-written package never carries the final name
+    from .. import audit
+
+    audit.record(store, audit.USB_EXPORT, {"file": out.name, "changes": len(changes),
+                                           "photos": len(photos)})
     return PackageSummary(len(changes), len(photos))
 
 
@@ -121,5 +125,8 @@ def import_reply(store: Store, path: Path) -> PackageSummary:
         for sha in manifest.get("confirmed", []):
             photo_sync.confirm(store, sha)
         store.set_meta("sync_last_at", store.clock())
+        from .. import audit
+
+        audit.record(store, audit.USB_IMPORT, {"file": Path(path).name, "changes": len(pulled)})
     return PackageSummary(len(results), len(manifest.get("photos", [])), len(pulled),
                           counts[p.REJECTED] + counts[p.FORBIDDEN], counts[p.CONFLICT])

@@ -9,20 +9,16 @@ from pathlib import Path
 
 from ..photos import file_sha256, photo_path
 from ..store import Store
+from . import checks
 from . import protocol as p
-from .transport import Connection, SyncError, _detail
+from .transport import AuthError, Connection, OfflineError, SyncError, body_of, error_detail
 
 Progress = Callable[[str, int, int | None], None]
 
 
 class PhotoRefused(SyncError):
-    """The server will not take this photo now (over the quota, a full disk, a refused file):
-    the photo waits for a later sync and the records go up regardless. `stop`: the other photos
-    would be refused too."""
-
-    def __init__(self, message: str, *, stop: bool) -> None:
-        super().__init__(message)
-        self.stop = stop
+    """The server takes no more photos now (over the user's quota, a full disk): they wait for
+    a later sync, and the records still go up."""
 
 
 def waiting_uploads(store: Store) -> list[tuple[str, str | None]]:
@@ -48,7 +44,9 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
     missing: set[str] = set()
     hashes = list(names)
     for i in range(0, len(hashes), 500):
-        missing |= set(conn.json("POST", "/photos/missing", json={"hashes": hashes[i:i + 500]})["missing"])
+        asked = hashes[i:i + 500]
+        missing |= checks.missing_photos(conn.json("POST", "/photos/missing", json={"hashes": asked}),
+                                         asked)
     with store.transaction():
         for sha in hashes:
             if sha not in missing:
@@ -72,10 +70,13 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
             continue
         try:
             _upload_one(conn, path, sha, size)
-        except PhotoRefused as err:  # this photo waits; the records still go up
-            messages.append(str(err))
-            if err.stop:
-                break
+        except (OfflineError, AuthError):
+            raise  # the line is down: the other photos would fail the same way
+        except PhotoRefused as err:  # over the quota or a full disk: the others would be too
+            messages.append(f"照片 {label} 未能上传（{err}），下次同步重试。")
+            break
+        except SyncError as err:  # this photo only: the next ones still go
+            messages.append(f"照片 {label} 未能上传（{err}），下次同步重试。")
             continue
         with store.transaction():
             confirm(store, sha)
@@ -86,7 +87,7 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
 
 
 def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
-    offset = conn.json("GET", f"/photos/{sha}/received")["received"]
+    offset = checks.received(conn.json("GET", f"/photos/{sha}/received"), size)
     with path.open("rb") as fh:
         while offset < size:
             fh.seek(offset)
@@ -94,17 +95,16 @@ def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
             response = conn.request("PUT", f"/photos/{sha}", params={"offset": offset, "total": size},
                                     data=piece, headers={"Content-Type": "application/octet-stream"})
             if response.status_code == 409:  # the server holds a different amount: go on from there
-                offset = response.json()["received"]
+                offset = checks.received(body_of(response), size)
                 continue
             if response.status_code >= 400:
-                detail = _detail(response) or f"服务器返回错误（{response.status_code}）"
-                message = f"照片 {path.name} 未能上传：{detail}"
-                if response.status_code in (413, 422, 507):  # quota, refused file, full disk
-                    raise PhotoRefused(message, stop=response.status_code != 422)
-                raise SyncError(message)
-            body = response.json()
-            offset = body["received"]
-            if body["done"]:
+                detail = error_detail(response) or f"服务器返回错误（{response.status_code}）"
+                if response.status_code in (413, 507):  # over the quota, a full disk
+                    raise PhotoRefused(detail)
+                raise SyncError(detail)
+            body = body_of(response)
+            offset = checks.received(body, size)
+            if body.get("done"):
                 return
 
 

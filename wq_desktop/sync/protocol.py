@@ -9,8 +9,12 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 # Bump when a request or answer changes shape; client and server refuse a mismatch with a message.
-PROTOCOL_VERSION = 1
+# 2: the base revision is the one the edit was made against (kept in the outbox); answers carry
+# DIGEST_HEADER; a refused duplicate create is answered with `duplicate_of`.
+PROTOCOL_VERSION = 2
 PROTOCOL_HEADER = "X-WQ-Protocol"
+# SHA-256 (hex) of every JSON answer's body: a byte changed on the way is found before parsing.
+DIGEST_HEADER = "X-WQ-Body-SHA256"
 
 # Push and pull move this many changes per request: small enough that an interrupted page costs
 # little, large enough that the first pull of a city is not dominated by round trips.
@@ -35,8 +39,8 @@ class Change(TypedDict):
     change_id: str
     kind: str
     record: str
-    op: str  # create / update / delete / restore
-    base_rev: int  # the server revision this device last saw for the record (0: never)
+    op: str  # a model.SYNCED_OPS value
+    base_rev: int  # the server revision the edit was made against (0: none), fixed at edit time
     fields: dict[str, Any]
     at: str
     user: str
@@ -50,7 +54,8 @@ class Result(TypedDict, total=False):
     rev: int | None  # the record's server revision after this change
     state: dict[str, Any] | None  # the record's full server state (fields + deleted), when readable
     conflict: str | None
-    duplicate: bool
+    duplicate: bool  # this change id had been answered before (sent twice, applied once)
+    duplicate_of: str | None  # a refused duplicate create: the record the server holds instead
 
 
 class PulledChange(TypedDict):

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import NotFoundError
+from ..model import record_op_label
 from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
 from .photo_sync import waiting_uploads
-
-_OP_TEXT = {"create": "新增", "update": "修改", "delete": "删除", "restore": "恢复"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def rejected_changes(store: Store) -> list[RejectedChange]:
         "SELECT seq, kind, record, op, fields, at, user, reason FROM outbox"
         " WHERE state='rejected' ORDER BY seq").fetchall()
     return [RejectedChange(seq, kind_name, KINDS[kind_name].label if kind_name in KINDS else kind_name,
-                           record, record_title(store, kind_name, record), _OP_TEXT.get(op, op),
+                           record, record_title(store, kind_name, record), record_op_label(op),
                            _field_labels(kind_name, fields), at, user,
                            reason or "服务器拒绝了该修改。")
             for seq, kind_name, record, op, fields, at, user, reason in rows]

@@ -7,6 +7,8 @@ over FastAPI's in-process TestClient in tests.
 
 from __future__ import annotations
 
+import hashlib
+import json as json_mod
 from typing import Any
 
 import requests
@@ -71,27 +73,52 @@ class Connection:
             raise OfflineError(
                 f"无法连接同步服务器 {self.base}：请检查网络。可以继续离线工作，修改都保存在本机，"
                 "联网后再同步。") from None
+        except requests.RequestException:  # a cut body, a garbled header, too many redirects
+            raise OfflineError(
+                f"与同步服务器 {self.base} 的连接中途断开或回答已损坏：本机没有写入这次的回答。"
+                "修改都保存在本机，请稍后重试。") from None
         status = response.status_code
         if status == 401 and auth and retry_login and self.relogin is not None:
             self.relogin()
             return self.request(method, path, json=json, params=params, data=data, headers=headers,
                                 auth=auth, retry_login=False)
         if status == 401:
-            raise AuthError(_detail(response) or "用户名或密码错误。")
+            raise AuthError(error_detail(response) or "用户名或密码错误。")
         if status == 426:
-            raise VersionError(_detail(response) or "程序版本与服务器不兼容，请升级程序。")
+            raise VersionError(error_detail(response) or "程序版本与服务器不兼容，请升级程序。")
         return response
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
         response = self.request(method, path, **kw)
         if response.status_code >= 400:
-            raise SyncError(_detail(response) or f"服务器返回错误（{response.status_code}）。")
-        return response.json()
+            raise SyncError(error_detail(response) or f"服务器返回错误（{response.status_code}）。")
+        return body_of(response)
 
 
-def _detail(response: Any) -> str | None:
+def body_of(response: Any) -> Any:
+    """The JSON of an answer whose digest matches its bytes; SyncError for anything else."""
+    from .checks import BadAnswer
+
+    content = response.content
+    sent = response.headers.get(p.DIGEST_HEADER)
+    if sent is None:
+        raise BadAnswer("缺少校验值")
+    if hashlib.sha256(content).hexdigest() != sent.strip().lower():
+        raise BadAnswer("校验值不符")
     try:
-        body = response.json()
+        return json_mod.loads(content)
     except ValueError:
+        raise BadAnswer("不是有效的 JSON") from None
+
+
+def error_detail(response: Any) -> str | None:
+    try:
+        body = json_mod.loads(response.content)
+    except (ValueError, TypeError):
         return None
-    return body.get("detail") if isinstance(body, dict) and isinstance(body.get("detail"), str) else None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    # Shown to the user as is: only if the bytes are what the server sent.
+    sent = response.headers.get(p.DIGEST_HEADER)
+    if not isinstance(detail, str) or sent != hashlib.sha256(response.content).hexdigest():
+        return None
+    return detail
