@@ -34,6 +34,7 @@ from wq_server.db import ServerDB
 
 PASSWORD = "swift-river-72"
 CHANGES_PER_CLIENT = 200
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
 def _timed(fn, *args, **kw) -> tuple[object, float]:
@@ -60,7 +61,7 @@ def _logins(tmp: Path, clients: int) -> Ratio:
     try:
         def one(_: int) -> int:
             return requests.post(server.url + "/auth/login", json={"user": "bench", "password": PASSWORD},
-                                 headers={p.PROTOCOL_HEADER: "1"}, timeout=600).status_code
+                                 headers=dict(PROTOCOL), timeout=600).status_code
 
         with ThreadPoolExecutor(clients) as pool:
             codes, product = _timed(lambda: list(pool.map(one, range(clients))))
@@ -117,10 +118,10 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
         tokens = []
         for user, _ in users:  # signed in first: this measures sync, not Argon2
             tokens.append(requests.post(server.url + "/auth/login", json={"user": user, "password": PASSWORD},
-                                        headers={p.PROTOCOL_HEADER: "1"}, timeout=600).json()["token"])
+                                        headers=dict(PROTOCOL), timeout=600).json()["token"])
 
         def client(i: int) -> int:
-            headers = {p.PROTOCOL_HEADER: "1", "Authorization": f"Bearer {tokens[i]}"}
+            headers = {**PROTOCOL, "Authorization": f"Bearer {tokens[i]}"}
             session = requests.Session()
             for start in range(0, len(pages[i]), 100):  # pages of 100, as a laptop with edits sends
                 answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,

@@ -14,11 +14,13 @@ from typing import Any
 import requests
 
 from wq_desktop.store import Store
+from wq_desktop.sync import protocol as p
 from wq_desktop.sync import sync_now
 from wq_desktop.sync.content import content_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-9"
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
 def free_port() -> int:
@@ -83,13 +85,13 @@ class ServerProcess:
 
     def login(self, user: str, password: str = PASSWORD) -> requests.Response:
         return requests.post(self.url + "/auth/login", json={"user": user, "password": password},
-                             headers={"X-WQ-Protocol": "1"}, timeout=120)
+                             headers=dict(PROTOCOL), timeout=120)
 
     def headers(self, user: str, password: str = PASSWORD) -> dict[str, str]:
         """Request headers of a signed-in user."""
         answer = self.login(user, password)
         assert answer.status_code == 200, answer.text
-        return {"X-WQ-Protocol": "1", "Authorization": f"Bearer {answer.json()['token']}"}
+        return {**PROTOCOL, "Authorization": f"Bearer {answer.json()['token']}"}
 
     def exited(self) -> bool:
         return self.proc is not None and self.proc.wait(10) is not None

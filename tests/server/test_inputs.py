@@ -23,6 +23,7 @@ from wq_desktop.sync.package import FORMAT, TO_SERVER
 
 CODE = "652301105"
 GOOD_ID = "11010519491231002X"
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +115,13 @@ def test_pages_of_the_wrong_shape_are_422_and_too_many_changes_413(server) -> No
 def test_bodies_over_the_endpoint_limit_are_refused_declared_or_streamed(server) -> None:
     login = server.url + "/auth/login"
     big = json.dumps({"user": "王芳", "password": "x" * 10_000}).encode()
-    declared = requests.post(login, data=big, headers={"X-WQ-Protocol": "1"}, timeout=60)
+    declared = requests.post(login, data=big, headers=dict(PROTOCOL), timeout=60)
 
     def pieces() -> Iterator[bytes]:  # chunked: no length said in advance
         for i in range(0, len(big), 1000):
             yield big[i:i + 1000]
 
-    streamed = requests.post(login, data=pieces(), headers={"X-WQ-Protocol": "1"}, timeout=60)
+    streamed = requests.post(login, data=pieces(), headers=dict(PROTOCOL), timeout=60)
     for answer in (declared, streamed):
         assert answer.status_code == 413
         assert answer.json()["detail"] == "请求内容超过服务器上限（4 KB），未处理。"

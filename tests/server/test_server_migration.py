@@ -14,12 +14,13 @@ from wq_server.app import create_app
 from wq_server.db import SERVER_SCHEMA, ServerDB
 
 PASSWORD = "correct-horse-9"
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
 def _headers(client: TestClient, user: str) -> dict[str, str]:
     answer = client.post("/auth/login", json={"user": user, "password": PASSWORD},
-                         headers={p.PROTOCOL_HEADER: "1"})
-    return {p.PROTOCOL_HEADER: "1", "Authorization": f"Bearer {answer.json()['token']}"}
+                         headers=dict(PROTOCOL))
+    return {**PROTOCOL, "Authorization": f"Bearer {answer.json()['token']}"}
 
 
 def test_photos_stored_before_owners_go_to_the_township_that_referred_to_them(tmp_path) -> None:
