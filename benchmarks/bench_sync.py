@@ -30,7 +30,7 @@ from wq_server.apply import create_township, push
 from wq_server.db import ServerDB
 
 PARCELS = int(os.environ.get("WQ_BENCH_PARCELS", "100000"))
-PASSWORD = "bench-password-1"
+PASSWORD = "swift-river-72"
 CODE = "652301105"
 
 

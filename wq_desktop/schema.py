@@ -25,6 +25,12 @@ from .model import (
 # Column types: text, int, real, date (ISO text), json (list/dict as text), geom (WKB blob).
 FIELD_TYPES = ("text", "int", "real", "date", "json", "geom")
 
+# The longest value a field takes, by type unless the field says otherwise: characters of text,
+# characters of the JSON text of a list, bytes of a geometry's WKB (62,000 vertices). The laptop's
+# store refuses longer values, and the server checks pushed changes against the same numbers.
+MAX_LENGTH = {"text": 200, "date": 10, "json": 20_000, "geom": 1_000_000}
+LONG_TEXT = 2_000  # notes, descriptions, objections: a page of writing
+
 # Columns every record table carries, managed by the store (never set by callers).
 SYSTEM_COLUMNS = ("uuid", "rev", "created_at", "created_by", "updated_at", "updated_by", "deleted")
 
@@ -39,9 +45,14 @@ class Field:
     choices: tuple[str, ...] | None = None
     derived: bool = False  # computed by the core from other fields; callers cannot set it
     since: int = 1
+    max_len: int | None = None  # None: MAX_LENGTH of the type; ints and reals have none
 
     def __post_init__(self) -> None:
         assert self.type in FIELD_TYPES, self.type
+
+    @property
+    def max_length(self) -> int | None:
+        return self.max_len or MAX_LENGTH.get(self.type)
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,7 @@ KINDS: dict[str, Kind] = {
             Field("address", "text", "住址"),
             Field("leader", "text", "包联负责人", ref="contact"),
             Field("staff", "text", "包联工作人员", ref="contact"),
-            Field("note", "text", "备注"),
+            Field("note", "text", "备注", max_len=LONG_TEXT),
         )),
         Kind("parcel", "地块", (
             Field("village", "text", "所属村", required=True, ref="village"),
@@ -166,7 +177,7 @@ KINDS: dict[str, Kind] = {
             Field("publicized_on", "date", "公示日期"),
             Field("filed_on", "date", "报备日期"),
             Field("terminated_on", "date", "终止日期"),
-            Field("terminate_reason", "text", "终止原因"),
+            Field("terminate_reason", "text", "终止原因", max_len=LONG_TEXT),
         )),
         Kind("notice", "公示", (
             Field("village", "text", "村", required=True, ref="village"),
@@ -174,7 +185,7 @@ KINDS: dict[str, Kind] = {
             Field("start_on", "date", "公示开始日期", required=True),
             Field("end_on", "date", "公示结束日期", required=True),
             Field("objection_count", "int", "收到异议数"),
-            Field("objections", "text", "异议情况"),
+            Field("objections", "text", "异议情况", max_len=LONG_TEXT),
             Field("photo", "text", "公示现场照片"),
         )),
         Kind("patrol", "巡查记录", (
@@ -189,16 +200,16 @@ KINDS: dict[str, Kind] = {
             Field("well_state", "json", "机井状况"),
             Field("meter_reading", "real", "电表读数"),
             Field("result", "text", "判定", required=True, choices=_choices(PatrolResult)),
-            Field("description", "text", "问题描述"),
-            Field("rect_requirement", "text", "整改要求"),
+            Field("description", "text", "问题描述", max_len=LONG_TEXT),
+            Field("rect_requirement", "text", "整改要求", max_len=LONG_TEXT),
             Field("rect_deadline", "date", "整改期限"),
             Field("rect_responsible", "text", "整改责任人"),
-            Field("rect_action", "text", "处理措施"),
+            Field("rect_action", "text", "处理措施", max_len=LONG_TEXT),
             # The notice's date and whether the operator signed it (domain §3 整改通知, 签字/拒签).
             Field("rect_notified_on", "date", "整改通知日期", since=4),
             Field("rect_signature", "text", "当事人签字情况", choices=RECT_SIGNATURES, since=4),
             Field("recheck_on", "date", "复查日期"),
-            Field("recheck_result", "text", "复查结果"),
+            Field("recheck_result", "text", "复查结果", max_len=LONG_TEXT),
             Field("closed_on", "date", "结案日期"),
         )),
         # 亩均需水量 per crop: the plan's basis for turning retired 亩 into water saved.
@@ -249,7 +260,7 @@ KINDS: dict[str, Kind] = {
         Kind("conflict", "同步冲突", (
             Field("record_kind", "text", "记录类型", required=True),
             Field("record", "text", "记录", required=True),
-            Field("fields", "json", "冲突字段", required=True),
+            Field("fields", "json", "冲突字段", required=True, max_len=4_200_000),
             # "create": this device created a record the server already held under another UUID
             # (a uniqueness rule, say one 退减 measure per parcel and year); `record` is the held
             # one, `duplicate` the refused one, and choosing "mine" merges its values into it.
@@ -265,7 +276,7 @@ KINDS: dict[str, Kind] = {
             Field("status", "text", "状态", required=True, choices=("未解决", "已解决")),
             Field("resolved_by", "text", "处理人"),
             Field("resolved_at", "text", "处理时间"),
-            Field("resolution", "json", "处理结果"),
+            Field("resolution", "json", "处理结果", max_len=4_200_000),
             Field("duplicate", "text", "本机重复新增的记录", since=5),
         ), since=3),
     )

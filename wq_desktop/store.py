@@ -364,6 +364,7 @@ class Store:
             elif f.type == "geom":
                 checked = value if id(value) in self._prechecked else geo.check_polygon(value)
                 out[name] = geo.to_wkb(checked)
+            _check_length(f, out[name])
             if f.choices and out[name] is not None and out[name] not in f.choices:
                 raise ValidationError(
                     f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
@@ -661,6 +662,19 @@ def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
     if old is None or old["deleted"] != new["deleted"]:
         changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
     return changes
+
+
+def _check_length(f: Field, value: Any) -> None:
+    """The schema's maximum length (schema.MAX_LENGTH), the same on the laptop and the server."""
+    limit = f.max_length
+    if limit is None or value is None or len(value) <= limit:
+        return
+    if f.type == "geom":
+        raise ValidationError(f"“{f.label}”的顶点过多（{len(value) // 16} 个以上），"
+                              f"超过 {limit // 16} 个的上限，请简化后再保存。", f.name)
+    if f.type == "json":
+        raise ValidationError(f"“{f.label}”内容过长（{len(value)} 字），最多 {limit} 字。", f.name)
+    raise ValidationError(f"“{f.label}”最多 {limit} 字，实有 {len(value)} 字。", f.name)
 
 
 def _user_form(f: Field, value: Any) -> Any:

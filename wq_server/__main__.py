@@ -1,5 +1,5 @@
 """`python -m wq_server --db PATH --host 127.0.0.1 --port N` runs the server;
-`python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|import-package`
+`python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|audit|import-package`
 are the admin's commands (run on the server machine, against the database file)."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from wq_desktop.errors import WqError
 if TYPE_CHECKING:
     from .db import ServerDB
 
-USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users")
+USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users", "audit")
 COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
-            "import-package")
+            "audit", "import-package")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--ssl-certfile", help="HTTPS 证书文件（PEM）")
     serve.add_argument("--ssl-keyfile", help="HTTPS 私钥文件（PEM）")
+    serve.add_argument("--allow-plain-http", action="store_true",
+                       help="允许在非本机地址上不加密（HTTP）运行：密码和农户信息将明文传输，仅供测试")
     town = sub.add_parser("addtownship", help="新建乡镇")
     town.add_argument("--db", required=True, type=Path)
     town.add_argument("--code", required=True, help="9位乡镇代码")
@@ -54,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     enable.add_argument("--name", required=True, help="用户名")
     users = sub.add_parser("list-users", help="列出全部用户（角色、乡镇、是否停用）")
     users.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    audit = sub.add_parser("audit", help="查看登录记录（成功、密码错误、被暂停），最新的在前")
+    audit.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    audit.add_argument("--name", help="只看该用户")
+    audit.add_argument("--last", type=int, default=50, help="显示条数（默认50）")
     pkg = sub.add_parser("import-package", help="导入U盘同步包，并生成带回设备的回传包")
     pkg.add_argument("file", type=Path, help="设备导出的同步包")
     pkg.add_argument("--db", required=True, type=Path)
@@ -83,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .app import create_app
+
+        _refuse_plain_http(args)
 
         app = create_app(args.db)
         print(f"同步服务已启动：{args.host}:{args.port}（数据库 {args.db}）", flush=True)
@@ -117,6 +125,29 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_plain_http(args: argparse.Namespace) -> None:
+    """Passwords, tokens and ID numbers cross the city's network: off this machine, only over TLS."""
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise WqError("请同时指定 --ssl-certfile 和 --ssl-keyfile。")
+    if args.ssl_certfile or args.allow_plain_http or _is_loopback(args.host):
+        return
+    raise WqError(
+        f"拒绝在 {args.host} 上以不加密的 HTTP 运行：密码和农户信息会在网络上明文传输。"
+        "请用 --ssl-certfile 和 --ssl-keyfile 指定证书（制作方法见 README“服务器”一节）；"
+        "只在本机测试时用 --host 127.0.0.1；确需明文运行请加 --allow-plain-http。")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface
+
+
 def _new_password() -> str:
     password = os.environ.get("WQ_PASSWORD")
     if password:
@@ -145,6 +176,8 @@ def _run_user_admin(db: ServerDB, args: argparse.Namespace) -> None:
     elif args.command == "enable-user":
         set_disabled(db, args.name, False)
         print(f"已恢复用户 {args.name.strip()}，可以重新登录。")
+    elif args.command == "audit":
+        _print_audit(db, args.last, args.name)
     else:
         rows = list_users(db)
         if not rows:
@@ -153,6 +186,19 @@ def _run_user_admin(db: ServerDB, args: argparse.Namespace) -> None:
             state = "已停用" if u.disabled else "正常"
             print(f"{u.name}\t{ROLES.get(u.role, u.role)}\t{u.township or '—'}\t{state}\t"
                   f"新建于 {u.created_at[:10]}\t有效登录会话 {u.tokens} 个")
+
+
+def _print_audit(db: ServerDB, last: int, name: str | None) -> None:
+    from datetime import datetime
+
+    from .logins import EVENTS, audit_log
+
+    rows = audit_log(db, last, name.strip() if name else None)
+    if not rows:
+        print("还没有登录记录。")
+    for r in rows:
+        at = datetime.fromtimestamp(r.at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{at}\t{EVENTS.get(r.event, r.event)}\t{r.user}\t{r.address}")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,34 @@
-"""HTTP endpoints (FastAPI). Every answer an error can give is one Chinese sentence in `detail`."""
+"""HTTP endpoints (FastAPI). Every answer an error can give is one Chinese sentence in `detail`.
+
+Nothing slow runs on the event loop: endpoints that touch the database or files are plain `def`
+(FastAPI runs them in its thread pool) or hand their work to `run_in_threadpool`; the few `async`
+ones only await. So `/health` and every other request are answered while a package imports.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import secrets
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
-from wq_desktop.errors import NotFoundError, ValidationError, WqError
+from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, photos
+from . import apply, auth, bodies, limits, logins, photos
 from .db import ServerDB
+
+log = logging.getLogger(__name__)
 
 # For the interruption tests: exit without answering right after the Nth sync request was
 # handled, the way a crash between commit and reply looks to a client.
@@ -47,6 +61,9 @@ def create_app(db_path: Path | str) -> FastAPI:
     db.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
+    # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
+    # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
+    app.add_middleware(limits.BodyLimit)
     exit_after = int(os.environ.get(EXIT_AFTER_ENV, "0") or 0)
     counter = {"n": 0}
 
@@ -72,39 +89,51 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.exception_handler(WqError)
     async def wq_error(request: Request, err: WqError) -> JSONResponse:
-        code = 403 if isinstance(err, apply.Forbidden) else 404 if isinstance(err, NotFoundError) \
-            else 422
+        code = 403 if isinstance(err, (apply.Forbidden, photos.NotReadable)) \
+            else 404 if isinstance(err, NotFoundError) \
+            else 413 if isinstance(err, photos.QuotaExceeded) else 422
         return JSONResponse(status_code=code, content={"detail": str(err)})
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return JSONResponse(status_code=422, content={
+            "detail": f"请求内容格式不正确（{where or '整体'}），未处理。请升级程序或联系管理员。"})
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, err: OSError) -> JSONResponse:
+        return _server_trouble(err)
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def db_error(request: Request, err: sqlite3.OperationalError) -> JSONResponse:
+        return _server_trouble(err)
+
     @app.get("/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True}
+    async def health() -> dict[str, Any]:
+        return {"ok": True}  # answered on the event loop: it shows whether the loop is free
 
     @app.get("/version")
-    def version() -> dict[str, Any]:
+    async def version() -> dict[str, Any]:
         return {"protocol": p.PROTOCOL_VERSION, "max_photo_bytes": p.MAX_PHOTO_BYTES,
                 "photo_chunk": p.PHOTO_CHUNK}
 
+    gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
+
     @app.post("/auth/login")
-    def login(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-        found = auth.login(db, str(body.get("user", "")), str(body.get("password", "")))
-        if found is None:
-            raise HTTPException(401, "用户名或密码错误。")
-        token, expires, user = found
+    async def login(request: Request, body: bodies.Login) -> dict[str, Any]:
+        address = request.client.host if request.client else "?"
+        token, expires, user = await gate.login(body.user, body.password, address)
         return {"token": token, "expires_at": expires, "role": user.role, "township": user.township}
 
     @app.post("/sync/push")
-    def push(user: User, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-        changes = body.get("changes")
-        device = body.get("device")
-        if not isinstance(changes, list) or not isinstance(device, str) or not device:
-            raise HTTPException(400, "上传内容格式不正确。")
-        if len(changes) > 5 * p.PUSH_PAGE:
-            raise HTTPException(413, f"一次最多上传 {5 * p.PUSH_PAGE} 条修改。")
-        return {"results": apply.push(db, user, device, changes)}
+    async def push(user: User, request: Request) -> dict[str, Any]:
+        raw = await request.body()  # bounded by limits.BodyLimit
+        return await run_in_threadpool(_push, db, user, raw)
 
     @app.get("/sync/pull")
-    def pull(user: User, device: str, after: Annotated[int, Query(ge=0)] = 0,
+    def pull(user: User, device: Annotated[str, Query(min_length=1, max_length=100)],
+             after: Annotated[int, Query(ge=0)] = 0,
              limit: Annotated[int, Query(ge=1, le=10 * p.PULL_PAGE)] = p.PULL_PAGE) -> dict[str, Any]:
         return apply.pull(db, user, device, after, limit)
 
@@ -113,15 +142,12 @@ def create_app(db_path: Path | str) -> FastAPI:
         return apply.read_record(db, user, kind, record)
 
     @app.post("/photos/missing")
-    def photos_missing(user: User, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-        hashes = body.get("hashes")
-        if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
-            raise HTTPException(400, "照片摘要列表格式不正确。")
-        return {"missing": photos.missing(db, hashes)}
+    def photos_missing(user: User, body: bodies.PhotoHashes) -> dict[str, Any]:
+        return {"missing": photos.missing(db, user, body.hashes)}
 
     @app.get("/photos/{sha256}/received")
     def photo_received(user: User, sha256: str) -> dict[str, Any]:
-        return {"received": photos.received(db, sha256)}
+        return {"received": photos.received(db, user, sha256)}
 
     @app.put("/photos/{sha256}")
     async def photo_piece(user: User, sha256: str, request: Request,
@@ -131,31 +157,72 @@ def create_app(db_path: Path | str) -> FastAPI:
             raise HTTPException(403, "您的账号只能查看数据，不能上传照片。")
         if total > p.MAX_PHOTO_BYTES:
             raise HTTPException(413, photos.too_large_message(total))
-        data = await request.body()
+        data = await request.body()  # one piece, at most PHOTO_CHUNK (limits.BodyLimit)
         if len(data) > p.PHOTO_CHUNK:
             raise HTTPException(413, "照片分块过大。")
         try:
-            held, done = photos.put_piece(db, sha256, offset, total, data)
+            held, done = await run_in_threadpool(photos.put_piece, db, user, sha256, offset, total,
+                                                 data)
         except photos.UploadOffsetError as err:
             return JSONResponse(status_code=409, content={"detail": str(err), "received": err.received})
-        except ValidationError as err:
-            raise HTTPException(422, str(err)) from None
         return JSONResponse({"received": held, "done": done})
 
     @app.get("/photos/{sha256}")
     def photo_file(user: User, sha256: str) -> FileResponse:
-        path = photos.blob_path(db, sha256)
-        if not photos.readable_by(db, user, sha256):
-            raise HTTPException(403, "该照片不属于您所在乡镇的记录。")
-        if not path.is_file():
-            raise HTTPException(404, "服务器上还没有该照片（拍摄设备尚未上传）。")
-        return FileResponse(path, media_type="application/octet-stream")
+        return FileResponse(photos.check_readable(db, user, sha256),
+                            media_type="application/octet-stream")
 
     @app.post("/packages")
-    async def package(user: User, request: Request) -> Response:
-        from .package import import_package_bytes
+    async def package(user: User, request: Request) -> FileResponse:
+        from .package import import_package
 
-        reply = import_package_bytes(db, await request.body(), user)
-        return Response(reply, media_type="application/zip")
+        folder = db.blob_dir / "uploads" / "packages"
+        declared = int(request.headers.get("content-length") or 0)
+        await run_in_threadpool(limits.ensure_room, folder, 2 * declared)  # the package and its reply
+        name = secrets.token_hex(8)
+        incoming, reply = folder / f"{name}.zip", folder / f"{name}.reply.zip"
+        try:
+            # Streamed to disk piece by piece (BodyLimit counts), never whole in memory.
+            fh = await run_in_threadpool(incoming.open, "wb")
+            try:
+                async for chunk in request.stream():
+                    await run_in_threadpool(fh.write, chunk)
+            finally:
+                await run_in_threadpool(fh.close)
+
+            def run() -> None:
+                with reply.open("wb") as out:
+                    import_package(db, incoming, out, user)
+
+            await run_in_threadpool(run)
+        except BaseException:
+            reply.unlink(missing_ok=True)
+            raise
+        finally:
+            incoming.unlink(missing_ok=True)
+        return FileResponse(reply, media_type="application/zip",
+                            background=BackgroundTask(reply.unlink, missing_ok=True))
 
     return app
+
+
+def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
+    """Parse and apply one pushed page, off the event loop."""
+    limits.ensure_room(db.path.parent, 4 * len(raw))  # records, history, change log, journal
+    try:
+        page = bodies.PushPage.model_validate_json(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        if first["type"] == "too_long":
+            raise HTTPException(413, f"一次最多上传 {bodies.MAX_PAGE} 条修改。") from None
+        raise HTTPException(422, "上传内容格式不正确（应有设备编号和修改列表）。") from None
+    return {"results": apply.push(db, user, page.device, page.changes)}
+
+
+def _server_trouble(err: Exception) -> JSONResponse:
+    if limits.is_disk_full(err):
+        log.error("disk full: %s", err)
+        return JSONResponse(status_code=limits.DISK_FULL_STATUS, content={"detail": limits.DISK_FULL})
+    log.error("server error: %s", err, exc_info=err)
+    return JSONResponse(status_code=500,
+                        content={"detail": "服务器内部错误，本机修改都已保留。请稍后重试或联系管理员。"})

@@ -10,6 +10,8 @@ Everything one push does commits in one transaction before the answer is sent.
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from typing import Any
 
 from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
@@ -19,18 +21,19 @@ from wq_desktop.store import Store, new_uuid, to_wire
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.checks import is_uuid
 
-from . import scope
+from . import bodies, scope
 from .auth import OFFICE, STAFF, User
 from .db import SERVER_DEVICE, SERVER_USER, ServerDB
 
 OPS = tuple(op.value for op in SYNCED_OPS)
+log = logging.getLogger(__name__)
 
 
 class Forbidden(WqError):
     """A change or read outside the user's township (HTTP 403)."""
 
 
-def push(db: ServerDB, user: User, device: str, changes: list[dict[str, Any]]) -> list[p.Result]:
+def push(db: ServerDB, user: User, device: str, changes: list[Any]) -> list[p.Result]:
     results = []
     with db.writing() as store:
         for change in changes:
@@ -38,14 +41,17 @@ def push(db: ServerDB, user: User, device: str, changes: list[dict[str, Any]]) -
     return results
 
 
-def _apply_one(db: ServerDB, store: Store, user: User, device: str, ch: dict[str, Any]) -> p.Result:
+def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) -> p.Result:
     conn = store.conn
-    change_id, kind_name, record = ch.get("change_id"), ch.get("kind"), ch.get("record")
-    problem = _shape_problem(ch)
-    if problem:
-        return {"change_id": str(change_id), "status": p.REJECTED, "code": 400,
-                "reason": f"变更格式不正确：{problem}", "rev": None, "state": None,
-                "conflict": None, "duplicate": False, "duplicate_of": None}
+    # Types and lengths (bodies.Change, from the schema), then identity: UUIDs, known fields.
+    parsed, reason, shown_id = bodies.parse_change(raw)
+    problem = reason or (f"变更格式不正确：{_shape_problem(raw)}" if _shape_problem(raw) else None)
+    if parsed is None or problem:  # refused before it touches anything; no receipt (no trusted id)
+        return {"change_id": shown_id, "status": p.REJECTED, "code": 422, "reason": problem,
+                "rev": None, "state": None, "conflict": None, "duplicate": False,
+                "duplicate_of": None}
+    ch = parsed.model_dump()
+    change_id, kind_name, record = ch["change_id"], ch["kind"], ch["record"]
     seen = conn.execute("SELECT status, code, reason, conflict FROM srv_receipt WHERE change_id=?",
                         (change_id,)).fetchone()
     if seen:
@@ -69,6 +75,15 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, ch: dict[str
             conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
+        except (sqlite3.OperationalError, OSError):
+            raise  # a full disk or a broken file is the server's trouble: the whole push fails
+        except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
+            log.exception("change %s could not be applied", change_id)
+            conn.execute("ROLLBACK TO one_change")
+            conn.execute("RELEASE one_change")
+            result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
+                      "reason": "服务器拒绝：该修改的内容无法处理，请把这条记录的情况告诉管理员。",
+                      "conflict": None, "duplicate": False}
         conn.execute(
             "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
             " VALUES (?,?,?,?,?,?,?,?)",

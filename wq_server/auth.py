@@ -26,7 +26,8 @@ ROLES = {STAFF: "乡镇工作人员", OFFICE: "市级办公室（只读全部乡
 TOKEN_HOURS = 12
 
 _hasher = PasswordHasher()
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+MAX_PASSWORD = 128  # the login request's own limit (bodies.Login)
 
 
 class AccountDisabled(HTTPException):
@@ -73,7 +74,7 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
         raise WqError("请填写用户名。")
     if role not in ROLES:
         raise WqError(f"角色只能是：{'、'.join(f'{k}（{v}）' for k, v in ROLES.items())}。")
-    _check_password(password)
+    check_password_policy(password, name)
     township = None
     if role == STAFF:
         if not township_code:
@@ -92,9 +93,22 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
     return User(name, role, township)
 
 
-def _check_password(password: str) -> None:
+def check_password_policy(password: str, name: str) -> None:
+    """Refuse passwords a script guesses first: short ones, the user's own name, only digits."""
     if len(password) < MIN_PASSWORD:
         raise WqError(f"密码至少{MIN_PASSWORD}位。")
+    if len(password) > MAX_PASSWORD:
+        raise WqError(f"密码最多{MAX_PASSWORD}位。")
+    if password.isdigit():
+        raise WqError("密码不能全是数字（生日、电话、身份证号都容易被猜到），请加入字母或符号。")
+    name = name.strip().casefold()
+    # One or two Latin letters would refuse passwords that merely share them; two Chinese
+    # characters are a whole name.
+    telling = len(name) >= 3 or (len(name) == 2 and not name.isascii())
+    if name and (name == password.casefold() or (telling and name in password.casefold())):
+        raise WqError("密码不能包含用户名。")
+    if len(set(password)) < 4:
+        raise WqError("密码中不同的字符太少，请换一个不易猜到的密码。")
 
 
 def existing_user(db: ServerDB, name: str) -> str:
@@ -107,7 +121,7 @@ def existing_user(db: ServerDB, name: str) -> str:
 
 def set_password(db: ServerDB, name: str, password: str) -> int:
     """Reset a password; every token the user holds is revoked. Returns how many were."""
-    _check_password(password)
+    check_password_policy(password, name)
     with db.writing():
         name = existing_user(db, name)
         db.conn.execute("UPDATE srv_user SET pw_hash=? WHERE name=?", (_hasher.hash(password), name))

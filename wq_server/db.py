@@ -78,6 +78,35 @@ SERVER_DDL = (
 )""",
 )
 
+# The server store's own versions (meta key `server_schema`), each step run once in order.
+SERVER_STEPS: dict[int, tuple[str, ...]] = {
+    # Logins (ok, failed, refused while locked, disabled) with the client's address: the audit
+    # log, and where the failures counted for a lockout are read from, so they survive a restart.
+    2: ("""CREATE TABLE IF NOT EXISTS srv_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    event TEXT NOT NULL,
+    user TEXT NOT NULL,
+    address TEXT NOT NULL,
+    detail TEXT
+)""",
+        "CREATE INDEX IF NOT EXISTS srv_audit_user ON srv_audit(user, event, at)",
+        "CREATE INDEX IF NOT EXISTS srv_audit_address ON srv_audit(address, event, at)",
+        # Who uploaded which photo file (and for which township): a file belongs to its uploaders
+        # until a photo record in their township refers to it. `done` 0 while the pieces arrive.
+        """CREATE TABLE IF NOT EXISTS srv_upload (
+    sha256 TEXT NOT NULL,
+    user TEXT NOT NULL,
+    township TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL,
+    PRIMARY KEY (sha256, user)
+)""",
+        "CREATE INDEX IF NOT EXISTS srv_upload_township ON srv_upload(township, sha256)"),
+}
+SERVER_SCHEMA = max(SERVER_STEPS)
+
 
 class ServerDB:
     """The open server database, shared by request threads under one lock."""
@@ -88,6 +117,32 @@ class ServerDB:
         self.lock = threading.RLock()
         for statement in SERVER_DDL:
             self.store.conn.execute(statement)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        have = int(self.store.meta("server_schema") or 1)
+        for version in sorted(v for v in SERVER_STEPS if v > have):
+            with self.store.transaction():
+                for statement in SERVER_STEPS[version]:
+                    self.conn.execute(statement)
+                if version == 2:
+                    self._adopt_existing_photos()
+                self.store.set_meta("server_schema", str(version))
+
+    def _adopt_existing_photos(self) -> None:
+        """Files stored before uploads had owners go to the township (and author) of the first
+        photo record that referred to them, the one whose device must have sent them."""
+        if not self.blob_dir.is_dir():
+            return
+        for part in self.blob_dir.glob("??/*"):
+            row = self.conn.execute(
+                "SELECT p.created_by, s.township, p.created_at FROM photo p"
+                " JOIN srv_scope s ON s.record = p.uuid WHERE p.sha256=?"
+                " ORDER BY p.created_at LIMIT 1", (part.name,)).fetchone()
+            if row:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO srv_upload (sha256, user, township, total, done, at)"
+                    " VALUES (?,?,?,?,1,?)", (part.name, row[0], row[1], part.stat().st_size, row[2]))
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -14,11 +14,13 @@ from typing import Any
 import requests
 
 from wq_desktop.store import Store
+from wq_desktop.sync import protocol as p
 from wq_desktop.sync import sync_now
 from wq_desktop.sync.content import content_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-9"
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
 def free_port() -> int:
@@ -30,10 +32,12 @@ def free_port() -> int:
 class ServerProcess:
     """`tls=(certfile, keyfile, ca_file)` serves HTTPS; the health check trusts `ca_file`."""
 
-    def __init__(self, db: Path, *, tls: tuple[Path, Path, Path] | None = None, **env: str) -> None:
+    def __init__(self, db: Path, *, tls: tuple[Path, Path, Path] | None = None,
+                 wrapper: tuple[str, ...] = (), **env: str) -> None:
         self.db = db
         self.env = env
         self.tls = tls
+        self.wrapper = wrapper  # a command that execs the server (same pid), e.g. into a namespace
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -43,8 +47,8 @@ class ServerProcess:
 
     def start(self, **env: str) -> ServerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wq_server", "--db", str(self.db), "--host", "127.0.0.1",
-             "--port", str(self.port), *self._tls_args()],
+            [*self.wrapper, sys.executable, "-m", "wq_server", "--db", str(self.db),
+             "--host", "127.0.0.1", "--port", str(self.port), *self._tls_args()],
             cwd=ROOT, env={**os.environ, **self.env, **env},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -70,6 +74,24 @@ class ServerProcess:
         if self.proc:
             self.proc.wait(10)
             self.proc.stderr.close()
+
+    def peak_rss_mib(self) -> float:
+        """The server process's peak resident memory so far (VmHWM), in MiB."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmHWM")
+
+    def login(self, user: str, password: str = PASSWORD) -> requests.Response:
+        return requests.post(self.url + "/auth/login", json={"user": user, "password": password},
+                             headers=dict(PROTOCOL), timeout=120)
+
+    def headers(self, user: str, password: str = PASSWORD) -> dict[str, str]:
+        """Request headers of a signed-in user."""
+        answer = self.login(user, password)
+        assert answer.status_code == 200, answer.text
+        return {**PROTOCOL, "Authorization": f"Bearer {answer.json()['token']}"}
 
     def exited(self) -> bool:
         return self.proc is not None and self.proc.wait(10) is not None
@@ -103,6 +125,55 @@ def server_content(db: Path, township: str) -> dict[str, tuple]:
         scoped = {r for (r,) in store.conn.execute("SELECT record FROM srv_scope WHERE township=?",
                                                      (township,))}
     return {uuid: row for uuid, row in rows.items() if uuid in scoped}
+
+
+class HealthWatch:
+    """Asks `/health` over and over in a thread while the block runs; `latencies_ms` are the
+    answers' round trips. Bounded: at most `limit` questions."""
+
+    def __init__(self, url: str, limit: int = 20_000) -> None:
+        import threading
+
+        self.url = url
+        self.limit = limit
+        self.latencies_ms: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set() and len(self.latencies_ms) < self.limit:
+            start = time.perf_counter()
+            try:
+                ok = session.get(self.url + "/health", timeout=30).ok
+            except requests.RequestException:
+                ok = False
+            if ok:
+                self.latencies_ms.append((time.perf_counter() - start) * 1000)
+            else:
+                self.failures += 1
+            self._stop.wait(0.01)
+        session.close()
+
+    @classmethod
+    def idle(cls, url: str, n: int = 50) -> HealthWatch:
+        """`n` answers with nothing else going on: how quickly this machine answers right now."""
+        watch = cls(url, limit=n)
+        watch._run()
+        return watch
+
+    def __enter__(self) -> HealthWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 _codes = iter(range(10, 100))

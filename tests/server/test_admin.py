@@ -95,7 +95,7 @@ def test_a_disabled_user_is_refused_at_once_and_can_be_enabled_again(server, cap
 def test_reset_password_replaces_the_old_one(server, capsys, monkeypatch) -> None:
     token = login(server).json()["token"]
     code, _, err = admin(server, capsys, monkeypatch, "passwd", "--name", USER, password="short")
-    assert code == 2 and err.strip() == "错误：密码至少8位。"
+    assert code == 2 and err.strip() == "错误：密码至少10位。"
     assert login(server).status_code == 200 and pull(server, token).status_code == 200  # unchanged
 
     code, out, _ = admin(server, capsys, monkeypatch, "passwd", "--name", USER, password=NEW_PASSWORD)
@@ -132,3 +132,22 @@ def test_commands_from_the_shell_have_chinese_help(server) -> None:
     run = subprocess.run([sys.executable, "-m", "wq_server", "list-users", "--db", str(server.db.path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and [x.split("\t")[0] for x in run.stdout.splitlines()] == ["李明", USER]
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("horse-9", "密码至少10位。"),
+    ("13912345678", "密码不能全是数字（生日、电话、身份证号都容易被猜到），请加入字母或符号。"),
+    ("zhangwei2024-xyz", "密码不能包含用户名。"),
+    ("aaaaaaaaaaab", "密码中不同的字符太少，请换一个不易猜到的密码。"),
+])
+def test_weak_passwords_are_refused_by_adduser_and_passwd(server, capsys, monkeypatch, password,
+                                                          reason) -> None:
+    code, out, err = admin(server, capsys, monkeypatch, "adduser", "--name", "ZhangWei", "--role",
+                           "office", password=password)
+    assert (code, out, err.strip()) == (2, "", f"错误：{reason}")
+    code, _, err = admin(server, capsys, monkeypatch, "passwd", "--name", USER,
+                         password=password.replace("zhangwei", USER))
+    assert code == 2 and err.strip() == f"错误：{reason}"
+    assert login(server).status_code == 200  # the old password still works
+    code, out, _ = admin(server, capsys, monkeypatch, "list-users")
+    assert "ZhangWei" not in out

@@ -19,7 +19,7 @@ from .. import migrations
 from ..store import Store
 from . import apply, checks, photo_sync
 from . import protocol as p
-from .transport import AuthError, Connection, SyncError, VersionError, body_of
+from .transport import AuthError, Connection, SyncError, VersionError, body_of, error_detail
 
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None
@@ -80,8 +80,8 @@ def _login(conn: Connection, server: str, user: str, password: str, *, fresh: bo
     if response.status_code == 401:
         _tokens.pop(key, None)
         raise AuthError("用户名或密码错误，请重新输入。")
-    if response.status_code >= 400:
-        raise SyncError(f"登录失败（{response.status_code}）。")
+    if response.status_code >= 400:  # 429 (too many wrong passwords) says how long to wait
+        raise SyncError(error_detail(response) or f"登录失败（{response.status_code}）。")
     body = checks.login(body_of(response))
     conn.token = body["token"]
     # Trust the server's expiry only as far as our own clock allows: re-login an hour early.

@@ -16,6 +16,11 @@ from .transport import AuthError, Connection, OfflineError, SyncError, body_of, 
 Progress = Callable[[str, int, int | None], None]
 
 
+class PhotoRefused(SyncError):
+    """The server takes no more photos now (over the user's quota, a full disk): they wait for
+    a later sync, and the records still go up."""
+
+
 def waiting_uploads(store: Store) -> list[tuple[str, str | None]]:
     """(sha256, file name) of photos the server has not confirmed yet: what the UI shows as waiting."""
     return store.conn.execute(
@@ -67,6 +72,9 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
             _upload_one(conn, path, sha, size)
         except (OfflineError, AuthError):
             raise  # the line is down: the other photos would fail the same way
+        except PhotoRefused as err:  # over the quota or a full disk: the others would be too
+            messages.append(f"照片 {label} 未能上传（{err}），下次同步重试。")
+            break
         except SyncError as err:  # this photo only: the next ones still go
             messages.append(f"照片 {label} 未能上传（{err}），下次同步重试。")
             continue
@@ -90,7 +98,10 @@ def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
                 offset = checks.received(body_of(response), size)
                 continue
             if response.status_code >= 400:
-                raise SyncError(error_detail(response) or f"服务器返回错误（{response.status_code}）")
+                detail = error_detail(response) or f"服务器返回错误（{response.status_code}）"
+                if response.status_code in (413, 507):  # over the quota, a full disk
+                    raise PhotoRefused(detail)
+                raise SyncError(detail)
             body = body_of(response)
             offset = checks.received(body, size)
             if body.get("done"):

@@ -1,0 +1,180 @@
+"""The server under many clients, against a real server process on loopback, as ratios to a bare
+baseline doing the same work in the same run:
+
+- logins under 50 and 200 parallel clients, against the same number of bare Argon2 verifications
+  in this process (two at a time, as the server's gate allows); the server's peak memory and how
+  many attempts it shed (503) beside;
+- push then pull of N changes each by 20 and 50 parallel clients (their own township each),
+  against applying the same changes with `apply.push` in this process, without HTTP; changes/s and
+  the p50/p99 request latency beside.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+
+from benchmarks.harness import Ratio
+from wq_desktop import rules
+from wq_desktop.store import new_uuid
+from wq_desktop.sync import protocol as p
+from wq_server import auth
+from wq_server.apply import create_township, push
+from wq_server.db import ServerDB
+
+PASSWORD = "swift-river-72"
+CHANGES_PER_CLIENT = 200
+PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
+
+
+def _timed(fn, *args, **kw) -> tuple[object, float]:
+    start = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - start
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _logins(tmp: Path, clients: int) -> Ratio:
+    from argon2 import PasswordHasher
+    from serverproc import ServerProcess
+
+    db_path = tmp / f"login-{clients}.sqlite"
+    db = ServerDB(db_path)
+    create_township(db, "652301105", "六工镇")
+    auth.add_user(db, "bench", PASSWORD, auth.STAFF, "652301105")
+    db.close()
+    server = ServerProcess(db_path).start()
+    try:
+        def one(_: int) -> int:
+            return requests.post(server.url + "/auth/login", json={"user": "bench", "password": PASSWORD},
+                                 headers=dict(PROTOCOL), timeout=600).status_code
+
+        with ThreadPoolExecutor(clients) as pool:
+            codes, product = _timed(lambda: list(pool.map(one, range(clients))))
+        peak = server.peak_rss_mib()
+    finally:
+        server.stop()
+    ok = codes.count(200)
+    hasher = PasswordHasher()
+    stored = hasher.hash(PASSWORD)
+    with ThreadPoolExecutor(2) as pool:  # the same verifications, two at a time, no HTTP, no DB
+        _, baseline = _timed(lambda: list(pool.map(lambda _: hasher.verify(stored, PASSWORD), range(ok))))
+    r = Ratio(f"{clients} parallel logins ({ok} checked, {codes.count(503)} shed with 503)",
+              product, baseline)
+    print(f"{r.line()}; {ok / product:.1f} logins/s, server peak RSS {peak:.0f} MiB", flush=True)
+    return r
+
+
+def _households(township: str, n: int, seed: int) -> list[dict]:
+    village = new_uuid()
+    code = f"6523{seed:05d}"
+    changes = [{"change_id": new_uuid(), "kind": "village", "record": village, "op": "create",
+                "base_rev": 0, "fields": {"township": township, "code": code + "901", "name": "村"}}]
+    for i in range(n - 1):
+        first17 = f"652399{1950 + i // 1000}0101{i % 1000:03d}"
+        changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(),
+                        "op": "create", "base_rev": 0,
+                        "fields": {"village": village, "name": f"户{i}", "kind": "农户",
+                                   "id_code": first17 + rules.id_check_char(first17)}})
+    return changes
+
+
+def _seed(db_path: Path, clients: int) -> list[tuple[str, str]]:
+    """A township and a staff user per client; returns (user, township uuid)."""
+    db = ServerDB(db_path)
+    out = []
+    for i in range(clients):
+        code = f"6523{i:05d}"
+        township = create_township(db, code, f"镇{i}")
+        auth.add_user(db, f"bench{i}", PASSWORD, auth.STAFF, code)
+        out.append((f"bench{i}", township))
+    db.close()
+    return out
+
+
+def _push_pull(tmp: Path, clients: int) -> Ratio:
+    from serverproc import ServerProcess
+
+    db_path = tmp / f"sync-{clients}.sqlite"
+    users = _seed(db_path, clients)
+    pages = [_households(town, CHANGES_PER_CLIENT, i) for i, (_, town) in enumerate(users)]
+    server = ServerProcess(db_path).start()
+    latencies: list[float] = []
+    try:
+        tokens = []
+        for user, _ in users:  # signed in first: this measures sync, not Argon2
+            tokens.append(requests.post(server.url + "/auth/login", json={"user": user, "password": PASSWORD},
+                                        headers=dict(PROTOCOL), timeout=600).json()["token"])
+
+        def client(i: int) -> int:
+            headers = {**PROTOCOL, "Authorization": f"Bearer {tokens[i]}"}
+            session = requests.Session()
+            for start in range(0, len(pages[i]), 100):  # pages of 100, as a laptop with edits sends
+                answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,
+                                      json={"device": f"d{i}", "changes": pages[i][start:start + 100]},
+                                      timeout=600)
+                latencies.append(took)
+                assert all(r["status"] == p.APPLIED for r in answer.json()["results"])
+            answer, took = _timed(session.get, server.url + "/sync/pull", headers=headers,
+                                  params={"device": f"other{i}", "after": 0}, timeout=600)
+            latencies.append(took)
+            return len(answer.json()["changes"])
+
+        with ThreadPoolExecutor(clients) as pool:
+            pulled, product = _timed(lambda: list(pool.map(client, range(clients))))
+        assert all(n >= CHANGES_PER_CLIENT for n in pulled)
+    finally:
+        server.stop()
+
+    bare = tmp / f"bare-{clients}.sqlite"
+    bare_users = _seed(bare, clients)
+    bare_pages = [_households(town, CHANGES_PER_CLIENT, i) for i, (_, town) in enumerate(bare_users)]
+    db = ServerDB(bare)
+    db.conn.execute("PRAGMA synchronous=FULL")  # as the server runs
+
+    def bare_run() -> None:
+        from wq_server.apply import pull
+
+        for i, (user, town) in enumerate(bare_users):
+            who = auth.User(user, auth.STAFF, town)
+            for start in range(0, len(bare_pages[i]), 100):
+                push(db, who, f"d{i}", bare_pages[i][start:start + 100])
+            pull(db, who, f"other{i}", 0, p.PULL_PAGE)
+
+    _, baseline = _timed(bare_run)
+    db.close()
+    total = clients * CHANGES_PER_CLIENT
+    r = Ratio(f"{clients} clients push+pull {CHANGES_PER_CLIENT} changes each", product, baseline)
+    print(f"{r.line()}; {total / product:.0f} changes/s pushed (and pulled back), request p50 "
+          f"{statistics.median(latencies) * 1000:.0f} ms, p99 {_pct(latencies, 0.99) * 1000:.0f} ms",
+          flush=True)
+    return r
+
+
+def main() -> list[Ratio]:
+    tmp = Path(tempfile.mkdtemp(prefix="wq-bench-server-"))
+    only = os.environ.get("WQ_BENCH_SERVER", "logins,sync").split(",")
+    results = []
+    if "logins" in only:
+        results += [_logins(tmp, 50), _logins(tmp, 200)]
+    if "sync" in only:
+        results += [_push_pull(tmp, 20), _push_pull(tmp, 50)]
+    return results
+
+
+if __name__ == "__main__":
+    main()
