@@ -285,7 +285,7 @@ class MapTab(QWidget):
         if self._layer_job is not None:
             self._layer_job.cancel()
         path, user = self.store.path, self.store.user
-        writes = self.store.conn.total_changes
+        writes = self.store.write_count
 
         def job(ctx: JobContext) -> ParcelLayer:
             with Store.open(path, user) as own:
@@ -307,7 +307,9 @@ class MapTab(QWidget):
         if worker is not self._layer_job:
             return
         self._layer_job = None
-        if self.store.conn.total_changes != writes:  # written meanwhile: read again, current
+        if self.store.closed:
+            return  # the window closed while the parcels were read
+        if self.store.write_count != writes:  # written meanwhile: read again, current
             self._load_layer(year)
             return
         self.canvas.set_store(self.store, year, layer=layer)

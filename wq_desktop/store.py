@@ -96,6 +96,7 @@ class Store:
         self._since_analyze = 0
         self._analyze_after = ANALYZE_AFTER_ROWS
         self._wrote = False
+        self._closed = False
         self._prechecked: set[int] = set()  # see _apply_many
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
@@ -122,7 +123,17 @@ class Store:
         log.info("store %s: %s", "opened" if existed else "created", path.name)
         return store
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def write_count(self) -> int:
+        """Rows this connection has changed since it opened (tells a worker's read went stale)."""
+        return self.conn.total_changes
+
     def close(self) -> None:
+        self._closed = True
         if self._wrote:  # a reading worker's store leaves the statistics to the writers
             try:
                 self.conn.execute("PRAGMA optimize")  # SQLite's advice for closing connections

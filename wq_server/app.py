@@ -103,11 +103,11 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, err: OSError) -> JSONResponse:
-        return _server_trouble(err)
+        return _server_trouble(err, db.path.parent)
 
-    @app.exception_handler(sqlite3.OperationalError)
-    async def db_error(request: Request, err: sqlite3.OperationalError) -> JSONResponse:
-        return _server_trouble(err)
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def db_error(request: Request, err: sqlite3.DatabaseError) -> JSONResponse:
+        return _server_trouble(err, db.path.parent)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -219,8 +219,8 @@ def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
     return {"results": apply.push(db, user, page.device, page.changes)}
 
 
-def _server_trouble(err: Exception) -> JSONResponse:
-    if limits.is_disk_full(err):
+def _server_trouble(err: Exception, folder: Path) -> JSONResponse:
+    if limits.is_disk_full(err) or limits.nearly_no_space(folder):
         log.error("disk full: %s", err)
         return JSONResponse(status_code=limits.DISK_FULL_STATUS, content={"detail": limits.DISK_FULL})
     log.error("server error: %s", err, exc_info=err)

@@ -112,6 +112,15 @@ def is_disk_full(err: BaseException) -> bool:
     return False
 
 
+def nearly_no_space(folder: Path) -> bool:
+    """A write failed some other way (SQLite's "disk I/O error" on a full WAL) while the disk
+    holds less than 1 MB: it is the full disk all the same."""
+    try:
+        return shutil.disk_usage(folder).free < MiB
+    except OSError:
+        return False
+
+
 class DiskFull(OSError):
     def __init__(self) -> None:
         super().__init__(errno.ENOSPC, DISK_FULL)

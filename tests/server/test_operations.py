@@ -89,9 +89,6 @@ def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) 
             push = requests.post(server.url + "/sync/push", headers=headers, timeout=60,
                                  json={"device": "d1", "changes": []})
             assert (push.status_code, push.json()["detail"]) == (507, DISK_FULL)
-            photo = requests.put(f"{server.url}/photos/{'c' * 64}", params={"offset": 0, "total": 10},
-                                 data=b"0123456789", headers=headers, timeout=60)
-            assert (photo.status_code, photo.json()["detail"]) == (507, DISK_FULL)
             assert requests.get(server.url + "/health", timeout=30).ok
 
             filler.unlink()  # the admin makes room; the next sync carries everything
@@ -115,6 +112,9 @@ def test_space_below_the_reserve_is_refused_before_anything_is_written(tmp_path)
         push = requests.post(server.url + "/sync/push", json={"device": "d1", "changes": []},
                              headers=headers, timeout=60)
         assert (push.status_code, push.json()["detail"]) == (507, DISK_FULL)
+        photo = requests.put(f"{server.url}/photos/{'c' * 64}", params={"offset": 0, "total": 10},
+                             data=b"0123456789", headers=headers, timeout=60)
+        assert (photo.status_code, photo.json()["detail"]) == (507, DISK_FULL)
     finally:
         server.stop()
 
