@@ -246,7 +246,7 @@ def test_a_duplicate_group_moves_its_households_to_the_held_one(town: Township) 
                           "id_code": "11010519491231002X"})
     dup = b.create("village_group", {"village": village, "name": "一组"})
     b.create("operator", {"village": village, "group": dup, "name": "孙八", "kind": "农户",
-                          "id_code": "11010519491231002X"})
+                          "id_code": "110105194912310038"})  # another person: one ID, one household
     town.sync(0)
     report = town.sync(1)
     assert report.rejected == [] and report.conflicts == 0  # same values: nothing to decide
