@@ -31,6 +31,7 @@ def tab(qtbot, store: Store) -> MapTab:
     t.show()
     qtbot.waitExposed(t)
     t.show_village(village)
+    qtbot.waitUntil(lambda: not t.loading)  # the year's parcels are read by a worker (#15)
     c = t.canvas
     # 1 px = 1 m with (X0, Y0) at the canvas centre: a click at centre + (dx, -dy) is (X0 + dx, Y0 + dy)
     # (half a pixel moved for an odd width or height, so whole pixels are whole metres).

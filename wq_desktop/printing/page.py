@@ -33,6 +33,7 @@ from reportlab.platypus import (
 
 from wq_desktop.errors import ValidationError
 from wq_desktop.printing.fonts import (
+    fallback_runs,
     font_for,
     format_missing,
     missing_in_font,
@@ -185,8 +186,8 @@ def _text_runs(flowables: Iterable[Any]) -> Iterator[tuple[str, str]]:
     """(text, reportlab font name) for the text a story will draw; best effort over containers."""
     for f in flowables:
         if isinstance(f, GbParagraph):
-            if f.text:
-                yield f.text, f.style.fontName
+            # Drawn run by run: what the style's font lacks is drawn in the fallback font.
+            yield from ((run, font) for font, run in fallback_runs(f.text, f.style.fontName))
         elif isinstance(f, Paragraph):
             for frag in getattr(f, "frags", []):
                 text = getattr(frag, "text", "")
