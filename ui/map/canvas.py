@@ -5,7 +5,7 @@ Draw (start_drawing): click vertices, double-click closes; Backspace removes the
 Edit (start_editing): drag a vertex; double-click an edge to insert one; right-click a vertex to
 delete it; Enter saves, Esc cancels. Points snap to neighbouring parcels' vertices within
 SNAP_PX pixels, else to their edges; the area in 亩 is shown live. Invalid shapes are refused with
-geo.check_polygon's reason, shapes outside the township or over another village's parcels with
+polygons.check_polygon's reason, shapes outside the township or over another village's parcels with
 location_checks' reason; an overlap is warned with the shared 亩 before saving. Every save goes
 through store.create / store.update, so validation and history hold.
 Measure (start_measuring): click points for a distance and, from three points, an area in 亩.
@@ -42,8 +42,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMessageBox, QWidget
 from shapely.geometry import Polygon
 
-from wq_desktop import geo, location_checks
+from wq_desktop import location_checks
 from wq_desktop.errors import WqError
+from wq_desktop.geo import overlaps, polygons
 from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, ParcelLayer, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
 from wq_desktop.store import Store
@@ -622,7 +623,7 @@ class MapCanvas(QWidget):
         if self.store is None:
             return None
         try:
-            shape = geo.check_polygon(shape)
+            shape = polygons.check_polygon(shape)
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
@@ -638,7 +639,7 @@ class MapCanvas(QWidget):
         self._cancel_tool()
         self._apply_pending()
         self.select_parcel(uuid)
-        self.show_message(f"已新建地块 {values.get('code', '')}，面积 {geo.area_mu(shape):,.2f} 亩。")
+        self.show_message(f"已新建地块 {values.get('code', '')}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         self.parcelSelected.emit(uuid)
         return uuid
@@ -663,7 +664,7 @@ class MapCanvas(QWidget):
         self._cancel_tool()
         self._apply_pending()
         self.select_parcel(uuid)
-        self.show_message(f"已保存地块 {record['code']}，面积 {geo.area_mu(shape):,.2f} 亩。")
+        self.show_message(f"已保存地块 {record['code']}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         return True
 
@@ -672,7 +673,7 @@ class MapCanvas(QWidget):
             self._refuse("图形无效：边界点少于3个")
             return None
         try:
-            return geo.check_polygon(Polygon(self.vertices))
+            return polygons.check_polygon(Polygon(self.vertices))
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
@@ -695,7 +696,7 @@ class MapCanvas(QWidget):
             return True
         idx = pp.in_box(*shape.bounds)
         items = [(pp.layer.uuid[int(i)], pp.layer.wkb[int(i)]) for i in idx]
-        found = geo.overlaps_with(shape, items, exclude=exclude)
+        found = overlaps.overlaps_with(shape, items, exclude=exclude)
         if not found:
             return True
         codes = {pp.layer.uuid[int(i)]: pp.layer.code[int(i)] for i in idx}
