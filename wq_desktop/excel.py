@@ -182,14 +182,14 @@ def summary_rows(root: Summary, village_code: str | None = None) -> list[tuple[s
     return out
 
 
-def export_summary(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None
-                   ) -> Path:
+def export_summary(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None,
+                   only_township: str | None = None) -> Path:
     from .model import LandAttribute
     from .printing.summary_table import COLUMNS, NOTE, summary_table_data
 
-    root = summarize(store, year)
+    root = summarize(store, year, only_township)
     code = find_village(store, village)["code"] if village else None
-    title = summary_table_data(store, year, village).title
+    title = summary_table_data(store, year, village, only_township).title
     kinds = ("text", "int", "int", "mu", "mu", "mu", "mu", "mu", "mu", "mu", "int", "pct", "text",
              "pct", "pct", "pct", "int", "pct")
     widths = (22, 8, 8, 13, 13, 13, 13, 13, 13, 14, 8, 9, 9, 9, 9, 9, 8, 10)
