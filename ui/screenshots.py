@@ -62,8 +62,7 @@ def take_screenshots(folder: Path) -> list[Path]:
             shots.append(_grab(window, folder / "village.png"))
             window.tabs.setCurrentWidget(window.contacts)
             shots.append(_grab(window, folder / "contacts.png"))
-            photo = store.find_one("photo", "owner_kind='patrol'")
-            assert photo is not None
+            photo = next(p for p in store.find("photo") if p["owner_kind"] == "patrol")
             patrol = store.get("patrol", photo["owner"])
             operator = store.get("parcel", patrol["parcel"])["operator"]
             window.show_household(operator)

@@ -263,6 +263,15 @@ class Store:
             sql += f" AND ({where})"
         return self.conn.execute(sql, tuple(params)).fetchone()[0]
 
+    def stored_row(self, kind_name: str, record_uuid: str) -> dict[str, Any] | None:
+        """The row as stored (columns in storage form, tombstoned ones too), None when absent: for
+        the server, which compares and forwards records as they are kept."""
+        return self._raw(kind(kind_name), record_uuid)
+
+    def live_dependents(self, kind_name: str, record_uuid: str) -> list[tuple[str, str]]:
+        """(kind, uuid) of the live records that refer to this one (what blocks its deletion)."""
+        return [(dep_kind, dep) for dep_kind, _f, dep in self._dependents(kind_name, record_uuid)]
+
     def history(self, record_uuid: str) -> list[history.HistoryEntry]:
         return history.for_record(self.conn, record_uuid)
 

@@ -40,12 +40,14 @@ from wq_desktop.gis_import import (
     Mapping,
     SourceData,
     apply_import,
+    boundary_from_file,
     guess_mapping,
     preview_import,
     read_source,
 )
 from wq_desktop.gisfiles import village_choices
 from wq_desktop.model import LandAttribute
+from wq_desktop.queries.navigation import households_in_village
 from wq_desktop.store import Store
 
 ERROR_STYLE = "color: #b00020;"
@@ -101,9 +103,7 @@ class ParcelFields(QWidget):
         village = self.village.currentData()
         if village is None:
             return
-        rows = self.store.conn.execute(
-            "SELECT o.uuid, o.name, g.name FROM operator o LEFT JOIN village_group g ON g.uuid=o.\"group\""
-            " WHERE o.deleted=0 AND o.village=? ORDER BY o.name, g.name", (village,)).fetchall()
+        rows = households_in_village(self.store, village)
         names = [name for _, name, _ in rows]
         for uuid, name, group in rows:
             # Two households of one name are told apart by their 组 (never by ID numbers on screen).
@@ -499,7 +499,7 @@ class CheckSettingsDialog(QDialog):
         try:
             settings = self.values()
             if self.boundary_path:
-                shape = location_checks.boundary_from_file(self.store, self.boundary_path)
+                shape = boundary_from_file(self.store, self.boundary_path)
                 location_checks.set_boundary(self.store, shape)
             elif self.clear_boundary:
                 location_checks.set_boundary(self.store, None)
