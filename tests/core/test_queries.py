@@ -62,7 +62,7 @@ def test_village_rows_and_totals_add_up(demo_store: Store) -> None:
 def test_change_rows_use_labels_and_summarise_geometry(demo_store: Store) -> None:
     op = demo_store.find_one("operator", "kind='农户'")
     demo_store.update("operator", op["uuid"], {"address": "新地址"})
-    rows = change_log.change_rows(demo_store, change_log.household_records(demo_store, op["uuid"]))
+    rows = change_log.household_history(demo_store, op["uuid"])
     assert rows[0].field == "住址" and rows[0].new == "新地址" and rows[0].action == "修改"
     geometry = [r for r in rows if r.field == "地块图形"]
     assert geometry and all(r.new.startswith("已绘制图形") and "亩" in r.new for r in geometry)
