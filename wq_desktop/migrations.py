@@ -152,6 +152,12 @@ _TABLE_STEPS: dict[int, tuple[str, ...]] = {
 BEGIN SELECT RAISE(ABORT, '账户只能停用，不能删除'); END""",
         *audit.SECURITY_LOG_DDL,
     ),
+    13: (
+        # The 查找农户 box matches any part of a parcel code (LIKE '%…%', no index can seek it):
+        # scanning this covering index, in code order, replaces scanning the parcel rows with
+        # their outlines, and the first 50 matches end the scan.
+        "CREATE INDEX parcel_code_search ON parcel(code, deleted, operator, village)",
+    ),
 }
 
 
