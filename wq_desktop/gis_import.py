@@ -523,6 +523,11 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     extent = location_checks.township_extent(store)
     misplaced: list[BaseGeometry] = []  # raw shapes of rows outside: what suggest_crs reads
     confirmed = set(confirmed)
+    target_crs = store.crs
+    same_crs = geo.normalize_crs(source_crs) == geo.normalize_crs(target_crs)
+    # Outlines check_polygon is sure to accept, found in one vectorized pass; the others are
+    # checked one by one below, for their reason.
+    sure = geo.clearly_valid(source.geometries)
 
     def note(kind: str, problem: Problem) -> None:
         preview.counts[kind] += 1
@@ -561,12 +566,13 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("invalid", Problem(n, code, source.read_errors[row]))
             continue
         try:
-            raw = geo.check_polygon(shape)
+            raw = shape if sure[row] else geo.check_polygon(shape)
         except ValidationError as err:
             note("invalid", Problem(n, code, str(err)))
             continue
         try:
-            shape = geo.check_polygon(geo.transform(raw, source_crs, store.crs))
+            # In the store's own CRS the checked outline is the outline: no second check.
+            shape = raw if same_crs else geo.check_polygon(geo.transform(raw, source_crs, target_crs))
         except ValidationError:
             misplaced.append(raw)
             note("outside", Problem(n, code, location_checks.unprojectable(source_crs, extent)))
