@@ -10,20 +10,12 @@ import openpyxl
 import pdfplumber
 import pytest
 from browser import available, chromium, sign_in
-from web_seed import OFFICE, PASSWORD, YEAR, City
+from web_seed import OFFICE, PASSWORD, SHOTS, YEAR, City, city_fixture  # noqa: F401 (the `city` fixture)
 
 from wq_desktop import summary
 from wq_desktop.printing.summary_table import line_values
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs Debian's chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory) -> City:
-    city = City(tmp_path_factory.mktemp("web"))
-    yield city
-    city.close()
 
 
 def _desktop_lines(city: City) -> dict[str, tuple[str, ...]]:
