@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wq_desktop import queries
+from wq_desktop.queries import navigation
 
 from .. import auth
 from . import progress, session, summary_pages
@@ -110,7 +110,7 @@ def install(app: FastAPI) -> None:
         with reading_store(request, user) as store:
             year = year or default_year(store)
             rows = progress.progress_rows(store, year, township_scope(user))
-            years = queries.known_years(store)
+            years = navigation.known_years(store)
         return page(request, "progress.html", user, year=year, years=years or [year], rows=rows,
                     columns=progress.columns(year), today=date.today(), active="progress")
 

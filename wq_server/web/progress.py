@@ -2,7 +2,7 @@
 
 Nothing is counted here: the milestones' figures come from `plan_calendar` (the desktop
 dashboard's 工作进度), the signed households and posted notices from `summary.summarize` (the
-printed 三级汇总表), the structure from `queries.navigation_tree`. This module only lays them out
+printed 三级汇总表), the structure from `queries.navigation.navigation_tree`. This module only lays them out
 per township and adds villages up into their township.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from wq_desktop import plan_calendar, queries, summary
+from wq_desktop import plan_calendar, summary
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 
@@ -97,7 +98,7 @@ def progress_rows(store: Store, year: int, township: str | None = None,
     root = summary.summarize(store, year, township)
     by_code = {s.code: s for s in root.walk() if s.level == "village"}
     rows = []
-    for t in queries.navigation_tree(store):
+    for t in navigation.navigation_tree(store):
         if township and t.uuid != township:
             continue
         trow = Row(t.uuid, t.code, t.name, "township", {c.key: Cell() for c in cols})
