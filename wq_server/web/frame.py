@@ -12,7 +12,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from wq_desktop import queries
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 from .. import auth
@@ -60,7 +60,7 @@ def township_scope(user: auth.User) -> str | None:
 
 
 def default_year(store: Store) -> int:
-    return queries.latest_year(store) or date.today().year
+    return navigation.latest_year(store) or date.today().year
 
 
 def page(request: Request, name: str, user: auth.User, **context: Any) -> Response:
