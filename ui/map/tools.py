@@ -1,7 +1,7 @@
 """Drawing, editing and measuring on the map canvas, and saving what was drawn.
 
 Points snap to neighbouring parcels' vertices within SNAP_PX pixels, else to their edges.
-Invalid shapes are refused with geo.check_polygon's reason, shapes outside the township or over
+Invalid shapes are refused with polygons.check_polygon's reason, shapes outside the township or over
 another village's parcels with location_checks' reason; an overlap is warned with the shared
 亩 before saving. Every save goes through store.create / store.update, so validation and
 history hold. A mixin of MapCanvas."""
@@ -17,8 +17,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 from shapely.geometry import Polygon
 
-from wq_desktop import geo, location_checks
+from wq_desktop import location_checks
 from wq_desktop.errors import WqError
+from wq_desktop.geo import overlaps, polygons
 from wq_desktop.model import SQM_PER_MU
 
 from .parcels import ParcelPaths
@@ -156,7 +157,7 @@ class CanvasTools:
         if self.store is None:
             return None
         try:
-            shape = geo.check_polygon(shape)
+            shape = polygons.check_polygon(shape)
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
@@ -172,7 +173,7 @@ class CanvasTools:
         self._cancel_tool()
         self._apply_pending()
         self.select_parcel(uuid)
-        self.show_message(f"已新建地块 {values.get('code', '')}，面积 {geo.area_mu(shape):,.2f} 亩。")
+        self.show_message(f"已新建地块 {values.get('code', '')}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         self.parcelSelected.emit(uuid)
         return uuid
@@ -197,7 +198,7 @@ class CanvasTools:
         self._cancel_tool()
         self._apply_pending()
         self.select_parcel(uuid)
-        self.show_message(f"已保存地块 {record['code']}，面积 {geo.area_mu(shape):,.2f} 亩。")
+        self.show_message(f"已保存地块 {record['code']}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         return True
 
@@ -206,7 +207,7 @@ class CanvasTools:
             self._refuse("图形无效：边界点少于3个")
             return None
         try:
-            return geo.check_polygon(Polygon(self.vertices))
+            return polygons.check_polygon(Polygon(self.vertices))
         except WqError as err:
             self._refuse(f"图形无效：{err}")
             return None
@@ -229,7 +230,7 @@ class CanvasTools:
             return True
         idx = pp.in_box(*shape.bounds)
         items = [(pp.layer.uuid[int(i)], pp.layer.wkb[int(i)]) for i in idx]
-        found = geo.overlaps_with(shape, items, exclude=exclude)
+        found = overlaps.overlaps_with(shape, items, exclude=exclude)
         if not found:
             return True
         codes = {pp.layer.uuid[int(i)]: pp.layer.code[int(i)] for i in idx}
