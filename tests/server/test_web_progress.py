@@ -4,26 +4,16 @@ same records, and a township leader sees (pages and API) only their own township
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 from browser import available, chromium, sign_in
 from serverproc import PASSWORD, PROTOCOL
-from web_seed import OFFICE, YEAR, City
+from web_seed import OFFICE, SHOTS, YEAR, City, city_fixture  # noqa: F401 (the `city` fixture)
 
 from wq_desktop import plan_calendar, summary
 from wq_server.web.progress import MILESTONE_COLUMNS, POSTED, SIGNED
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs Debian's chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory) -> City:
-    city = City(tmp_path_factory.mktemp("web"))
-    yield city
-    city.close()
 
 
 def _cells(page, selector: str) -> dict[str, tuple[int, int]]:

@@ -7,6 +7,7 @@ import random
 from datetime import date
 from pathlib import Path
 
+import pytest
 from serverproc import PASSWORD, ServerProcess, Township, admin
 from shapely.geometry import box
 
@@ -17,6 +18,7 @@ from wq_desktop.store import Store
 
 YEAR = 2025
 OFFICE = "市办王主任"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def fill_township(store: Store, township: str, code: str, villages: int, seed: int,
@@ -92,4 +94,12 @@ class City:
         self.server.stop()
 
 
-__all__ = ["OFFICE", "PASSWORD", "YEAR", "City", "fill_township"]
+@pytest.fixture(scope="module", name="city")
+def city_fixture(tmp_path_factory) -> City:
+    """The seeded city of one test module (imported by each web test module)."""
+    city = City(tmp_path_factory.mktemp("web"))
+    yield city
+    city.close()
+
+
+__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township"]

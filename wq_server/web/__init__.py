@@ -5,6 +5,7 @@ read-only). Server-rendered HTML (Jinja2) with small scripts; every script and s
 from `static/`, so it works with no internet.
 """
 
-from .pages import install, is_web_path
+from .frame import is_web_path
+from .pages import install
 
 __all__ = ["install", "is_web_path"]

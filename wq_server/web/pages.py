@@ -8,76 +8,31 @@ except the 督办 pages, which go through the server's own write path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wq_desktop.queries import navigation
-from wq_desktop.store import Store
 
 from .. import auth
-from . import progress, session
+from . import progress, session, summary_pages
+from .frame import (
+    HERE,
+    YearParam,
+    default_year,
+    is_web_path,
+    page,
+    reading_store,
+    secured,
+    templates,
+    township_scope,
+)
 from .session import WebUser
-
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
-WEB_USER = "市级网页"  # the reading Store's user name; it writes nothing
-PREFIXES = ("/web/", "/static/")
-ROLE_NAMES = {auth.OFFICE: "市级办公室", auth.STAFF: "乡镇"}
-
-
-# Scripts and styles only from this server (no inline script can run if a value ever slipped
-# through unescaped), and no other site may frame the pages.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",  # figures and names: not left in a shared computer's cache
-}
-
-
-def secured(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def is_web_path(path: str) -> bool:
-    return path == "/" or path == "/web" or path.startswith(PREFIXES)
-
-
-@contextmanager
-def reading_store(request: Request) -> Iterator[Store]:
-    store = Store.open(request.app.state.db.path, WEB_USER)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def township_scope(user: auth.User) -> str | None:
-    """The only township a user may see (None: every township, the office)."""
-    return None if user.role == auth.OFFICE else user.township
-
-
-def default_year(store: Store) -> int:
-    return navigation.latest_year(store) or date.today().year
-
-
-def page(request: Request, name: str, user: auth.User, **context: Any) -> Response:
-    token = session.session_token(request)
-    return secured(templates.TemplateResponse(request, name, {
-        "user": user, "role_name": ROLE_NAMES.get(user.role, user.role),
-        "csrf": session.csrf_for(token), **context}))
 
 
 def _login_page(request: Request, message: str = "", status: int = 200, name: str = "",
@@ -151,10 +106,12 @@ def install(app: FastAPI) -> None:
 
     @app.get("/web/progress")
     def progress_page(request: Request, user: WebUser,
-                      year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
-        with reading_store(request) as store:
+                      year: YearParam = None) -> Response:
+        with reading_store(request, user) as store:
             year = year or default_year(store)
             rows = progress.progress_rows(store, year, township_scope(user))
             years = navigation.known_years(store)
         return page(request, "progress.html", user, year=year, years=years or [year], rows=rows,
                     columns=progress.columns(year), today=date.today(), active="progress")
+
+    summary_pages.install(app)
