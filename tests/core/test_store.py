@@ -4,6 +4,7 @@ migrations, and refusal of files it must not touch."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -66,6 +67,12 @@ def test_update_keeps_old_and_new_values_in_history(store: Store) -> None:
     entries = store.history(op)
     assert [e.op for e in entries] == ["create", "update"]
     assert entries[1].changes == {"name": ["张三", "张四"]}
+    # the update waits to be sent; the write that changed nothing queues nothing
+    queued = store.conn.execute("SELECT op, rev, fields, state FROM outbox WHERE record=? ORDER BY rowid",
+                                (op,)).fetchall()
+    assert [(o, rev, state) for o, rev, _f, state in queued] == [("create", 1, "pending"),
+                                                                  ("update", 2, "pending")]
+    assert json.loads(queued[1][2]) == {"name": "张四"}
 
 
 def test_invalid_id_number_is_refused_and_nothing_is_written(store: Store) -> None:
