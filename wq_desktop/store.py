@@ -121,7 +121,8 @@ class Store:
         path = Path(path)
         existed = path.exists()
         key = key or keyfile.unlocked_key(path)
-        conn = migrations.connect(path, create=create, key=key)
+        conn = migrations.connect(path, create=create, key=key,
+                                  store_for=lambda c: _JoinedStore(c, path, migrations.MIGRATION_USER))
         if key is not None:  # worker threads and copies (backups) of this store use it too
             keyfile.remember(path, key)
         store = cls(conn, path, user, key)
@@ -726,3 +727,12 @@ def _validate(store: Store, k: Kind, new: dict[str, Any], old: dict[str, Any] | 
     from .validation import validate
 
     validate(store, k.name, new, old, record_uuid)
+
+
+class _JoinedStore(Store):
+    """The ordinary store, writing inside a migration's transaction instead of its own."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            yield
