@@ -15,10 +15,11 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
 
-from wq_desktop import queries
+from wq_desktop import queries, sealed
+from wq_desktop.errors import WqError
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport, sync_now
+from wq_desktop.sync import AuthError, OfflineError, SyncReport, package_keys, sync_now
 from wq_desktop.sync.package import PackageSummary, export_package, import_reply
 from wq_desktop.sync.status import local_time_text, sync_status
 
@@ -87,6 +88,8 @@ class SyncController(QObject):
         self.rejected_action = self._action("被拒绝的变更…", self.show_rejected)
         self.export_action = self._action("导出待同步数据到U盘…", self.export_usb)
         self.import_action = self._action("从U盘导入…", self.import_usb)
+        self.server_key_action = self._action("导入服务器密钥…", self.import_server_key)
+        self.server_key_action.setToolTip("导入市办公室提供的服务器同步包密钥文件：U盘同步包用它加密")
 
         self.rejected_button = QPushButton()
         self.rejected_button.setObjectName("rejected_button")
@@ -127,6 +130,7 @@ class SyncController(QObject):
         menu.addSeparator()
         menu.addAction(self.export_action)
         menu.addAction(self.import_action)
+        menu.addAction(self.server_key_action)
         help_menu = next((a for a in bar.actions() if a.text().startswith("帮助")), None)
         if help_menu is not None:
             bar.insertMenu(help_menu, menu)
@@ -450,6 +454,40 @@ class SyncController(QObject):
                          f"收到 {s.pulled} 条其他设备的修改；待同步修改：{waiting} 条。")
 
         return self._run_package_job("正在导入回传包", job, done)
+
+    def import_server_key(self, path: Path | None = None) -> bool:
+        """Pin the server key from the city office's file; a key other than the pinned one is
+        taken only after the user confirms, with both fingerprints shown."""
+        if self.window.store.is_demo:
+            self._warn("不能导入", DEMO)
+            return False
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, "导入服务器同步包密钥",
+                                                  str(self.window.settings.data_path),
+                                                  "密钥文件 (*.json);;所有文件 (*)")
+            if not name:
+                return False
+            path = Path(name)
+        store = self.window.store
+        try:
+            try:
+                key = package_keys.import_key_file(store, path)
+            except package_keys.ServerKeyChanged as changed:
+                answer = QMessageBox.question(
+                    self.window, "服务器密钥不同",
+                    f"{changed}\n\n已与市办公室核对过新指纹、确认要换用该密钥吗？",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No)
+                if answer != QMessageBox.StandardButton.Yes:
+                    self.last_message = str(changed)
+                    return False
+                key = package_keys.import_key_file(store, path, replace=True)
+        except WqError as err:
+            self._warn("未能导入", str(err))
+            return False
+        self._inform("已导入服务器密钥", f"已记住服务器同步包密钥（指纹 {sealed.shown_fingerprint(key)}）。"
+                     "今后导出的U盘同步包只有该服务器能打开。")
+        return True
 
     def _run_package_job(self, title: str, job: Any, done: Any) -> Worker:
         def failed(message: str) -> None:
