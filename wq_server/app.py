@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
@@ -107,8 +107,10 @@ def create_app(db_path: Path | str) -> FastAPI:
     async def os_error(request: Request, err: OSError) -> JSONResponse:
         return _server_trouble(err, db.path.parent)
 
-    @app.exception_handler(sqlite3.DatabaseError)
-    async def db_error(request: Request, err: sqlite3.DatabaseError) -> JSONResponse:
+    # The store driver's (SQLCipher's) exceptions, not the stdlib sqlite3 ones: a photo piece
+    # whose upload record could not be written on a full disk answered a bare 500 before.
+    @app.exception_handler(sqldriver.DatabaseError)
+    async def db_error(request: Request, err: sqldriver.DatabaseError) -> JSONResponse:
         return _server_trouble(err, db.path.parent)
 
     @app.get("/health")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
 from wq_desktop.model import SYNCED_OPS, RecordOp
 from wq_desktop.schema import KINDS, Kind
@@ -77,7 +77,7 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
-        except (sqlite3.OperationalError, OSError):
+        except (sqldriver.OperationalError, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
