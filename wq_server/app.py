@@ -25,7 +25,7 @@ from wq_desktop import sqldriver
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, authors, bodies, limits, logins, photos, server_key
+from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def create_app(db_path: Path | str) -> FastAPI:
     @app.middleware("http")
     async def protocol_and_debug_exit(request: Request, call_next: Any) -> Response:
         path = request.url.path
-        if path not in ("/health", "/version"):
+        if path not in ("/health", "/version") and not web.is_web_path(path):
             sent = request.headers.get(p.PROTOCOL_HEADER)
             if sent != str(p.PROTOCOL_VERSION):
                 return _with_digest(JSONResponse(status_code=426, content={"detail": (
@@ -127,6 +127,8 @@ def create_app(db_path: Path | str) -> FastAPI:
         return package_key  # public: laptops seal their USB packages to it (and pin it)
 
     gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
+    app.state.gate = gate  # the web view's sign-in goes through the same gate
+    web.install(app)
 
     @app.post("/auth/login")
     async def login(request: Request, body: bodies.Login) -> dict[str, Any]:

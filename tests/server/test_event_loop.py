@@ -12,7 +12,7 @@ import pytest
 import requests
 from serverproc import HealthWatch, ServerProcess, add_staff, add_township
 
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 from wq_desktop.sync import package_keys
 from wq_desktop.sync import protocol as p
@@ -50,7 +50,7 @@ def test_health_answers_while_a_2500_change_package_imports(server: ServerProces
         for i in range(2499):
             first17 = f"652399{1950 + i // 1000}0101{i % 1000:03d}"
             store.create("operator", {"village": village, "name": f"户{i}", "kind": "农户",
-                                      "id_code": first17 + rules.id_check_char(first17)})
+                                      "id_code": first17 + identity.id_check_char(first17)})
     with Store.open(tmp_path / "laptop.sqlite", "王芳") as store:
         package_keys.pin_server_key(store, server.package_key(), server.url)
         summary = export_package(store, tmp_path / "stick.zip", "王芳")
@@ -81,7 +81,7 @@ def _households(township: str, n: int) -> list[dict]:
         changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(), "op": "create",
                         "base_rev": 0, "user": "王芳",
                         "fields": {"village": village, "name": f"户{i}", "kind": "农户",
-                                   "id_code": first17 + rules.id_check_char(first17)}})
+                                   "id_code": first17 + identity.id_check_char(first17)}})
     return changes
 
 
