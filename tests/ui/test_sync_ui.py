@@ -282,6 +282,11 @@ def test_usb_export_and_reply_import(qtbot, laptop, server, tmp_path, messages) 
     controller.export_usb(package)
     qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
     assert package.is_file() and len(messages) == 1 and "3 条修改" in messages[0]
+    from wq_desktop import sealed
+    from wq_server import server_key
+
+    shown = sealed.shown_fingerprint(server_key.public_key(server.db.path))
+    assert f"已加密，只有指纹为 {shown} 的服务器能打开" in messages[0]
     assert laptop.pending_changes() == 3  # exporting marks nothing as sent
     reply = tmp_path / "reply.zip"
     reply.write_bytes(import_package_bytes(server.db, package.read_bytes()))

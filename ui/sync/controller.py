@@ -423,9 +423,12 @@ class SyncController(QObject):
                 return export_package(store, out, user)
 
         def done(s: PackageSummary) -> None:
-            self._inform("已导出同步包", f"已导出同步包 {out}：{s.changes} 条修改，{s.photos} 张照片。\n"
-                         "这些修改仍显示为待同步：请在办公室导入服务器，并把服务器生成的回传包"
-                         "用“从U盘导入…”导入本机后，才标记为已同步。")
+            key = package_keys.server_key(self.window.store)
+            sealed_to = (f"（已加密，只有指纹为 {sealed.shown_fingerprint(key)} 的服务器能打开）"
+                         if key else "")
+            self._inform("已导出同步包", f"已导出同步包 {out}{sealed_to}：{s.changes} 条修改，"
+                         f"{s.photos} 张照片。\n这些修改仍显示为待同步：请在办公室导入服务器，"
+                         "并把服务器生成的回传包用“从U盘导入…”导入本机后，才标记为已同步。")
 
         return self._run_package_job("正在导出同步包", job, done)
 
