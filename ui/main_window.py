@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import queries, rules
 from wq_desktop import settings as settings_mod
-from wq_desktop.errors import NotFoundError, WqError
+from wq_desktop.errors import WqError
+from wq_desktop.operations import Changes
 from wq_desktop.printing import notice
 from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.settings import Settings
@@ -38,6 +39,7 @@ from .dialogs.roster_import import RosterImportDialog
 from .dialogs.settings_dialog import SettingsDialog
 from .map_tab import install_map_tab
 from .navigation import NavigationPanel
+from .operations import change_bus
 from .printing import PrintCenter, open_print_center
 from .printing.xlsx_export import export_xlsx
 from .sync import install_sync
@@ -49,6 +51,11 @@ from .widgets import ElidedLabel
 from .workers import Worker
 
 APP_TITLE = "退地减水核查"
+# Operator fields the navigation tree counts by (a household added, moved or deleted).
+NAV_FIELDS = {"village", "group", "deleted"}
+# What the village page's table and notice show.
+VILLAGE_KINDS = ("operator", "parcel", "measure", "agreement", "notice", "group", "village",
+                 "courtyard")
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
 
 
@@ -65,6 +72,7 @@ class MainWindow(QMainWindow):
         self.settings_file = settings_file
         self._closing_confirmed = False
         self._closed = False
+        self._rectifications_stale = True
         title = f"{APP_TITLE} - {store.path.name}" + ("（演示数据）" if store.is_demo else "")
         self.setWindowTitle(title)
 
@@ -110,22 +118,18 @@ class MainWindow(QMainWindow):
         self.village.new_household.connect(self.new_household)
         self.rectifications.open_patrol.connect(self.open_patrol)
         self.dashboard.recordRequested.connect(self.open_record)
-        for view in (self.household, self.village, self.contacts):
-            view.changed.connect(self.data_changed)
+        self.household.household_gone.connect(
+            lambda: self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000))
         self.year_selector.currentIndexChanged.connect(self._year_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
-        # Writes can come in bursts (a cascade delete, a batch assignment): refresh once after them.
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(0)
-        self._refresh_timer.timeout.connect(self._refresh_after_write)
-        store.on_change(lambda _kind, _uuid: self._closed or self._refresh_timer.start())
+        # Every operation on this store is announced here once (the views listen themselves).
+        self.change_bus = change_bus(store)
+        self.change_bus.changed.connect(self.apply_changes)
 
         self._fill_years()
         self.nav.refresh()
-        # Tabs not on screen load when first shown (_tab_changed): at township size each is a
-        # query and a table of thousands of rows the window need not wait for.
-        self._stale_tabs: set[QWidget] = {self.contacts, self.rectifications}
+        # 巡查整改 loads when shown (_tab_changed): at township size it is a query and a table of
+        # thousands of rows the window need not wait for (the 包联 page does the same itself).
         self.update_pending()
         self._select_first_village()
         self.map = install_map_tab(self)
@@ -307,46 +311,35 @@ class MainWindow(QMainWindow):
             return self.household.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    # ------------------------------------------------------------ refreshing
-    def data_changed(self) -> None:
-        self._refresh_timer.start()
-
-    def _refresh_after_write(self) -> None:
+    # ------------------------------------------------------------ redrawing after a change
+    def apply_changes(self, changes: Changes) -> None:
+        """The window's own parts, after any operation (a form, the map, an import, a sync): only
+        what the description touches. The household page, 包联, the dashboard and the map listen
+        to the bus themselves; an edit the user has open is never overwritten."""
         if self._closed:
             return
         self.update_pending()
-        self.nav.refresh()
+        if changes.touches("township", "village", "group") or \
+                changes.changed_fields("operator") & NAV_FIELDS:
+            self.nav.refresh()  # household counts per village and group
         current = self.tabs.currentWidget()
-        # Changes also arrive from sync and other windows: every view reloads, but an edit the
-        # user has open (household form, notice dates on screen) is never overwritten.
-        if self.village.village:
+        if self.village.village and changes.touches(*VILLAGE_KINDS):
             self.village.refresh(reload_notice=current is not self.village)
-        if self.household.operator:
-            try:
-                self.household.refresh()
-            except NotFoundError:  # deleted elsewhere (a pulled tombstone)
-                self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000)
-        if current is not self.contacts:
-            self._stale_tabs.add(self.contacts)  # reloaded when shown (never under an edit)
-        self._stale_tabs.add(self.rectifications)
-        if current is self.rectifications:
-            self._tab_changed()
-        self.dashboard.mark_stale()
-        # Counters and search hits say what is true now, not what was true before this change.
-        if self.nav.search.text().strip():
+        if changes.touches("patrol", "rectification", "photo", "parcel", "operator"):
+            self._rectifications_stale = True
+            if current is self.rectifications:
+                self._tab_changed()
+        # Search hits say what is true now, not what was true before this change.
+        if self.nav.search.text().strip() and changes.touches("operator", "parcel"):
             self.nav.run_search()
         sync = getattr(self, "sync_controller", None)
         if sync is not None:
             sync.refresh_status()
 
     def _tab_changed(self) -> None:
-        current = self.tabs.currentWidget()
-        if current is self.rectifications:
+        if self.tabs.currentWidget() is self.rectifications and self._rectifications_stale:
+            self._rectifications_stale = False
             self.rectifications.refresh()
-            self._stale_tabs.discard(current)
-        elif current in self._stale_tabs:
-            self._stale_tabs.discard(current)
-            current.refresh()
 
     def update_pending(self) -> None:
         count = self.store.pending_changes()
@@ -392,7 +385,6 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "请先选择村", "请先在左侧选择要导入花名册的村。")
             return None
         dialog = RosterImportDialog(self.store, village, self)
-        dialog.finished.connect(lambda _result: dialog.imported and self.data_changed())
         dialog.open()
         return dialog
 
@@ -463,8 +455,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         window_state.save(self)
-        self._closed = True  # the store may be closed right after: no more refreshes from it
-        self._refresh_timer.stop()
+        self._closed = True  # the store may be closed right after: no more redraws from it
         self.stop_workers()
         self.map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
         event.accept()

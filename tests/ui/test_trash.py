@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from ui.dialogs.deleted_households import DeletedHouseholdsDialog
-from wq_desktop import services
+from ui.operations import run_op
+from wq_desktop.operations import households
 from wq_desktop.rules import mask_id
 from wq_desktop.store import Store
 
@@ -19,7 +20,7 @@ def _deleted_household(window, qtbot, store: Store) -> tuple[dict, int]:
     row = next(r for r in window.village.model.rows if r.parcels > 0)
     operator = store.get("operator", row.operator)
     parcels = store.count("parcel", "operator=?", (row.operator,))
-    services.delete_household(store, row.operator)
+    run_op(None, store, lambda s: households.delete_household(s, row.operator))  # as the view does
     qtbot.waitUntil(lambda: row.operator not in _village_operators(window))
     return operator, parcels
 

@@ -6,8 +6,9 @@ Edit (start_editing): drag a vertex; double-click an edge to insert one; right-c
 delete it; Enter saves, Esc cancels. Points snap to neighbouring parcels' vertices within
 SNAP_PX pixels, else to their edges; the area in 亩 is shown live. Invalid shapes are refused with
 geo.check_polygon's reason, shapes outside the township or over another village's parcels with
-location_checks' reason; an overlap is warned with the shared 亩 before saving. Every save goes
-through store.create / store.update, so validation and history hold.
+location_checks' reason; an overlap is warned with the shared 亩 before saving. Every save is an
+operation (draw_parcel, edit_outline) run through ui.operations, so validation and history hold;
+the map redraws from the broadcast, patching only the parcels a change names.
 Measure (start_measuring): click points for a distance and, from three points, an area in 亩.
 Ctrl+click adds parcels to the selection (multi-select); the cursor position is reported in the
 store CRS and 经纬度 (cursorMoved), and the scale bar reads 1:n.
@@ -16,7 +17,6 @@ store CRS and 经纬度 (cursorMoved), and the scale bar reads 1:n.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -46,8 +46,11 @@ from wq_desktop import geo, location_checks
 from wq_desktop.errors import WqError
 from wq_desktop.gisfiles import CATEGORIES, UNVERIFIED, ParcelLayer, parcel_layer
 from wq_desktop.model import SQM_PER_MU, MeasureKind
+from wq_desktop.operations import Changes
+from wq_desktop.operations import parcels as parcels_ops
 from wq_desktop.store import Store
 
+from ..operations import change_bus, run_op
 from . import overlays
 from .measure import MeasureTool
 from .parcels import COLORS, ParcelPaths, rect_of
@@ -58,6 +61,9 @@ CLICK_SLOP_PX = 4.0
 LABEL_PX = 70.0  # parcels wider than this on screen get their code and household written in
 MIN_SCALE, MAX_SCALE = 1e-4, 50.0  # px per metre
 RELOAD_BATCH = 500  # more changed parcels than this: reload the whole layer
+# Fields of other kinds the layer shows (户主 and its kind; the village's name and code): a change
+# to one of them redraws that household's or village's parcels; any other field, none.
+SHOWN_FIELDS = {"operator": {"name", "kind"}, "village": {"name", "code"}}
 BACKGROUND = QColor(246, 244, 238)
 
 
@@ -99,7 +105,7 @@ class MapCanvas(QWidget):
         self._banner_timer.timeout.connect(self._clear_banner)
         self._pending: set[str] = set()
         self._reload_timer = QTimer(self, singleShot=True, interval=0)
-        self._reload_timer.timeout.connect(self._apply_pending)
+        self._reload_timer.timeout.connect(self.apply_pending)
         self.imagery = None
         self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
         self.last_refusal: str | None = None
@@ -120,14 +126,7 @@ class MapCanvas(QWidget):
             layer = parcel_layer(store, year)
         self.parcels = ParcelPaths(layer) if layer is not None else None
         if first:
-            ref = weakref.ref(self)
-
-            def listener(kind: str, uuid: str, ref=ref, store=store) -> None:
-                canvas = ref()
-                if canvas is not None and canvas.store is store:
-                    canvas._on_change(kind, uuid)
-
-            store.on_change(listener)
+            change_bus(store).changed.connect(self.apply_changes)
         self.show_village(self.village if self._has_village(self.village) else None)
 
     def _has_village(self, village: str | None) -> bool:
@@ -178,25 +177,27 @@ class MapCanvas(QWidget):
             self.imagery = ImageryLayer(path, self.store.crs)
         self.update()
 
-    def _on_change(self, kind: str, uuid: str) -> None:
-        if self.store is None or kind not in ("parcel", "measure", "operator"):
+    def apply_changes(self, changes: Changes) -> None:
+        """Queue for redrawing the parcels a change may show differently (see SHOWN_FIELDS)."""
+        if self.store is None or self.parcels is None:
             return
-        if kind == "measure":
-            try:
-                uuid = self.store.get("measure", uuid, include_deleted=True)["parcel"]
-            except WqError:
-                return
-        elif kind == "operator":
-            uuid = "*"
-        self._pending.add(uuid)
-        self._reload_timer.start()
+        pending = set(changes.parcels())
+        layer = self.parcels.layer
+        for kind, column in (("operator", layer.operator), ("village", layer.village)):
+            if changes.changed_fields(kind) & SHOWN_FIELDS[kind]:
+                owners = changes.ids(kind)
+                pending.update(u for u, owner in zip(layer.uuid, column, strict=True) if owner in owners)
+        if pending:
+            self._pending |= pending
+            self._reload_timer.start()
 
-    def _apply_pending(self) -> None:
+    def apply_pending(self) -> None:
+        """Redraw the parcels queued by apply_changes now (else on the next turn of the loop)."""
         pending, self._pending = self._pending, set()
         if self.store is None or self.parcels is None or not pending:
             return
         extra = list(self.extra_selected)
-        if "*" in pending or len(pending) > RELOAD_BATCH:
+        if len(pending) > RELOAD_BATCH:
             keep = (self.scale, self.center, self.selected_uuid())
             self.parcels = ParcelPaths(parcel_layer(self.store, self.year))
             self._refocus()
@@ -618,7 +619,7 @@ class MapCanvas(QWidget):
 
     def create_parcel(self, shape: Polygon, values: dict[str, Any], *, overlap_checked: bool = False
                       ) -> str | None:
-        """Save a new parcel (village, code, land attribute in `values`) through store.create."""
+        """Save a new parcel (village, code, land attribute in `values`): draw_parcel."""
         if self.store is None:
             return None
         try:
@@ -630,13 +631,13 @@ class MapCanvas(QWidget):
             return None
         if not overlap_checked and not self._overlap_ok(shape, exclude=None):
             return None
-        try:
-            uuid = self.store.create("parcel", {**values, "geometry": shape})
-        except WqError as err:
-            self._refuse(f"无法保存：{err}")
+        changes = run_op(self, self.store, lambda s: parcels_ops.draw_parcel(s, values, shape),
+                         on_error=lambda err: self._refuse(f"无法保存：{err}"))
+        if changes is None:
             return None
+        uuid = changes.result
         self._cancel_tool()
-        self._apply_pending()
+        self.apply_pending()  # the broadcast queued the new parcel: draw it now, to select it
         self.select_parcel(uuid)
         self.show_message(f"已新建地块 {values.get('code', '')}，面积 {geo.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
@@ -644,7 +645,7 @@ class MapCanvas(QWidget):
         return uuid
 
     def save_edit(self) -> bool:
-        """Save the edited outline through store.update, against the revision editing began at."""
+        """Save the edited outline (edit_outline), against the revision editing began at."""
         if self.mode != "edit" or self.editing is None or self.store is None or self.parcels is None:
             return False
         shape = self._checked_shape()
@@ -654,14 +655,13 @@ class MapCanvas(QWidget):
             return False
         if not self._overlap_ok(shape, exclude=uuid):
             return False
-        try:
-            record = self.store.get("parcel", uuid)
-            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=self.edit_base_rev)
-        except WqError as err:
-            self._refuse(f"无法保存：{err}")
+        base_rev = self.edit_base_rev
+        if run_op(self, self.store, lambda s: parcels_ops.edit_outline(s, uuid, shape, base_rev=base_rev),
+                  on_error=lambda err: self._refuse(f"无法保存：{err}")) is None:
             return False
+        record = self.store.get("parcel", uuid)
         self._cancel_tool()
-        self._apply_pending()
+        self.apply_pending()
         self.select_parcel(uuid)
         self.show_message(f"已保存地块 {record['code']}，面积 {geo.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)

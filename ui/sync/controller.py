@@ -1,7 +1,9 @@
 """The 同步 menu, toolbar button and status-bar counts of the main window.
 
 Sync and USB packages run off the GUI thread (ui.workers): each job opens its own Store on the
-window's file. Afterwards the window refreshes from its own Store (data_changed, update_pending).
+window's file and runs a sync operation there (wq_desktop.operations.sync), which says what it
+stored. When the job ends, that description (what was stored before a failure or 取消 too) is
+broadcast on the window's ChangeBus, as a local edit's is: the views redraw what the server brought.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
 
 from wq_desktop import queries
+from wq_desktop.operations import Changes
+from wq_desktop.operations import sync as sync_ops
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport, sync_now
-from wq_desktop.sync.package import PackageSummary, export_package, import_reply
+from wq_desktop.sync import AuthError, OfflineError, SyncReport
+from wq_desktop.sync.package import PackageSummary, export_package
 from wq_desktop.sync.status import local_time_text, sync_status
 
+from ..operations import change_bus
 from ..workers import JobContext, Worker, run_with_progress, start_worker
 from .conflicts_dialog import ConflictsDialog
 from .login_dialog import LoginDialog
@@ -80,6 +85,8 @@ class SyncController(QObject):
         self.rejected_dialog: RejectedDialog | None = None
         self.last_message = ""  # the last error or result shown, for the status bar and tests
         self._partial: SyncReport | None = None
+        # What the running job stored, filled in its thread when it ends (see _after_change).
+        self._stored: list[Changes] = []
 
         self.sync_action = self._action("立即同步…", self.start_sync, "Ctrl+Shift+S")
         self.sync_action.setToolTip("与服务器同步：上传本机修改和照片，下载其他设备的修改")
@@ -161,9 +168,17 @@ class SyncController(QObject):
                 dialog.refresh()
 
     def _after_change(self) -> None:
-        self.window.update_pending()
-        self.window.data_changed()
-        self.refresh_status()
+        """A job ended: broadcast what it stored (the window then redraws its counts, this
+        status bar included); nothing stored, only the status is redrawn."""
+        stored, self._stored = self._stored, []
+        changes = stored[0] if stored else None
+        for more in stored[1:]:
+            changes = changes.merged(more)
+        if changes is not None and not changes.empty:
+            change_bus(self.window.store).publish(changes)
+        else:
+            self.window.update_pending()
+            self.refresh_status()
 
     def _inform(self, title: str, message: str) -> None:
         self.last_message = message
@@ -210,6 +225,7 @@ class SyncController(QObject):
         path, store_user = self.window.store.path, self.window.store.user
         session, verify = self.session, self.window.settings.verify
         self._partial = None
+        stored = self._stored = []
 
         def job(ctx: JobContext) -> SyncReport | WrongPassword | Offline:
             ctx.progress(2, "正在连接服务器…")
@@ -221,8 +237,9 @@ class SyncController(QObject):
 
             with Store.open(path, store_user) as store:
                 try:
-                    report = sync_now(store, server, user, password, progress,
-                                      lambda: ctx.cancelled, verify=verify, session=session)
+                    report = sync_ops.synchronize(store, server, user, password, progress,
+                                                  lambda: ctx.cancelled, verify=verify,
+                                                  session=session, partial=stored).result
                 except AuthError as err:  # asked again, with the server's words, not a dead end
                     return WrongPassword(user, str(err))
                 except OfflineError as err:
@@ -373,7 +390,6 @@ class SyncController(QObject):
     def show_conflicts(self) -> ConflictsDialog:
         if self.conflicts_dialog is None:
             self.conflicts_dialog = ConflictsDialog(self.window.store, self.window)
-            self.conflicts_dialog.resolved.connect(lambda _uuid: self._after_change())
             self.conflicts_dialog.open_record.connect(self.window.open_record)
         else:
             self.conflicts_dialog.refresh()
@@ -385,7 +401,6 @@ class SyncController(QObject):
         if self.rejected_dialog is None:
             self.rejected_dialog = RejectedDialog(self.window.store, self.window)
             self.rejected_dialog.open_record.connect(self.window.open_record)
-            self.rejected_dialog.discarded.connect(self._after_change)
         else:
             self.rejected_dialog.refresh()
         self.rejected_dialog.show()
@@ -435,12 +450,14 @@ class SyncController(QObject):
                 return None
             package = Path(name)
         path, store_user = self.window.store.path, self.window.store.user
+        stored = self._stored = []
 
         def job(ctx: JobContext) -> tuple[PackageSummary, int]:
             ctx.progress(10, "正在导入回传包…")
             with Store.open(path, store_user) as store:
-                summary = import_reply(store, package)
-                return summary, store.pending_changes()
+                changes = sync_ops.import_usb_reply(store, package)
+                stored.append(changes)
+                return changes.result, store.pending_changes()
 
         def done(result: tuple[PackageSummary, int]) -> None:
             s, waiting = result

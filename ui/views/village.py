@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 from wq_desktop import queries
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.operations import agreements
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import (
     Column,
     DateEdit,
@@ -82,7 +84,6 @@ def default_notice_start(year: int) -> date:
 class VillageView(QWidget):
     open_household = Signal(str)
     new_household = Signal(str)  # village uuid
-    changed = Signal()
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -261,17 +262,18 @@ class VillageView(QWidget):
         try:  # a date that is not one is refused with its reason (shown under the field too)
             values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
                       "objection_count": self.objections.value(), "objections": self.objection_text.text()}
-            if self.notice:
-                self.store.update("notice", self.notice["uuid"], values, base_rev=self.notice["rev"])
-            else:
-                self.store.create("notice", {"village": self.village, "year": self.year, **values})
         except WqError as err:
             self.notice_error.show_error(str(err))
             return False
-        self._load_notice()
-        self.notice_error.show_error(None)
-        self.changed.emit()
-        return True
+        uuid, rev = (self.notice["uuid"], self.notice["rev"]) if self.notice else (None, None)
+        if uuid is None:
+            values.update(village=self.village, year=self.year)
+        # The editor takes the saved notice (and its new revision) back at once; the table
+        # redraws from the broadcast.
+        changes = run_op(self, self.store, lambda s: agreements.save_notice(s, uuid, values, base_rev=rev),
+                         on_done=lambda _c: self._load_notice(),
+                         on_error=lambda err: self.notice_error.show_error(str(err)))
+        return changes is not None
 
     # ------------------------------------------------------------ filtering
     def _apply_filter(self) -> None:

@@ -1,0 +1,22 @@
+"""包联 contacts (the township's leaders and staff)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import Store
+from .changes import operation
+
+
+@operation
+def save_contact(store: Store, uuid: str | None, values: dict[str, Any], *,
+                 base_rev: int | None = None) -> str:
+    if uuid is None:
+        return store.create("contact", values)
+    store.update("contact", uuid, values, base_rev=base_rev)
+    return uuid
+
+
+@operation
+def delete_contact(store: Store, uuid: str) -> list[tuple[str, str]]:
+    return store.delete("contact", uuid, cascade=True)
