@@ -52,7 +52,7 @@ def _first_household(window) -> str:
 def test_another_persons_id_is_refused_in_the_form_with_the_checks_sentence(
         qtbot, window, demo_store: Store) -> None:
     taken = demo_store.get("operator", _first_household(window))
-    window.new_household_action.trigger()
+    window.action("edit.new_household").trigger()
     form = window.household.form
     _type(qtbot, form.edits["name"], "新户")
     _type(qtbot, form.edits["id_code"], taken["id_code"])
@@ -207,7 +207,7 @@ def test_a_date_that_is_not_one_is_refused_with_the_reason_and_kept(qtbot, windo
 
 
 def test_a_rare_character_is_flagged_only_when_no_font_has_it(qtbot, window) -> None:
-    window.new_household_action.trigger()
+    window.action("edit.new_household").trigger()
     form = window.household.form
     _type(qtbot, form.edits["name"], f"王{RARE}")
     assert not form.errors["name"].isVisibleTo(window), "𠮷 is in the bundled fallback font"

@@ -27,8 +27,8 @@ def _deleted_household(window, qtbot, store: Store) -> tuple[dict, int]:
 
 def _open_from_menu(window) -> DeletedHouseholdsDialog:
     edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text().startswith("编辑"))
-    assert window.trash_action in edit_menu.actions()
-    window.trash_action.trigger()
+    assert window.action("edit.trash") in edit_menu.actions()
+    window.action("edit.trash").trigger()
     dialogs = window.findChildren(DeletedHouseholdsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     return dialogs[0]

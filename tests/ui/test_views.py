@@ -128,7 +128,7 @@ def test_photo_dropped_on_the_patrol_dialog(qtbot, window, field_photo) -> None:
 
 def test_search_by_last_id_digits_and_parcel_code_jumps_to_household(qtbot, window, demo_store) -> None:
     row = demo_store.find_one("operator", "kind='农户'")
-    window.find_action.trigger()
+    window.action("edit.find").trigger()
     qtbot.keyClicks(window.nav.search, row["id_code"][-6:])
     qtbot.keyClick(window.nav.search, Qt.Key.Key_Return)
     assert window.household.operator == row["uuid"]

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
 from wq_desktop import queries
 from wq_desktop.operations import Changes
@@ -26,6 +26,7 @@ from wq_desktop.sync import AuthError, OfflineError, SyncReport
 from wq_desktop.sync.package import PackageSummary, export_package
 from wq_desktop.sync.status import local_time_text, sync_status
 
+from ..actions import ActionDef, declare
 from ..operations import change_bus
 from ..workers import JobContext, Worker, run_with_progress, start_worker
 from .conflicts_dialog import ConflictsDialog
@@ -88,13 +89,6 @@ class SyncController(QObject):
         # What the running job stored, filled in its thread when it ends (see _after_change).
         self._stored: list[Changes] = []
 
-        self.sync_action = self._action("立即同步…", self.start_sync, "Ctrl+Shift+S")
-        self.sync_action.setToolTip("与服务器同步：上传本机修改和照片，下载其他设备的修改")
-        self.conflicts_action = self._action("同步冲突…", self.show_conflicts)
-        self.rejected_action = self._action("被拒绝的变更…", self.show_rejected)
-        self.export_action = self._action("导出待同步数据到U盘…", self.export_usb)
-        self.import_action = self._action("从U盘导入…", self.import_usb)
-
         self.rejected_button = QPushButton()
         self.rejected_button.setObjectName("rejected_button")
         self.rejected_button.setStyleSheet(LINK_STYLE % "#b00020")
@@ -117,33 +111,12 @@ class SyncController(QObject):
         self.auto_timer.setInterval(AUTO_SYNC_MINUTES * 60 * 1000)
         self.auto_timer.timeout.connect(self.sync_in_background)
 
-    def _action(self, text: str, slot: Any, shortcut: str | None = None) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
+    @property
+    def sync_action(self) -> QAction:
+        return self.window.action("sync.now")
 
-    def install(self) -> None:
-        bar = self.window.menuBar()
-        menu = QMenu("同步(&S)", self.window)
-        menu.setObjectName("sync_menu")
-        for a in (self.sync_action, self.conflicts_action, self.rejected_action):
-            menu.addAction(a)
-        menu.addSeparator()
-        menu.addAction(self.export_action)
-        menu.addAction(self.import_action)
-        help_menu = next((a for a in bar.actions() if a.text().startswith("帮助")), None)
-        if help_menu is not None:
-            bar.insertMenu(help_menu, menu)
-        else:
-            bar.addMenu(menu)
-        self.menu = menu
-        toolbar = self.window.findChild(QToolBar, "main_toolbar")
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addAction(self.sync_action)
+    def install_status(self) -> None:
+        """The status-bar counts and the background sync (the menu comes from ui/actions.py)."""
         status = self.window.statusBar()
         for w in (self.rejected_button, self.conflicts_button, self.photos_label, self.state_label,
                   self.last_sync_label):
@@ -479,13 +452,15 @@ class SyncController(QObject):
         return self.worker
 
 
-def install_sync(window: MainWindow) -> SyncController:
-    """Add the 同步 menu, toolbar button and status-bar counts to `window` (call once, at the end
-    of MainWindow.__init__). Calling it again returns the same controller, nothing added twice."""
-    existing = getattr(window, "sync_controller", None)
-    if isinstance(existing, SyncController):
-        return existing
-    controller = SyncController(window)
-    controller.install()
-    window.sync_controller = controller  # type: ignore[attr-defined]
-    return controller
+def _sync(method: str) -> Any:
+    return lambda w: getattr(w.sync_controller, method)
+
+
+declare(
+    ActionDef("sync.now", "立即同步…", "同步", _sync("start_sync"), "Ctrl+Shift+S", order=10,
+              toolbar=160, tooltip="与服务器同步：上传本机修改和照片，下载其他设备的修改"),
+    ActionDef("sync.conflicts", "同步冲突…", "同步", _sync("show_conflicts"), order=20),
+    ActionDef("sync.rejected", "被拒绝的变更…", "同步", _sync("show_rejected"), order=30),
+    ActionDef("sync.usb_export", "导出待同步数据到U盘…", "同步", _sync("export_usb"), group=1, order=10),
+    ActionDef("sync.usb_import", "从U盘导入…", "同步", _sync("import_usb"), group=1, order=20),
+)
