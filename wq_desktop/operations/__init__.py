@@ -3,7 +3,8 @@ values, writing through the store's one write path (validation, history and the 
 there), in one transaction, and returning a `Changes` description of what it wrote.
 
 The window runs them through one runner (ui/operations.py), which broadcasts the description
-once; each view redraws only what it names. The CLI, imports and sync call the same functions.
+once; each view redraws only what it names. The sync client stores each pulled page through
+`sync.apply_pull`, so a sync is described the same way.
 """
 
 from .changes import Changes, operation, recorded

@@ -8,7 +8,7 @@ from typing import Any
 from .. import services
 from ..model import AgreementStatus
 from ..store import Store
-from .changes import operation
+from .changes import operation, save_record
 
 
 @operation
@@ -36,7 +36,4 @@ def correct_agreement_date(store: Store, agreement: str, field: str, on: date | 
 def save_notice(store: Store, uuid: str | None, values: dict[str, Any], *,
                 base_rev: int | None = None) -> str:
     """A village's 公示 (village and year in `values` when new)."""
-    if uuid is None:
-        return store.create("notice", values)
-    store.update("notice", uuid, values, base_rev=base_rev)
-    return uuid
+    return save_record(store, "notice", uuid, values, base_rev=base_rev)

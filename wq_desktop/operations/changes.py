@@ -106,6 +106,16 @@ class _Recording:
         self.changes: Changes | None = None
 
 
+def save_record(store: Store, kind: str, uuid: str | None, values: dict[str, Any], *,
+                base_rev: int | None = None) -> str:
+    """A form's save: create the record (uuid None) or change its fields against the revision
+    the form was opened at; returns its UUID."""
+    if uuid is None:
+        return store.create(kind, values)
+    store.update(kind, uuid, values, base_rev=base_rev)
+    return uuid
+
+
 def operation(fn: Callable[Concatenate[Store, P], Any]) -> Callable[Concatenate[Store, P], Changes]:
     """Make a core function that writes through the store into a named operation: it runs in one
     transaction and returns the Changes it made, its own return value as `result`."""

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..store import Store
-from .changes import operation
+from .changes import operation, save_record
 
 
 @operation
 def save_contact(store: Store, uuid: str | None, values: dict[str, Any], *,
                  base_rev: int | None = None) -> str:
-    if uuid is None:
-        return store.create("contact", values)
-    store.update("contact", uuid, values, base_rev=base_rev)
-    return uuid
+    return save_record(store, "contact", uuid, values, base_rev=base_rev)
 
 
 @operation

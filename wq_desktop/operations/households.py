@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import services
 from ..store import Store
-from .changes import operation
+from .changes import operation, save_record
 
 
 @operation
@@ -15,10 +15,8 @@ def save_operator(store: Store, uuid: str | None, values: dict[str, Any], *,
                   village: str | None = None, base_rev: int | None = None) -> str:
     """Create a household in `village` (uuid None) or change its fields against `base_rev`;
     the result is its UUID."""
-    if uuid is None:
-        return store.create("operator", {"village": village, **values})
-    store.update("operator", uuid, values, base_rev=base_rev)
-    return uuid
+    return save_record(store, "operator", uuid, values if uuid else {"village": village, **values},
+                       base_rev=base_rev)
 
 
 @operation

@@ -7,17 +7,14 @@ from typing import Any
 from shapely.geometry import Polygon
 
 from ..store import Store
-from .changes import Changes, operation, recorded
+from .changes import Changes, operation, recorded, save_record
 
 
 @operation
 def save_parcel(store: Store, uuid: str | None, values: dict[str, Any], *,
                 base_rev: int | None = None) -> str:
     """Create a parcel (uuid None; village and operator in `values`) or change its fields."""
-    if uuid is None:
-        return store.create("parcel", values)
-    store.update("parcel", uuid, values, base_rev=base_rev)
-    return uuid
+    return save_record(store, "parcel", uuid, values, base_rev=base_rev)
 
 
 @operation
