@@ -342,7 +342,8 @@ class Store:
 
     def _normalize(self, k: Kind, values: dict[str, Any]) -> dict[str, Any]:
         """Plain type checks; domain rules come after, in validation.py."""
-        from . import geo, rules
+        from .geo import polygons
+        from .rules import dates
 
         out: dict[str, Any] = {}
         for name, value in values.items():
@@ -377,14 +378,14 @@ class Store:
                     raise ValidationError(f"“{f.label}”不是有效数字。", name)
                 out[name] = number
             elif f.type == "date":
-                out[name] = rules.parse_date(value, name).isoformat()
+                out[name] = dates.parse_date(value, name).isoformat()
             elif f.type == "json":
                 if not isinstance(value, (list, dict)):
                     raise ValidationError(f"“{f.label}”应为列表。", name)
                 out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
             elif f.type == "geom":
-                checked = value if id(value) in self._prechecked else geo.check_polygon(value)
-                out[name] = geo.to_wkb(checked)
+                checked = value if id(value) in self._prechecked else polygons.check_polygon(value)
+                out[name] = polygons.to_wkb(checked)
             _check_length(f, out[name])
             if f.choices and out[name] is not None and out[name] not in f.choices:
                 raise ValidationError(
@@ -475,7 +476,7 @@ class Store:
                                 ((uuid, "update", values) for uuid, values in changes))
 
     def _apply_many(self, k: Kind, items: Iterable[tuple[str, str, dict[str, Any]]]) -> list[str]:
-        from . import geo
+        from .geo import polygons
 
         written: list[str] = []
         fields: list[Changes] = []
@@ -485,7 +486,7 @@ class Store:
         # Outlines check_polygon is sure to accept, found for the whole batch in one numpy pass;
         # the rest are checked one by one as in `create` (for the reason). Held by `items`, so
         # their ids stay theirs while the batch runs.
-        self._prechecked = {id(g) for g, sure in zip(shapes, geo.clearly_valid(shapes), strict=True)
+        self._prechecked = {id(g) for g, sure in zip(shapes, polygons.clearly_valid(shapes), strict=True)
                             if sure}
         with self.transaction():
             chain = history.Appender(self.conn)

@@ -116,7 +116,7 @@ def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
 
 
 def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None:
-    from wq_desktop import geo
+    from wq_desktop.geo import polygons
 
     shapes = [
         shapely.box(0, 0, 100, 80),
@@ -130,11 +130,11 @@ def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None
         shapely.MultiPolygon([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),  # parts cross
         shapely.Point(1, 1), shapely.Polygon(), "POLYGON((0 0,1 0,1 1,0 0))", None,
     ]
-    fast = geo.clearly_valid(shapes)
+    fast = polygons.clearly_valid(shapes)
     assert fast.tolist()[:2] == [True, False] and fast.sum() == 3
-    for shape, sure, batch in zip(shapes, fast, geo.check_polygons(shapes), strict=True):
+    for shape, sure, batch in zip(shapes, fast, polygons.check_polygons(shapes), strict=True):
         try:
-            one = geo.check_polygon(shape)
+            one = polygons.check_polygon(shape)
         except ValidationError as err:
             assert not sure and isinstance(batch, ValidationError) and str(batch) == str(err)
         else:

@@ -22,7 +22,7 @@ from wq_desktop.store import Store
 def counted(monkeypatch: pytest.MonkeyPatch):
     """Calls of the household page's detail query, its history rebuild and the map's layer read."""
     calls: dict[str, list] = {"detail": [], "history": [], "layer": []}
-    real_detail = household_module.queries.household_detail
+    real_detail = household_module.household_detail
     real_layer = canvas_module.parcel_layer
 
     def detail(*args, **kw):
@@ -33,7 +33,7 @@ def counted(monkeypatch: pytest.MonkeyPatch):
         calls["layer"].append(kw.get("parcel_uuids"))
         return real_layer(*args, **kw)
 
-    monkeypatch.setattr(household_module.queries, "household_detail", detail)
+    monkeypatch.setattr(household_module, "household_detail", detail)
     monkeypatch.setattr(canvas_module, "parcel_layer", layer)
     return calls
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from ui.dialogs.deleted_households import DeletedHouseholdsDialog
 from ui.operations import run_op
 from wq_desktop.operations import households
-from wq_desktop.rules import mask_id
+from wq_desktop.rules.masking import mask_id
 from wq_desktop.store import Store
 
 

@@ -13,9 +13,9 @@ from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from ui.operations import run_op
-from wq_desktop import queries
 from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.operations import households
+from wq_desktop.queries import village_table
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -46,17 +46,17 @@ def test_village_table_filters_and_totals(window) -> None:
 
 def test_notice_period_is_edited_and_a_wrong_one_refused(window, demo_store: Store) -> None:
     v = window.village
-    notice = queries.village_notice(demo_store, v.village, window.year)
+    notice = village_table.village_notice(demo_store, v.village, window.year)
     start = date.fromisoformat(notice["start_on"])
     v.notice_start.set_value(start + timedelta(days=3))  # the end moves along, 7 days kept
     assert v.notice_end.value() == start + timedelta(days=9)
     assert window.save_current() is True
-    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+    assert village_table.village_notice(demo_store, v.village, window.year)["end_on"] == \
         (start + timedelta(days=9)).isoformat()
     v.notice_end.set_value(start)  # before the start
     assert v.save_notice() is False
     assert "结束日期不能早于开始日期" in v.notice_error.text()
-    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+    assert village_table.village_notice(demo_store, v.village, window.year)["end_on"] == \
         (start + timedelta(days=9)).isoformat()
 
 
@@ -368,11 +368,11 @@ def test_new_years_notice_starts_in_that_year(window, demo_store: Store) -> None
     v = window.village
     next_year = window.year + 1
     window.set_year(next_year)
-    assert queries.village_notice(demo_store, v.village, next_year) is None
+    assert village_table.village_notice(demo_store, v.village, next_year) is None
     assert v.notice_start.value() == date(next_year, 8, 1)
     assert v.notice_end.value() == date(next_year, 8, 7)
     assert v.save_notice() is True
-    saved = queries.village_notice(demo_store, v.village, next_year)
+    saved = village_table.village_notice(demo_store, v.village, next_year)
     assert saved["start_on"] == f"{next_year}-08-01" and saved["end_on"] == f"{next_year}-08-07"
     # a start typed outside the year is refused with a clear message
     v.notice_start.set_value(date(next_year - 1, 12, 25))
@@ -420,7 +420,7 @@ def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -
     window.show_household(signed["operator"])
     panel = window.household.agreement
     village = demo_store.get("operator", signed["operator"])["village"]
-    notice = queries.village_notice(demo_store, village, window.year)
+    notice = village_table.village_notice(demo_store, village, window.year)
     assert panel.next_button.text() == "标记为已公示"
     assert panel.on.value() == date.fromisoformat(notice["end_on"])
     panel.on.set_value(date.fromisoformat(notice["start_on"]) - timedelta(days=1))

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, trash
+from wq_desktop import trash
 from wq_desktop.errors import WqError
 from wq_desktop.operations import households
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 from ..operations import run_op
@@ -47,7 +48,7 @@ class DeletedHouseholdsDialog(QDialog):
         self.store = store
         self.village = QComboBox()
         self.village.setObjectName("trash_village")
-        for uuid, name in queries.villages(store):
+        for uuid, name in navigation.villages(store):
             self.village.addItem(name, uuid)
         if village is not None and (index := self.village.findData(village)) >= 0:
             self.village.setCurrentIndex(index)

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
 from wq_desktop.operations import agreements
+from wq_desktop.ordering import group_sort_key
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
+from wq_desktop.queries import navigation, village_table
 from wq_desktop.store import Store
 
 from ..operations import run_op
@@ -48,7 +49,7 @@ NO_AGREEMENT = "无协议"
 DEFAULT_NOTICE_MONTH_DAY = (8, 1)
 
 HOUSEHOLD_COLUMNS = (
-    Column("组", lambda r: r.group_name, sort=lambda r: queries.group_sort_key(r.group_name)[0]),
+    Column("组", lambda r: r.group_name, sort=lambda r: group_sort_key(r.group_name)[0]),
     Column("户主/经营者", lambda r: r.name),
     Column("类型", lambda r: r.kind),
     Column("证件号（脱敏）", lambda r: r.id_masked),
@@ -189,7 +190,7 @@ class VillageView(QWidget):
         self.group_filter.blockSignals(True)
         self.group_filter.clear()
         self.group_filter.addItem(ALL, None)
-        for uuid, name in queries.village_groups(self.store, village):
+        for uuid, name in navigation.village_groups(self.store, village):
             self.group_filter.addItem(name, uuid)
         self.group_filter.setCurrentIndex(max(self.group_filter.findData(group), 0) if group else 0)
         self.group_filter.blockSignals(False)
@@ -205,14 +206,14 @@ class VillageView(QWidget):
             return
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
-        self.model.set_rows(queries.village_households(self.store, self.village, self.year))
+        self.model.set_rows(village_table.village_households(self.store, self.village, self.year))
         self._apply_filter()
         if reload_notice:
             self._load_notice()
 
     def _load_notice(self) -> None:
         assert self.village is not None
-        self.notice = queries.village_notice(self.store, self.village, self.year)
+        self.notice = village_table.village_notice(self.store, self.village, self.year)
         self.notice_box.setTitle(f"{self.year}年度公示期")
         self.notice_error.show_error(None)
         n = self.notice
@@ -283,7 +284,7 @@ class VillageView(QWidget):
         group = self.group_filter.currentData()
         name = self.name_filter.text().strip()
 
-        def keep(r: queries.HouseholdRow) -> bool:
+        def keep(r: village_table.HouseholdRow) -> bool:
             if group and r.group != group:
                 return False
             if measure == NO_MEASURE and r.measures:
@@ -299,7 +300,7 @@ class VillageView(QWidget):
             return not name or name in r.name
 
         self.proxy.set_predicate(keep)
-        t = queries.totals(self.proxy.visible_rows())
+        t = village_table.totals(self.proxy.visible_rows())
         left_out = (f"（协议终止的 {t.excluded_households} 户、{mu(t.excluded_mu)} 亩未计入）"
                     if t.excluded_households else "")
         self.totals.setText(
@@ -307,7 +308,7 @@ class VillageView(QWidget):
             f"退减灌溉 {mu(t.retired_mu)} 亩；休耕轮作 {mu(t.fallow_mu)} 亩；补助金额 {yuan(t.subsidy)} 元"
             + left_out)
 
-    def visible_rows(self) -> list[queries.HouseholdRow]:
+    def visible_rows(self) -> list[village_table.HouseholdRow]:
         return self.proxy.visible_rows()
 
     def _open(self, index: QModelIndex) -> None:
