@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.app import Application
 from ui.backup_ui import load_keep_days
+from ui.operations import change_bus
 from wq_desktop import backup
+from wq_desktop.operations import recorded
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -97,7 +99,9 @@ def _change_after_backup(window) -> tuple[str, str, Path]:
     store = window.store
     village = first_village(store)
     taken = backup.list_backups(store.path)[0]
-    store.update("village", village["uuid"], {"name": NEW_NAME})
+    with recorded(store, "rename_village") as done:  # a change as the window makes and announces it
+        store.update("village", village["uuid"], {"name": NEW_NAME})
+    change_bus(store).publish(done.changes)
     return village["uuid"], village["name"], taken.path
 
 

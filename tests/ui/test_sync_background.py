@@ -169,3 +169,23 @@ def test_jobs_that_end_at_once_never_leave_the_window_syncing(qtbot, tmp_path, s
         controller.import_usb(bad)
         qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
     assert len(messages) == 5 and controller.sync_action.isEnabled()
+
+
+def test_a_background_sync_broadcasts_what_it_pulled_and_the_page_shows_it(
+        qtbot, tmp_path, server, laptops, messages) -> None:
+    from ui.operations import change_bus
+
+    a, b, op = laptops
+    b.update("operator", op, {"address": "五组"})
+    server.sync(b, OTHER)
+    window, controller = open_sync_window(qtbot, a, server, tmp_path, auto_sync=True)
+    controller.credentials = (SERVER, USER, PASSWORD)
+    window.show_household(op)
+    heard: list = []
+    change_bus(a).changed.connect(heard.append)
+    assert controller.sync_in_background() is not None
+    qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
+    [changes] = heard  # once, for the whole sync
+    assert changes.operation == "synchronize" and changes.ids("operator") == {op}
+    assert changes.changed_fields("operator") == {"address"}
+    assert window.household.form.edits["address"].text() == "五组" and messages == []
