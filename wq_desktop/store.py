@@ -32,6 +32,7 @@ from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 log = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 1000  # records written before the planner's statistics are first refreshed
+UNIQUE_KEYS_FROM = 200  # a batch of at least this many creates reads the unique keys once
 
 Record = dict[str, Any]
 # The history entry of an event (log_event) keeps its description under this name.
@@ -100,6 +101,11 @@ class Store:
         self._prechecked: set[int] = set()  # see _apply_many
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
+        # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
+        self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
+        # While a batch runs: id(WKB written) -> (that WKB, the checked shape it encodes), so
+        # validation need not decode what was just encoded (see validation.shape_of).
+        self._batch_shapes: dict[int, tuple[bytes, Any]] | None = None
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -376,6 +382,8 @@ class Store:
             elif f.type == "geom":
                 checked = value if id(value) in self._prechecked else polygons.check_polygon(value)
                 out[name] = polygons.to_wkb(checked)
+                if self._batch_shapes is not None:
+                    self._batch_shapes[id(out[name])] = (out[name], checked)
             _check_length(f, out[name])
             if f.choices and out[name] is not None and out[name] not in f.choices:
                 raise ValidationError(
@@ -483,6 +491,10 @@ class Store:
             # Rows of other kinds cannot change while this batch runs: validation may look each
             # referenced one up once (a village for every parcel, a parcel for every measure).
             self._row_cache = ({}, k.name)
+            self._batch_shapes = {}
+            if len(items) >= UNIQUE_KEYS_FROM and all(op == "create" for _, op, _ in items):
+                # One read of the kind's unique keys instead of one query per new row.
+                self._unique_keys = (k.name, {})
             try:
                 for index, (record_uuid, op, values) in enumerate(items):
                     try:
@@ -510,6 +522,8 @@ class Store:
                     written.append(record_uuid)
             finally:
                 self._row_cache = None
+                self._unique_keys = None
+                self._batch_shapes = None
                 self._prechecked = set()
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
@@ -666,11 +680,13 @@ Changes = dict[str, list[Any]]
 
 
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
-    changes = {
-        name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
-        for name in k.field_names
-        if (old or {}).get(name) != new[name]
-    }
+    before = old or {}
+    changes = {}
+    for f in k.fields:  # runs for every record a batch writes: one pass, no look-ups by name
+        name = f.name
+        was, now = before.get(name), new[name]
+        if was != now:
+            changes[name] = [to_wire(f, was), to_wire(f, now)]
     if old is None or old["deleted"] != new["deleted"]:
         changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
     return changes

@@ -63,12 +63,33 @@ def _check_required_and_refs(store: Store, kind_name: str, new: Row) -> None:
 
 def _unique(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
             message: str) -> None:
+    batch = store._unique_keys
+    if batch is not None and batch[0] == kind_name:
+        _unique_in_batch(store, kind_name, new, uuid, columns, message, batch[1])
+        return
     where = " AND ".join(f'"{c}" IS ?' for c in columns)
     clash = store.conn.execute(
         f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
         (uuid, *(new[c] for c in columns))).fetchone()
     if clash:
         raise DuplicateError(message, columns[-1], clash[0])
+
+
+def _unique_in_batch(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
+                     message: str, keys: dict[tuple[str, ...], dict[tuple, str]]) -> None:
+    """_unique while a batch creates many records of this kind: the live keys read once, then
+    each new record's key added (a refused record rolls the whole batch back). Python's == on
+    None matches SQL's IS."""
+    index = keys.get(columns)
+    if index is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        index = keys[columns] = {tuple(row[1:]): row[0] for row in store.conn.execute(
+            f'SELECT uuid, {names} FROM "{kind_name}" WHERE deleted=0')}
+    key = tuple(new[c] for c in columns)
+    clash = index.get(key)
+    if clash is not None and clash != uuid:
+        raise DuplicateError(message, columns[-1], clash)
+    index[key] = uuid
 
 
 def _year(new: Row) -> None:
@@ -153,6 +174,12 @@ def _area_of_record(value: object, field: str) -> float:
     return figures.stored(area)
 
 
+def _shape_of(store: Store, wkb: bytes) -> Any:
+    """The shape a WKB encodes: the one the batch write just encoded it from, else decoded."""
+    known = store._batch_shapes.get(id(wkb)) if store._batch_shapes is not None else None
+    return known[1] if known is not None and known[0] is wkb else polygons.from_wkb(wkb)
+
+
 def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
     return figures.sum_of_records(a for (a,) in store.conn.execute(
         f"SELECT area_mu FROM measure WHERE deleted=0 AND {where}", params))
@@ -160,7 +187,7 @@ def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
 
 def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
-        shape = polygons.from_wkb(new["geometry"])
+        shape = _shape_of(store, new["geometry"])
         # The figure of record is decided here; the geometric area (polygons.area_mu) stays 图形面积.
         new["area_mu"] = _area_of_record(quantities.parcel_area(polygons.area_mu(shape), "geometry"),
                                          "geometry")

@@ -290,6 +290,7 @@ def test_names_sort_by_pinyin_and_two_rows_copy_as_tsv(qtbot, window, demo_store
         demo_store.create("operator", {"village": village, "name": name, "kind": "农户",
                                        "id_code": id17 + identity.id_check_char(id17)})
     window.show_village(village)
+    qtbot.waitUntil(lambda: not window.village.loading)
     table = window.village.table
     names_col = [table.model().headerData(c, Qt.Orientation.Horizontal)
                  for c in range(table.model().columnCount())].index("户主/经营者")

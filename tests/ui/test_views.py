@@ -310,11 +310,12 @@ def test_unsaved_edit_is_not_dropped_when_leaving(qtbot, window, monkeypatch) ->
     assert form.edits["address"].text() == "新地址"
 
 
-def test_year_selector_switches_the_work_year(window) -> None:
+def test_year_selector_switches_the_work_year(qtbot, window) -> None:
     this_year = window.year
     rows_now = {r.operator: r.retired_mu for r in window.village.visible_rows()}
     window.set_year(this_year - 1)
     assert window.village.title.text().endswith(f"{this_year - 1}年度")
+    qtbot.waitUntil(lambda: not window.village.loading)
     rows_then = {r.operator: r.retired_mu for r in window.village.visible_rows()}
     assert rows_now != rows_then  # last year's measures, not this year's
 
@@ -396,7 +397,7 @@ def test_measure_dialog_refuses_more_than_the_parcel_with_one_message(window, de
     dialog.reject()
 
 
-def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(window, demo_store,
+def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(qtbot, window, demo_store,
                                                                           answer_yes) -> None:
     from wq_desktop import services
 
@@ -410,6 +411,7 @@ def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(window
     assert demo_store.count("parcel", "operator=? OR operator IS NULL", (row.operator,)) == 0
     assert all(demo_store.get("patrol", u, include_deleted=True)["deleted"] for u in taken.patrols)
     window.village.refresh()
+    qtbot.waitUntil(lambda: not window.village.loading)
     assert row.operator not in {r.operator for r in window.village.visible_rows()}
 
 
@@ -496,3 +498,19 @@ def test_a_job_that_ends_before_the_caller_connects_still_reports_finished(qtbot
                                on_finished=lambda: ended.append("finished"))
     worker.wait()  # over before the GUI thread does anything else (an unreachable server)
     qtbot.waitUntil(lambda: ended == ["ok", "finished"])
+
+
+def test_village_rows_are_read_in_a_worker_and_the_last_village_chosen_wins(
+        qtbot, window, demo_store: Store) -> None:
+    villages = demo_store.find("village", order_by="code")
+    assert len(villages) >= 2
+    first, second = villages[0]["uuid"], villages[1]["uuid"]
+    window.show_village(first)
+    window.show_village(second)  # before the first village's rows arrive
+    assert window.village.loading and window.village.model.rows == []
+    with qtbot.waitSignal(window.village.rowsLoaded, timeout=60000):
+        pass
+    assert not window.village.loading
+    expected = village_table.village_households(demo_store, second, window.year)
+    assert [r.operator for r in window.village.model.rows] == [r.operator for r in expected]
+    assert window.village.totals.text().startswith(f"合计（当前筛选）：{len(expected)} 户")

@@ -39,6 +39,7 @@ from ..widgets import (
     scrolling,
     yuan,
 )
+from ..workers import JobContext, Worker, weak_slot
 
 ALL = "全部"
 NO_MEASURE = "无措施"
@@ -81,9 +82,13 @@ def default_notice_start(year: int) -> date:
 
 
 class VillageView(QWidget):
+    """The table's rows are read by a worker on its own Store (at city size the first read of a
+    village takes seconds); the notice editor reads its one record here."""
+
     open_household = Signal(str)
     new_household = Signal(str)  # village uuid
     changed = Signal()
+    rowsLoaded = Signal()  # the table shows the current village and year
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +97,8 @@ class VillageView(QWidget):
         self.group: str | None = None
         self.year = 0
         self.notice: dict | None = None
+        self._rows_job: Worker | None = None
+        self._rows_of: tuple[str, int] | None = None  # (village, year) the table's rows are of
         self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
@@ -205,10 +212,56 @@ class VillageView(QWidget):
             return
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
-        self.model.set_rows(village_table.village_households(self.store, self.village, self.year))
-        self._apply_filter()
+        self._load_rows()
         if reload_notice:
             self._load_notice()
+
+    @property
+    def loading(self) -> bool:
+        return self._rows_job is not None
+
+    def _load_rows(self) -> None:
+        """Read the rows in a worker; a newer read supersedes a running one. Until they arrive
+        the table keeps what it shows if that is the same village, else it is emptied."""
+        assert self.village is not None
+        if self._rows_job is not None:
+            self._rows_job.cancel()
+        path, user, village, year = self.store.path, self.store.user, self.village, self.year
+
+        def job(ctx: JobContext) -> list[village_table.HouseholdRow]:
+            with Store.open(path, user) as own:
+                ctx.check()
+                return village_table.village_households(own, village, year)
+
+        worker = Worker(job, self)
+        self._rows_job = worker
+        loaded, ended = weak_slot(self._rows_loaded), weak_slot(self._rows_ended)
+        worker.done.connect(lambda rows, w=worker, key=(village, year): loaded(w, key, rows))
+        worker.failed.connect(lambda message, w=worker: ended(w, f"未能读取本村农户：{message}"))
+        worker.cancelled.connect(lambda w=worker: ended(w, ""))
+        worker.finished.connect(worker.deleteLater)
+        if self._rows_of is None or self._rows_of[0] != village:
+            self.model.set_rows([])
+            self._rows_of = None
+        self.totals.setText("正在读取本村农户…")
+        worker.start()
+
+    def _rows_loaded(self, worker: Worker, key: tuple[str, int],
+                     rows: list[village_table.HouseholdRow]) -> None:
+        if worker is not self._rows_job:
+            return  # superseded: the newer read shows its rows
+        self._rows_job = None
+        self._rows_of = key
+        self.model.set_rows(rows)
+        self._apply_filter()
+        self.rowsLoaded.emit()
+
+    def _rows_ended(self, worker: Worker, message: str) -> None:
+        if worker is not self._rows_job:
+            return
+        self._rows_job = None
+        if message:
+            self.totals.setText(message)
 
     def _load_notice(self) -> None:
         assert self.village is not None
