@@ -102,8 +102,8 @@ def city_fixture(tmp_path_factory) -> City:
     city.close()
 
 
-__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township", "issue_supervision",
-           "web_session"]
+__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township",
+           "issue_supervision", "web_session"]
 
 
 def web_session(url: str, user: str, password: str = PASSWORD):
