@@ -35,6 +35,7 @@ from wq_desktop.store import Store
 from ..operations import change_bus, run_op
 from ..workers import JobContext, Worker, run_with_progress, weak_slot
 from .charts import ChartData, ChartsPanel, chart_data
+from .supervision_panel import SupervisionPanel
 from .targets_panel import TargetsPanel
 
 DONE = QColor("#d8f0d8")
@@ -243,6 +244,9 @@ class Dashboard(QWidget):
         self.targets = TargetsPanel(store)
         self.targets.recordRequested.connect(self.recordRequested)
         change_bus(store).changed.connect(self.apply_changes)
+        self.supervision = SupervisionPanel(store)
+        self.supervision.recordRequested.connect(self.recordRequested)
+        self.supervision.answered.connect(self.show_supervision)
 
         self.checks_page = checks_page = QWidget()
         checks_layout = QVBoxLayout(checks_page)
@@ -254,6 +258,7 @@ class Dashboard(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.progress, "工作进度")
+        self.tabs.addTab(self.supervision, "督办待办")
         self.tabs.addTab(checks_page, "数据检查")
         self.tabs.addTab(self.charts, "统计图表")
         self.tabs.addTab(self.water, "节水量")
@@ -321,6 +326,7 @@ class Dashboard(QWidget):
         self._stale = False
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
         self.targets.show_year(self.year)  # the 目标与用水 tab runs its own worker
+        self.show_supervision()
         if self._job is not None:
             self._job.cancel()
         path, user, year = self.store.path, self.store.user, self.year
@@ -341,6 +347,13 @@ class Dashboard(QWidget):
         self._show_loading(True, "正在统计…")
         worker.start()
         return worker
+
+    def show_supervision(self) -> None:
+        """督办 are few (the office's findings): read at once, the count on the tab."""
+        self.supervision.refresh()
+        waiting = sum(r.state in ("open", "overdue") for r in self.supervision.model.rows)
+        self.tabs.setTabText(self.tabs.indexOf(self.supervision),
+                             f"督办待办（{waiting}）" if waiting else "督办待办")
 
     def cancel_refresh(self) -> None:
         if self._job is not None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import figures, services
+from wq_desktop import figures, services, supervision
 from wq_desktop.errors import NotFoundError
 from wq_desktop.operations import Changes, households, parcels, patrols
 from wq_desktop.queries.household import HouseholdDetail, ParcelRow, PatrolRow, household_detail
@@ -60,7 +60,7 @@ PATROL_COLUMNS = (
 # The kinds a household page shows (operator form, parcels and measures, patrols with photos,
 # agreement, courtyard, 包联 people, the village's groups, history of them all).
 SHOWN_KINDS = ("operator", "parcel", "measure", "patrol", "photo", "agreement", "courtyard",
-               "contact", "group", "village", "rectification")
+               "contact", "group", "village", "rectification", "supervision")
 
 
 class HouseholdView(QWidget):
@@ -144,9 +144,17 @@ class HouseholdView(QWidget):
         self.tabs.addTab(self.courtyard, "庭院种植")
         self.tabs.addTab(self.history, "变更历史")
 
+        # The city office's 督办 about this household or its parcels (answered in 工作进度 → 督办待办).
+        self.supervision_note = QLabel()
+        self.supervision_note.setObjectName("household_supervision")
+        self.supervision_note.setWordWrap(True)
+        self.supervision_note.setStyleSheet("color: #b00020; border: 1px solid #e0a0a0; padding: 4px;")
+        self.supervision_note.hide()
+
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
+        layout.addWidget(self.supervision_note)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
         self.tabs.setMinimumHeight(220)  # a few table rows stay visible when the page scrolls
@@ -220,6 +228,7 @@ class HouseholdView(QWidget):
             self.agreement.load(None, self.year)
             self.contacts.setText("")
             self.summary.setText("")
+            self.supervision_note.hide()
             self._enable(False)
             return
         d = household_detail(self.store, self.operator, self.year)
@@ -235,6 +244,7 @@ class HouseholdView(QWidget):
         self.history.load_household(self.operator)
         self.courtyard.load(self.operator, self.year)
         self.contacts.setText(self._contacts_text(d))
+        self._show_supervision()
         total = figures.sum_of_records(p.area_mu for p in d.parcels)
         retired = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
                                          if m.kind == "退减灌溉")
@@ -246,6 +256,15 @@ class HouseholdView(QWidget):
             f"休耕轮作 {mu(fallow)} 亩；补助金额 {yuan(money)} 元"
             f"（{amount_words.amount_in_words(money)}）")
         self._enable(True)
+
+    def _show_supervision(self) -> None:
+        rows = supervision.about_record(self.store, "operator", self.operator)
+        lines = [f"【督办·{supervision.STATE_NAMES[r.state]}】{r.title}：{r.note}（期限 {r.due_on}"
+                 f"{'，已回复：' + r.reply if r.reply else ''}）" for r in rows]
+        self.supervision_note.setText("\n".join(lines) + ("\n请在“工作进度 → 督办待办”中回复。"
+                                                         if any(r.state in ("open", "overdue")
+                                                                for r in rows) else ""))
+        self.supervision_note.setVisible(bool(rows))
 
     @staticmethod
     def _contacts_text(d: HouseholdDetail) -> str:
