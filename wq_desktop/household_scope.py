@@ -46,6 +46,8 @@ NOT_OF_A_HOUSEHOLD: dict[str, str] = {
     "water_quota": "亩均需水量 is set for the township",
     "water_target": "用水总量控制目标 is set for the township",
     "village_target": "村退减目标 is set for a village",
+    "supervision": "督办 is the city office's instruction to a township (its target may be a household); "
+                   "the township cannot remove it by deleting the household",
     "conflict": "a sync conflict concerns one record of any kind and is settled on its own",
 }
 
