@@ -1,5 +1,6 @@
-"""Data checks over a whole store: broken history, records edited behind the core, rule breaks,
-overlapping parcels. Each finding names the record it concerns so the app can open it."""
+"""Data checks over a whole store: broken history and security log, records edited behind the
+core, rule breaks, overlapping or duplicate parcels, missing households, agreements and notices,
+open violations, 碎片化, targets. Each finding names the record it concerns so the app can open it."""
 
 from __future__ import annotations
 
