@@ -67,6 +67,7 @@ class PhotoEntry:
     path: Path
     info: photos.PhotoInfo | None  # None for a stored photo whose details come from its record
     record: dict[str, Any] | None = None  # set for photos already attached
+    data: bytes | None = None  # a stored photo's plain bytes (its file may be encrypted)
 
     @property
     def taken_at(self) -> str | None:
@@ -105,7 +106,11 @@ class PhotoStrip(QListWidget):
         self.setToolTip("把照片拖到这里，或点“添加照片…”")
 
     def _add_item(self, entry: PhotoEntry) -> None:
-        pixmap = QPixmap(str(entry.path))
+        pixmap = QPixmap()
+        if entry.data is not None:
+            pixmap.loadFromData(entry.data)
+        else:
+            pixmap.load(str(entry.path))
         icon = QIcon()
         if not pixmap.isNull():
             icon = QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
@@ -116,7 +121,12 @@ class PhotoStrip(QListWidget):
         self.entries.append(entry)
 
     def add_stored(self, store: Store, record: dict[str, Any]) -> None:
-        self._add_item(PhotoEntry(photos.photo_path(store, record["sha256"]), None, record))
+        sha = record["sha256"]
+        try:
+            data = photos.photo_bytes(store, sha) if photos.has_photo(store, sha) else None
+        except WqError:
+            data = None  # a damaged file shows as a blank thumbnail with its caption
+        self._add_item(PhotoEntry(photos.photo_path(store, sha), None, record, data))
 
     def add_file(self, path: Path) -> bool:
         """Check the file is a photo (reading its EXIF) and stage it; False with a message if not."""
