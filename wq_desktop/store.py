@@ -22,8 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import shapely
-
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
@@ -237,6 +235,8 @@ class Store:
             if f.type == "json":
                 rec[f.name] = json.loads(value)
             elif f.type == "geom":
+                import shapely  # here, not at the top: opening a window need not load GEOS
+
                 rec[f.name] = shapely.from_wkb(value)
         rec["deleted"] = bool(rec["deleted"])
         return rec
