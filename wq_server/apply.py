@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
 from wq_desktop.model import SYNCED_OPS, RecordOp
 from wq_desktop.schema import KINDS, Kind
@@ -21,7 +21,7 @@ from wq_desktop.store import Store, new_uuid, to_wire
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.checks import is_uuid
 
-from . import bodies, scope
+from . import authors, bodies, scope
 from .auth import OFFICE, STAFF, User
 from .db import SERVER_DEVICE, SERVER_USER, ServerDB
 
@@ -33,9 +33,11 @@ class Forbidden(WqError):
     """A change or read outside the user's township (HTTP 403)."""
 
 
-def push(db: ServerDB, user: User, device: str, changes: list[Any]) -> list[p.Result]:
+def push(db: ServerDB, user: User, device: str, changes: list[Any],
+         accounts: list[authors.Account] | None = None) -> list[p.Result]:
     results = []
     with db.writing() as store:
+        authors.register(store.conn, user, device, accounts or [], store.clock())
         for change in changes:
             results.append(_apply_one(db, store, user, device, change))
     return results
@@ -75,7 +77,7 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
-        except (sqlite3.OperationalError, OSError):
+        except (sqldriver.OperationalError, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
@@ -84,6 +86,8 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": "服务器拒绝：该修改的内容无法处理，请把这条记录的情况告诉管理员。",
                       "conflict": None, "duplicate": False}
+        if result["status"] in (p.APPLIED, p.CONFLICT):
+            authors.record_push(conn, change_id, user, device, ch.get("user"), store.clock())
         conn.execute(
             "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -157,11 +161,14 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
+    authors.check(conn, user, ch.get("user"))
     old = store._raw(k, record)
     if old is not None and scope.township_of_record(conn, record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
     if k.name == "township" and old is None:
         raise Forbidden("乡镇只能由管理员在服务器上创建。")
+    if k.name == "supervision":
+        _check_answer(op, old, fields)
     current = {f.name: to_wire(f, old[f.name]) for f in k.fields} if old else {}
     town = scope.township_of_state(conn, k.name, record, {**current, **fields})
     if town is None:
@@ -303,16 +310,37 @@ def _log(conn: Any, change_id: str | None, device: str, user: str, kind_name: st
     return cur.lastrowid
 
 
+def _check_answer(op: str, old: Any, fields: dict[str, Any]) -> None:
+    """A township answers a 督办 (回复, 已整改); issuing, rewording or removing one is the office's."""
+    from wq_desktop.supervision import REPLY_FIELDS
+
+    if op == RecordOp.CREATE or old is None:
+        raise Forbidden("督办由市级办公室下发，乡镇不能新增督办。")
+    if op != RecordOp.UPDATE or set(fields) - REPLY_FIELDS:
+        raise Forbidden("乡镇只能回复督办（回复内容、办理状态），不能修改或删除督办事项和期限。")
+
+
+def write_as_server(store: Store, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
+                    user: str, town: str) -> int:
+    """A record the server itself writes (a township by the admin, a 督办 by the city office):
+    validated and in the history like a pushed change, scoped, and in the pull feed, so it
+    reaches the township's laptops by the ordinary sync. Inside the caller's `db.writing()`."""
+    at = store.clock()
+    rev, changes = store.apply_change(kind_name, record, op, fields, user=user, device=SERVER_DEVICE,
+                                      at=at)
+    if op == RecordOp.CREATE:
+        scope.remember(store.conn, kind_name, record, town)
+    if changes:
+        _log(store.conn, None, SERVER_DEVICE, user, kind_name, record, town, op, rev, changes, at)
+    return rev
+
+
 def create_township(db: ServerDB, code: str, name: str) -> str:
     """Admin: add a township (the root every other record's scope hangs from)."""
     record = new_uuid()
     with db.writing() as store:
-        at = store.clock()
-        rev, changes = store.apply_change("township", record, "create", {"code": code, "name": name},
-                                          user=SERVER_USER, device=SERVER_DEVICE, at=at)
-        scope.remember(store.conn, "township", record, record)
-        _log(store.conn, None, SERVER_DEVICE, SERVER_USER, "township", record, record, "create", rev,
-             changes, at)
+        write_as_server(store, "township", record, "create", {"code": code, "name": name},
+                        user=SERVER_USER, town=record)
     return record
 
 
