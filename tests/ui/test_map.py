@@ -307,11 +307,10 @@ def test_legend_and_north_arrow_are_drawn_once_per_change_and_look_the_same(
     from PySide6.QtGui import QColor, QFontMetrics
 
     from ui.map import overlays
-    from wq_desktop import services
 
     x0, y0 = ORIGIN
-    parcel = store.create("parcel", {"village": village, "code": "R", "land_attribute": "集体机动地",
-                                     "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+    parcel = _add_parcel(store, {"village": village, "code": "R", "land_attribute": "集体机动地",
+                                 "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
     qtbot.waitUntil(lambda: canvas.parcels is not None and canvas.parcels.n == 1)
     drawn: list[str] = []
     legend, north = overlays.draw_legend, overlays.draw_north_arrow
@@ -321,7 +320,7 @@ def test_legend_and_north_arrow_are_drawn_once_per_change_and_look_the_same(
         canvas.grab_image()
     assert drawn.count("legend") <= 1 and drawn.count("north") <= 1  # drawn once, then copied
     drawn.clear()
-    services.set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
+    _set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
     qtbot.waitUntil(lambda: canvas._legend_counts()[MeasureKind.RETIRED.value][0] == 1)
     for _ in range(3):
         canvas.grab_image()
