@@ -11,30 +11,11 @@ import hashlib
 import json as json_mod
 from typing import Any
 
-from ..errors import WqError
 from . import protocol as p
+from .checks import BadAnswer
+from .errors import AuthError, CertificateError, OfflineError, SyncError, VersionError
 
 TIMEOUT_S = 60
-
-
-class SyncError(WqError):
-    """Sync could not go on; str() is the message for the user. Nothing local was lost."""
-
-
-class OfflineError(SyncError):
-    pass
-
-
-class AuthError(SyncError):
-    pass
-
-
-class VersionError(SyncError):
-    pass
-
-
-class CertificateError(SyncError):
-    """HTTPS certificate not trusted (self-signed office server without its CA file set)."""
 
 
 class Connection:
@@ -99,8 +80,6 @@ class Connection:
 
 def body_of(response: Any) -> Any:
     """The JSON of an answer whose digest matches its bytes; SyncError for anything else."""
-    from .checks import BadAnswer
-
     content = response.content
     sent = response.headers.get(p.DIGEST_HEADER)
     if sent is None:
