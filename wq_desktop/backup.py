@@ -136,6 +136,8 @@ def _copy(source: Path, target: Path, key: bytes | None = None) -> None:
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
+        if key is not None and not target.exists():
+            keyfile.path_for(target).unlink(missing_ok=True)  # no key file without its copy
         raise
 
 

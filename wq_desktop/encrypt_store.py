@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import accounts, audit, keyfile, sqldriver
+from . import accounts, audit, keyfile, photos, sqldriver
 from .backup import list_backups
 from .errors import WqError
 from .schema import SCHEMA_VERSION
@@ -109,6 +109,7 @@ def encrypt(path: Path, account: str, password: str, repeat: str | None = None) 
     store = Store.open(path, account, key=data_key)
     try:
         accounts.insert_account(store, account, account)
+        photos.encrypt_photo_files(store)  # the photos of the households as well
         audit.record(store, audit.STORE_ENCRYPTED)
     except BaseException:
         store.close()

@@ -213,6 +213,13 @@ def backup_copy(conn: sqlite3.Connection, path: Path, label: str, *,
     return target
 
 
+def remove_copy(copy: Path) -> None:
+    """Delete a copy made by backup_copy together with its key file (`<copy>.keys`): a key file
+    left behind keeps the data key's envelopes for a file that no longer exists."""
+    copy.unlink(missing_ok=True)
+    keyfile.path_for(copy).unlink(missing_ok=True)
+
+
 def connect(path: Path, *, create: bool, key: bytes | None = None) -> sqlite3.Connection:
     """Open (or create) a store file, refusing newer or foreign files without modifying them.
 

@@ -1,6 +1,6 @@
 """`python -m wq_server --db PATH --host 127.0.0.1 --port N` runs the server;
 `python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|audit|import-package`
-are the admin's commands (run on the server machine, against the database file)."""
+and `package-key` are the admin's commands (run on the server machine, against the database file)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users", "audit")
 COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
-            "audit", "import-package")
+            "audit", "import-package", "package-key")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     pkg.add_argument("file", type=Path, help="设备导出的同步包")
     pkg.add_argument("--db", required=True, type=Path)
     pkg.add_argument("--reply", type=Path, help="回传包保存位置（默认与同步包同目录）")
+    key = sub.add_parser("package-key", help="显示本服务器同步包密钥的指纹；--out 写出给各乡镇的公钥文件")
+    key.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    key.add_argument("--out", type=Path, help="公钥文件（如 同步包密钥.json，由市办公室发给各乡镇）")
+    key.add_argument("--name", default="", help="写进公钥文件的服务器名称（如 昌吉市退地减水服务器）")
     return parser
 
 
@@ -94,9 +98,12 @@ def _run(args: argparse.Namespace) -> int:
 
         app = create_app(args.db)
         print(f"同步服务已启动：{args.host}:{args.port}（数据库 {args.db}）", flush=True)
+        print(f"同步包密钥指纹：{_fingerprint(args.db)}（各乡镇核对用）", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                     ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
         return 0
+    if args.command == "package-key":
+        return _package_key(args)
     if args.command in USER_ADMIN and not args.db.is_file():
         # An admin command against a mistyped path must not create an empty server database.
         raise WqError(f"服务器数据库不存在：{args.db}")
@@ -122,6 +129,27 @@ def _run(args: argparse.Namespace) -> int:
             print(f"回传包：{reply}（请带回设备，用 python main.py sync-import 导入）")
     finally:
         db.close()
+    return 0
+
+
+def _fingerprint(db_path: Path) -> str:
+    from .server_key import public_info
+
+    return str(public_info(db_path)["fingerprint"])
+
+
+def _package_key(args: argparse.Namespace) -> int:
+    from .server_key import key_path, write_public_file
+
+    if not args.db.is_file():
+        raise WqError(f"服务器数据库不存在：{args.db}")
+    if args.out:
+        fp = write_public_file(args.db, args.out, args.name)
+        print(f"已写出同步包公钥文件：{args.out}（指纹 {fp}）。请发给各乡镇，在“同步 → 导入服务器密钥…”"
+              "中导入（命令行 main.py sync-key）。")
+    else:
+        print(f"同步包密钥指纹：{_fingerprint(args.db)}")
+    print(f"私钥文件：{key_path(args.db)}（请与数据库一起备份，不要外传）")
     return 0
 
 

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,10 +21,11 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, bodies, limits, logins, photos, web
+from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def create_app(db_path: Path | str) -> FastAPI:
     db.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
+    authors.create_tables(db.conn)
+    package_key = server_key.public_info(db.path)  # made at the first start
     # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
     # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
     app.add_middleware(limits.BodyLimit)
@@ -105,8 +107,10 @@ def create_app(db_path: Path | str) -> FastAPI:
     async def os_error(request: Request, err: OSError) -> JSONResponse:
         return _server_trouble(err, db.path.parent)
 
-    @app.exception_handler(sqlite3.DatabaseError)
-    async def db_error(request: Request, err: sqlite3.DatabaseError) -> JSONResponse:
+    # The store driver's (SQLCipher's) exceptions, not the stdlib sqlite3 ones: a photo piece
+    # whose upload record could not be written on a full disk answered a bare 500 before.
+    @app.exception_handler(sqldriver.DatabaseError)
+    async def db_error(request: Request, err: sqldriver.DatabaseError) -> JSONResponse:
         return _server_trouble(err, db.path.parent)
 
     @app.get("/health")
@@ -117,6 +121,10 @@ def create_app(db_path: Path | str) -> FastAPI:
     async def version() -> dict[str, Any]:
         return {"protocol": p.PROTOCOL_VERSION, "max_photo_bytes": p.MAX_PHOTO_BYTES,
                 "photo_chunk": p.PHOTO_CHUNK}
+
+    @app.get("/package-key")
+    async def package_key_info() -> dict[str, Any]:
+        return package_key  # public: laptops seal their USB packages to it (and pin it)
 
     gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
     app.state.gate = gate  # the web view's sign-in goes through the same gate
@@ -218,7 +226,7 @@ def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
         if first["type"] == "too_long":
             raise HTTPException(413, f"一次最多上传 {bodies.MAX_PAGE} 条修改。") from None
         raise HTTPException(422, "上传内容格式不正确（应有设备编号和修改列表）。") from None
-    return {"results": apply.push(db, user, page.device, page.changes)}
+    return {"results": apply.push(db, user, page.device, page.changes, page.accounts)}
 
 
 def _server_trouble(err: Exception, folder: Path) -> JSONResponse:

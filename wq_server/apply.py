@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
 from wq_desktop.model import SYNCED_OPS, RecordOp
 from wq_desktop.schema import KINDS, Kind
@@ -21,7 +21,7 @@ from wq_desktop.store import Store, new_uuid, to_wire
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.checks import is_uuid
 
-from . import bodies, scope
+from . import authors, bodies, scope
 from .auth import OFFICE, STAFF, User
 from .db import SERVER_DEVICE, SERVER_USER, ServerDB
 
@@ -33,9 +33,11 @@ class Forbidden(WqError):
     """A change or read outside the user's township (HTTP 403)."""
 
 
-def push(db: ServerDB, user: User, device: str, changes: list[Any]) -> list[p.Result]:
+def push(db: ServerDB, user: User, device: str, changes: list[Any],
+         accounts: list[authors.Account] | None = None) -> list[p.Result]:
     results = []
     with db.writing() as store:
+        authors.register(store.conn, user, device, accounts or [], store.clock())
         for change in changes:
             results.append(_apply_one(db, store, user, device, change))
     return results
@@ -75,7 +77,7 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
-        except (sqlite3.OperationalError, OSError):
+        except (sqldriver.OperationalError, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
@@ -84,6 +86,8 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": "服务器拒绝：该修改的内容无法处理，请把这条记录的情况告诉管理员。",
                       "conflict": None, "duplicate": False}
+        if result["status"] in (p.APPLIED, p.CONFLICT):
+            authors.record_push(conn, change_id, user, device, ch.get("user"), store.clock())
         conn.execute(
             "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -157,6 +161,7 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
+    authors.check(conn, user, ch.get("user"))
     old = store._raw(k, record)
     if old is not None and scope.township_of_record(conn, record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")

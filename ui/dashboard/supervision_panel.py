@@ -1,6 +1,6 @@
 """督办待办: the city office's 督办 for this township, overdue first; the staff answer them here.
 
-Rows come from `supervision.supervision_rows`; 回复 and 已整改 call `supervision.answer` (the
+Rows come from `supervision.supervision_rows`; 回复 and 已整改 run `answer_supervision` (the
 township may change only the answering fields; the server refuses anything else). The answer
 travels to the office with the next sync.
 """
@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop import supervision
-from wq_desktop.errors import WqError
+from wq_desktop.operations import Changes
+from wq_desktop.operations import supervision as supervision_ops
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table
 
 
@@ -92,15 +94,14 @@ class SupervisionPanel(QWidget):
             QMessageBox.information(self, "请先选择督办", "请先在列表中选中要回复的督办。")
             return False
         text = self.reply.toPlainText()
-        try:
-            supervision.answer(self.store, row.uuid, text, rectified)
-        except WqError as err:
-            QMessageBox.warning(self, "回复未保存", str(err))
-            return False
-        self.reply.clear()
-        self.refresh()
-        self.answered.emit()
-        return True
+
+        def answered(_changes: Changes) -> None:
+            self.reply.clear()
+            self.answered.emit()  # the dashboard redraws this list and its count
+
+        return run_op(self, self.store,
+                      lambda s: supervision_ops.answer_supervision(s, row.uuid, text, rectified),
+                      on_done=answered, error_title="回复未保存") is not None
 
     def _open_index(self, index: QModelIndex) -> None:
         row = self.table.row_object(index)

@@ -40,10 +40,13 @@ from wq_desktop.model import (
     PatrolResult,
     PatrolStage,
 )
+from wq_desktop.operations import Changes
+from wq_desktop.operations import patrols as patrol_ops
 from wq_desktop.rules import patrols
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -64,6 +67,7 @@ class PhotoEntry:
     path: Path
     info: photos.PhotoInfo | None  # None for a stored photo whose details come from its record
     record: dict[str, Any] | None = None  # set for photos already attached
+    data: bytes | None = None  # a stored photo's plain bytes (its file may be encrypted)
 
     @property
     def taken_at(self) -> str | None:
@@ -102,7 +106,11 @@ class PhotoStrip(QListWidget):
         self.setToolTip("把照片拖到这里，或点“添加照片…”")
 
     def _add_item(self, entry: PhotoEntry) -> None:
-        pixmap = QPixmap(str(entry.path))
+        pixmap = QPixmap()
+        if entry.data is not None:
+            pixmap.loadFromData(entry.data)
+        else:
+            pixmap.load(str(entry.path))
         icon = QIcon()
         if not pixmap.isNull():
             icon = QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
@@ -113,7 +121,12 @@ class PhotoStrip(QListWidget):
         self.entries.append(entry)
 
     def add_stored(self, store: Store, record: dict[str, Any]) -> None:
-        self._add_item(PhotoEntry(photos.photo_path(store, record["sha256"]), None, record))
+        sha = record["sha256"]
+        try:
+            data = photos.photo_bytes(store, sha) if photos.has_photo(store, sha) else None
+        except WqError:
+            data = None  # a damaged file shows as a blank thumbnail with its caption
+        self._add_item(PhotoEntry(photos.photo_path(store, sha), None, record, data))
 
     def add_file(self, path: Path) -> bool:
         """Check the file is a photo (reading its EXIF) and stage it; False with a message if not."""
@@ -458,20 +471,24 @@ class PatrolDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 self.errors["result"].show_error("违规的巡查应下达整改：请勾选“下达整改”并填写整改要求。")
                 return
-        try:
-            with self.store.transaction():
-                if self.patrol:
-                    self.store.update("patrol", self.patrol, self.values(), base_rev=self.rev)
-                    patrol = self.patrol
-                else:
-                    patrol = self.store.create("patrol", self.values())
-                for entry in self.photo_strip.staged():
-                    photos.attach_photo(self.store, "patrol", patrol, entry.path)
-                for record in self.removed_photos:
-                    self.store.delete("photo", record["uuid"])
-        except WqError as err:
+        def refused(err: WqError) -> None:
             field = getattr(err, "field", None) or ""
             (self.errors.get(field) or self.general).show_error(str(err))
+
+        try:
+            values = self.values()  # a date that is not one is refused here, with its reason
+        except WqError as err:
+            refused(err)
             return
-        self.patrol = patrol
-        self.accept()
+        uuid, rev = self.patrol, self.rev
+        taken = [entry.path for entry in self.photo_strip.staged()]
+        removed = [record["uuid"] for record in self.removed_photos]
+
+        def saved(changes: Changes) -> None:
+            self.patrol = changes.result
+            self.accept()
+
+        run_op(self, self.store,
+               lambda s: patrol_ops.record_patrol(s, uuid, values, base_rev=rev, add_photos=taken,
+                                               remove_photos=removed),
+               on_done=saved, on_error=refused)
