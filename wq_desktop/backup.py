@@ -141,6 +141,11 @@ def _copy(source: Path, target: Path, key: bytes | None = None) -> None:
         raise
 
 
+def photo_backup_folder(store_path: Path) -> Path:
+    """Where the backups of the store at `store_path` keep its photo files."""
+    return _photo_folder(backups_dir(), Path(store_path).stem)
+
+
 def _photo_folder(parent: Path, store_name: str) -> Path:
     """The photo folder for store ``store_name`` in ``parent`` (same layout as photos.photo_dir)."""
     return parent / f"{store_name}_photos"

@@ -1,76 +1,80 @@
-"""Data checks over a whole store: broken history, records edited behind the core, rule breaks,
-overlapping parcels. Each finding names the record it concerns so the app can open it."""
+"""Data checks over a whole store: broken history and security log, records edited behind the
+core, rule breaks, overlapping or duplicate parcels, missing households, agreements and notices,
+open violations, 碎片化, targets. Each finding names the record it concerns so the app can open it."""
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import date
-from enum import StrEnum
+from typing import Any
 
 import shapely
 
 from . import history
 from .errors import ValidationError
+from .findings import Finding, Severity
+from .fragmentation import check_fragmentation
 from .geo.overlaps import find_overlaps
 from .model import DEFAULT_NOTICE_DAYS, AgreementStatus, MeasureKind, PatrolResult
 from .rules import masking, patrols, quantities
-from .schema import KINDS
+from .schema import KINDS, Kind
 from .store import Store, to_wire
+from .targets import allotment_problems
 from .validation import validate
-
-# The plan asks to avoid 碎片化; these are defaults until the city sets its own figures.
-FRAGMENT_MIN_MU = 5.0
-FRAGMENT_NEIGHBOUR_M = 30.0
-
-
-class Severity(StrEnum):
-    ERROR = "错误"
-    WARNING = "提示"
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    check: str  # short Chinese name of the check
-    message: str
-    kind: str | None = None
-    record: str | None = None
-    other: str | None = None  # the second record of a pair (the other parcel of an overlap)
 
 
 def check_history(store: Store) -> list[Finding]:
-    """The chain must be intact and every record must equal what its history says."""
+    """The chain must be intact and every record must equal what its history says. Records and
+    their replayed history are walked side by side in record order, one record at a time."""
     findings = [Finding(Severity.ERROR, "变更历史", p.message, None, p.record)
                 for p in history.verify_chain(store.conn)]
-    replayed = history.replay(store.conn)
-    seen: set[str] = set()
-    for k in KINDS.values():
-        cur = store.conn.execute(f'SELECT * FROM "{k.name}"')
+    replayed = history.replay_by_record(store.conn)
+    logged = next(replayed, None)
+
+    def orphan(entry: tuple[str, str, int, dict[str, Any]]) -> Finding:
+        return Finding(Severity.ERROR, "变更历史", "变更历史中的记录在数据表中不存在（被删除）",
+                       entry[1], entry[0])
+
+    for k, rec in _records_in_uuid_order(store):
+        while logged is not None and logged[0] < rec["uuid"]:
+            findings.append(orphan(logged))
+            logged = next(replayed, None)
+        if logged is None or logged[0] != rec["uuid"]:
+            findings.append(Finding(Severity.ERROR, "变更历史",
+                                    f"{k.label}记录没有变更历史（绕过程序写入）", k.name, rec["uuid"]))
+            continue
+        _, _, rev, fields = logged
+        logged = next(replayed, None)
+        differing = [f.label for f in k.fields
+                     if to_wire(f, rec[f.name]) != fields.get(f.name)]
+        if bool(rec["deleted"]) != bool(fields.get("deleted")):
+            differing.append("删除标记")
+        if differing or rev != rec["rev"]:
+            findings.append(Finding(
+                Severity.ERROR, "变更历史",
+                f"{k.label}记录与变更历史不一致（{'、'.join(differing) or '版本号'}被绕过程序修改）",
+                k.name, rec["uuid"]))
+    while logged is not None:
+        findings.append(orphan(logged))
+        logged = next(replayed, None)
+    return findings
+
+
+def _records_in_uuid_order(store: Store) -> Iterator[tuple[Kind, dict[str, Any]]]:
+    """Every row of every record table, merged in uuid order (SQLite's and Python's orders of
+    text agree: UTF-8 bytes sort as code points)."""
+
+    def rows(k: Kind) -> Iterator[tuple[str, Kind, dict[str, Any]]]:
+        cur = store.conn.execute(f'SELECT * FROM "{k.name}" ORDER BY uuid')
         names = [d[0] for d in cur.description]
         for row in cur:
             rec = dict(zip(names, row, strict=True))
-            seen.add(rec["uuid"])
-            logged = replayed.get(rec["uuid"])
-            if logged is None:
-                findings.append(Finding(Severity.ERROR, "变更历史",
-                                        f"{k.label}记录没有变更历史（绕过程序写入）", k.name, rec["uuid"]))
-                continue
-            _, rev, fields = logged
-            differing = [f.label for f in k.fields
-                         if to_wire(f, rec[f.name]) != fields.get(f.name)]
-            if bool(rec["deleted"]) != bool(fields.get("deleted")):
-                differing.append("删除标记")
-            if differing or rev != rec["rev"]:
-                findings.append(Finding(
-                    Severity.ERROR, "变更历史",
-                    f"{k.label}记录与变更历史不一致（{'、'.join(differing) or '版本号'}被绕过程序修改）",
-                    k.name, rec["uuid"]))
-    for uuid in replayed.keys() - seen:
-        findings.append(Finding(Severity.ERROR, "变更历史", "变更历史中的记录在数据表中不存在（被删除）",
-                                replayed[uuid][0], uuid))
-    return findings
+            yield rec["uuid"], k, rec
+
+    for _, k, rec in heapq.merge(*(rows(k) for k in KINDS.values()), key=lambda item: item[0]):
+        yield k, rec
 
 
 def check_security_log(store: Store) -> list[Finding]:
@@ -194,8 +198,6 @@ def check_targets(store: Store, year: int | None = None) -> list[Finding]:
     """细化到村: this year's and next year's village targets fit the township's (targets.py)."""
     if year is None:
         return []
-    from .targets import allotment_problems
-
     return [Finding(Severity.WARNING, "目标分解", message, kind, record)
             for y in (year, year + 1) for kind, record, message in allotment_problems(store, y)]
 
@@ -233,44 +235,6 @@ def check_violations(store: Store, year: int | None = None) -> list[Finding]:
         findings.append(Finding(Severity.WARNING, "违规未整改",
                                 f"地块 {code} 在 {visited} 巡查判定为“{result}”，整改尚未结案{overdue}",
                                 "patrol", uuid))
-    return findings
-
-
-def check_fragmentation(store: Store, year: int | None = None, *, min_area_mu: float = FRAGMENT_MIN_MU,
-                        neighbour_m: float = FRAGMENT_NEIGHBOUR_M) -> list[Finding]:
-    """碎片化: retired parcels that are tiny, or islands whose every neighbour is still irrigated."""
-    if year is None:
-        return []
-    rows = store.conn.execute(
-        "SELECT p.uuid, p.code, p.geometry, ("
-        "  SELECT coalesce(sum(m.area_mu), 0) FROM measure m WHERE m.parcel=p.uuid AND m.year=?"
-        "  AND m.deleted=0 AND m.kind<>?) AS retired"
-        " FROM parcel p WHERE p.deleted=0 AND p.geometry IS NOT NULL", (year, MeasureKind.PLANTED)).fetchall()
-    if not rows:
-        return []
-    shapes = shapely.from_wkb([r[2] for r in rows])
-    is_retired = [r[3] > 0 for r in rows]
-    tree = shapely.STRtree(shapes)
-    findings = []
-    candidates = [i for i, flag in enumerate(is_retired) if flag]
-    if not candidates:
-        return []
-    pairs = tree.query(shapes[candidates], predicate="dwithin", distance=neighbour_m)
-    neighbours: dict[int, list[int]] = {i: [] for i in candidates}
-    for c_index, j in zip(pairs[0], pairs[1], strict=True):
-        i = candidates[c_index]
-        if i != j:
-            neighbours[i].append(int(j))
-    for i in candidates:
-        uuid, code, _, retired = rows[i]
-        if retired < min_area_mu:
-            findings.append(Finding(Severity.WARNING, "碎片化",
-                                    f"地块 {code} 退减面积仅 {retired:.2f} 亩，小于 {min_area_mu:g} 亩",
-                                    "parcel", uuid))
-        elif len(neighbours[i]) >= 2 and not any(is_retired[j] for j in neighbours[i]):
-            findings.append(Finding(Severity.WARNING, "碎片化",
-                                    f"地块 {code} 退减后四周 {len(neighbours[i])} 块地仍在灌溉种植，形成孤岛",
-                                    "parcel", uuid))
     return findings
 
 

@@ -3,15 +3,14 @@
 The work is split by direction: gis_import.py (Shapefile/GeoPackage/GeoJSON/FileGDB/坐标TXT into
 the store, with a preview first), gis_export.py (the year's parcels out to GIS files) and
 coord_txt.py (the natural-resources 坐标TXT text format). This module holds what both the map and
-the export read, one query for a year's parcels with household and measure, and the entry point
-the `export` command calls for GIS formats.
+the export read: one query for a year's parcels with household and measure, the categories and
+formats they share, and the villages the import and new-parcel dialogs offer.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +22,6 @@ __all__ = [
     "GIS_FORMATS",
     "UNVERIFIED",
     "ParcelLayer",
-    "export_cli",
     "measure_category",
     "parcel_layer",
 ]
@@ -116,6 +114,24 @@ ORDER BY v.code, p.code
 """
 
 
+def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]]:
+    """The cursor's rows as columns, read row by row (no second copy of the whole result), each
+    repeated text one shared object: a city's 100,000 parcels repeat their village, household,
+    land attribute and crop thousands of times, and one str per cell held ~300 MiB."""
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    plain = [cols[i].append for i in unique]
+    interned = [(i, cols[i].append) for i in range(width) if i not in unique]
+    for row in cursor:
+        for append, i in zip(plain, unique, strict=True):
+            append(row[i])
+        for i, append in interned:
+            value = row[i]
+            append(share(value, value) if type(value) is str else value)
+    return cols
+
+
 def parcel_layer(store: Store, year: int, village: str | None = None, *,
                  parcel_uuids: list[str] | None = None, with_geometry: bool = True) -> ParcelLayer:
     """The year's parcels (one village, or the whole store when village is None)."""
@@ -129,9 +145,9 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
     sql = _LAYER_SQL.format(extra=extra, sandiao=", ".join(f"p.{name}" for name, _, _ in SANDIAO_FIELDS))
     if not with_geometry:
         sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
-    rows = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
-                                    MeasureKind.FALLOW.value, year, *params)).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * (26 + len(SANDIAO_FIELDS))
+    cursor = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
+                                      MeasureKind.FALLOW.value, year, *params))
+    cols = _columns(cursor, 26 + len(SANDIAO_FIELDS), unique=(0, 25))  # uuid, geometry
 
     def text(i: int) -> list[str]:
         return [v or "" for v in cols[i]]
@@ -140,7 +156,7 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         return np.array([np.nan if v is None else v for v in cols[i]], dtype=float)
 
     planted, retired, fallow = num(17), num(18), num(19)
-    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if rows else np.empty((0, 4))
+    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if cols[0] else np.empty((0, 4))
     return ParcelLayer(
         year=year, uuid=list(cols[0]), code=text(1), village=list(cols[2]), village_code=text(3),
         village_name=text(4), operator=list(cols[5]), household=text(6), operator_kind=text(7),
@@ -151,22 +167,6 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]],
         **{name: (num(26 + k) if kind == "real" else text(26 + k))
            for k, (name, kind, _) in enumerate(SANDIAO_FIELDS)})
-
-
-def export_cli(args: argparse.Namespace) -> int:
-    """Run an export for a GIS format (args: format, db, user, year, output, optional village)."""
-    from .cli import open_store
-    from .gis_export import export_parcels
-
-    with open_store(args) as store:
-        result = export_parcels(store, args.format, Path(args.output), year=args.year,
-                                village_code=getattr(args, "village", None),
-                                only_retired=bool(getattr(args, "only_retired", False)),
-                                encoding=getattr(args, "encoding", None) or "UTF-8",
-                                crs=getattr(args, "crs", None))
-    for line in result.lines():
-        print(line)
-    return 0
 
 
 def village_choices(store: Store) -> list[tuple[str, str, str]]:

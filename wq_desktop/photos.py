@@ -112,9 +112,10 @@ def store_photo_bytes(store: Store, sha256: str, data: bytes) -> Path:
     return target
 
 
-def encrypt_photo_files(store: Store) -> int:
-    """Encrypt the plain photo files of a store that has just been encrypted; returns how many."""
-    folder = photo_dir(store)
+def encrypt_photo_files(store: Store, folder: Path | None = None) -> int:
+    """Encrypt the plain photo files of a store that has just been encrypted (in its photo
+    folder, or `folder` laid out the same way: its backups' photos); returns how many."""
+    folder = folder or photo_dir(store)
     done = 0
     for path in sorted(folder.glob("??/*")) if folder.is_dir() else []:
         if path.suffix or is_encrypted_photo(path):

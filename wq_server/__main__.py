@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wq_desktop.cli import ChineseArgumentParser
+from wq_desktop.arguments import ChineseArgumentParser
 from wq_desktop.errors import WqError
 
 if TYPE_CHECKING:

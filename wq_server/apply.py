@@ -144,7 +144,7 @@ def _redirect(conn: Any, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
 
 def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
     """The record as the server holds it: every field in wire form, `deleted`, and `rev`."""
-    row = store._raw(k, record)
+    row = store.stored_row(k.name, record)
     if row is None:
         return None
     state = {f.name: to_wire(f, row[f.name]) for f in k.fields}
@@ -162,7 +162,7 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
     authors.check(conn, user, ch.get("user"))
-    old = store._raw(k, record)
+    old = store.stored_row(k.name, record)
     if old is not None and scope.township_of_record(conn, record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
     if k.name == "township" and old is None:
@@ -210,7 +210,7 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
             theirs["deleted"] = {"mine": 1, "theirs": 0}
             return p.CONFLICT, _open_conflict(store, k, record, town, theirs, "delete", "update",
                                               author, others)
-        blocking = list(store._dependents(k.name, record))
+        blocking = store.live_dependents(k.name, record)
         if blocking:
             dep_kind = KINDS[blocking[0][0]].label
             raise ValidationError(f"服务器上仍有{dep_kind}记录引用该{k.label}（其他设备新增），未删除。")
@@ -255,7 +255,7 @@ def _duplicate(store: Store, k: Kind, record: str, existing: str, town: str,
     conn.execute("INSERT OR REPLACE INTO srv_alias (record, kind, target) VALUES (?,?,?)",
                  (record, k.name, existing))
     scope.remember(conn, k.name, record, town)
-    held = store._raw(k, existing)
+    held = store.stored_row(k.name, existing)
     current = {f.name: to_wire(f, held[f.name]) for f in k.fields}
     disputed = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items()
                 if n in current and not k.field(n).derived and v != current.get(n)}

@@ -82,3 +82,26 @@ def test_a_laptop_that_never_went_online_gets_the_key_from_the_office_file(tmp_p
     assert "接受 1" in admin(db, "import-package", str(package), "--reply", str(reply))
     out = _main("sync-import", "--db", str(laptop), "--user", "王芳", "--package", str(reply))
     assert out.returncode == 0 and "待上传修改：0 条" in out.stdout, out.stderr
+
+
+def test_the_server_prints_its_package_key_fingerprint_at_start(tmp_path: Path) -> None:
+    import json
+
+    from serverproc import free_port
+
+    db = tmp_path / "server.sqlite"
+    add_township(db, "652301105", "六工镇")
+    proc = subprocess.Popen([sys.executable, "-m", "wq_server", "--db", str(db), "--port",
+                             str(free_port())], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        started, key_line = proc.stdout.readline(), proc.stdout.readline()  # waits for the lines
+    finally:
+        proc.kill()
+        proc.wait(30)
+        proc.stdout.close()
+    assert started.startswith("同步服务已启动")
+    key_file = tmp_path / "k.json"
+    admin(db, "package-key", "--out", str(key_file))
+    fingerprint = json.loads(key_file.read_text(encoding="utf-8"))["fingerprint"]
+    assert key_line.strip() == f"同步包密钥指纹：{fingerprint}（各乡镇核对用）"

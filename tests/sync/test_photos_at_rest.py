@@ -89,7 +89,12 @@ def test_a_downloaded_photo_is_stored_encrypted(tmp_path: Path, server: InProces
         plain.close()
 
 
-def test_encrypting_a_plain_store_encrypts_its_photos(tmp_path: Path) -> None:
+def test_encrypting_a_plain_store_encrypts_its_photos(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from wq_desktop import backup
+    from wq_desktop.sync import package_keys
+
+    monkeypatch.setenv("WQ_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "old.sqlite"
     with Store.open(path, "测试员", create=True) as store:
         township = store.create("township", {"code": "652301105", "name": "六工镇"})
@@ -97,10 +102,16 @@ def test_encrypting_a_plain_store_encrypts_its_photos(tmp_path: Path) -> None:
         photos.attach_photo(store, "notice", _notice(store, township), tmp_path / "a.jpg")
         sha = hashlib.sha256(jpeg).hexdigest()
         assert photos.photo_path(store, sha).read_bytes() == jpeg  # plain before
+        backup.backup_now(store.path)
+        backed_up = backup.photo_backup_folder(path) / sha[:2] / sha
+        assert backed_up.read_bytes() == jpeg
+        plain_device_key = package_keys.device_private_key(store)  # a package made while plain
     done = encrypt_store.encrypt(path, "测试员", TEST_PASSWORD)
     try:
         assert not photos.photo_path(done.store, sha).read_bytes().startswith(b"\xff\xd8")
         assert photos.photo_bytes(done.store, sha) == jpeg
+        assert backed_up.read_bytes()[:8] == b"WQPHOTO1"  # the backups' photo copies too
+        assert package_keys.device_private_key(done.store) != plain_device_key
     finally:
         done.store.close()
         keyfile.forget(path)

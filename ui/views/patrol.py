@@ -42,6 +42,7 @@ from wq_desktop.model import (
 )
 from wq_desktop.operations import Changes
 from wq_desktop.operations import patrols as patrol_ops
+from wq_desktop.queries.household import photos_of
 from wq_desktop.rules import patrols
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
@@ -376,7 +377,7 @@ class PatrolDialog(QDialog):
         self.recheck_on.set_value(r["recheck_on"])
         self.recheck_result.setText(r["recheck_result"] or "")
         self.closed_on.set_value(r["closed_on"])
-        for photo in self.store.find("photo", "owner=?", (r["uuid"],), order_by="taken_at, created_at"):
+        for photo in photos_of(self.store, r["uuid"]):
             self.photo_strip.add_stored(self.store, photo)
 
     def _follow_visit(self, visited: date) -> None:

@@ -21,7 +21,8 @@ from ..errors import WqError
 from ..store import Store
 from . import apply, checks, package_keys, photo_sync
 from . import protocol as p
-from .transport import AuthError, Connection, SyncError, VersionError, body_of, error_detail
+from .errors import AuthError, SyncError, VersionError
+from .transport import Connection, body_of, error_detail
 
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None

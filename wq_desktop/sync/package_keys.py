@@ -57,10 +57,13 @@ def require_server_key(store: Store) -> bytes:
     return key
 
 
-def _changed_message(held: bytes, shown: bytes, where: str) -> str:
-    return (f"{where}的同步包密钥（指纹 {sealed.shown_fingerprint(shown)}）与本机记住的"
-            f"（指纹 {sealed.shown_fingerprint(held)}）不同，已拒绝。可能连接到了冒充的服务器。"
-            "请向市办公室核对指纹；若服务器确已更换密钥，请导入市办公室提供的新密钥文件。")
+def _changed_message(held: bytes, shown: bytes, from_file: bool) -> str:
+    fingerprints = (f"的同步包密钥（指纹 {sealed.shown_fingerprint(shown)}）与本机记住的"
+                    f"（指纹 {sealed.shown_fingerprint(held)}）不同")
+    if from_file:
+        return f"该密钥文件中{fingerprints}。请先向市办公室核对新指纹。"
+    return (f"服务器{fingerprints}，已拒绝同步。可能连接到了冒充的服务器。请向市办公室核对指纹；"
+            "若服务器确已更换密钥，请导入市办公室提供的新密钥文件（同步 → 导入服务器密钥…）。")
 
 
 def pin_server_key(store: Store, public_key: bytes, source: str) -> bool:
@@ -70,7 +73,7 @@ def pin_server_key(store: Store, public_key: bytes, source: str) -> bool:
     if held == public_key:
         return False
     if held is not None:
-        raise ServerKeyChanged(_changed_message(held, public_key, "服务器"))
+        raise ServerKeyChanged(_changed_message(held, public_key, from_file=False))
     _set(store, public_key, source)
     return True
 
@@ -109,6 +112,6 @@ def import_key_file(store: Store, path: Path, *, replace: bool = False) -> bytes
     if held == key:
         return key
     if held is not None and not replace:
-        raise ServerKeyChanged(_changed_message(held, key, "该密钥文件中"))
+        raise ServerKeyChanged(_changed_message(held, key, from_file=True))
     _set(store, key, f"file:{Path(path).name}")
     return key

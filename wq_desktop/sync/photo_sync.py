@@ -12,7 +12,8 @@ from ..photos import file_sha256, has_photo, photo_bytes, photo_path, photo_size
 from ..store import Store
 from . import checks
 from . import protocol as p
-from .transport import AuthError, Connection, OfflineError, SyncError, body_of, error_detail
+from .errors import AuthError, OfflineError, SyncError
+from .transport import Connection, body_of, error_detail
 
 Progress = Callable[[str, int, int | None], None]
 

@@ -11,32 +11,11 @@ import hashlib
 import json as json_mod
 from typing import Any
 
-import requests
-
-from ..errors import WqError
 from . import protocol as p
+from .checks import BadAnswer
+from .errors import AuthError, CertificateError, OfflineError, SyncError, VersionError
 
 TIMEOUT_S = 60
-
-
-class SyncError(WqError):
-    """Sync could not go on; str() is the message for the user. Nothing local was lost."""
-
-
-class OfflineError(SyncError):
-    pass
-
-
-class AuthError(SyncError):
-    pass
-
-
-class VersionError(SyncError):
-    pass
-
-
-class CertificateError(SyncError):
-    """HTTPS certificate not trusted (self-signed office server without its CA file set)."""
 
 
 class Connection:
@@ -48,6 +27,8 @@ class Connection:
         # CURL_CA_BUNDLE override a session's verify, which would drop the office CA file.
         self.send_options: dict[str, Any] = {}
         if session is None:
+            import requests  # imported on the first sync, not when the window opens
+
             session = requests.Session()
             self.send_options["verify"] = verify
         self.session = session
@@ -57,6 +38,8 @@ class Connection:
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 data: bytes | None = None, headers: dict[str, str] | None = None,
                 auth: bool = True, retry_login: bool = True) -> Any:
+        import requests
+
         sent = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), **(headers or {})}
         if auth and self.token:
             sent["Authorization"] = f"Bearer {self.token}"
@@ -97,8 +80,6 @@ class Connection:
 
 def body_of(response: Any) -> Any:
     """The JSON of an answer whose digest matches its bytes; SyncError for anything else."""
-    from .checks import BadAnswer
-
     content = response.content
     sent = response.headers.get(p.DIGEST_HEADER)
     if sent is None:
