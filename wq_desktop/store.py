@@ -22,14 +22,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import shapely
+from typing import TYPE_CHECKING, Any
 
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
+
+if TYPE_CHECKING:
+    from .geo import polygons  # imported where used: shapely is heavy for a window's start
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,16 @@ class Store:
         self._analyze_after = ANALYZE_AFTER_ROWS
         self._wrote = False
         self._closed = False
-        self._prechecked: set[int] = set()  # see _apply_many
+        # While a batch runs: id(outline given) -> its GeometryFacts, for outlines check_polygon
+        # is sure to accept (see _apply_many).
+        self._prechecked: dict[int, polygons.GeometryFacts] = {}
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
         # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
         self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
-        # While a batch runs: id(WKB written) -> (that WKB, the checked shape it encodes), so
-        # validation need not decode what was just encoded (see validation.shape_of).
-        self._batch_shapes: dict[int, tuple[bytes, Any]] | None = None
+        # While a batch runs: id(WKB written) -> its GeometryFacts, so validation need not decode
+        # what was just encoded (see validation._outline_facts).
+        self._batch_shapes: dict[int, polygons.GeometryFacts] | None = None
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -243,6 +246,8 @@ class Store:
             if f.type == "json":
                 rec[f.name] = json.loads(value)
             elif f.type == "geom":
+                import shapely  # here, not at the top: opening a window need not load GEOS
+
                 rec[f.name] = shapely.from_wkb(value)
         rec["deleted"] = bool(rec["deleted"])
         return rec
@@ -257,7 +262,8 @@ class Store:
 
     def find(self, kind_name: str, where: str = "", params: Iterable[Any] = (), *,
              include_deleted: bool = False, order_by: str = "rowid") -> list[Record]:
-        """Records of one kind; `where` is an SQL condition over its columns (core use only)."""
+        """Records of one kind; `where` is an SQL condition over its columns (core use only: ui and
+        wq_server pass none, tests/core/test_layers.py checks)."""
         k = kind(kind_name)
         clauses = [] if include_deleted else ["deleted = 0"]
         if where:
@@ -400,10 +406,13 @@ class Store:
                     raise ValidationError(f"“{f.label}”应为列表。", name)
                 out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
             elif f.type == "geom":
-                checked = value if id(value) in self._prechecked else polygons.check_polygon(value)
-                out[name] = polygons.to_wkb(checked)
-                if self._batch_shapes is not None:
-                    self._batch_shapes[id(out[name])] = (out[name], checked)
+                facts = self._prechecked.get(id(value))
+                if facts is not None:
+                    out[name] = facts[0]
+                    if self._batch_shapes is not None:
+                        self._batch_shapes[id(facts[0])] = facts
+                else:
+                    out[name] = polygons.to_wkb(polygons.check_polygon(value))
             _check_length(f, out[name])
             if f.choices and out[name] is not None and out[name] not in f.choices:
                 raise ValidationError(
@@ -504,8 +513,8 @@ class Store:
         # Outlines check_polygon is sure to accept, found for the whole batch in one numpy pass;
         # the rest are checked one by one as in `create` (for the reason). Held by `items`, so
         # their ids stay theirs while the batch runs.
-        self._prechecked = {id(g) for g, sure in zip(shapes, polygons.clearly_valid(shapes), strict=True)
-                            if sure}
+        sure = [g for g, ok in zip(shapes, polygons.clearly_valid(shapes), strict=True) if ok]
+        self._prechecked = {id(g): facts for g, facts in zip(sure, polygons.facts_many(sure), strict=True)}
         with self.transaction():
             chain = history.Appender(self.conn)
             outbox: list[tuple[Any, ...]] = []
@@ -546,7 +555,7 @@ class Store:
                 self._row_cache = None
                 self._unique_keys = None
                 self._batch_shapes = None
-                self._prechecked = set()
+                self._prechecked = {}
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
         for record_uuid, changes in zip(written, fields, strict=True):

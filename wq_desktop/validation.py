@@ -174,10 +174,14 @@ def _area_of_record(value: object, field: str) -> float:
     return figures.stored(area)
 
 
-def _shape_of(store: Store, wkb: bytes) -> Any:
-    """The shape a WKB encodes: the one the batch write just encoded it from, else decoded."""
+def _outline_facts(store: Store, wkb: bytes) -> polygons.GeometryFacts:
+    """(WKB, area in 亩, bbox) of a stored outline: from the batch write that just computed them
+    for the whole batch at once, else from the decoded shape."""
     known = store._batch_shapes.get(id(wkb)) if store._batch_shapes is not None else None
-    return known[1] if known is not None and known[0] is wkb else polygons.from_wkb(wkb)
+    if known is not None and known[0] is wkb:
+        return known
+    shape = polygons.from_wkb(wkb)
+    return wkb, polygons.area_mu(shape), polygons.bbox(shape)
 
 
 def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
@@ -187,11 +191,10 @@ def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
 
 def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
-        shape = _shape_of(store, new["geometry"])
+        _, shape_mu, box = _outline_facts(store, new["geometry"])
         # The figure of record is decided here; the geometric area (polygons.area_mu) stays 图形面积.
-        new["area_mu"] = _area_of_record(quantities.parcel_area(polygons.area_mu(shape), "geometry"),
-                                         "geometry")
-        new["minx"], new["miny"], new["maxx"], new["maxy"] = polygons.bbox(shape)
+        new["area_mu"] = _area_of_record(quantities.parcel_area(shape_mu, "geometry"), "geometry")
+        new["minx"], new["miny"], new["maxx"], new["maxy"] = box
     else:
         new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
         if new["area_mu"] is None:
