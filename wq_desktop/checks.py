@@ -110,7 +110,7 @@ def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
     overlaps = find_overlaps(zip([r[0] for r in rows], shapes, strict=True))
     return [Finding(Severity.ERROR, "地块重叠",
                     f"地块 {codes[o.a]} 与 {codes[o.b]} 重叠 {o.area_mu:.2f} 亩（面积会被重复统计）",
-                    "parcel", o.a) for o in overlaps]
+                    "parcel", o.a, o.b) for o in overlaps]
 
 
 def check_duplicate_ids(store: Store, year: int | None = None) -> list[Finding]:
