@@ -1,5 +1,6 @@
-"""Data checks over a whole store: broken history, records edited behind the core, rule breaks,
-overlapping parcels. Each finding names the record it concerns so the app can open it."""
+"""Data checks over a whole store: broken history and security log, records edited behind the
+core, rule breaks, overlapping or duplicate parcels, missing households, agreements and notices,
+open violations, 碎片化, targets. Each finding names the record it concerns so the app can open it."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
     overlaps = find_overlaps(zip([r[0] for r in rows], shapes, strict=True))
     return [Finding(Severity.ERROR, "地块重叠",
                     f"地块 {codes[o.a]} 与 {codes[o.b]} 重叠 {o.area_mu:.2f} 亩（面积会被重复统计）",
-                    "parcel", o.a) for o in overlaps]
+                    "parcel", o.a, o.b) for o in overlaps]
 
 
 def check_duplicate_ids(store: Store, year: int | None = None) -> list[Finding]:

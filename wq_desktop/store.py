@@ -262,7 +262,8 @@ class Store:
 
     def find(self, kind_name: str, where: str = "", params: Iterable[Any] = (), *,
              include_deleted: bool = False, order_by: str = "rowid") -> list[Record]:
-        """Records of one kind; `where` is an SQL condition over its columns (core use only)."""
+        """Records of one kind; `where` is an SQL condition over its columns (core use only: ui and
+        wq_server pass none, tests/core/test_layers.py checks)."""
         k = kind(kind_name)
         clauses = [] if include_deleted else ["deleted = 0"]
         if where:

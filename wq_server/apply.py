@@ -369,6 +369,13 @@ def pull(db: ServerDB, user: User, device: str, after: int, limit: int) -> dict[
     return {"changes": changes, "cursor": rows[-1][0] if more else max(top, after), "more": more}
 
 
+def feed_head(db: ServerDB) -> int:
+    """The latest change's sequence number: anything derived from the records (the web view's
+    map) is current while this has not moved."""
+    with db.reading() as conn:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
+
+
 def read_record(db: ServerDB, user: User, kind_name: str, record: str) -> dict[str, Any]:
     if kind_name not in KINDS:
         raise NotFoundError(f"未知的记录类型：{kind_name}")
