@@ -10,17 +10,17 @@ backups) are listed so the user can decide about them.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import accounts, audit, keyfile, photos, sqldriver
+from . import accounts, audit, keyfile, package_keys, photos, sqldriver
 from .backup import list_backups, photo_backup_folder
 from .errors import WqError
 from .schema import SCHEMA_VERSION
 from .store import Store
-from .sync import package_keys
 
 
 @dataclass
@@ -109,6 +109,10 @@ def encrypt(path: Path, account: str, password: str, repeat: str | None = None) 
         raise
     store = Store.open(path, account, key=data_key)
     try:
+        # Changes made before the encryption name the user typed in 设置: they still go to the
+        # server, as authors who were not signed in.
+        store.set_meta(accounts.AUTHORS_BEFORE_ENCRYPTION,
+                       json.dumps(accounts.pending_authors(store), ensure_ascii=False))
         accounts.insert_account(store, account, account)
         photos.encrypt_photo_files(store)  # the photos of the households as well,
         photos.encrypt_photo_files(store, photo_backup_folder(path))  # also those of its backups

@@ -45,7 +45,7 @@ def _run(job: background.Job, db_path, user_name: str, year: int, scope: str | N
             job.step = f"正在检查：{label}…"
             findings += check(store, year)
         job.step = "正在按乡镇归类…"
-        names = {t["uuid"]: t["name"] for t in store.find("township", "1=1")}
+        names = {t["uuid"]: t["name"] for t in store.find("township")}
         town_of: dict[str, str | None] = {}
 
         def town(kind: str | None, record: str | None) -> str | None:
