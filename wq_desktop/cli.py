@@ -1,5 +1,6 @@
-"""Command line: `python main.py COMMAND ...`. Every command runs on the same core services as the
-window. Wrong arguments or a missing file print one clear Chinese line and exit with code 2."""
+"""Command line: `python main.py COMMAND ...`. A command that changes data runs the same named
+operation (wq_desktop/operations) as the window does. Wrong arguments or a missing file print
+one clear Chinese line and exit with code 2."""
 
 from __future__ import annotations
 

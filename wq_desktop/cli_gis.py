@@ -50,7 +50,8 @@ def run_import(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from . import shape_checks
-    from .gis_import import TARGETS, apply_import, guess_mapping, preview_import, read_source
+    from .gis_import import TARGETS, guess_mapping, preview_import, read_source
+    from .operations.parcels import import_parcels
 
     source = read_source(args.file, args.layer)
     mapping = guess_mapping(source, args.preset)
@@ -88,7 +89,7 @@ def run_import(args: argparse.Namespace) -> int:
                   "修正文件后重试，或加 --skip-problems 只导入其余地块"
                   "（面积过小或狭长的图斑核实后可用 --confirm-small 逐个确认）。")
             return 1
-        created = apply_import(store, preview)
+        created = import_parcels(store, preview).result
     updated = preview.updates
     print(f"已导入 {len(created) - updated} 个地块" + (f"，按标识码更新 {updated} 个。" if updated else "。"))
     return 0

@@ -27,6 +27,7 @@ def _configure_new(p: argparse.ArgumentParser) -> None:
 def run_new(args: argparse.Namespace) -> int:
     from .accounts import check_name, check_password, create_encrypted_store
     from .errors import WqError
+    from .operations.places import create_township
 
     if args.db.exists():
         raise WqError(f"文件已存在，不会覆盖：{args.db}")
@@ -35,7 +36,7 @@ def run_new(args: argparse.Namespace) -> int:
     check_password(password, account)
     store, code = create_encrypted_store(args.db, account, password)
     with store:
-        store.create("township", {"code": args.township.strip(), "name": args.name.strip()})
+        create_township(store, args.township.strip(), args.name.strip())
     print(f"已创建加密数据库 {args.db}（密钥文件 {args.db.name}.keys 在同一文件夹，请一起备份）。")
     print_recovery_code(code)
     return 0

@@ -30,7 +30,7 @@ def _password() -> str:
 @command("sync", "与服务器同步（密码从提示输入，或读取环境变量 WQ_PASSWORD）", _configure_sync)
 def run_sync(args: argparse.Namespace) -> int:
     from .cli import open_store
-    from .sync import sync_now
+    from .operations.sync import synchronize
 
     if args.ca_bundle is not None and not args.ca_bundle.is_file():
         print(f"错误：证书文件不存在：{args.ca_bundle}", file=sys.stderr)
@@ -42,8 +42,8 @@ def run_sync(args: argparse.Namespace) -> int:
 
     with open_store(args, create=True) as store:
         print(f"待上传修改：{store.pending_changes()} 条；上次同步：{store.meta('sync_last_at') or '从未'}。")
-        report = sync_now(store, args.server, args.user, password, progress,
-                          verify=str(args.ca_bundle) if args.ca_bundle else True)
+        report = synchronize(store, args.server, args.user, password, progress,
+                             verify=str(args.ca_bundle) if args.ca_bundle else True).result
     for line in report.lines():
         print(line)
     return 1 if report.rejected else 0
@@ -96,13 +96,13 @@ def _configure_import(p: argparse.ArgumentParser) -> None:
 @command("sync-import", "导入服务器生成的回传包", _configure_import)
 def run_import(args: argparse.Namespace) -> int:
     from .cli import open_store
-    from .sync.package import import_reply
+    from .operations.sync import import_usb_reply
 
     if not args.package.is_file():
         print(f"错误：回传包不存在：{args.package}", file=sys.stderr)
         return 2
     with open_store(args) as store:
-        s = import_reply(store, args.package)
+        s = import_usb_reply(store, args.package).result
         waiting = store.pending_changes()
     print(f"已导入回传包：确认 {s.changes} 条修改（冲突 {s.conflicts}，被拒绝 {s.rejected}），"
           f"收到 {s.pulled} 条其他设备的修改；待上传修改：{waiting} 条。")

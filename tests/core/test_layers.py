@@ -5,6 +5,7 @@
   import cycles in the core, the UI or the server.
 - SQL lives in the store and the core's read modules: ui runs none; neither ui nor wq_server
   hands an SQL condition to the store; wq_server's own SQL touches only its own srv_* tables.
+- The command line writes through the named operations, as the window does.
 """
 
 from __future__ import annotations
@@ -128,3 +129,24 @@ def test_the_sql_check_catches_each_kind_of_break() -> None:
     assert not sql_problems("wq_server/x.py", 'conn.execute("SELECT name FROM srv_user WHERE name=?")')
     # The record kinds are the tables the server must leave to the store.
     assert all(sql_problems("wq_server/x.py", f'conn.execute("SELECT 1 FROM {k}")') for k in KINDS)
+
+
+# Writers the command line must reach only through their named operation (wq_desktop/operations):
+# the store's own writes and the core functions an operation wraps.
+CLI_BYPASSES = {"create", "update", "delete", "restore", "sync_now", "import_reply", "apply_import",
+                "store_pulled", "apply_pulled"}
+
+
+def _bypasses(source: str) -> list[str]:
+    calls = [n.func for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)]
+    names = [f.attr if isinstance(f, ast.Attribute) else f.id for f in calls
+             if isinstance(f, ast.Attribute | ast.Name)]
+    return [name for name in names if name in CLI_BYPASSES]
+
+
+def test_the_command_line_writes_only_through_named_operations() -> None:
+    found = {path.name: _bypasses(path.read_text(encoding="utf-8"))
+             for path in sorted((ROOT / "wq_desktop").glob("cli*.py"))}
+    assert {name: calls for name, calls in found.items() if calls} == {}
+    assert _bypasses('store.create("township", {})\nreport = sync_now(store, url)') \
+        == ["create", "sync_now"]
