@@ -27,6 +27,7 @@ import shapely
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
+from .record_queries import RecordQueries, SqliteQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Store:
         self._prechecked: set[int] = set()  # see _apply_many
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
+        self.queries: RecordQueries = SqliteQueries(conn, lambda: self._row_cache)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -331,55 +333,7 @@ class Store:
                 yield "photo", kind("photo").field("owner"), dep
 
     def _normalize(self, k: Kind, values: dict[str, Any]) -> dict[str, Any]:
-        """Plain type checks; domain rules come after, in validation.py."""
-        from . import geo, rules
-
-        out: dict[str, Any] = {}
-        for name, value in values.items():
-            if name in SYSTEM_COLUMNS:
-                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
-            try:
-                f = k.field(name)
-            except KeyError:
-                raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
-            if f.derived:
-                raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
-            if isinstance(value, str):
-                value = value.strip()
-            if value is None or value == "" or value == []:
-                out[name] = None
-                continue
-            if f.type == "text":
-                out[name] = str(value)
-            elif f.type == "int":
-                if isinstance(value, bool):
-                    raise ValidationError(f"“{f.label}”应为整数。", name)
-                try:
-                    out[name] = int(value)
-                except (TypeError, ValueError):
-                    raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
-            elif f.type == "real":
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
-                    raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
-                if not math.isfinite(number):
-                    raise ValidationError(f"“{f.label}”不是有效数字。", name)
-                out[name] = number
-            elif f.type == "date":
-                out[name] = rules.parse_date(value, name).isoformat()
-            elif f.type == "json":
-                if not isinstance(value, (list, dict)):
-                    raise ValidationError(f"“{f.label}”应为列表。", name)
-                out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
-            elif f.type == "geom":
-                checked = value if id(value) in self._prechecked else geo.check_polygon(value)
-                out[name] = geo.to_wkb(checked)
-            _check_length(f, out[name])
-            if f.choices and out[name] is not None and out[name] not in f.choices:
-                raise ValidationError(
-                    f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
-        return out
+        return normalize(k, values, self._prechecked)
 
     def _raw(self, k: Kind, record_uuid: str) -> dict[str, Any] | None:
         cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
@@ -393,33 +347,11 @@ class Store:
     def _plan(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
               base_rev: int | None = None, fresh: bool = False
               ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
-        """Validate one change against the stored row: (old, new, changes), changes None when the
-        write would change nothing. Raises before anything is written. `fresh`: the UUID was just
-        made here, so no stored row can have it."""
+        """`plan_write` against this file's stored row. `fresh`: the UUID was just made here, so
+        no stored row can have it."""
         old = None if fresh else self._raw(k, record_uuid)
-        if op == "create" and old is not None:
-            raise ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
-        if op != "create":
-            if old is None or (old["deleted"] and op != "restore"):
-                raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
-            if op == "restore" and not old["deleted"]:
-                return old, old, None
-            if base_rev is not None and base_rev != old["rev"]:
-                raise ConflictError(
-                    f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
-        new = dict(old or {})
-        if op == "create":
-            new.update({f.name: None for f in k.fields})
-        new.update(self._normalize(k, values))
-        if op in ("create", "update", "restore"):
-            new["deleted"] = 0
-            _validate(self, k, new, old if op != "create" else None, record_uuid)
-        else:
-            new["deleted"] = 1
-        changes = _diff(k, old, new)
-        if op == "update" and not changes:
-            return old, new, None
-        return old, new, changes
+        return plan_write(self.queries, k, record_uuid, op, values, old, base_rev=base_rev,
+                          prechecked=self._prechecked)
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
                     at: str) -> tuple[Any, ...]:
@@ -571,8 +503,7 @@ class Store:
         revision, history under the change's author, no outbox row. `fields` are in wire form;
         derived fields are recomputed here rather than taken. Raises ValidationError/NotFoundError."""
         k = kind(kind_name)
-        values = {name: _user_form(k.field(name), value) for name, value in fields.items()
-                  if name in k.field_names and not k.field(name).derived}
+        values = wire_values(k, fields)
         if op == "restore":
             with self.transaction():
                 rev, changes = self._apply(k, record_uuid, "restore", {}, author=(user, device, at),
@@ -611,7 +542,7 @@ class Store:
                     new[name] = from_wire(k.field(name), value)
             if not new["deleted"]:
                 try:
-                    _validate(self, k, dict(new), old, record_uuid)
+                    _validate(self.queries, k, dict(new), old, record_uuid)
                 except WqError as err:
                     warnings.append(f"{k.label}（{record_uuid}）：{err}")
             changes = _diff(k, old, new)
@@ -664,6 +595,98 @@ def _update_sql(k: Kind) -> str:
 Changes = dict[str, list[Any]]
 
 
+def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, values: dict[str, Any],
+               old: dict[str, Any] | None, *, base_rev: int | None = None,
+               prechecked: Iterable[int] = ()
+               ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
+    """Validate one change against the stored row `old`: (old, new, changes), changes None when
+    the write would change nothing. Raises before anything is written. The laptop's store and the
+    server's PostgreSQL store both write through this."""
+    if op == "create" and old is not None:
+        raise ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
+    if op != "create":
+        if old is None or (old["deleted"] and op != "restore"):
+            raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
+        if op == "restore" and not old["deleted"]:
+            return old, old, None
+        if base_rev is not None and base_rev != old["rev"]:
+            raise ConflictError(
+                f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
+    new = dict(old or {})
+    if op == "create":
+        new.update({f.name: None for f in k.fields})
+    new.update(normalize(k, values, prechecked))
+    if op in ("create", "update", "restore"):
+        new["deleted"] = 0
+        _validate(queries, k, new, old if op != "create" else None, record_uuid)
+    else:
+        new["deleted"] = 1
+    changes = _diff(k, old, new)
+    if op == "update" and not changes:
+        return old, new, None
+    return old, new, changes
+
+
+def wire_values(k: Kind, fields: dict[str, Any]) -> dict[str, Any]:
+    """A pushed change's fields (wire form) as a caller gives them to create/update: unknown
+    names (a newer laptop's) and derived fields left out, the latter recomputed by the rules."""
+    return {name: _user_form(k.field(name), value) for name, value in fields.items()
+            if name in k.field_names and not k.field(name).derived}
+
+
+def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = ()) -> dict[str, Any]:
+    """Plain type checks; domain rules come after, in validation.py. `prechecked`: ids of
+    outlines already known to pass geo.check_polygon (the batch path)."""
+    from . import geo, rules
+
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in SYSTEM_COLUMNS:
+            raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
+        try:
+            f = k.field(name)
+        except KeyError:
+            raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
+        if f.derived:
+            raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "" or value == []:
+            out[name] = None
+            continue
+        if f.type == "text":
+            out[name] = str(value)
+        elif f.type == "int":
+            if isinstance(value, bool):
+                raise ValidationError(f"“{f.label}”应为整数。", name)
+            try:
+                out[name] = int(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
+        elif f.type == "real":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
+            if not math.isfinite(number):
+                raise ValidationError(f"“{f.label}”不是有效数字。", name)
+            out[name] = number
+        elif f.type == "date":
+            out[name] = rules.parse_date(value, name).isoformat()
+        elif f.type == "json":
+            if not isinstance(value, (list, dict)):
+                raise ValidationError(f"“{f.label}”应为列表。", name)
+            out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        elif f.type == "geom":
+            checked = value if id(value) in prechecked else geo.check_polygon(value)
+            out[name] = geo.to_wkb(checked)
+        _check_length(f, out[name])
+        if f.choices and out[name] is not None and out[name] not in f.choices:
+            raise ValidationError(
+                f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
+    return out
+
+
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
     changes = {
         name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
@@ -695,8 +718,8 @@ def _user_form(f: Field, value: Any) -> Any:
     return value
 
 
-def _validate(store: Store, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
+def _validate(queries: RecordQueries, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
               record_uuid: str) -> None:
     from .validation import validate
 
-    validate(store, k.name, new, old, record_uuid)
+    validate(queries, k.name, new, old, record_uuid)

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
 from . import apply, auth, bodies, limits, logins, photos
-from .db import ServerDB
+from .db import ServerDB, open_server_db
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +55,18 @@ def current_user(request: Request, authorization: Annotated[str | None, Header()
 User = Annotated[auth.User, Depends(current_user)]
 
 
-def create_app(db_path: Path | str) -> FastAPI:
-    db = ServerDB(Path(db_path))
-    db.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
+DB_ENV = "WQ_SERVER_DB"  # what `--workers` hands each worker process (see app_from_env)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process among several (uvicorn's factory, `--workers N`)."""
+    return create_app(os.environ[DB_ENV])
+
+
+def create_app(db_path: Path | str | ServerDB) -> FastAPI:
+    """The server on a database file or PostgreSQL URL (or an open store)."""
+    db = db_path if hasattr(db_path, "writing") else open_server_db(db_path)
+    db.durable()  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
     # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
@@ -103,11 +111,13 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, err: OSError) -> JSONResponse:
-        return _server_trouble(err, db.path.parent)
+        return _server_trouble(err, db.disk_folder)
 
-    @app.exception_handler(sqlite3.DatabaseError)
-    async def db_error(request: Request, err: sqlite3.DatabaseError) -> JSONResponse:
-        return _server_trouble(err, db.path.parent)
+    async def db_error(request: Request, err: Exception) -> JSONResponse:
+        return _server_trouble(err, db.disk_folder)
+
+    for error_class in db.errors:
+        app.add_exception_handler(error_class, db_error)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -133,7 +143,8 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.get("/sync/pull")
     def pull(user: User, device: Annotated[str, Query(min_length=1, max_length=100)],
-             after: Annotated[int, Query(ge=0)] = 0,
+             # a number; for the city office on PostgreSQL, a number per township (JSON)
+             after: Annotated[str, Query(min_length=1, max_length=100_000)] = "0",
              limit: Annotated[int, Query(ge=1, le=10 * p.PULL_PAGE)] = p.PULL_PAGE) -> dict[str, Any]:
         return apply.pull(db, user, device, after, limit)
 
@@ -208,7 +219,7 @@ def create_app(db_path: Path | str) -> FastAPI:
 
 def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
     """Parse and apply one pushed page, off the event loop."""
-    limits.ensure_room(db.path.parent, 4 * len(raw))  # records, history, change log, journal
+    limits.ensure_room(db.disk_folder, 4 * len(raw))  # records, history, change log, journal
     try:
         page = bodies.PushPage.model_validate_json(raw)
     except ValidationError as err:

@@ -32,8 +32,9 @@ MAX_ENTRIES = 200_000
 
 
 def _package_user(db: ServerDB, name: str) -> User:
-    row = db.conn.execute("SELECT name, role, township FROM srv_user WHERE name=? AND disabled=0",
-                          (name,)).fetchone()
+    with db.reading() as conn:
+        row = conn.execute("SELECT name, role, township FROM srv_user WHERE name=? AND disabled=0",
+                           (name,)).fetchone()
     if row is None:
         raise WqError(f"同步包的用户 {name} 在服务器上不存在或已停用。")
     return User(*row)
