@@ -160,6 +160,14 @@ def _serve(args: argparse.Namespace) -> None:
         return
     db.close()  # each worker opens its own pool
     os.environ[DB_ENV] = args.db
+    try:
+        os.setpgid(0, 0)  # the workers in a group of the server's own
+    except OSError:
+        pass  # already a session leader (started so by a supervisor or a test)
+    if os.getpgid(0) == os.getpid():
+        from .app import KILL_GROUP_ENV
+
+        os.environ[KILL_GROUP_ENV] = "1"
     uvicorn.run("wq_server.app:app_from_env", factory=True, workers=args.workers, **options)
 
 

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # For the interruption tests: exit without answering right after the Nth sync request was
 # handled, the way a crash between commit and reply looks to a client.
 EXIT_AFTER_ENV = "WQ_SERVER_EXIT_AFTER_REQUESTS"
+# Set by `--workers N` when the supervisor leads its own process group: the exit above then takes
+# the whole server down (every worker), as a crash of the machine would.
+KILL_GROUP_ENV = "WQ_SERVER_KILL_GROUP"
 
 
 def _sha256(body: bytes) -> str:
@@ -92,6 +95,10 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
         if exit_after and (path.startswith("/sync/") or path.startswith("/photos")):
             counter["n"] += 1
             if counter["n"] >= exit_after:
+                if os.environ.get(KILL_GROUP_ENV):
+                    import signal
+
+                    os.killpg(os.getpgid(0), signal.SIGKILL)
                 os._exit(3)
         return response
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wq_desktop import sqldriver
+from wq_desktop import history, sqldriver
 from wq_desktop.schema import Field, Kind
 from wq_desktop.store import Changes, Store
 
@@ -237,6 +237,11 @@ class ServerDB:
     def reading(self) -> Iterator[Session]:
         with self.lock:
             yield Session(self.store)
+
+    def verify_history(self) -> list[history.ChainProblem]:
+        """Every break of the history's hash chain (one chain in an SQLite server)."""
+        with self.lock:
+            return history.verify_chain(self.conn)
 
     def pull(self, township: str | None, device: str, after: Any, limit: int) -> dict[str, Any]:
         """Other devices' changes after the cursor (one township's, or every township's for

@@ -292,6 +292,38 @@ class PgServerDB:
         with self.pool.connection() as conn:
             yield PgSession(conn, None)
 
+    def verify_history(self) -> list[history.ChainProblem]:
+        """Every break of a township's history chain (the checks of `history.verify_chain`), and
+        every chain whose end is not the head its township's counter holds."""
+        problems: list[history.ChainProblem] = []
+        with self.pool.connection() as conn:
+            heads = dict((t, (s, h)) for t, s, h in conn.execute(
+                "SELECT township, hist_seq, hist_hash FROM srv_feed"))
+            cur = conn.execute(
+                'SELECT township, seq, at, "user", device, kind, record, op, rev, changes, prev_hash,'
+                " hash FROM srv_history ORDER BY township, seq")
+            town, prev, expected = None, history.GENESIS, 1
+            for t, seq, at, user, device, kind_, record, op, rev, changes, prev_hash, digest in cur:
+                if t != town:
+                    town, prev, expected = t, history.GENESIS, 1
+                if seq != expected:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史缺少第"
+                                                         f" {expected} 条至第 {seq - 1} 条"))
+                if prev_hash != prev:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史第 {seq}"
+                                                         " 条与前一条的链接不符"))
+                if history.entry_hash(prev_hash, seq, at, user, device, kind_, record, op, rev,
+                                      changes) != digest:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史第 {seq}"
+                                                         " 条的内容被改写（哈希不符）"))
+                prev, expected = digest, seq + 1
+                if heads.get(t) == (seq, digest):
+                    heads.pop(t)
+            for t, (seq, _) in heads.items():
+                if seq:
+                    problems.append(history.ChainProblem(seq, t, f"乡镇 {t} 的变更历史末尾被删除"))
+        return problems
+
     def pull(self, township: str | None, device: str, after: Any, limit: int) -> dict[str, Any]:
         """One township's changes after its cursor, or (township None: the city office) every
         township's after a cursor per township ({township: seq} as JSON text)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from serverproc import ServerProcess, Township, next_code, server_content
+from serverproc import ServerProcess, Township, new_server_db, next_code, server_content
 from shapely.geometry import box
 
 from wq_desktop import services, water
@@ -27,8 +27,8 @@ from wq_desktop.sync.photo_sync import waiting_uploads
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
     yield proc
     proc.stop()
 

@@ -14,7 +14,9 @@ from serverproc import (
     Township,
     add_staff,
     add_township,
+    new_server_db,
     next_code,
+    query,
     server_content,
 )
 
@@ -33,8 +35,8 @@ from wq_desktop.sync.content import content_rows
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
     yield proc
     proc.stop()
 
@@ -193,17 +195,17 @@ def _many_households(store: Store, township: str, code: str, n: int) -> None:
 
 
 def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     monkeypatch.setattr(p, "PUSH_PAGE", 40)
     monkeypatch.setattr(p, "PULL_PAGE", 30)
-    db = tmp_path / "server.sqlite"
+    db = new_server_db(tmp_path, backend)
     code = "652301199"
     township = add_township(db, code, "断电镇")
     add_staff(db, "甲", code)
     add_staff(db, "乙", code)
     a = Store.open(tmp_path / "a.sqlite", "甲", create=True)
     b = Store.open(tmp_path / "b.sqlite", "乙", create=True)
-    server = ServerProcess(db).start()
+    server = ServerProcess(db, workers=4 if backend == "postgresql" else 1).start()
     sync_now(a, server.url, "甲", PASSWORD)
     server.stop()
     _many_households(a, township, code, 150)  # 151 changes: 4 push pages
@@ -229,11 +231,8 @@ def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
     expected = server_content(db, township)
     assert len(expected) == 152  # township, village, 150 households
     assert content_rows(a) == expected == content_rows(b)
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*), count(DISTINCT change_id) FROM srv_change"
-                        " WHERE change_id IS NOT NULL").fetchone() == (151, 151)
-    assert conn.execute("SELECT count(*) FROM operator").fetchone()[0] == 150
+    assert query(db, "SELECT count(*), count(DISTINCT change_id) FROM srv_change"
+                     " WHERE change_id IS NOT NULL") == [(151, 151)]
+    assert query(db, "SELECT count(*) FROM operator") == [(150,)]
     a.close()
     b.close()
