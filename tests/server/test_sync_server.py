@@ -14,6 +14,7 @@ from serverproc import (
     Township,
     add_staff,
     add_township,
+    admin,
     new_server_db,
     next_code,
     query,
@@ -165,6 +166,36 @@ def test_township_cannot_read_or_write_another_township(server: ServerProcess, t
         assert east.stores[0].get("operator", op)["name"] == "张三"
         assert server_content(server.db, east.uuid)[op][2][2] == ("name", "张三")
     finally:
+        east.close()
+        west.close()
+
+
+def test_the_city_office_pulls_every_township_and_then_only_what_is_new(
+        server: ServerProcess, tmp_path: Path) -> None:
+    east = Township(server, tmp_path, next_code(), "东镇", laptops=1)
+    west = Township(server, tmp_path, next_code(), "西镇", laptops=1)
+    admin(server.db, "adduser", "--name", "市办核查", "--role", "office")
+    office = Store.open(tmp_path / "office.sqlite", "市办核查", create=True)
+    try:
+        _, east_op = east.household(0)
+        _, west_op = west.household(0)
+        east.sync(0)
+        west.sync(0)
+        report = sync_now(office, server.url, "市办核查", PASSWORD)
+        assert {east_op, west_op} <= {o["uuid"] for o in office.find("operator")}
+        assert report.pulled >= 6  # two townships, villages, households
+        # Both townships go on working; the office then gets exactly the new edits.
+        east.stores[0].update("operator", east_op, {"note": "东镇复核"})
+        west.stores[0].update("operator", west_op, {"note": "西镇复核"})
+        west.sync(0)
+        east.sync(0)
+        report = sync_now(office, server.url, "市办核查", PASSWORD)
+        assert report.pulled == 2
+        assert office.get("operator", east_op)["note"] == "东镇复核"
+        assert office.get("operator", west_op)["note"] == "西镇复核"
+        assert sync_now(office, server.url, "市办核查", PASSWORD).pulled == 0
+    finally:
+        office.close()
         east.close()
         west.close()
 
