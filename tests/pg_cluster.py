@@ -34,8 +34,10 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
-def start_cluster() -> str:
-    """A new cluster in a temporary folder; returns the URL of its `postgres` database."""
+def start_cluster(*, durable: bool = False) -> str:
+    """A new cluster in a temporary folder; returns the URL of its `postgres` database. Tests
+    skip fsync (a killed server process, never a killed machine, is what they test); a
+    benchmark asks for a `durable` one, committed to disk as a real server's."""
     folder = Path(tempfile.mkdtemp(prefix="wqpg"))  # short: a socket path has ~100 bytes
     data, sock = folder / "data", folder / "sock"
     data.mkdir()
@@ -46,8 +48,9 @@ def start_cluster() -> str:
             shutil.chown(p, "postgres")
     subprocess.run(_as_postgres([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                                  "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
-    options = (f"-k {sock} -c listen_addresses='' -c max_connections=400 -c fsync=off"
-               " -c synchronous_commit=off -c full_page_writes=off")
+    options = f"-k {sock} -c listen_addresses='' -c max_connections=400"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
                                  str(folder / "log"), "start"]), check=True, capture_output=True)
 
@@ -72,23 +75,24 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def new_database(prefix: str = "wq") -> str:
-    """The URL of a new, empty database on the test cluster."""
+def new_database(prefix: str = "wq", cluster: str | None = None) -> str:
+    """The URL of a new, empty database on the test cluster (or on `cluster`'s)."""
     import psycopg
 
+    base = cluster or base_url()
     name = f"{prefix}_{os.getpid()}_{next(_names)}"
-    with psycopg.connect(base_url(), autocommit=True) as conn:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(base_url(), name)
+    return _with_database(base, name)
 
 
-def new_server_db(folder: Path, backend: str) -> Path | str:
+def new_server_db(folder: Path, backend: str, cluster: str | None = None) -> Path | str:
     """A new, empty server database for `backend` ("sqlite" or "postgresql"); the photos of a
     PostgreSQL one go in `folder`/photos."""
     if backend == "sqlite":
         return folder / "server.sqlite"
-    url = new_database()
+    url = new_database(cluster=cluster)
     from wq_server.pg_store import PgServerDB
 
     PgServerDB(url, pool_size=1, photos=folder / "photos").close()  # tables and photo folder
