@@ -52,7 +52,8 @@ def town(server: ServerProcess, tmp_path: Path, request: pytest.FixtureRequest) 
 
 def _setup(town: Township) -> str:
     _, op = town.household(0)
-    town.sync(0)
+    report = town.sync(0)
+    assert (report.pushed, report.rejected) == (2, []), report
     town.sync(1)
     return op
 
@@ -172,8 +173,8 @@ def test_township_cannot_read_or_write_another_township(server: ServerProcess, t
 
 def test_the_city_office_pulls_every_township_and_then_only_what_is_new(
         server: ServerProcess, tmp_path: Path) -> None:
-    east = Township(server, tmp_path, next_code(), "东镇", laptops=1)
-    west = Township(server, tmp_path, next_code(), "西镇", laptops=1)
+    east = Township(server, tmp_path, next_code(), "东城镇", laptops=1)
+    west = Township(server, tmp_path, next_code(), "西城镇", laptops=1)
     admin(server.db, "adduser", "--name", "市办核查", "--role", "office")
     office = Store.open(tmp_path / "office.sqlite", "市办核查", create=True)
     try:
