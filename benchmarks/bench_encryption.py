@@ -34,13 +34,13 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def _write_households(store: Store, village: str, run: int) -> None:
-    from wq_desktop import rules
+    from wq_desktop.rules import identity
 
     with store.transaction():
         for i in range(HOUSEHOLDS):  # distinct valid IDs: the run is the birth month
             body = f"6523991980{run:02d}{i // 1000 + 1:02d}{i % 1000:03d}"
             store.create("operator", {"village": village, "name": f"户{run}-{i}", "kind": "农户",
-                                      "id_code": body + rules.id_check_char(body)})
+                                      "id_code": body + identity.id_check_char(body)})
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ Each line is a ratio to a bare baseline doing the same work in the same run:
   render, township  MapCanvas.render_map (level of detail)  vs  QPainter drawing every parcel's path
   render, zoomed    MapCanvas.render_map of a zoomed view   vs  QPainter drawing the visible paths,
                     antialiased like the product (it antialiases views of fewer than 3,000 paths)
-  overlaps, all     geo.find_overlaps (pairs + shared 亩)   vs  a bare shapely STRtree bulk query
+  overlaps, all     find_overlaps (pairs + shared 亩)   vs  a bare shapely STRtree bulk query
   overlap, one      the canvas's check for an edited parcel vs  one query on a prebuilt STRtree
 """
 
@@ -202,7 +202,7 @@ def bench_render(db: Path, label: str = "") -> None:
 
 def bench_overlaps(db: Path) -> None:
     from ui.map import MapCanvas
-    from wq_desktop import geo
+    from wq_desktop.geo.overlaps import find_overlaps
     from wq_desktop.store import Store
 
     store = Store.open(db, "基准测试")
@@ -218,7 +218,7 @@ def bench_overlaps(db: Path) -> None:
         tree = shapely.STRtree(geoms)
         tree.query(geoms, predicate="intersects")
 
-    compare("overlaps, whole township", lambda: geo.find_overlaps(items), bare_bulk)
+    compare("overlaps, whole township", lambda: find_overlaps(items), bare_bulk)
     edited = shapely.affinity.translate(geoms[layer.n // 2], 30, 0)
     tree = shapely.STRtree(geoms)
     canvas.confirm = lambda text: True

@@ -27,8 +27,9 @@ CROPS = {"棉花": 380, "玉米": 420, "小麦": 320, "番茄": 400, "葵花": 2
 
 
 def build(path: Path, parcels: int):  # -> Store
-    from wq_desktop import rules, water
+    from wq_desktop import water
     from wq_desktop.model import MeasureKind
+    from wq_desktop.rules import identity
     from wq_desktop.store import Store
 
     rng = random.Random(20210827)
@@ -47,7 +48,7 @@ def build(path: Path, parcels: int):  # -> Store
                     first17 = f"652399{19500101 + j % 28:08d}{j % 1000:03d}"
                     operator = store.create("operator", {
                         "village": village, "name": f"户{j}", "kind": "农户",
-                        "id_code": first17 + rules.id_check_char(first17)})
+                        "id_code": first17 + identity.id_check_char(first17)})
                     if j % 8 == 0:
                         store.create("courtyard", {"operator": operator, "year": YEAR, "crop": "蔬菜",
                                                    "area_mu": round(rng.uniform(0.2, 1.5), 2)})

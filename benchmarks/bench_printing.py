@@ -27,10 +27,10 @@ VILLAGE = "652301105901"
 
 
 def _person_id(n: int) -> str:
-    from wq_desktop import rules
+    from wq_desktop.rules import identity
 
     first17 = f"652399{19500101 + n % 28:08d}{n % 1000:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def build_store(path: Path, households: int):  # -> Store

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from benchmarks.harness import Ratio
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import new_uuid
 from wq_desktop.sync import protocol as p
 from wq_server import auth
@@ -95,7 +95,7 @@ def _households(township: str, n: int, seed: int) -> list[dict]:
         changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(),
                         "op": "create", "base_rev": 0,
                         "fields": {"village": village, "name": f"户{i}", "kind": "农户",
-                                   "id_code": first17 + rules.id_check_char(first17)}})
+                                   "id_code": first17 + identity.id_check_char(first17)}})
     return changes
 
 

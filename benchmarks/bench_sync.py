@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 
 from benchmarks.harness import Ratio, best_of, compare
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import Store, new_uuid
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync import sync_now
@@ -38,7 +38,7 @@ def _seed(db_path: Path, n: int) -> None:
     """The server holds one township with n parcels, pushed through the server's own apply path."""
     from shapely.geometry import box
 
-    from wq_desktop.geo import to_wkb
+    from wq_desktop.geo.polygons import to_wkb
 
     db = ServerDB(db_path)
     township = create_township(db, CODE, "六工镇")
@@ -54,7 +54,7 @@ def _seed(db_path: Path, n: int) -> None:
     changes.append({"change_id": new_uuid(), "kind": "operator", "record": op, "op": "create",
                     "base_rev": 0, "at": "2026-01-01T00:00:00Z", "user": "bench",
                     "fields": {"village": villages[0], "name": "户", "kind": "农户",
-                               "id_code": first17 + rules.id_check_char(first17)}})
+                               "id_code": first17 + identity.id_check_char(first17)}})
     push(db, user, "seeder", changes)
     batch = []
     for i in range(n):

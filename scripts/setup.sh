@@ -12,6 +12,7 @@ APT_PACKAGES=(
   fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-hanazono
   poppler-utils gdal-bin xvfb xauth imagemagick
   postgresql
+  chromium chromium-driver
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.printing import notice
 from wq_desktop.printing.contact_list import INTERNAL_ONLY
+from wq_desktop.queries.navigation import known_years, latest_year, navigation_tree, place_of, townships
+from wq_desktop.rules import phones
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import XLSX_TABLES
@@ -194,7 +195,7 @@ class MainWindow(QMainWindow):
         return int(value) if value else date.today().year
 
     def _fill_years(self) -> None:
-        years = set(queries.known_years(self.store)) | {date.today().year}
+        years = set(known_years(self.store)) | {date.today().year}
         if self.settings.default_year:
             years.add(self.settings.default_year)
         chosen = self.year_default()
@@ -215,7 +216,7 @@ class MainWindow(QMainWindow):
         self.year_selector.setCurrentIndex(index)
 
     def year_default(self) -> int:
-        return self.settings.year_or(queries.latest_year(self.store))
+        return self.settings.year_or(latest_year(self.store))
 
     def _year_changed(self) -> None:
         self.dashboard.set_year(self.year)
@@ -226,7 +227,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ navigation
     def _select_first_village(self) -> None:
-        tree = queries.navigation_tree(self.store)
+        tree = navigation_tree(self.store)
         township = tree[0] if tree else None
         if township and township.villages:
             self.nav.select_village(township.villages[0].uuid)
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
     def open_record(self, kind: str, uuid: str) -> None:
         """Open the view that shows a record (a check's finding, a search hit) and select the
         record's own row there: a parcel or measure in 地块, a patrol in 巡查记录."""
-        place = queries.place_of(self.store, kind, uuid)
+        place = place_of(self.store, kind, uuid)
         if place.operator:
             self.show_household(place.operator)
             if self.household.operator != place.operator:
@@ -403,10 +404,10 @@ class MainWindow(QMainWindow):
             self.store_requested.emit(Path(name))
 
     def edit_settings(self) -> SettingsDialog:
-        names = [name for _, name in queries.townships(self.store)]
+        names = [name for _, name in townships(self.store)]
         dialog = SettingsDialog(
             self.settings, names, self.settings_file, self,
-            supervision_phone=rules.format_phone(notice.supervision_phone(self.store)) or "",
+            supervision_phone=phones.format_phone(notice.supervision_phone(self.store)) or "",
             save_supervision=lambda text: notice.set_supervision_phone(self.store, text))
         dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.open()

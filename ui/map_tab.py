@@ -36,10 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import geo, rules
 from wq_desktop.errors import WqError
+from wq_desktop.geo import projection
 from wq_desktop.gis_export import EXPORT_CRS, SHP_ENCODINGS, ExportResult, export_parcels
 from wq_desktop.gisfiles import ParcelLayer, parcel_layer
+from wq_desktop.rules import quantities
 from wq_desktop.store import Store
 
 from .map import MapCanvas
@@ -486,7 +487,7 @@ class MapTab(QWidget):
 
     # ------------------------------------------------------------ status line
     def _cursor(self, x: float, y: float) -> None:
-        self.position.setText(geo.format_position(x, y, self.store.crs))
+        self.position.setText(projection.format_position(x, y, self.store.crs))
 
     def _measured(self, text: str) -> None:
         self.status.setStyleSheet("")
@@ -539,7 +540,8 @@ class MapTab(QWidget):
         self.household_label.clear()
         self.open_household_button.hide()
         self.status.setStyleSheet("")
-        self.status.setText(f"已选 {len(uuids)} 个地块，合计 {rules.format_mu(total)} 亩（Ctrl+单击增减）")
+        self.status.setText(
+            f"已选 {len(uuids)} 个地块，合计 {quantities.format_mu(total)} 亩（Ctrl+单击增减）")
 
     def _tool_state(self) -> None:
         if self.canvas.mode == "browse":
@@ -571,7 +573,7 @@ class MapTab(QWidget):
         except ValueError:
             return
         layer = pp.layer
-        area = rules.format_mu(float(np.nan_to_num(layer.area_mu[i])))
+        area = quantities.format_mu(float(np.nan_to_num(layer.area_mu[i])))
         self.status.setStyleSheet("")
         self.status.setText(f"地块 {layer.code[i]} · {layer.village_name[i]} · {area} 亩 · "
                             f"{self.year}年度{layer.category[i]}")

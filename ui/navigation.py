@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries
+from wq_desktop.queries import navigation
+from wq_desktop.queries.search import SearchHit, search_households
 from wq_desktop.store import Store
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -71,7 +72,7 @@ class NavigationPanel(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         restore = None
-        for t in queries.navigation_tree(self.store):
+        for t in navigation.navigation_tree(self.store):
             t_item = QTreeWidgetItem([t.name, str(t.households)])
             t_item.setData(0, ROLE, ("township", t.uuid, None))
             self.tree.addTopLevelItem(t_item)
@@ -121,7 +122,7 @@ class NavigationPanel(QWidget):
             self.village_selected.emit(village, uuid)
 
     # ------------------------------------------------------------ search
-    def run_search(self) -> list[queries.SearchHit]:
+    def run_search(self) -> list[SearchHit]:
         self._timer.stop()
         text = self.search.text().strip()
         self.hits.clear()
@@ -129,7 +130,7 @@ class NavigationPanel(QWidget):
             self.hits.hide()
             self.no_hits.hide()
             return []
-        found = queries.search_households(self.store, text)
+        found = search_households(self.store, text)
         for hit in found:
             item = QListWidgetItem(f"{hit.name}\n{hit.village} · {hit.matched}")
             item.setToolTip(f"{hit.name} · {hit.village} · {hit.matched}")

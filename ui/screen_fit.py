@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from wq_desktop import queries
 from wq_desktop.demo import create_demo_store
+from wq_desktop.queries import village_table
 from wq_desktop.settings import Settings
 
 from .fonts import apply_chinese_font
@@ -51,7 +51,7 @@ def take(folder: Path, label: str) -> list[Path]:
             window.show()
             village = window.village.village
             assert village is not None
-            rows = queries.village_households(store, village, window.year)
+            rows = village_table.village_households(store, village, window.year)
             target = next((r for r in rows if r.agreement_status and r.patrols), rows[0])
             window.show_household(target.operator)
             shots.append(_grab_screen(window, folder / f"fit_{label}_household.png"))

@@ -12,8 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from wq_desktop import queries
 from wq_desktop.demo import create_demo_store
+from wq_desktop.queries import village_table
 from wq_desktop.settings import Settings
 
 from .fonts import apply_chinese_font
@@ -46,7 +46,7 @@ def take_screenshots(folder: Path) -> list[Path]:
             assert village is not None
             # a household with an agreement, retired land and patrol photos shows the most
             year = window.year
-            rows = queries.village_households(store, village, year)
+            rows = village_table.village_households(store, village, year)
             with_photos = [r for r in rows if r.agreement_status and r.patrols and r.retired_mu]
             target = (with_photos or rows)[0]
             window.show_household(target.operator)

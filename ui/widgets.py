@@ -39,8 +39,9 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from wq_desktop import figures, rules
+from wq_desktop import figures
 from wq_desktop.errors import ValidationError
+from wq_desktop.rules import dates, quantities
 
 ERROR_STYLE = "color: #b00020;"
 OVERDUE_COLOR = QColor("#b00020")
@@ -116,7 +117,7 @@ class DateEdit(QWidget):
         self.set_value(value or date.today())
 
     def _parse(self) -> date:
-        return rules.parse_date(self.line.text(), self.objectName() or "date")
+        return dates.parse_date(self.line.text(), self.objectName() or "date")
 
     def valid_value(self) -> date | None:
         """The typed date, or None while the text is not (yet) a date."""
@@ -135,7 +136,7 @@ class DateEdit(QWidget):
         return day
 
     def set_value(self, value: str | date | None) -> None:
-        day = rules.parse_date(value) if value else date.today()
+        day = dates.parse_date(value) if value else date.today()
         self.line.setText(day.isoformat())
         self.error.show_error(None)
         self._emit_if_new(day)
@@ -214,11 +215,11 @@ class NumberEdit(QLineEdit):
         self.textEdited.connect(lambda _t: self.check())
 
     def set_number(self, value: float | None) -> None:
-        self.setText("" if value is None else rules.format_mu(value))
+        self.setText("" if value is None else quantities.format_mu(value))
 
     def number(self) -> float | None:
         """None for an empty box."""
-        return rules.non_negative_number(self.text(), self.objectName(), self.label)
+        return quantities.non_negative_number(self.text(), self.objectName(), self.label)
 
     def check(self) -> str | None:
         try:

@@ -11,9 +11,11 @@ from enum import StrEnum
 
 import shapely
 
-from . import geo, history, rules
+from . import history
 from .errors import ValidationError
+from .geo.overlaps import find_overlaps
 from .model import DEFAULT_NOTICE_DAYS, AgreementStatus, MeasureKind, PatrolResult
+from .rules import masking, patrols, quantities
 from .schema import KINDS
 from .store import Store, to_wire
 from .validation import validate
@@ -100,7 +102,7 @@ def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
         return []
     codes = {r[0]: r[1] for r in rows}
     shapes = shapely.from_wkb([r[2] for r in rows])
-    overlaps = geo.find_overlaps(zip([r[0] for r in rows], shapes, strict=True))
+    overlaps = find_overlaps(zip([r[0] for r in rows], shapes, strict=True))
     return [Finding(Severity.ERROR, "地块重叠",
                     f"地块 {codes[o.a]} 与 {codes[o.b]} 重叠 {o.area_mu:.2f} 亩（面积会被重复统计）",
                     "parcel", o.a) for o in overlaps]
@@ -120,7 +122,7 @@ def check_duplicate_ids(store: Store, year: int | None = None) -> list[Finding]:
             " JOIN township t ON t.uuid=v.township"
             " WHERE o.deleted=0 AND o.id_code=? ORDER BY v.code, o.name", (id_code,)).fetchall()
         where = "、".join(f"{village}的{name}" for _, name, village in rows)
-        message = f"证件号 {rules.mask_id(id_code)} 在 {count} 个乡镇登记了 {len(rows)} 户：{where}"
+        message = f"证件号 {masking.mask_id(id_code)} 在 {count} 个乡镇登记了 {len(rows)} 户：{where}"
         findings.append(Finding(Severity.WARNING, "重复登记", message, "operator", rows[0][0]))
     return findings
 
@@ -182,7 +184,7 @@ def check_terminated_measures(store: Store, year: int | None = None) -> list[Fin
             (MeasureKind.PLANTED, year, AgreementStatus.TERMINATED)):
         findings.append(Finding(
             Severity.WARNING, "协议终止仍有退减",
-            f"{name}（协议 {number}）：协议已终止，但仍登记 {rules.format_mu(area)} 亩退减/休耕措施，"
+            f"{name}（协议 {number}）：协议已终止，但仍登记 {quantities.format_mu(area)} 亩退减/休耕措施，"
             "请核实后修改措施", "agreement", uuid))
     return findings
 
@@ -209,7 +211,7 @@ def check_patrollers(store: Store, year: int | None = None) -> list[Finding]:
     findings = []
     for uuid, code, visited, stage, patrollers, escort in store.conn.execute(
             sql + " ORDER BY t.visited_on", params):
-        warning = rules.patrol_people_warning(json.loads(patrollers or "[]"), escort)
+        warning = patrols.patrol_people_warning(json.loads(patrollers or "[]"), escort)
         if warning:
             findings.append(Finding(Severity.WARNING, "巡查人少于2人",
                                     f"地块 {code} 在 {visited} 的{stage}巡查：{warning}", "patrol", uuid))

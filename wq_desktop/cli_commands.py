@@ -71,7 +71,7 @@ def _configure_check(p: argparse.ArgumentParser) -> None:
                   "有错误时退出码为1", _configure_check)
 def run_check(args: argparse.Namespace) -> int:
     from .checks import CHECKS, Severity
-    from .queries import latest_year
+    from .queries.navigation import latest_year
 
     with open_store(args) as store:
         year = args.year or latest_year(store)

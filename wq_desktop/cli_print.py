@@ -18,7 +18,7 @@ XLSX_TABLES = {t.key: t.name for t in xlsx_exports.XLSX_TABLES}
 def _year(store, year: int | None) -> int:
     if year:
         return year
-    from .queries import latest_year
+    from .queries.navigation import latest_year
 
     found = latest_year(store)
     if found is None:

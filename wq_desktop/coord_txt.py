@@ -15,8 +15,8 @@ from pathlib import Path
 
 from shapely.geometry.base import BaseGeometry
 
-from . import geo
 from .errors import ValidationError, WqError
+from .geo import boundary_points
 
 HEADER_KEYS = ("格式版本号", "数据产生单位", "数据产生日期", "坐标系", "几度分带", "投影类型", "计量单位",
                "带号", "精度", "转换参数")
@@ -60,7 +60,7 @@ def _clean(text: str) -> str:
 
 def parcel_lines(geometry: BaseGeometry, code: str, name: str, use: str, land_class: str = "") -> list[str]:
     """Title line + 界址点 rows for one parcel (geometry in EPSG:4538 or 4517)."""
-    points = geo.format_boundary_points(geometry, zone_prefix=True)
+    points = boundary_points.format_boundary_points(geometry, zone_prefix=True)
     hectares = geometry.area / SQM_PER_HECTARE
     fields = [str(len(points)), f"{hectares:.4f}", _clean(code), _clean(name), "面", "", _clean(use),
               _clean(land_class), "@"]
@@ -103,7 +103,7 @@ def read_txt(path: Path, crs: str) -> list[TxtParcel]:
         if not title:
             return
         try:
-            shape = geo.parse_boundary_points("\n".join(body), crs)
+            shape = boundary_points.parse_boundary_points("\n".join(body), crs)
         except ValidationError as err:
             # parse_boundary_points counts lines from the start of the block.
             raise ValidationError(f"第{start}行开始的地块（{title[2] if len(title) > 2 else ''}）：{err}",

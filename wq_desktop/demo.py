@@ -17,8 +17,9 @@ from pathlib import Path
 
 from shapely.geometry import Point, Polygon
 
-from . import figures, geo, rules, services, water
+from . import figures, services, water
 from .errors import WqError
+from .geo import projection
 from .model import (
     AgreementStatus,
     ContactRole,
@@ -30,6 +31,7 @@ from .model import (
     PatrolStage,
 )
 from .photos import attach_photo
+from .rules import identity
 from .store import Store
 from .targets import PLAN_YEARS
 
@@ -69,13 +71,13 @@ def demo_year(today: date | None = None) -> int:
 def demo_id_number(rng: random.Random) -> str:
     birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
     first17 = f"{DEMO_AREA_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def demo_credit_code(rng: random.Random, prefix: str) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     first17 = prefix + DEMO_AREA_CODE + "".join(rng.choice(alphabet) for _ in range(9))
-    return first17 + rules.credit_check_char(first17)
+    return first17 + identity.credit_check_char(first17)
 
 
 def _name(rng: random.Random) -> str:
@@ -127,7 +129,7 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
         raise WqError("演示数据只能写入空数据库。")
     rng = random.Random(size.seed)
     year = year or demo_year()
-    center = geo.transform(Point(87.30, 44.00), "EPSG:4326", store.crs)
+    center = projection.transform(Point(87.30, 44.00), "EPSG:4326", store.crs)
     with store.transaction():
         store.set_meta("demo", "1")
         township = store.create("township", {"code": TOWNSHIP[0], "name": TOWNSHIP[1]})

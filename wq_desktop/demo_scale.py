@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon
 
-from . import geo, water
+from . import water
 from .demo import (
     CROPS,
     DEMO_AREA_CODE,
@@ -48,6 +48,7 @@ from .demo import (
     demo_year,
 )
 from .errors import WqError
+from .geo import polygons, projection
 from .model import (
     SQM_PER_MU,
     AgreementStatus,
@@ -261,7 +262,7 @@ class _Township:
              "crop": rng.choice(CROPS)}
             for i, (owner, shape) in enumerate(zip(owners, shapes, strict=True))],
             record_uuids=[self.uuid() for _ in shapes])
-        areas = [math.floor(geo.area_mu(s) * 100) / 100 for s in shapes]
+        areas = [math.floor(polygons.area_mu(s) * 100) / 100 for s in shapes]
         retiring = self._measures(parcels, areas)
         notice_start = {y: date(y, 7, 20 + v % 8) for y in self.years}
         store.create_many("notice", [
@@ -406,7 +407,7 @@ def build_scale_demo(store: Store, size: ScaleSize, year: int | None = None,
     year = year or demo_year()
     progress = progress or (lambda text: None)
     store.set_meta("demo", "1")
-    centre = geo.transform(Point(87.25, 44.05), "EPSG:4326", store.crs)
+    centre = projection.transform(Point(87.25, 44.05), "EPSG:4326", store.crs)
     x = centre.x - 25_000.0
     with tempfile.TemporaryDirectory() as photos:
         for suffix, name in TOWNSHIPS[:size.townships]:

@@ -24,9 +24,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import figures, rules, validation
+from . import figures, validation
 from .errors import ValidationError
 from .model import OperatorKind
+from .rules import identity, masking
+from .rules.phones import format_phone, normalize_phone
 from .store import Store
 from .summary import COVERAGE_STAGES, Summary, find_village, summarize
 
@@ -180,14 +182,14 @@ def summary_rows(root: Summary, village_code: str | None = None) -> list[tuple[s
     return out
 
 
-def export_summary(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None
-                   ) -> Path:
+def export_summary(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None,
+                   only_township: str | None = None) -> Path:
     from .model import LandAttribute
     from .printing.summary_table import COLUMNS, NOTE, summary_table_data
 
-    root = summarize(store, year)
+    root = summarize(store, year, only_township)
     code = find_village(store, village)["code"] if village else None
-    title = summary_table_data(store, year, village).title
+    title = summary_table_data(store, year, village, only_township).title
     kinds = ("text", "int", "int", "mu", "mu", "mu", "mu", "mu", "mu", "mu", "int", "pct", "text",
              "pct", "pct", "pct", "int", "pct")
     widths = (22, 8, 8, 13, 13, 13, 13, 13, 13, 14, 8, 9, 9, 9, 9, 9, 8, 10)
@@ -224,8 +226,8 @@ def export_roster(store: Store, path: str | os.PathLike[str], village: str | Non
     kinds = ("int", "text", "text", "text", "text", "text", "text", "text", "text", "text")
     widths = (6, 18, 14, 24, 12, 16, 8, 24, 12, 18)
     columns = [Column(t, w, k) for t, w, k in zip(titles, widths, kinds, strict=True)]
-    table = [[n, r[1], r[3], rules.mask_id(r[4]) if masked else r[4], r[5],
-              (rules.mask_phone(r[6]) if masked else rules.format_phone(r[6])) if r[6] else "",
+    table = [[n, r[1], r[3], masking.mask_id(r[4]) if masked else r[4], r[5],
+              (masking.mask_phone(r[6]) if masked else format_phone(r[6])) if r[6] else "",
               r[2], r[7], r[8], r[9]] for n, r in enumerate(rows, start=1)]
     internal = "" if masked else f"（{INTERNAL_ONLY}）"
     scope = find_village(store, village)["name"] if village else "全部"
@@ -236,7 +238,7 @@ def export_roster(store: Store, path: str | os.PathLike[str], village: str | Non
 def export_patrols(store: Store, year: int, path: str | os.PathLike[str], village: str | None = None
                    ) -> Path:
     """The year's patrol records with their rectification state (no personal data)."""
-    from .queries import rectification_state
+    from .queries.household import rectification_state
 
     where, params = ("t.deleted=0 AND p.deleted=0 AND t.year=?", [year])
     if village:
@@ -395,7 +397,7 @@ def preview_roster(store: Store, rows: Sequence[dict[str, Any]], mapping: dict[s
         number = int(raw.get("_row", 0))
         try:
             values = _row_values(raw, mapping, v["uuid"], groups)
-            values["id_code"] = rules.normalize_identity(values["kind"], values["id_code"])
+            values["id_code"] = identity.normalize_identity(values["kind"], values["id_code"])
             key = values["id_code"].upper()
             if key in seen:
                 raise ValidationError(f"证件号与第{seen[key]}行重复")
@@ -404,7 +406,7 @@ def preview_roster(store: Store, rows: Sequence[dict[str, Any]], mapping: dict[s
                 raise ValidationError(clash)
             seen[key] = number
             if values.get("phone"):
-                values["phone"] = rules.normalize_phone(values["phone"])
+                values["phone"] = normalize_phone(values["phone"])
             needs_rep = values["kind"] in (OperatorKind.COOPERATIVE, OperatorKind.COMPANY)
             if needs_rep and not values.get("legal_rep"):
                 raise ValidationError(f"{values['kind']}请填写法定代表人")

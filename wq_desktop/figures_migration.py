@@ -57,15 +57,15 @@ def round_figures_of_record(conn: sqlite3.Connection, user: str) -> None:
     for uuid, parcel, year, area, rate in conn.execute(
             "SELECT uuid, parcel, year, area_mu, subsidy_rate FROM measure WHERE deleted=0"):
         measures[parcel].append((uuid, year, area, rate))
-    from . import geo
+    from .geo import polygons
 
     failed = 0
     for uuid, area, has_geometry in parcels:
         own = measures.get(uuid, [])
         if has_geometry:
-            shape = geo.from_wkb(conn.execute("SELECT geometry FROM parcel WHERE uuid=?",
+            shape = polygons.from_wkb(conn.execute("SELECT geometry FROM parcel WHERE uuid=?",
                                               (uuid,)).fetchone()[0])
-            target = figures.area_of_record(geo.area_mu(shape))
+            target = figures.area_of_record(polygons.area_mu(shape))
         else:
             target = figures.area_of_record(area)
         if figures.to_decimal(area) == target and all(

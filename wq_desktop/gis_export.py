@@ -24,8 +24,9 @@ import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from . import coord_txt, geo
+from . import coord_txt
 from .errors import WqError
+from .geo import polygons, projection
 from .gisfiles import GIS_FORMATS, ParcelLayer, parcel_layer
 from .model import MeasureKind
 from .schema import SANDIAO_FIELDS
@@ -170,11 +171,12 @@ def export_parcels(store: Store, fmt: str, path: Path, *, year: int | None = Non
 def _write_txt(store: Store, layer: ParcelLayer, keep: list[int], path: Path) -> None:
     blocks = []
     for i in keep:
-        shape = geo.from_wkb(layer.wkb[i])
+        shape = polygons.from_wkb(layer.wkb[i])
         parts = list(shape.geoms) if shape.geom_type == "MultiPolygon" else [shape]
         for n, part in enumerate(parts, 1):
             code = layer.code[i] if len(parts) == 1 else f"{layer.code[i]}-{n}"
-            shape_in = geo.transform(part, store.crs, "EPSG:4538") if store.crs != "EPSG:4538" else part
+            shape_in = (projection.transform(part, store.crs, "EPSG:4538") if store.crs != "EPSG:4538"
+                        else part)
             blocks.append(coord_txt.parcel_lines(shape_in, code, layer.household[i] or layer.place_name[i],
                                                  layer.category[i], layer.dlbm[i]))
     township = store.conn.execute("SELECT name FROM township WHERE deleted=0 LIMIT 1").fetchone()
@@ -195,7 +197,7 @@ def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fm
     if fmt == "geojson":
         crs = GEOJSON_CRS
     if crs != store.crs:
-        shapes = np.array([geo.transform(s, store.crs, crs) for s in shapes], dtype=object)
+        shapes = np.array([projection.transform(s, store.crs, crs) for s in shapes], dtype=object)
     multi = bool((shapely.get_type_id(shapes) == 6).any())
     if multi:  # a layer has one geometry type: promote so Shapefile readers see one kind
         shapes = np.array([s if s.geom_type == "MultiPolygon" else shapely.MultiPolygon([s]) for s in shapes],

@@ -29,8 +29,11 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from . import coord_txt, geo, location_checks, shape_checks
+from . import coord_txt, location_checks, shape_checks
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
+from .geo import projection
+from .geo.overlaps import find_overlaps
+from .geo.polygons import area_mu, check_polygon, clearly_valid, from_wkb
 from .model import LandAttribute
 from .schema import SANDIAO_FIELDS
 from .store import Store
@@ -228,7 +231,7 @@ class ImportPreview:
         if by_village:
             out.append("按村：" + "；".join(f"{name} {n} 个" for name, n in sorted(by_village.items())))
         if self.ready:
-            total = sum(geo.area_mu(p.values["geometry"]) for p in self.ready)
+            total = sum(area_mu(p.values["geometry"]) for p in self.ready)
             out.append(f"可导入地块面积合计 {total:,.2f} 亩。")
             unmatched = sum(1 for p in self.ready if not p.household_matched)
             if self.mapping.source("household") and unmatched:
@@ -322,7 +325,7 @@ def _source_crs(meta_crs: str | None, path: Path) -> str | None:
     if not meta_crs:
         return None
     try:
-        return geo.normalize_crs(meta_crs)
+        return projection.normalize_crs(meta_crs)
     except ValidationError:
         raise WqError(f"{path.name} 的坐标系无法识别：{meta_crs[:120]}。"
                       "请用 --crs 指定（例如 EPSG:4517）。") from None
@@ -494,7 +497,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     is required when the file has none and, given for a file that has one, reads the coordinates in
     it instead (the correction the preview suggests for a mislabelled .prj). `checks` defaults to the
     store's settings; `confirmed` holds the feature numbers of small or thin parcels the user accepted."""
-    source_crs = geo.normalize_crs(crs) if crs else source.crs
+    source_crs = projection.normalize_crs(crs) if crs else source.crs
     if source_crs is None:
         raise WqError(f"{source.path.name} 没有坐标系信息（例如缺少 .prj 文件），请指定坐标系"
                       "（如 EPSG:4517 为带“29”带号的2000国家大地坐标系3度带）。")
@@ -523,6 +526,11 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     extent = location_checks.township_extent(store)
     misplaced: list[BaseGeometry] = []  # raw shapes of rows outside: what suggest_crs reads
     confirmed = set(confirmed)
+    target_crs = store.crs
+    same_crs = projection.normalize_crs(source_crs) == projection.normalize_crs(target_crs)
+    # Outlines check_polygon is sure to accept, found in one vectorized pass; the others are
+    # checked one by one below, for their reason.
+    sure = clearly_valid(source.geometries)
 
     def note(kind: str, problem: Problem) -> None:
         preview.counts[kind] += 1
@@ -561,12 +569,13 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("invalid", Problem(n, code, source.read_errors[row]))
             continue
         try:
-            raw = geo.check_polygon(shape)
+            raw = shape if sure[row] else check_polygon(shape)
         except ValidationError as err:
             note("invalid", Problem(n, code, str(err)))
             continue
         try:
-            shape = geo.check_polygon(geo.transform(raw, source_crs, store.crs))
+            # In the store's own CRS the checked outline is the outline: no second check.
+            shape = raw if same_crs else check_polygon(projection.transform(raw, source_crs, target_crs))
         except ValidationError:
             misplaced.append(raw)
             note("outside", Problem(n, code, location_checks.unprojectable(source_crs, extent)))
@@ -684,10 +693,10 @@ def _find_overlaps(store: Store, preview: ImportPreview, note: Any,
         " AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ?"
         " AND p.miny <= ?", (minx, maxx, miny, maxy)).fetchall() if row[4] not in updated]
     items = [(f"n{i}", g) for i, g in enumerate(new_shapes)]
-    items += [(f"e{i}", geo.from_wkb(row[1])) for i, row in enumerate(existing)]
+    items += [(f"e{i}", from_wkb(row[1])) for i, row in enumerate(existing)]
     refused: dict[int, str] = {}
     limit = settings.refuse_overlap_mu
-    for overlap in geo.find_overlaps(items):
+    for overlap in find_overlaps(items):
         a, b = overlap.a, overlap.b
         if a.startswith("e") and b.startswith("e"):
             continue  # an old problem in the store, not this import's business

@@ -68,8 +68,20 @@ def _canonical(value: Any) -> str:
 
 def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: str, record: str,
                op: str, rev: int, changes_json: str) -> str:
-    payload = _canonical([prev_hash, seq, at, user, device, kind, record, op, rev, changes_json])
+    parts = (prev_hash, seq, at, user, device, kind, record, op, rev, changes_json)
+    if all(type(v) is str for v in parts[2:8]) and type(seq) is int and type(rev) is int \
+            and type(prev_hash) is str and type(changes_json) is str:
+        # The same text _canonical writes for this list, without json.dumps's per-call set-up
+        # (it runs for every record a bulk path writes; tests compare both forms).
+        text = _encode_str
+        payload = (f"[{text(prev_hash)},{seq},{text(at)},{text(user)},{text(device)},{text(kind)},"
+                   f"{text(record)},{text(op)},{rev},{text(changes_json)}]")
+    else:
+        payload = _canonical(list(parts))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_encode_str = json.encoder.encode_basestring  # what json.dumps uses for str with ensure_ascii=False
 
 
 class Appender:

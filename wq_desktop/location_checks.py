@@ -28,8 +28,10 @@ import shapely.ops
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from . import geo
 from .errors import ValidationError, WqError
+from .geo import polygons
+from .geo.overlaps import overlaps_with
+from .geo.projection import normalize_crs, transform
 
 if TYPE_CHECKING:
     from .store import Store
@@ -153,7 +155,7 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer:
 def zone_bound(crs: str) -> BaseGeometry:
     """Changji's zone 29 between N 42.5° and 46.5°, in `crs` (densified: its edges are curves there)."""
     lonlat = shapely.segmentize(box(ZONE_LON[0], ZONE_LAT[0], ZONE_LON[1], ZONE_LAT[1]), 0.05)
-    return geo.transform(lonlat, GEOGRAPHIC, crs)
+    return transform(lonlat, GEOGRAPHIC, crs)
 
 
 ZONE_LABEL = f"昌吉市所在的3度带第{ZONE}带（东经{ZONE_LON[0]}°–{ZONE_LON[1]}°）"
@@ -164,7 +166,7 @@ def township_extent(store: Store) -> Extent:
     zone = zone_bound(store.crs)
     boundary = store.meta(BOUNDARY_META)
     if boundary:
-        core = geo.from_wkb(bytes.fromhex(boundary))
+        core = polygons.from_wkb(bytes.fromhex(boundary))
         return Extent(core, core.buffer(BOUNDARY_MARGIN_M).intersection(zone), "本乡镇范围", store.crs)
     row = store.conn.execute("SELECT min(minx), min(miny), max(maxx), max(maxy) FROM parcel"
                              " WHERE deleted=0 AND geometry IS NOT NULL").fetchone()
@@ -181,12 +183,12 @@ def set_boundary(store: Store, shape: BaseGeometry | None) -> None:
     if shape is None:
         store.set_meta(BOUNDARY_META, None)
         return
-    shape = geo.check_polygon(shape)
+    shape = polygons.check_polygon(shape)
     if not zone_bound(store.crs).covers(shape):
         extent = Extent(zone_bound(store.crs), zone_bound(store.crs), ZONE_LABEL, store.crs)
         raise ValidationError(f"乡镇边界不在{ZONE_LABEL}内，而在其{extent.where(shape)}，"
                               "可能坐标系不对。", "geometry")
-    store.set_meta(BOUNDARY_META, geo.to_wkb(shape).hex())
+    store.set_meta(BOUNDARY_META, polygons.to_wkb(shape).hex())
 
 
 def boundary_from_file(store: Store, path: str, crs: str | None = None) -> BaseGeometry:
@@ -194,13 +196,13 @@ def boundary_from_file(store: Store, path: str, crs: str | None = None) -> BaseG
     from .gis_import import read_source
 
     source = read_source(path)
-    src = source.crs or (geo.normalize_crs(crs) if crs else None)
+    src = source.crs or (normalize_crs(crs) if crs else None)
     if src is None:
         raise WqError(f"{source.path.name} 没有坐标系信息，请指定坐标系（如 EPSG:4517）。")
-    shapes = [geo.check_polygon(g) for g in source.geometries if g is not None]
+    shapes = [polygons.check_polygon(g) for g in source.geometries if g is not None]
     if not shapes:
         raise WqError(f"{source.path.name} 中没有面图形。")
-    return geo.transform(shapely.union_all(shapes), src, store.crs)
+    return transform(shapely.union_all(shapes), src, store.crs)
 
 
 def unprojectable(src: str, extent: Extent) -> str:
@@ -312,7 +314,7 @@ def foreign_overlaps(store: Store, shape: BaseGeometry, village: str,
         " WHERE p.deleted=0 AND p.geometry IS NOT NULL AND p.village <> ?"
         " AND p.maxx >= ? AND p.minx <= ? AND p.maxy >= ? AND p.miny <= ?",
         (village, minx, maxx, miny, maxy)).fetchall()
-    found = geo.overlaps_with(shape, [(r[0], r[2]) for r in rows], exclude=exclude)
+    found = overlaps_with(shape, [(r[0], r[2]) for r in rows], exclude=exclude)
     if not found:
         return None
     names = {r[0]: f"{r[3]}的地块 {r[1]}" for r in rows}

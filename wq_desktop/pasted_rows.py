@@ -56,7 +56,7 @@ class PastedMatch:
 
 
 def match_households(rows: Sequence[Any], pasted: str) -> PastedMatch:
-    """Which of `rows` (queries.AssignRow: operator, village, group, name) the pasted lines name.
+    """Which of `rows` (queries.contacts.AssignRow: operator, village, group, name) the pasted lines name.
     A line names a household by its name; other cells on the line (村, 组) narrow it down."""
     result = PastedMatch()
     by_name: dict[str, list[Any]] = {}

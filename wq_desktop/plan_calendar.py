@@ -126,12 +126,19 @@ _COUNTERS: dict[str, Counter] = {
 }
 
 
-def progress(store: Store, year: int, today: date | None = None) -> list[Progress]:
-    """Every village against every milestone, in village-code then calendar order."""
+def _villages(store: Store, township: str | None) -> list[tuple[str, str]]:
+    where, params = ("AND township=?", (township,)) if township else ("", ())
+    return store.conn.execute(
+        f"SELECT uuid, name FROM village WHERE deleted=0 {where} ORDER BY code", params).fetchall()
+
+
+def progress(store: Store, year: int, today: date | None = None,
+             township: str | None = None) -> list[Progress]:
+    """Every village (of `township`, a UUID, if given) against every milestone, in village-code
+    then calendar order."""
     today = today or date.today()
     result = []
-    villages = store.conn.execute(
-        "SELECT uuid, name FROM village WHERE deleted=0 ORDER BY code").fetchall()
+    villages = _villages(store, township)
     for village, name in villages:
         measured = bool(_one(store, "SELECT EXISTS(SELECT 1 FROM measure m JOIN parcel p ON p.uuid=m.parcel"
                                     " WHERE p.village=? AND p.deleted=0 AND m.deleted=0 AND m.year=?)",
@@ -141,3 +148,42 @@ def progress(store: Store, year: int, today: date | None = None) -> list[Progres
             result.append(Progress(m, village, name, done, total, today > m.due and done < total,
                                    no_data=total == 0 and not measured))
     return result
+
+
+# When each milestone's figure last changed: the latest write (an edit or a deletion) to the
+# records it counts. Deleted rows are included because deleting one changes the figure too.
+_IN_VILLAGE = "JOIN parcel p ON p.uuid={}.parcel WHERE p.village=?"
+_PARCELS_CHANGED = "SELECT max(updated_at) FROM parcel WHERE village=?"
+_CHANGED: dict[str, tuple[str, ...]] = {
+    "verify": (f"SELECT max(m.updated_at) FROM measure m {_IN_VILLAGE.format('m')} AND m.year=?",
+               _PARCELS_CHANGED),
+    "mapping": (_PARCELS_CHANGED,),
+    "water": (f"SELECT max(m.updated_at) FROM measure m {_IN_VILLAGE.format('m')} AND m.year=?",
+              "SELECT max(q.updated_at) FROM water_quota q JOIN village v ON v.township=q.township"
+              " WHERE v.uuid=? AND q.year<=?"),
+    "decide": (f"SELECT max(m.updated_at) FROM measure m {_IN_VILLAGE.format('m')} AND m.year=?",
+               "SELECT max(updated_at) FROM operator WHERE village=?"),
+    "agreements": ("SELECT max(a.updated_at) FROM agreement a JOIN operator o ON o.uuid=a.operator"
+                   " WHERE o.village=? AND a.year=?",),
+    # Not a milestone of its own (公示 is part of "agreements"), but shown on its own by the office.
+    "notice": ("SELECT max(updated_at) FROM notice WHERE village=? AND year=?",),
+}
+for _key, _stage in (("patrol_autumn", PatrolStage.AUTUMN_PLOUGH),
+                     ("patrol_winter", PatrolStage.WINTER_IRRIGATION),
+                     ("patrol_spring", PatrolStage.SPRING_SOWING)):
+    _CHANGED[_key] = (f"SELECT max(t.updated_at) FROM patrol t {_IN_VILLAGE.format('t')} AND t.year=?"
+                      f" AND t.stage='{_stage}'",)
+
+
+def last_changed(store: Store, year: int, township: str | None = None) -> dict[tuple[str, str], str]:
+    """(village UUID, milestone key) → the UTC time (ISO text) its figure last changed; absent
+    when nothing it counts was ever written."""
+    out: dict[tuple[str, str], str] = {}
+    for village, _name in _villages(store, township):
+        for key, statements in _CHANGED.items():
+            times = [store.conn.execute(sql, (village, year)[:sql.count("?")]).fetchone()[0]
+                     for sql in statements]
+            latest = max((t for t in times if t), default=None)
+            if latest:
+                out[(village, key)] = latest
+    return out

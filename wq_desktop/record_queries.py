@@ -7,7 +7,6 @@ written once and holds on the laptop and on either server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -34,6 +33,9 @@ class RecordQueries(Protocol):
     def agreement_serial(self, operator: str, year: int) -> tuple[str, int]:
         """(village code, agreements of the village in the year, deleted ones counted)."""
 
+    def shape(self, wkb: bytes) -> Any:
+        """The shape a stored outline encodes (a batch writer may hold it already)."""
+
     def notice_period(self, operator: str, year: int) -> tuple[str, str | None, str | None] | None:
         """(village name, notice start, notice end) for the operator's village and year; None
         when the operator is unknown."""
@@ -44,18 +46,21 @@ def _dicts(cur: Any) -> Row | None:
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 
-class SqliteQueries:
-    """The rules' questions on one SQLite connection. `row_cache` gives the batch writer's cache
-    of looked-up rows (see Store._apply_many): (rows by (kind, uuid), the kind being written)."""
+class _NoBatch:
+    _row_cache = _unique_keys = _batch_shapes = None
 
-    def __init__(self, conn: Any,
-                 row_cache: Callable[[], tuple[dict[tuple[str, str], Any], str] | None] = lambda: None
-                 ) -> None:
+
+class SqliteQueries:
+    """The rules' questions on one SQLite connection. `batch` is the Store whose batch writer's
+    caches they use while it runs (see Store._apply_many): rows looked up (`_row_cache`), the
+    unique keys of the kind being created (`_unique_keys`), shapes just encoded (`_batch_shapes`)."""
+
+    def __init__(self, conn: Any, batch: Any = None) -> None:
         self.conn = conn
-        self._row_cache = row_cache
+        self.batch = batch if batch is not None else _NoBatch()
 
     def live_row(self, kind_name: str, record_uuid: str) -> Row | None:
-        cache = self._row_cache()
+        cache = self.batch._row_cache
         key = (kind_name, record_uuid)
         if cache is not None and kind_name != cache[1] and key in cache[0]:
             return cache[0][key]  # a batch write of another kind is running: this row cannot change
@@ -66,10 +71,38 @@ class SqliteQueries:
         return found
 
     def unique_clash(self, kind_name: str, record_uuid: str, values: dict[str, Any]) -> str | None:
+        batch = self.batch._unique_keys
+        if batch is not None and batch[0] == kind_name:
+            return self._unique_in_batch(kind_name, record_uuid, values, batch[1])
         where = " AND ".join(f'"{c}" IS ?' for c in values)
         row = self.conn.execute(f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
                                 (record_uuid, *values.values())).fetchone()
         return row[0] if row else None
+
+    def _unique_in_batch(self, kind_name: str, record_uuid: str, values: dict[str, Any],
+                         keys: dict[tuple[str, ...], dict[tuple, str]]) -> str | None:
+        """unique_clash while a batch creates many records of this kind: the live keys read
+        once, then each new record's key added (a refused record rolls the whole batch back).
+        Python's == on None matches SQL's IS."""
+        columns = tuple(values)
+        index = keys.get(columns)
+        if index is None:
+            names = ", ".join(f'"{c}"' for c in columns)
+            index = keys[columns] = {tuple(row[1:]): row[0] for row in self.conn.execute(
+                f'SELECT uuid, {names} FROM "{kind_name}" WHERE deleted=0')}
+        key = tuple(values.values())
+        clash = index.get(key)
+        if clash is not None and clash != record_uuid:
+            return clash
+        index[key] = record_uuid
+        return None
+
+    def shape(self, wkb: bytes) -> Any:
+        from .geo import polygons
+
+        shapes = self.batch._batch_shapes
+        known = shapes.get(id(wkb)) if shapes is not None else None
+        return known[1] if known is not None and known[0] is wkb else polygons.from_wkb(wkb)
 
     def id_holder(self, village: str, id_code: str, record_uuid: str | None) -> tuple[str, str] | None:
         row = self.conn.execute(

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from . import rules
 from .errors import ValidationError
 from .model import AGREEMENT_DATE_FIELD, AgreementStatus, MeasureKind
+from .rules import dates
+from .rules.agreements import check_agreement_transition
 from .store import Store
 
 
@@ -27,8 +28,8 @@ def advance_agreement(store: Store, agreement_uuid: str, target: AgreementStatus
     """Move an agreement one allowed step (or to 终止), recording the date of the step."""
     target = AgreementStatus(target)
     agreement = store.get("agreement", agreement_uuid)
-    rules.check_agreement_transition(agreement["status"], target)
-    on = rules.parse_date(on or date.today(), AGREEMENT_DATE_FIELD[target])
+    check_agreement_transition(agreement["status"], target)
+    on = dates.parse_date(on or date.today(), AGREEMENT_DATE_FIELD[target])
     values: dict[str, object] = {"status": target, AGREEMENT_DATE_FIELD[target]: on}
     if target == AgreementStatus.TERMINATED:
         values["terminate_reason"] = reason
@@ -44,7 +45,7 @@ def correct_agreement_date(store: Store, agreement_uuid: str, field: str, on: da
         raise ValidationError(f"协议没有日期字段“{field}”。", field)
     if not agreement[field]:
         raise ValidationError("该步骤尚未进行，没有日期可更正；请按步骤办理。", field)
-    return store.update("agreement", agreement_uuid, {field: rules.parse_date(on, field)},
+    return store.update("agreement", agreement_uuid, {field: dates.parse_date(on, field)},
                         base_rev=agreement["rev"])
 
 

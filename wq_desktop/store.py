@@ -33,6 +33,7 @@ from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 log = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 1000  # records written before the planner's statistics are first refreshed
+UNIQUE_KEYS_FROM = 200  # a batch of at least this many creates reads the unique keys once
 
 Record = dict[str, Any]
 # The history entry of an event (log_event) keeps its description under this name.
@@ -101,7 +102,12 @@ class Store:
         self._prechecked: set[int] = set()  # see _apply_many
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
-        self.queries: RecordQueries = SqliteQueries(conn, lambda: self._row_cache)
+        # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
+        self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
+        # While a batch runs: id(WKB written) -> (that WKB, the checked shape it encodes), so
+        # validation need not decode what was just encoded (see validation.shape_of).
+        self._batch_shapes: dict[int, tuple[bytes, Any]] | None = None
+        self.queries: RecordQueries = SqliteQueries(conn, self)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -333,7 +339,7 @@ class Store:
                 yield "photo", kind("photo").field("owner"), dep
 
     def _normalize(self, k: Kind, values: dict[str, Any]) -> dict[str, Any]:
-        return normalize(k, values, self._prechecked)
+        return normalize(k, values, self._prechecked, self._batch_shapes)
 
     def _raw(self, k: Kind, record_uuid: str) -> dict[str, Any] | None:
         cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
@@ -351,7 +357,7 @@ class Store:
         no stored row can have it."""
         old = None if fresh else self._raw(k, record_uuid)
         return plan_write(self.queries, k, record_uuid, op, values, old, base_rev=base_rev,
-                          prechecked=self._prechecked)
+                          prechecked=self._prechecked, shapes=self._batch_shapes)
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
                     at: str) -> tuple[Any, ...]:
@@ -397,7 +403,7 @@ class Store:
                                 ((uuid, "update", values) for uuid, values in changes))
 
     def _apply_many(self, k: Kind, items: Iterable[tuple[str, str, dict[str, Any]]]) -> list[str]:
-        from . import geo
+        from .geo import polygons
 
         written: list[str] = []
         items = list(items)
@@ -406,7 +412,7 @@ class Store:
         # Outlines check_polygon is sure to accept, found for the whole batch in one numpy pass;
         # the rest are checked one by one as in `create` (for the reason). Held by `items`, so
         # their ids stay theirs while the batch runs.
-        self._prechecked = {id(g) for g, sure in zip(shapes, geo.clearly_valid(shapes), strict=True)
+        self._prechecked = {id(g) for g, sure in zip(shapes, polygons.clearly_valid(shapes), strict=True)
                             if sure}
         with self.transaction():
             chain = history.Appender(self.conn)
@@ -414,6 +420,10 @@ class Store:
             # Rows of other kinds cannot change while this batch runs: validation may look each
             # referenced one up once (a village for every parcel, a parcel for every measure).
             self._row_cache = ({}, k.name)
+            self._batch_shapes = {}
+            if len(items) >= UNIQUE_KEYS_FROM and all(op == "create" for _, op, _ in items):
+                # One read of the kind's unique keys instead of one query per new row.
+                self._unique_keys = (k.name, {})
             try:
                 for index, (record_uuid, op, values) in enumerate(items):
                     try:
@@ -441,6 +451,8 @@ class Store:
                     written.append(record_uuid)
             finally:
                 self._row_cache = None
+                self._unique_keys = None
+                self._batch_shapes = None
                 self._prechecked = set()
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
@@ -597,7 +609,7 @@ Changes = dict[str, list[Any]]
 
 def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, values: dict[str, Any],
                old: dict[str, Any] | None, *, base_rev: int | None = None,
-               prechecked: Iterable[int] = ()
+               prechecked: Iterable[int] = (), shapes: dict[int, tuple[bytes, Any]] | None = None
                ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
     """Validate one change against the stored row `old`: (old, new, changes), changes None when
     the write would change nothing. Raises before anything is written. The laptop's store and the
@@ -615,7 +627,7 @@ def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, value
     new = dict(old or {})
     if op == "create":
         new.update({f.name: None for f in k.fields})
-    new.update(normalize(k, values, prechecked))
+    new.update(normalize(k, values, prechecked, shapes))
     if op in ("create", "update", "restore"):
         new["deleted"] = 0
         _validate(queries, k, new, old if op != "create" else None, record_uuid)
@@ -634,10 +646,13 @@ def wire_values(k: Kind, fields: dict[str, Any]) -> dict[str, Any]:
             if name in k.field_names and not k.field(name).derived}
 
 
-def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = ()) -> dict[str, Any]:
-    """Plain type checks; domain rules come after, in validation.py. `prechecked`: ids of
-    outlines already known to pass geo.check_polygon (the batch path)."""
-    from . import geo, rules
+def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = (),
+              shapes: dict[int, tuple[bytes, Any]] | None = None) -> dict[str, Any]:
+    """Plain type checks; domain rules come after, in validation.py. The batch path's
+    `prechecked`: ids of outlines known to pass check_polygon; `shapes`: filled with each WKB
+    written and the checked shape it encodes (see SqliteQueries.shape)."""
+    from .geo import polygons
+    from .rules import dates
 
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -672,14 +687,16 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = ()) -
                 raise ValidationError(f"“{f.label}”不是有效数字。", name)
             out[name] = number
         elif f.type == "date":
-            out[name] = rules.parse_date(value, name).isoformat()
+            out[name] = dates.parse_date(value, name).isoformat()
         elif f.type == "json":
             if not isinstance(value, (list, dict)):
                 raise ValidationError(f"“{f.label}”应为列表。", name)
             out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
         elif f.type == "geom":
-            checked = value if id(value) in prechecked else geo.check_polygon(value)
-            out[name] = geo.to_wkb(checked)
+            checked = value if id(value) in prechecked else polygons.check_polygon(value)
+            out[name] = polygons.to_wkb(checked)
+            if shapes is not None:
+                shapes[id(out[name])] = (out[name], checked)
         _check_length(f, out[name])
         if f.choices and out[name] is not None and out[name] not in f.choices:
             raise ValidationError(
@@ -688,11 +705,13 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = ()) -
 
 
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
-    changes = {
-        name: [to_wire(k.field(name), (old or {}).get(name)), to_wire(k.field(name), new[name])]
-        for name in k.field_names
-        if (old or {}).get(name) != new[name]
-    }
+    before = old or {}
+    changes = {}
+    for f in k.fields:  # runs for every record a batch writes: one pass, no look-ups by name
+        name = f.name
+        was, now = before.get(name), new[name]
+        if was != now:
+            changes[name] = [to_wire(f, was), to_wire(f, now)]
     if old is None or old["deleted"] != new["deleted"]:
         changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
     return changes

@@ -312,9 +312,10 @@ def village_summary(code: str, name: str, households: Iterable[Household], *, pu
     return row
 
 
-def summarize(store: Store, year: int) -> Summary:
+def summarize(store: Store, year: int, only_township: str | None = None) -> Summary:
     """The city row, with one child per township and one grandchild per village (all villages,
-    also those without 退减 households, so a missing village is visible as zeros)."""
+    also those without 退减 households, so a missing village is visible as zeros). `only_township` (a
+    UUID) keeps only that township, as a township's own store holds it."""
     by_village: dict[str, list[Household]] = defaultdict(list)
     for h in load_households(store, year):
         by_village[h.village_uuid].append(h)
@@ -332,7 +333,7 @@ def summarize(store: Store, year: int) -> Summary:
     for v_uuid, v_code, v_name, t_uuid, t_code, t_name in store.conn.execute(
             "SELECT v.uuid, v.code, v.name, t.uuid, t.code, t.name FROM village v"
             " JOIN township t ON t.uuid=v.township WHERE v.deleted=0 AND t.deleted=0"
-            " ORDER BY t.code, v.code"):
+            " AND (? IS NULL OR t.uuid=?) ORDER BY t.code, v.code", (only_township, only_township)):
         township = townships.get(t_uuid)
         if township is None:
             township = townships[t_uuid] = Summary("township", t_code, t_name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .rules import mask_id
+from .rules.masking import mask_id
 from .store import Store
 
 

@@ -13,8 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from . import figures, geo, rules
+from . import figures
 from .errors import DuplicateError, ValidationError
+from .geo import polygons
 from .model import (
     AGREEMENT_DATE_FIELD,
     GROUND_STATES,
@@ -27,6 +28,7 @@ from .model import (
     OperatorKind,
 )
 from .record_queries import queries_of
+from .rules import agreements, identity, masking, patrols, phones, quantities
 from .schema import KINDS
 
 if TYPE_CHECKING:
@@ -90,9 +92,9 @@ def _village_group(store: RecordQueries, new: Row, old: Row | None, uuid: str) -
 
 
 def _contact(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
-    rules.check_name_length(new["name"], "name", "姓名")
+    identity.check_name_length(new["name"], "name", "姓名")
     if new["phone"]:
-        new["phone"] = rules.normalize_phone(new["phone"])
+        new["phone"] = phones.normalize_phone(new["phone"])
     if new["role"] == ContactRole.LEADER and not new["level"]:
         raise ValidationError("包联负责人请选择层级（市/乡/村）。", "level")
 
@@ -105,17 +107,17 @@ def id_clash(store: Any, village: str, id_code: str, uuid: str | None) -> str | 
     row = queries_of(store).id_holder(village, id_code, uuid)
     if row is None:
         return None
-    return f"证件号 {rules.mask_id(id_code)} 已登记为{row[1]}的{row[0]}，同一乡镇不能重复登记。"
+    return f"证件号 {masking.mask_id(id_code)} 已登记为{row[1]}的{row[0]}，同一乡镇不能重复登记。"
 
 
 def _operator(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
-    rules.check_name_length(new["name"], "name")
-    new["id_code"] = rules.normalize_identity(new["kind"], new["id_code"], "id_code")
+    identity.check_name_length(new["name"], "name")
+    new["id_code"] = identity.normalize_identity(new["kind"], new["id_code"], "id_code")
     clash = id_clash(store, new["village"], new["id_code"], uuid)
     if clash:
         raise ValidationError(clash, "id_code")
     if new["phone"]:
-        new["phone"] = rules.normalize_phone(new["phone"])
+        new["phone"] = phones.normalize_phone(new["phone"])
     if new["kind"] in (OperatorKind.COOPERATIVE, OperatorKind.COMPANY) and not new["legal_rep"]:
         raise ValidationError(f"{new['kind']}请填写法定代表人。", "legal_rep")
     if new["group"]:
@@ -131,7 +133,7 @@ def _operator(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> Non
 
 def _area_of_record(value: object, field: str) -> float:
     """A typed or computed area as the figure of record; refused when it rounds to nothing."""
-    area = figures.area_of_record(rules.positive_area(value, field))
+    area = figures.area_of_record(quantities.positive_area(value, field))
     if area <= 0:
         raise ValidationError(f"面积 {value} 亩不足 0.01 亩，请核对。", field)
     return figures.stored(area)
@@ -143,15 +145,16 @@ def _measure_sum(areas: list[float]) -> Decimal:
 
 def _parcel(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
-        shape = geo.from_wkb(new["geometry"])
-        # The figure of record is decided here; the geometric area (geo.area_mu) stays 图形面积.
-        new["area_mu"] = _area_of_record(rules.parcel_area(geo.area_mu(shape), "geometry"), "geometry")
-        new["minx"], new["miny"], new["maxx"], new["maxy"] = geo.bbox(shape)
+        shape = store.shape(new["geometry"])  # a batch writer may hold it already
+        # The figure of record is decided here; the geometric area (polygons.area_mu) stays 图形面积.
+        new["area_mu"] = _area_of_record(quantities.parcel_area(polygons.area_mu(shape), "geometry"),
+                                         "geometry")
+        new["minx"], new["miny"], new["maxx"], new["maxy"] = polygons.bbox(shape)
     else:
         new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
         if new["area_mu"] is None:
             raise ValidationError("地块没有图形时，请填写面积（亩）。", "area_mu")
-        new["area_mu"] = _area_of_record(rules.parcel_area(new["area_mu"], "area_mu"), "area_mu")
+        new["area_mu"] = _area_of_record(quantities.parcel_area(new["area_mu"], "area_mu"), "area_mu")
     _unique(store, "parcel", new, uuid, ("village", "code"), f"本村已有地块编号 {new['code']}。")
     if old is not None:
         area = figures.to_decimal(new["area_mu"])
@@ -204,7 +207,7 @@ def _agreement(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> No
             raise ValidationError("新协议的状态应为“草拟”，再按步骤签订、公示、报备。", "status")
         new["number"] = _agreement_number(store, new)
     elif old["status"] != new["status"]:
-        rules.check_agreement_transition(old["status"], new["status"])
+        agreements.check_agreement_transition(old["status"], new["status"])
     date_field = AGREEMENT_DATE_FIELD[status]
     if not new[date_field]:
         raise ValidationError(f"请填写{KINDS['agreement'].field(date_field).label}。", date_field)
@@ -259,7 +262,7 @@ def _patrol(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     _not_future(new, "visited_on", "巡查日期")
     patrollers = json.loads(new["patrollers"])
-    if not isinstance(patrollers, list) or not rules.patrol_people(patrollers, None):
+    if not isinstance(patrollers, list) or not patrols.patrol_people(patrollers, None):
         raise ValidationError("请至少填写一名巡查人。", "patrollers")
     for field, allowed in (("ground_state", GROUND_STATES), ("irrigation_signs", IRRIGATION_SIGNS),
                            ("well_state", WELL_STATES)):

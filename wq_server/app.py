@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, bodies, limits, logins, photos
+from . import apply, auth, bodies, limits, logins, photos, web
 from .db import ServerDB, open_server_db
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
     @app.middleware("http")
     async def protocol_and_debug_exit(request: Request, call_next: Any) -> Response:
         path = request.url.path
-        if path not in ("/health", "/version"):
+        if path not in ("/health", "/version") and not web.is_web_path(path):
             sent = request.headers.get(p.PROTOCOL_HEADER)
             if sent != str(p.PROTOCOL_VERSION):
                 return _with_digest(JSONResponse(status_code=426, content={"detail": (
@@ -136,6 +136,8 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
                 "photo_chunk": p.PHOTO_CHUNK}
 
     gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
+    app.state.gate = gate  # the web view's sign-in goes through the same gate
+    web.install(app)
 
     @app.post("/auth/login")
     async def login(request: Request, body: bodies.Login) -> dict[str, Any]:

@@ -186,3 +186,9 @@ def user_for_token(db: ServerDB, token: str) -> User | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revoke_token(db: ServerDB, token: str) -> None:
+    """Sign one session out (the web view's 退出): only this token, the user's laptops stay in."""
+    with db.writing() as conn:
+        conn.execute("DELETE FROM srv_token WHERE token_hash=?", (_digest(token),))

@@ -86,6 +86,11 @@ class PgQueries:
         return [y for (y,) in self.conn.execute(
             "SELECT DISTINCT year FROM measure WHERE parcel=%s AND deleted=0", (parcel,))]
 
+    def shape(self, wkb: bytes) -> Any:
+        from wq_desktop.geo import polygons
+
+        return polygons.from_wkb(wkb)
+
     def agreement_serial(self, operator: str, year: int) -> tuple[str, int]:
         village_code, village_uuid = self.conn.execute(
             "SELECT v.code, v.uuid FROM operator o JOIN village v ON v.uuid = o.village"
@@ -273,6 +278,14 @@ class PgServerDB:
     @property
     def disk_folder(self) -> Path:
         return self.blob_dir
+
+    @property
+    def path(self) -> Path:
+        """The web view (wq_server/web) reads an SQLite file with the core's Store; on
+        PostgreSQL it has no file to read yet."""
+        from wq_desktop.errors import WqError
+
+        raise WqError("网页查看暂时只支持 SQLite 服务器数据库；PostgreSQL 服务器请用市级办公室账号同步查看。")
 
     def durable(self) -> None:
         pass  # synchronous_commit is on by default: a commit is on disk when it returns

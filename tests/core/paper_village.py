@@ -10,8 +10,9 @@ from datetime import date
 
 from shapely.geometry import box
 
-from wq_desktop import rules, services
+from wq_desktop import services
 from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 
 YEAR = 2025
@@ -26,7 +27,7 @@ ATTRIBUTES = ("农民土地承包确权颁证耕地", "集体机动地", "确权
 
 def person_id(n: int) -> str:
     first17 = f"652399{19500101 + n % 28:08d}{n % 1000:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 class PaperVillage:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from wq_desktop import rules, services, water
+from wq_desktop import services, water
 from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.planting import set_courtyard
+from wq_desktop.rules import identity
 
 YEAR = 2025
 CONTRACTED, RESERVE, STATE = "农民土地承包确权颁证耕地", "集体机动地", "确权以外国有耕地"
@@ -28,7 +29,7 @@ QUOTAS = {"棉花": 380, "玉米": 420, "小麦": 320, "番茄": 400, "蔬菜": 
 
 def person_id(n: int) -> str:
     first17 = f"652399198001{n % 28 + 1:02d}{n % 1000:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def build(store) -> dict[str, str]:

@@ -62,8 +62,10 @@ def _rows(db: Path, table: str) -> list[tuple]:
         conn.close()
 
 
+@pytest.mark.parametrize("unique_keys_from", [10**9, 1], ids=["unique-by-query", "unique-keys-read-once"])
 def test_batch_import_writes_exactly_what_one_create_per_row_writes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique_keys_from: int) -> None:
+    monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", unique_keys_from)
     source = read_source(_source(tmp_path))
     row_db, batch_db = tmp_path / "row.sqlite", tmp_path / "batch.sqlite"
 
@@ -88,7 +90,10 @@ def test_batch_import_writes_exactly_what_one_create_per_row_writes(
             assert a == b, (table, [(x, y) for x, y in zip(a, b, strict=True) if x != y])
 
 
-def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(store: Store) -> None:
+@pytest.mark.parametrize("unique_keys_from", [10**9, 1], ids=["unique-by-query", "unique-keys-read-once"])
+def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(
+        store: Store, monkeypatch: pytest.MonkeyPatch, unique_keys_from: int) -> None:
+    monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", unique_keys_from)
     t = store.create("township", {"code": "652301105", "name": "六工镇"})
     village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
     before = {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -104,6 +109,39 @@ def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(store: 
     assert after == before
 
 
+def test_a_batch_row_taking_a_stored_parcels_code_is_refused_with_the_stored_parcel(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", 1)
+    t = store.create("township", {"code": "652301105", "name": "六工镇"})
+    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+    other = store.create("village", {"township": t, "code": "652301105902", "name": "乙村"})
+    box = shapely.box(500000, 4870000, 500100, 4870100)
+    stored = store.create("parcel", {"village": village, "code": "7", "land_attribute": "集体机动地",
+                                     "geometry": box})
+    gone = store.create("parcel", {"village": village, "code": "8", "land_attribute": "集体机动地",
+                                   "geometry": shapely.box(501000, 4870000, 501100, 4870100)})
+    store.delete("parcel", gone)
+    rows = [{"village": v, "code": code, "land_attribute": "集体机动地",
+             "geometry": shapely.box(502000 + i * 200, 4870000, 502100 + i * 200, 4870100)}
+            for i, (v, code) in enumerate(((other, "7"), (village, "8"), (village, "7")))]
+    with pytest.raises(ValidationError) as refused:
+        store.create_many("parcel", rows)  # another village's 7 and a deleted 8 are no clash
+    assert refused.value.batch_index == 2 and "本村已有地块编号 7" in str(refused.value)
+    assert store.count("parcel") == 1 and store.get("parcel", stored)["code"] == "7"
+
+
+def test_the_chain_hash_is_the_sha256_of_the_canonical_entry() -> None:
+    import hashlib
+    import json
+
+    changes = json.dumps({"name": [None, '王"五\\\n\x01'], "geometry": [None, "01ab"]})
+    for user in ("测试员", 'a"b\\c\u2028', "\x7f\ud7ff"):
+        parts = ["ab" * 32, 12, "2026-03-01T08:00:00Z", user, "device-1", "parcel", "u-1", "create", 3,
+                 changes]
+        expected = hashlib.sha256(history._canonical(parts).encode("utf-8")).hexdigest()
+        assert history.entry_hash(*parts) == expected
+
+
 def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = read_source(_source(tmp_path, n=6))
@@ -116,7 +154,7 @@ def test_import_with_a_bad_row_says_which_feature_and_imports_nothing(
 
 
 def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None:
-    from wq_desktop import geo
+    from wq_desktop.geo import polygons
 
     shapes = [
         shapely.box(0, 0, 100, 80),
@@ -130,11 +168,11 @@ def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None
         shapely.MultiPolygon([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),  # parts cross
         shapely.Point(1, 1), shapely.Polygon(), "POLYGON((0 0,1 0,1 1,0 0))", None,
     ]
-    fast = geo.clearly_valid(shapes)
+    fast = polygons.clearly_valid(shapes)
     assert fast.tolist()[:2] == [True, False] and fast.sum() == 3
-    for shape, sure, batch in zip(shapes, fast, geo.check_polygons(shapes), strict=True):
+    for shape, sure, batch in zip(shapes, fast, polygons.check_polygons(shapes), strict=True):
         try:
-            one = geo.check_polygon(shape)
+            one = polygons.check_polygon(shape)
         except ValidationError as err:
             assert not sure and isinstance(batch, ValidationError) and str(batch) == str(err)
         else:

@@ -8,9 +8,10 @@ import pytest
 from shapely.geometry import box
 from township import YEAR, Township
 
-from wq_desktop import checks, queries, services
+from wq_desktop import checks, services
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 
@@ -121,7 +122,7 @@ def test_tiny_and_isolated_retired_parcels_are_fragmentation(town: Township) -> 
 
 
 def test_demo_store_has_no_errors(demo_store: Store) -> None:
-    findings = checks.run_all(demo_store, queries.latest_year(demo_store))
+    findings = checks.run_all(demo_store, navigation.latest_year(demo_store))
     assert [f for f in findings if f.severity == checks.Severity.ERROR] == []
 
 

@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from wq_desktop import excel, queries, services, water
+from wq_desktop import excel, services, water
 from wq_desktop.demo import demo_year
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import AgreementStatus
 from wq_desktop.photos import attach_photo
 from wq_desktop.printing.notice import notice_data
+from wq_desktop.queries import change_log, village_table
 from wq_desktop.store import Store
 from wq_desktop.summary import summarize
 
@@ -29,7 +30,7 @@ def test_every_screen_and_table_gives_the_same_village_totals(demo_store: Store,
     saved = {v.village: v for v in water.water_saved(demo_store, year)}
     terminated_somewhere = False
     for village in demo_store.find("village", order_by="code"):
-        tab = queries.totals(queries.village_households(demo_store, village["uuid"], year))
+        tab = village_table.totals(village_table.village_households(demo_store, village["uuid"], year))
         terminated_somewhere |= tab.excluded_households > 0
         notice = notice_data(demo_store, year, village["code"])
         row = city.find(village["code"])
@@ -135,7 +136,7 @@ def _signed(demo_store: Store) -> tuple[dict, dict]:
 
 def test_publicized_date_lies_in_the_village_notice_period(demo_store: Store) -> None:
     agreement, village = _signed(demo_store)
-    notice = queries.village_notice(demo_store, village["uuid"], agreement["year"])
+    notice = village_table.village_notice(demo_store, village["uuid"], agreement["year"])
     start, end = date.fromisoformat(notice["start_on"]), date.fromisoformat(notice["end_on"])
     for outside in (start - timedelta(days=1), end + timedelta(days=1)):
         with pytest.raises(ValidationError, match=r"不在.*本年度公示期（.* 至 .*）内"):
@@ -148,7 +149,7 @@ def test_publicized_date_lies_in_the_village_notice_period(demo_store: Store) ->
 
 def test_publicized_needs_a_notice_for_the_year(demo_store: Store) -> None:
     agreement, village = _signed(demo_store)
-    notice = queries.village_notice(demo_store, village["uuid"], agreement["year"])
+    notice = village_table.village_notice(demo_store, village["uuid"], agreement["year"])
     demo_store.delete("notice", notice["uuid"], cascade=True)
     with pytest.raises(ValidationError, match="请先在“村”页登记本年度公示期"):
         services.advance_agreement(demo_store, agreement["uuid"], AgreementStatus.PUBLICIZED,
@@ -162,7 +163,7 @@ def test_notice_start_must_lie_in_its_year(demo_store: Store) -> None:
     with pytest.raises(ValidationError, match=f"公示开始日期应在 {year} 年度内"):
         demo_store.create("notice", {"village": village["uuid"], "year": year,
                                      "start_on": date(year - 1, 8, 1), "end_on": date(year - 1, 8, 7)})
-    assert queries.village_notice(demo_store, village["uuid"], year) is None
+    assert village_table.village_notice(demo_store, village["uuid"], year) is None
 
 
 # ---------------------------------------------------------------- change history
@@ -176,7 +177,7 @@ def test_photo_history_names_its_patrol_and_hides_file_fingerprints(demo_store: 
     Image.new("RGB", (20, 20), (1, 2, 3)).save(image)
     photo = attach_photo(demo_store, "patrol", patrol["uuid"], image)
     demo_store.update("photo", photo, {"lat": 44.0254321, "lon": 87.3001234})
-    rows = queries.change_rows(demo_store, [("photo", photo)])
+    rows = change_log.change_rows(demo_store, [("photo", photo)])
     by_field = {r.field: r for r in rows}
     assert by_field["所属记录类型"].new == "巡查记录"
     assert by_field["所属记录"].new == f"巡查 {patrol['visited_on']} {patrol['stage']}"

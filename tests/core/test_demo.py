@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wq_desktop import checks, queries, rules
+from wq_desktop import checks
 from wq_desktop.demo import create_demo_store
 from wq_desktop.model import AgreementStatus
+from wq_desktop.queries import navigation
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 
 
@@ -34,7 +36,7 @@ def test_demo_is_large_enough_complete_and_fictional(demo_store: Store) -> None:
     for op in demo_store.find("operator"):
         assert op["id_code"][2:8] == "652399" or op["id_code"].startswith("652399")
         if op["kind"] == "农户":
-            assert rules.normalize_id_number(op["id_code"]) == op["id_code"]
+            assert identity.normalize_id_number(op["id_code"]) == op["id_code"]
     assert demo_store.count("patrol") > 0 and demo_store.count("photo") > 0
     assert demo_store.count("contact", "role='包联负责人'") >= 2
 
@@ -42,5 +44,5 @@ def test_demo_is_large_enough_complete_and_fictional(demo_store: Store) -> None:
 def test_demo_is_repeatable(tmp_path: Path) -> None:
     with create_demo_store(tmp_path / "a.sqlite") as a, create_demo_store(tmp_path / "b.sqlite") as b:
         assert content(a) == content(b)
-        assert [f for f in checks.run_all(a, queries.latest_year(a))
+        assert [f for f in checks.run_all(a, navigation.latest_year(a))
                 if f.severity == checks.Severity.ERROR] == []

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import shapely
 
-from wq_desktop import checks, geo, history
+from wq_desktop import checks, history
 from wq_desktop.demo_scale import SIZES, ScaleSize, build_scale_demo, create_scale_store, village_fields
 from wq_desktop.errors import WqError
+from wq_desktop.geo import overlaps, polygons
 from wq_desktop.model import AgreementStatus
 from wq_desktop.store import Store
 
@@ -53,8 +54,8 @@ def test_a_township_village_gets_all_its_fields_as_shared_edge_strips_between_ro
     fields, _ = village_fields(np.random.default_rng(1), (500_000.0, 4_870_000.0), count)
     assert len(fields) == count
     shapes = np.array(fields)
-    assert all(geo.check_polygon(f) is not None for f in fields[:200])
-    assert geo.find_overlaps([(str(i), f) for i, f in enumerate(fields)]) == []
+    assert all(polygons.check_polygon(f) is not None for f in fields[:200])
+    assert overlaps.find_overlaps([(str(i), f) for i, f in enumerate(fields)]) == []
     # Not a grid of rectangles: most fields fill clearly less than their tightest rectangle.
     fill = shapely.area(shapes) / shapely.area(shapely.oriented_envelope(shapes))
     assert np.mean(fill < 0.97) > 0.5

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from wq_desktop import cli, rules, services
+from wq_desktop import cli, services
 from wq_desktop.demo import demo_year
 from wq_desktop.errors import ValidationError
 from wq_desktop.printing.catalog import DOCUMENTS, render_document
 from wq_desktop.printing.notice import notice_data
+from wq_desktop.rules import amount_words, identity, quantities
 from wq_desktop.summary import summarize
 
 pytestmark = pytest.mark.skipif(
@@ -61,7 +62,7 @@ def demo_village(store) -> dict:
 
 def person_id(n: int) -> str:
     first17 = f"652399{19500101 + n % 28:08d}{n % 1000:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def build_village(store, households: int, *, name_of=lambda i: f"农户{i:03d}") -> str:
@@ -119,7 +120,7 @@ def test_notice_masks_ids_and_totals_add_up(demo_store, tmp_path):
     for col, total in ((verified, totals[0]), (retired, totals[1]), (fallow, totals[2])):
         assert sum(col) == total  # figures of record: the total is the sum of the printed rows
     row = summarize(demo_store, year).find(village["code"])
-    expected = (Decimal(rules.format_mu(row.retired_mu)), row.subsidy.quantize(Decimal("0.01")))
+    expected = (Decimal(quantities.format_mu(row.retired_mu)), row.subsidy.quantize(Decimal("0.01")))
     assert (totals[1], totals[3]) == expected
     assert_fonts_embedded(pdf)
 
@@ -205,7 +206,7 @@ def test_single_agreement_has_full_id_words_and_figures(demo_store, tmp_path):
     body = plain(pdf)
     assert op[0] in body and op[1] in body and op[2] in body
     amount = Decimal(re.search(r"小写：¥([\d.]+)元", body).group(1))
-    assert rules.amount_in_words(amount) in body
+    assert amount_words.amount_in_words(amount) in body
     assert re.search(r"第1页共\d+页", body)
 
 

@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 from township import YEAR, Township
 
-from wq_desktop import checks, pasted_rows, rules, services
+from wq_desktop import checks, pasted_rows, services
 from wq_desktop.errors import ValidationError
-from wq_desktop.queries import AssignRow
+from wq_desktop.queries.contacts import AssignRow
+from wq_desktop.rules import patrols, quantities
 from wq_desktop.store import Store
 
 
@@ -19,10 +20,10 @@ def town(store: Store) -> Township:
 
 
 def test_patrol_people_count_the_escort_once() -> None:
-    assert rules.patrol_people(["张三", " "], "李四") == ["张三", "李四"]
-    assert rules.patrol_people("张三、李四", "张三") == ["张三", "李四"]
-    assert rules.patrol_people_warning(["张三"], "李四") is None
-    assert "只有 1 人（张三）" in rules.patrol_people_warning(["张三"], None)
+    assert patrols.patrol_people(["张三", " "], "李四") == ["张三", "李四"]
+    assert patrols.patrol_people("张三、李四", "张三") == ["张三", "李四"]
+    assert patrols.patrol_people_warning(["张三"], "李四") is None
+    assert "只有 1 人（张三）" in patrols.patrol_people_warning(["张三"], None)
 
 
 def test_a_patrol_with_its_escort_is_not_flagged_by_the_check(town: Township) -> None:
@@ -35,18 +36,18 @@ def test_a_patrol_with_its_escort_is_not_flagged_by_the_check(town: Township) ->
 @pytest.mark.parametrize("typed", ["99999", 5000.01, "6000亩"])
 def test_a_parcel_past_5000_mu_is_refused_with_the_reason(typed) -> None:
     with pytest.raises(ValidationError, match="超过 5,000 亩"):
-        rules.parcel_area(typed)
-    assert rules.parcel_area("5000") == 5000.0
+        quantities.parcel_area(typed)
+    assert quantities.parcel_area("5000") == 5000.0
 
 
 def test_numbers_are_taken_as_typed_or_refused() -> None:
-    assert rules.non_negative_number("２０", "x", "面积") == 20.0  # full-width digits from an IME
-    assert rules.non_negative_number("400元/亩", "x", "补助标准") == 400.0
-    assert rules.non_negative_number(" ", "x", "面积") is None
+    assert quantities.non_negative_number("２０", "x", "面积") == 20.0  # full-width digits from an IME
+    assert quantities.non_negative_number("400元/亩", "x", "补助标准") == 400.0
+    assert quantities.non_negative_number(" ", "x", "面积") is None
     with pytest.raises(ValidationError, match="应为数字"):
-        rules.non_negative_number("4OO", "x", "补助标准")
+        quantities.non_negative_number("4OO", "x", "补助标准")
     with pytest.raises(ValidationError, match="不小于0"):
-        rules.non_negative_number("-1", "x", "面积")
+        quantities.non_negative_number("-1", "x", "面积")
 
 
 def test_publicized_outside_the_period_pulled_from_elsewhere_is_warned_and_checked(town: Township) -> None:

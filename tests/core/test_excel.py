@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 
-from wq_desktop import cli, excel, rules
+from wq_desktop import cli, excel
 from wq_desktop.demo import demo_year
 from wq_desktop.printing.notice import notice_data
+from wq_desktop.rules import identity, masking
 from wq_desktop.summary import summarize
 
 
@@ -43,7 +44,7 @@ def test_contacts_and_summary_exports(demo_store, tmp_path):
     ws = load_workbook(path).active
     ids = [ws.cell(r, 5).value for r in range(3, ws.max_row) if ws.cell(r, 5).value]
     assert len(ids) == demo_store.count("operator")
-    assert all("*" in i or not rules.mask_id(i).count("*") for i in ids)  # persons masked, codes whole
+    assert all("*" in i or not masking.mask_id(i).count("*") for i in ids)  # persons masked, codes whole
     path = excel.export_summary(demo_store, year, tmp_path / "s.xlsx")
     ws = load_workbook(path).active
     city = summarize(demo_store, year)
@@ -73,7 +74,7 @@ def _roster(path, rows):
 
 def _good_id(n: int) -> str:
     first17 = f"65239919800101{n:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def test_roster_imports_good_rows_only_after_acceptance(demo_store, tmp_path):

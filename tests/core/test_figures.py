@@ -10,9 +10,11 @@ import pytest
 from shapely.geometry import box
 from test_store import make_household, make_village
 
-from wq_desktop import checks, figures, geo, migrations, rules, services, validation
+from wq_desktop import checks, figures, migrations, services, validation
 from wq_desktop.errors import ValidationError
+from wq_desktop.geo import polygons
 from wq_desktop.migrations import MIGRATION_USER
+from wq_desktop.rules import quantities
 from wq_desktop.store import Store
 
 # 100 m × 131.4893 m = 13,148.93 m² = 19.72340 亩: a drawn parcel is never a round number of 亩.
@@ -34,7 +36,7 @@ def test_drawn_parcel_and_its_measure_are_stored_as_figures_of_record(store: Sto
                                      "land_attribute": "集体机动地", "geometry": ODD_BOX})
     rec = store.get("parcel", parcel)
     assert rec["area_mu"] == 19.72
-    assert geo.area_mu(rec["geometry"]) == pytest.approx(19.7234, abs=1e-4)  # 图形面积 stays exact
+    assert polygons.area_mu(rec["geometry"]) == pytest.approx(19.7234, abs=1e-4)  # 图形面积 stays exact
     measure = services.set_measure(store, parcel, 2026, "退减灌溉", rec["area_mu"], "400")
     m = store.get("measure", measure)
     assert (m["area_mu"], m["subsidy_rate"], m["subsidy_amount"]) == (19.72, 400.0, 7888.0)
@@ -62,7 +64,7 @@ def _legacy_writes(monkeypatch: pytest.MonkeyPatch, version: int = 4) -> None:
             monkeypatch.setitem(schema.KINDS, name, schema.Kind(
                 k.name, k.label, tuple(f for f in k.fields if f.since <= version), k.since))
     monkeypatch.setattr(validation, "_area_of_record",
-                        lambda value, field: rules.positive_area(value, field))
+                        lambda value, field: quantities.positive_area(value, field))
     monkeypatch.setattr(figures, "rate_of_record", figures.to_decimal)
     monkeypatch.setattr(figures, "amount", lambda area, rate: figures.money_of_record(
         figures.to_decimal(area) * figures.to_decimal(rate)))

@@ -17,9 +17,10 @@ import pytest
 from openpyxl import load_workbook
 from paper_village import BIG_HOUSEHOLDS, BIG_VILLAGE, GROUPS, MANY_PARCELS, YEAR, PaperVillage
 
-from wq_desktop import excel, rules
+from wq_desktop import excel
 from wq_desktop.ordering import group_sort_key
 from wq_desktop.printing.catalog import render_document
+from wq_desktop.rules import amount_words
 from wq_desktop.store import Store
 
 CENT = Decimal("0.01")
@@ -125,7 +126,7 @@ def test_agreement_of_40_parcels_multiplies_out_clause_by_clause(store, tmp_path
         area, rate, amount = (Decimal(g) for g in m.groups()[1:])
         assert product(area, rate) == amount, line
         amounts.append(amount)
-    assert sum(amounts) == total and clause.group(2) == rules.amount_in_words(total)
+    assert sum(amounts) == total and clause.group(2) == amount_words.amount_in_words(total)
     # At 350.50 元/亩 each parcel's amount rounds its half 分, so the sum of the parcels does not
     # multiply out as one line: those parcels are listed one by one.
     assert sum("×350.50元/亩" in line for line in lines) > 1
@@ -197,13 +198,13 @@ def test_same_village_figures_in_notice_summary_and_both_xlsx(store, tmp_path):
 
 
 def test_groups_in_counting_order_in_the_contacts_list_and_the_assignment_table(store, tmp_path):
-    from wq_desktop import queries
     from wq_desktop.printing.contact_list import contact_list_data
+    from wq_desktop.queries import contacts
 
     village = store.find_one("village", "code=?", (BIG_VILLAGE,))
-    groups = [r.group for r in queries.assignment_rows(store, village["uuid"])]
+    groups = [r.group for r in contacts.assignment_rows(store, village["uuid"])]
     assert groups == sorted(groups, key=group_sort_key) and groups[-1] == "十一组"
     names = [r.name for r in contact_list_data(store, YEAR, BIG_VILLAGE).rows]
-    by_name = {r.name: r.group for r in queries.assignment_rows(store, village["uuid"])}
+    by_name = {r.name: r.group for r in contacts.assignment_rows(store, village["uuid"])}
     printed = [by_name[n] for n in names]
     assert printed == sorted(printed, key=group_sort_key)

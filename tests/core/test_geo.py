@@ -1,4 +1,4 @@
-"""geo.py: validation messages, 亩, CRS transforms, overlaps, 界址点 text."""
+"""wq_desktop.geo: validation messages, 亩, CRS transforms, overlaps, 界址点 text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from wq_desktop import geo
 from wq_desktop.errors import ValidationError
+from wq_desktop.geo import boundary_points, polygons, projection
+from wq_desktop.geo.overlaps import Overlap, find_overlaps, overlaps_with
 
 # A corner near Changji in EPSG:4538 (x = easting, y = northing).
 E0, N0 = 512_000.0, 4_875_000.0
@@ -17,7 +18,7 @@ E0, N0 = 512_000.0, 4_875_000.0
 
 def _refused(geom) -> str:
     with pytest.raises(ValidationError) as info:
-        geo.check_polygon(geom)
+        polygons.check_polygon(geom)
     return str(info.value)
 
 
@@ -26,16 +27,16 @@ def _refused(geom) -> str:
 
 def test_hectare_square_is_15_mu() -> None:
     square = box(E0, N0, E0 + 100, N0 + 100)
-    assert geo.area_mu(square) == pytest.approx(15.0, abs=1e-9)
-    assert geo.area_mu(square.wkt) == pytest.approx(15.0, abs=1e-9)
+    assert polygons.area_mu(square) == pytest.approx(15.0, abs=1e-9)
+    assert polygons.area_mu(square.wkt) == pytest.approx(15.0, abs=1e-9)
 
 
 def test_valid_polygon_accepted_from_wkt_and_wkb() -> None:
     square = box(E0, N0, E0 + 50, N0 + 20)
-    assert geo.check_polygon(square.wkt).equals(square)
-    assert geo.check_polygon(shapely.to_wkb(square)).equals(square)
+    assert polygons.check_polygon(square.wkt).equals(square)
+    assert polygons.check_polygon(shapely.to_wkb(square)).equals(square)
     with_hole = Polygon(square.exterior.coords, [box(E0 + 5, N0 + 5, E0 + 10, N0 + 10).exterior.coords])
-    assert geo.check_polygon(with_hole).equals(with_hole)
+    assert polygons.check_polygon(with_hole).equals(with_hole)
 
 
 def test_bow_tie_refused_with_location_in_survey_order() -> None:
@@ -78,10 +79,10 @@ def test_hole_outside_and_overlapping_parts_refused() -> None:
 
 def test_wkb_round_trip_is_2d() -> None:
     square3d = Polygon([(0, 0, 5), (1, 0, 5), (1, 1, 5), (0, 0, 5)])
-    back = geo.from_wkb(geo.to_wkb(square3d))
+    back = polygons.from_wkb(polygons.to_wkb(square3d))
     assert not shapely.has_z(back)
     assert back.equals(shapely.force_2d(square3d))
-    assert geo.bbox(box(1, 2, 3, 4)) == (1.0, 2.0, 3.0, 4.0)
+    assert polygons.bbox(box(1, 2, 3, 4)) == (1.0, 2.0, 3.0, 4.0)
 
 
 # ---------------------------------------------------------------- CRS
@@ -90,10 +91,10 @@ def test_wkb_round_trip_is_2d() -> None:
 def test_round_trip_4538_4490_within_a_millimetre() -> None:
     parcel = Polygon(box(E0, N0, E0 + 120, N0 + 80).exterior.coords,
                      [box(E0 + 10, N0 + 10, E0 + 20, N0 + 20).exterior.coords])
-    geographic = geo.transform(parcel, "EPSG:4538", "EPSG:4490")
+    geographic = projection.transform(parcel, "EPSG:4538", "EPSG:4490")
     lon, lat = geographic.exterior.coords[0]
     assert 87.0 < lon < 87.5 and 43.9 < lat < 44.1
-    back = geo.transform(geographic, "4490", "epsg:4538")
+    back = projection.transform(geographic, "4490", "epsg:4538")
     assert len(back.interiors) == 1
     diff = shapely.get_coordinates(back) - shapely.get_coordinates(parcel)
     assert abs(diff).max() < 0.001
@@ -101,37 +102,37 @@ def test_round_trip_4538_4490_within_a_millimetre() -> None:
 
 def test_zone_prefix_and_central_meridian() -> None:
     pt = Point(87.3, 44.02)
-    plain = geo.transform(pt, "EPSG:4490", "EPSG:4538")
-    zoned = geo.transform(pt, "EPSG:4490", "EPSG:4517")
+    plain = projection.transform(pt, "EPSG:4490", "EPSG:4538")
+    zoned = projection.transform(pt, "EPSG:4490", "EPSG:4517")
     assert zoned.x == pytest.approx(plain.x + 29_000_000, abs=1e-6)
     assert zoned.y == pytest.approx(plain.y, abs=1e-6)
-    assert geo.transform(plain, "EPSG:4538", "EPSG:4517").x == pytest.approx(zoned.x, abs=1e-6)
-    on_meridian = geo.transform(Point(87.0, 44.0), "EPSG:4490", "EPSG:4538")
+    assert projection.transform(plain, "EPSG:4538", "EPSG:4517").x == pytest.approx(zoned.x, abs=1e-6)
+    on_meridian = projection.transform(Point(87.0, 44.0), "EPSG:4490", "EPSG:4538")
     assert on_meridian.x == pytest.approx(500_000.0, abs=1e-6)
 
 
 def test_transform_from_wgs84_and_out_of_range() -> None:
-    p = geo.transform(Point(87.30, 44.00), "EPSG:4326", "EPSG:4538")
+    p = projection.transform(Point(87.30, 44.00), "EPSG:4326", "EPSG:4538")
     assert 520_000 < p.x < 530_000 and 4_870_000 < p.y < 4_880_000
     with pytest.raises(ValidationError, match="转换"):
-        geo.transform(Point(0, 200), "EPSG:4490", "EPSG:4538")
+        projection.transform(Point(0, 200), "EPSG:4490", "EPSG:4538")
 
 
 def test_normalize_crs() -> None:
-    assert geo.normalize_crs("EPSG:4538") == "EPSG:4538"
-    assert geo.normalize_crs("4538") == "EPSG:4538"
-    assert geo.normalize_crs(" epsg:4517 ") == "EPSG:4517"
-    assert geo.normalize_crs("EPSG：４５３８") == "EPSG:4538"  # full-width input method
+    assert projection.normalize_crs("EPSG:4538") == "EPSG:4538"
+    assert projection.normalize_crs("4538") == "EPSG:4538"
+    assert projection.normalize_crs(" epsg:4517 ") == "EPSG:4517"
+    assert projection.normalize_crs("EPSG：４５３８") == "EPSG:4538"  # full-width input method
     import pyproj
 
-    assert geo.normalize_crs(pyproj.CRS.from_epsg(4517).to_wkt()) == "EPSG:4517"
-    assert geo.normalize_crs(pyproj.CRS.from_epsg(4538).to_wkt("WKT1_ESRI")) == "EPSG:4538"
+    assert projection.normalize_crs(pyproj.CRS.from_epsg(4517).to_wkt()) == "EPSG:4517"
+    assert projection.normalize_crs(pyproj.CRS.from_epsg(4538).to_wkt("WKT1_ESRI")) == "EPSG:4538"
     proj = "+proj=tmerc +lat_0=0 +lon_0=87 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
-    assert geo.normalize_crs(proj) == "EPSG:4538"
-    assert geo.normalize_crs(proj.replace("x_0=500000", "x_0=29500000")) == "EPSG:4517"
+    assert projection.normalize_crs(proj) == "EPSG:4538"
+    assert projection.normalize_crs(proj.replace("x_0=500000", "x_0=29500000")) == "EPSG:4517"
     for bad in ("", "abc", "EPSG:99999999", "+proj=tmerc +lon_0=87 +ellps=bessel"):
         with pytest.raises(ValidationError):
-            geo.normalize_crs(bad)
+            projection.normalize_crs(bad)
 
 
 # ---------------------------------------------------------------- overlaps
@@ -162,29 +163,29 @@ def test_planted_overlaps_found_exactly() -> None:
         # Shares only P0123's north-east corner.
         ("C-corner", box(s4[2], s4[3], s4[2] + 5, s4[3] + 5)),
     ]
-    found = geo.find_overlaps(items + planted)
+    found = find_overlaps(items + planted)
     assert [(o.a, o.b) for o in found] == [("A-partial", "P0500"), ("P0010", "Z-inside")]
     areas = {(o.a, o.b): o.area_mu for o in found}
     assert areas[("A-partial", "P0500")] == pytest.approx(40 / (10000 / 15), rel=1e-9)
     assert areas[("P0010", "Z-inside")] == pytest.approx(0.15, rel=1e-9)
     # A higher threshold drops the smaller one.
-    bigger = geo.find_overlaps(items + planted, min_area_mu=0.1)
+    bigger = find_overlaps(items + planted, min_area_mu=0.1)
     assert [(o.a, o.b) for o in bigger] == [("P0010", "Z-inside")]
 
 
 def test_find_overlaps_accepts_wkb_and_skips_empty() -> None:
-    items = [("b", geo.to_wkb(box(0, 0, 100, 100))), ("a", box(50, 0, 150, 100).wkt), ("c", None)]
-    assert geo.find_overlaps(items) == [geo.Overlap("a", "b", pytest.approx(7.5))]
+    items = [("b", polygons.to_wkb(box(0, 0, 100, 100))), ("a", box(50, 0, 150, 100).wkt), ("c", None)]
+    assert find_overlaps(items) == [Overlap("a", "b", pytest.approx(7.5))]
 
 
 def test_overlaps_with_for_a_new_drawing() -> None:
     items = [("x", box(0, 0, 100, 100)), ("y", box(100, 0, 200, 100)), ("z", box(0, 200, 10, 210))]
     drawn = box(80, 0, 120, 50)  # 20×50 into x and 20×50 into y
-    got = geo.overlaps_with(drawn, items)
+    got = overlaps_with(drawn, items)
     assert [k for k, _ in got] == ["x", "y"]
     assert got[0][1] == pytest.approx(1.5)
-    assert geo.overlaps_with(drawn, items, exclude="x") == [("y", pytest.approx(1.5))]
-    assert geo.overlaps_with(box(200, 0, 210, 10), items) == []  # touches y only
+    assert overlaps_with(drawn, items, exclude="x") == [("y", pytest.approx(1.5))]
+    assert overlaps_with(box(200, 0, 210, 10), items) == []  # touches y only
 
 
 # ---------------------------------------------------------------- 界址点
@@ -198,18 +199,18 @@ J3,1,4875000.00,29512100.00
 J4,1,4875000.00,29512000.00
 J1,1,4875100.00,29512000.00
 """
-    poly = geo.parse_boundary_points(text)
+    poly = boundary_points.parse_boundary_points(text)
     assert poly.equals(box(512_000, 4_875_000, 512_100, 4_875_100))
-    assert geo.area_mu(poly) == pytest.approx(15.0)
-    zoned = geo.parse_boundary_points(text, crs="EPSG:4517")
+    assert polygons.area_mu(poly) == pytest.approx(15.0)
+    zoned = boundary_points.parse_boundary_points(text, crs="EPSG:4517")
     assert zoned.bounds[0] == pytest.approx(29_512_000.0)
 
 
 def test_parse_without_prefix_mixed_separators_and_target_4517() -> None:
     text = "1 4875100.00 512000.00\n2\t4875100.00\t512100.00\n4875000.00，512100.00\n4875000.00,512000.00\n"
-    poly = geo.parse_boundary_points(text)
+    poly = boundary_points.parse_boundary_points(text)
     assert poly.equals(box(512_000, 4_875_000, 512_100, 4_875_100))
-    assert geo.parse_boundary_points(text, "EPSG:4517").bounds[0] == pytest.approx(29_512_000.0)
+    assert boundary_points.parse_boundary_points(text, "EPSG:4517").bounds[0] == pytest.approx(29_512_000.0)
 
 
 def test_parse_with_hole_and_txt_header() -> None:
@@ -229,34 +230,34 @@ J7,2,4875040,29512060
 J8,2,4875040,29512040
 J5,2,4875060,29512040
 """
-    poly = geo.parse_boundary_points(text)
+    poly = boundary_points.parse_boundary_points(text)
     assert len(poly.interiors) == 1
-    assert geo.area_mu(poly) == pytest.approx((10000 - 400) / (10000 / 15))
+    assert polygons.area_mu(poly) == pytest.approx((10000 - 400) / (10000 / 15))
 
 
 def test_parse_bad_lines_name_the_line() -> None:
     with pytest.raises(ValidationError, match="第3行无法识别"):
-        geo.parse_boundary_points("4875100,512000\n4875100,512100\n4875000,abc\n4875000,512000\n")
+        boundary_points.parse_boundary_points("4875100,512000\n4875100,512100\n4875000,abc\n4875000,512000\n")
     with pytest.raises(ValidationError, match="第2行X、Y可能写反了"):
-        geo.parse_boundary_points("4875100,512000\n512100,4875100\n4875000,512100\n")
+        boundary_points.parse_boundary_points("4875100,512000\n512100,4875100\n4875000,512100\n")
     with pytest.raises(ValidationError, match="带号为30"):
-        geo.parse_boundary_points("4875100,30512000\n4875100,30512100\n4875000,30512100\n")
+        boundary_points.parse_boundary_points("4875100,30512000\n4875100,30512100\n4875000,30512100\n")
     with pytest.raises(ValidationError, match="边界点少于3个"):
-        geo.parse_boundary_points("4875100,512000\n4875100,512100\n4875100,512000\n")
+        boundary_points.parse_boundary_points("4875100,512000\n4875100,512100\n4875100,512000\n")
     with pytest.raises(ValidationError, match="自相交"):
-        geo.parse_boundary_points("4875100,512000\n4875000,512100\n4875100,512100\n4875000,512000\n")
+        boundary_points.parse_boundary_points("4875100,512000\n4875000,512100\n4875100,512100\n4875000,512000\n")
 
 
 def test_format_boundary_points_round_trips() -> None:
     parcel = Polygon(box(512_000, 4_875_000, 512_100, 4_875_100).exterior.coords[::-1],
                      [box(512_040, 4_875_040, 512_060, 4_875_060).exterior.coords])
-    rows = geo.format_boundary_points(parcel, zone_prefix=True)
+    rows = boundary_points.format_boundary_points(parcel, zone_prefix=True)
     # Starts at the north-west corner and runs clockwise (east next), closed by repeating J1.
     assert rows[0] == ("J1", 1, 4_875_100.0, 29_512_000.0)
     assert rows[1][2:] == (4_875_100.0, 29_512_100.0)
     assert rows[4] == rows[0]
     assert [r.point_name for r in rows if r.ring_no == 2] == ["J5", "J6", "J7", "J8", "J5"]
     text = "\n".join(f"{r.point_name},{r.ring_no},{r.x_northing:.2f},{r.y_easting:.2f}" for r in rows)
-    assert geo.parse_boundary_points(text).equals(parcel)
-    plain = geo.format_boundary_points(parcel, zone_prefix=False)
+    assert boundary_points.parse_boundary_points(text).equals(parcel)
+    plain = boundary_points.format_boundary_points(parcel, zone_prefix=False)
     assert plain[0].y_easting == 512_000.0

@@ -11,8 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from wq_desktop import cli, geo, location_checks, shape_checks
+from wq_desktop import cli, location_checks, shape_checks
 from wq_desktop.errors import ValidationError, WqError
+from wq_desktop.geo.polygons import from_wkb
 from wq_desktop.gis_import import apply_import, guess_mapping, preview_import, read_source
 from wq_desktop.model import LandAttribute
 from wq_desktop.store import Store
@@ -308,4 +309,4 @@ def test_a_township_boundary_is_the_extent_when_set(store: Store, tmp_path: Path
     argv = ["gis-settings", "--db", str(store.path), "--user", "测试员", "--boundary", str(gpkg)]
     assert cli.main(argv) == 0
     assert len(_preview(store, path, village).outside) == 1
-    assert geo.from_wkb(bytes.fromhex(store.meta(location_checks.BOUNDARY_META))).equals(boundary)
+    assert from_wkb(bytes.fromhex(store.meta(location_checks.BOUNDARY_META))).equals(boundary)

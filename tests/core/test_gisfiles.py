@@ -12,8 +12,9 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from wq_desktop import cli, geo
+from wq_desktop import cli
 from wq_desktop.errors import WqError
+from wq_desktop.geo import boundary_points, polygons
 from wq_desktop.gis_export import EXPORT_FIELDS, export_parcels
 from wq_desktop.gis_import import (
     PRESET_DLTB,
@@ -23,7 +24,7 @@ from wq_desktop.gis_import import (
     read_source,
 )
 from wq_desktop.gisfiles import parcel_layer
-from wq_desktop.model import LandAttribute
+from wq_desktop.model import SQM_PER_MU, LandAttribute
 from wq_desktop.store import Store
 
 ATTRIBUTES = ("code", "land_attribute", "place_name", "crop", "water_source", "east", "south", "west",
@@ -69,7 +70,7 @@ def test_export_then_import_keeps_every_geometry_and_attribute(demo_store: Store
         new = after[code]
         # 坐标TXT keeps coordinates to 0.01 m: the drawn area moves by far less than 0.01 亩, so
         # its figure of record moves by at most one step of 0.01 亩 (22.905 → 22.90 or 22.91).
-        assert abs(geo.area_mu(new["geometry"]) - geo.area_mu(old["geometry"])) < 0.005, code
+        assert abs(polygons.area_mu(new["geometry"]) - polygons.area_mu(old["geometry"])) < 0.005, code
         assert abs(new["area_mu"] - old["area_mu"]) < 0.0101, code
         assert shapely.equals_exact(shapely.normalize(new["geometry"]), shapely.normalize(old["geometry"]),
                                      tolerance=0.01), code
@@ -156,7 +157,7 @@ def test_gbk_shapefile_imports_with_correct_chinese(store: Store, tmp_path: Path
     apply_import(store, preview)
     parcels = _parcels_by_code(store, village["uuid"])
     assert sorted(parcels) == ["101", "102"]
-    assert parcels["101"]["area_mu"] == pytest.approx(120 * 100 / geo.SQM_PER_MU)
+    assert parcels["101"]["area_mu"] == pytest.approx(120 * 100 / SQM_PER_MU)
 
 
 def test_truncated_shapefile_gives_a_clear_message_and_writes_nothing(demo_store: Store,
@@ -366,7 +367,7 @@ def test_file_geodatabase_dltb_layer_imports(store: Store, tmp_path: Path) -> No
     apply_import(store, preview)
     parcels = _parcels_by_code(store, village["uuid"])
     assert sorted(parcels) == ["201", "202"]
-    assert parcels["202"]["area_mu"] == pytest.approx(120 * 100 / geo.SQM_PER_MU)
+    assert parcels["202"]["area_mu"] == pytest.approx(120 * 100 / SQM_PER_MU)
 
 
 def _dltb_with_keys(path: Path, village: dict) -> list[dict]:
@@ -382,7 +383,8 @@ def _dltb_with_keys(path: Path, village: dict) -> list[dict]:
             for n, (s, code, name) in enumerate(zip(shapes, ("0102", "0101", "0103"),
                                                     ("水浇地", "水田", "旱地"), strict=True))]
     data = [np.array([r[k] for r in rows], dtype=float if k == "TBMJ" else object) for k in rows[0]]
-    prefixed = [shapely.affinity.translate(s, geo.ZONE_29_OFFSET) for s in shapes]  # EPSG:4517 eastings
+    # EPSG:4517 eastings
+    prefixed = [shapely.affinity.translate(s, boundary_points.ZONE_29_OFFSET) for s in shapes]
     pyogrio.raw.write(path, np.array(shapely.to_wkb(prefixed), dtype=object), data, list(rows[0]),
                       driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4517", encoding="GBK")
     for row, shape in zip(rows, shapes, strict=True):

@@ -13,8 +13,9 @@ import pdfplumber
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from wq_desktop import geo, services
+from wq_desktop import services
 from wq_desktop.demo import demo_year
+from wq_desktop.geo import polygons
 from wq_desktop.gis_export import export_parcels
 from wq_desktop.model import AgreementStatus
 from wq_desktop.printing.catalog import render_document
@@ -119,7 +120,7 @@ def test_multi_part_parcel_with_a_hole_is_numbered_as_the_txt_export(store: Stor
         outline = max((c for c in page.curves + page.rects if c.get("fill")),
                       key=lambda c: c["x1"] - c["x0"])
         assert outline["x1"] - outline["x0"] == pytest.approx(120 / scale * 1000 * 72 / 25.4, rel=0.01)
-    assert geo.area_mu(shape) > 0
+    assert polygons.area_mu(shape) > 0
 
 
 def test_attachment_needs_the_years_agreement(demo_store, tmp_path):

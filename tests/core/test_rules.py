@@ -15,25 +15,21 @@ from hypothesis import strategies as st
 
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import AGREEMENT_NEXT, AgreementStatus, OperatorKind
-from wq_desktop.rules import (
+from wq_desktop.rules.agreements import check_agreement_transition
+from wq_desktop.rules.amount_words import amount_in_words
+from wq_desktop.rules.dates import parse_date
+from wq_desktop.rules.identity import (
     CREDIT_ALPHABET,
-    amount_in_words,
-    check_agreement_transition,
     credit_check_char,
-    format_mu,
-    format_phone,
     id_birth_date,
     id_check_char,
-    mask_id,
-    mask_name,
-    mask_phone,
     normalize_credit_code,
     normalize_id_number,
     normalize_identity,
-    normalize_phone,
-    parse_date,
-    positive_area,
 )
+from wq_desktop.rules.masking import mask_id, mask_name, mask_phone
+from wq_desktop.rules.phones import format_phone, normalize_phone
+from wq_desktop.rules.quantities import format_mu, positive_area
 
 # Pinned so the "not in the future" rule does not depend on the test machine's clock.
 TODAY = date(2026, 7, 1)
@@ -162,7 +158,7 @@ def valid_ids(draw: st.DrawFn) -> str:
 
 
 def _reference_id_check(first17: str) -> str:
-    """GB 11643 written out independently of rules.py's tables: W_i = 2^(18-i) mod 11,
+    """GB 11643 written out independently of rules.identity's tables: W_i = 2^(18-i) mod 11,
     check value (12 - S mod 11) mod 11, where 10 is written X."""
     total = sum(int(ch) * pow(2, 18 - i, 11) for i, ch in enumerate(first17, start=1))
     value = (12 - total % 11) % 11

@@ -307,7 +307,7 @@ def test_product_argon2_parameters_are_not_weakened() -> None:
 def test_exports_of_full_ids_are_in_the_security_log(demo_store: Store) -> None:
     from wq_desktop.printing.agreement import agreement_households
     from wq_desktop.printing.contact_list import contact_list_data
-    from wq_desktop.queries import latest_year
+    from wq_desktop.queries.navigation import latest_year
 
     year = latest_year(demo_store)
     contact_list_data(demo_store, year)  # the public copy, masked: not an export of personal data

@@ -344,9 +344,9 @@ def _open_v1(path: Path) -> Store:
         original = validation._RULES["parcel"]
 
         def v1_parcel(s, new, old, uuid):  # the first release had no bounding box columns
-            from wq_desktop import geo
+            from wq_desktop.geo import polygons
 
-            new["area_mu"] = geo.area_mu(geo.from_wkb(new["geometry"]))
+            new["area_mu"] = polygons.area_mu(polygons.from_wkb(new["geometry"]))
         validation._RULES["parcel"] = v1_parcel
         store.close = _restoring(store.close, lambda: (schema.KINDS.__setitem__("parcel", saved),
                                                        validation._RULES.__setitem__("parcel", original)))

@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from wq_desktop import rules, services
+from wq_desktop import services
 from wq_desktop.model import MeasureKind, PatrolResult
+from wq_desktop.rules import identity
 from wq_desktop.summary import fmt_rate, load_households, summarize
 
 YEAR = 2025
@@ -16,7 +17,7 @@ ATTRS = ("农民土地承包确权颁证耕地", "集体机动地")
 
 def person_id(n: int) -> str:
     first17 = f"652399198001{n % 28 + 1:02d}{n % 1000:03d}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 def small_world(store):

@@ -14,7 +14,7 @@ import pytest
 import requests
 from serverproc import HealthWatch, ServerProcess, add_staff, add_township
 
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.package import export_package
@@ -51,7 +51,7 @@ def test_health_answers_while_a_2500_change_package_imports(server: ServerProces
         for i in range(2499):
             first17 = f"652399{1950 + i // 1000}0101{i % 1000:03d}"
             store.create("operator", {"village": village, "name": f"户{i}", "kind": "农户",
-                                      "id_code": first17 + rules.id_check_char(first17)})
+                                      "id_code": first17 + identity.id_check_char(first17)})
     with Store.open(tmp_path / "laptop.sqlite", "王芳") as store:
         summary = export_package(store, tmp_path / "stick.zip", "王芳")
     assert summary.changes == 2500
@@ -78,7 +78,7 @@ def _households(township: str, n: int) -> list[dict]:
         first17 = f"652399{1960 + i // 1000}0202{i % 1000:03d}"
         changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(), "op": "create",
                         "base_rev": 0, "fields": {"village": village, "name": f"户{i}", "kind": "农户",
-                                                  "id_code": first17 + rules.id_check_char(first17)}})
+                                                  "id_code": first17 + identity.id_check_char(first17)}})
     return changes
 
 

@@ -15,7 +15,7 @@ import requests
 from serverproc import PASSWORD, ServerProcess, add_staff, add_township, new_server_db, server_content
 
 from wq_desktop.errors import ValidationError
-from wq_desktop.geo import to_wkb
+from wq_desktop.geo.polygons import to_wkb
 from wq_desktop.store import Store, new_uuid
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync import sync_now

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from serverproc import GOOD_ID, ServerProcess, Township, new_server_db, next_code, server_content
 
-from wq_desktop import rules
 from wq_desktop.errors import WqError
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 from wq_desktop.sync import conflict_detail, list_conflicts, resolve_conflict
 from wq_desktop.sync import protocol as p
@@ -63,7 +63,7 @@ class Week:
         # One person is one household in a township (#14): each gets an ID number of its own.
         first17 = f"{GOOD_ID[:14]}{self.n:03d}"
         return store.create("operator", {"village": self.village, "name": f"户{self.n}", "kind": "农户",
-                                         "id_code": first17 + rules.id_check_char(first17)})
+                                         "id_code": first17 + identity.id_check_char(first17)})
 
     def _value(self, laptop: int, field: str) -> str:
         self.n += 1

@@ -216,14 +216,14 @@ def test_wrong_password_offline_and_incompatible_version_give_clear_messages(
 
 
 def _many_households(store: Store, township: str, code: str, n: int) -> None:
-    from wq_desktop import rules
+    from wq_desktop.rules import identity
 
     with store.transaction():
         village = store.create("village", {"township": township, "code": code + "901", "name": "大村"})
         for i in range(n):
             first17 = f"65239919800101{i:03d}"
             store.create("operator", {"village": village, "name": f"户{i}", "kind": "农户",
-                                      "id_code": first17 + rules.id_check_char(first17)})
+                                      "id_code": first17 + identity.id_check_char(first17)})
 
 
 def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 from wq_server import apply, auth
 from wq_server.app import create_app
@@ -62,5 +62,5 @@ def household(store: Store, village: str, name: str = "张三") -> str:
     """A household with an ID number of its own: one person is one household in a township."""
     first17 = f"11010519491231{next(_serial):03d}"
     return store.create("operator", {"village": village, "name": name, "kind": "农户",
-                                     "id_code": first17 + rules.id_check_char(first17),
+                                     "id_code": first17 + identity.id_check_char(first17),
                                      "phone": "13912345678"})

@@ -78,6 +78,7 @@ def window(qtbot, demo_store: Store, settings_file: Path):
     w = MainWindow(demo_store, Settings(user="测试员"), settings_file)
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitUntil(lambda: not w.village.loading)  # the first village's rows come from a worker
     return w
 
 

@@ -9,13 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ui.dashboard import Dashboard
-from wq_desktop import queries, summary, water
+from wq_desktop import summary, water
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 
 @pytest.fixture
 def dashboard(qtbot, demo_store: Store) -> Dashboard:
-    year = queries.latest_year(demo_store)
+    year = navigation.latest_year(demo_store)
     widget = Dashboard(demo_store, year)
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
@@ -116,14 +117,14 @@ def test_water_quota_edit_is_saved_and_bad_input_is_refused(qtbot, dashboard: Da
 def test_overdue_cells_are_marked(qtbot, demo_store: Store) -> None:
     from wq_desktop import plan_calendar
 
-    year = queries.latest_year(demo_store)
+    year = navigation.latest_year(demo_store)
     rows = plan_calendar.progress(demo_store, year, date(year + 1, 6, 1))
     spring = [p for p in rows if p.milestone.key == "patrol_spring"]
     assert spring and all(p.overdue for p in spring)  # the demo has no 春播 patrols
 
 
 def test_a_year_without_data_shows_grey_no_data_not_green(qtbot, demo_store: Store) -> None:
-    year = queries.latest_year(demo_store) + 3  # no measure at all
+    year = navigation.latest_year(demo_store) + 3  # no measure at all
     widget = Dashboard(demo_store, year)
     qtbot.addWidget(widget)
     widget.show()

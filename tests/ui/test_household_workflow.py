@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
-from wq_desktop import rules
+from wq_desktop.rules import identity, masking
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
-GOOD_ID = "652399198503071234"[:17] + rules.id_check_char("65239919850307123")
+GOOD_ID = "652399198503071234"[:17] + identity.id_check_char("65239919850307123")
 WRONG_ID = GOOD_ID[:17] + ("1" if GOOD_ID[17] != "1" else "2")
 
 
@@ -133,7 +133,7 @@ def test_a_households_year_is_recorded_and_survives_reopening(
         fields = {r.field for r in history}
         # each step, by its Chinese label, with the user who did it
         assert ("耕地经营者", "新建", "姓名/名称", "（空）", "测试户") in lines
-        assert any(r.field == "身份证号/统一社会信用代码" and r.new == rules.mask_id(GOOD_ID)
+        assert any(r.field == "身份证号/统一社会信用代码" and r.new == masking.mask_id(GOOD_ID)
                    for r in history)
         assert ("地块", "新建", "地块编号", "（空）", "T-01") in lines
         assert any(r.field == "措施" and r.new == "退减灌溉" for r in history)

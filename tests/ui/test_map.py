@@ -231,13 +231,13 @@ def test_import_dialog_previews_the_dltb_preset(qtbot, store: Store, village: st
 
 def test_offline_imagery_is_drawn_under_the_parcels(qtbot, demo_store: Store, tmp_path: Path) -> None:
     from tests.core.test_gisfiles import make_mbtiles
-    from wq_desktop import geo
+    from wq_desktop.geo import projection
 
     c = MapCanvas()
     qtbot.addWidget(c)
     c.resize(800, 600)
     c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
-    point = geo.transform(shapely.Point(87.30, 44.00), "EPSG:4326", demo_store.crs)
+    point = projection.transform(shapely.Point(87.30, 44.00), "EPSG:4326", demo_store.crs)
     make_mbtiles(tmp_path / "img.mbtiles", 87.30, 44.00, 16, colour=(10, 200, 10))
     c.set_imagery(str(tmp_path / "img.mbtiles"))
     c.center, c.scale = (point.x, point.y), 1.0

@@ -18,8 +18,9 @@ from shapely.geometry import Polygon
 
 from ui.map.dialogs import NewParcelDialog
 from ui.map_tab import ExportDialog, MapTab, install_map_tab
-from wq_desktop import geo, queries
+from wq_desktop.geo import polygons
 from wq_desktop.gisfiles import UNVERIFIED, parcel_layer
+from wq_desktop.queries.navigation import villages
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -93,7 +94,7 @@ def test_the_map_tab_shows_the_current_village_and_follows_the_navigation(win) -
     assert (boxes[:, 0] >= minx).all() and (boxes[:, 2] <= maxx).all()
     assert (boxes[:, 1] >= miny).all() and (boxes[:, 3] <= maxy).all()
 
-    other = next(uuid for uuid, _name in queries.villages(win.store) if uuid != first)
+    other = next(uuid for uuid, _name in villages(win.store) if uuid != first)
     before = tab.canvas.center
     win.nav.select_village(other)
     assert tab.canvas.village == other
@@ -164,7 +165,7 @@ def test_an_overlap_is_warned_with_the_shared_mu_and_no_saves_nothing(qtbot, win
                        (inside.x + 61, inside.y + 47), (inside.x - 23, inside.y + 47)])
     assert len(asked) == 1
     drawn = Polygon(tab.canvas.vertices)  # as clicked and snapped
-    shared = sum(geo.area_mu(drawn.intersection(shapely.from_wkb(w)))
+    shared = sum(polygons.area_mu(drawn.intersection(shapely.from_wkb(w)))
                  for w in layer.wkb if w is not None and drawn.intersects(shapely.from_wkb(w)))
     assert shared > 0.5
     assert f"共 {shared:.2f} 亩" in asked[0] and layer.code[i] in asked[0]

@@ -9,7 +9,8 @@ import pytest
 
 from ui.dashboard import Dashboard
 from ui.dashboard.targets_editor import TargetsDialog
-from wq_desktop import planting, queries, targets
+from wq_desktop import planting, targets
+from wq_desktop.queries import navigation, village_table
 from wq_desktop.store import Store
 from wq_desktop.summary import fmt_rate
 from wq_desktop.water_use import water_use
@@ -22,7 +23,7 @@ def _history_count(store: Store) -> int:
 def test_courtyard_planting_is_entered_on_the_household_and_counted(qtbot, window, demo_store: Store,
                                                                      answer_yes) -> None:
     year = window.year
-    operator = next(r.operator for r in queries.village_households(demo_store, window.village.village,
+    operator = next(r.operator for r in village_table.village_households(demo_store, window.village.village,
                                                                    year)
                     if not planting.courtyards(demo_store, r.operator, year))
     window.show_household(operator)
@@ -63,7 +64,7 @@ def test_courtyard_planting_is_entered_on_the_household_and_counted(qtbot, windo
 
 @pytest.fixture
 def dashboard(qtbot, demo_store: Store) -> Dashboard:
-    widget = Dashboard(demo_store, queries.latest_year(demo_store))
+    widget = Dashboard(demo_store, navigation.latest_year(demo_store))
     qtbot.addWidget(widget)
     widget.resize(1300, 860)
     widget.show()
@@ -148,7 +149,7 @@ def test_print_centre_previews_the_planting_survey(qtbot, demo_store: Store) -> 
 
     from ui.printing.print_center import READY, PrintCenter
 
-    year = queries.latest_year(demo_store)
+    year = navigation.latest_year(demo_store)
     center = PrintCenter(demo_store, year, village=None, operator=None, patrol=None, parent=None)
     qtbot.addWidget(center)
     center.show()

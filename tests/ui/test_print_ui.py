@@ -214,7 +214,7 @@ def test_excel_from_the_print_centre_and_the_unmasked_copy_asks_and_is_in_the_hi
     from openpyxl import load_workbook
     from PySide6.QtWidgets import QFileDialog
 
-    from wq_desktop import queries
+    from wq_desktop.queries import change_log
 
     chosen: list[str] = []
 
@@ -246,7 +246,7 @@ def test_excel_from_the_print_centre_and_the_unmasked_copy_asks_and_is_in_the_hi
     assert book.title == "包联清单（仅限内部使用，不得公开）"
     assert "仅限内部使用，不得公开" in book.cell(1, 1).value
     assert household["id_code"] in [c.value for c in book["E"]]
-    rows = queries.change_rows(demo_store, [("village", household["village"])])
+    rows = change_log.change_rows(demo_store, [("village", household["village"])])
     assert rows[0].action == "导出" and rows[0].user == demo_store.user and full.name in rows[0].new
     from wq_desktop import checks
     assert checks.check_history(demo_store) == []

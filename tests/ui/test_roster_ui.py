@@ -12,13 +12,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ui.dialogs.roster_import import OK_TEXT, RESULT_COLUMN, RosterImportDialog
-from wq_desktop import rules
+from wq_desktop.rules import identity
 from wq_desktop.store import Store
 
 
 def person_id(seq: str, birth: str = "19800101") -> str:
     first17 = f"652301{birth}{seq}"
-    return first17 + rules.id_check_char(first17)
+    return first17 + identity.id_check_char(first17)
 
 
 GOOD_1 = person_id("731")

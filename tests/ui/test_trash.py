@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from ui.dialogs.deleted_households import DeletedHouseholdsDialog
 from wq_desktop import services
-from wq_desktop.rules import mask_id
+from wq_desktop.rules.masking import mask_id
 from wq_desktop.store import Store
 
 

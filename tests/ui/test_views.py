@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from wq_desktop import queries
 from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.queries import village_table
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -44,17 +44,17 @@ def test_village_table_filters_and_totals(window) -> None:
 
 def test_notice_period_is_edited_and_a_wrong_one_refused(window, demo_store: Store) -> None:
     v = window.village
-    notice = queries.village_notice(demo_store, v.village, window.year)
+    notice = village_table.village_notice(demo_store, v.village, window.year)
     start = date.fromisoformat(notice["start_on"])
     v.notice_start.set_value(start + timedelta(days=3))  # the end moves along, 7 days kept
     assert v.notice_end.value() == start + timedelta(days=9)
     assert window.save_current() is True
-    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+    assert village_table.village_notice(demo_store, v.village, window.year)["end_on"] == \
         (start + timedelta(days=9)).isoformat()
     v.notice_end.set_value(start)  # before the start
     assert v.save_notice() is False
     assert "结束日期不能早于开始日期" in v.notice_error.text()
-    assert queries.village_notice(demo_store, v.village, window.year)["end_on"] == \
+    assert village_table.village_notice(demo_store, v.village, window.year)["end_on"] == \
         (start + timedelta(days=9)).isoformat()
 
 
@@ -310,11 +310,12 @@ def test_unsaved_edit_is_not_dropped_when_leaving(qtbot, window, monkeypatch) ->
     assert form.edits["address"].text() == "新地址"
 
 
-def test_year_selector_switches_the_work_year(window) -> None:
+def test_year_selector_switches_the_work_year(qtbot, window) -> None:
     this_year = window.year
     rows_now = {r.operator: r.retired_mu for r in window.village.visible_rows()}
     window.set_year(this_year - 1)
     assert window.village.title.text().endswith(f"{this_year - 1}年度")
+    qtbot.waitUntil(lambda: not window.village.loading)
     rows_then = {r.operator: r.retired_mu for r in window.village.visible_rows()}
     assert rows_now != rows_then  # last year's measures, not this year's
 
@@ -366,11 +367,11 @@ def test_new_years_notice_starts_in_that_year(window, demo_store: Store) -> None
     v = window.village
     next_year = window.year + 1
     window.set_year(next_year)
-    assert queries.village_notice(demo_store, v.village, next_year) is None
+    assert village_table.village_notice(demo_store, v.village, next_year) is None
     assert v.notice_start.value() == date(next_year, 8, 1)
     assert v.notice_end.value() == date(next_year, 8, 7)
     assert v.save_notice() is True
-    saved = queries.village_notice(demo_store, v.village, next_year)
+    saved = village_table.village_notice(demo_store, v.village, next_year)
     assert saved["start_on"] == f"{next_year}-08-01" and saved["end_on"] == f"{next_year}-08-07"
     # a start typed outside the year is refused with a clear message
     v.notice_start.set_value(date(next_year - 1, 12, 25))
@@ -396,7 +397,7 @@ def test_measure_dialog_refuses_more_than_the_parcel_with_one_message(window, de
     dialog.reject()
 
 
-def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(window, demo_store,
+def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(qtbot, window, demo_store,
                                                                           answer_yes) -> None:
     from wq_desktop import services
 
@@ -410,6 +411,7 @@ def test_deleting_a_household_says_what_goes_and_leaves_no_orphan_parcels(window
     assert demo_store.count("parcel", "operator=? OR operator IS NULL", (row.operator,)) == 0
     assert all(demo_store.get("patrol", u, include_deleted=True)["deleted"] for u in taken.patrols)
     window.village.refresh()
+    qtbot.waitUntil(lambda: not window.village.loading)
     assert row.operator not in {r.operator for r in window.village.visible_rows()}
 
 
@@ -418,7 +420,7 @@ def test_publicized_step_defaults_to_the_notice_end(window, demo_store: Store) -
     window.show_household(signed["operator"])
     panel = window.household.agreement
     village = demo_store.get("operator", signed["operator"])["village"]
-    notice = queries.village_notice(demo_store, village, window.year)
+    notice = village_table.village_notice(demo_store, village, window.year)
     assert panel.next_button.text() == "标记为已公示"
     assert panel.on.value() == date.fromisoformat(notice["end_on"])
     panel.on.set_value(date.fromisoformat(notice["start_on"]) - timedelta(days=1))
@@ -496,3 +498,19 @@ def test_a_job_that_ends_before_the_caller_connects_still_reports_finished(qtbot
                                on_finished=lambda: ended.append("finished"))
     worker.wait()  # over before the GUI thread does anything else (an unreachable server)
     qtbot.waitUntil(lambda: ended == ["ok", "finished"])
+
+
+def test_village_rows_are_read_in_a_worker_and_the_last_village_chosen_wins(
+        qtbot, window, demo_store: Store) -> None:
+    villages = demo_store.find("village", order_by="code")
+    assert len(villages) >= 2
+    first, second = villages[0]["uuid"], villages[1]["uuid"]
+    window.show_village(first)
+    window.show_village(second)  # before the first village's rows arrive
+    assert window.village.loading and window.village.model.rows == []
+    with qtbot.waitSignal(window.village.rowsLoaded, timeout=60000):
+        pass
+    assert not window.village.loading
+    expected = village_table.village_households(demo_store, second, window.year)
+    assert [r.operator for r in window.village.model.rows] == [r.operator for r in expected]
+    assert window.village.totals.text().startswith(f"合计（当前筛选）：{len(expected)} 户")

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, services, trash
+from wq_desktop import services, trash
 from wq_desktop.errors import WqError
+from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class DeletedHouseholdsDialog(QDialog):
         self.store = store
         self.village = QComboBox()
         self.village.setObjectName("trash_village")
-        for uuid, name in queries.villages(store):
+        for uuid, name in navigation.villages(store):
             self.village.addItem(name, uuid)
         if village is not None and (index := self.village.findData(village)) >= 0:
             self.village.setCurrentIndex(index)

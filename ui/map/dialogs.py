@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 from shapely.geometry import Polygon
 
-from wq_desktop import geo, location_checks, shape_checks
+from wq_desktop import location_checks, shape_checks
 from wq_desktop.errors import WqError
+from wq_desktop.geo import boundary_points, polygons
 from wq_desktop.gis_import import (
     PRESETS,
     TARGETS,
@@ -157,7 +158,7 @@ class NewParcelDialog(_ParcelDialog):
         super().__init__(parent)
         self.setWindowTitle("新建地块")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"面积：{geo.area_mu(shape):,.2f} 亩"))
+        layout.addWidget(QLabel(f"面积：{polygons.area_mu(shape):,.2f} 亩"))
         self._add_fields(layout, store, village)
 
 
@@ -194,13 +195,13 @@ class BoundaryPointsDialog(_ParcelDialog):
             self.result.setStyleSheet("")
             return None
         try:
-            self.shape = geo.parse_boundary_points(text, self.store.crs)
+            self.shape = boundary_points.parse_boundary_points(text, self.store.crs)
         except WqError as err:
             self.result.setText(f"无法使用：{err}")
             self.result.setStyleSheet(ERROR_STYLE)
             return None
         points = len(self.shape.exterior.coords) - 1
-        self.result.setText(f"图形有效：{points} 个拐点，面积 {geo.area_mu(self.shape):,.2f} 亩。")
+        self.result.setText(f"图形有效：{points} 个拐点，面积 {polygons.area_mu(self.shape):,.2f} 亩。")
         self.result.setStyleSheet("")
         return self.shape
 

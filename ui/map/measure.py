@@ -12,7 +12,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
-from wq_desktop import geo
+from wq_desktop.geo import projection
 from wq_desktop.model import SQM_PER_MU
 
 INK = QColor(0, 90, 200)
@@ -59,11 +59,11 @@ class MeasureTool:
         if not self.points:
             return "量算：单击各点量距离，三点以上同时显示面积；双击结束，Esc 退出。"
         path = self._path()
-        parts = [f"距离 {geo.format_distance(self.length_m())}"]
+        parts = [f"距离 {projection.format_distance(self.length_m())}"]
         area = self.area_mu()
         if area is not None:
             perimeter = self.length_m() + math.dist(path[-1], path[0])
-            parts.append(f"闭合面积 {area:,.2f} 亩（周长 {geo.format_distance(perimeter)}）")
+            parts.append(f"闭合面积 {area:,.2f} 亩（周长 {projection.format_distance(perimeter)}）")
         return f"量算：{'；'.join(parts)}（{len(path)} 个点）"
 
     def paint(self, p: QPainter, to_screen) -> None:
@@ -90,4 +90,4 @@ class MeasureTool:
         for (a, b), (wa, wb) in zip(itertools.pairwise(points), itertools.pairwise(path), strict=True):
             mid = QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
             p.drawText(QRectF(mid.x() + 4, mid.y() - 18, 120, 16), Qt.AlignmentFlag.AlignLeft,
-                       geo.format_distance(math.dist(wa, wb)))
+                       projection.format_distance(math.dist(wa, wb)))

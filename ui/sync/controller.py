@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
 
-from wq_desktop import queries
+from wq_desktop.queries import navigation
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
 from wq_desktop.sync import AuthError, OfflineError, SyncReport, sync_now
@@ -394,7 +394,7 @@ class SyncController(QObject):
 
     # ------------------------------------------------------------ USB packages
     def _default_package_name(self) -> str:
-        names = [name for _, name in queries.townships(self.window.store)]
+        names = [name for _, name in navigation.townships(self.window.store)]
         stem = names[0] if names else self.window.store.path.stem
         return f"{stem}-{date.today():%m%d}.zip"
 

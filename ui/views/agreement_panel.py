@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, services, validation
+from wq_desktop import services, validation
 from wq_desktop.errors import WqError
 from wq_desktop.model import AGREEMENT_DATE_FIELD, AGREEMENT_NEXT, AgreementStatus
+from wq_desktop.queries import village_table
+from wq_desktop.queries.household import agreement_for
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
@@ -123,7 +125,7 @@ class AgreementPanel(QWidget):
 
     def load(self, operator: str | None, year: int) -> None:
         self.operator, self.year = operator, year
-        self.agreement = queries.agreement_for(self.store, operator, year) if operator else None
+        self.agreement = agreement_for(self.store, operator, year) if operator else None
         self.error.show_error(None)
         a = self.agreement
         if a is None:
@@ -161,7 +163,7 @@ class AgreementPanel(QWidget):
         proposal = date.today()
         if nxt == AgreementStatus.PUBLICIZED and self.operator is not None:
             village = self.store.get("operator", self.operator)["village"]
-            notice = queries.village_notice(self.store, village, self.year)
+            notice = village_table.village_notice(self.store, village, self.year)
             if notice is not None:
                 proposal = date.fromisoformat(notice["end_on"])
         return max(proposal, floor) if floor else proposal

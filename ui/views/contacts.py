@@ -21,9 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import pasted_rows, queries, rules, services
+from wq_desktop import pasted_rows, services
 from wq_desktop.errors import WqError
 from wq_desktop.model import ContactRole, LeaderLevel
+from wq_desktop.ordering import group_sort_key
+from wq_desktop.queries import contacts, navigation
+from wq_desktop.rules import phones
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
@@ -39,7 +42,7 @@ CONTACT_COLUMNS = (
 )
 ASSIGN_COLUMNS = (
     Column("村", lambda r: r.village),
-    Column("组", lambda r: r.group, sort=lambda r: queries.group_sort_key(r.group)[0]),
+    Column("组", lambda r: r.group, sort=lambda r: group_sort_key(r.group)[0]),
     Column("经营者", lambda r: r.name),
     Column("包联负责人", lambda r: r.leader or "未指定"),
     Column("工作人员", lambda r: r.staff or "未指定"),
@@ -86,13 +89,13 @@ class ContactDialog(QDialog):
             self.role.setCurrentText(record["role"])
             self.name.setText(record["name"])
             self.post.setText(record["post"] or "")
-            self.phone.setText(rules.format_phone(record["phone"] or ""))
+            self.phone.setText(phones.format_phone(record["phone"] or ""))
             self.level.setCurrentIndex(max(self.level.findData(record["level"]), 0))
 
     def _check_phone(self, text: str) -> None:
         try:
             if text.strip():
-                rules.normalize_phone(text)
+                phones.normalize_phone(text)
             self.errors["phone"].show_error(None)
         except WqError as err:
             self.errors["phone"].show_error(str(err))
@@ -199,12 +202,12 @@ class ContactsView(QWidget):
 
     # ------------------------------------------------------------ loading
     def refresh(self) -> None:
-        self.contact_model.set_rows(queries.contact_rows(self.store))
+        self.contact_model.set_rows(contacts.contact_rows(self.store))
         current = self.village.currentData()
         self.village.blockSignals(True)
         self.village.clear()
         self.village.addItem("全部村", None)
-        for uuid, name in queries.villages(self.store):
+        for uuid, name in navigation.villages(self.store):
             self.village.addItem(name, uuid)
         self.village.setCurrentIndex(max(self.village.findData(current), 0))
         self.village.blockSignals(False)
@@ -212,19 +215,19 @@ class ContactsView(QWidget):
             keep = combo.currentData()
             combo.clear()
             combo.addItem("（不变）", None)
-            for uuid, label in queries.contacts_by_role(self.store, role):
+            for uuid, label in contacts.contacts_by_role(self.store, role):
                 combo.addItem(label, uuid)
             combo.setCurrentIndex(max(combo.findData(keep), 0))
         self._load_assignments()
 
     def _load_assignments(self) -> None:
-        self.assign_model.set_rows(queries.assignment_rows(self.store, self.village.currentData()))
+        self.assign_model.set_rows(contacts.assignment_rows(self.store, self.village.currentData()))
         self._filter_assignments()
 
     def _filter_assignments(self) -> None:
         words = self.assign_search.text().split()
 
-        def keep(r: queries.AssignRow) -> bool:
+        def keep(r: contacts.AssignRow) -> bool:
             text = " ".join((r.village, r.group, r.name, r.leader, r.staff))
             return all(w in text for w in words)
 
@@ -247,7 +250,7 @@ class ContactsView(QWidget):
         self.assign_result.setText(match.describe())
         return match
 
-    def _current_contact(self) -> queries.ContactRow | None:
+    def _current_contact(self) -> contacts.ContactRow | None:
         index = self.contact_table.currentIndex()
         return self.contact_proxy.source_row(index.row()) if index.isValid() else None
 
@@ -256,8 +259,8 @@ class ContactsView(QWidget):
         return [self.assign_proxy.source_row(r).operator for r in sorted(rows)]
 
     # ------------------------------------------------------------ actions
-    def edit_contact(self, contact: queries.ContactRow | None) -> ContactDialog | None:
-        townships = queries.townships(self.store)
+    def edit_contact(self, contact: contacts.ContactRow | None) -> ContactDialog | None:
+        townships = navigation.townships(self.store)
         if not townships:
             QMessageBox.information(self, "尚无乡镇", "请先建立乡镇。")
             return None

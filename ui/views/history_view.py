@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from wq_desktop import queries
+from wq_desktop.queries import change_log
 from wq_desktop.store import Store
 
 from ..widgets import Column, RowsModel, make_table
@@ -34,8 +34,8 @@ class HistoryView(QWidget):
     def load_household(self, operator: str | None) -> None:
         rows = []
         if operator:
-            rows = queries.change_rows(self.store, queries.household_records(self.store, operator))
+            rows = change_log.change_rows(self.store, change_log.household_records(self.store, operator))
         self.model.set_rows(rows)
 
-    def rows(self) -> list[queries.ChangeRow]:
+    def rows(self) -> list[change_log.ChangeRow]:
         return list(self.model.rows)

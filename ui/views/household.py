@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import figures, queries, rules, services
+from wq_desktop import figures, services
 from wq_desktop.errors import WqError
+from wq_desktop.queries.household import HouseholdDetail, ParcelRow, PatrolRow, household_detail
+from wq_desktop.rules import amount_words, phones
 from wq_desktop.store import Store
 
 from ..widgets import OVERDUE_COLOR, Column, ElidedLabel, RowsModel, make_table, mu, scrolling, yuan
@@ -65,7 +67,7 @@ class HouseholdView(QWidget):
         self.operator: str | None = None
         self.village: str | None = None
         self.default_patroller = ""
-        self.detail: queries.HouseholdDetail | None = None
+        self.detail: HouseholdDetail | None = None
 
         self.title = ElidedLabel("请在左侧选择村组，或搜索农户")
         self.title.setObjectName("household_title")
@@ -212,7 +214,7 @@ class HouseholdView(QWidget):
             self.summary.setText("")
             self._enable(False)
             return
-        d = queries.household_detail(self.store, self.operator, self.year)
+        d = household_detail(self.store, self.operator, self.year)
         self.detail = d
         if not self.form.dirty:
             self.form.load(d.operator, d.village["uuid"])
@@ -234,15 +236,16 @@ class HouseholdView(QWidget):
         self.summary.setText(
             f"地块 {len(d.parcels)} 块，核实面积 {mu(total)} 亩；退减灌溉 {mu(retired)} 亩，"
             f"休耕轮作 {mu(fallow)} 亩；补助金额 {yuan(money)} 元"
-            f"（{rules.amount_in_words(money)}）")
+            f"（{amount_words.amount_in_words(money)}）")
         self._enable(True)
 
     @staticmethod
-    def _contacts_text(d: queries.HouseholdDetail) -> str:
+    def _contacts_text(d: HouseholdDetail) -> str:
         def one(title: str, c: dict | None) -> str:
             if not c:
                 return f"{title}：未指定"
-            extra = "，".join(x for x in (c.get("post") or "", rules.format_phone(c.get("phone") or "")) if x)
+            extra = "，".join(x for x in (c.get("post") or "", phones.format_phone(c.get("phone") or ""))
+                             if x)
             return f"{title}：{c['name']}" + (f"（{extra}）" if extra else "")
         return one("包联负责人", d.leader) + "\n" + one("工作人员", d.staff)
 
@@ -283,7 +286,7 @@ class HouseholdView(QWidget):
         self.form.load(None, self.village)  # the form now offers a new household in the same village
         self._after_write()
 
-    def _current_parcel(self) -> queries.ParcelRow | None:
+    def _current_parcel(self) -> ParcelRow | None:
         return self.parcel_table.row_object()
 
     def print_context(self) -> str | None:
@@ -291,7 +294,7 @@ class HouseholdView(QWidget):
         row = self._current_patrol() if self.tabs.currentIndex() == 1 else None
         return row.uuid if row else None
 
-    def _current_patrol(self) -> queries.PatrolRow | None:
+    def _current_patrol(self) -> PatrolRow | None:
         return self.patrol_table.row_object()
 
     def _need(self, thing: object, what: str) -> bool:
@@ -307,7 +310,7 @@ class HouseholdView(QWidget):
         dialog.open()
         return dialog
 
-    def edit_parcel(self, parcel: queries.ParcelRow | None) -> ParcelDialog | None:
+    def edit_parcel(self, parcel: ParcelRow | None) -> ParcelDialog | None:
         if not (self.operator and self.village):
             return None
         dialog = ParcelDialog(self.store, self.village, self.operator, parcel.uuid if parcel else None, self)
@@ -344,11 +347,11 @@ class HouseholdView(QWidget):
         rows = self.detail.parcels if self.detail else []
         return [(p.uuid, f"{p.code} {p.place_name}（{p.measure_text}）") for p in rows]
 
-    def open_patrol(self, patrol: queries.PatrolRow | str | None) -> PatrolDialog | None:
+    def open_patrol(self, patrol: PatrolRow | str | None) -> PatrolDialog | None:
         """Open the patrol dialog for a new visit (None) or an existing one."""
         if self.operator is None:
             return None
-        uuid = patrol.uuid if isinstance(patrol, queries.PatrolRow) else patrol
+        uuid = patrol.uuid if isinstance(patrol, PatrolRow) else patrol
         dialog = PatrolDialog(self.store, self.patrol_parcels(), self.year, uuid,
                               self.default_patroller, self)
         self._open_dialog(dialog)

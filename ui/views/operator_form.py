@@ -13,10 +13,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules, validation
+from wq_desktop import validation
 from wq_desktop.errors import ValidationError, WqError
 from wq_desktop.model import ContactRole, OperatorKind
 from wq_desktop.printing.fonts import NoChineseFontError, unprintable_chars
+from wq_desktop.queries import contacts, navigation
+from wq_desktop.rules import identity, phones
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
@@ -48,7 +50,7 @@ class OperatorForm(QWidget):
         self.kind = QComboBox()
         self.kind.addItems([k.value for k in OperatorKind])
         self._add_row(form, "name", self._line("name", "户主姓名或单位名称"))
-        self.edits["name"].setMaxLength(rules.MAX_NAME_CHARS + 40)  # room to see, and say, the excess
+        self.edits["name"].setMaxLength(identity.MAX_NAME_CHARS + 40)  # room to see, and say, the excess
         self._add_row(form, "kind", self.kind)
         self._add_row(form, "id_code", self._line("id_code", "农户填18位身份证号，单位填统一社会信用代码"))
         self._add_row(form, "legal_rep", self._line("legal_rep", "合作社、企业必填"))
@@ -102,16 +104,17 @@ class OperatorForm(QWidget):
         self.uuid = record["uuid"] if record else None
         self.rev = record["rev"] if record else None
         self.village = village
-        self._fill_combo(self.group, queries.village_groups(self.store, village), record and record["group"])
-        self._fill_combo(self.leader, queries.contacts_by_role(self.store, ContactRole.LEADER),
+        self._fill_combo(self.group, navigation.village_groups(self.store, village),
+                         record and record["group"])
+        self._fill_combo(self.leader, contacts.contacts_by_role(self.store, ContactRole.LEADER),
                          record and record["leader"])
-        self._fill_combo(self.staff, queries.contacts_by_role(self.store, ContactRole.STAFF),
+        self._fill_combo(self.staff, contacts.contacts_by_role(self.store, ContactRole.STAFF),
                          record and record["staff"])
         self.kind.setCurrentText(record["kind"] if record else OperatorKind.FARMER.value)
         for name, edit in self.edits.items():
             value = (record or {}).get(name) or ""
             if name == "phone":
-                value = rules.format_phone(value)
+                value = phones.format_phone(value)
             edit.setText(str(value))
         for error in self.errors.values():
             error.show_error(None)
@@ -181,15 +184,15 @@ class OperatorForm(QWidget):
             if name == "name" and not text:
                 return "请填写“姓名/名称”。"
             if name == "name":
-                rules.check_name_length(text, "name")
+                identity.check_name_length(text, "name")
             if name == "id_code":
                 if not text:
                     return "请填写身份证号或统一社会信用代码。"
-                normalized = rules.normalize_identity(self.kind.currentText(), text, "id_code")
+                normalized = identity.normalize_identity(self.kind.currentText(), text, "id_code")
                 if self.village is not None:
                     return validation.id_clash(self.store, self.village, normalized, self.uuid)
             if name == "phone" and text:
-                rules.normalize_phone(text)
+                phones.normalize_phone(text)
         except ValidationError as err:
             return err.message
         return None

@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries, rules, services
+from wq_desktop import services
 from wq_desktop.errors import WqError
 from wq_desktop.model import LandAttribute, MeasureKind
+from wq_desktop.queries import household
+from wq_desktop.rules import quantities
 from wq_desktop.schema import KINDS, SANDIAO_FIELDS
 from wq_desktop.store import Store
 from wq_desktop.validation import AREA_TOLERANCE_MU
@@ -75,7 +77,7 @@ class ParcelDialog(QDialog):
         """The parcel's area bound, said as it is typed (the store refuses with the same words)."""
         try:
             if text.strip():
-                rules.parcel_area(text)
+                quantities.parcel_area(text)
         except WqError as err:
             self.errors["area_mu"].show_error(str(err))
             return
@@ -138,14 +140,15 @@ class MeasureDialog(QDialog):
     The boxes keep what was typed: `20` stays 20 and, past the parcel's area, is refused with the
     reason, instead of a spin box quietly turning it into 2.00."""
 
-    def __init__(self, store: Store, parcel: queries.ParcelRow, year: int,
+    def __init__(self, store: Store, parcel: household.ParcelRow, year: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.parcel, self.year = store, parcel, year
         self.setWindowTitle(f"{year}年度措施：地块 {parcel.code}")
         existing = {m.kind: m for m in parcel.measures}
         form = QFormLayout()
-        form.addRow("地块面积", QLabel(f"{rules.format_mu(parcel.area_mu)} 亩（{parcel.land_attribute}）"))
+        form.addRow("地块面积",
+                    QLabel(f"{quantities.format_mu(parcel.area_mu)} 亩（{parcel.land_attribute}）"))
         self.areas: dict[str, NumberEdit] = {}
         self.rates: dict[str, NumberEdit] = {}
         for kind in (MeasureKind.RETIRED, MeasureKind.FALLOW, MeasureKind.PLANTED):
@@ -158,7 +161,7 @@ class MeasureDialog(QDialog):
                 rate = NumberEdit(f"{kind.value}补助标准", "元/亩")
                 rate.setObjectName(f"measure_rate_{kind.name.lower()}")
                 known = existing[kind].subsidy_rate if kind in existing else None
-                rate.set_number(known if known is not None else queries.last_subsidy_rate(store, kind))
+                rate.set_number(known if known is not None else household.last_subsidy_rate(store, kind))
                 self.rates[kind] = rate
                 form.addRow(f"{kind.value}补助标准（元/亩）", self._with_error(rate))
         self.whole = QLabel()
@@ -201,7 +204,7 @@ class MeasureDialog(QDialog):
         areas: dict[str, float] = {}
         for kind, edit in self.areas.items():
             typed = edit.number() or 0.0
-            if kind in old and edit.text().strip() == rules.format_mu(old[kind]):
+            if kind in old and edit.text().strip() == quantities.format_mu(old[kind]):
                 areas[kind] = old[kind]
             elif abs(typed - self.parcel.area_mu) < 0.006:
                 areas[kind] = self.parcel.area_mu  # "the whole parcel", not a rounded sliver more or less

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import photos, rules
+from wq_desktop import photos
 from wq_desktop.errors import WqError
 from wq_desktop.model import (
     GROUND_STATES,
@@ -40,6 +40,7 @@ from wq_desktop.model import (
     PatrolResult,
     PatrolStage,
 )
+from wq_desktop.rules import patrols
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
@@ -160,7 +161,7 @@ class PhotoStrip(QListWidget):
 
 
 def split_names(text: str) -> list[str]:
-    return rules.patrol_people(text, None)
+    return patrols.patrol_people(text, None)
 
 
 class PatrolDialog(QDialog):
@@ -375,14 +376,14 @@ class PatrolDialog(QDialog):
         self._visited = visited
 
     def people_warning(self) -> str | None:
-        return rules.patrol_people_warning(split_names(self.patrollers.text()), self.escort.text())
+        return patrols.patrol_people_warning(split_names(self.patrollers.text()), self.escort.text())
 
     def _count_people(self) -> None:
-        people = rules.patrol_people(split_names(self.patrollers.text()), self.escort.text())
+        people = patrols.patrol_people(split_names(self.patrollers.text()), self.escort.text())
         warning = self.people_warning()
         if not people:  # nothing typed yet: the rule, not a complaint
             self.people.setStyleSheet("")
-            self.people.setText(f"巡查应不少于{rules.MIN_PATROL_PEOPLE}人（巡查人与陪同人合计）")
+            self.people.setText(f"巡查应不少于{patrols.MIN_PATROL_PEOPLE}人（巡查人与陪同人合计）")
             return
         self.people.setStyleSheet(ERROR_STYLE if warning else "")
         self.people.setText(warning or f"在场 {len(people)} 人：{'、'.join(people)}")

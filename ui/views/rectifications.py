@@ -6,19 +6,19 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from wq_desktop import queries
+from wq_desktop.queries.rectifications import RectificationRow, open_rectifications
 from wq_desktop.store import Store
 
 from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table
 
 
-def _overdue_text(r: queries.RectificationRow) -> str:
+def _overdue_text(r: RectificationRow) -> str:
     if r.overdue:
         return f"已逾期 {r.overdue_days} 天"
     return "整改中" if r.deadline else "未定期限"
 
 
-def _red(r: queries.RectificationRow) -> QColor | None:
+def _red(r: RectificationRow) -> QColor | None:
     return OVERDUE_COLOR if r.overdue else None
 
 
@@ -61,7 +61,7 @@ class RectificationsView(QWidget):
         self.table.doubleClicked.connect(self._open_index)
 
     def refresh(self) -> None:
-        rows = queries.open_rectifications(self.store)
+        rows = open_rectifications(self.store)
         self.model.set_rows(rows)
         overdue = sum(r.overdue for r in rows)
         self.summary.setText(f"未结案整改 {len(rows)} 项，其中已逾期 {overdue} 项（红色）。")

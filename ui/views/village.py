@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import queries
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.ordering import group_sort_key
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
+from wq_desktop.queries import navigation, village_table
 from wq_desktop.store import Store
 
 from ..widgets import (
@@ -38,6 +39,7 @@ from ..widgets import (
     scrolling,
     yuan,
 )
+from ..workers import JobContext, Worker, weak_slot
 
 ALL = "全部"
 NO_MEASURE = "无措施"
@@ -46,7 +48,7 @@ NO_AGREEMENT = "无协议"
 DEFAULT_NOTICE_MONTH_DAY = (8, 1)
 
 HOUSEHOLD_COLUMNS = (
-    Column("组", lambda r: r.group_name, sort=lambda r: queries.group_sort_key(r.group_name)[0]),
+    Column("组", lambda r: r.group_name, sort=lambda r: group_sort_key(r.group_name)[0]),
     Column("户主/经营者", lambda r: r.name),
     Column("类型", lambda r: r.kind),
     Column("证件号（脱敏）", lambda r: r.id_masked),
@@ -80,9 +82,13 @@ def default_notice_start(year: int) -> date:
 
 
 class VillageView(QWidget):
+    """The table's rows are read by a worker on its own Store (at city size the first read of a
+    village takes seconds); the notice editor reads its one record here."""
+
     open_household = Signal(str)
     new_household = Signal(str)  # village uuid
     changed = Signal()
+    rowsLoaded = Signal()  # the table shows the current village and year
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +97,8 @@ class VillageView(QWidget):
         self.group: str | None = None
         self.year = 0
         self.notice: dict | None = None
+        self._rows_job: Worker | None = None
+        self._rows_of: tuple[str, int] | None = None  # (village, year) the table's rows are of
         self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
@@ -188,7 +196,7 @@ class VillageView(QWidget):
         self.group_filter.blockSignals(True)
         self.group_filter.clear()
         self.group_filter.addItem(ALL, None)
-        for uuid, name in queries.village_groups(self.store, village):
+        for uuid, name in navigation.village_groups(self.store, village):
             self.group_filter.addItem(name, uuid)
         self.group_filter.setCurrentIndex(max(self.group_filter.findData(group), 0) if group else 0)
         self.group_filter.blockSignals(False)
@@ -204,14 +212,60 @@ class VillageView(QWidget):
             return
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
-        self.model.set_rows(queries.village_households(self.store, self.village, self.year))
-        self._apply_filter()
+        self._load_rows()
         if reload_notice:
             self._load_notice()
 
+    @property
+    def loading(self) -> bool:
+        return self._rows_job is not None
+
+    def _load_rows(self) -> None:
+        """Read the rows in a worker; a newer read supersedes a running one. Until they arrive
+        the table keeps what it shows if that is the same village, else it is emptied."""
+        assert self.village is not None
+        if self._rows_job is not None:
+            self._rows_job.cancel()
+        path, user, village, year = self.store.path, self.store.user, self.village, self.year
+
+        def job(ctx: JobContext) -> list[village_table.HouseholdRow]:
+            with Store.open(path, user) as own:
+                ctx.check()
+                return village_table.village_households(own, village, year)
+
+        worker = Worker(job, self)
+        self._rows_job = worker
+        loaded, ended = weak_slot(self._rows_loaded), weak_slot(self._rows_ended)
+        worker.done.connect(lambda rows, w=worker, key=(village, year): loaded(w, key, rows))
+        worker.failed.connect(lambda message, w=worker: ended(w, f"未能读取本村农户：{message}"))
+        worker.cancelled.connect(lambda w=worker: ended(w, ""))
+        worker.finished.connect(worker.deleteLater)
+        if self._rows_of is None or self._rows_of[0] != village:
+            self.model.set_rows([])
+            self._rows_of = None
+        self.totals.setText("正在读取本村农户…")
+        worker.start()
+
+    def _rows_loaded(self, worker: Worker, key: tuple[str, int],
+                     rows: list[village_table.HouseholdRow]) -> None:
+        if worker is not self._rows_job:
+            return  # superseded: the newer read shows its rows
+        self._rows_job = None
+        self._rows_of = key
+        self.model.set_rows(rows)
+        self._apply_filter()
+        self.rowsLoaded.emit()
+
+    def _rows_ended(self, worker: Worker, message: str) -> None:
+        if worker is not self._rows_job:
+            return
+        self._rows_job = None
+        if message:
+            self.totals.setText(message)
+
     def _load_notice(self) -> None:
         assert self.village is not None
-        self.notice = queries.village_notice(self.store, self.village, self.year)
+        self.notice = village_table.village_notice(self.store, self.village, self.year)
         self.notice_box.setTitle(f"{self.year}年度公示期")
         self.notice_error.show_error(None)
         n = self.notice
@@ -281,7 +335,7 @@ class VillageView(QWidget):
         group = self.group_filter.currentData()
         name = self.name_filter.text().strip()
 
-        def keep(r: queries.HouseholdRow) -> bool:
+        def keep(r: village_table.HouseholdRow) -> bool:
             if group and r.group != group:
                 return False
             if measure == NO_MEASURE and r.measures:
@@ -297,7 +351,7 @@ class VillageView(QWidget):
             return not name or name in r.name
 
         self.proxy.set_predicate(keep)
-        t = queries.totals(self.proxy.visible_rows())
+        t = village_table.totals(self.proxy.visible_rows())
         left_out = (f"（协议终止的 {t.excluded_households} 户、{mu(t.excluded_mu)} 亩未计入）"
                     if t.excluded_households else "")
         self.totals.setText(
@@ -305,7 +359,7 @@ class VillageView(QWidget):
             f"退减灌溉 {mu(t.retired_mu)} 亩；休耕轮作 {mu(t.fallow_mu)} 亩；补助金额 {yuan(t.subsidy)} 元"
             + left_out)
 
-    def visible_rows(self) -> list[queries.HouseholdRow]:
+    def visible_rows(self) -> list[village_table.HouseholdRow]:
         return self.proxy.visible_rows()
 
     def _open(self, index: QModelIndex) -> None:

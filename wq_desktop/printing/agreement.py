@@ -15,7 +15,7 @@ from decimal import Decimal
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 
-from wq_desktop import figures, rules
+from wq_desktop import figures
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import MeasureKind, OperatorKind
 from wq_desktop.printing.common import cell_styles, cells, full_phone, money, mu
@@ -27,6 +27,7 @@ from wq_desktop.printing.page import (
     table_style,
     text_block_size,
 )
+from wq_desktop.rules import amount_words
 from wq_desktop.store import Store
 from wq_desktop.summary import ZERO, Household, find_operator, find_village, load_households
 
@@ -174,7 +175,7 @@ def agreement_story(h: Household, year: int) -> list[Flowable]:
         body(f"退减期限自本协议签订之日起至{year}年12月31日止。退减灌溉地块在期限内不得以任何方式灌溉；"
              "休耕轮作地块按甲方要求休耕或轮作，不得灌溉。土地承包经营权仍归乙方所有。"),
         head("三、补助标准与支付"),
-        body(f"补助按面积计算：{rate_text}。补助金额合计人民币（大写）{rules.amount_in_words(total)}"
+        body(f"补助按面积计算：{rate_text}。补助金额合计人民币（大写）{amount_words.amount_in_words(total)}"
              f"（小写：¥{money(total)}元）。补助实行“先实施后补助、先公示后兑现”，经甲方组织验收合格、"
              "在本村公示期满无异议后，通过惠民惠农财政补贴资金“一卡通”发放至乙方账户。"),
         head("四、乙方义务"),

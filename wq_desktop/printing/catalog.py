@@ -147,7 +147,18 @@ def render_document(store: Store, doc: str, *, year: int, village: str | None = 
     records or characters no installed font can print; nothing is written then.
     """
     d = document(doc)
-    built = _BUILDERS[d.key](store, year, village, operator, patrol)
+    return _build(store, d, _BUILDERS[d.key](store, year, village, operator, patrol), out)
+
+
+def render_summary(store: Store, *, year: int, out: str | os.PathLike[str] | BinaryIO,
+                   only_township: str | None = None) -> int:
+    """The 三级汇总表 as PDF, of one township (UUID) only if given: what a township's own store
+    prints, from a store holding the whole city (the server's)."""
+    data = summary_table_data(store, year, None, only_township)
+    return _build(store, document("summary"), Built(data.title, summary_story(data)), out)
+
+
+def _build(store: Store, d: Document, built: Built, out: str | os.PathLike[str] | BinaryIO) -> int:
     try:
         return build_pdf(out, built.story, title=built.title, landscape=d.landscape,
                          demo=store.is_demo, page_numbers=d.page_numbers, author=store.user)

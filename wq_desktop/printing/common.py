@@ -10,8 +10,10 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from wq_desktop import figures, rules
+from wq_desktop import figures
 from wq_desktop.printing.page import para, styles
+from wq_desktop.rules import masking
+from wq_desktop.rules.phones import format_phone
 
 CHECKED = "■"  # both in 宋体 and the free fonts; ☑/✓ are not
 UNCHECKED = "□"
@@ -56,15 +58,15 @@ def boxes(options: tuple[str, ...] | list[str], chosen: list[str] | set[str] | t
 
 def public_id(id_code: str) -> str:
     """ID number as printed in public documents (notice, lists, summaries): 652301********1234."""
-    return rules.mask_id(id_code)
+    return masking.mask_id(id_code)
 
 
 def public_phone(phone: str) -> str:
-    return rules.mask_phone(phone) if phone else ""
+    return masking.mask_phone(phone) if phone else ""
 
 
 def full_phone(phone: str) -> str:
-    return rules.format_phone(phone) if phone else ""
+    return format_phone(phone) if phone else ""
 
 
 def header_paragraphs(titles: list[str], style: ParagraphStyle) -> list[Paragraph]:

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from reportlab.platypus import Flowable, Spacer, Table
 
-from wq_desktop import rules
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import LandAttribute
 from wq_desktop.printing.common import cell_styles, mu, public_id, public_phone
 from wq_desktop.printing.page import format_cn_date, para, styles, table_style, text_block_size
+from wq_desktop.rules.phones import format_phone
 from wq_desktop.store import Store
 from wq_desktop.summary import ZERO, Household, find_village, load_households
 
@@ -100,7 +100,7 @@ class ContactListData:
 
 def _row(h: Household, masked: bool) -> ContactRow:
     show_id = public_id if masked else (lambda v: v)
-    show_phone = public_phone if masked else rules.format_phone
+    show_phone = public_phone if masked else format_phone
     leader = staff = ""
     if h.leader:
         leader = "\n".join(t for t in (h.leader.name, h.leader.post, show_phone(h.leader.phone)) if t)

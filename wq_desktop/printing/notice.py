@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from reportlab.platypus import Flowable, Spacer, Table
 
-from wq_desktop import rules
 from wq_desktop.errors import ValidationError
 from wq_desktop.model import MeasureKind
 from wq_desktop.printing.common import cell_styles, full_phone, money, mu, public_id
@@ -25,6 +24,7 @@ from wq_desktop.printing.page import (
     table_style,
     text_block_size,
 )
+from wq_desktop.rules import phones
 from wq_desktop.store import Store
 from wq_desktop.summary import ZERO, Contact, find_village, load_households
 
@@ -47,7 +47,7 @@ def supervision_phone(store: Store) -> str:
 def set_supervision_phone(store: Store, text: str) -> str:
     """Save the 监督电话 (a landline like 0994-2345678, or empty); Chinese error when invalid."""
     text = (text or "").strip()
-    value = rules.normalize_phone(text, "supervision_phone") if text else None
+    value = phones.normalize_phone(text, "supervision_phone") if text else None
     store.set_meta(SUPERVISION_PHONE_KEY, value)
     return value or ""
 

@@ -21,7 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table
 from shapely.geometry.base import BaseGeometry
 
-from wq_desktop import geo
+from wq_desktop.geo import boundary_points, projection
+from wq_desktop.geo.polygons import from_wkb
 from wq_desktop.printing.common import cell_styles, mu
 from wq_desktop.printing.fonts import font_for
 from wq_desktop.printing.page import PageGroupStart, para, styles, table_style, text_block_size
@@ -44,11 +45,11 @@ class PartSketch:
     code: str
     parcel: ParcelYear
     shape: BaseGeometry  # in SURVEY_CRS (metres, easting without the zone prefix)
-    points: list[geo.BoundaryPoint]
+    points: list[boundary_points.BoundaryPoint]
     neighbours: list[BaseGeometry]
 
 
-def edge_lengths(points: list[geo.BoundaryPoint]) -> list[float | None]:
+def edge_lengths(points: list[boundary_points.BoundaryPoint]) -> list[float | None]:
     """边长 (m) from each row to the next one of its ring; None on a ring's closing row (its first
     point repeated), which ends the ring."""
     out: list[float | None] = []
@@ -69,16 +70,16 @@ def parcel_sketches(store: Store, h: Household) -> tuple[list[PartSketch], list[
         if row is None or row[0] is None:
             undrawn.append(p)
             continue
-        shape = geo.from_wkb(row[0])
+        shape = from_wkb(row[0])
         if store.crs != SURVEY_CRS:
-            shape = geo.transform(shape, store.crs, SURVEY_CRS)
+            shape = projection.transform(shape, store.crs, SURVEY_CRS)
         parts = list(shape.geoms) if shape.geom_type == "MultiPolygon" else [shape]
         neighbours = _neighbours(store, p.uuid, shape)
         for n, part in enumerate(parts, 1):
             code = p.code if len(parts) == 1 else f"{p.code}-{n}"
             others = [q for q in parts if q is not part] + neighbours
-            blocks.append(PartSketch(code, p, part, geo.format_boundary_points(part, zone_prefix=True),
-                                     others))
+            points = boundary_points.format_boundary_points(part, zone_prefix=True)
+            blocks.append(PartSketch(code, p, part, points, others))
     return blocks, undrawn
 
 
@@ -87,7 +88,7 @@ def _neighbours(store: Store, parcel_uuid: str, shape: BaseGeometry) -> list[Bas
     minx, miny, maxx, maxy = shape.bounds
     pad = max(maxx - minx, maxy - miny) * 0.6 + 20
     if store.crs != SURVEY_CRS:
-        box = geo.transform(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad), SURVEY_CRS,
+        box = projection.transform(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad), SURVEY_CRS,
                             store.crs)
         qminx, qminy, qmaxx, qmaxy = box.bounds
     else:
@@ -96,8 +97,8 @@ def _neighbours(store: Store, parcel_uuid: str, shape: BaseGeometry) -> list[Bas
         "SELECT geometry FROM parcel WHERE deleted=0 AND uuid<>? AND geometry IS NOT NULL"
         " AND maxx>=? AND minx<=? AND maxy>=? AND miny<=?",
         (parcel_uuid, qminx, qmaxx, qminy, qmaxy)).fetchall()
-    out = [geo.from_wkb(g) for (g,) in rows]
-    return [geo.transform(s, store.crs, SURVEY_CRS) for s in out] if store.crs != SURVEY_CRS else out
+    out = [from_wkb(g) for (g,) in rows]
+    return [projection.transform(s, store.crs, SURVEY_CRS) for s in out] if store.crs != SURVEY_CRS else out
 
 
 def choose_scale(extent_m: tuple[float, float], room: tuple[float, float]) -> int:
@@ -173,7 +174,7 @@ class ParcelSketch(Flowable):
             if p.point_name in seen:
                 continue
             seen.add(p.point_name)
-            x, y = self._xy(p.y_easting - geo.ZONE_29_OFFSET, p.x_northing)
+            x, y = self._xy(p.y_easting - boundary_points.ZONE_29_OFFSET, p.x_northing)
             c.setFillColor(black)
             c.circle(x, y, 1.2, stroke=0, fill=1)
             # The number sits just outside the corner, away from the parcel's centre.

@@ -62,8 +62,9 @@ class SummaryTableData:
     lines: list[SummaryLine]
 
 
-def summary_table_data(store: Store, year: int, village: str | None = None) -> SummaryTableData:
-    root = summarize(store, year)
+def summary_table_data(store: Store, year: int, village: str | None = None,
+                       only_township: str | None = None) -> SummaryTableData:
+    root = summarize(store, year, only_township)
     if village:
         v = find_village(store, village)
         return SummaryTableData(f"{v['name']}{year}年度退地减水汇总表", summary_lines(root, v["code"]))

@@ -1,0 +1,105 @@
+"""Seeded townships for the web view's tests, written on laptops through the store's write API
+and synced to a real server, so the server holds them exactly as a township would send them."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from serverproc import PASSWORD, ServerProcess, Township, admin
+from shapely.geometry import box
+
+from wq_desktop import services
+from wq_desktop.demo import demo_id_number
+from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.store import Store
+
+YEAR = 2025
+OFFICE = "市办王主任"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def fill_township(store: Store, township: str, code: str, villages: int, seed: int,
+                  origin: tuple[float, float]) -> None:
+    """Villages with households and parcels at every stage of the work: some parcels not yet
+    verified or mapped, some households without 包联 or agreement, a notice in some villages,
+    patrols at some stages."""
+    rng = random.Random(seed)
+    leader = store.create("contact", {"township": township, "role": "包联负责人", "name": "马领导",
+                                      "level": "乡"})
+    staff = store.create("contact", {"township": township, "role": "工作人员", "name": "李干部"})
+    for v in range(villages):
+        village = store.create("village", {"township": township, "code": f"{code}{901 + v}",
+                                           "name": f"{'东西南北'[v]}{code[-2:]}村"})
+        if v % 2 == 0:
+            store.create("notice", {"village": village, "year": YEAR, "start_on": date(YEAR, 7, 21),
+                                    "end_on": date(YEAR, 7, 27)})
+        for h in range(3 + v):
+            op = store.create("operator", {
+                "village": village, "name": f"农户{v}{h}", "kind": "农户",
+                "id_code": demo_id_number(rng),
+                **({"leader": leader, "staff": staff} if rng.random() < 0.7 else {})})
+            retiring = False
+            for i in range(3):
+                x = origin[0] + v * 3000 + h * 320 + i * 104
+                y = origin[1]
+                mapped = rng.random() < 0.85
+                parcel = store.create("parcel", {
+                    "village": village, "operator": op, "code": f"{v}{h}{i}",
+                    "land_attribute": "集体机动地", "area_mu": 15.0,
+                    **({"geometry": box(x, y, x + 100, y + 100)} if mapped else {})})
+                draw = rng.random()
+                if draw < 0.15:
+                    continue  # not verified yet
+                kind = (MeasureKind.RETIRED if draw < 0.45 else MeasureKind.FALLOW if draw < 0.6
+                        else MeasureKind.PLANTED)
+                services.set_measure(store, parcel, YEAR, kind, 15, 400 if kind != MeasureKind.PLANTED
+                                     else None)
+                if kind != MeasureKind.PLANTED:
+                    retiring = True
+                    for stage in ("秋翻", "冬压"):
+                        if rng.random() < 0.5:
+                            store.create("patrol", {"parcel": parcel, "year": YEAR, "stage": stage,
+                                                    "visited_on": date(YEAR, 10, 10),
+                                                    "patrollers": ["甲", "乙"], "result": "合规"})
+            if retiring and rng.random() < 0.6:
+                agreement = services.start_agreement(store, op, YEAR, date(YEAR, 7, 1))
+                services.advance_agreement(store, agreement, AgreementStatus.SIGNED, date(YEAR, 7, 20))
+
+
+class City:
+    """A server process with two townships (three villages and one), their laptops synced, and an
+    office account."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.server = ServerProcess(tmp / "server.sqlite")
+        self.server.start()
+        admin(self.server.db, "adduser", "--name", OFFICE, "--role", "office")
+        self.towns = [Township(self.server, tmp, "652301101", "三工镇", laptops=1),
+                      Township(self.server, tmp, "652301102", "榆树沟镇", laptops=1)]
+        for i, (town, villages) in enumerate(zip(self.towns, (3, 1), strict=True)):
+            fill_township(town.stores[0], town.uuid, town.code, villages, seed=i + 1,
+                          origin=(500000 + i * 20000, 4870000))
+            town.sync(0)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def close(self) -> None:
+        for town in self.towns:
+            town.close()
+        self.server.stop()
+
+
+@pytest.fixture(scope="module", name="city")
+def city_fixture(tmp_path_factory) -> City:
+    """The seeded city of one test module (imported by each web test module)."""
+    city = City(tmp_path_factory.mktemp("web"))
+    yield city
+    city.close()
+
+
+__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township"]

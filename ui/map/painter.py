@@ -1,0 +1,221 @@
+"""Painting the map canvas: parcels at their level of detail, labels, the tool being drawn,
+the selection, and the furniture (legend, scale bar, north arrow, banner).
+
+A mixin of MapCanvas: it reads the canvas's state (parcels, view, mode) and never changes it,
+except the legend cache it owns."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QTransform,
+)
+
+from wq_desktop.gisfiles import CATEGORIES
+
+from . import overlays
+from .legend import count_legend
+from .parcels import COLORS, ParcelPaths, rect_of
+
+HANDLE_PX = 4.0
+LABEL_PX = 70.0  # parcels wider than this on screen get their code and household written in
+BACKGROUND = QColor(246, 244, 238)
+
+
+class CanvasPainter:
+    """paintEvent and what it draws; see MapCanvas for the state it reads."""
+
+    parcels: ParcelPaths | None
+    _legend: dict[str, tuple[int, float]] | None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        try:
+            self.render_map(p)
+        finally:
+            p.end()
+
+    def render_map(self, p: QPainter, furniture: bool = True) -> dict[str, int]:
+        """Draw everything on `p` (widget-sized). Returns what was drawn at which level of detail."""
+        w, h = self.width(), self.height()
+        p.fillRect(QRectF(0, 0, w, h), BACKGROUND)
+        stats = {"dots": 0, "rects": 0, "paths": 0, "labels": 0}
+        if self.imagery is not None:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            self.imagery.paint(p, self.world_to_screen(), self.view_extent(), 1 / self.scale)
+        if self.parcels is not None and self.parcels.n:
+            self._paint_parcels(p, stats)
+        self._paint_tool(p)
+        self._paint_selection_and_measure(p)
+        if furniture:
+            p.resetTransform()
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            overlays.draw_legend(p, self._legend_counts(), self.year)
+            overlays.draw_scale_bar(p, self.scale, h, self.logicalDpiX())
+            overlays.draw_north_arrow(p, w)
+            area = self.drawing_area_mu()
+            if area is not None:
+                verb = "正在绘制" if self.mode == "draw" else "正在修改"
+                overlays.draw_area_box(p, f"{verb}：{area:,.2f} 亩（{len(self.vertices)} 个点）", w)
+            if self.store is not None and self.store.is_demo:
+                overlays.draw_demo_mark(p, w, h)
+            if self._banner:
+                overlays.draw_message(p, self._banner[0], w, h, self._banner[1])
+        return stats
+
+    def _paint_parcels(self, p: QPainter, stats: dict[str, int]) -> None:
+        pp = self.parcels
+        assert pp is not None
+        idx = pp.in_box(*self.view_extent())
+        if self.editing is not None:
+            idx = idx[idx != self.editing]
+        dots, rects, paths = pp.split_by_size(idx, self.scale)
+        faded_all = self._focus is not None
+        if len(dots):
+            s = self.scale
+            to_screen = (s, self.width() / 2 - self.center[0] * s, -s, self.height() / 2 + self.center[1] * s)
+            faded = ~self._focus[dots] if faded_all else None
+            p.drawImage(QPointF(0, 0), pp.dot_image(dots, self.width(), self.height(), to_screen, faded))
+            stats["dots"] = len(dots)
+        # Paths and rectangles are in origin-relative world coordinates under one transform.
+        shift = QTransform()  # not QTransform().translate(...): that returns a reference to a temporary
+        shift.translate(pp.origin[0], pp.origin[1])
+        base = shift * self.world_to_screen()
+        p.setTransform(base)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, len(paths) < 3000)
+        for group, draw in ((rects, "rect"), (paths, "path")):
+            if not len(group):
+                continue
+            stats[draw + "s"] = len(group)
+            cats = pp.category[group]
+            for c, name in enumerate(CATEGORIES):
+                for faded in ((False, True) if faded_all else (False,)):
+                    sel = group[cats == c]
+                    if faded_all:
+                        sel = sel[self._focus[sel] != faded]
+                    if not len(sel):
+                        continue
+                    fill = QColor(COLORS[name])
+                    fill.setAlpha(70 if faded else 170)
+                    pen = QPen(COLORS[name].darker(160) if not faded else QColor(160, 160, 160), 0)
+                    pen.setCosmetic(True)
+                    p.setPen(pen)
+                    p.setBrush(fill)
+                    if draw == "rect":
+                        p.drawRects([rect_of(pp.bbox[i], pp.origin) for i in sel])
+                    else:
+                        for i in sel:
+                            p.drawPath(pp.path(int(i)))
+        if self.selected is not None and pp.mapped[self.selected] and self.selected != self.editing:
+            pen = QPen(QColor(220, 0, 0), 3)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(pp.path(self.selected))
+        p.resetTransform()
+        stats["labels"] = self._paint_labels(p, paths)
+
+    def _paint_labels(self, p: QPainter, idx: np.ndarray) -> int:
+        pp = self.parcels
+        assert pp is not None
+        b = pp.bbox[idx]
+        big = idx[(b[:, 2] - b[:, 0]) * self.scale >= LABEL_PX]
+        if not len(big) or len(big) > 1500:
+            return 0
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        p.setFont(font)
+        layer = pp.layer
+        drawn = 0
+        metrics = QFontMetrics(font)
+        for i in big:
+            i = int(i)
+            centre = self.to_screen((pp.bbox[i, 0] + pp.bbox[i, 2]) / 2, (pp.bbox[i, 1] + pp.bbox[i, 3]) / 2)
+            width = (pp.bbox[i, 2] - pp.bbox[i, 0]) * self.scale * 0.9
+            name = metrics.elidedText(layer.household[i], Qt.TextElideMode.ElideRight, int(width))
+            text = layer.code[i] + (f"\n{name}" if name else "")
+            rect = QRectF(centre.x() - width / 2, centre.y() - metrics.height(), width, 2 * metrics.height())
+            p.setPen(QColor(255, 255, 255, 200))
+            p.drawText(rect.translated(1, 1), Qt.AlignmentFlag.AlignCenter, text)
+            p.setPen(QColor(20, 20, 20))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            drawn += 1
+        return drawn
+
+
+    def _legend_counts(self) -> dict[str, tuple[int, float]]:
+        """The legend's figures, counted once per change of data or focus, not once per frame
+        (at 100,000 parcels counting took longer than drawing a zoomed view)."""
+        if self._legend is None:
+            self._legend = self._count_legend()
+        return self._legend
+
+    def _count_legend(self) -> dict[str, tuple[int, float]]:
+        return count_legend(self.parcels, self._focus)
+
+    def _paint_selection_and_measure(self, p: QPainter) -> None:
+        """The other selected parcels (multi-select) and the measure line, over the parcels."""
+        pp = self.parcels
+        if pp is not None and self.extra_selected:
+            index = {u: i for i, u in enumerate(pp.layer.uuid)} if len(self.extra_selected) > 8 else None
+            shift = QTransform()
+            shift.translate(pp.origin[0], pp.origin[1])
+            p.setTransform(shift * self.world_to_screen())
+            pen = QPen(QColor(220, 0, 0), 2, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.setBrush(QColor(220, 0, 0, 40))
+            for uuid in self.extra_selected:
+                i = index[uuid] if index is not None else pp.layer.index_of(uuid)
+                if pp.mapped[i]:
+                    p.drawPath(pp.path(i))
+            p.resetTransform()
+        if self.mode == "measure":
+            p.resetTransform()
+            self.measure.paint(p, self.to_screen)
+
+    def _paint_tool(self, p: QPainter) -> None:
+        if self.mode in ("browse", "measure") or (not self.vertices and self.cursor_world is None):
+            return
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        ring = list(self.vertices)
+        if self.mode == "draw" and self.cursor_world is not None:
+            ring.append(self.cursor_world)
+        points = [self.to_screen(x, y) for x, y in ring]
+        if len(points) >= 3:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(255, 230, 0, 90))
+            p.drawPolygon(QPolygonF(points))
+        pen = QPen(QColor(200, 0, 0), 2)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        if len(points) >= 2:
+            if self.mode == "edit":
+                p.drawPolygon(QPolygonF(points))
+            else:
+                p.drawPolyline(QPolygonF(points))
+        p.setBrush(QBrush(QColor(255, 255, 255)))
+        for pt in points[: len(self.vertices)]:
+            p.drawRect(QRectF(pt.x() - HANDLE_PX, pt.y() - HANDLE_PX, 2 * HANDLE_PX, 2 * HANDLE_PX))
+
+
+    def grab_image(self) -> QImage:
+        image = QImage(self.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        p = QPainter(image)
+        try:
+            self.render_map(p)
+        finally:
+            p.end()
+        return image
+

@@ -1,0 +1,11 @@
+"""The city office's web view, served by wq_server at `/`: 进度, 三级汇总表, 督办, 一张图, 数据检查.
+
+Signed in with the server's own accounts (office: every township; township staff: their own,
+read-only). Server-rendered HTML (Jinja2) with small scripts; every script and style is served
+from `static/`, so it works with no internet.
+"""
+
+from .frame import is_web_path
+from .pages import install
+
+__all__ = ["install", "is_web_path"]
