@@ -1,13 +1,16 @@
 """The few questions the domain rules ask the store, as one narrow interface.
 
 `validation.py` takes plain values and asks only these; the laptop's SQLite store answers them
-here (`SqliteQueries`), the server's PostgreSQL store in `wq_server/pg_store.py`. So a rule is
-written once and holds on the laptop and on either server.
+here (`SqlQueries` on its connection), the server's PostgreSQL store with the same class on a
+session that takes the same SQL (`wq_server/pg_store.py`). So a rule is written once and holds on
+the laptop and on either server.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from .schema import kind
 
 Row = dict[str, Any]
 
@@ -50,22 +53,26 @@ class _NoBatch:
     _row_cache = _unique_keys = _batch_shapes = None
 
 
-class SqliteQueries:
-    """The rules' questions on one SQLite connection. `batch` is the Store whose batch writer's
-    caches they use while it runs (see Store._apply_many): rows looked up (`_row_cache`), the
-    unique keys of the kind being created (`_unique_keys`), shapes just encoded (`_batch_shapes`)."""
+class SqlQueries:
+    """The rules' questions in SQL with `?` placeholders, on anything with `execute`: a SQLite
+    connection, or the PostgreSQL server's session. `null_safe` spells SQL's NULL-safe equal and
+    unequal (SQLite: IS / IS NOT). `batch` is the Store whose batch writer's caches they use
+    while it runs (see Store._apply_many): rows looked up (`_row_cache`), the unique keys of the
+    kind being created (`_unique_keys`), shapes just encoded (`_batch_shapes`)."""
 
-    def __init__(self, conn: Any, batch: Any = None) -> None:
+    def __init__(self, conn: Any, batch: Any = None,
+                 null_safe: tuple[str, str] = ("IS", "IS NOT")) -> None:
         self.conn = conn
         self.batch = batch if batch is not None else _NoBatch()
+        self.equal, self.unequal = null_safe
 
     def live_row(self, kind_name: str, record_uuid: str) -> Row | None:
         cache = self.batch._row_cache
         key = (kind_name, record_uuid)
         if cache is not None and kind_name != cache[1] and key in cache[0]:
             return cache[0][key]  # a batch write of another kind is running: this row cannot change
-        found = _dicts(self.conn.execute(f'SELECT * FROM "{kind_name}" WHERE uuid=? AND deleted=0',
-                                         (record_uuid,)))
+        found = _dicts(self.conn.execute(
+            f'SELECT * FROM "{kind(kind_name).name}" WHERE uuid=? AND deleted=0', (record_uuid,)))
         if cache is not None and kind_name != cache[1]:
             cache[0][key] = found
         return found
@@ -74,9 +81,9 @@ class SqliteQueries:
         batch = self.batch._unique_keys
         if batch is not None and batch[0] == kind_name:
             return self._unique_in_batch(kind_name, record_uuid, values, batch[1])
-        where = " AND ".join(f'"{c}" IS ?' for c in values)
-        row = self.conn.execute(f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
-                                (record_uuid, *values.values())).fetchone()
+        where = " AND ".join(f'"{c}" {self.equal} ?' for c in values)
+        row = self.conn.execute(f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}'
+                                " LIMIT 1", (record_uuid, *values.values())).fetchone()
         return row[0] if row else None
 
     def _unique_in_batch(self, kind_name: str, record_uuid: str, values: dict[str, Any],
@@ -107,7 +114,7 @@ class SqliteQueries:
     def id_holder(self, village: str, id_code: str, record_uuid: str | None) -> tuple[str, str] | None:
         row = self.conn.execute(
             "SELECT o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
-            " WHERE o.deleted=0 AND o.id_code=? AND o.uuid IS NOT ? AND v.township="
+            f" WHERE o.deleted=0 AND o.id_code=? AND o.uuid {self.unequal} ? AND v.township="
             " (SELECT township FROM village WHERE uuid=?) ORDER BY v.code, o.name LIMIT 1",
             (id_code, record_uuid, village)).fetchone()
         return (row[0], row[1]) if row else None

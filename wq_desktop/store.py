@@ -27,7 +27,7 @@ import shapely
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
-from .record_queries import RecordQueries, SqliteQueries
+from .record_queries import RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Store:
         # While a batch runs: id(WKB written) -> (that WKB, the checked shape it encodes), so
         # validation need not decode what was just encoded (see validation.shape_of).
         self._batch_shapes: dict[int, tuple[bytes, Any]] | None = None
-        self.queries: RecordQueries = SqliteQueries(conn, self)
+        self.queries: RecordQueries = SqlQueries(conn, self)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -650,7 +650,7 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = (),
               shapes: dict[int, tuple[bytes, Any]] | None = None) -> dict[str, Any]:
     """Plain type checks; domain rules come after, in validation.py. The batch path's
     `prechecked`: ids of outlines known to pass check_polygon; `shapes`: filled with each WKB
-    written and the checked shape it encodes (see SqliteQueries.shape)."""
+    written and the checked shape it encodes (see SqlQueries.shape)."""
     from .geo import polygons
     from .rules import dates
 

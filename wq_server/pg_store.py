@@ -10,7 +10,7 @@ different townships take different locks and do not wait for each other; logins,
 audit log and photo uploads take no township lock at all. There is no process-wide lock.
 
 Every record write goes through the core's `plan_write` (normalisation and the domain rules of
-`wq_desktop.validation`, asked through `PgQueries`), then the row, then the township's history
+`wq_desktop.validation`, asked through the core's `SqlQueries`), then the row, then the township's history
 chain (the core's `entry_hash`), as the laptop's store does.
 """
 
@@ -28,6 +28,7 @@ from psycopg_pool import ConnectionPool
 
 from wq_desktop import history
 from wq_desktop.model import RecordOp
+from wq_desktop.record_queries import SqlQueries
 from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 from wq_desktop.store import Changes, plan_write, utc_now, wire_values
 
@@ -46,66 +47,6 @@ def pg_sql(sql: str) -> str:
 def _row(cur: Any) -> Row | None:
     row = cur.fetchone()
     return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
-
-
-class PgQueries:
-    """The domain rules' questions (wq_desktop.record_queries.RecordQueries) on PostgreSQL."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-
-    def live_row(self, kind_name: str, record_uuid: str) -> Row | None:
-        return _row(self.conn.execute(
-            f'SELECT * FROM "{kind(kind_name).name}" WHERE uuid=%s AND deleted=0', (record_uuid,)))
-
-    def unique_clash(self, kind_name: str, record_uuid: str, values: dict[str, Any]) -> str | None:
-        where = " AND ".join(f'"{c}" IS NOT DISTINCT FROM %s' for c in values)
-        row = self.conn.execute(
-            f'SELECT uuid FROM "{kind(kind_name).name}" WHERE deleted=0 AND uuid<>%s AND {where}'
-            " LIMIT 1", (record_uuid, *values.values())).fetchone()
-        return row[0] if row else None
-
-    def id_holder(self, village: str, id_code: str, record_uuid: str | None) -> tuple[str, str] | None:
-        row = self.conn.execute(
-            "SELECT o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
-            " WHERE o.deleted=0 AND o.id_code=%s AND o.uuid IS DISTINCT FROM %s::text"
-            " AND v.township=(SELECT township FROM village WHERE uuid=%s)"
-            " ORDER BY v.code, o.name LIMIT 1", (id_code, record_uuid, village)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def measure_areas(self, parcel: str, year: int | None = None,
-                      but: str | None = None) -> list[float]:
-        sql, params = "SELECT area_mu FROM measure WHERE deleted=0 AND parcel=%s", [parcel]
-        if year is not None:
-            sql, params = sql + " AND year=%s", [*params, year]
-        if but is not None:
-            sql, params = sql + " AND uuid<>%s", [*params, but]
-        return [a for (a,) in self.conn.execute(sql, params)]
-
-    def measure_years(self, parcel: str) -> list[int]:
-        return [y for (y,) in self.conn.execute(
-            "SELECT DISTINCT year FROM measure WHERE parcel=%s AND deleted=0", (parcel,))]
-
-    def shape(self, wkb: bytes) -> Any:
-        from wq_desktop.geo import polygons
-
-        return polygons.from_wkb(wkb)
-
-    def agreement_serial(self, operator: str, year: int) -> tuple[str, int]:
-        village_code, village_uuid = self.conn.execute(
-            "SELECT v.code, v.uuid FROM operator o JOIN village v ON v.uuid = o.village"
-            " WHERE o.uuid=%s", (operator,)).fetchone()
-        count = self.conn.execute(
-            "SELECT count(*) FROM agreement a JOIN operator o ON o.uuid = a.operator"
-            " WHERE o.village=%s AND a.year=%s", (village_uuid, year)).fetchone()[0]
-        return village_code, count
-
-    def notice_period(self, operator: str, year: int) -> tuple[str, str | None, str | None] | None:
-        row = self.conn.execute(
-            "SELECT v.name, n.start_on, n.end_on FROM operator o JOIN village v ON v.uuid=o.village"
-            " LEFT JOIN notice n ON n.village=v.uuid AND n.year=%s AND n.deleted=0 WHERE o.uuid=%s",
-            (year, operator)).fetchone()
-        return (row[0], row[1], row[2]) if row else None
 
 
 @cache
@@ -129,7 +70,8 @@ class PgSession:
     def __init__(self, conn: psycopg.Connection, township: str | None) -> None:
         self.conn = conn
         self.township = township
-        self.queries = PgQueries(conn)
+        # The rules' questions: the core's own SQL, through this session's placeholders.
+        self.queries = SqlQueries(self, null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         return self.conn.execute(pg_sql(sql), params)
