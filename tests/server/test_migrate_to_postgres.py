@@ -4,6 +4,7 @@ receipts still hold), the history chains verify, photos arrive, and a non-empty 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -11,10 +12,9 @@ from pathlib import Path
 
 import requests
 from pg_cluster import new_database
-from PIL import Image
 from serverproc import PROTOCOL, ROOT, ServerProcess, Township, query
+from test_sync_never_loses import _every_kind
 
-from wq_desktop.photos import attach_photo
 from wq_server.pg_store import PgServerDB
 
 
@@ -27,16 +27,15 @@ def _migrate(source: Path, url: str, photos: Path) -> subprocess.CompletedProces
 def test_laptops_sync_on_after_the_server_moves_to_postgres(tmp_path: Path) -> None:
     old = ServerProcess(tmp_path / "city.sqlite").start()
     town = Township(old, tmp_path, "652301131", "迁移镇")
-    _, op = town.household(0)
-    town.stores[0].update("operator", op, {"address": "二组"})
-    jpeg = tmp_path / "公示.jpg"
-    Image.new("RGB", (64, 48), "green").save(jpeg)
-    village = town.stores[0].find("village")[0]["uuid"]
-    notice = town.stores[0].create("notice", {"village": village, "year": 2025,
-                                              "start_on": "2025-07-21", "end_on": "2025-07-27"})
-    photo = attach_photo(town.stores[0], "notice", notice, jpeg)
-    assert town.sync(0).photos_uploaded == 1
-    town.sync(0)
+    made = _every_kind(town, tmp_path)  # every kind, an outline and two photos among them
+    op, photo = made["operator"], made["photo"]
+    report = town.sync(0)
+    assert report.rejected == [] and report.photos_uploaded == 2
+    town.sync(1)
+    town.stores[1].update("water_quota", made["water_quota"], {"m3_per_mu": 430})
+    town.stores[0].update("water_quota", made["water_quota"], {"m3_per_mu": 410})
+    town.sync(1)
+    assert town.sync(0).conflicts == 1  # a conflict moves too
     town.sync(1)
     town.stores[1].update("operator", op, {"note": "乙核实"})
     town.sync(1)  # laptop 0 has not pulled this yet: its cursor stands before it
@@ -87,7 +86,7 @@ def test_laptops_sync_on_after_the_server_moves_to_postgres(tmp_path: Path) -> N
         # The photo moved with the server: laptop 1 gets it from the new one.
         sha = town.stores[0].get("photo", photo)["sha256"]
         got = requests.get(f"{new.url}/photos/{sha}", headers=new.headers(town.users[1]), timeout=60)
-        assert got.status_code == 200 and got.content == jpeg.read_bytes()
+        assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == sha
     finally:
         new.stop()
         town.close()
