@@ -25,7 +25,7 @@ from wq_desktop.logs import setup_logging
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
-from .backup_ui import install_backup, load_keep_days
+from .backup_ui import load_keep_days
 from .crash import install_excepthook, install_native_crash_log
 from .dialogs.encrypt_offer import EncryptStoreDialog
 from .dialogs.first_start import FirstStartDialog
@@ -33,7 +33,6 @@ from .dialogs.sign_in import SignInDialog
 from .fonts import apply_chinese_font
 from .gc_guard import collect_in_gui_thread
 from .main_window import MainWindow
-from .security_ui import install_security
 from .workers import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -135,9 +134,7 @@ class Application:
         self.window.remember_store()
         self.settings = self.window.settings
         self.window.store_requested.connect(self.switch)
-        # install_backup is idempotent: a no-op when MainWindow.__init__ already installed it.
-        install_backup(self.window).reopen = self.reopen
-        install_security(self.window, self.settings)
+        self.window.backup_controller.reopen = self.reopen
         self.window.show()
         if old is not None:
             old._closing_confirmed = True  # the user already answered about unsaved edits

@@ -2,8 +2,9 @@
 
 Restoring replaces the store file, so the window must let go of it first: the controller closes
 the window's Store, restores (the current file is renamed aside, never deleted) and asks for
-the store to be opened again in a new window. `install_backup(window)` adds the menu entries;
-ui/app.py sets `reopen` so the new window is built by the application that owns the windows.
+the store to be opened again in a new window. The menu entries are declared here (ui/actions.py
+builds them); ui/app.py sets `reopen` so the new window is built by the application that owns
+the windows.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from wq_desktop import accounts, audit, backup, paths
 from wq_desktop.backup import DEFAULT_KEEP_DAYS, BackupInfo
 from wq_desktop.errors import WqError
 
+from .actions import ActionDef, declare
 from .widgets import ErrorLabel, save_cancel_buttons
 from .workers import JobContext, Worker, run_with_progress
 
@@ -231,9 +233,10 @@ class BackupController(QObject):
         # this with its own opener; by default the window asks through store_requested.
         self.reopen: Callable[[Path], MainWindow | None] = self._request_reopen
         self.worker: Worker | None = None
-        self.backup_action = window._action("立即备份", self.backup_now)
-        self.list_action = window._action("备份与恢复…", self.show_backups)
-        self.settings_action = window._action("备份设置…", self.edit_settings)
+
+    @property
+    def backup_action(self) -> QAction:
+        return self.window.action("backup.now")
 
     @property
     def store_path(self) -> Path:
@@ -366,26 +369,13 @@ class BackupController(QObject):
         return True
 
 
-def install_backup(window: MainWindow) -> BackupController:
-    """Add 立即备份 / 备份与恢复… / 备份设置… to the window's 文件 menu (once per window)."""
-    existing = getattr(window, "backup_controller", None)
-    if isinstance(existing, BackupController):
-        return existing
-    controller = BackupController(window)
-    window.backup_controller = controller  # type: ignore[attr-defined]
-    menu = next((a.menu() for a in window.menuBar().actions() if a.text().startswith("文件")), None)
-    if menu is not None:
-        entries = menu.actions()
-        quit_action: QAction | None = getattr(window, "quit_action", None)
-        # Before the separator that precedes 退出, in a group of their own.
-        index = entries.index(quit_action) if quit_action in entries else len(entries)
-        before = entries[index - 1] if index > 0 and entries[index - 1].isSeparator() else (
-            entries[index] if index < len(entries) else None)
-        if before is None:
-            menu.addSeparator()
-            menu.addActions([controller.backup_action, controller.list_action, controller.settings_action])
-        else:
-            menu.insertSeparator(before)
-            menu.insertActions(before, [controller.backup_action, controller.list_action,
-                                        controller.settings_action])
-    return controller
+def _backup(method: str) -> Callable[[MainWindow], Callable[[], object]]:
+    return lambda w: getattr(w.backup_controller, method)
+
+
+# In the 文件 menu, a group of their own before 退出.
+declare(
+    ActionDef("backup.now", "立即备份", "文件", _backup("backup_now"), group=80, order=10),
+    ActionDef("backup.list", "备份与恢复…", "文件", _backup("show_backups"), group=80, order=20),
+    ActionDef("backup.settings", "备份设置…", "文件", _backup("edit_settings"), group=80, order=30),
+)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop import settings as settings_mod
-from wq_desktop.errors import NotFoundError, WqError
+from wq_desktop.errors import WqError
+from wq_desktop.operations import Changes
 from wq_desktop.printing import notice
 from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.queries.navigation import known_years, latest_year, navigation_tree, place_of, townships
@@ -32,16 +32,20 @@ from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import XLSX_TABLES
 
 from . import window_state
-from .backup_ui import install_backup
+from .actions import ActionDef, declare
+from .actions import build as build_actions
+from .backup_ui import BackupController
 from .dashboard import Dashboard
 from .dialogs.deleted_households import open_deleted_households
 from .dialogs.roster_import import RosterImportDialog
 from .dialogs.settings_dialog import SettingsDialog
 from .map_tab import install_map_tab
 from .navigation import NavigationPanel
+from .operations import change_bus
 from .printing import PrintCenter, open_print_center
 from .printing.xlsx_export import export_xlsx
-from .sync import install_sync
+from .security_ui import SecurityController
+from .sync import SyncController
 from .views.contacts import ContactsView
 from .views.household import HouseholdView
 from .views.rectifications import RectificationsView
@@ -50,6 +54,11 @@ from .widgets import ElidedLabel
 from .workers import Worker
 
 APP_TITLE = "退地减水核查"
+# Operator fields the navigation tree counts by (a household added, moved or deleted).
+NAV_FIELDS = {"village", "group", "deleted"}
+# What the village page's table and notice show.
+VILLAGE_KINDS = ("operator", "parcel", "measure", "agreement", "notice", "group", "village",
+                 "courtyard")
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
 
 
@@ -66,6 +75,7 @@ class MainWindow(QMainWindow):
         self.settings_file = settings_file
         self._closing_confirmed = False
         self._closed = False
+        self._rectifications_stale = True
         title = f"{APP_TITLE} - {store.path.name}" + ("（演示数据）" if store.is_demo else "")
         self.setWindowTitle(title)
 
@@ -102,7 +112,11 @@ class MainWindow(QMainWindow):
         self.pending_label.setObjectName("pending_label")
         self.statusBar().addPermanentWidget(ElidedLabel(f"用户：{store.user}"))
         self.statusBar().addPermanentWidget(self.pending_label)
+        # The features behind menu entries of their own (ui/actions.py declares them all).
+        self.sync_controller = SyncController(self)
+        self.backup_controller = BackupController(self)
         self._build_menus()
+        self.security_controller = SecurityController(self, settings)
 
         self.nav.village_selected.connect(self.show_village)
         self.nav.township_selected.connect(self._township_chosen)
@@ -111,82 +125,38 @@ class MainWindow(QMainWindow):
         self.village.new_household.connect(self.new_household)
         self.rectifications.open_patrol.connect(self.open_patrol)
         self.dashboard.recordRequested.connect(self.open_record)
-        for view in (self.household, self.village, self.contacts):
-            view.changed.connect(self.data_changed)
+        self.household.household_gone.connect(
+            lambda: self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000))
         self.year_selector.currentIndexChanged.connect(self._year_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
-        # Writes can come in bursts (a cascade delete, a batch assignment): refresh once after them.
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(0)
-        self._refresh_timer.timeout.connect(self._refresh_after_write)
-        store.on_change(lambda _kind, _uuid: self._closed or self._refresh_timer.start())
+        # Every operation on this store is announced here once (the views listen themselves).
+        self.change_bus = change_bus(store)
+        self.change_bus.changed.connect(self.apply_changes)
 
         self._fill_years()
         self.nav.refresh()
-        # Tabs not on screen load when first shown (_tab_changed): at township size each is a
-        # query and a table of thousands of rows the window need not wait for.
-        self._stale_tabs: set[QWidget] = {self.contacts, self.rectifications}
+        # 巡查整改 loads when shown (_tab_changed): at township size it is a query and a table of
+        # thousands of rows the window need not wait for (the 包联 page does the same itself).
         self.update_pending()
         self._select_first_village()
         self.map = install_map_tab(self)
-        self.sync_controller = install_sync(self)
-        self.backup_controller = install_backup(self)
+        self.sync_controller.install_status()
         window_state.restore(self)  # last size, position, splitters and column widths, on screen
 
     # ------------------------------------------------------------ menus and shortcuts
-    def _action(self, text: str, slot: Callable[[], object],
-                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("文件(&F)")
-        self.open_action = self._action("打开数据库…", self.choose_store, QKeySequence.StandardKey.Open)
-        self.save_action = self._action("保存", self.save_current, QKeySequence.StandardKey.Save)
-        self.print_action = self._action("打印当前文档…", self.print_current, QKeySequence.StandardKey.Print)
-        self.settings_action = self._action("设置…", self.edit_settings)
-        self.quit_action = self._action("退出", self.close, QKeySequence.StandardKey.Quit)
-        for a in (self.open_action, self.save_action, self.print_action, self.settings_action):
-            file_menu.addAction(a)
-        # Every xlsx the CLI makes, with a save dialog; the village is the one selected.
-        xlsx_menu = file_menu.addMenu("导出Excel")
-        self.xlsx_actions: dict[tuple[str, bool], QAction] = {}
-        for table in XLSX_TABLES:
-            for full in (False, True) if table.can_be_full else (False,):
-                text = f"{table.name}（完整版，{INTERNAL_ONLY}）…" if full else f"{table.name}…"
-                action = self._action(text, lambda _checked=False, t=table.key, f=full:
-                                      self.export_xlsx(t, full=f))
-                xlsx_menu.addAction(action)
-                self.xlsx_actions[(table.key, full)] = action
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("编辑(&E)")
-        self.find_action = self._action("查找农户", self.nav.focus_search, QKeySequence.StandardKey.Find)
-        self.new_household_action = self._action("新增经营者", lambda: self.new_household(None))
-        self.roster_action = self._action("从Excel花名册导入经营者…", self.import_roster)
-        for a in (self.find_action, self.new_household_action, self.roster_action):
-            edit_menu.addAction(a)
-        self.trash_action = self._action("已删除的农户…", lambda: open_deleted_households(self))
-        edit_menu.addAction(self.trash_action)
-        tools = bar.addMenu("工具(&T)")
-        self.check_action = self._action("数据检查…", self.run_checks)
-        tools.addAction(self.check_action)
-        help_menu = bar.addMenu("帮助(&H)")
-        help_menu.addAction(self._action("关于", self._about))
+        """Menus and toolbar from the action registry (ui/actions.py), the year selector first."""
         toolbar = self.addToolBar("工具栏")
         toolbar.setObjectName("main_toolbar")
         toolbar.addWidget(QLabel(" 工作年度："))
         toolbar.addWidget(self.year_selector)
-        toolbar.addSeparator()
-        for a in (self.save_action, self.find_action, self.new_household_action, self.print_action,
-                  self.check_action, self.settings_action):
-            toolbar.addAction(a)
+        self.actions = build_actions(self, self.menuBar(), toolbar)
+        self.xlsx_actions: dict[tuple[str, bool], QAction] = {
+            (t.key, full): self.actions[_xlsx_id(t.key, full)]
+            for t in XLSX_TABLES for full in ((False, True) if t.can_be_full else (False,))}
+
+    def action(self, action_id: str) -> QAction:
+        return self.actions[action_id]
 
     # ------------------------------------------------------------ year
     @property
@@ -308,46 +278,33 @@ class MainWindow(QMainWindow):
             return self.household.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    # ------------------------------------------------------------ refreshing
-    def data_changed(self) -> None:
-        self._refresh_timer.start()
-
-    def _refresh_after_write(self) -> None:
+    # ------------------------------------------------------------ redrawing after a change
+    def apply_changes(self, changes: Changes) -> None:
+        """The window's own parts, after any operation (a form, the map, an import, a sync): only
+        what the description touches. The household page, 包联, the dashboard and the map listen
+        to the bus themselves; an edit the user has open is never overwritten."""
         if self._closed:
             return
         self.update_pending()
-        self.nav.refresh()
+        if changes.touches("township", "village", "group") or \
+                changes.changed_fields("operator") & NAV_FIELDS:
+            self.nav.refresh()  # household counts per village and group
         current = self.tabs.currentWidget()
-        # Changes also arrive from sync and other windows: every view reloads, but an edit the
-        # user has open (household form, notice dates on screen) is never overwritten.
-        if self.village.village:
+        if self.village.village and changes.touches(*VILLAGE_KINDS):
             self.village.refresh(reload_notice=current is not self.village)
-        if self.household.operator:
-            try:
-                self.household.refresh()
-            except NotFoundError:  # deleted elsewhere (a pulled tombstone)
-                self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000)
-        if current is not self.contacts:
-            self._stale_tabs.add(self.contacts)  # reloaded when shown (never under an edit)
-        self._stale_tabs.add(self.rectifications)
-        if current is self.rectifications:
-            self._tab_changed()
-        self.dashboard.mark_stale()
-        # Counters and search hits say what is true now, not what was true before this change.
-        if self.nav.search.text().strip():
+        if changes.touches("patrol", "rectification", "photo", "parcel", "operator"):
+            self._rectifications_stale = True
+            if current is self.rectifications:
+                self._tab_changed()
+        # Search hits say what is true now, not what was true before this change.
+        if self.nav.search.text().strip() and changes.touches("operator", "parcel"):
             self.nav.run_search()
-        sync = getattr(self, "sync_controller", None)
-        if sync is not None:
-            sync.refresh_status()
+        self.sync_controller.refresh_status()
 
     def _tab_changed(self) -> None:
-        current = self.tabs.currentWidget()
-        if current is self.rectifications:
+        if self.tabs.currentWidget() is self.rectifications and self._rectifications_stale:
+            self._rectifications_stale = False
             self.rectifications.refresh()
-            self._stale_tabs.discard(current)
-        elif current in self._stale_tabs:
-            self._stale_tabs.discard(current)
-            current.refresh()
 
     def update_pending(self) -> None:
         count = self.store.pending_changes()
@@ -393,7 +350,6 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "请先选择村", "请先在左侧选择要导入花名册的村。")
             return None
         dialog = RosterImportDialog(self.store, village, self)
-        dialog.finished.connect(lambda _result: dialog.imported and self.data_changed())
         dialog.open()
         return dialog
 
@@ -418,9 +374,7 @@ class MainWindow(QMainWindow):
             return
         self.settings = dialog.result_settings
         self.household.default_patroller = self.settings.user
-        sync = getattr(self, "sync_controller", None)
-        if sync is not None:
-            sync.apply_settings()  # the background sync follows the consent at once
+        self.sync_controller.apply_settings()  # the background sync follows the consent at once
         if self.settings.user != self.store.user:
             QMessageBox.information(self, "设置已保存", "新的用户名将在下次打开数据库时生效。")
 
@@ -464,8 +418,39 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         window_state.save(self)
-        self._closed = True  # the store may be closed right after: no more refreshes from it
-        self._refresh_timer.stop()
+        self._closed = True  # the store may be closed right after: no more redraws from it
         self.stop_workers()
         self.map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
         event.accept()
+
+
+# ---------------------------------------------------------------- the window's own menu entries
+def _xlsx_id(key: str, full: bool) -> str:
+    return f"file.xlsx.{key}" + (".full" if full else "")
+
+
+_Std = QKeySequence.StandardKey
+declare(
+    ActionDef("file.open", "打开数据库…", "文件", lambda w: w.choose_store, _Std.Open, order=10),
+    ActionDef("file.save", "保存", "文件", lambda w: w.save_current, _Std.Save, order=20, toolbar=10),
+    ActionDef("file.print", "打印当前文档…", "文件", lambda w: w.print_current, _Std.Print, order=30,
+              toolbar=40),
+    ActionDef("file.settings", "设置…", "文件", lambda w: w.edit_settings, order=40, toolbar=60),
+    ActionDef("file.quit", "退出", "文件", lambda w: w.close, _Std.Quit, group=90),
+    ActionDef("edit.find", "查找农户", "编辑", lambda w: w.nav.focus_search, _Std.Find, order=10,
+              toolbar=20),
+    ActionDef("edit.new_household", "新增经营者", "编辑", lambda w: lambda: w.new_household(None),
+              order=20, toolbar=30),
+    ActionDef("edit.roster", "从Excel花名册导入经营者…", "编辑", lambda w: w.import_roster, order=30),
+    ActionDef("edit.trash", "已删除的农户…", "编辑", lambda w: lambda: open_deleted_households(w),
+              order=40),
+    ActionDef("tools.check", "数据检查…", "工具", lambda w: w.run_checks, order=10, toolbar=50),
+    ActionDef("help.about", "关于", "帮助", lambda w: w._about),
+)
+# Every xlsx the CLI makes, with a save dialog; the village is the one selected.
+declare(*(
+    ActionDef(_xlsx_id(t.key, full),
+              f"{t.name}（完整版，{INTERNAL_ONLY}）…" if full else f"{t.name}…", "文件/导出Excel",
+              lambda w, k=t.key, f=full: lambda: w.export_xlsx(k, full=f), order=50 + i)
+    for i, (t, full) in enumerate((t, full) for t in XLSX_TABLES
+                                  for full in ((False, True) if t.can_be_full else (False,)))))

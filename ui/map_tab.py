@@ -181,7 +181,6 @@ class MapTab(QWidget):
     """Toolbar + MapCanvas + status line. `openHousehold` asks the window to show a household."""
 
     openHousehold = Signal(str)
-    dataChanged = Signal()  # parcels were imported: the window refreshes its lists
 
     def __init__(self, store: Store, year: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -411,9 +410,9 @@ class MapTab(QWidget):
             return []
         if not dialog.exec() or not dialog.created:
             return []
-        self.canvas.set_store(self.store, self.year)  # fits the village again, new parcels in view
+        self.canvas.apply_pending()  # the import's broadcast queued the new parcels: draw them now
+        self.canvas.show_village(self.canvas.village)  # and fit the village again, them in view
         self.canvas.show_message(f"已导入 {len(dialog.created)} 个地块。")
-        self.dataChanged.emit()
         return dialog.created
 
     def edit_check_settings(self) -> bool:
@@ -604,8 +603,6 @@ def install_map_tab(window: MainWindow) -> MapTab:
     window.nav.village_selected.connect(lambda village, _group: tab.show_village(village))
     window.nav.township_selected.connect(lambda _township: tab.show_village(None))
     tab.openHousehold.connect(window.show_household)
-    tab.dataChanged.connect(window.data_changed)
-    tab.canvas.parcelEdited.connect(lambda _uuid: window.data_changed())
 
     household = window.household
 

@@ -8,6 +8,7 @@ on the plain demo store 锁定 and the account entries are off, 安全日志 sti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
 from wq_desktop import accounts
 from wq_desktop.settings import Settings
 
+from .actions import ActionDef, declare
 from .dialogs.accounts_dialog import AccountsDialog, ChangePasswordDialog
 from .dialogs.sign_in import SignInDialog
 from .views.security_log import SecurityLogDialog
@@ -57,18 +59,15 @@ class SecurityController(QObject):
         self.covers: list[_Cover] = []
         self.lock_dialog: SignInDialog | None = None
         encrypted = window.store.encrypted
-        self.lock_action = window._action("锁定", self.lock, "Ctrl+L")
-        self.lock_action.setEnabled(encrypted)
-        self.accounts_action = window._action("本机账户…", self.show_accounts)
-        self.accounts_action.setEnabled(encrypted)
-        self.password_action = window._action("修改密码…", self.change_password)
-        self.password_action.setEnabled(encrypted)
-        self.log_action = window._action("安全日志…", self.show_log)
+        self.lock_action, self.accounts_action, self.password_action, self.log_action = (
+            window.action(i) for i in ("security.lock", "security.accounts", "security.password",
+                                       "security.log"))
+        for action in (self.lock_action, self.accounts_action, self.password_action):
+            action.setEnabled(encrypted)
         if not encrypted:
             tip = "演示数据库未加密，没有本机账户" if window.store.is_demo else "数据库未加密，没有本机账户"
             for action in (self.lock_action, self.accounts_action, self.password_action):
                 action.setToolTip(tip)
-        self._add_to_menus()
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self.lock)
@@ -77,20 +76,6 @@ class SecurityController(QObject):
             self.restart_idle()
         if encrypted and window.store.is_demo is False:
             window.statusBar().showMessage(f"已登录：{window.store.user}（数据库已加密）", 8000)
-
-    def _menu(self, prefix: str) -> QMenu | None:
-        return next((a.menu() for a in self.window.menuBar().actions()
-                     if a.text().startswith(prefix)), None)
-
-    def _add_to_menus(self) -> None:
-        file_menu = self._menu("文件")
-        if file_menu is not None:  # after 设置…, before the first group separator
-            before = next((a for a in file_menu.actions() if a.isSeparator()), None)
-            file_menu.insertAction(before, self.lock_action)
-        tools = self._menu("工具")
-        if tools is not None:
-            tools.addSeparator()
-            tools.addActions([self.accounts_action, self.password_action, self.log_action])
 
     # ------------------------------------------------------------ idle lock
     def idle_minutes(self) -> int:
@@ -170,10 +155,14 @@ class SecurityController(QObject):
         return dialog
 
 
-def install_security(window: MainWindow, settings: Settings) -> SecurityController:
-    existing = getattr(window, "security_controller", None)
-    if isinstance(existing, SecurityController):
-        return existing
-    controller = SecurityController(window, settings)
-    window.security_controller = controller  # type: ignore[attr-defined]
-    return controller
+def _security(method: str) -> Callable[[MainWindow], Callable[[], object]]:
+    return lambda w: getattr(w.security_controller, method)
+
+
+declare(
+    ActionDef("security.lock", "锁定", "文件", _security("lock"), "Ctrl+L", order=100),
+    ActionDef("security.accounts", "本机账户…", "工具", _security("show_accounts"), group=1, order=10),
+    ActionDef("security.password", "修改密码…", "工具", _security("change_password"), group=1,
+              order=20),
+    ActionDef("security.log", "安全日志…", "工具", _security("show_log"), group=1, order=30),
+)

@@ -2,7 +2,8 @@
 
 A Store is not shared between threads: a job receives the store's *path* and opens its own Store
 on the same file inside the worker thread, and closes it when done. Results come back to the GUI
-thread through signals; the window then refreshes from its own Store.
+thread through signals; a job that wrote (a sync, a USB package) hands back its operation's
+Changes, which the window broadcasts on its ChangeBus (ui/operations.py).
 """
 
 from __future__ import annotations

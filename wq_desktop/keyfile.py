@@ -197,4 +197,9 @@ def forget(store_path: Path) -> None:
 def is_encrypted_store(store_path: Path) -> bool:
     """An encrypted store file: no plain SQLite header, and its key file beside it (a file of
     random bytes with no key file is just not a database, and is reported as such)."""
-    return sqldriver.is_encrypted_file(Path(store_path)) and exists(Path(store_path))
+    # The key file first: reading the header opens and closes the store file, and closing any
+    # descriptor of a file drops every POSIX lock this process holds on it, SQLite's included.
+    # A process with the store open (the server's request threads, a window's workers) would
+    # then see itself as the last connection on close and delete the WAL under the others, whose
+    # later commits land in the unlinked file and vanish. Plain stores have no key file.
+    return exists(Path(store_path)) and sqldriver.is_encrypted_file(Path(store_path))

@@ -131,3 +131,15 @@ def op_between(old_exists: bool, old_deleted: bool, new_deleted: bool) -> Record
     if old_deleted != new_deleted:
         return RecordOp.DELETE if new_deleted else RecordOp.RESTORE
     return RecordOp.UPDATE
+
+
+class SupervisionStatus(StrEnum):
+    """A 督办's state: the office issues it 待办理; the township answers 已回复 or 已整改."""
+
+    OPEN = "待办理"
+    ANSWERED = "已回复"
+    RECTIFIED = "已整改"
+
+
+# What a 督办 can be about (record kinds), with their Chinese names.
+SUPERVISION_TARGETS = {"township": "乡镇", "village": "村", "operator": "农户", "parcel": "地块"}

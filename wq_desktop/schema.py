@@ -12,6 +12,7 @@ from functools import cached_property
 
 from .model import (
     RECT_SIGNATURES,
+    SUPERVISION_TARGETS,
     AgreementStatus,
     ContactRole,
     LandAttribute,
@@ -20,6 +21,7 @@ from .model import (
     OperatorKind,
     PatrolResult,
     PatrolStage,
+    SupervisionStatus,
 )
 
 # Column types: text, int, real, date (ISO text), json (list/dict as text), geom (WKB blob).
@@ -243,6 +245,23 @@ KINDS: dict[str, Kind] = {
             Field("fallow_mu", "real", "计划休耕轮作面积（亩）", required=True),
             Field("water_wan_m3", "real", "用水量控制目标（万立方米）"),
         ), since=7),
+        # 督办: the city office's finding about a township, village, household or parcel, with a
+        # due date; it syncs to that township's laptops, whose staff answer it (回复, 已整改).
+        # Issued on the server only (wq_server.web); `target` names a record of `target_kind`.
+        Kind("supervision", "督办", (
+            Field("township", "text", "所属乡镇", required=True, ref="township"),
+            Field("target_kind", "text", "督办对象类型", required=True,
+                  choices=tuple(SUPERVISION_TARGETS)),
+            Field("target", "text", "督办对象", required=True),
+            Field("note", "text", "督办事项", required=True, max_len=LONG_TEXT),
+            Field("due_on", "date", "办理期限", required=True),
+            Field("issued_by", "text", "督办人"),
+            Field("issued_on", "date", "督办日期"),
+            Field("status", "text", "办理状态", required=True, choices=_choices(SupervisionStatus)),
+            Field("reply", "text", "回复", max_len=LONG_TEXT),
+            Field("replied_by", "text", "回复人"),
+            Field("replied_on", "date", "回复日期"),
+        ), since=11),
         Kind("photo", "照片", (
             Field("owner_kind", "text", "所属记录类型", required=True),
             Field("owner", "text", "所属记录", required=True),
@@ -286,10 +305,10 @@ KINDS: dict[str, Kind] = {
 # notice date and signature; version 5 the outbox's own base revisions (migrations._DATA_STEPS) and
 # duplicate-create conflicts; version 6 rounds stored areas and amounts to figures of record;
 # version 7 庭院种植 and the targets; version 8 the parcel's 三调 keys; version 10 the local
-# accounts and the security log. The floor is stated here as well so the version cannot fall back
-# if a field's `since` is ever changed by mistake.
+# accounts and the security log; version 11 督办 (supervision). The floor is stated here as well
+# so the version cannot fall back if a field's `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 5, 6, 7, 8, 10] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 5, 6, 7, 8, 10, 11] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

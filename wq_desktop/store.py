@@ -1,9 +1,11 @@
 """The local store: one SQLite file, and the one write path every change goes through.
 
 `Store.create / update / delete / restore` validate, write the record with a new revision, append
-the hash-chained history entry and queue the sync change, all in one transaction. Nothing else
-writes record tables, so history and validation hold for every change, whether typed in the
-window, imported from a file, or pulled from the server.
+the hash-chained history entry and queue the sync change, all in one transaction. Changes pulled
+from the server go in through `apply_pulled` (the same validation and history, the server's values
+and revision, no outbox row), each in one write. Nothing else writes record tables, so history and
+validation hold for every change, whether typed in the window, imported from a file, or pulled.
+`recording()` tells an operation (wq_desktop.operations) which records it wrote.
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ class Store:
         self.key = key
         self._depth = 0
         self._lock = threading.RLock()
-        self._listeners: list[Callable[[str, str], None]] = []
+        # Open `recording()` blocks: each hears of every record written while it is open.
+        self._recorders: list[list[Written]] = []
         # Rows written since the planner's statistics were last refreshed, and how many more
         # trigger the next refresh (doubling, so a first pull of 100,000 records analyzes ~7 times).
         self._since_analyze = 0
@@ -220,9 +223,16 @@ class Store:
             if self._depth == 0:
                 self.conn.execute("COMMIT")
 
-    def on_change(self, listener: Callable[[str, str], None]) -> None:
-        """Call listener(kind, uuid) after each write (the UI refreshes from it)."""
-        self._listeners.append(listener)
+    @contextmanager
+    def recording(self) -> Iterator[list[Written]]:
+        """Collect (kind, uuid, fields changed) of every record written inside the block, cascades
+        and batch rows included: an operation describes what it touched from this, not by guess."""
+        written: list[Written] = []
+        self._recorders.append(written)
+        try:
+            yield written
+        finally:
+            self._recorders.remove(written)
 
     # ---------------------------------------------------------------- reading
     def _decode(self, k: Kind, row: sqlite3.Row | tuple, names: list[str]) -> Record:
@@ -384,7 +394,7 @@ class Store:
             if outbox:
                 self.conn.execute(self._OUTBOX_INSERT,
                                   self._outbox_row(k, record_uuid, op, rev, changes, now))
-        self._notify(k.name, record_uuid)
+        self._notify(k.name, record_uuid, changes)
         return rev, changes
 
     # ---------------------------------------------------------------- batch writes
@@ -406,6 +416,7 @@ class Store:
         from .geo import polygons
 
         written: list[str] = []
+        fields: list[Changes] = []
         items = list(items)
         shapes = [values[f.name] for f in k.fields if f.type == "geom"
                   for _, _, values in items if values.get(f.name) is not None]
@@ -449,6 +460,7 @@ class Store:
                     else:  # the next change's base reads the waiting ones, as in the row path
                         self.conn.execute(self._OUTBOX_INSERT, row)
                     written.append(record_uuid)
+                    fields.append(changes)
             finally:
                 self._row_cache = None
                 self._unique_keys = None
@@ -456,8 +468,8 @@ class Store:
                 self._prechecked = set()
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
-        for record_uuid in written:
-            self._notify(k.name, record_uuid)
+        for record_uuid, changes in zip(written, fields, strict=True):
+            self._notify(k.name, record_uuid, changes)
         return written
 
     def _edit_base(self, record_uuid: str, op: str, fields: set[str]) -> int:
@@ -504,9 +516,9 @@ class Store:
         else:
             history.append(self.conn, **entry)
 
-    def _notify(self, kind_name: str, record_uuid: str) -> None:
-        for listener in self._listeners:
-            listener(kind_name, record_uuid)
+    def _notify(self, kind_name: str, record_uuid: str, changes: Changes) -> None:
+        for written in self._recorders:
+            written.append((kind_name, record_uuid, frozenset(changes)))
 
     # ---------------------------------------------------------------- sync (remote) writes
     def apply_change(self, kind_name: str, record_uuid: str, op: str, fields: dict[str, Any], *,
@@ -516,17 +528,15 @@ class Store:
         derived fields are recomputed here rather than taken. Raises ValidationError/NotFoundError."""
         k = kind(kind_name)
         values = wire_values(k, fields)
-        if op == "restore":
-            with self.transaction():
-                rev, changes = self._apply(k, record_uuid, "restore", {}, author=(user, device, at),
-                                           outbox=False)
-                if values:
-                    rev, more = self._apply(k, record_uuid, "update", values,
-                                            author=(user, device, at), outbox=False)
-                    changes = {**changes, **more}
-                return rev, changes
-        return self._apply(k, record_uuid, op, values if op != "delete" else {},
-                           author=(user, device, at), outbox=False)
+        with self.transaction():
+            if op == "restore":
+                # One write, one revision, one history entry: the tombstone lifted and the fields
+                # taken together (a restore of a record that is live here is an update of it).
+                row = self._raw(k, record_uuid)
+                if row is not None and not row["deleted"]:
+                    op = "update"
+            return self._apply(k, record_uuid, op, values if op != "delete" else {},
+                               author=(user, device, at), outbox=False)
 
     def apply_pulled(self, kind_name: str, record_uuid: str, op: str, fields: dict[str, Any], *,
                      rev: int, user: str, device: str, at: str,
@@ -566,11 +576,12 @@ class Store:
             local_rev = rev if old is None else max(rev, old["rev"] + 1)
             self._persist(k, record_uuid, op, old, new, changes, rev=local_rev, user=user,
                           device=device, at=at)
-        self._notify(k.name, record_uuid)
+        self._notify(k.name, record_uuid, changes)
         return warnings
 
 
 Author = tuple[str, str, str]  # user, device, time
+Written = tuple[str, str, frozenset[str]]  # kind, uuid, names of the fields that changed
 
 
 # Statements built once per kind and column list (tests open files at older schema versions).

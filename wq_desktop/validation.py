@@ -370,12 +370,19 @@ def _conflict(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> Non
         raise ValidationError("已解决的冲突请记下处理人。", "resolved_by")
 
 
+def _supervision(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
+    from . import supervision
+
+    supervision.validate(store, new, old)
+
+
 _RULES: dict[str, Callable[[RecordQueries, Row, Row | None, str], None]] = {
     "township": _township, "village": _village, "village_group": _village_group,
     "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
     "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
     "water_quota": _water_quota, "conflict": _conflict, "courtyard": _courtyard,
     "water_target": _water_target, "village_target": _village_target,
+    "supervision": _supervision,
 }
 
 

@@ -162,6 +162,8 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
     if k.name == "township" and old is None:
         raise Forbidden("乡镇只能由管理员在服务器上创建。")
+    if k.name == "supervision":
+        _check_answer(op, old, fields)
     current = {f.name: to_wire(f, old[f.name]) for f in k.fields} if old else {}
     town = scope.township_of_state(conn, k.name, record, {**current, **fields})
     if town is None:
@@ -299,16 +301,38 @@ def _log(store: Session, change_id: str | None, device: str, user: str, kind_nam
                      json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), at)
 
 
+def _check_answer(op: str, old: Any, fields: dict[str, Any]) -> None:
+    """A township answers a 督办 (回复, 已整改); issuing, rewording or removing one is the office's."""
+    from wq_desktop.supervision import REPLY_FIELDS
+
+    if op == RecordOp.CREATE or old is None:
+        raise Forbidden("督办由市级办公室下发，乡镇不能新增督办。")
+    if op != RecordOp.UPDATE or set(fields) - REPLY_FIELDS:
+        raise Forbidden("乡镇只能回复督办（回复内容、办理状态），不能修改或删除督办事项和期限。")
+
+
+def write_as_server(store: Session, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
+                    user: str, town: str) -> int:
+    """A record the server itself writes (a township by the admin, a 督办 by the city office):
+    validated and in the history like a pushed change, scoped, and in the pull feed, so it
+    reaches the township's laptops by the ordinary sync. Inside the caller's
+    `db.writing(town)`."""
+    at = store.clock()
+    rev, changes = store.apply_change(kind_name, record, op, fields, user=user, device=SERVER_DEVICE,
+                                      at=at)
+    if op == RecordOp.CREATE:
+        scope.remember(store, kind_name, record, town)
+    if changes:
+        _log(store, None, SERVER_DEVICE, user, kind_name, record, town, op, rev, changes, at)
+    return rev
+
+
 def create_township(db: ServerDB, code: str, name: str) -> str:
     """Admin: add a township (the root every other record's scope hangs from)."""
     record = new_uuid()
     with db.writing(record) as store:
-        at = store.clock()
-        rev, changes = store.apply_change("township", record, "create", {"code": code, "name": name},
-                                          user=SERVER_USER, device=SERVER_DEVICE, at=at)
-        scope.remember(store, "township", record, record)
-        _log(store, None, SERVER_DEVICE, SERVER_USER, "township", record, record, "create", rev,
-             changes, at)
+        write_as_server(store, "township", record, "create", {"code": code, "name": name},
+                        user=SERVER_USER, town=record)
     return record
 
 

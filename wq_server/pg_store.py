@@ -68,31 +68,36 @@ class PgSession:
     a write that touches no record and no feed, such as a login)."""
 
     def __init__(self, conn: psycopg.Connection, township: str | None) -> None:
-        self.conn = conn
+        self.pg = conn
         self.township = township
         # The rules' questions: the core's own SQL, through this session's placeholders.
         self.queries = SqlQueries(self, null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        return self.conn.execute(pg_sql(sql), params)
+        return self.pg.execute(pg_sql(sql), params)
+
+    @property
+    def conn(self) -> PgSession:
+        """The session itself: like `db.Session.conn`, it runs the core's `?` SQL."""
+        return self
 
     def clock(self) -> str:
         return utc_now()
 
     def raw(self, k: Kind, record: str) -> Row | None:
-        return _row(self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
+        return _row(self.pg.execute(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
 
     def dependents(self, kind_name: str, record: str) -> list[tuple[str, Field, str]]:
         out = []
         for other in KINDS.values():
             for f in other.fields:
                 if f.ref == kind_name:
-                    for (dep,) in self.conn.execute(
+                    for (dep,) in self.pg.execute(
                             f'SELECT uuid FROM "{other.name}" WHERE "{f.name}"=%s AND deleted=0',
                             (record,)):
                         out.append((other.name, f, dep))
         if kind_name in ("patrol", "notice"):
-            for (dep,) in self.conn.execute(
+            for (dep,) in self.pg.execute(
                     "SELECT uuid FROM photo WHERE owner=%s AND deleted=0", (record,)):
                 out.append(("photo", kind("photo").field("owner"), dep))
         return out
@@ -108,14 +113,13 @@ class PgSession:
         change's author."""
         k = kind(kind_name)
         values = wire_values(k, fields)
-        author = (user, device, at)
         if op == "restore":
-            rev, changes = self._apply(k, record, "restore", {}, author)
-            if values:
-                rev, more = self._apply(k, record, "update", values, author)
-                changes = {**changes, **more}
-            return rev, changes
-        return self._apply(k, record, op, values if op != "delete" else {}, author)
+            # One write, one revision, one history entry (as Store.apply_change): the tombstone
+            # lifted and the fields taken together; a restore of a live record is an update.
+            row = self.raw(k, record)
+            if row is not None and not row["deleted"]:
+                op = "update"
+        return self._apply(k, record, op, values if op != "delete" else {}, (user, device, at))
 
     def _apply(self, k: Kind, record: str, op: str, values: dict[str, Any],
                author: tuple[str, str, str]) -> tuple[int, Changes]:
@@ -130,9 +134,9 @@ class PgSession:
         cols = (*SYSTEM_COLUMNS, *k.field_names)
         if old is None:
             new.update(created_at=at, created_by=user)
-            self.conn.execute(_insert_sql(k.name), [new[c] for c in cols])
+            self.pg.execute(_insert_sql(k.name), [new[c] for c in cols])
         else:
-            self.conn.execute(_update_sql(k.name), [*(new[c] for c in cols), record])
+            self.pg.execute(_update_sql(k.name), [*(new[c] for c in cols), record])
         self._history(at=at, user=user, device=device, kind=k.name, record=record, op=op, rev=rev,
                       changes=changes)
         return rev, changes
@@ -141,24 +145,24 @@ class PgSession:
                  rev: int, changes: Changes) -> None:
         """Append to the township's hash chain (same entry hash as the laptop's history)."""
         op = RecordOp(op).value
-        seq, prev = self.conn.execute("SELECT hist_seq, hist_hash FROM srv_feed WHERE township=%s",
+        seq, prev = self.pg.execute("SELECT hist_seq, hist_hash FROM srv_feed WHERE township=%s",
                                       (self.township,)).fetchone()
         seq += 1
         changes_json = history._canonical(changes)
         digest = history.entry_hash(prev, seq, at, user, device, kind, record, op, rev, changes_json)
-        self.conn.execute(
+        self.pg.execute(
             'INSERT INTO srv_history (township, seq, at, "user", device, kind, record, op, rev,'
             " changes, prev_hash, hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             (self.township, seq, at, user, device, kind, record, op, rev, changes_json, prev, digest))
-        self.conn.execute("UPDATE srv_feed SET hist_seq=%s, hist_hash=%s WHERE township=%s",
+        self.pg.execute("UPDATE srv_feed SET hist_seq=%s, hist_hash=%s WHERE township=%s",
                           (seq, digest, self.township))
 
     def log_change(self, change_id: str | None, device: str, user: str, kind_name: str, record: str,
                    town: str, op: str, rev: int, fields_json: str, at: str) -> None:
         self._own(town)
-        (seq,) = self.conn.execute("UPDATE srv_feed SET seq=seq+1 WHERE township=%s RETURNING seq",
+        (seq,) = self.pg.execute("UPDATE srv_feed SET seq=seq+1 WHERE township=%s RETURNING seq",
                                    (town,)).fetchone()
-        self.conn.execute(
+        self.pg.execute(
             'INSERT INTO srv_change (township, seq, change_id, device, "user", kind, record, op, rev,'
             " fields, at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             (town, seq, change_id, device, user, kind_name, record, op, rev, fields_json, at))

@@ -76,10 +76,10 @@ def test_batch_import_writes_exactly_what_one_create_per_row_writes(
             for planned in preview.ready:
                 row_store.create("parcel", planned.values)
     with _township(batch_db, monkeypatch) as batch_store:
-        seen: list[str] = []
-        batch_store.on_change(lambda kind, uuid: seen.append(kind))
-        created = apply_import(batch_store, _plan(batch_store, source))
-        assert len(created) == 40 and seen == ["parcel"] * 40  # the window hears of each one
+        with batch_store.recording() as written:
+            created = apply_import(batch_store, _plan(batch_store, source))
+        # The window hears of each one (the operation's Changes are made from this).
+        assert len(created) == 40 and [w[0] for w in written] == ["parcel"] * 40
         assert history.verify_chain(batch_store.conn) == []
         assert checks.check_history(batch_store) == []  # history replays to the stored records
 

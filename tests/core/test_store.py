@@ -4,6 +4,7 @@ migrations, and refusal of files it must not touch."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -66,6 +67,39 @@ def test_update_keeps_old_and_new_values_in_history(store: Store) -> None:
     entries = store.history(op)
     assert [e.op for e in entries] == ["create", "update"]
     assert entries[1].changes == {"name": ["张三", "张四"]}
+
+
+def _waiting(store: Store) -> list[tuple[str, str, int, dict]]:
+    return [(op, record, base, json.loads(fields)) for op, record, base, fields in store.conn.execute(
+        "SELECT op, record, base_rev, fields FROM outbox WHERE state='pending' ORDER BY seq")]
+
+
+def test_every_update_and_delete_queues_its_sync_change(store: Store) -> None:
+    """An edit that is not queued never reaches the server (and is lost with the laptop)."""
+    village = make_village(store)
+    op = make_household(store, village)
+    before = len(_waiting(store))
+    store.update("operator", op, {"phone": "13800001111"})
+    store.update("operator", op, {"phone": "13800001111"})  # nothing differs: nothing to send
+    store.delete("operator", op)
+    store.restore("operator", op)
+    assert _waiting(store)[before:] == [
+        ("update", op, 0, {"phone": "13800001111"}), ("delete", op, 0, {"deleted": 1}),
+        ("restore", op, 0, {"deleted": 0})]
+
+
+def test_a_change_from_another_device_restoring_with_fields_is_one_write(store: Store) -> None:
+    """apply_change (the server's path for pushed changes): a restore that brings fields along is
+    one revision and one history entry, as the device made it, not a restore and then an update."""
+    village = make_village(store)
+    op = make_household(store, village)
+    store.delete("operator", op)
+    entries = len(store.history(op))
+    rev, changes = store.apply_change("operator", op, "restore", {"address": "三组"}, user="甲",
+                                      device="another", at="2025-07-01T00:00:00Z")
+    [entry] = store.history(op)[entries:]
+    assert (entry.op, entry.user, rev) == ("restore", "甲", 3)
+    assert changes == {"address": [None, "三组"], "deleted": [1, 0]} == entry.changes
 
 
 def test_invalid_id_number_is_refused_and_nothing_is_written(store: Store) -> None:

@@ -121,7 +121,6 @@ def test_window_sync_uses_the_ca_file_from_settings(qtbot, tls_server, tmp_path:
     from PySide6.QtWidgets import QMessageBox
 
     from ui.main_window import MainWindow
-    from ui.sync import install_sync
 
     shown: list[str] = []
     for name in ("information", "warning", "critical"):
@@ -132,7 +131,7 @@ def test_window_sync_uses_the_ca_file_from_settings(qtbot, tls_server, tmp_path:
     store = _laptop_with_a_village(tmp_path / "laptop04.sqlite", server, ca)
     window = MainWindow(store, Settings(user=USER, server_url=server.url), tmp_path / "settings.json")
     qtbot.addWidget(window)
-    controller = install_sync(window)
+    controller = window.sync_controller
 
     def sync() -> None:
         dialog = controller.start_sync()

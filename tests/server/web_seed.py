@@ -102,4 +102,29 @@ def city_fixture(tmp_path_factory) -> City:
     city.close()
 
 
-__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township"]
+__all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township",
+           "issue_supervision", "web_session"]
+
+
+def web_session(url: str, user: str, password: str = PASSWORD):
+    """A signed-in `requests` session of the web view and its CSRF token (what a browser holds)."""
+    import re
+
+    import requests
+
+    s = requests.Session()
+    form = s.get(url + "/web/login", timeout=30)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
+    answer = s.post(url + "/web/login", data={"csrf": csrf, "user": user, "password": password},
+                    timeout=120)
+    assert answer.url.endswith("/web/progress"), answer.text
+    page = s.get(url + "/web/supervision", timeout=30)
+    return s, re.search(r'name="csrf" value="([^"]+)"', page.text)[1]
+
+
+def issue_supervision(url: str, kind: str, target: str, note: str, due: str) -> None:
+    """The office issues a 督办 through the web form."""
+    s, csrf = web_session(url, OFFICE)
+    answer = s.post(url + "/web/supervision", data={"csrf": csrf, "kind": kind, "target": target,
+                                                     "note": note, "due_on": due}, timeout=30)
+    assert "督办已下发" in answer.text, answer.text

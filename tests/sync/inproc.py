@@ -64,3 +64,18 @@ def household(store: Store, village: str, name: str = "张三") -> str:
     return store.create("operator", {"village": village, "name": name, "kind": "农户",
                                      "id_code": first17 + identity.id_check_char(first17),
                                      "phone": "13912345678"})
+
+
+def open_sync_window(qtbot: Any, store: Store, server: InProcessServer, tmp_path: Path,
+                     url: str = SERVER, **settings: Any) -> tuple[Any, Any]:
+    """A main window on `store` (its user signed in) whose 同步 talks to the in-process server."""
+    from ui.main_window import MainWindow
+    from wq_desktop.settings import Settings
+
+    window = MainWindow(store, Settings(user=store.user, server_url=url, **settings),
+                        tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    controller = window.sync_controller
+    controller.session = server.session
+    window.show()
+    return window, controller

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from inproc import SERVER, InProcessServer, household, seed_village
+from inproc import PASSWORD, SERVER, InProcessServer, household, seed_village
 from pg_cluster import store_content
 from PIL import Image
 
@@ -153,3 +153,41 @@ def test_sync_url_must_be_http(tmp_path: Path) -> None:
             pytest.raises(SyncError, match="http"):
         sync_now(store, "wq.example.cn", "甲", "x")
     assert SERVER.startswith("http")
+
+
+def _record_writes(store: Store, table: str) -> list[str]:
+    """Every INSERT/UPDATE of `table` the store's connection runs from now on."""
+    seen: list[str] = []
+    store.conn.set_trace_callback(
+        lambda sql: seen.append(sql) if sql.lstrip().startswith(
+            (f'INSERT INTO "{table}"', f'UPDATE "{table}"')) else None)
+    return seen
+
+
+def _history_rows(store: Store, record: str) -> int:
+    return store.conn.execute("SELECT count(*) FROM history WHERE record=?", (record,)).fetchone()[0]
+
+
+def test_a_pulled_change_is_written_once_validated_and_in_history(server: InProcessServer,
+                                                                   tmp_path: Path) -> None:
+    from wq_desktop.operations import sync as sync_ops
+
+    a, b = _stores(tmp_path, server)
+    op = household(a, seed_village(a, server.township))
+    server.sync(a, "甲")
+    server.sync(b, "乙")
+    a.update("operator", op, {"phone": "13800001111", "address": "二组"})
+    server.sync(a, "甲")
+    before = _history_rows(b, op)
+    writes = _record_writes(b, "operator")
+    partial: list = []
+    changes = sync_ops.synchronize(b, SERVER, "乙", PASSWORD, session=server.session, partial=partial)
+    b.conn.set_trace_callback(None)
+    assert len(writes) == 1 and _history_rows(b, op) == before + 1  # one write, one entry
+    [entry] = b.history(op)[before:]
+    assert entry.user == "甲" and set(entry.changes) == {"phone", "address"}
+    assert b.get("operator", op)["phone"] == "13800001111"
+    # The description the window broadcasts names the pulled record and its fields.
+    assert changes.ids("operator") == {op} and changes.changed_fields("operator") == {"phone", "address"}
+    assert partial[0].records == changes.records
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,20 @@ def make_field_photo(path: Path, taken: str = "2026:10:12 15:04:05",
 def field_photo(tmp_path: Path):
     """Factory: field_photo("name.jpg") makes a JPEG with EXIF time and GPS in tmp_path."""
     return lambda name="field.jpg", **kw: make_field_photo(tmp_path / name, **kw)
+
+
+SYNC_STAFF = ("测试员", "同事")  # the users of the sync tests' in-process server
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """An in-process sync server (tests/sync/inproc.py) with the two staff accounts."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+    from inproc import InProcessServer
+
+    srv = InProcessServer(tmp_path / "server.sqlite")
+    for user in SYNC_STAFF:
+        srv.add_staff(user)
+    yield srv
+    srv.client.close()
+    srv.db.close()

@@ -10,8 +10,10 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.app import Application
-from ui.backup_ui import install_backup, load_keep_days
+from ui.backup_ui import load_keep_days
+from ui.operations import change_bus
 from wq_desktop import backup
+from wq_desktop.operations import recorded
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
@@ -51,7 +53,6 @@ def nav_names(window) -> list[str]:
 
 def test_file_menu_has_the_backup_entries_once(app_ctl: Application) -> None:
     window = app_ctl.window
-    assert install_backup(window) is install_backup(window)  # a second install adds nothing
     menu = next(a.menu() for a in window.menuBar().actions() if a.text().startswith("文件"))
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert texts.count("立即备份") == 1
@@ -98,7 +99,9 @@ def _change_after_backup(window) -> tuple[str, str, Path]:
     store = window.store
     village = first_village(store)
     taken = backup.list_backups(store.path)[0]
-    store.update("village", village["uuid"], {"name": NEW_NAME})
+    with recorded(store, "rename_village") as done:  # a change as the window makes and announces it
+        store.update("village", village["uuid"], {"name": NEW_NAME})
+    change_bus(store).publish(done.changes)
     return village["uuid"], village["name"], taken.path
 
 

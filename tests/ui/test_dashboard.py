@@ -64,7 +64,7 @@ def test_finding_opens_its_household_in_the_main_window(qtbot, demo_store: Store
     window = MainWindow(demo_store, Settings(user="测试员"))
     qtbot.addWidget(window)
     window.show()
-    window.check_action.trigger()
+    window.action("tools.check").trigger()
     qtbot.waitUntil(lambda: "项发现" in window.dashboard.check_summary.text(), timeout=30000)
     finding = next(f for f in window.dashboard.last_findings if f.kind == "agreement")
     owner = demo_store.get("agreement", finding.record)["operator"]

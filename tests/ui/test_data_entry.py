@@ -13,7 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ui.operations import run_op
 from wq_desktop import checks, services
+from wq_desktop.operations import households, patrols
 from wq_desktop.printing.catalog import render_document
 from wq_desktop.queries import navigation, village_table
 from wq_desktop.rules import identity
@@ -52,7 +54,7 @@ def _first_household(window) -> str:
 def test_another_persons_id_is_refused_in_the_form_with_the_checks_sentence(
         qtbot, window, demo_store: Store) -> None:
     taken = demo_store.get("operator", _first_household(window))
-    window.new_household_action.trigger()
+    window.action("edit.new_household").trigger()
     form = window.household.form
     _type(qtbot, form.edits["name"], "新户")
     _type(qtbot, form.edits["id_code"], taken["id_code"])
@@ -207,7 +209,7 @@ def test_a_date_that_is_not_one_is_refused_with_the_reason_and_kept(qtbot, windo
 
 
 def test_a_rare_character_is_flagged_only_when_no_font_has_it(qtbot, window) -> None:
-    window.new_household_action.trigger()
+    window.action("edit.new_household").trigger()
     form = window.household.form
     _type(qtbot, form.edits["name"], f"王{RARE}")
     assert not form.errors["name"].isVisibleTo(window), "𠮷 is in the bundled fallback font"
@@ -338,7 +340,7 @@ def test_search_hits_refresh_after_an_edit(qtbot, window, demo_store: Store) -> 
     window.nav.search.setText("改名后的户")
     window.nav.run_search()
     assert window.nav.no_hits.isVisibleTo(window)
-    demo_store.update("operator", household, {"name": "改名后的户"})
+    run_op(None, demo_store, lambda s: households.save_operator(s, household, {"name": "改名后的户"}))
     qtbot.waitUntil(lambda: window.nav.hits.count() == 1)
 
 
@@ -356,14 +358,12 @@ def test_one_name_no_font_has_does_not_stop_the_village_notice(demo_store: Store
 
 
 def test_the_pending_counts_refresh_after_every_change(qtbot, window, demo_store: Store, field_photo) -> None:
-    from wq_desktop import photos
-
     labels = window.sync_controller
     before_photos = labels.photos_label.text()
     before_changes = window.pending_label.text()
     patrol = demo_store.find("patrol", "1=1", order_by="rowid")[0]
     photo = field_photo("new.jpg", taken="2026:10:13 09:00:00")
-    photos.attach_photo(demo_store, "patrol", patrol["uuid"], photo)
+    run_op(None, demo_store, lambda s: patrols.record_patrol(s, patrol["uuid"], {}, add_photos=[photo]))
     qtbot.waitUntil(lambda: labels.photos_label.text() != before_photos)
     assert window.pending_label.text() != before_changes
 

@@ -39,7 +39,7 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     history_before = demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0]
 
     # -- a new household with a wrong ID number is refused, nothing is written, the text stays
-    w.new_household_action.trigger()
+    w.action("edit.new_household").trigger()
     form = w.household.form
     assert w.tabs.currentWidget() is w.household
     _type(qtbot, form.edits["name"], "测试户")

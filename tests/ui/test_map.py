@@ -10,7 +10,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from ui.map import MapCanvas
+from ui.operations import run_op
 from wq_desktop.model import LandAttribute, MeasureKind
+from wq_desktop.operations import measures, parcels
 from wq_desktop.store import Store
 
 ORIGIN = (500_000.0, 4_870_000.0)
@@ -35,6 +37,15 @@ def canvas(qtbot, store: Store, village: str) -> MapCanvas:
     c.ask_new_parcel = lambda shape: {"village": village, "code": "N-1",
                                       "land_attribute": LandAttribute.CONTRACTED.value}
     return c
+
+
+def _add_parcel(store: Store, values: dict) -> str:
+    """A parcel saved as the window saves one: an operation, its Changes broadcast to the canvas."""
+    return run_op(None, store, lambda s: parcels.save_parcel(s, None, values)).result
+
+
+def _set_measure(store: Store, parcel: str, *args) -> None:
+    run_op(None, store, lambda s: measures.set_measure(s, parcel, *args))
 
 
 def _screen(dx: float, dy: float) -> QPoint:
@@ -74,9 +85,9 @@ def test_a_self_intersecting_drawing_is_refused_with_the_reason(qtbot, canvas: M
 def test_vertices_snap_to_a_neighbour_within_a_few_pixels(qtbot, canvas: MapCanvas, store: Store,
                                                           village: str) -> None:
     x0, y0 = ORIGIN
-    store.create("parcel", {"village": village, "code": "old", "land_attribute": "集体机动地",
+    _add_parcel(store, {"village": village, "code": "old", "land_attribute": "集体机动地",
                             "geometry": shapely.box(x0 - 100, y0, x0, y0 + 100)})
-    qtbot.wait(10)  # the canvas refreshes from the store's change signal
+    canvas.apply_pending()  # drawn now rather than on the next turn of the event loop
     canvas.start_drawing()
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_screen(3, 4))  # 5 px from (x0, y0)
     assert canvas.vertices[0] == (x0, y0)
@@ -87,9 +98,9 @@ def test_vertices_snap_to_a_neighbour_within_a_few_pixels(qtbot, canvas: MapCanv
 def test_an_overlap_is_warned_in_mu_and_declining_saves_nothing(qtbot, canvas: MapCanvas, store: Store,
                                                                village: str) -> None:
     x0, y0 = ORIGIN
-    store.create("parcel", {"village": village, "code": "old", "land_attribute": "集体机动地",
+    _add_parcel(store, {"village": village, "code": "old", "land_attribute": "集体机动地",
                             "geometry": shapely.box(x0 - 50, y0, x0 + 50, y0 + 100)})
-    qtbot.wait(10)
+    canvas.apply_pending()
     asked: list[str] = []
     canvas.confirm = lambda text: asked.append(text) or False
     _draw(qtbot, canvas, [(20, 20), (200, 20), (200, 80), (20, 80)])
@@ -100,9 +111,9 @@ def test_an_overlap_is_warned_in_mu_and_declining_saves_nothing(qtbot, canvas: M
 def test_editing_drags_inserts_and_deletes_vertices_then_saves(qtbot, canvas: MapCanvas, store: Store,
                                                                village: str) -> None:
     x0, y0 = ORIGIN
-    uuid = store.create("parcel", {"village": village, "code": "E", "land_attribute": "集体机动地",
+    uuid = _add_parcel(store, {"village": village, "code": "E", "land_attribute": "集体机动地",
                                    "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
-    qtbot.wait(10)
+    canvas.apply_pending()
     canvas.start_editing(uuid)
     assert len(canvas.vertices) == 4
     # Drag the corner (100, 100) out to (150, 100).
@@ -177,16 +188,14 @@ def test_township_view_uses_level_of_detail_and_village_view_shows_labels(qtbot,
 
 
 def test_measure_change_recolours_the_parcel(qtbot, canvas: MapCanvas, store: Store, village: str) -> None:
-    from wq_desktop import services
-
     x0, y0 = ORIGIN
-    uuid = store.create("parcel", {"village": village, "code": "M", "land_attribute": "集体机动地",
+    uuid = _add_parcel(store, {"village": village, "code": "M", "land_attribute": "集体机动地",
                                    "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
-    qtbot.wait(10)
+    canvas.apply_pending()
     i = canvas.parcels.layer.index_of(uuid)
     assert canvas.parcels.layer.category[i] == "未核实"
-    services.set_measure(store, uuid, 2025, MeasureKind.RETIRED, 15.0, 400.0)
-    qtbot.wait(10)
+    _set_measure(store, uuid, 2025, MeasureKind.RETIRED, 15.0, 400.0)
+    canvas.apply_pending()
     assert canvas.parcels.layer.category[canvas.parcels.layer.index_of(uuid)] == "退减灌溉"
 
 
@@ -256,16 +265,14 @@ def test_offline_imagery_is_drawn_under_the_parcels(qtbot, demo_store: Store, tm
 def test_legend_sums_the_measure_areas_not_the_whole_parcel(qtbot, canvas: MapCanvas, store: Store,
                                                           village: str) -> None:
     from ui.map.overlays import legend_lines
-    from wq_desktop import services
-
     x0, y0 = ORIGIN
-    retired = store.create("parcel", {"village": village, "code": "R", "land_attribute": "集体机动地",
+    retired = _add_parcel(store, {"village": village, "code": "R", "land_attribute": "集体机动地",
                                       "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})  # 15 亩
-    store.create("parcel", {"village": village, "code": "U", "land_attribute": "集体机动地",
+    _add_parcel(store, {"village": village, "code": "U", "land_attribute": "集体机动地",
                             "geometry": shapely.box(x0 + 200, y0, x0 + 300, y0 + 100)})
-    services.set_measure(store, retired, 2025, MeasureKind.RETIRED, 5.25, 400.0)
-    services.set_measure(store, retired, 2025, MeasureKind.PLANTED, 9.75, 0.0)
-    qtbot.wait(10)
+    _set_measure(store, retired, 2025, MeasureKind.RETIRED, 5.25, 400.0)
+    _set_measure(store, retired, 2025, MeasureKind.PLANTED, 9.75, 0.0)
+    canvas.apply_pending()
     counts = canvas._legend_counts()
     assert counts[MeasureKind.RETIRED.value] == (1, pytest.approx(5.25))
     assert counts[MeasureKind.PLANTED.value] == (1, pytest.approx(9.75))
@@ -277,10 +284,8 @@ def test_legend_sums_the_measure_areas_not_the_whole_parcel(qtbot, canvas: MapCa
 
 def test_legend_is_counted_once_per_change_not_once_per_frame(qtbot, canvas: MapCanvas, store: Store,
                                                              village: str, monkeypatch) -> None:
-    from wq_desktop import services
-
     x0, y0 = ORIGIN
-    parcel = store.create("parcel", {"village": village, "code": "R", "land_attribute": "集体机动地",
+    parcel = _add_parcel(store, {"village": village, "code": "R", "land_attribute": "集体机动地",
                                      "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
     qtbot.waitUntil(lambda: canvas.parcels is not None and canvas.parcels.n == 1)
     canvas.grab()  # the first frame after the change counts
@@ -290,7 +295,7 @@ def test_legend_is_counted_once_per_change_not_once_per_frame(qtbot, canvas: Map
     for _ in range(3):
         canvas.grab()  # a frame each: paintEvent draws the legend
     assert counted == []
-    services.set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
+    _set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
     qtbot.waitUntil(lambda: canvas._legend_counts()[MeasureKind.RETIRED.value][0] == 1)
     for _ in range(3):
         canvas.grab()

@@ -18,25 +18,13 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
-from inproc import PASSWORD, SERVER, InProcessServer, household, seed_village
+from inproc import PASSWORD, SERVER, InProcessServer, household, open_sync_window, seed_village
 
 from ui.map import MapCanvas
-from ui.sync import install_sync
-from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
 USER, OTHER = "测试员", "同事"
 ORIGIN = (500_000.0, 4_870_000.0)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    srv = InProcessServer(tmp_path / "server.sqlite")
-    srv.add_staff(USER)
-    srv.add_staff(OTHER)
-    yield srv
-    srv.client.close()
-    srv.db.close()
 
 
 @pytest.fixture
@@ -53,18 +41,6 @@ def laptops(tmp_path: Path, server: InProcessServer) -> Iterator[tuple[Store, St
     b.close()
 
 
-def _window(qtbot, store: Store, server: InProcessServer, tmp_path: Path, **settings: Any):
-    from ui.main_window import MainWindow
-
-    window = MainWindow(store, Settings(user=store.user, server_url=SERVER, **settings),
-                        tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    controller = install_sync(window)
-    controller.session = server.session
-    window.show()
-    return window, controller
-
-
 def test_a_merged_household_opens_with_its_history_on_both_laptops(qtbot, tmp_path, server, laptops) -> None:
     a, b, op = laptops
     a.update("operator", op, {"address": "二组"})
@@ -73,7 +49,7 @@ def test_a_merged_household_opens_with_its_history_on_both_laptops(qtbot, tmp_pa
     assert server.sync(b, OTHER).conflicts == 0  # different fields: merged, answered with the state
     server.sync(a, USER)
     for store in (a, b):
-        window, _ = _window(qtbot, store, server, tmp_path)
+        window, _ = open_sync_window(qtbot, store, server, tmp_path)
         window.show_household(op)
         rows = window.household.history.rows()
         assert {(r.action, r.field, r.new) for r in rows} >= {
@@ -145,7 +121,7 @@ def _login_once(qtbot, controller) -> None:
 def test_background_sync_with_consent_shows_its_state_and_keeps_edits_made_meanwhile(
         qtbot, tmp_path, server, laptops, messages) -> None:
     a, b, op = laptops
-    window, controller = _window(qtbot, a, server, tmp_path, auto_sync=True)
+    window, controller = open_sync_window(qtbot, a, server, tmp_path, auto_sync=True)
     qtbot.waitUntil(lambda: controller.state_label.text() == "自动同步：请先“立即同步”登录一次")
     assert controller.auto_timer.isActive()
     _login_once(qtbot, controller)
@@ -180,7 +156,7 @@ def test_background_sync_with_consent_shows_its_state_and_keeps_edits_made_meanw
 def test_jobs_that_end_at_once_never_leave_the_window_syncing(qtbot, tmp_path, server, laptops,
                                                                messages) -> None:
     a, _, _ = laptops
-    _, controller = _window(qtbot, a, server, tmp_path, auto_sync=True)
+    _, controller = open_sync_window(qtbot, a, server, tmp_path, auto_sync=True)
     controller.credentials = (SERVER, USER, PASSWORD)
     controller.session = DeadLine()
     for _ in range(20):  # each ends before the GUI thread looks: the outcome still arrives
@@ -193,3 +169,23 @@ def test_jobs_that_end_at_once_never_leave_the_window_syncing(qtbot, tmp_path, s
         controller.import_usb(bad)
         qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
     assert len(messages) == 5 and controller.sync_action.isEnabled()
+
+
+def test_a_background_sync_broadcasts_what_it_pulled_and_the_page_shows_it(
+        qtbot, tmp_path, server, laptops, messages) -> None:
+    from ui.operations import change_bus
+
+    a, b, op = laptops
+    b.update("operator", op, {"address": "五组"})
+    server.sync(b, OTHER)
+    window, controller = open_sync_window(qtbot, a, server, tmp_path, auto_sync=True)
+    controller.credentials = (SERVER, USER, PASSWORD)
+    window.show_household(op)
+    heard: list = []
+    change_bus(a).changed.connect(heard.append)
+    assert controller.sync_in_background() is not None
+    qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
+    [changes] = heard  # once, for the whole sync
+    assert changes.operation == "synchronize" and changes.ids("operator") == {op}
+    assert changes.changed_fields("operator") == {"address"}
+    assert window.household.form.edits["address"].text() == "五组" and messages == []

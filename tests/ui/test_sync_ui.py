@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
-from inproc import PASSWORD, SERVER, InProcessServer, household, seed_village
+from inproc import PASSWORD, InProcessServer, household, open_sync_window, seed_village
 
-from ui.sync import SyncController, install_sync
+from ui.sync import SyncController
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 from wq_desktop.sync import list_conflicts
@@ -25,16 +25,6 @@ from wq_server.package import import_package_bytes
 
 USER = "测试员"
 OTHER = "同事"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    srv = InProcessServer(tmp_path / "server.sqlite")
-    srv.add_staff(USER)
-    srv.add_staff(OTHER)
-    yield srv
-    srv.client.close()
-    srv.db.close()
 
 
 @pytest.fixture
@@ -49,17 +39,6 @@ def laptop(tmp_path: Path, server: InProcessServer) -> Iterator[Store]:
     store.close()
 
 
-def _window(qtbot, store: Store, server: InProcessServer, tmp_path: Path, url: str = SERVER):
-    from ui.main_window import MainWindow
-
-    window = MainWindow(store, Settings(user=USER, server_url=url), tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    controller = install_sync(window)
-    controller.session = server.session
-    window.show()
-    return window, controller
-
-
 def _sync(qtbot, controller: SyncController, password: str = PASSWORD, user: str | None = None) -> None:
     dialog = controller.start_sync()
     assert dialog is not None and dialog.isVisible()
@@ -71,20 +50,20 @@ def _sync(qtbot, controller: SyncController, password: str = PASSWORD, user: str
 
 
 def test_menu_button_and_status_bar_are_installed(qtbot, laptop, server, tmp_path) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus.index("同步(&S)") == menus.index("帮助(&H)") - 1
-    assert [a.text() for a in controller.menu.actions() if a.text()] == [
+    menu = window.findChild(QMenu, "sync_menu")
+    assert [a.text() for a in menu.actions() if a.text()] == [
         "立即同步…", "同步冲突…", "被拒绝的变更…", "导出待同步数据到U盘…", "从U盘导入…"]
     assert controller.sync_action in window.findChild(QToolBar, "main_toolbar").actions()
     assert controller.sync_action.shortcut().toString() == "Ctrl+Shift+S"
-    assert install_sync(window) is controller and menus == [a.text() for a in window.menuBar().actions()]
     assert controller.last_sync_label.text().startswith("上次同步：")
     assert controller.rejected_button.isHidden() and controller.conflicts_button.isHidden()
 
 
 def test_sync_with_the_right_password_sends_everything(qtbot, laptop, server, tmp_path, messages) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     assert window.pending_label.text() == "待同步变更：3 条"
     assert controller.last_sync_label.text() != "上次同步：从未"  # the fixture's first pull
     _sync(qtbot, controller)
@@ -115,7 +94,7 @@ class CancelOnPush:
 
 
 def test_cancel_keeps_what_was_sent_and_says_so(qtbot, laptop, server, tmp_path, messages) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     controller.session = CancelOnPush(server.session, controller)
     _sync(qtbot, controller)
     report = controller.report_dialog
@@ -127,7 +106,7 @@ def test_cancel_keeps_what_was_sent_and_says_so(qtbot, laptop, server, tmp_path,
 
 def test_wrong_password_says_so_in_chinese_and_changes_nothing(qtbot, laptop, server, tmp_path,
                                                                messages) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     before = (window.pending_label.text(), controller.last_sync_label.text(), laptop.meta("sync_last_at"))
     first = controller.start_sync()
     first.password_edit.setText("wrong-password")
@@ -149,7 +128,7 @@ def test_wrong_password_says_so_in_chinese_and_changes_nothing(qtbot, laptop, se
 
 
 def test_unreachable_server_says_offline(qtbot, laptop, server, tmp_path, messages) -> None:
-    _, controller = _window(qtbot, laptop, server, tmp_path, url="http://127.0.0.1:9")
+    _, controller = open_sync_window(qtbot, laptop, server, tmp_path, url="http://127.0.0.1:9")
     controller.session = None  # a real connection attempt to a closed port
     _sync(qtbot, controller)
     assert len(messages) == 1 and "无法连接同步服务器" in messages[0] and "离线工作" in messages[0]
@@ -157,7 +136,7 @@ def test_unreachable_server_says_offline(qtbot, laptop, server, tmp_path, messag
 
 
 def test_no_server_points_to_settings(qtbot, laptop, server, tmp_path, messages) -> None:
-    _, controller = _window(qtbot, laptop, server, tmp_path, url="")
+    _, controller = open_sync_window(qtbot, laptop, server, tmp_path, url="")
     assert controller.start_sync() is None
     assert len(messages) == 1 and "尚未设置同步服务器地址" in messages[0] and "设置" in messages[0]
     assert controller.worker is None and laptop.pending_changes() == 3
@@ -165,7 +144,7 @@ def test_no_server_points_to_settings(qtbot, laptop, server, tmp_path, messages)
 
 def test_a_vanished_certificate_file_points_to_settings(qtbot, laptop, server, tmp_path,
                                                         messages) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path, url="https://wq.example.cn")
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path, url="https://wq.example.cn")
     gone = tmp_path / "stick" / "office-ca.pem"  # chosen from a USB stick since pulled out
     window.settings = Settings(user=USER, server_url="https://wq.example.cn", ca_bundle=str(gone))
     assert controller.start_sync() is None and controller.login_dialog is None
@@ -174,7 +153,7 @@ def test_a_vanished_certificate_file_points_to_settings(qtbot, laptop, server, t
 
 
 def test_demo_store_cannot_sync(qtbot, window, messages) -> None:
-    controller = install_sync(window)
+    controller = window.sync_controller
     assert controller.start_sync() is None
     assert len(messages) == 1 and "演示数据库" in messages[0]
 
@@ -195,7 +174,7 @@ def test_conflict_is_listed_with_mine_and_theirs_and_choosing_theirs_resolves_it
         qtbot, laptop, server, tmp_path, messages) -> None:
     other, op = _conflict(server, laptop, tmp_path)
     try:
-        window, controller = _window(qtbot, laptop, server, tmp_path)
+        window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
         _sync(qtbot, controller)
         assert "待处理冲突共 1 处" in controller.report_dialog.text()
         assert controller.report_dialog.conflicts_button.isVisibleTo(controller.report_dialog)
@@ -232,7 +211,7 @@ def test_conflict_is_listed_with_mine_and_theirs_and_choosing_theirs_resolves_it
 def test_all_mine_button_chooses_every_field(qtbot, laptop, server, tmp_path, messages) -> None:
     other, op = _conflict(server, laptop, tmp_path)
     try:
-        _, controller = _window(qtbot, laptop, server, tmp_path)
+        _, controller = open_sync_window(qtbot, laptop, server, tmp_path)
         _sync(qtbot, controller)
         dialog = controller.show_conflicts()
         dialog.all_mine.click()
@@ -253,7 +232,7 @@ def test_refused_change_is_listed_with_the_servers_reason(qtbot, laptop, server,
     server.add_staff("外乡镇", "652301106")
     op = laptop.find_one("operator", "name=?", ("李四",))["uuid"]
     laptop.update("operator", op, {"address": "五组"})
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     _sync(qtbot, controller, user="外乡镇")  # signed in with another township's account
     assert "被拒绝" in controller.report_dialog.text()
     assert controller.report_dialog.rejected_button.isVisibleTo(controller.report_dialog)
@@ -275,7 +254,7 @@ def test_refused_change_is_listed_with_the_servers_reason(qtbot, laptop, server,
 
 
 def test_usb_export_and_reply_import(qtbot, laptop, server, tmp_path, messages) -> None:
-    window, controller = _window(qtbot, laptop, server, tmp_path)
+    window, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     package = tmp_path / "u盘" / "六工镇.zip"
     package.parent.mkdir()
     controller.export_usb(package)
@@ -291,7 +270,7 @@ def test_usb_export_and_reply_import(qtbot, laptop, server, tmp_path, messages) 
 
 
 def test_a_damaged_package_is_refused_in_chinese(qtbot, laptop, server, tmp_path, messages) -> None:
-    _, controller = _window(qtbot, laptop, server, tmp_path)
+    _, controller = open_sync_window(qtbot, laptop, server, tmp_path)
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")
     controller.import_usb(bad)

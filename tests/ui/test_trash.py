@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from ui.dialogs.deleted_households import DeletedHouseholdsDialog
-from wq_desktop import services
+from ui.operations import run_op
+from wq_desktop.operations import households
 from wq_desktop.rules.masking import mask_id
 from wq_desktop.store import Store
 
@@ -19,15 +20,15 @@ def _deleted_household(window, qtbot, store: Store) -> tuple[dict, int]:
     row = next(r for r in window.village.model.rows if r.parcels > 0)
     operator = store.get("operator", row.operator)
     parcels = store.count("parcel", "operator=?", (row.operator,))
-    services.delete_household(store, row.operator)
+    run_op(None, store, lambda s: households.delete_household(s, row.operator))  # as the view does
     qtbot.waitUntil(lambda: row.operator not in _village_operators(window))
     return operator, parcels
 
 
 def _open_from_menu(window) -> DeletedHouseholdsDialog:
     edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text().startswith("编辑"))
-    assert window.trash_action in edit_menu.actions()
-    window.trash_action.trigger()
+    assert window.action("edit.trash") in edit_menu.actions()
+    window.action("edit.trash").trigger()
     dialogs = window.findChildren(DeletedHouseholdsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     return dialogs[0]

@@ -12,7 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from ui.operations import run_op
 from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.operations import households
 from wq_desktop.queries import village_table
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
@@ -126,7 +128,7 @@ def test_photo_dropped_on_the_patrol_dialog(qtbot, window, field_photo) -> None:
 
 def test_search_by_last_id_digits_and_parcel_code_jumps_to_household(qtbot, window, demo_store) -> None:
     row = demo_store.find_one("operator", "kind='农户'")
-    window.find_action.trigger()
+    window.action("edit.find").trigger()
     qtbot.keyClicks(window.nav.search, row["id_code"][-6:])
     qtbot.keyClick(window.nav.search, Qt.Key.Key_Return)
     assert window.household.operator == row["uuid"]
@@ -477,7 +479,8 @@ def test_tabs_off_screen_load_when_first_shown_not_after_every_write(qtbot, wind
         monkeypatch.setattr(view, "refresh", lambda real=real, name=name: (loads.append(name), real()))
     before = demo_store.pending_changes()
     operator = demo_store.find_one("operator", "1=1")
-    demo_store.update("operator", operator["uuid"], {"address": "9号院（演示）"})
+    run_op(None, demo_store,
+           lambda s: households.save_operator(s, operator["uuid"], {"address": "9号院（演示）"}))
     qtbot.waitUntil(lambda: str(before + 1) in window.pending_label.text())
     assert loads == []  # the window refreshed what is on screen, not the hidden tables
     window.tabs.setCurrentWidget(window.contacts)

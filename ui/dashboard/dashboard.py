@@ -29,10 +29,13 @@ from PySide6.QtWidgets import (
 
 from wq_desktop import checks, plan_calendar, water
 from wq_desktop.errors import WqError
+from wq_desktop.operations import Changes, measures
 from wq_desktop.store import Store
 
+from ..operations import change_bus, run_op
 from ..workers import JobContext, Worker, run_with_progress, weak_slot
 from .charts import ChartData, ChartsPanel, chart_data
+from .supervision_panel import SupervisionPanel
 from .targets_panel import TargetsPanel
 
 DONE = QColor("#d8f0d8")
@@ -240,7 +243,10 @@ class Dashboard(QWidget):
         self.charts = ChartsPanel()
         self.targets = TargetsPanel(store)
         self.targets.recordRequested.connect(self.recordRequested)
-        self.targets.targetsChanged.connect(self.mark_stale)
+        change_bus(store).changed.connect(self.apply_changes)
+        self.supervision = SupervisionPanel(store)
+        self.supervision.recordRequested.connect(self.recordRequested)
+        self.supervision.answered.connect(self.show_supervision)
 
         self.checks_page = checks_page = QWidget()
         checks_layout = QVBoxLayout(checks_page)
@@ -252,6 +258,7 @@ class Dashboard(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.progress, "工作进度")
+        self.tabs.addTab(self.supervision, "督办待办")
         self.tabs.addTab(checks_page, "数据检查")
         self.tabs.addTab(self.charts, "统计图表")
         self.tabs.addTab(self.water, "节水量")
@@ -282,6 +289,9 @@ class Dashboard(QWidget):
         super().showEvent(event)
         if self._stale:
             self.refresh()
+
+    def apply_changes(self, _changes: Changes) -> None:
+        self.mark_stale()  # every figure on it may move with any record
 
     def mark_stale(self) -> None:
         """Data changed: recompute now if visible, else the next time the dashboard is shown."""
@@ -316,6 +326,7 @@ class Dashboard(QWidget):
         self._stale = False
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
         self.targets.show_year(self.year)  # the 目标与用水 tab runs its own worker
+        self.show_supervision()
         if self._job is not None:
             self._job.cancel()
         path, user, year = self.store.path, self.store.user, self.year
@@ -336,6 +347,13 @@ class Dashboard(QWidget):
         self._show_loading(True, "正在统计…")
         worker.start()
         return worker
+
+    def show_supervision(self) -> None:
+        """督办 are few (the office's findings): read at once, the count on the tab."""
+        self.supervision.refresh()
+        waiting = sum(r.state in ("open", "overdue") for r in self.supervision.model.rows)
+        self.tabs.setTabText(self.tabs.indexOf(self.supervision),
+                             f"督办待办（{waiting}）" if waiting else "督办待办")
 
     def cancel_refresh(self) -> None:
         if self._job is not None:
@@ -400,28 +418,30 @@ class Dashboard(QWidget):
         township = self._township()
         if township is None:
             return
+        quotas: list[tuple[str, float]] = []
         try:
-            with self.store.transaction():
-                for row, crop, value in self.water.quota_rows():
-                    was = self.water.saved_crop(row)
-                    if was and (not crop or not value):
-                        # Emptying a row is not a deletion: deleting is asked for explicitly.
-                        raise WqError(f"第 {row + 1} 行“{was}”的作物或定额被清空。要删除这种作物的定额，"
-                                      "请选中该行后点“删除作物”；否则请填回内容。")
-                    if not crop:
-                        raise WqError(f"第 {row + 1} 行请填写作物名称。")
-                    if not value:
-                        raise WqError(f"第 {row + 1} 行“{crop}”请填写亩均需水量。")
-                    try:
-                        number = float(value)
-                    except ValueError:
-                        raise WqError(
-                            f"第 {row + 1} 行“{crop}”的亩均需水量应为数字，实为“{value}”。") from None
-                    water.set_quota(self.store, township, self.year, crop, number)
+            for row, crop, value in self.water.quota_rows():
+                was = self.water.saved_crop(row)
+                if was and (not crop or not value):
+                    # Emptying a row is not a deletion: deleting is asked for explicitly.
+                    raise WqError(f"第 {row + 1} 行“{was}”的作物或定额被清空。要删除这种作物的定额，"
+                                  "请选中该行后点“删除作物”；否则请填回内容。")
+                if not crop:
+                    raise WqError(f"第 {row + 1} 行请填写作物名称。")
+                if not value:
+                    raise WqError(f"第 {row + 1} 行“{crop}”请填写亩均需水量。")
+                try:
+                    number = float(value)
+                except ValueError:
+                    raise WqError(
+                        f"第 {row + 1} 行“{crop}”的亩均需水量应为数字，实为“{value}”。") from None
+                quotas.append((crop, number))
         except WqError as err:
             QMessageBox.warning(self, "定额未保存", str(err))
             return
-        self.refresh()
+        year = self.year
+        run_op(self, self.store, lambda s: measures.set_quotas(s, township, year, quotas),
+               error_title="定额未保存")
 
     def delete_quota(self) -> bool:
         """删除作物: tombstone this year's quota of the selected crop, after confirmation."""
@@ -447,10 +467,5 @@ class Dashboard(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        try:
-            self.store.delete("water_quota", record["uuid"])
-        except WqError as err:
-            QMessageBox.warning(self, "定额未删除", str(err))
-            return False
-        self.refresh()
-        return True
+        return run_op(self, self.store, lambda s: measures.delete_quota(s, record["uuid"]),
+                      error_title="定额未删除") is not None

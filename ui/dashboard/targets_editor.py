@@ -8,22 +8,21 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from wq_desktop import targets
-from wq_desktop.errors import WqError
+from wq_desktop.operations import measures
 from wq_desktop.store import Store
+
+from ..operations import Op
+from ..record_editor import RecordEditor
 
 VILLAGE_COLUMNS = ("村", "计划退减灌溉（亩）", "计划休耕轮作（亩）", "用水量控制目标（万立方米）")
 
@@ -32,11 +31,12 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else f"{value}"
 
 
-class TargetsDialog(QDialog):
+class TargetsDialog(RecordEditor):
+    refused_prefix = "未保存："
+
     def __init__(self, store: Store, township: str, year: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store, self.township = store, township
-        self.setWindowTitle("退减目标与用水总量控制目标")
+        super().__init__(store, "退减目标与用水总量控制目标", parent, ok_text="保存", save=True)
+        self.township = township
         self.resize(720, 420)
         self.year = QSpinBox()
         self.year.setRange(2021, 2100)
@@ -48,26 +48,14 @@ class TargetsDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("目标年度", self.year)
-        form.addRow("用水总量控制目标（万立方米）", self.total)
-        form.addRow("其中地下水用水量控制目标（万立方米）", self.groundwater)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("每年7月10日前确定下年度用水总量控制目标和各村退减灌溉、休耕轮作面积"
-                                "（前轻后重、分年推进，避免碎片化）。"))
-        layout.addLayout(form)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.form.addRow("目标年度", self.year)
+        self.form.addRow("用水总量控制目标（万立方米）", self.total)
+        self.form.addRow("其中地下水用水量控制目标（万立方米）", self.groundwater)
+        self.body.addWidget(QLabel("每年7月10日前确定下年度用水总量控制目标和各村退减灌溉、休耕轮作面积"
+                                   "（前轻后重、分年推进，避免碎片化）。"))
+        self.body.addLayout(self.form)
+        self.body.addWidget(self.table, 1)
+        self.finish()
         self.year.valueChanged.connect(self.load)
         self.load()
 
@@ -83,7 +71,7 @@ class TargetsDialog(QDialog):
             self.table.setItem(i, 0, name)
             for j, value in enumerate((row.retired_mu, row.fallow_mu, row.water_wan_m3), start=1):
                 self.table.setItem(i, j, QTableWidgetItem(_text(value)))
-        self.error.setText("")
+        self.error.show_error(None)
 
     def typed_rows(self) -> list[tuple[str, str, str, str]]:
         def cell(i: int, j: int) -> str:
@@ -93,11 +81,8 @@ class TargetsDialog(QDialog):
         return [(row.village, cell(i, 1), cell(i, 2), cell(i, 3))
                 for i, row in enumerate(self.sheet.villages)]
 
-    def accept(self) -> None:
-        try:
-            targets.save_target_sheet(self.store, self.township, self.year.value(), self.total.text(),
-                                      self.groundwater.text(), self.typed_rows())
-        except WqError as err:
-            self.error.setText(f"未保存：{err}")
-            return
-        super().accept()
+    def operation(self) -> Op:
+        township, year, total, groundwater = (self.township, self.year.value(), self.total.text(),
+                                              self.groundwater.text())
+        rows = self.typed_rows()
+        return lambda s: measures.save_targets(s, township, year, total, groundwater, rows)

@@ -59,7 +59,6 @@ def _wan(value: Decimal | None) -> str:
 
 class TargetsPanel(QWidget):
     recordRequested = Signal(str, str)
-    targetsChanged = Signal()
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,7 +207,6 @@ class TargetsPanel(QWidget):
         if township is None:
             return None
         dialog = TargetsDialog(self.store, township["uuid"], year or self.year + 1, self)
-        dialog.accepted.connect(self.targetsChanged)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -21,10 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import services, trash
+from wq_desktop import trash
 from wq_desktop.errors import WqError
+from wq_desktop.operations import households
 from wq_desktop.queries import navigation
 from wq_desktop.store import Store
+
+from ..operations import run_op
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -117,21 +120,22 @@ class DeletedHouseholdsDialog(QDialog):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return []
-        try:
-            restored = services.restore_household(self.store, household.uuid)
-        except WqError as err:  # e.g. its village was deleted meanwhile: nothing changed
+        def refused(err: WqError) -> None:  # e.g. its village was deleted meanwhile: nothing changed
             QMessageBox.warning(self, "无法恢复", str(err))
             self.refresh()
+
+        changes = run_op(self, self.store, lambda s: households.restore_household(s, household.uuid),
+                         on_done=lambda _c: self.refresh(), on_error=refused)
+        if changes is None:
             return []
-        self.refresh()
         self.restored.emit(household.uuid)
-        return restored
+        return changes.result
 
 
 def open_deleted_households(window: MainWindow) -> QDialog:
-    """Open the dialog on the village shown in the window; the window reloads after a restore."""
+    """Open the dialog on the village shown in the window (which redraws from the restore's
+    broadcast)."""
     village = window.village.village or window.household.village
     dialog = DeletedHouseholdsDialog(window.store, village, window)
-    dialog.restored.connect(lambda _uuid: window.data_changed())
     dialog.open()
     return dialog

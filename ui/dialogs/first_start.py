@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from wq_desktop import accounts, keyfile
 from wq_desktop.demo import create_demo_store
 from wq_desktop.errors import ValidationError, WqError
+from wq_desktop.operations import places
 
 from ..widgets import ErrorLabel
 from ..workers import JobContext, run_with_progress
@@ -39,7 +40,7 @@ def create_empty_store(path: Path, account: str, password: str, repeat: str,
         raise WqError(f"文件已存在，不会覆盖：{path}")
     store, code = accounts.create_encrypted_store(path, account, password, repeat=repeat)
     try:
-        store.create("township", {"code": township_code, "name": township_name})
+        places.create_township(store, township_code, township_name)  # no window to tell yet
     except BaseException:
         store.close()
         keyfile.forget(path)

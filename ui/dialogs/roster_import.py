@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 from wq_desktop import excel, pasted_rows
 from wq_desktop.errors import WqError
 from wq_desktop.excel import ROSTER_FIELDS, Roster, RosterPreview, RosterResult
+from wq_desktop.operations import Changes, households
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import Column, ErrorLabel, RowsModel, make_table
 
 NOT_MAPPED = "（不导入）"
@@ -252,18 +254,20 @@ class RosterImportDialog(QDialog):
             QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            count = excel.import_roster(self.store, preview)
-        except WqError as err:
+        def imported(changes: Changes) -> None:
+            self.imported = changes.result
+            QMessageBox.information(
+                self, "导入完成", f"已导入 {self.imported} 户经营者到{self.village_name}。"
+                + (f"未导入有错误的 {bad} 行。" if bad else ""))
+            self.accept()
+
+        def refused(err: WqError) -> None:
             # data changed since the preview: nothing was written; check again so the user sees why
             QMessageBox.warning(self, "未导入", str(err))
             self.refresh_preview()
-            return
-        self.imported = count
-        QMessageBox.information(
-            self, "导入完成", f"已导入 {count} 户经营者到{self.village_name}。"
-            + (f"未导入有错误的 {bad} 行。" if bad else ""))
-        self.accept()
+
+        run_op(self, self.store, lambda s: households.import_roster(s, preview), on_done=imported,
+               on_error=refused)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter in a mapping combo must not import: importing is a deliberate click on 导入.

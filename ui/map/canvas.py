@@ -14,7 +14,6 @@ with the store; painter.py draws, tools.py draws/edits/measures, interaction.py 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -27,10 +26,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 from shapely.geometry import Polygon
 
-from wq_desktop.errors import WqError
 from wq_desktop.gisfiles import CATEGORIES, ParcelLayer, parcel_layer
+from wq_desktop.operations import Changes
 from wq_desktop.store import Store
 
+from ..operations import change_bus
 from .interaction import CanvasEvents
 from .measure import MeasureTool
 from .painter import CanvasPainter
@@ -39,6 +39,9 @@ from .tools import CanvasTools
 
 MIN_SCALE, MAX_SCALE = 1e-4, 50.0  # px per metre
 RELOAD_BATCH = 500  # more changed parcels than this: reload the whole layer
+# Fields of other kinds the layer shows (户主 and its kind; the village's name and code): a change
+# to one of them redraws that household's or village's parcels; any other field, none.
+SHOWN_FIELDS = {"operator": {"name", "kind"}, "village": {"name", "code"}}
 
 
 class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
@@ -79,7 +82,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self._banner_timer.timeout.connect(self._clear_banner)
         self._pending: set[str] = set()
         self._reload_timer = QTimer(self, singleShot=True, interval=0)
-        self._reload_timer.timeout.connect(self._apply_pending)
+        self._reload_timer.timeout.connect(self.apply_pending)
         self.imagery = None
         self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
         self.last_refusal: str | None = None
@@ -100,14 +103,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
             layer = parcel_layer(store, year)
         self.parcels = ParcelPaths(layer) if layer is not None else None
         if first:
-            ref = weakref.ref(self)
-
-            def listener(kind: str, uuid: str, ref=ref, store=store) -> None:
-                canvas = ref()
-                if canvas is not None and canvas.store is store:
-                    canvas._on_change(kind, uuid)
-
-            store.on_change(listener)
+            change_bus(store).changed.connect(self.apply_changes)
         self.show_village(self.village if self._has_village(self.village) else None)
 
     def _has_village(self, village: str | None) -> bool:
@@ -158,25 +154,27 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
             self.imagery = ImageryLayer(path, self.store.crs)
         self.update()
 
-    def _on_change(self, kind: str, uuid: str) -> None:
-        if self.store is None or kind not in ("parcel", "measure", "operator"):
+    def apply_changes(self, changes: Changes) -> None:
+        """Queue for redrawing the parcels a change may show differently (see SHOWN_FIELDS)."""
+        if self.store is None or self.parcels is None:
             return
-        if kind == "measure":
-            try:
-                uuid = self.store.get("measure", uuid, include_deleted=True)["parcel"]
-            except WqError:
-                return
-        elif kind == "operator":
-            uuid = "*"
-        self._pending.add(uuid)
-        self._reload_timer.start()
+        pending = set(changes.parcels())
+        layer = self.parcels.layer
+        for kind, column in (("operator", layer.operator), ("village", layer.village)):
+            if changes.changed_fields(kind) & SHOWN_FIELDS[kind]:
+                owners = changes.ids(kind)
+                pending.update(u for u, owner in zip(layer.uuid, column, strict=True) if owner in owners)
+        if pending:
+            self._pending |= pending
+            self._reload_timer.start()
 
-    def _apply_pending(self) -> None:
+    def apply_pending(self) -> None:
+        """Redraw the parcels queued by apply_changes now (else on the next turn of the loop)."""
         pending, self._pending = self._pending, set()
         if self.store is None or self.parcels is None or not pending:
             return
         extra = list(self.extra_selected)
-        if "*" in pending or len(pending) > RELOAD_BATCH:
+        if len(pending) > RELOAD_BATCH:
             keep = (self.scale, self.center, self.selected_uuid())
             self.parcels = ParcelPaths(parcel_layer(self.store, self.year))
             self._refocus()

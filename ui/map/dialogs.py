@@ -39,14 +39,16 @@ from wq_desktop.gis_import import (
     ImportPreview,
     Mapping,
     SourceData,
-    apply_import,
     guess_mapping,
     preview_import,
     read_source,
 )
 from wq_desktop.gisfiles import village_choices
 from wq_desktop.model import LandAttribute
+from wq_desktop.operations import Changes, parcels
 from wq_desktop.store import Store
+
+from ..operations import run_op
 
 ERROR_STYLE = "color: #b00020;"
 NOT_USED = "（不使用）"
@@ -407,14 +409,14 @@ class ImportDialog(QDialog):
                                           f"是否只导入其余 {len(preview.ready)} 个地块？")
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        try:
-            self.created = apply_import(self.store, preview)
-        except WqError as err:
-            QMessageBox.warning(self, "导入失败", str(err))
-            return
-        updated = f"，其中按标识码（BSM）更新 {preview.updates} 个" if preview.updates else ""
-        QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块{updated}。")
-        self.accept()
+        def imported(changes: Changes) -> None:
+            self.created = changes.result
+            updated = f"，其中按标识码（BSM）更新 {preview.updates} 个" if preview.updates else ""
+            QMessageBox.information(self, "导入完成", f"已导入 {len(self.created)} 个地块{updated}。")
+            self.accept()
+
+        run_op(self, self.store, lambda s: parcels.import_parcels(s, preview), on_done=imported,
+               error_title="导入失败")
 
 
 class CheckSettingsDialog(QDialog):

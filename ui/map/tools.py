@@ -3,8 +3,9 @@
 Points snap to neighbouring parcels' vertices within SNAP_PX pixels, else to their edges.
 Invalid shapes are refused with polygons.check_polygon's reason, shapes outside the township or over
 another village's parcels with location_checks' reason; an overlap is warned with the shared
-亩 before saving. Every save goes through store.create / store.update, so validation and
-history hold. A mixin of MapCanvas."""
+亩 before saving. Every save is an operation (draw_parcel, edit_outline) run through
+ui.operations, so validation and history hold; the canvas redraws from the broadcast, patching
+only the parcels a change names. A mixin of MapCanvas."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from wq_desktop import location_checks
 from wq_desktop.errors import WqError
 from wq_desktop.geo import overlaps, polygons
 from wq_desktop.model import SQM_PER_MU
+from wq_desktop.operations import parcels as parcels_ops
 
+from ..operations import run_op
 from .parcels import ParcelPaths
 
 SNAP_PX = 8.0
@@ -153,7 +156,7 @@ class CanvasTools:
 
     def create_parcel(self, shape: Polygon, values: dict[str, Any], *, overlap_checked: bool = False
                       ) -> str | None:
-        """Save a new parcel (village, code, land attribute in `values`) through store.create."""
+        """Save a new parcel (village, code, land attribute in `values`): draw_parcel."""
         if self.store is None:
             return None
         try:
@@ -165,13 +168,13 @@ class CanvasTools:
             return None
         if not overlap_checked and not self._overlap_ok(shape, exclude=None):
             return None
-        try:
-            uuid = self.store.create("parcel", {**values, "geometry": shape})
-        except WqError as err:
-            self._refuse(f"无法保存：{err}")
+        changes = run_op(self, self.store, lambda s: parcels_ops.draw_parcel(s, values, shape),
+                         on_error=lambda err: self._refuse(f"无法保存：{err}"))
+        if changes is None:
             return None
+        uuid = changes.result
         self._cancel_tool()
-        self._apply_pending()
+        self.apply_pending()  # the broadcast queued the new parcel: draw it now, to select it
         self.select_parcel(uuid)
         self.show_message(f"已新建地块 {values.get('code', '')}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
@@ -179,7 +182,7 @@ class CanvasTools:
         return uuid
 
     def save_edit(self) -> bool:
-        """Save the edited outline through store.update, against the revision editing began at."""
+        """Save the edited outline (edit_outline), against the revision editing began at."""
         if self.mode != "edit" or self.editing is None or self.store is None or self.parcels is None:
             return False
         shape = self._checked_shape()
@@ -189,14 +192,13 @@ class CanvasTools:
             return False
         if not self._overlap_ok(shape, exclude=uuid):
             return False
-        try:
-            record = self.store.get("parcel", uuid)
-            self.store.update("parcel", uuid, {"geometry": shape}, base_rev=self.edit_base_rev)
-        except WqError as err:
-            self._refuse(f"无法保存：{err}")
+        base_rev = self.edit_base_rev
+        if run_op(self, self.store, lambda s: parcels_ops.edit_outline(s, uuid, shape, base_rev=base_rev),
+                  on_error=lambda err: self._refuse(f"无法保存：{err}")) is None:
             return False
+        record = self.store.get("parcel", uuid)
         self._cancel_tool()
-        self._apply_pending()
+        self.apply_pending()
         self.select_parcel(uuid)
         self.show_message(f"已保存地块 {record['code']}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)

@@ -1,5 +1,5 @@
 """Sync in the window: the 同步 menu and button, conflicts, refused changes, USB packages."""
 
-from .controller import SyncController, install_sync
+from .controller import SyncController
 
-__all__ = ["SyncController", "install_sync"]
+__all__ = ["SyncController"]

@@ -20,13 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop.errors import WqError
 from wq_desktop.model import RecordOp, record_op_label
+from wq_desktop.operations import Changes
+from wq_desktop.operations import sync as sync_ops
 from wq_desktop.store import Store
-from wq_desktop.sync import conflict_detail, list_conflicts, resolve_conflict
+from wq_desktop.sync import conflict_detail, list_conflicts
 from wq_desktop.sync.conflicts import MINE, THEIRS, ConflictDetail, ConflictSummary
 from wq_desktop.sync.status import conflict_time, local_time_text
 
+from ..operations import run_op
 from ..widgets import ErrorLabel
 
 
@@ -208,15 +210,15 @@ class ConflictsDialog(QDialog):
             self.error.show_error(f"请为每一项选择保留哪一方：{'、'.join(missing)}。")
             return False
         uuid = self.detail.summary.uuid
-        try:
-            resolve_conflict(self.store, uuid, choices)
-        except WqError as err:
-            self.error.show_error(str(err))
-            return False
-        self.detail = None
-        self.refresh()
-        self.resolved.emit(uuid)
-        return True
+
+        def resolved(_changes: Changes) -> None:
+            self.detail = None
+            self.refresh()  # this list, not a view: the window redraws from the broadcast
+            self.resolved.emit(uuid)
+
+        return run_op(self, self.store, lambda s: sync_ops.resolve_conflict(s, uuid, choices),
+                      on_done=resolved, on_error=lambda err: self.error.show_error(str(err))
+                      ) is not None
 
     def _open_record(self) -> None:
         if self.detail is not None:

@@ -1,7 +1,9 @@
 """The 同步 menu, toolbar button and status-bar counts of the main window.
 
 Sync and USB packages run off the GUI thread (ui.workers): each job opens its own Store on the
-window's file. Afterwards the window refreshes from its own Store (data_changed, update_pending).
+window's file and runs a sync operation there (wq_desktop.operations.sync), which says what it
+stored. When the job ends, that description (what was stored before a failure or 取消 too) is
+broadcast on the window's ChangeBus, as a local edit's is: the views redraw what the server brought.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QPushButton, QToolBar
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
+from wq_desktop.operations import Changes
+from wq_desktop.operations import sync as sync_ops
 from wq_desktop.queries import navigation
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport, sync_now
-from wq_desktop.sync.package import PackageSummary, export_package, import_reply
+from wq_desktop.sync import AuthError, OfflineError, SyncReport
+from wq_desktop.sync.package import PackageSummary, export_package
 from wq_desktop.sync.status import local_time_text, sync_status
 
+from ..actions import ActionDef, declare
+from ..operations import change_bus
 from ..workers import JobContext, Worker, run_with_progress, start_worker
 from .conflicts_dialog import ConflictsDialog
 from .login_dialog import LoginDialog
@@ -80,13 +86,8 @@ class SyncController(QObject):
         self.rejected_dialog: RejectedDialog | None = None
         self.last_message = ""  # the last error or result shown, for the status bar and tests
         self._partial: SyncReport | None = None
-
-        self.sync_action = self._action("立即同步…", self.start_sync, "Ctrl+Shift+S")
-        self.sync_action.setToolTip("与服务器同步：上传本机修改和照片，下载其他设备的修改")
-        self.conflicts_action = self._action("同步冲突…", self.show_conflicts)
-        self.rejected_action = self._action("被拒绝的变更…", self.show_rejected)
-        self.export_action = self._action("导出待同步数据到U盘…", self.export_usb)
-        self.import_action = self._action("从U盘导入…", self.import_usb)
+        # What the running job stored, filled in its thread when it ends (see _after_change).
+        self._stored: list[Changes] = []
 
         self.rejected_button = QPushButton()
         self.rejected_button.setObjectName("rejected_button")
@@ -110,33 +111,12 @@ class SyncController(QObject):
         self.auto_timer.setInterval(AUTO_SYNC_MINUTES * 60 * 1000)
         self.auto_timer.timeout.connect(self.sync_in_background)
 
-    def _action(self, text: str, slot: Any, shortcut: str | None = None) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
+    @property
+    def sync_action(self) -> QAction:
+        return self.window.action("sync.now")
 
-    def install(self) -> None:
-        bar = self.window.menuBar()
-        menu = QMenu("同步(&S)", self.window)
-        menu.setObjectName("sync_menu")
-        for a in (self.sync_action, self.conflicts_action, self.rejected_action):
-            menu.addAction(a)
-        menu.addSeparator()
-        menu.addAction(self.export_action)
-        menu.addAction(self.import_action)
-        help_menu = next((a for a in bar.actions() if a.text().startswith("帮助")), None)
-        if help_menu is not None:
-            bar.insertMenu(help_menu, menu)
-        else:
-            bar.addMenu(menu)
-        self.menu = menu
-        toolbar = self.window.findChild(QToolBar, "main_toolbar")
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addAction(self.sync_action)
+    def install_status(self) -> None:
+        """The status-bar counts and the background sync (the menu comes from ui/actions.py)."""
         status = self.window.statusBar()
         for w in (self.rejected_button, self.conflicts_button, self.photos_label, self.state_label,
                   self.last_sync_label):
@@ -161,9 +141,17 @@ class SyncController(QObject):
                 dialog.refresh()
 
     def _after_change(self) -> None:
-        self.window.update_pending()
-        self.window.data_changed()
-        self.refresh_status()
+        """A job ended: broadcast what it stored (the window then redraws its counts, this
+        status bar included); nothing stored, only the status is redrawn."""
+        stored, self._stored = self._stored, []
+        changes = stored[0] if stored else None
+        for more in stored[1:]:
+            changes = changes.merged(more)
+        if changes is not None and not changes.empty:
+            change_bus(self.window.store).publish(changes)
+        else:
+            self.window.update_pending()
+            self.refresh_status()
 
     def _inform(self, title: str, message: str) -> None:
         self.last_message = message
@@ -210,6 +198,7 @@ class SyncController(QObject):
         path, store_user = self.window.store.path, self.window.store.user
         session, verify = self.session, self.window.settings.verify
         self._partial = None
+        stored = self._stored = []
 
         def job(ctx: JobContext) -> SyncReport | WrongPassword | Offline:
             ctx.progress(2, "正在连接服务器…")
@@ -221,8 +210,9 @@ class SyncController(QObject):
 
             with Store.open(path, store_user) as store:
                 try:
-                    report = sync_now(store, server, user, password, progress,
-                                      lambda: ctx.cancelled, verify=verify, session=session)
+                    report = sync_ops.synchronize(store, server, user, password, progress,
+                                                  lambda: ctx.cancelled, verify=verify,
+                                                  session=session, partial=stored).result
                 except AuthError as err:  # asked again, with the server's words, not a dead end
                     return WrongPassword(user, str(err))
                 except OfflineError as err:
@@ -373,7 +363,6 @@ class SyncController(QObject):
     def show_conflicts(self) -> ConflictsDialog:
         if self.conflicts_dialog is None:
             self.conflicts_dialog = ConflictsDialog(self.window.store, self.window)
-            self.conflicts_dialog.resolved.connect(lambda _uuid: self._after_change())
             self.conflicts_dialog.open_record.connect(self.window.open_record)
         else:
             self.conflicts_dialog.refresh()
@@ -385,7 +374,6 @@ class SyncController(QObject):
         if self.rejected_dialog is None:
             self.rejected_dialog = RejectedDialog(self.window.store, self.window)
             self.rejected_dialog.open_record.connect(self.window.open_record)
-            self.rejected_dialog.discarded.connect(self._after_change)
         else:
             self.rejected_dialog.refresh()
         self.rejected_dialog.show()
@@ -435,12 +423,14 @@ class SyncController(QObject):
                 return None
             package = Path(name)
         path, store_user = self.window.store.path, self.window.store.user
+        stored = self._stored = []
 
         def job(ctx: JobContext) -> tuple[PackageSummary, int]:
             ctx.progress(10, "正在导入回传包…")
             with Store.open(path, store_user) as store:
-                summary = import_reply(store, package)
-                return summary, store.pending_changes()
+                changes = sync_ops.import_usb_reply(store, package)
+                stored.append(changes)
+                return changes.result, store.pending_changes()
 
         def done(result: tuple[PackageSummary, int]) -> None:
             s, waiting = result
@@ -462,13 +452,15 @@ class SyncController(QObject):
         return self.worker
 
 
-def install_sync(window: MainWindow) -> SyncController:
-    """Add the 同步 menu, toolbar button and status-bar counts to `window` (call once, at the end
-    of MainWindow.__init__). Calling it again returns the same controller, nothing added twice."""
-    existing = getattr(window, "sync_controller", None)
-    if isinstance(existing, SyncController):
-        return existing
-    controller = SyncController(window)
-    controller.install()
-    window.sync_controller = controller  # type: ignore[attr-defined]
-    return controller
+def _sync(method: str) -> Any:
+    return lambda w: getattr(w.sync_controller, method)
+
+
+declare(
+    ActionDef("sync.now", "立即同步…", "同步", _sync("start_sync"), "Ctrl+Shift+S", order=10,
+              toolbar=160, tooltip="与服务器同步：上传本机修改和照片，下载其他设备的修改"),
+    ActionDef("sync.conflicts", "同步冲突…", "同步", _sync("show_conflicts"), order=20),
+    ActionDef("sync.rejected", "被拒绝的变更…", "同步", _sync("show_rejected"), order=30),
+    ActionDef("sync.usb_export", "导出待同步数据到U盘…", "同步", _sync("export_usb"), group=1, order=10),
+    ActionDef("sync.usb_import", "从U盘导入…", "同步", _sync("import_usb"), group=1, order=20),
+)

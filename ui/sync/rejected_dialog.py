@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wq_desktop.operations import sync as sync_ops
 from wq_desktop.store import Store
-from wq_desktop.sync.apply import discard_rejected
 from wq_desktop.sync.status import RejectedChange, local_time_text, rejected_changes
+
+from ..operations import run_op
 
 COLUMNS = ["记录", "类型", "操作", "修改内容", "修改时间", "修改人", "服务器拒绝原因"]
 
@@ -100,9 +102,8 @@ class RejectedDialog(QDialog):
             f"放弃对“{change.title}”的这条修改？放弃后它不再上传，本机记录以服务器为准。")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        discard_rejected(self.store, change.seq)
-        self.refresh()
-        self.discarded.emit()
+        run_op(self, self.store, lambda s: sync_ops.discard_rejected(s, change.seq),
+               on_done=lambda _c: (self.refresh(), self.discarded.emit()))
 
     def _open(self, row: int) -> None:
         if 0 <= row < len(self.changes):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,14 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import services, validation
-from wq_desktop.errors import WqError
+from wq_desktop import validation
 from wq_desktop.model import AGREEMENT_DATE_FIELD, AGREEMENT_NEXT, AgreementStatus
+from wq_desktop.operations import Changes, agreements
 from wq_desktop.queries import village_table
 from wq_desktop.queries.household import agreement_for
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import DateEdit, ErrorLabel, save_cancel_buttons
 
 STEP_VERBS = {AgreementStatus.SIGNED: "签订", AgreementStatus.PUBLICIZED: "公示",
@@ -70,18 +70,12 @@ class CorrectDateDialog(QDialog):
 
     def save(self) -> None:
         self.error.show_error(None)
-        try:
-            services.correct_agreement_date(self.store, self.agreement["uuid"], self.step.currentData(),
-                                            self.on.value())
-        except WqError as err:
-            self.error.show_error(str(err))
-            return
-        self.accept()
+        uuid, field, on = self.agreement["uuid"], self.step.currentData(), self.on.value()
+        run_op(self, self.store, lambda s: agreements.correct_agreement_date(s, uuid, field, on),
+               on_done=lambda _c: self.accept(), on_error=lambda err: self.error.show_error(str(err)))
 
 
 class AgreementPanel(QWidget):
-    changed = Signal()
-
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -178,31 +172,26 @@ class AgreementPanel(QWidget):
             message = validation.notice_period_error(self.store, self.operator, self.year, day)
         self.hint.show_error(message)
 
-    def _run(self, action: Callable[[], object]) -> None:
+    def _run(self, op: Callable[[Store], Changes]) -> None:
+        """The household page redraws this panel from the broadcast."""
         self.error.show_error(None)
-        try:
-            action()
-        except WqError as err:
-            self.error.show_error(str(err))
-            return
-        self.load(self.operator, self.year)
-        self.changed.emit()
+        run_op(self, self.store, op, on_error=lambda err: self.error.show_error(str(err)))
 
     def start(self) -> None:
         assert self.operator is not None
-        self._run(lambda: services.start_agreement(self.store, self.operator, self.year, self.on.value()))
+        operator, year, on = self.operator, self.year, self.on.value()
+        self._run(lambda s: agreements.start_agreement(s, operator, year, on))
 
     def advance(self) -> None:
         assert self.agreement is not None
         target = AGREEMENT_NEXT[AgreementStatus(self.agreement["status"])]
-        self._run(lambda: services.advance_agreement(self.store, self.agreement["uuid"], target,
-                                                     self.on.value()))
+        uuid, on = self.agreement["uuid"], self.on.value()
+        self._run(lambda s: agreements.advance_agreement(s, uuid, target, on))
 
     def correct_date(self) -> CorrectDateDialog | None:
         if self.agreement is None:
             return None
         dialog = CorrectDateDialog(self.store, self.agreement, self)
-        dialog.accepted.connect(lambda: (self.load(self.operator, self.year), self.changed.emit()))
         dialog.open()
         return dialog
 
@@ -214,5 +203,6 @@ class AgreementPanel(QWidget):
         if QMessageBox.question(self, "终止协议", f"确定终止协议 {self.agreement['number']}？终止后不能恢复。"
                                 ) != QMessageBox.StandardButton.Yes:
             return
-        self._run(lambda: services.advance_agreement(
-            self.store, self.agreement["uuid"], AgreementStatus.TERMINATED, self.on.value(), reason))
+        uuid, on = self.agreement["uuid"], self.on.value()
+        self._run(lambda s: agreements.advance_agreement(s, uuid, AgreementStatus.TERMINATED, on,
+                                                         reason))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,15 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import pasted_rows, services
+from wq_desktop import pasted_rows
 from wq_desktop.errors import WqError
 from wq_desktop.model import ContactRole, LeaderLevel
+from wq_desktop.operations import Changes, households
+from wq_desktop.operations import contacts as contact_ops
 from wq_desktop.ordering import group_sort_key
 from wq_desktop.queries import contacts, navigation
 from wq_desktop.rules import phones
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
+from ..operations import change_bus, run_op
 from ..widgets import Column, ErrorLabel, FilterProxy, RowsModel, make_table, save_cancel_buttons
 
 CONTACT_COLUMNS = (
@@ -107,23 +110,31 @@ class ContactDialog(QDialog):
     def save(self) -> None:
         for error in [*self.errors.values(), self.general]:
             error.show_error(None)
-        try:
-            if self.contact:
-                self.store.update("contact", self.contact, self.values(), base_rev=self.rev)
-            else:
-                self.contact = self.store.create("contact", {"township": self.township, **self.values()})
-        except WqError as err:
+        uuid, rev = self.contact, self.rev
+        values = self.values() if uuid else {"township": self.township, **self.values()}
+
+        def saved(changes: Changes) -> None:
+            self.contact = changes.result
+            self.accept()
+
+        def refused(err: WqError) -> None:
             (self.errors.get(getattr(err, "field", None) or "") or self.general).show_error(str(err))
-            return
-        self.accept()
+
+        run_op(self, self.store, lambda s: contact_ops.save_contact(s, uuid, values, base_rev=rev),
+               on_done=saved, on_error=refused)
+
+
+# Operations made on this page: it redraws at once after them; after others' (a sync, the
+# household form) it redraws when next shown, never under a selection being made.
+OWN_OPERATIONS = {"save_contact", "delete_contact", "assign_contacts"}
 
 
 class ContactsView(QWidget):
-    changed = Signal()
-
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.stale = True  # loaded when first shown: a township's 包联 table is thousands of rows
+        change_bus(store).changed.connect(self.apply_changes)
         self.contact_model = RowsModel(CONTACT_COLUMNS, self)
         self.contact_proxy = FilterProxy(self.contact_model, self)
         self.contact_table = make_table(self.contact_proxy, sortable=True)
@@ -202,6 +213,7 @@ class ContactsView(QWidget):
 
     # ------------------------------------------------------------ loading
     def refresh(self) -> None:
+        self.stale = False
         self.contact_model.set_rows(contacts.contact_rows(self.store))
         current = self.village.currentData()
         self.village.blockSignals(True)
@@ -265,7 +277,6 @@ class ContactsView(QWidget):
             QMessageBox.information(self, "尚无乡镇", "请先建立乡镇。")
             return None
         dialog = ContactDialog(self.store, townships[0][0], contact.uuid if contact else None, self)
-        dialog.accepted.connect(self._after_write)
         dialog.open()
         return dialog
 
@@ -280,12 +291,8 @@ class ContactsView(QWidget):
         if QMessageBox.question(self, "删除包联人员", f"确定删除“{contact.name}”？{note}"
                                 ) != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.delete("contact", contact.uuid, cascade=True)
-        except WqError as err:
-            QMessageBox.warning(self, "无法删除", str(err))
-            return
-        self._after_write()
+        run_op(self, self.store, lambda s: contact_ops.delete_contact(s, contact.uuid),
+               error_title="无法删除")
 
     def assign(self) -> int:
         self.assign_error.show_error(None)
@@ -293,17 +300,23 @@ class ContactsView(QWidget):
         if not operators:
             self.assign_error.show_error("请先在表格中选择要分配的经营者（可按住 Ctrl 或 Shift 多选）。")
             return 0
-        try:
-            count = services.assign_contacts(self.store, operators, leader=self.leader.currentData(),
-                                             staff=self.staff.currentData())
-        except WqError as err:
-            self.assign_error.show_error(str(err))
-            return 0
+        leader, staff = self.leader.currentData(), self.staff.currentData()
         who = "、".join(c.currentText() for c in (self.leader, self.staff) if c.currentData())
-        self.assign_result.setText(f"已将 {count} 户分配给 {who}。")
-        self._after_write()
-        return count
+        changes = run_op(self, self.store,
+                         lambda s: households.assign_contacts(s, operators, leader=leader, staff=staff),
+                         on_done=lambda c: self.assign_result.setText(f"已将 {c.result} 户分配给 {who}。"),
+                         on_error=lambda err: self.assign_error.show_error(str(err)))
+        return changes.result if changes else 0
 
-    def _after_write(self) -> None:
-        self.refresh()
-        self.changed.emit()
+    def apply_changes(self, changes: Changes) -> None:
+        if not changes.touches("contact", "operator", "village", "township"):
+            return
+        if self.isVisible() and changes.operation in OWN_OPERATIONS:
+            self.refresh()
+        else:
+            self.stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()

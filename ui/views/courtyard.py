@@ -5,12 +5,9 @@ paid, which the panel says so staff do not look for it in the agreement."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop import planting
-from wq_desktop.errors import WqError
 from wq_desktop.figures import total
+from wq_desktop.operations import households
 from wq_desktop.store import Store
 
+from ..operations import Op, run_op
+from ..record_editor import RecordEditor
 from ..widgets import Column, RowsModel, make_table
 
 COLUMNS = (
@@ -33,54 +32,37 @@ COLUMNS = (
 )
 
 
-class CourtyardDialog(QDialog):
+class CourtyardDialog(RecordEditor):
     """One courtyard crop; the area is taken as typed (no spin box that rewrites digits)."""
 
     def __init__(self, store: Store, operator: str, year: int, entry: planting.Courtyard | None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store, self.operator, self.year, self.entry = store, operator, year, entry
-        self.setWindowTitle(f"{year}年度庭院种植")
+        super().__init__(store, f"{year}年度庭院种植", parent)
+        self.operator, self.year, self.entry = operator, year, entry
         self.crop = QComboBox()
         self.crop.setEditable(True)
         self.crop.addItems(planting.known_crops(store))
         self.crop.setCurrentText(entry.crop if entry else "")
         self.area = QLineEdit(f"{entry.area_mu}" if entry else "")
         self.area.setPlaceholderText("例如 0.80")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("种植作物", self.crop)
-        form.addRow("面积（亩）", self.area)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("庭院种植计入实际种植面积和用水量测算，不退减、不补助。"))
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.form.addRow("种植作物", self.crop)
+        self.form.addRow("面积（亩）", self.area)
+        self.body.addLayout(self.form)
+        self.body.addWidget(QLabel("庭院种植计入实际种植面积和用水量测算，不退减、不补助。"))
+        self.finish()
 
-    def accept(self) -> None:
+    def operation(self) -> Op | None:
         crop = self.crop.currentText().strip()
         if not crop:
-            self.error.setText("请填写种植作物。")
-            return
-        try:
-            planting.set_courtyard(self.store, self.operator, self.year, crop, self.area.text(),
-                                   self.entry.uuid if self.entry else None)
-        except WqError as err:
-            self.error.setText(str(err))  # nothing was written; the dialog stays open
-            return
-        super().accept()
+            self.error.show_error("请填写种植作物。")
+            return None
+        operator, year, area = self.operator, self.year, self.area.text()
+        record = self.entry.uuid if self.entry else None
+        return lambda s: households.save_courtyard(s, operator, year, crop, area, record)
 
 
 class CourtyardPanel(QWidget):
-    changed = Signal()
+    """The household page loads it (load) and redraws it from the broadcast of its writes."""
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,7 +105,6 @@ class CourtyardPanel(QWidget):
         if self.operator is None:
             return None
         dialog = CourtyardDialog(self.store, self.operator, self.year, entry, self)
-        dialog.accepted.connect(self.changed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -137,9 +118,5 @@ class CourtyardPanel(QWidget):
                                       f"确定删除{entry.year}年度庭院种植“{entry.crop}”{entry.area_mu} 亩？")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.delete("courtyard", entry.uuid)
-        except WqError as err:
-            QMessageBox.warning(self, "无法删除", str(err))
-            return
-        self.changed.emit()
+        run_op(self, self.store, lambda s: households.delete_courtyard(s, entry.uuid),
+               error_title="无法删除")

@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import figures, services
-from wq_desktop.errors import WqError
+from wq_desktop import figures, services, supervision
+from wq_desktop.errors import NotFoundError
+from wq_desktop.operations import Changes, households, parcels, patrols
 from wq_desktop.queries.household import HouseholdDetail, ParcelRow, PatrolRow, household_detail
 from wq_desktop.rules import amount_words, phones
 from wq_desktop.store import Store
 
+from ..operations import change_bus, run_op
 from ..widgets import OVERDUE_COLOR, Column, ElidedLabel, RowsModel, make_table, mu, scrolling, yuan
 from .agreement_panel import AgreementPanel
 from .courtyard import CourtyardPanel
@@ -55,10 +57,17 @@ PATROL_COLUMNS = (
 )
 
 
-class HouseholdView(QWidget):
-    """Shows one household for the selected year; `save()` is what Ctrl+S calls here."""
+# The kinds a household page shows (operator form, parcels and measures, patrols with photos,
+# agreement, courtyard, 包联 people, the village's groups, history of them all).
+SHOWN_KINDS = ("operator", "parcel", "measure", "patrol", "photo", "agreement", "courtyard",
+               "contact", "group", "village", "rectification", "supervision")
 
-    changed = Signal()  # something was written: the window refreshes counts and lists
+
+class HouseholdView(QWidget):
+    """Shows one household for the selected year; `save()` is what Ctrl+S calls here. It redraws
+    from the store's ChangeBus only (never after its own writes)."""
+
+    household_gone = Signal()  # the household on screen was deleted on another device
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,16 +138,23 @@ class HouseholdView(QWidget):
                                      self.delete_patrol_button)
         self.history = HistoryView(store)
         self.courtyard = CourtyardPanel(store)
-        self.courtyard.changed.connect(self._after_write)
         self.tabs = QTabWidget()
         self.tabs.addTab(parcels_tab, "地块与本年措施")
         self.tabs.addTab(patrol_tab, "巡查记录")
         self.tabs.addTab(self.courtyard, "庭院种植")
         self.tabs.addTab(self.history, "变更历史")
 
+        # The city office's 督办 about this household or its parcels (answered in 工作进度 → 督办待办).
+        self.supervision_note = QLabel()
+        self.supervision_note.setObjectName("household_supervision")
+        self.supervision_note.setWordWrap(True)
+        self.supervision_note.setStyleSheet("color: #b00020; border: 1px solid #e0a0a0; padding: 4px;")
+        self.supervision_note.hide()
+
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
+        layout.addWidget(self.supervision_note)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
         self.tabs.setMinimumHeight(220)  # a few table rows stay visible when the page scrolls
@@ -148,8 +164,8 @@ class HouseholdView(QWidget):
 
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete_household)
-        self.form.saved.connect(lambda _u: self._after_write())
-        self.agreement.changed.connect(self._after_write)
+        self.form.saved.connect(self._adopt)
+        change_bus(store).changed.connect(self.apply_changes)
         self.add_parcel_button.clicked.connect(lambda: self.edit_parcel(None))
         self.edit_parcel_button.clicked.connect(lambda: self.edit_parcel(self._current_parcel()))
         self.parcel_table.doubleClicked.connect(lambda _i: self.set_measure())
@@ -212,6 +228,7 @@ class HouseholdView(QWidget):
             self.agreement.load(None, self.year)
             self.contacts.setText("")
             self.summary.setText("")
+            self.supervision_note.hide()
             self._enable(False)
             return
         d = household_detail(self.store, self.operator, self.year)
@@ -227,6 +244,7 @@ class HouseholdView(QWidget):
         self.history.load_household(self.operator)
         self.courtyard.load(self.operator, self.year)
         self.contacts.setText(self._contacts_text(d))
+        self._show_supervision()
         total = figures.sum_of_records(p.area_mu for p in d.parcels)
         retired = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
                                          if m.kind == "退减灌溉")
@@ -238,6 +256,15 @@ class HouseholdView(QWidget):
             f"休耕轮作 {mu(fallow)} 亩；补助金额 {yuan(money)} 元"
             f"（{amount_words.amount_in_words(money)}）")
         self._enable(True)
+
+    def _show_supervision(self) -> None:
+        rows = supervision.about_record(self.store, "operator", self.operator)
+        lines = [f"【督办·{supervision.STATE_NAMES[r.state]}】{r.title}：{r.note}（期限 {r.due_on}"
+                 f"{'，已回复：' + r.reply if r.reply else ''}）" for r in rows]
+        self.supervision_note.setText("\n".join(lines) + ("\n请在“工作进度 → 督办待办”中回复。"
+                                                         if any(r.state in ("open", "overdue")
+                                                                for r in rows) else ""))
+        self.supervision_note.setVisible(bool(rows))
 
     @staticmethod
     def _contacts_text(d: HouseholdDetail) -> str:
@@ -262,9 +289,24 @@ class HouseholdView(QWidget):
             self.refresh()
         return True
 
-    def _after_write(self) -> None:
-        self.refresh()
-        self.changed.emit()
+    def _adopt(self, operator: str) -> None:
+        """A new household was saved in the form: it is the one this page shows from now on
+        (set before the broadcast, which then draws it)."""
+        self.operator = operator
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Redraw once if the change touches what this page shows."""
+        if self.operator is None or not changes.touches(*SHOWN_KINDS):
+            return
+        if changes.records.keys() == {"operator"} and self.operator not in changes.ids("operator"):
+            return  # another household's own fields
+        try:
+            self.refresh()
+        except NotFoundError:  # deleted elsewhere (a pulled tombstone)
+            self.operator = None
+            self.form.load(None, self.village)
+            self.refresh()
+            self.household_gone.emit()
 
     def delete_household(self) -> None:
         if self.operator is None or self.detail is None:
@@ -277,14 +319,14 @@ class HouseholdView(QWidget):
             "（删除记录保留在变更历史中，可整户恢复。）")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            services.delete_household(self.store, self.operator)
-        except WqError as err:
-            QMessageBox.warning(self, "无法删除", str(err))
-            return
-        self.operator = None
-        self.form.load(None, self.village)  # the form now offers a new household in the same village
-        self._after_write()
+        def deleted(_changes: Changes) -> None:
+            self.operator = None  # the form now offers a new household in the same village
+            self.form.load(None, self.village)
+            self.refresh()  # the broadcast no longer concerns this (empty) page
+
+        operator = self.operator
+        run_op(self, self.store, lambda s: households.delete_household(s, operator),
+               on_done=deleted, error_title="无法删除")
 
     def _current_parcel(self) -> ParcelRow | None:
         return self.parcel_table.row_object()
@@ -304,8 +346,7 @@ class HouseholdView(QWidget):
         return True
 
     def _open_dialog(self, dialog: QDialog) -> QDialog:
-        """Window-modal but not blocking: the view refreshes when the dialog saves."""
-        dialog.accepted.connect(self._after_write)
+        """Window-modal but not blocking: what the dialog saves comes back on the ChangeBus."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -336,12 +377,8 @@ class HouseholdView(QWidget):
             f"确定删除地块 {parcel.code}？其各年度措施和巡查记录将一并删除（可在变更历史中查到）。")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.delete("parcel", parcel.uuid, cascade=True)
-        except WqError as err:
-            QMessageBox.warning(self, "无法删除", str(err))
-            return
-        self._after_write()
+        run_op(self, self.store, lambda s: parcels.delete_parcel(s, parcel.uuid),
+               error_title="无法删除")
 
     def patrol_parcels(self) -> list[tuple[str, str]]:
         rows = self.detail.parcels if self.detail else []
@@ -366,9 +403,5 @@ class HouseholdView(QWidget):
             self, "删除巡查记录", f"确定删除 {patrol.visited_on} 的{patrol.stage}巡查记录及其照片？")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.delete("patrol", patrol.uuid, cascade=True)
-        except WqError as err:
-            QMessageBox.warning(self, "无法删除", str(err))
-            return
-        self._after_write()
+        run_op(self, self.store, lambda s: patrols.delete_patrol(s, patrol.uuid),
+               error_title="无法删除")

@@ -14,14 +14,16 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop import validation
-from wq_desktop.errors import ValidationError, WqError
+from wq_desktop.errors import ValidationError
 from wq_desktop.model import ContactRole, OperatorKind
+from wq_desktop.operations import Changes, households
 from wq_desktop.printing.fonts import NoChineseFontError, unprintable_chars
 from wq_desktop.queries import contacts, navigation
 from wq_desktop.rules import identity, phones
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import ErrorLabel
 
 _OPERATOR = KINDS["operator"]
@@ -210,19 +212,21 @@ class OperatorForm(QWidget):
         for error in self.errors.values():
             error.show_error(None)
         self.general_error.show_error(None)
-        values = self.values()
-        try:
-            if self.uuid is None:
-                self.uuid = self.store.create("operator", {"village": self.village, **values})
-            else:
-                self.store.update("operator", self.uuid, values, base_rev=self.rev)
-        except WqError as err:  # refused value, or someone else changed the record meanwhile
-            self.show_error(getattr(err, "field", None), str(err))
-            return None
-        record = self.store.get("operator", self.uuid)
-        self.load(record, record["village"])
-        self.saved.emit(self.uuid)
-        return self.uuid
+        values, uuid, rev = self.values(), self.uuid, self.rev
+
+        def saved(changes: Changes) -> None:
+            self.uuid = changes.result
+            record = self.store.get("operator", self.uuid)
+            self.load(record, record["village"])
+            self.saved.emit(self.uuid)
+
+        changes = run_op(self, self.store,
+                         lambda s: households.save_operator(s, uuid, values, village=self.village,
+                                                            base_rev=rev),
+                         on_done=saved,
+                         # a refused value, or someone else changed the record meanwhile
+                         on_error=lambda err: self.show_error(getattr(err, "field", None), str(err)))
+        return self.uuid if changes else None
 
     def show_error(self, field: str | None, message: str) -> None:
         target = self.errors.get(field or "")

@@ -15,15 +15,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import services
 from wq_desktop.errors import WqError
 from wq_desktop.model import LandAttribute, MeasureKind
+from wq_desktop.operations import Changes, measures, parcels
 from wq_desktop.queries import household
 from wq_desktop.rules import quantities
 from wq_desktop.schema import KINDS, SANDIAO_FIELDS
 from wq_desktop.store import Store
 from wq_desktop.validation import AREA_TOLERANCE_MU
 
+from ..operations import run_op
 from ..widgets import ErrorLabel, NumberEdit, save_cancel_buttons
 
 _PARCEL = KINDS["parcel"]
@@ -122,16 +123,19 @@ class ParcelDialog(QDialog):
     def save(self) -> None:
         for error in [*self.errors.values(), self.general]:
             error.show_error(None)
-        try:
-            if self.parcel:
-                self.store.update("parcel", self.parcel, self.values(), base_rev=self.rev)
-            else:
-                self.parcel = self.store.create(
-                    "parcel", {"village": self.village, "operator": self.operator, **self.values()})
-        except WqError as err:
+        uuid, rev = self.parcel, self.rev
+        values = self.values() if uuid else {"village": self.village, "operator": self.operator,
+                                             **self.values()}
+
+        def saved(changes: Changes) -> None:
+            self.parcel = changes.result
+            self.accept()
+
+        def refused(err: WqError) -> None:
             (self.errors.get(getattr(err, "field", None) or "") or self.general).show_error(str(err))
-            return
-        self.accept()
+
+        run_op(self, self.store, lambda s: parcels.save_parcel(s, uuid, values, base_rev=rev),
+               on_done=saved, on_error=refused)
 
 
 class MeasureDialog(QDialog):
@@ -233,13 +237,7 @@ class MeasureDialog(QDialog):
             return
         # Shrink before growing, so moving area from one measure to another never overfills the parcel.
         kinds = sorted(areas, key=lambda k: areas[k] - old.get(k, 0.0))
-        try:
-            with self.store.transaction():
-                for kind in kinds:
-                    rate = self.rates[kind].number() if kind in self.rates else None
-                    services.set_measure(self.store, self.parcel.uuid, self.year, kind, areas[kind] or None,
-                                         rate)
-        except WqError as err:
-            self.error.show_error(str(err))
-            return
-        self.accept()
+        rates = {kind: self.rates[kind].number() for kind in kinds if kind in self.rates}
+        parcel, year = self.parcel.uuid, self.year
+        run_op(self, self.store, lambda s: measures.set_measures(s, parcel, year, areas, rates, kinds),
+               on_done=lambda _c: self.accept(), on_error=lambda err: self.error.show_error(str(err)))

@@ -40,10 +40,13 @@ from wq_desktop.model import (
     PatrolResult,
     PatrolStage,
 )
+from wq_desktop.operations import Changes
+from wq_desktop.operations import patrols as patrol_ops
 from wq_desktop.rules import patrols
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import (
     ERROR_STYLE,
     DateEdit,
@@ -458,20 +461,24 @@ class PatrolDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 self.errors["result"].show_error("违规的巡查应下达整改：请勾选“下达整改”并填写整改要求。")
                 return
-        try:
-            with self.store.transaction():
-                if self.patrol:
-                    self.store.update("patrol", self.patrol, self.values(), base_rev=self.rev)
-                    patrol = self.patrol
-                else:
-                    patrol = self.store.create("patrol", self.values())
-                for entry in self.photo_strip.staged():
-                    photos.attach_photo(self.store, "patrol", patrol, entry.path)
-                for record in self.removed_photos:
-                    self.store.delete("photo", record["uuid"])
-        except WqError as err:
+        def refused(err: WqError) -> None:
             field = getattr(err, "field", None) or ""
             (self.errors.get(field) or self.general).show_error(str(err))
+
+        try:
+            values = self.values()  # a date that is not one is refused here, with its reason
+        except WqError as err:
+            refused(err)
             return
-        self.patrol = patrol
-        self.accept()
+        uuid, rev = self.patrol, self.rev
+        taken = [entry.path for entry in self.photo_strip.staged()]
+        removed = [record["uuid"] for record in self.removed_photos]
+
+        def saved(changes: Changes) -> None:
+            self.patrol = changes.result
+            self.accept()
+
+        run_op(self, self.store,
+               lambda s: patrol_ops.record_patrol(s, uuid, values, base_rev=rev, add_photos=taken,
+                                               remove_photos=removed),
+               on_done=saved, on_error=refused)

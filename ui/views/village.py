@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.operations import agreements
 from wq_desktop.ordering import group_sort_key
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.queries import navigation, village_table
 from wq_desktop.store import Store
 
+from ..operations import run_op
 from ..widgets import (
     Column,
     DateEdit,
@@ -87,7 +89,6 @@ class VillageView(QWidget):
 
     open_household = Signal(str)
     new_household = Signal(str)  # village uuid
-    changed = Signal()
     rowsLoaded = Signal()  # the table shows the current village and year
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -315,17 +316,18 @@ class VillageView(QWidget):
         try:  # a date that is not one is refused with its reason (shown under the field too)
             values = {"start_on": self.notice_start.value(), "end_on": self.notice_end.value(),
                       "objection_count": self.objections.value(), "objections": self.objection_text.text()}
-            if self.notice:
-                self.store.update("notice", self.notice["uuid"], values, base_rev=self.notice["rev"])
-            else:
-                self.store.create("notice", {"village": self.village, "year": self.year, **values})
         except WqError as err:
             self.notice_error.show_error(str(err))
             return False
-        self._load_notice()
-        self.notice_error.show_error(None)
-        self.changed.emit()
-        return True
+        uuid, rev = (self.notice["uuid"], self.notice["rev"]) if self.notice else (None, None)
+        if uuid is None:
+            values.update(village=self.village, year=self.year)
+        # The editor takes the saved notice (and its new revision) back at once; the table
+        # redraws from the broadcast.
+        changes = run_op(self, self.store, lambda s: agreements.save_notice(s, uuid, values, base_rev=rev),
+                         on_done=lambda _c: self._load_notice(),
+                         on_error=lambda err: self.notice_error.show_error(str(err)))
+        return changes is not None
 
     # ------------------------------------------------------------ filtering
     def _apply_filter(self) -> None:

@@ -42,6 +42,10 @@ def _record_title(store: Store, kind_name: str, uuid: str) -> str:
         return f"{rec['year']}年度协议 {rec['number'] or ''}".rstrip()
     if kind_name == "patrol":
         return f"巡查 {rec['visited_on']} {rec['stage']}"
+    if kind_name == "supervision":
+        from wq_desktop.supervision import target_title
+
+        return f"督办（{target_title(store, rec['target_kind'], rec['target'])}，期限 {rec['due_on']}）"
     if kind_name == "courtyard":
         return f"{rec['year']}年度庭院种植（{rec['crop']}）"
     if kind_name == "photo":

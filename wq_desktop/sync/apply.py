@@ -1,10 +1,10 @@
 """Store what the server sent: acknowledgements of pushed changes and other devices' changes.
 
-Both take the server's state through Store.apply_pulled (validation and history as for any
-change, no outbox row). A field that still has a local change waiting to be pushed keeps its local
-value, so a pull never hides an edit before it reached the server. A change at or below the
-revision this device already holds is skipped: a page stored twice (after a crash between storing
-and saving the cursor) changes nothing.
+Both take the server's state through Store.apply_pulled: one write per record (validation and
+history as for any change, no outbox row, the server's revision kept in sync_base). A field that
+still has a local change waiting to be pushed keeps its local value, so a pull never hides an edit
+before it reached the server. A change at or below the revision this device already holds is
+skipped: a page stored twice (after a crash between storing and saving the cursor) changes nothing.
 """
 
 from __future__ import annotations

@@ -193,13 +193,15 @@ def _describe(change: p.Change, result: p.Result) -> str:
 
 def _pull(store: Store, conn: Connection, report: SyncReport, progress: ProgressCb,
           cancelled: Callable[[], bool]) -> None:
+    from ..operations.sync import apply_pull
+
     while not cancelled():
         after = apply.cursor(store)
         page = checks.pull_page(conn.json("GET", "/sync/pull", params={
             "after": after, "device": store.device, "limit": p.PULL_PAGE}), after)
         if page["changes"] and report.backup is None:
             report.backup = _backup(store)
-        report.warnings += apply.store_pulled(store, page["changes"], page["cursor"])
+        report.warnings += apply_pull(store, page["changes"], page["cursor"]).result
         report.pulled += len(page["changes"])
         progress("下载更新", report.pulled, None)
         if not page["more"]:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wq_desktop.queries import navigation
 
 from .. import auth
-from . import progress, session, summary_pages
+from . import progress, session, summary_pages, supervision_pages
 from .frame import (
     HERE,
     YearParam,
@@ -115,3 +115,4 @@ def install(app: FastAPI) -> None:
                     columns=progress.columns(year), today=date.today(), active="progress")
 
     summary_pages.install(app)
+    supervision_pages.install(app)
