@@ -37,6 +37,12 @@ def kind_ddl(k: Kind) -> list[str]:
     return out
 
 
+def added_columns(existing: set[tuple[str, str]]) -> list[str]:
+    """The declared fields the tables lack ((table, column) pairs `existing`): the schema grew."""
+    return [f'ALTER TABLE "{k.name}" ADD COLUMN IF NOT EXISTS {_column(f)}'
+            for k in KINDS.values() for f in k.fields if (k.name, f.name) not in existing]
+
+
 def foreign_keys() -> list[str]:
     """References as on the laptop, checked at commit (a migration copies kind by kind)."""
     out = []

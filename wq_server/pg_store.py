@@ -185,18 +185,22 @@ class PgServerDB:
         self._blob_dir: Path | None = None
 
     def _ensure_schema(self) -> None:
+        """Tables and columns the schema declares and the database lacks, on every start: a
+        kind or field added to wq_desktop/schema.py reaches the server as it reaches laptops."""
         with self.pool.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(0)")  # workers starting together
-            exists = conn.execute("SELECT to_regclass('srv_meta')").fetchone()[0]
-            if exists and conn.execute("SELECT value FROM srv_meta WHERE key='server_schema'"
-                                       ).fetchone():
-                return
+            new = conn.execute("SELECT to_regclass('srv_meta')").fetchone()[0] is None
             for statement in pg_schema.all_ddl():
                 conn.execute(statement)
-            for statement in pg_schema.foreign_keys():
+            existing = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns"
+                                        " WHERE table_schema = current_schema()").fetchall())
+            for statement in pg_schema.added_columns(existing):
                 conn.execute(statement)
-            conn.execute("INSERT INTO srv_meta (key, value) VALUES ('server_schema', %s),"
-                         " ('created_at', %s)", (str(SERVER_SCHEMA), utc_now()))
+            if new:
+                for statement in pg_schema.foreign_keys():
+                    conn.execute(statement)
+                conn.execute("INSERT INTO srv_meta (key, value) VALUES ('server_schema', %s),"
+                             " ('created_at', %s)", (str(SERVER_SCHEMA), utc_now()))
 
     def _set_photo_folder(self, folder: Path) -> None:
         with self.pool.connection() as conn:
