@@ -307,10 +307,13 @@ class PgServerDB:
     def _pull_every_township(self, conn: psycopg.Connection, device: str, after: Any,
                              limit: int) -> dict[str, Any]:
         cursors = office_cursor(after)
+        # Township by township along each one's (township, seq) key: a range read per township.
         rows = conn.execute(
-            f"SELECT township, {FEED_COLUMNS} FROM srv_change c WHERE device<>%s AND seq > coalesce("
-            " (%s::jsonb ->> township)::bigint, %s) ORDER BY township, seq LIMIT %s",
-            (device, json.dumps(cursors["by_township"]), cursors["rest"], limit)).fetchall()
+            f"SELECT f.township, c.* FROM srv_feed f CROSS JOIN LATERAL (SELECT {FEED_COLUMNS}"
+            " FROM srv_change c WHERE c.township = f.township AND c.device<>%s AND c.seq > coalesce("
+            " (%s::jsonb ->> f.township)::bigint, %s) ORDER BY c.seq LIMIT %s) c"
+            " ORDER BY f.township, c.seq LIMIT %s",
+            (device, json.dumps(cursors["by_township"]), cursors["rest"], limit, limit)).fetchall()
         more = len(rows) == limit
         by_township = dict(cursors["by_township"])
         if more:
