@@ -15,12 +15,14 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 bundle: setup
 	bash packaging/build_linux.sh

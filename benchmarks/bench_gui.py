@@ -106,6 +106,8 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
     from ui.fonts import apply_chinese_font
     from ui.gc_guard import collect_in_gui_thread
     from ui.main_window import MainWindow
+    from ui.operations import run_op
+    from wq_desktop.operations import parcels
     from wq_desktop.settings import Settings
     from wq_desktop.store import Store
 
@@ -151,8 +153,18 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
     act("search 王", lambda: w.nav.search.setText("王"),
         lambda: w.nav.hits.isVisible() or w.nav.no_hits.isVisible(), settle_s=0.8)
     act("open a village", lambda: w.show_village(villages[len(villages) // 2]["uuid"]))
-    parcel = store.find_one("parcel", "village=?", (villages[len(villages) // 2]["uuid"],))
-    act("save a parcel", lambda: store.update("parcel", parcel["uuid"], {"crop": "打瓜"}))
+    parcel = store.find_one("parcel", "village=? AND operator IS NOT NULL",
+                            (villages[len(villages) // 2]["uuid"],))
+    # As the window saves: an operation, its Changes broadcast (the map patches that parcel).
+    act("save a parcel", lambda: run_op(w, store, lambda s: parcels.save_parcel(
+        s, parcel["uuid"], {"crop": "打瓜"}, base_rev=store.get("parcel", parcel["uuid"])["rev"])))
+    w.show_household(parcel["operator"])
+
+    def save_household() -> None:
+        w.household.form.edits["phone"].setText("13800001111")
+        w.household.save()
+
+    act("save a household (its phone)", save_household)
     act("open the map", lambda: w.tabs.setCurrentWidget(w.map_tab))
     canvas = w.map.canvas
 

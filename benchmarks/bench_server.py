@@ -36,6 +36,7 @@ from wq_desktop.store import new_uuid
 from wq_desktop.sync import protocol as p
 from wq_server import auth
 from wq_server.apply import create_township, push
+from wq_server.authors import Account
 from wq_server.db import ServerDB
 
 PASSWORD = "swift-river-72"
@@ -85,15 +86,20 @@ def _logins(tmp: Path, clients: int) -> Ratio:
     return r
 
 
+AUTHOR = "录入员"  # the laptop account every benchmark change names (registered with each push)
+ACCOUNTS = [{"name": AUTHOR, "signed_in": True}]
+
+
 def _households(township: str, n: int, seed: int) -> list[dict]:
     village = new_uuid()
     code = f"6523{seed:05d}"
     changes = [{"change_id": new_uuid(), "kind": "village", "record": village, "op": "create",
-                "base_rev": 0, "fields": {"township": township, "code": code + "901", "name": "村"}}]
+                "base_rev": 0, "user": AUTHOR,
+                "fields": {"township": township, "code": code + "901", "name": "村"}}]
     for i in range(n - 1):
         first17 = f"652399{1950 + i // 1000}0101{i % 1000:03d}"
         changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(),
-                        "op": "create", "base_rev": 0,
+                        "op": "create", "base_rev": 0, "user": AUTHOR,
                         "fields": {"village": village, "name": f"户{i}", "kind": "农户",
                                    "id_code": first17 + identity.id_check_char(first17)}})
     return changes
@@ -131,7 +137,8 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
             session = requests.Session()
             for start in range(0, len(pages[i]), 100):  # pages of 100, as a laptop with edits sends
                 answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,
-                                      json={"device": f"d{i}", "changes": pages[i][start:start + 100]},
+                                      json={"device": f"d{i}", "changes": pages[i][start:start + 100],
+                                            "accounts": ACCOUNTS},
                                       timeout=600)
                 latencies.append(took)
                 assert all(r["status"] == p.APPLIED for r in answer.json()["results"])
@@ -158,7 +165,8 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
         for i, (user, town) in enumerate(bare_users):
             who = auth.User(user, auth.STAFF, town)
             for start in range(0, len(bare_pages[i]), 100):
-                push(db, who, f"d{i}", bare_pages[i][start:start + 100])
+                push(db, who, f"d{i}", bare_pages[i][start:start + 100],
+                     [Account.model_validate(a) for a in ACCOUNTS])
             pull(db, who, f"other{i}", 0, p.PULL_PAGE)
 
     _, baseline = _timed(bare_run)

@@ -25,7 +25,14 @@ from wq_desktop.errors import WqError
 from wq_desktop.operations import Changes
 from wq_desktop.printing import notice
 from wq_desktop.printing.contact_list import INTERNAL_ONLY
-from wq_desktop.queries.navigation import known_years, latest_year, navigation_tree, place_of, townships
+from wq_desktop.queries.navigation import (
+    known_years,
+    latest_year,
+    navigation_tree,
+    parcel_of,
+    place_of,
+    townships,
+)
 from wq_desktop.rules import phones
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
@@ -235,7 +242,7 @@ class MainWindow(QMainWindow):
             if self.household.operator != place.operator:
                 return  # the user kept an unsaved edit open
             if kind in ("parcel", "measure"):
-                self._select_household_row(0, self._parcel_of(kind, uuid))
+                self._select_household_row(0, parcel_of(self.store, kind, uuid))
             elif place.patrol:
                 self._select_household_row(1, place.patrol)
         elif place.village:
@@ -243,12 +250,6 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.village)
         else:
             self.statusBar().showMessage("该记录已被删除或不在任何农户、村之下。", 5000)
-
-    def _parcel_of(self, kind: str, uuid: str) -> str | None:
-        if kind == "parcel":
-            return uuid
-        row = self.store.conn.execute("SELECT parcel FROM measure WHERE uuid=?", (uuid,)).fetchone()
-        return row[0] if row else None
 
     def _select_household_row(self, tab: int, uuid: str | None) -> bool:
         """Show the household's parcel (tab 0) or patrol (tab 1) table with `uuid`'s row selected."""

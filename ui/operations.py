@@ -2,11 +2,13 @@
 
 `run_op(parent, store, op)` runs `op(store)` (a wq_desktop.operations function, which returns a
 `Changes`); then `on_done(changes)` (the caller's own follow-up: close the dialog, select the new
-row), then the `Changes` goes out ONCE on the store's ChangeBus. Long jobs (sync, USB packages)
-run in a worker on a Store of their own (ui/workers.py) and publish their Changes on this bus
-when they end. Every view listens there and
+row), then the `Changes` goes out ONCE on the store's ChangeBus. Every view listens there and
 redraws only what the description names; no view refreshes itself after its own write. Modelled
 on Anki's aqt/operations (CollectionOp … success, then on_operation_did_execute).
+
+The long writers, sync and USB packages, run in a worker on a Store of their own (ui/sync/
+controller.py with ui/workers.py) and publish their operation's Changes here when the job ends,
+also what it stored before a failure or 取消 (a sync that stops halfway keeps its pages).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import audit, crypto, keyfile, sqldriver
 from .errors import SignInError, ValidationError, WqError
@@ -72,6 +73,21 @@ def get_account(store: Store, name: str) -> Account | None:
     return next((a for a in list_accounts(store) if a.name == name), None)
 
 
+def accounts_for_sync(store: Store) -> list[dict[str, Any]]:
+    """The laptop's accounts as the server registers them for its township (public facts only,
+    never password material): a pushed change is accepted only from an author on this list.
+    A plain store has no sign-in, so its authors (the names typed in 设置) go as not signed in."""
+    listed = [{"name": a.name, "created_at": a.created_at, "disabled_at": a.disabled_at,
+               "signed_in": True} for a in list_accounts(store)]
+    if store.key is None:
+        names = {a["name"] for a in listed}
+        typed = [r[0] for r in store.conn.execute(
+            "SELECT DISTINCT user FROM outbox WHERE state='pending' ORDER BY user")]
+        listed += [{"name": n, "created_at": None, "disabled_at": None, "signed_in": False}
+                   for n in dict.fromkeys([store.user, *typed]) if n not in names]
+    return listed
+
+
 # ---------------------------------------------------------------- new encrypted stores
 def insert_account(store: Store, name: str, by: str) -> None:
     with store.transaction():
@@ -106,6 +122,9 @@ def create_encrypted_store(path: Path, account: str, password: str, *, repeat: s
     try:
         store = Store.open(path, account, create=True, key=data_key)
         insert_account(store, account, account)
+        from .sync.package_keys import device_private_key
+
+        device_private_key(store)  # the key pair the server seals USB reply packages to
     except BaseException:
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink(missing_ok=True)

@@ -37,6 +37,7 @@ BACKUP = "backup"
 RESTORE = "restore"
 USB_EXPORT = "usb_export"
 USB_IMPORT = "usb_import"
+SERVER_KEY_SET = "server_key_set"  # the server's package key learnt, or replaced from a file
 
 EVENT_LABELS = {
     SIGN_IN: "登录",
@@ -55,6 +56,7 @@ EVENT_LABELS = {
     RESTORE: "从备份恢复",
     USB_EXPORT: "制作U盘同步包",
     USB_IMPORT: "导入U盘同步包",
+    SERVER_KEY_SET: "记住服务器同步包密钥",
 }
 
 SECURITY_LOG_DDL = (

@@ -136,7 +136,14 @@ def _copy(source: Path, target: Path, key: bytes | None = None) -> None:
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
+        if key is not None and not target.exists():
+            keyfile.path_for(target).unlink(missing_ok=True)  # no key file without its copy
         raise
+
+
+def photo_backup_folder(store_path: Path) -> Path:
+    """Where the backups of the store at `store_path` keep its photo files."""
+    return _photo_folder(backups_dir(), Path(store_path).stem)
 
 
 def _photo_folder(parent: Path, store_name: str) -> Path:

@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 import shapely
 
 from . import history
 from .errors import ValidationError
+from .findings import Finding, Severity
+from .fragmentation import check_fragmentation
 from .geo.overlaps import find_overlaps
 from .model import DEFAULT_NOTICE_DAYS, AgreementStatus, MeasureKind, PatrolResult
 from .rules import masking, patrols, quantities
 from .schema import KINDS
 from .store import Store, to_wire
+from .targets import allotment_problems
 from .validation import validate
-
-# The plan asks to avoid 碎片化; these are defaults until the city sets its own figures.
-FRAGMENT_MIN_MU = 5.0
-FRAGMENT_NEIGHBOUR_M = 30.0
-
-
-class Severity(StrEnum):
-    ERROR = "错误"
-    WARNING = "提示"
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    check: str  # short Chinese name of the check
-    message: str
-    kind: str | None = None
-    record: str | None = None
 
 
 def check_history(store: Store) -> list[Finding]:
@@ -193,8 +176,6 @@ def check_targets(store: Store, year: int | None = None) -> list[Finding]:
     """细化到村: this year's and next year's village targets fit the township's (targets.py)."""
     if year is None:
         return []
-    from .targets import allotment_problems
-
     return [Finding(Severity.WARNING, "目标分解", message, kind, record)
             for y in (year, year + 1) for kind, record, message in allotment_problems(store, y)]
 
@@ -232,44 +213,6 @@ def check_violations(store: Store, year: int | None = None) -> list[Finding]:
         findings.append(Finding(Severity.WARNING, "违规未整改",
                                 f"地块 {code} 在 {visited} 巡查判定为“{result}”，整改尚未结案{overdue}",
                                 "patrol", uuid))
-    return findings
-
-
-def check_fragmentation(store: Store, year: int | None = None, *, min_area_mu: float = FRAGMENT_MIN_MU,
-                        neighbour_m: float = FRAGMENT_NEIGHBOUR_M) -> list[Finding]:
-    """碎片化: retired parcels that are tiny, or islands whose every neighbour is still irrigated."""
-    if year is None:
-        return []
-    rows = store.conn.execute(
-        "SELECT p.uuid, p.code, p.geometry, ("
-        "  SELECT coalesce(sum(m.area_mu), 0) FROM measure m WHERE m.parcel=p.uuid AND m.year=?"
-        "  AND m.deleted=0 AND m.kind<>?) AS retired"
-        " FROM parcel p WHERE p.deleted=0 AND p.geometry IS NOT NULL", (year, MeasureKind.PLANTED)).fetchall()
-    if not rows:
-        return []
-    shapes = shapely.from_wkb([r[2] for r in rows])
-    is_retired = [r[3] > 0 for r in rows]
-    tree = shapely.STRtree(shapes)
-    findings = []
-    candidates = [i for i, flag in enumerate(is_retired) if flag]
-    if not candidates:
-        return []
-    pairs = tree.query(shapes[candidates], predicate="dwithin", distance=neighbour_m)
-    neighbours: dict[int, list[int]] = {i: [] for i in candidates}
-    for c_index, j in zip(pairs[0], pairs[1], strict=True):
-        i = candidates[c_index]
-        if i != j:
-            neighbours[i].append(int(j))
-    for i in candidates:
-        uuid, code, _, retired = rows[i]
-        if retired < min_area_mu:
-            findings.append(Finding(Severity.WARNING, "碎片化",
-                                    f"地块 {code} 退减面积仅 {retired:.2f} 亩，小于 {min_area_mu:g} 亩",
-                                    "parcel", uuid))
-        elif len(neighbours[i]) >= 2 and not any(is_retired[j] for j in neighbours[i]):
-            findings.append(Finding(Severity.WARNING, "碎片化",
-                                    f"地块 {code} 退减后四周 {len(neighbours[i])} 块地仍在灌溉种植，形成孤岛",
-                                    "parcel", uuid))
     return findings
 
 

@@ -107,6 +107,21 @@ def _feature_numbers(items: list[str]) -> set[int]:
     return numbers
 
 
+def export_gis(args: argparse.Namespace) -> int:
+    """Run an export for a GIS format (args: format, db, user, year, output, optional village)."""
+    from .gis_export import export_parcels
+
+    with open_store(args) as store:
+        result = export_parcels(store, args.format, Path(args.output), year=args.year,
+                                village_code=getattr(args, "village", None),
+                                only_retired=bool(getattr(args, "only_retired", False)),
+                                encoding=getattr(args, "encoding", None) or "UTF-8",
+                                crs=getattr(args, "crs", None))
+    for line in result.lines():
+        print(line)
+    return 0
+
+
 def _configure_settings(p: argparse.ArgumentParser) -> None:
     add_db(p)
     p.add_argument("--boundary", type=Path, metavar="文件",
@@ -125,12 +140,13 @@ def run_settings(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from . import location_checks, shape_checks
+    from .gis_import import boundary_from_file
 
     with open_store(args) as store:
         if args.boundary and args.clear_boundary:
             raise WqError("--boundary 和 --clear-boundary 只能选一个。")
         if args.boundary:
-            shape = location_checks.boundary_from_file(store, str(args.boundary), args.boundary_crs)
+            shape = boundary_from_file(store, str(args.boundary), args.boundary_crs)
             location_checks.set_boundary(store, shape)
         if args.clear_boundary:
             location_checks.set_boundary(store, None)

@@ -98,14 +98,15 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.format.lower()
     if fmt != "xlsx":
-        from .gisfiles import GIS_FORMATS, export_cli
+        from .cli_gis import export_gis
+        from .gisfiles import GIS_FORMATS
 
         if fmt not in GIS_FORMATS:
             print(f"错误：不支持的导出格式“{args.format}”，可选：xlsx、{'、'.join(GIS_FORMATS)}。",
                   file=sys.stderr)
             return 2
         args.format = fmt
-        return export_cli(args)
+        return export_gis(args)
     if args.table not in XLSX_TABLES:
         choices = "、".join(f"{k}（{v}）" for k, v in XLSX_TABLES.items())
         print(f"错误：导出 xlsx 请指定表格：{choices}，例如 export xlsx notice --village 652301105901",

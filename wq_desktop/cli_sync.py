@@ -107,3 +107,31 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"已导入回传包：确认 {s.changes} 条修改（冲突 {s.conflicts}，被拒绝 {s.rejected}），"
           f"收到 {s.pulled} 条其他设备的修改；待上传修改：{waiting} 条。")
     return 0
+
+
+def _configure_key(p: argparse.ArgumentParser) -> None:
+    add_db(p)
+    p.add_argument("--file", type=Path,
+                   help="市办公室提供的服务器同步包密钥文件（不写则只显示本机记住的指纹）")
+    p.add_argument("--replace", action="store_true",
+                   help="密钥与本机记住的不同时也换用它（须先与市办公室核对过指纹）")
+
+
+@command("sync-key", "导入或查看服务器的同步包密钥（U盘同步包加密用）", _configure_key)
+def run_key(args: argparse.Namespace) -> int:
+    from . import sealed
+    from .cli import open_store
+    from .sync import package_keys
+
+    with open_store(args) as store:
+        if args.file is not None:
+            key = package_keys.import_key_file(store, args.file, replace=args.replace)
+            print(f"已记住服务器同步包密钥，指纹 {sealed.shown_fingerprint(key)}。")
+            return 0
+        key = package_keys.server_key(store)
+        if key is None:
+            print("本机还不知道服务器的同步包密钥：联网同步一次，或用 --file 导入市办公室提供的密钥文件。")
+        else:
+            print(f"服务器同步包密钥指纹：{sealed.shown_fingerprint(key)}"
+                  f"（来自 {store.meta(package_keys.SERVER_KEY_FROM)}）")
+    return 0

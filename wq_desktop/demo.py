@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from shapely.geometry import Point, Polygon
 
@@ -78,6 +79,27 @@ def demo_credit_code(rng: random.Random, prefix: str) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     first17 = prefix + DEMO_AREA_CODE + "".join(rng.choice(alphabet) for _ in range(9))
     return first17 + identity.credit_check_char(first17)
+
+
+def operator_values(rng: random.Random, kind: OperatorKind, h: int, village: str, groups: list[str],
+                    leaders: list[str], staff: list[str], *, numbered: bool = False) -> dict[str, Any]:
+    """The `h`-th household of a demo village: a fictional person (name, ID number under the
+    unassigned area code, phone) or a cooperative / the village collective with a credit code.
+    The one generator of demo people, for the small demo and the township/city data sets;
+    `numbered` puts the household number into a cooperative's name (unique at scale)."""
+    values: dict[str, Any] = {
+        "village": village, "group": groups[h % len(groups)], "kind": kind, "phone": _phone(rng),
+        "address": f"{h + 1}号院（演示）", "leader": leaders[h % len(leaders)],
+        "staff": staff[h % len(staff)]}
+    if kind == OperatorKind.FARMER:
+        values.update(name=_name(rng), id_code=demo_id_number(rng))
+    elif kind == OperatorKind.COOPERATIVE:
+        number = str(h) + "号" if numbered else ""
+        values.update(name=f"{rng.choice(PLACE_NAMES)}{number}种植专业合作社（演示）",
+                      id_code=demo_credit_code(rng, "93"), legal_rep=_name(rng))
+    else:
+        values.update(name="村股份经济合作社（演示）", id_code=demo_credit_code(rng, "N2"))
+    return values
 
 
 def _name(rng: random.Random) -> str:
@@ -180,17 +202,8 @@ def _fill_village(store: Store, rng: random.Random, year: int, village: str, gro
             kind = OperatorKind.VILLAGE_COLLECTIVE
         elif h % 17 == 5:
             kind = OperatorKind.COOPERATIVE
-        values = {"village": village, "group": groups[h % len(groups)], "kind": kind,
-                  "phone": _phone(rng), "address": f"{h + 1}号院（演示）",
-                  "leader": leaders[h % len(leaders)], "staff": staff[h % len(staff)]}
-        if kind == OperatorKind.FARMER:
-            values.update(name=_name(rng), id_code=demo_id_number(rng))
-        elif kind == OperatorKind.COOPERATIVE:
-            values.update(name=f"{rng.choice(PLACE_NAMES)}种植专业合作社（演示）",
-                          id_code=demo_credit_code(rng, "93"), legal_rep=_name(rng))
-        else:
-            values.update(name="村股份经济合作社（演示）", id_code=demo_credit_code(rng, "N2"))
-        operator = store.create("operator", values)
+        operator = store.create("operator", operator_values(rng, kind, h, village, groups, leaders,
+                                                            staff))
         retiring = False
         for p in range(parcels_per[h]):
             attribute = rng.choices(list(LandAttribute), weights=(70, 18, 12))[0]
@@ -271,16 +284,24 @@ def _add_patrols(store: Store, rng: random.Random, year: int, photo_folder: Path
                 photo_index += 1
 
 
-def _add_courtyards(store: Store, rng: random.Random, year: int) -> None:
-    """About half the farming households grow a little beside the house (庭院种植)."""
-    for operator in store.find("operator", "kind=?", (OperatorKind.FARMER,)):
+def courtyard_rows(rng: random.Random, farmers: list[str], years: list[int]) -> list[dict[str, Any]]:
+    """庭院种植 of demo households: about half the farming households grow a little beside the
+    house, the same crops and area every year. Used by the small demo and the data sets."""
+    rows: list[dict[str, Any]] = []
+    for operator in farmers:
         if rng.random() < 0.5:
             crops = rng.sample(COURTYARD_CROPS, rng.choice((1, 1, 2)))
             for crop in dict.fromkeys(crops):
                 area = round(rng.uniform(0.2, 1.5), 2)
-                for courtyard_year in (year - 1, year):
-                    store.create("courtyard", {"operator": operator["uuid"], "year": courtyard_year,
-                                               "crop": crop, "area_mu": area})
+                rows += [{"operator": operator, "year": y, "crop": crop, "area_mu": area}
+                         for y in years]
+    return rows
+
+
+def _add_courtyards(store: Store, rng: random.Random, year: int) -> None:
+    farmers = [o["uuid"] for o in store.find("operator", "kind=?", (OperatorKind.FARMER,))]
+    for row in courtyard_rows(rng, farmers, [year - 1, year]):
+        store.create("courtyard", row)
 
 
 def _add_earlier_years(store: Store, rng: random.Random, year: int) -> None:

@@ -43,9 +43,10 @@ from .demo import (
     WATER_QUOTAS,
     _name,
     _phone,
-    demo_credit_code,
-    demo_id_number,
+    add_targets,
+    courtyard_rows,
     demo_year,
+    operator_values,
 )
 from .errors import WqError
 from .geo import polygons, projection
@@ -275,24 +276,12 @@ class _Township:
 
     def _operator(self, village: str, groups: list[str], h: int, leaders: list[str],
                   staff: list[str]) -> dict[str, Any]:
-        rng = self.rng
         kind = OperatorKind.FARMER
         if h == self.size.households - 1:
             kind = OperatorKind.VILLAGE_COLLECTIVE
         elif h % 41 == 7:
             kind = OperatorKind.COOPERATIVE
-        values: dict[str, Any] = {
-            "village": village, "group": groups[h % len(groups)], "kind": kind, "phone": _phone(rng),
-            "address": f"{h + 1}号院（演示）", "leader": leaders[h % len(leaders)],
-            "staff": staff[h % len(staff)]}
-        if kind == OperatorKind.FARMER:
-            values.update(name=_name(rng), id_code=demo_id_number(rng))
-        elif kind == OperatorKind.COOPERATIVE:
-            values.update(name=f"{rng.choice(PLACE_NAMES)}{h}号种植专业合作社（演示）",
-                          id_code=demo_credit_code(rng, "93"), legal_rep=_name(rng))
-        else:
-            values.update(name="村股份经济合作社（演示）", id_code=demo_credit_code(rng, "N2"))
-        return values
+        return operator_values(self.rng, kind, h, village, groups, leaders, staff, numbered=True)
 
     def _measures(self, parcels: list[str], areas: list[float]) -> dict[int, set[int]]:
         """Five years of measures; returns, per year, the parcels (by index) retired or fallowed.
@@ -413,7 +402,26 @@ def build_scale_demo(store: Store, size: ScaleSize, year: int | None = None,
         for suffix, name in TOWNSHIPS[:size.townships]:
             x = _Township(store, size, rng, nrng, f"{CITY_CODE}{suffix}", name, year,
                           (x, centre.y - 8_000.0), Path(photos), progress).build()
+    _plan_numbers(store, size, year, progress)
     store.analyze()
+
+
+def _plan_numbers(store: Store, size: ScaleSize, year: int, progress: Progress) -> None:
+    """庭院种植 of every year and the townships' targets, as the small demo has them; from a
+    stream of their own, so the records above stay what they were for the same seed."""
+    rng = random.Random(size.seed + 1)
+    uuid = _uuids(rng)
+    years = list(range(year - YEARS + 1, year + 1))
+    progress("庭院种植与用水目标")
+    store.analyze()  # the roll-ups below read every parcel and measure
+    for village in store.find("village", order_by="code"):
+        farmers = [o["uuid"] for o in store.find("operator", "village=? AND kind=?",
+                                                 (village["uuid"], OperatorKind.FARMER))]
+        rows = courtyard_rows(rng, farmers, years)
+        with store.transaction():
+            store.create_many("courtyard", rows, record_uuids=[uuid() for _ in rows])
+    with store.transaction():
+        add_targets(store, year, years[0])
 
 
 def create_scale_store(path: str | Path, size_name: str, user: str = "演示用户",

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import accounts, audit, keyfile, sqldriver
-from .backup import list_backups
+from . import accounts, audit, keyfile, photos, sqldriver
+from .backup import list_backups, photo_backup_folder
 from .errors import WqError
 from .schema import SCHEMA_VERSION
 from .store import Store
+from .sync import package_keys
 
 
 @dataclass
@@ -109,6 +110,11 @@ def encrypt(path: Path, account: str, password: str, repeat: str | None = None) 
     store = Store.open(path, account, key=data_key)
     try:
         accounts.insert_account(store, account, account)
+        photos.encrypt_photo_files(store)  # the photos of the households as well,
+        photos.encrypt_photo_files(store, photo_backup_folder(path))  # also those of its backups
+        # A USB reply key made while the store was plain has been on the disk in clear: a new one.
+        store.set_meta(package_keys.DEVICE_KEY, None)
+        package_keys.device_private_key(store)
         audit.record(store, audit.STORE_ENCRYPTED)
     except BaseException:
         store.close()

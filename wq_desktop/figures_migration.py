@@ -9,27 +9,17 @@ sync), so the history shows who changed what: the user "数据结构升级", old
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import figures
 from .errors import WqError
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
-
-
-class _JoinedStore(Store):
-    """The ordinary store, writing inside the migration's transaction instead of its own."""
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            yield
 
 
 def _is_record(value: float | None) -> bool:
@@ -47,10 +37,10 @@ def _measure_targets(parcel_area: Decimal, measures: list[tuple[str, float]]) ->
     return targets
 
 
-def round_figures_of_record(conn: sqlite3.Connection, user: str) -> None:
-    """Rewrite every live parcel and measure whose area is not yet a figure of record."""
-    path = Path(conn.execute("PRAGMA database_list").fetchone()[2] or "migrating.sqlite")
-    store = _JoinedStore(conn, path, user)
+def round_figures_of_record(store: Store) -> None:
+    """Rewrite every live parcel and measure whose area is not yet a figure of record, through
+    `store` (writing inside the migration's transaction)."""
+    conn = store.conn
     parcels = conn.execute(
         "SELECT uuid, area_mu, geometry IS NOT NULL FROM parcel WHERE deleted=0").fetchall()
     measures: dict[str, list[tuple[str, int, float, float | None]]] = defaultdict(list)

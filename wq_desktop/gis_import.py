@@ -765,3 +765,15 @@ def apply_import(store: Store, preview: ImportPreview) -> list[str]:
             raise refused(preview.ready[fresh[err.batch_index or 0]], err) from None
         written.update(zip(fresh, made, strict=True))
     return [written[i] for i in range(len(preview.ready))]
+
+
+def boundary_from_file(store: Store, path: str, crs: str | None = None) -> BaseGeometry:
+    """The union of every polygon in a GIS file (a 乡镇 boundary layer), in the store CRS."""
+    source = read_source(path)
+    src = source.crs or (projection.normalize_crs(crs) if crs else None)
+    if src is None:
+        raise WqError(f"{source.path.name} 没有坐标系信息，请指定坐标系（如 EPSG:4517）。")
+    shapes = [check_polygon(g) for g in source.geometries if g is not None]
+    if not shapes:
+        raise WqError(f"{source.path.name} 中没有面图形。")
+    return projection.transform(shapely.union_all(shapes), src, store.crs)

@@ -3,15 +3,13 @@
 The work is split by direction: gis_import.py (Shapefile/GeoPackage/GeoJSON/FileGDB/坐标TXT into
 the store, with a preview first), gis_export.py (the year's parcels out to GIS files) and
 coord_txt.py (the natural-resources 坐标TXT text format). This module holds what both the map and
-the export read, one query for a year's parcels with household and measure, and the entry point
-the `export` command calls for GIS formats.
+the export read: one query for a year's parcels with household and measure, the categories and
+formats they share, and the villages the import and new-parcel dialogs offer.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +21,6 @@ __all__ = [
     "GIS_FORMATS",
     "UNVERIFIED",
     "ParcelLayer",
-    "export_cli",
     "measure_category",
     "parcel_layer",
 ]
@@ -151,22 +148,6 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]],
         **{name: (num(26 + k) if kind == "real" else text(26 + k))
            for k, (name, kind, _) in enumerate(SANDIAO_FIELDS)})
-
-
-def export_cli(args: argparse.Namespace) -> int:
-    """Run an export for a GIS format (args: format, db, user, year, output, optional village)."""
-    from .cli import open_store
-    from .gis_export import export_parcels
-
-    with open_store(args) as store:
-        result = export_parcels(store, args.format, Path(args.output), year=args.year,
-                                village_code=getattr(args, "village", None),
-                                only_retired=bool(getattr(args, "only_retired", False)),
-                                encoding=getattr(args, "encoding", None) or "UTF-8",
-                                crs=getattr(args, "crs", None))
-    for line in result.lines():
-        print(line)
-    return 0
 
 
 def village_choices(store: Store) -> list[tuple[str, str, str]]:

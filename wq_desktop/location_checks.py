@@ -28,10 +28,10 @@ import shapely.ops
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from .errors import ValidationError, WqError
+from .errors import ValidationError
 from .geo import polygons
 from .geo.overlaps import overlaps_with
-from .geo.projection import normalize_crs, transform
+from .geo.projection import transform
 
 if TYPE_CHECKING:
     from .store import Store
@@ -189,20 +189,6 @@ def set_boundary(store: Store, shape: BaseGeometry | None) -> None:
         raise ValidationError(f"乡镇边界不在{ZONE_LABEL}内，而在其{extent.where(shape)}，"
                               "可能坐标系不对。", "geometry")
     store.set_meta(BOUNDARY_META, polygons.to_wkb(shape).hex())
-
-
-def boundary_from_file(store: Store, path: str, crs: str | None = None) -> BaseGeometry:
-    """The union of every polygon in a GIS file (a 乡镇 boundary layer), in the store CRS."""
-    from .gis_import import read_source
-
-    source = read_source(path)
-    src = source.crs or (normalize_crs(crs) if crs else None)
-    if src is None:
-        raise WqError(f"{source.path.name} 没有坐标系信息，请指定坐标系（如 EPSG:4517）。")
-    shapes = [polygons.check_polygon(g) for g in source.geometries if g is not None]
-    if not shapes:
-        raise WqError(f"{source.path.name} 中没有面图形。")
-    return transform(shapely.union_all(shapes), src, store.crs)
 
 
 def unprojectable(src: str, extent: Extent) -> str:

@@ -11,13 +11,21 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import audit, history, keyfile, sqldriver
 from .errors import EncryptedStoreError, StoreVersionError, WqError
+from .figures_migration import round_figures_of_record
 from .model import RecordOp
 from .schema import KINDS, SCHEMA_VERSION, Field, Kind
 
+if TYPE_CHECKING:
+    from .store import Store
+
 MIGRATION_USER = "数据结构升级"
+
+# Makes the store that writes inside the migration's transaction, as MIGRATION_USER.
+StoreFor = Callable[[sqlite3.Connection], "Store"]
 
 _SQL_TYPES = {"text": "TEXT", "int": "INTEGER", "real": "REAL", "date": "TEXT", "json": "TEXT",
               "geom": "BLOB"}
@@ -97,20 +105,14 @@ def _outbox_bases_from_sync_base(conn: sqlite3.Connection) -> None:
                  " WHERE b.record = outbox.record), 0) WHERE state <> 'sent'")
 
 
-def _round_figures_of_record(conn: sqlite3.Connection) -> None:
-    # Schema 6: areas and amounts become figures of record, through the store's write path.
-    from .figures_migration import round_figures_of_record
-
-    round_figures_of_record(conn, MIGRATION_USER)
-
-
 # Data changes that go with a version beyond adding its columns.
 _DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _backfill_parcel_bbox, 5: _outbox_bases_from_sync_base}
 
 # Data changes made through the store's own write path (validation, history, sync). The store
-# writes today's columns, so these run once every version's tables and columns exist.
-_STORE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {6: _round_figures_of_record}
+# writes today's columns, so these run once every version's tables and columns exist; it is
+# handed in by the caller (Store.open), which owns the store class: migrations never imports it.
+_STORE_STEPS: dict[int, Callable[[Store], None]] = {6: round_figures_of_record}
 
 # Tables and indexes that are not record kinds, by the version that added them.
 _TABLE_STEPS: dict[int, tuple[str, ...]] = {
@@ -152,6 +154,12 @@ _TABLE_STEPS: dict[int, tuple[str, ...]] = {
 BEGIN SELECT RAISE(ABORT, '账户只能停用，不能删除'); END""",
         *audit.SECURITY_LOG_DDL,
     ),
+    13: (
+        # The 查找农户 box matches any part of a parcel code (LIKE '%…%', no index can seek it):
+        # scanning this covering index, in code order, replaces scanning the parcel rows with
+        # their outlines, and the first 50 matches end the scan.
+        "CREATE INDEX parcel_code_search ON parcel(code, deleted, operator, village)",
+    ),
 }
 
 
@@ -174,18 +182,22 @@ def _migrate_to(conn: sqlite3.Connection, version: int) -> None:
     conn.execute(f"PRAGMA user_version = {version}")
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
-    """Run every migration from the file's version to `target` in one transaction."""
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *,
+            store_for: StoreFor | None = None) -> None:
+    """Run every migration from the file's version to `target` in one transaction. `store_for`
+    may be left out only for a new file, which has no records for the store's steps to rewrite."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current >= target:
         return
+    if store_for is None and current > 0 and any(current < v <= target for v in _STORE_STEPS):
+        raise WqError("升级这个数据库需要经由数据存储改写记录，请用程序打开它。")
     conn.execute("BEGIN IMMEDIATE")
     try:
         for version in range(current + 1, target + 1):
             _migrate_to(conn, version)
         for version in range(current + 1, target + 1):
-            if version in _STORE_STEPS:
-                _STORE_STEPS[version](conn)
+            if version in _STORE_STEPS and store_for is not None:
+                _STORE_STEPS[version](store_for(conn))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -213,7 +225,15 @@ def backup_copy(conn: sqlite3.Connection, path: Path, label: str, *,
     return target
 
 
-def connect(path: Path, *, create: bool, key: bytes | None = None) -> sqlite3.Connection:
+def remove_copy(copy: Path) -> None:
+    """Delete a copy made by backup_copy together with its key file (`<copy>.keys`): a key file
+    left behind keeps the data key's envelopes for a file that no longer exists."""
+    copy.unlink(missing_ok=True)
+    keyfile.path_for(copy).unlink(missing_ok=True)
+
+
+def connect(path: Path, *, create: bool, store_for: StoreFor,
+            key: bytes | None = None) -> sqlite3.Connection:
     """Open (or create) a store file, refusing newer or foreign files without modifying them.
 
     `key` is the data key of an encrypted store; without it, the key this process unlocked the
@@ -249,7 +269,7 @@ def connect(path: Path, *, create: bool, key: bytes | None = None) -> sqlite3.Co
     conn.execute("PRAGMA busy_timeout=5000")
     if 0 < version < SCHEMA_VERSION:
         backup_copy(conn, path, f"v{version}", key=key)
-    migrate(conn)
+    migrate(conn, store_for=store_for)
     return conn
 
 

@@ -1,15 +1,27 @@
-"""Photo files: stored once by SHA-256 in the data folder, with EXIF time and GPS when present."""
+"""Photo files: stored once by SHA-256 in the data folder, with EXIF time and GPS when present.
+
+An encrypted store keeps its photo files encrypted too (a photo of a signed agreement shows the
+name and ID number): AES-256-GCM with a key derived from the store's data key, the SHA-256 of
+the plain photo as associated data (a file renamed to another photo's name does not open).
+Everything that reads or writes a photo goes through `photo_bytes` / `store_photo_bytes`, so the
+window, printing, sync and USB packages see the plain photo and its hash; files written before
+(plain JPEGs) are still read, and `encrypt_photo_files` converts them when a store is encrypted.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import shutil
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .errors import ValidationError
+from .errors import ValidationError, WqError
 from .store import Store
 
 # Phones make 5–15 MB photos; anything far above is not a field photo.
@@ -33,6 +45,89 @@ def photo_dir(store: Store) -> Path:
 
 def photo_path(store: Store, sha256: str) -> Path:
     return photo_dir(store) / sha256[:2] / sha256
+
+
+_MAGIC = b"WQPHOTO1"
+_NONCE = 12
+OVERHEAD = len(_MAGIC) + _NONCE + 16  # bytes an encrypted file has beyond the photo
+
+
+def _photo_cipher(store: Store) -> AESGCM | None:
+    """The photo files' cipher of an encrypted store (None for a plain store)."""
+    if store.key is None:
+        return None
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"wq-desktop photo files v1").derive(store.key)
+    return AESGCM(key)
+
+
+def is_encrypted_photo(path: Path) -> bool:
+    with Path(path).open("rb") as fh:
+        return fh.read(len(_MAGIC)) == _MAGIC
+
+
+def has_photo(store: Store, sha256: str) -> bool:
+    return photo_path(store, sha256).is_file()
+
+
+def photo_size(store: Store, sha256: str) -> int:
+    """Size of the photo itself (what the server and the size limit count)."""
+    path = photo_path(store, sha256)
+    size = path.stat().st_size
+    return size - OVERHEAD if is_encrypted_photo(path) else size
+
+
+def photo_bytes(store: Store, sha256: str) -> bytes:
+    """The plain photo, whether its file is encrypted or (written before encryption) not."""
+    data = photo_path(store, sha256).read_bytes()
+    if not data.startswith(_MAGIC):
+        return data
+    cipher = _photo_cipher(store)
+    if cipher is None:
+        raise WqError(f"照片 {sha256[:12]} 已加密，需要登录加密数据库后才能查看。")
+    nonce = data[len(_MAGIC):len(_MAGIC) + _NONCE]
+    try:
+        return cipher.decrypt(nonce, data[len(_MAGIC) + _NONCE:], sha256.encode())
+    except InvalidTag:
+        raise WqError(f"照片文件 {sha256[:12]} 已损坏或不属于本数据库。") from None
+
+
+def _sealed(store: Store, sha256: str, data: bytes) -> bytes:
+    cipher = _photo_cipher(store)
+    if cipher is None:
+        return data
+    nonce = os.urandom(_NONCE)
+    return _MAGIC + nonce + cipher.encrypt(nonce, data, sha256.encode())
+
+
+def store_photo_bytes(store: Store, sha256: str, data: bytes) -> Path:
+    """Write a photo file (encrypted in an encrypted store) unless it is there already.
+    Atomic: a half-written file never carries the final name."""
+    target = photo_path(store, sha256)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(_sealed(store, sha256, data))
+        tmp.replace(target)
+    return target
+
+
+def encrypt_photo_files(store: Store, folder: Path | None = None) -> int:
+    """Encrypt the plain photo files of a store that has just been encrypted (in its photo
+    folder, or `folder` laid out the same way: its backups' photos); returns how many."""
+    folder = folder or photo_dir(store)
+    done = 0
+    for path in sorted(folder.glob("??/*")) if folder.is_dir() else []:
+        if path.suffix or is_encrypted_photo(path):
+            continue
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != path.name:
+            continue  # not a photo this program wrote: leave it alone
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(_sealed(store, path.name, data))
+        tmp.replace(path)
+        done += 1
+    return done
 
 
 def file_sha256(path: Path) -> str:
@@ -84,12 +179,11 @@ def attach_photo(store: Store, owner_kind: str, owner_uuid: str, path: Path | st
     """Copy the photo into the store's photo folder (once per content) and link it to a record."""
     path = Path(path)
     info = read_photo(path)
-    target = photo_path(store, info.sha256)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)  # atomic: a half-copied file never carries the final name
+    if not has_photo(store, info.sha256):
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != info.sha256:
+            raise ValidationError(f"照片 {path.name} 在读取时被改动，请重新添加。")
+        store_photo_bytes(store, info.sha256, data)
     existing = store.find_one("photo", "owner=? AND sha256=?", (owner_uuid, info.sha256))
     if existing:
         return existing["uuid"]

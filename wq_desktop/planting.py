@@ -14,13 +14,14 @@ exactly to its 实际种植 total and a township's row to its villages.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .errors import ValidationError
 from .figures import ZERO, area_of_record
 from .model import LandAttribute, MeasureKind
+from .rollup import RollUpRow
 from .store import Store
 from .summary import CITY_CODE, CITY_NAME, counts_in_totals
 
@@ -33,12 +34,9 @@ def _by_attribute() -> dict[str, Decimal]:
 
 
 @dataclass
-class PlantingRow:
+class PlantingRow(RollUpRow):
     """One unit (village, township or city) of the 摸底核查汇总表."""
 
-    level: str  # "village" | "township" | "city"
-    code: str
-    name: str
     uuid: str = ""  # village or township UUID ("" for the city)
     planted_by_attribute: dict[str, Decimal] = field(default_factory=_by_attribute)
     courtyard_mu: Decimal = ZERO
@@ -46,7 +44,6 @@ class PlantingRow:
     fallow_by_attribute: dict[str, Decimal] = field(default_factory=_by_attribute)
     crops: dict[str, Decimal] = field(default_factory=dict)  # 实际种植 (含庭院) by crop
     courtyard_households: int = 0
-    children: list[PlantingRow] = field(default_factory=list)
 
     @property
     def field_planted_mu(self) -> Decimal:
@@ -66,28 +63,9 @@ class PlantingRow:
     def fallow_mu(self) -> Decimal:
         return sum(self.fallow_by_attribute.values(), ZERO)
 
-    def add(self, other: PlantingRow) -> None:
-        for mine, theirs in ((self.planted_by_attribute, other.planted_by_attribute),
-                             (self.retired_by_attribute, other.retired_by_attribute),
-                             (self.fallow_by_attribute, other.fallow_by_attribute),
-                             (self.crops, other.crops)):
-            for key, value in theirs.items():
-                mine[key] = mine.get(key, ZERO) + value
-        self.courtyard_mu += other.courtyard_mu
-        self.courtyard_households += other.courtyard_households
-
     def sorted_crops(self) -> list[tuple[str, Decimal]]:
         """Largest area first; the row without a crop last."""
         return sorted(self.crops.items(), key=lambda kv: (kv[0] == NO_CROP, -kv[1], kv[0]))
-
-    def walk(self) -> Iterator[PlantingRow]:
-        """Depth first, children before their parent (villages, 小计, then 合计)."""
-        for child in self.children:
-            yield from child.walk()
-        yield self
-
-    def find(self, code: str) -> PlantingRow | None:
-        return next((r for r in self.walk() if r.code == code), None)
 
 
 @dataclass(frozen=True)

@@ -305,10 +305,11 @@ KINDS: dict[str, Kind] = {
 # notice date and signature; version 5 the outbox's own base revisions (migrations._DATA_STEPS) and
 # duplicate-create conflicts; version 6 rounds stored areas and amounts to figures of record;
 # version 7 庭院种植 and the targets; version 8 the parcel's 三调 keys; version 10 the local
-# accounts and the security log; version 11 督办 (supervision). The floor is stated here as well
-# so the version cannot fall back if a field's `since` is ever changed by mistake.
+# accounts and the security log; version 11 督办 (supervision); version 13 the index the 查找农户
+# box scans. The floor is stated here as well so the version cannot fall back if a field's
+# `since` is ever changed by mistake.
 SCHEMA_VERSION = max(
-    [4, 5, 6, 7, 8, 10, 11] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
+    [4, 5, 6, 7, 8, 10, 11, 13] + [max([k.since] + [f.since for f in k.fields]) for k in KINDS.values()]
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from . import household_scope
 from .errors import ValidationError
 from .model import AGREEMENT_DATE_FIELD, AgreementStatus, MeasureKind
 from .rules import dates
@@ -83,7 +84,7 @@ def assign_contacts(store: Store, operator_uuids: Iterable[str], *, leader: str 
 # ---------------------------------------------------------------- deleting a whole household
 
 # The order a household's records come back in: each one's references must be live again first.
-_RESTORE_ORDER = ("operator", "agreement", "courtyard", "parcel", "measure", "patrol", "photo")
+_RESTORE_ORDER = (household_scope.OPERATOR, *household_scope.BELONGS)
 
 
 @dataclass
@@ -110,24 +111,10 @@ class HouseholdRecords:
 
 def household_records(store: Store, operator_uuid: str) -> HouseholdRecords:
     """What `delete_household` would tombstone besides the operator itself."""
-    conn = store.conn
-    out = HouseholdRecords()
-    out.parcels = [u for (u,) in conn.execute(
-        "SELECT uuid FROM parcel WHERE operator=? AND deleted=0 ORDER BY code", (operator_uuid,))]
-    for parcel in out.parcels:
-        out.measures += [u for (u,) in conn.execute(
-            "SELECT uuid FROM measure WHERE parcel=? AND deleted=0", (parcel,))]
-        patrols = [u for (u,) in conn.execute(
-            "SELECT uuid FROM patrol WHERE parcel=? AND deleted=0", (parcel,))]
-        out.patrols += patrols
-        for patrol in patrols:
-            out.photos += [u for (u,) in conn.execute(
-                "SELECT uuid FROM photo WHERE owner=? AND deleted=0", (patrol,))]
-    out.agreements = [u for (u,) in conn.execute(
-        "SELECT uuid FROM agreement WHERE operator=? AND deleted=0", (operator_uuid,))]
-    out.courtyards = [u for (u,) in conn.execute(
-        "SELECT uuid FROM courtyard WHERE operator=? AND deleted=0", (operator_uuid,))]
-    return out
+    found = household_scope.household_records(store, operator_uuid)
+    return HouseholdRecords(parcels=found["parcel"], measures=found["measure"], patrols=found["patrol"],
+                            photos=found["photo"], agreements=found["agreement"],
+                            courtyards=found["courtyard"])
 
 
 def _meta_key(operator_uuid: str) -> str:
@@ -169,22 +156,10 @@ def _deleted_with(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
             return [(k, u) for k, u in batch["records"]]
     # Deleted on another device (or before this function existed): the unbroken run of delete
     # entries of the household's records ending at the operator's own delete.
-    conn = store.conn
-    belongs = {operator_uuid}
-    parcels = [u for (u,) in conn.execute("SELECT uuid FROM parcel WHERE operator=?", (operator_uuid,))]
-    belongs.update(parcels)
-    for parcel in parcels:
-        belongs.update(u for (u,) in conn.execute("SELECT uuid FROM measure WHERE parcel=?", (parcel,)))
-        patrols = [u for (u,) in conn.execute("SELECT uuid FROM patrol WHERE parcel=?", (parcel,))]
-        belongs.update(patrols)
-        for patrol in patrols:
-            belongs.update(u for (u,) in conn.execute("SELECT uuid FROM photo WHERE owner=?", (patrol,)))
-    belongs.update(u for (u,) in conn.execute("SELECT uuid FROM agreement WHERE operator=?",
-                                              (operator_uuid,)))
-    belongs.update(u for (u,) in conn.execute("SELECT uuid FROM courtyard WHERE operator=?",
-                                              (operator_uuid,)))
+    belongs = {uuid for _kind, uuid in
+               household_scope.household_record_list(store, operator_uuid, include_deleted=True)}
     together: list[tuple[str, str]] = []
-    for kind_name, record, op in conn.execute(
+    for kind_name, record, op in store.conn.execute(
             "SELECT kind, record, op FROM history WHERE seq<=? ORDER BY seq DESC", (last[0],)):
         if op != "delete" or record not in belongs:
             break

@@ -126,7 +126,8 @@ class Store:
         path = Path(path)
         existed = path.exists()
         key = key or keyfile.unlocked_key(path)
-        conn = migrations.connect(path, create=create, key=key)
+        conn = migrations.connect(path, create=create, key=key,
+                                  store_for=lambda c: _JoinedStore(c, path, migrations.MIGRATION_USER))
         if key is not None:  # worker threads and copies (backups) of this store use it too
             keyfile.remember(path, key)
         store = cls(conn, path, user, key)
@@ -280,6 +281,15 @@ class Store:
         if where:
             sql += f" AND ({where})"
         return self.conn.execute(sql, tuple(params)).fetchone()[0]
+
+    def stored_row(self, kind_name: str, record_uuid: str) -> dict[str, Any] | None:
+        """The row as stored (columns in storage form, tombstoned ones too), None when absent: for
+        the server, which compares and forwards records as they are kept."""
+        return self._raw(kind(kind_name), record_uuid)
+
+    def live_dependents(self, kind_name: str, record_uuid: str) -> list[tuple[str, str]]:
+        """(kind, uuid) of the live records that refer to this one (what blocks its deletion)."""
+        return [(dep_kind, dep) for dep_kind, _f, dep in self._dependents(kind_name, record_uuid)]
 
     def history(self, record_uuid: str) -> list[history.HistoryEntry]:
         return history.for_record(self.conn, record_uuid)
@@ -753,3 +763,12 @@ def _validate(queries: RecordQueries, k: Kind, new: dict[str, Any], old: dict[st
     from .validation import validate
 
     validate(queries, k.name, new, old, record_uuid)
+
+
+class _JoinedStore(Store):
+    """The ordinary store, writing inside a migration's transaction instead of its own."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            yield

@@ -24,6 +24,7 @@ from . import figures
 from .errors import ValidationError
 from .model import AgreementStatus, LandAttribute, MeasureKind, PatrolResult, PatrolStage
 from .ordering import group_sort_key
+from .rollup import RollUpRow
 from .store import Store
 
 CITY_NAME = "昌吉市"
@@ -234,12 +235,9 @@ def load_households(store: Store, year: int, villages: Iterable[str] | None = No
 
 
 @dataclass
-class Summary:
+class Summary(RollUpRow):
     """One row of the 三级汇总表; `children` holds the rows it adds up (townships, villages)."""
 
-    level: str  # "village" | "township" | "city"
-    code: str
-    name: str
     households: int = 0
     parcels: int = 0
     verified_mu: Decimal = ZERO
@@ -253,7 +251,6 @@ class Summary:
     patrolled_by_stage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERAGE_STAGES, 0))
     violations: int = 0
     rectified: int = 0
-    children: list[Summary] = field(default_factory=list)
 
     @property
     def retired_mu(self) -> Decimal:
@@ -270,25 +267,6 @@ class Summary:
     @property
     def rectification_rate(self) -> Fraction | None:
         return Fraction(self.rectified, self.violations) if self.violations else None
-
-    def add(self, other: Summary) -> None:
-        """Add a child's counts and sums (exact) into this row."""
-        for name in ("households", "parcels", "verified_mu", "fallow_mu", "subsidy", "signed",
-                     "villages", "villages_publicized", "violations", "rectified"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for attr, value in other.retired_by_attribute.items():
-            self.retired_by_attribute[attr] = self.retired_by_attribute.get(attr, ZERO) + value
-        for stage, value in other.patrolled_by_stage.items():
-            self.patrolled_by_stage[stage] = self.patrolled_by_stage.get(stage, 0) + value
-
-    def walk(self) -> Iterable[Summary]:
-        """This row and every row below it, depth first (village rows before their township)."""
-        for child in self.children:
-            yield from child.walk()
-        yield self
-
-    def find(self, code: str) -> Summary | None:
-        return next((s for s in self.walk() if s.code == code), None)
 
 
 def village_summary(code: str, name: str, households: Iterable[Household], *, publicized: bool,

@@ -4,7 +4,7 @@ By 7月10日 each township sets next year's 用水总量控制目标 and, per vi
 亩 it plans ("前轻后重、分年推进", avoiding 碎片化, plan (五)1 and (六)1); by 8月10日 the agreements are
 signed. `progress` sets each village's target beside the year's measures and the area under signed
 agreements (both under summary.counts_in_totals, as every other total) and the 碎片化 findings of
-its planned parcels (checks.check_fragmentation, the one rule). `five_year_series` is the plan's
+its planned parcels (fragmentation.check_fragmentation, the one rule). `five_year_series` is the plan's
 period 2021–2025 toward the city's 2025 cap of 12,446 万m³ of groundwater.
 """
 
@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .figures import ZERO, area_of_record, to_decimal, water_of_record
+from .fragmentation import check_fragmentation
 from .model import MeasureKind
 from .planting import planting_survey
 from .store import Store
@@ -116,8 +117,6 @@ def _signed_areas(store: Store, year: int) -> dict[str, dict[str, Decimal]]:
 
 
 def _fragmented(store: Store, year: int) -> dict[str, list[tuple[str, str]]]:
-    from .checks import check_fragmentation
-
     findings = check_fragmentation(store, year)
     if not findings:
         return {}

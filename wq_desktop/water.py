@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .store import Store
+from .store import Record, Store
 from .summary import load_households
 
 M3_PER_WAN = 10_000  # 万立方米
@@ -42,8 +42,13 @@ def quotas(store: Store, township: str, year: int) -> dict[str, float]:
     return {crop: value for crop, value in rows}  # later years overwrite earlier ones
 
 
+def quota_record(store: Store, township: str, year: int, crop: str) -> Record | None:
+    """The crop's quota record of that very year (None when the year takes an earlier one)."""
+    return store.find_one("water_quota", "township=? AND year=? AND crop=?", (township, year, crop))
+
+
 def set_quota(store: Store, township: str, year: int, crop: str, m3_per_mu: float) -> str:
-    existing = store.find_one("water_quota", "township=? AND year=? AND crop=?", (township, year, crop))
+    existing = quota_record(store, township, year, crop)
     if existing:
         store.update("water_quota", existing["uuid"], {"m3_per_mu": m3_per_mu})
         return existing["uuid"]

@@ -1,7 +1,8 @@
 """`python -m wq_server --db PATH|postgresql://… --host 127.0.0.1 --port N [--workers N]` runs the
 server; `python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|audit|
-import-package` are the admin's commands (run on the server machine, against the database), and
-`migrate --from server.sqlite --to postgresql://…` moves a city's server onto PostgreSQL."""
+import-package|package-key` are the admin's commands (run on the server machine, against the
+database), and `migrate --from server.sqlite --to postgresql://…` moves a city's server onto
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wq_desktop.cli import ChineseArgumentParser
+from wq_desktop.arguments import ChineseArgumentParser
 from wq_desktop.errors import WqError
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users", "audit")
 COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
-            "audit", "import-package", "migrate")
+            "audit", "import-package", "package-key", "migrate")
 DB_HELP = "服务器数据库：SQLite 文件（不存在时创建）或 postgresql://用户@主机/库名"
 
 
@@ -75,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("--to", dest="target", required=True, help="postgresql://用户@主机/库名（须为空库）")
     move.add_argument("--photos", type=Path,
                       help="PostgreSQL 服务器的照片文件夹（默认沿用原照片文件夹）")
+    key = sub.add_parser("package-key", help="显示本服务器同步包密钥的指纹；--out 写出给各乡镇的公钥文件")
+    key.add_argument("--db", required=True, help=DB_HELP)
+    key.add_argument("--out", type=Path, help="公钥文件（如 同步包密钥.json，由市办公室发给各乡镇）")
+    key.add_argument("--name", default="", help="写进公钥文件的服务器名称（如 昌吉市退地减水服务器）")
     return parser
 
 
@@ -104,6 +109,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(migrate(args.source, args.target, args.photos))
         return 0
+    if args.command == "package-key":
+        return _package_key(args)
     if args.command in USER_ADMIN and not is_postgres_url(args.db) and not Path(args.db).is_file():
         # An admin command against a mistyped path must not create an empty server database.
         raise WqError(f"服务器数据库不存在：{args.db}")
@@ -155,6 +162,9 @@ def _serve(args: argparse.Namespace) -> None:
     options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
                    ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
     print(f"同步服务已启动：{args.host}:{args.port}（数据库 {where}，{args.workers} 个进程）", flush=True)
+    from .server_key import public_info
+
+    print(f"同步包密钥指纹：{public_info(db.key_base)['fingerprint']}（各乡镇核对用）", flush=True)
     if args.workers == 1:
         uvicorn.run(create_app(db), **options)
         return
@@ -169,6 +179,41 @@ def _serve(args: argparse.Namespace) -> None:
 
         os.environ[KILL_GROUP_ENV] = "1"
     uvicorn.run("wq_server.app:app_from_env", factory=True, workers=args.workers, **options)
+
+
+def _key_base(target: str) -> Path:
+    """Where the server's package key lives (beside the SQLite file, or in the PostgreSQL
+    server's photo folder): `server_key` takes it as the database path."""
+    from .db import open_server_db
+
+    db = open_server_db(target, pool_size=1)
+    try:
+        return db.key_base
+    finally:
+        db.close()
+
+
+def _fingerprint(target: str) -> str:
+    from .server_key import public_info
+
+    return str(public_info(_key_base(target))["fingerprint"])
+
+
+def _package_key(args: argparse.Namespace) -> int:
+    from .db import is_postgres_url
+    from .server_key import key_path, write_public_file
+
+    if not is_postgres_url(args.db) and not Path(args.db).is_file():
+        raise WqError(f"服务器数据库不存在：{args.db}")
+    base = _key_base(args.db)
+    if args.out:
+        fp = write_public_file(base, args.out, args.name)
+        print(f"已写出同步包公钥文件：{args.out}（指纹 {fp}）。请发给各乡镇，在“同步 → 导入服务器密钥…”"
+              "中导入（命令行 main.py sync-key）。")
+    else:
+        print(f"同步包密钥指纹：{_fingerprint(args.db)}")
+    print(f"私钥文件：{key_path(base)}（请与数据库一起备份，不要外传）")
+    return 0
 
 
 def _refuse_plain_http(args: argparse.Namespace) -> None:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, bodies, limits, logins, photos, web
+from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB, open_server_db
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
     db.durable()  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
+    with db.writing() as session:
+        authors.create_tables(session.conn)
+    package_key = server_key.public_info(db.key_base)  # made at the first start
     # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
     # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
     app.add_middleware(limits.BodyLimit)
@@ -120,6 +123,7 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
     async def os_error(request: Request, err: OSError) -> JSONResponse:
         return _server_trouble(err, db.disk_folder)
 
+    # Either store's driver exceptions (SQLCipher's, psycopg's): a full disk answers 507.
     async def db_error(request: Request, err: Exception) -> JSONResponse:
         return _server_trouble(err, db.disk_folder)
 
@@ -134,6 +138,10 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
     async def version() -> dict[str, Any]:
         return {"protocol": p.PROTOCOL_VERSION, "max_photo_bytes": p.MAX_PHOTO_BYTES,
                 "photo_chunk": p.PHOTO_CHUNK}
+
+    @app.get("/package-key")
+    async def package_key_info() -> dict[str, Any]:
+        return package_key  # public: laptops seal their USB packages to it (and pin it)
 
     gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
     app.state.gate = gate  # the web view's sign-in goes through the same gate
@@ -236,7 +244,7 @@ def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
         if first["type"] == "too_long":
             raise HTTPException(413, f"一次最多上传 {bodies.MAX_PAGE} 条修改。") from None
         raise HTTPException(422, "上传内容格式不正确（应有设备编号和修改列表）。") from None
-    return {"results": apply.push(db, user, page.device, page.changes)}
+    return {"results": apply.push(db, user, page.device, page.changes, page.accounts)}
 
 
 def _server_trouble(err: Exception, folder: Path) -> JSONResponse:

@@ -20,7 +20,7 @@ from wq_desktop.store import new_uuid, to_wire
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.checks import is_uuid
 
-from . import bodies, scope
+from . import authors, bodies, scope
 from .auth import OFFICE, STAFF, User
 from .db import SERVER_DEVICE, SERVER_USER, ServerDB, Session
 
@@ -32,10 +32,12 @@ class Forbidden(WqError):
     """A change or read outside the user's township (HTTP 403)."""
 
 
-def push(db: ServerDB, user: User, device: str, changes: list[Any]) -> list[p.Result]:
+def push(db: ServerDB, user: User, device: str, changes: list[Any],
+         accounts: list[authors.Account] | None = None) -> list[p.Result]:
     """Apply a page of changes in one transaction, under the user's township's write lock."""
     results = []
     with db.writing(user.township if user.can_write else None) as store:
+        authors.register(store.conn, user, device, accounts or [], store.clock())
         for change in changes:
             results.append(_apply_one(db, store, user, device, change))
     return results
@@ -84,6 +86,8 @@ def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) 
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": "服务器拒绝：该修改的内容无法处理，请把这条记录的情况告诉管理员。",
                       "conflict": None, "duplicate": False}
+        if result["status"] in (p.APPLIED, p.CONFLICT):
+            authors.record_push(conn, change_id, user, device, ch.get("user"), store.clock())
         conn.execute(
             "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -157,6 +161,7 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
     fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
+    authors.check(conn, user, ch.get("user"))
     old = store.raw(k, record)
     if old is not None and scope.township_of_record(conn, record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")

@@ -79,12 +79,11 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
     if role == STAFF:
         if not township_code:
             raise WqError("乡镇工作人员请用 --township 指定所属乡镇代码。")
-        with db.reading() as conn:
-            row = conn.execute("SELECT uuid FROM township WHERE code=? AND deleted=0",
-                               (township_code,)).fetchone()
-        if row is None:
+        with db.reading() as session:
+            found = session.township_by_code(township_code)
+        if found is None:
             raise WqError(f"乡镇代码 {township_code} 不存在，请先用 addtownship 创建。")
-        township = row[0]
+        township = found
     with db.writing() as conn:
         if conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone():
             raise WqError(f"用户 {name} 已存在。")
@@ -144,11 +143,11 @@ def set_disabled(db: ServerDB, name: str, disabled: bool) -> int:
 def list_users(db: ServerDB) -> list[UserRow]:
     with db.reading() as conn:
         rows = conn.execute(
-            "SELECT u.name, u.role, coalesce(t.code || ' ' || t.name, ''), u.disabled, u.created_at,"
+            "SELECT u.name, u.role, u.township, u.disabled, u.created_at,"
             " (SELECT count(*) FROM srv_token k WHERE k.\"user\" = u.name AND k.expires_at > ?)"
-            " FROM srv_user u LEFT JOIN township t ON t.uuid = u.township ORDER BY u.role, u.name",
-            (_now().isoformat(),)).fetchall()
-    return [UserRow(n, r, t, bool(d), c, k) for n, r, t, d, c, k in rows]
+            " FROM srv_user u ORDER BY u.role, u.name", (_now().isoformat(),)).fetchall()
+        towns = conn.township_names()
+    return [UserRow(n, r, towns.get(t, ""), bool(d), c, k) for n, r, t, d, c, k in rows]
 
 
 def login(db: ServerDB, name: str, password: str) -> tuple[str, str, User] | None:

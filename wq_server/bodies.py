@@ -30,6 +30,8 @@ from pydantic import Field as Bounded
 from wq_desktop.schema import KINDS, Field, Kind
 from wq_desktop.sync import protocol as p
 
+from .authors import Accounts
+
 MAX_PAGE = 5 * p.PUSH_PAGE
 Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
 Ident = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
@@ -49,6 +51,7 @@ class Login(Strict):
 class PushPage(Strict):
     device: Name
     changes: Annotated[list[Any], Bounded(max_length=MAX_PAGE)]  # each checked alone: parse_change
+    accounts: Accounts = []  # the laptop's accounts: the authors its changes may name (authors.py)
 
 
 class PhotoHashes(Strict):
@@ -62,6 +65,9 @@ class Manifest(Strict):
     user: Annotated[StrictStr, StringConstraints(max_length=100)] | None = None
     cursor: Annotated[StrictInt, Bounded(ge=0)] | None = 0
     photos: Annotated[list[Sha256], Bounded(max_length=100_000)] = []
+    accounts: Accounts = []
+    # The laptop's public key (hex X25519): the reply package is sealed to it.
+    device_key: Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Change(Strict):

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from wq_desktop import history, sqldriver
-from wq_desktop.schema import Field, Kind
+from wq_desktop.queries import navigation
+from wq_desktop.schema import Kind
 from wq_desktop.store import Changes, Store
 
 SERVER_USER = "同步服务"
@@ -154,10 +155,20 @@ class Session:
         return self.store.clock()
 
     def raw(self, k: Kind, record: str) -> dict[str, Any] | None:
-        return self.store._raw(k, record)
+        return self.store.stored_row(k.name, record)
 
-    def dependents(self, kind_name: str, record: str) -> list[tuple[str, Field, str]]:
-        return list(self.store._dependents(kind_name, record))
+    def dependents(self, kind_name: str, record: str) -> list[tuple[str, str]]:
+        return self.store.live_dependents(kind_name, record)
+
+    def township_by_code(self, code: str) -> str | None:
+        """The UUID of the live township with this code (the core's read function)."""
+        found = navigation.township_by_code(self.store, code)
+        return found["uuid"] if found else None
+
+    def township_names(self) -> dict[str, str]:
+        """"code name" of every township (deleted ones too), by UUID."""
+        return {t["uuid"]: f"{t['code']} {t['name']}"
+                for t in self.store.find("township", include_deleted=True)}
 
     def apply_change(self, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
                      user: str, device: str, at: str) -> tuple[int, Changes]:
@@ -218,6 +229,11 @@ class ServerDB:
     @property
     def blob_dir(self) -> Path:
         return self.path.parent / f"{self.path.stem}_photos"
+
+    @property
+    def key_base(self) -> Path:
+        """What `server_key` keeps the package key beside (the database file)."""
+        return self.path
 
     @property
     def disk_folder(self) -> Path:

@@ -10,7 +10,7 @@ server from its SQLite file onto an empty PostgreSQL database, so that no laptop
   re-chained per township in its original order with the same entry hash, and the new chains are
   verified after the copy; the old chain's length and last hash are kept in `srv_meta`;
 * photo files are copied (each checked against its SHA-256) into the new server's photo folder,
-  unless it is the old one.
+  unless it is the old one, and the USB package key with them (laptops have pinned it).
 
 A target that already holds tables or rows is refused: nothing is ever merged into a live server.
 """
@@ -40,6 +40,9 @@ PLAIN_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("srv_token", ("token_hash", "user", "expires_at")),
     ("srv_audit", ("id", "at", "event", "user", "address", "detail")),
     ("srv_upload", ("sha256", "user", "township", "total", "done", "at")),
+    ("srv_author", ("township", "account", "signed_in", "created_at", "disabled_at",
+                    "registered_by", "device", "registered_at")),
+    ("srv_change_author", ("change_id", "township", "account", "pushed_by", "device", "at")),
 )
 CHANGE_COLUMNS = ("township", "seq", "change_id", "device", "user", "kind", "record", "op", "rev",
                   "fields", "at")
@@ -116,6 +119,17 @@ def _copy_photos(source: Path, target: Path) -> int:
     return n
 
 
+def _copy_package_key(source: ServerDB, target: Any) -> None:
+    """The server's USB package key moves with it: laptops have pinned its fingerprint."""
+    from .server_key import key_path
+
+    old, new = key_path(source.key_base), key_path(target.key_base)
+    if old.is_file() and not new.exists():
+        new.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(old, new)
+        new.chmod(0o600)
+
+
 def migrate(source_path: Path, url: str, photos: Path | None = None) -> str:
     """Copy the SQLite server at `source_path` into the empty database at `url`; returns the
     summary the admin sees."""
@@ -134,6 +148,7 @@ def migrate(source_path: Path, url: str, photos: Path | None = None) -> str:
         try:
             counts = _copy_all(source, target)
             counts["照片"] = _copy_photos(source.blob_dir, folder)
+            _copy_package_key(source, target)
             problems = target.verify_history()
             if problems:
                 raise WqError(f"迁移后变更历史校验失败：{problems[0].message}。请删除目标数据库后重试。")
@@ -156,9 +171,11 @@ def _copy_all(source: ServerDB, target: Any) -> dict[str, int]:
             records += _copy(conn, k.name, cols, conn_src.execute(
                 f'SELECT {_quoted(cols)} FROM "{k.name}" ORDER BY rowid'))
         counts["记录"] = records
+        present = {t for (t,) in conn_src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         for table, cols in PLAIN_TABLES:
-            counts[table] = _copy(conn, table, cols,
-                                  conn_src.execute(f"SELECT {_quoted(cols)} FROM {table}"))
+            if table in present:  # srv_author*: made at the first start of a server with them
+                counts[table] = _copy(conn, table, cols,
+                                      conn_src.execute(f"SELECT {_quoted(cols)} FROM {table}"))
         conn.execute("SELECT setval(pg_get_serial_sequence('srv_audit', 'id'),"
                      " greatest((SELECT max(id) FROM srv_audit), 1))")
         counts["同步变更"] = _copy(conn, "srv_change", CHANGE_COLUMNS, conn_src.execute(

@@ -3,6 +3,9 @@
 The changes go through the same `apply.push` as an online push (idempotent by change id, scope
 checked for the package's user, conflicts kept), so importing a package twice, or importing it
 after the device already synced online, applies nothing twice.
+
+A package is sealed to this server's package key (server_key.py) and checked whole before
+anything in it is read; the reply is sealed to the laptop key named in the package.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 
+from wq_desktop import sealed
 from wq_desktop.errors import WqError
 from wq_desktop.sync import protocol as p
-from wq_desktop.sync.package import FORMAT, TO_DEVICE, TO_SERVER, open_zip, read_manifest
+from wq_desktop.sync.package import FORMAT, TO_DEVICE, TO_SERVER, open_sealed, read_manifest
 
-from . import apply, bodies, limits, photos
+from . import apply, bodies, limits, photos, server_key
 from .auth import User
 from .db import ServerDB
 
@@ -88,7 +92,11 @@ def _store_photo(db: ServerDB, user: User, zf: zipfile.ZipFile, sha: str) -> Non
 def import_package(db: ServerDB, source: Path | bytes, out: BinaryIO,
                    user: User | None = None) -> tuple[list[p.Result], int]:
     """Apply a device's package and write the reply package to `out`: (results, changes pulled)."""
-    with open_zip(source) as zf:
+    private_key = server_key.load_or_create(db.key_base)
+    mine = sealed.shown_fingerprint(sealed.public_of(private_key))
+    with open_sealed(source, private_key, "此同步包不是发给本服务器的（设备上记住的是另一台服务器的密钥），"
+                     f"未导入。本服务器的密钥指纹为 {mine}：请在设备上导入本服务器的密钥文件"
+                     "（或联网同步一次）后重新导出。") as zf:
         if len(zf.infolist()) > MAX_ENTRIES:
             raise WqError("同步包中的文件过多，不是本程序导出的同步包。")
         _entry(zf, "manifest.json", MAX_MANIFEST)
@@ -111,7 +119,7 @@ def import_package(db: ServerDB, source: Path | bytes, out: BinaryIO,
     if not isinstance(changes, list):
         raise WqError("同步包中的修改记录格式不正确，请重新导出。")
     device = manifest.device
-    results = apply.push(db, user, device, changes) if changes else []
+    results = apply.push(db, user, device, changes, list(manifest.accounts))
     cursor, pulled = manifest.cursor or 0, []
     while True:
         page = apply.pull(db, user, device, cursor, p.PULL_PAGE)
@@ -126,7 +134,8 @@ def import_package(db: ServerDB, source: Path | bytes, out: BinaryIO,
     reply = {"format": FORMAT, "direction": TO_DEVICE, "protocol": p.PROTOCOL_VERSION,
              "device": device, "user": user.name, "cursor": cursor, "photos": back,
              "confirmed": confirmed}
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+    with sealed.SealingWriter(out, bytes.fromhex(manifest.device_key), TO_DEVICE) as sealing, \
+            zipfile.ZipFile(sealing, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(reply, ensure_ascii=False))
         zf.writestr("results.json", json.dumps(results, ensure_ascii=False))
         zf.writestr("changes.json", json.dumps(pulled, ensure_ascii=False))

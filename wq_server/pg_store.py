@@ -29,10 +29,10 @@ from psycopg_pool import ConnectionPool
 from wq_desktop import history
 from wq_desktop.model import RecordOp
 from wq_desktop.record_queries import SqlQueries
-from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
+from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Kind, kind
 from wq_desktop.store import Changes, plan_write, utc_now, wire_values
 
-from . import pg_schema
+from . import authors, pg_schema
 from .db import FEED_COLUMNS, SERVER_SCHEMA, feed_rows
 
 Row = dict[str, Any]
@@ -87,7 +87,8 @@ class PgSession:
     def raw(self, k: Kind, record: str) -> Row | None:
         return _row(self.pg.execute(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
 
-    def dependents(self, kind_name: str, record: str) -> list[tuple[str, Field, str]]:
+    def dependents(self, kind_name: str, record: str) -> list[tuple[str, str]]:
+        """(kind, uuid) of the live records that refer to this one (as Store.live_dependents)."""
         out = []
         for other in KINDS.values():
             for f in other.fields:
@@ -95,12 +96,20 @@ class PgSession:
                     for (dep,) in self.pg.execute(
                             f'SELECT uuid FROM "{other.name}" WHERE "{f.name}"=%s AND deleted=0',
                             (record,)):
-                        out.append((other.name, f, dep))
+                        out.append((other.name, dep))
         if kind_name in ("patrol", "notice"):
             for (dep,) in self.pg.execute(
                     "SELECT uuid FROM photo WHERE owner=%s AND deleted=0", (record,)):
-                out.append(("photo", kind("photo").field("owner"), dep))
+                out.append(("photo", dep))
         return out
+
+    def township_by_code(self, code: str) -> str | None:
+        row = self.pg.execute("SELECT uuid FROM township WHERE code=%s AND deleted=0",
+                              (code,)).fetchone()
+        return row[0] if row else None
+
+    def township_names(self) -> dict[str, str]:
+        return {u: f"{c} {n}" for u, c, n in self.pg.execute("SELECT uuid, code, name FROM township")}
 
     def _own(self, town: str) -> None:
         if town != self.township:
@@ -190,7 +199,7 @@ class PgServerDB:
         with self.pool.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(0)")  # workers starting together
             new = conn.execute("SELECT to_regclass('srv_meta')").fetchone()[0] is None
-            for statement in pg_schema.all_ddl():
+            for statement in (*pg_schema.all_ddl(), *authors.DDL):
                 conn.execute(statement)
             existing = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns"
                                         " WHERE table_schema = current_schema()").fetchall())
@@ -228,6 +237,12 @@ class PgServerDB:
     @property
     def disk_folder(self) -> Path:
         return self.blob_dir
+
+    @property
+    def key_base(self) -> Path:
+        """What `server_key` keeps the package key beside: in the photo folder, which is backed
+        up with the database (docs/server.md), never served (photos are named by SHA-256)."""
+        return self.blob_dir / "server"
 
     @property
     def path(self) -> Path:

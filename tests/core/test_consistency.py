@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from wq_desktop import excel, services, water
 from wq_desktop.demo import demo_year
 from wq_desktop.errors import ValidationError
+from wq_desktop.household_scope import BELONGS, OPERATOR, household_record_list, household_records
 from wq_desktop.model import AgreementStatus
 from wq_desktop.photos import attach_photo
 from wq_desktop.printing.notice import notice_data
@@ -185,3 +186,25 @@ def test_photo_history_names_its_patrol_and_hides_file_fingerprints(demo_store: 
     assert by_field["纬度"].new == "44.025432" and by_field["经度"].new == "87.300123"
     assert "文件摘要" not in by_field and "大小（字节）" not in by_field
 
+
+def test_delete_restore_count_and_history_use_the_same_records(demo_store: Store) -> None:
+    operator = _household_with_everything(demo_store)
+    live = household_record_list(demo_store, operator)
+    kinds = {kind_name for kind_name, _ in live}
+    assert {"operator", "parcel", "measure", "patrol", "photo", "agreement"} <= kinds
+
+    counted = services.household_records(demo_store, operator)
+    assert (len(counted.parcels) + len(counted.measures) + len(counted.patrols) + len(counted.photos)
+            + len(counted.agreements) + len(counted.courtyards)) == len(live) - 1
+
+    deleted = services.delete_household(demo_store, operator)
+    assert sorted(deleted) == sorted(live)
+    assert household_records(demo_store, operator) == {OPERATOR: [operator], **{k: [] for k in BELONGS}}
+    assert sorted(household_record_list(demo_store, operator, include_deleted=True)) == sorted(live)
+
+    shown = {row.record for row in change_log.household_history(demo_store, operator)}
+    titles = {change_log._record_title(demo_store, kind_name, uuid) for kind_name, uuid in live}
+    assert titles <= shown, "every record of the household appears in its history"
+
+    assert sorted(services.restore_household(demo_store, operator)) == sorted(live)
+    assert sorted(household_record_list(demo_store, operator)) == sorted(live)

@@ -30,13 +30,13 @@ def slice_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _records(path: Path, table: str) -> list[tuple]:
+def _records(path: Path, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
     conn = sqlite3.connect(path)
     try:
         cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')
-                if r[1] not in ("created_at", "updated_at")]
+                if r[1] not in ("created_at", "updated_at", *skip)]
         quoted = ", ".join(f'"{c}"' for c in cols)
-        return conn.execute(f'SELECT {quoted} FROM "{table}" ORDER BY uuid').fetchall()
+        return sorted(conn.execute(f'SELECT {quoted} FROM "{table}"').fetchall(), key=repr)
     finally:
         conn.close()
 
@@ -90,12 +90,34 @@ def test_slice_has_five_years_of_work_and_no_errors(slice_db: Path) -> None:
         assert [f.message for f in findings if f.severity == checks.Severity.ERROR] == []
 
 
+def test_slice_has_courtyard_planting_and_targets_for_every_village(slice_db: Path) -> None:
+    from wq_desktop import planting, targets
+
+    with Store.open(slice_db, "测试员") as store:
+        years = [y for (y,) in store.conn.execute("SELECT DISTINCT year FROM measure ORDER BY year")]
+        survey = planting.planting_survey(store, years[-1])
+        (township,) = survey.children
+        assert len(township.children) == 2
+        for village in township.children:  # 实际种植 (含庭院) has real courtyard content everywhere
+            assert village.courtyard_households > 5 and village.courtyard_mu > 0
+        assert {y for (y,) in store.conn.execute("SELECT DISTINCT year FROM courtyard")} == set(years)
+        township_uuid = store.find_one("township", "code=?", ("652301105",))["uuid"]
+        for year in (years[-1], years[-1] + 1):  # this year's and next year's targets
+            assert targets.water_target(store, township_uuid, year)["total_wan_m3"] > 0
+            planned = targets.village_targets(store, year)
+            assert len(planned) == 2 and all(t["retired_mu"] > 0 for t in planned.values())
+        progress = targets.progress(store, years[-1])
+        assert len(progress) == 2
+
+
 def test_same_seed_gives_the_same_records(slice_db: Path, tmp_path: Path) -> None:
     again = tmp_path / "again.sqlite"
     with Store.open(again, "演示用户", create=True) as store:
         build_scale_demo(store, SLICE)
-    for table in ("operator", "parcel", "measure", "agreement", "patrol"):
+    for table in ("operator", "parcel", "measure", "agreement", "patrol", "courtyard"):
         assert _records(again, table) == _records(slice_db, table), table
+    for table in ("village_target", "water_target"):  # made by targets.py, with new UUIDs
+        assert _records(again, table, ("uuid",)) == _records(slice_db, table, ("uuid",)), table
 
 
 def test_refuses_an_existing_file_and_an_unknown_size(tmp_path: Path) -> None:

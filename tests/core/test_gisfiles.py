@@ -268,15 +268,15 @@ def test_a_refusal_while_writing_rolls_back_the_whole_import(store: Store, tmp_p
     assert store.count("parcel") == 1
 
 
-def test_export_cli_entry_point_and_standalone_command(demo_store: Store, tmp_path: Path) -> None:
+def test_export_gis_entry_point_and_standalone_command(demo_store: Store, tmp_path: Path) -> None:
     import argparse
 
-    from wq_desktop.gisfiles import export_cli
+    from wq_desktop.cli_gis import export_gis
 
     year = max(m["year"] for m in demo_store.find("measure"))
     args = argparse.Namespace(format="geojson", db=demo_store.path, user="测试员", year=year,
                               output=tmp_path / "x.geojson", village=None)
-    assert export_cli(args) == 0
+    assert export_gis(args) == 0
     assert pyogrio.read_info(tmp_path / "x.geojson")["crs"] == "EPSG:4326"
     assert cli.main(["export", "shp", "--db", str(demo_store.path), "--user", "测试员",
                      "--year", str(year), "-o", str(tmp_path / "y.shp")]) == 0

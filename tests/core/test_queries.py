@@ -44,6 +44,21 @@ def test_search_by_name_id_tail_and_parcel_code(demo_store: Store) -> None:
         assert op["uuid"] in {h.operator for h in search_households(demo_store, wide)}
 
 
+def test_the_parcel_code_search_scans_the_small_index_not_the_parcels(demo_store: Store) -> None:
+    """Any part of a code may match, so no index can seek it; the covering index is what keeps
+    the box quick at township size (the parcel rows carry their outlines)."""
+    sent: list[str] = []
+    demo_store.conn.set_trace_callback(sent.append)
+    try:
+        hits = search_households(demo_store, "00")
+    finally:
+        demo_store.conn.set_trace_callback(None)
+    assert any(h.matched.startswith("地块：") for h in hits)
+    parcel_sql = next(s for s in sent if "FROM parcel p" in s)
+    plan = " | ".join(row[3] for row in demo_store.conn.execute("EXPLAIN QUERY PLAN " + parcel_sql))
+    assert "SCAN p USING COVERING INDEX parcel_code_search" in plan
+
+
 def test_village_rows_and_totals_add_up(demo_store: Store) -> None:
     year = navigation.latest_year(demo_store)
     village = navigation.villages(demo_store)[0][0]
@@ -62,7 +77,7 @@ def test_village_rows_and_totals_add_up(demo_store: Store) -> None:
 def test_change_rows_use_labels_and_summarise_geometry(demo_store: Store) -> None:
     op = demo_store.find_one("operator", "kind='农户'")
     demo_store.update("operator", op["uuid"], {"address": "新地址"})
-    rows = change_log.change_rows(demo_store, change_log.household_records(demo_store, op["uuid"]))
+    rows = change_log.household_history(demo_store, op["uuid"])
     assert rows[0].field == "住址" and rows[0].new == "新地址" and rows[0].action == "修改"
     geometry = [r for r in rows if r.field == "地块图形"]
     assert geometry and all(r.new.startswith("已绘制图形") and "亩" in r.new for r in geometry)

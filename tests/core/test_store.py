@@ -67,6 +67,12 @@ def test_update_keeps_old_and_new_values_in_history(store: Store) -> None:
     entries = store.history(op)
     assert [e.op for e in entries] == ["create", "update"]
     assert entries[1].changes == {"name": ["张三", "张四"]}
+    # the update waits to be sent; the write that changed nothing queues nothing
+    queued = store.conn.execute("SELECT op, rev, fields, state FROM outbox WHERE record=? ORDER BY rowid",
+                                (op,)).fetchall()
+    assert [(o, rev, state) for o, rev, _f, state in queued] == [("create", 1, "pending"),
+                                                                  ("update", 2, "pending")]
+    assert json.loads(queued[1][2]) == {"name": "张四"}
 
 
 def _waiting(store: Store) -> list[tuple[str, str, int, dict]]:

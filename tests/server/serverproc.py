@@ -121,6 +121,13 @@ class ServerProcess:
         assert answer.status_code == 200, answer.text
         return {**PROTOCOL, "Authorization": f"Bearer {answer.json()['token']}"}
 
+    def package_key(self) -> bytes:
+        """The server's USB package public key, as a laptop learns it at its first online sync."""
+        answer = requests.get(self.url + "/package-key", headers=dict(PROTOCOL), timeout=60,
+                              verify=str(self.tls[2]) if self.tls else True)
+        assert answer.status_code == 200, answer.text
+        return bytes.fromhex(answer.json()["public_key"])
+
     def exited(self) -> bool:
         return self.proc is not None and self.proc.wait(10) is not None
 

@@ -3,10 +3,8 @@ is imported and while photos are uploaded, all against a real server process on 
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,8 +14,9 @@ from serverproc import HealthWatch, ServerProcess, add_staff, add_township
 
 from wq_desktop.rules import identity
 from wq_desktop.store import Store
+from wq_desktop.sync import package_keys
 from wq_desktop.sync import protocol as p
-from wq_desktop.sync.package import export_package
+from wq_desktop.sync.package import export_package, open_sealed
 
 CODE = "652301105"
 
@@ -53,7 +52,9 @@ def test_health_answers_while_a_2500_change_package_imports(server: ServerProces
             store.create("operator", {"village": village, "name": f"户{i}", "kind": "农户",
                                       "id_code": first17 + identity.id_check_char(first17)})
     with Store.open(tmp_path / "laptop.sqlite", "王芳") as store:
+        package_keys.pin_server_key(store, server.package_key(), server.url)
         summary = export_package(store, tmp_path / "stick.zip", "王芳")
+        device_key = package_keys.device_private_key(store)
     assert summary.changes == 2500
     headers = server.headers("王芳")
     idle = HealthWatch.idle(server.url)
@@ -61,7 +62,7 @@ def test_health_answers_while_a_2500_change_package_imports(server: ServerProces
         answer = requests.post(server.url + "/packages", data=(tmp_path / "stick.zip").read_bytes(),
                                headers=headers, timeout=600)
     assert answer.status_code == 200, answer.text
-    with zipfile.ZipFile(io.BytesIO(answer.content)) as reply:
+    with open_sealed(answer.content, device_key, "not for this laptop") as reply:
         results = json.loads(reply.read("results.json"))
     assert [r["status"] for r in results] == [p.APPLIED] * 2500
     _quick(health, idle)
@@ -73,12 +74,14 @@ def _households(township: str, n: int) -> list[dict]:
 
     village = new_uuid()
     changes = [{"change_id": new_uuid(), "kind": "village", "record": village, "op": "create",
-                "base_rev": 0, "fields": {"township": township, "code": CODE + "902", "name": "二村"}}]
+                "base_rev": 0, "user": "王芳",
+                "fields": {"township": township, "code": CODE + "902", "name": "二村"}}]
     for i in range(n):
         first17 = f"652399{1960 + i // 1000}0202{i % 1000:03d}"
         changes.append({"change_id": new_uuid(), "kind": "operator", "record": new_uuid(), "op": "create",
-                        "base_rev": 0, "fields": {"village": village, "name": f"户{i}", "kind": "农户",
-                                                  "id_code": first17 + identity.id_check_char(first17)}})
+                        "base_rev": 0, "user": "王芳",
+                        "fields": {"village": village, "name": f"户{i}", "kind": "农户",
+                                   "id_code": first17 + identity.id_check_char(first17)}})
     return changes
 
 
@@ -103,7 +106,8 @@ def test_health_answers_while_photos_upload_beside_a_long_push(server: ServerPro
         return answer.json()["done"]
 
     def push() -> bool:
-        answer = requests.post(server.url + "/sync/push", json={"device": "big", "changes": page},
+        answer = requests.post(server.url + "/sync/push", json={"device": "big", "changes": page,
+                                                                "accounts": [{"name": "王芳"}]},
                                headers=headers["王芳"], timeout=600)
         return [r["status"] for r in answer.json()["results"]] == [p.APPLIED] * len(page)
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 from serverproc import PASSWORD, ServerProcess, add_staff, add_township, new_server_db, server_content
 
+from wq_desktop import sealed
 from wq_desktop.errors import ValidationError
 from wq_desktop.geo.polygons import to_wkb
 from wq_desktop.store import Store, new_uuid
@@ -71,7 +72,8 @@ def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(s
     }
     page = [village, *bad.values(), household, parcel]
     headers = server.headers("王芳")
-    answer = requests.post(server.url + "/sync/push", json={"device": "d1", "changes": page},
+    answer = requests.post(server.url + "/sync/push", json={"device": "d1", "changes": page,
+                                                            "accounts": [{"name": "王芳"}]},
                            headers=headers, timeout=120)
     assert answer.status_code == 200, answer.text
     results = answer.json()["results"]
@@ -147,8 +149,9 @@ def _bomb(path: Path, entry: str, inflated: int, manifest: dict) -> None:
 
 def test_a_zip_bomb_package_is_refused_before_it_inflates(server, tmp_path) -> None:
     manifest = {"format": FORMAT, "direction": TO_SERVER, "protocol": p.PROTOCOL_VERSION,
-                "device": "d1", "user": "王芳", "cursor": 0, "photos": []}
+                "device": "d1", "user": "王芳", "cursor": 0, "photos": [], "device_key": "0" * 64}
     headers = server.headers("王芳")
+    server_key = server.package_key()
     cases = {"changes.json": "超过服务器上限 128 MB", "manifest.json": "超过服务器上限 1 MB"}
     sha = "b" * 64
     cases[f"photos/{sha}"] = "超过服务器上限 40 MB"
@@ -163,7 +166,8 @@ def test_a_zip_bomb_package_is_refused_before_it_inflates(server, tmp_path) -> N
         else:
             _bomb(bomb, entry, 300 << 20, {**manifest, "photos": [sha] if "photos" in entry else []})
         assert bomb.stat().st_size < 1 << 20  # 300 MB of inflated bytes in under 1 MB
-        answer = requests.post(server.url + "/packages", data=bomb.read_bytes(), headers=headers,
+        package = sealed.seal_bytes(bomb.read_bytes(), server_key, TO_SERVER)
+        answer = requests.post(server.url + "/packages", data=package, headers=headers,
                                timeout=120)
         assert answer.status_code == 422, answer.text
         assert said in answer.json()["detail"] and "未导入" in answer.json()["detail"]

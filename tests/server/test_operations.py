@@ -89,6 +89,9 @@ def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) 
             push = requests.post(server.url + "/sync/push", headers=headers, timeout=60,
                                  json={"device": "d1", "changes": []})
             assert (push.status_code, push.json()["detail"]) == (507, DISK_FULL)
+            photo = requests.put(f"{server.url}/photos/{'d' * 64}", headers=headers, timeout=60,
+                                 params={"offset": 0, "total": 10}, data=b"0123456789")
+            assert (photo.status_code, photo.json()["detail"]) == (507, DISK_FULL)
             assert requests.get(server.url + "/health", timeout=30).ok
 
             filler.unlink()  # the admin makes room; the next sync carries everything
@@ -132,3 +135,47 @@ def test_plain_http_off_loopback_is_refused(tmp_path, host) -> None:
                            "--ssl-certfile", "server.pem"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert half.returncode == 2 and "请同时指定 --ssl-certfile 和 --ssl-keyfile" in half.stderr
+
+
+@pytest.mark.parametrize("where", ["first piece", "last piece"])
+def test_a_raw_photo_put_on_a_full_disk_is_507_whichever_write_fails(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Deterministic, no filling: the disk has room for the piece itself, then SQLite cannot
+    write the upload's record, and raises what SQLCipher raises on a full disk (not the stdlib
+    sqlite3 class: that mismatch answered a bare 500)."""
+    from fastapi.testclient import TestClient
+
+    from wq_desktop import sqldriver
+    from wq_desktop.sync import protocol as p
+    from wq_server import auth, photos
+    from wq_server.app import create_app
+    from wq_server.apply import create_township
+
+    app = create_app(tmp_path / "server.sqlite")
+    db = app.state.db
+    create_township(db, CODE, "六工镇")
+    auth.add_user(db, "王芳", PASSWORD, auth.STAFF, CODE)
+
+    def full(*args, **kw):
+        raise sqldriver.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(photos, "_begin" if where == "first piece" else "adopt", full)
+    client = TestClient(app, raise_server_exceptions=False)
+    proto = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}
+    token = client.post("/auth/login", json={"user": "王芳", "password": PASSWORD},
+                        headers=proto).json()["token"]
+    headers = {**proto, "Authorization": f"Bearer {token}"}
+    data = b"x" * (p.PHOTO_CHUNK + 10)
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    pieces = [(0, data[:p.PHOTO_CHUNK]), (p.PHOTO_CHUNK, data[p.PHOTO_CHUNK:])]
+    for offset, piece in pieces:
+        answer = client.put(f"/photos/{sha}", params={"offset": offset, "total": len(data)},
+                            content=piece, headers=headers)
+        if answer.status_code != 200:
+            break
+    assert (answer.status_code, answer.json()["detail"]) == (507, DISK_FULL)
+    assert answer.headers[p.DIGEST_HEADER]  # a proper answer the laptop can read
+    client.close()
+    db.close()

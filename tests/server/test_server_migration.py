@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from wq_desktop.store import new_uuid
 from wq_desktop.sync import protocol as p
-from wq_server import apply, auth, photos
+from wq_server import apply, auth, authors, photos
 from wq_server.app import create_app
 from wq_server.db import SERVER_SCHEMA, ServerDB
 
@@ -41,7 +41,9 @@ def test_photos_stored_before_owners_go_to_the_township_that_referred_to_them(tm
         {"change_id": new_uuid(), "kind": "photo", "record": new_uuid(), "op": "create",
          "fields": {"owner_kind": "notice", "owner": notice, "sha256": sha, "size": len(data)}},
     ]
-    results = apply.push(db, auth.User("东甲", auth.STAFF, east), "d1", changes)
+    changes = [{**ch, "user": "东甲"} for ch in changes]
+    results = apply.push(db, auth.User("东甲", auth.STAFF, east), "d1", changes,
+                         [authors.Account(name="东甲", signed_in=True)])
     assert [r["status"] for r in results] == [p.APPLIED] * 3
     blob = photos.blob_path(db, sha)
     blob.parent.mkdir(parents=True)

@@ -51,3 +51,57 @@ def test_sync_and_usb_package_commands(tmp_path: Path) -> None:
     assert out.returncode == 0 and "待上传修改：0 条" in out.stdout, out.stderr
     status = _main("sync-status", "--db", str(laptop), "--user", "王芳")
     assert "待上传修改：0 条" in status.stdout
+
+
+def test_a_laptop_that_never_went_online_gets_the_key_from_the_office_file(tmp_path: Path) -> None:
+    import json
+
+    from wq_desktop.store import Store
+
+    db = tmp_path / "server.sqlite"
+    township = add_township(db, "652301105", "六工镇")
+    add_staff(db, "王芳", "652301105")
+    key_file = tmp_path / "同步包密钥.json"
+    out = admin(db, "package-key", "--out", str(key_file), "--name", "昌吉市服务器")
+    fingerprint = json.loads(key_file.read_text(encoding="utf-8"))["fingerprint"]
+    assert fingerprint in out and "私钥文件" in out
+    assert (tmp_path / "server.sqlite.package-key").stat().st_mode & 0o777 == 0o600
+    laptop = tmp_path / "laptop.sqlite"
+    with Store.open(laptop, "王芳", create=True) as store, store.transaction():
+        store.apply_pulled("township", township, "create", {"code": "652301105", "name": "六工镇"},
+                           rev=1, user="同步服务", device="server", at="2026-01-01T00:00:00Z")
+        store.create("village", {"township": township, "code": "652301105901", "name": "东村"})
+    package = tmp_path / "stick.zip"
+    refused = _main("sync-export", "--db", str(laptop), "--user", "王芳", "--out", str(package))
+    assert refused.returncode == 2 and "还不知道服务器的同步包密钥" in refused.stderr
+    out = _main("sync-key", "--db", str(laptop), "--user", "王芳", "--file", str(key_file))
+    assert out.returncode == 0 and fingerprint in out.stdout, out.stderr
+    out = _main("sync-export", "--db", str(laptop), "--user", "王芳", "--out", str(package))
+    assert out.returncode == 0, out.stderr
+    reply = tmp_path / "stick.reply.zip"
+    assert "接受 1" in admin(db, "import-package", str(package), "--reply", str(reply))
+    out = _main("sync-import", "--db", str(laptop), "--user", "王芳", "--package", str(reply))
+    assert out.returncode == 0 and "待上传修改：0 条" in out.stdout, out.stderr
+
+
+def test_the_server_prints_its_package_key_fingerprint_at_start(tmp_path: Path) -> None:
+    import json
+
+    from serverproc import free_port
+
+    db = tmp_path / "server.sqlite"
+    add_township(db, "652301105", "六工镇")
+    proc = subprocess.Popen([sys.executable, "-m", "wq_server", "--db", str(db), "--port",
+                             str(free_port())], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        started, key_line = proc.stdout.readline(), proc.stdout.readline()  # waits for the lines
+    finally:
+        proc.kill()
+        proc.wait(30)
+        proc.stdout.close()
+    assert started.startswith("同步服务已启动")
+    key_file = tmp_path / "k.json"
+    admin(db, "package-key", "--out", str(key_file))
+    fingerprint = json.loads(key_file.read_text(encoding="utf-8"))["fingerprint"]
+    assert key_line.strip() == f"同步包密钥指纹：{fingerprint}（各乡镇核对用）"

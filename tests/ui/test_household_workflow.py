@@ -79,7 +79,9 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     parcel_row = w.household.parcel_model.row_at(0)
     assert parcel_row.measure_text == "实际种植 8.00、退减灌溉 12.00"
     assert parcel_row.subsidy == 4800.0
-    assert "4,800.00 元" in w.household.summary.text()
+    line = w.household.summary.text()
+    assert "核实面积 20.00 亩" in line and "退减灌溉 12.00 亩" in line and "休耕轮作 0.00 亩" in line
+    assert "补助金额 4,800.00 元（肆仟捌佰元整）" in line
 
     # -- the agreement: drafted, then moved to 已签订
     panel = w.household.agreement

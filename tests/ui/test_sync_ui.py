@@ -55,7 +55,8 @@ def test_menu_button_and_status_bar_are_installed(qtbot, laptop, server, tmp_pat
     assert menus.index("同步(&S)") == menus.index("帮助(&H)") - 1
     menu = window.findChild(QMenu, "sync_menu")
     assert [a.text() for a in menu.actions() if a.text()] == [
-        "立即同步…", "同步冲突…", "被拒绝的变更…", "导出待同步数据到U盘…", "从U盘导入…"]
+        "立即同步…", "同步冲突…", "被拒绝的变更…", "导出待同步数据到U盘…", "从U盘导入…",
+        "导入服务器密钥…"]
     assert controller.sync_action in window.findChild(QToolBar, "main_toolbar").actions()
     assert controller.sync_action.shortcut().toString() == "Ctrl+Shift+S"
     assert controller.last_sync_label.text().startswith("上次同步：")
@@ -260,6 +261,11 @@ def test_usb_export_and_reply_import(qtbot, laptop, server, tmp_path, messages) 
     controller.export_usb(package)
     qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
     assert package.is_file() and len(messages) == 1 and "3 条修改" in messages[0]
+    from wq_desktop import sealed
+    from wq_server import server_key
+
+    shown = sealed.shown_fingerprint(server_key.public_key(server.db.path))
+    assert f"已加密，只有指纹为 {shown} 的服务器能打开" in messages[0]
     assert laptop.pending_changes() == 3  # exporting marks nothing as sent
     reply = tmp_path / "reply.zip"
     reply.write_bytes(import_package_bytes(server.db, package.read_bytes()))
@@ -275,5 +281,40 @@ def test_a_damaged_package_is_refused_in_chinese(qtbot, laptop, server, tmp_path
     bad.write_bytes(b"not a zip")
     controller.import_usb(bad)
     qtbot.waitUntil(lambda: controller.worker is None, timeout=30000)
-    assert messages == ["未能完成：同步包已损坏或不完整，请重新导出。"]
+    assert len(messages) == 1 and messages[0].startswith("未能完成：该同步包未加密")
     assert laptop.pending_changes() == 3
+
+
+def test_the_office_key_file_is_imported_and_a_different_key_needs_a_yes(
+        qtbot, laptop, server, tmp_path, messages, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from wq_desktop import sealed
+    from wq_desktop.sync import package_keys
+    from wq_server import server_key
+
+    _, controller = open_sync_window(qtbot, laptop, server, tmp_path)
+    genuine = tmp_path / "同步包密钥.json"
+    fingerprint = server_key.write_public_file(server.db.path, genuine)
+    assert controller.import_server_key(genuine)  # the same key the first sync pinned
+    assert fingerprint in messages[-1]
+    other_db = tmp_path / "other" / "s.sqlite"
+    other_db.parent.mkdir()
+    other = tmp_path / "另一台服务器.json"
+    server_key.write_public_file(other_db, other)
+    asked: list[str] = []
+
+    def answer(reply):
+        def question(_parent, title, text, *args, **kwargs):
+            asked.append(text)
+            return reply
+        return staticmethod(question)
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    assert not controller.import_server_key(other)
+    assert "不同" in asked[-1] and fingerprint in asked[-1]
+    assert package_keys.server_key(laptop) == server_key.public_key(server.db.path)  # kept
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    assert controller.import_server_key(other)
+    assert package_keys.server_key(laptop) == server_key.public_key(other_db)
+    assert sealed.shown_fingerprint(server_key.public_key(other_db)) in messages[-1]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from wq_desktop import checks, plan_calendar, water
 from wq_desktop.errors import WqError
 from wq_desktop.operations import Changes, measures
+from wq_desktop.queries.navigation import own_township
 from wq_desktop.store import Store
 
 from ..operations import change_bus, run_op
@@ -64,7 +65,7 @@ def compute_dashboard(store: Store, year: int, ctx: JobContext | None = None) ->
     step(0, "正在统计各村工作进度…")
     progress = plan_calendar.progress(store, year)
     step(40, "正在计算节水量…")
-    township = store.find_one("township", "1=1")
+    township = own_township(store)
     before = {v.village: v.saved_wan_m3 for v in water.water_saved(store, year - 1)}
     saved = water.water_saved(store, year)
     quotas = water.quotas(store, township["uuid"], year) if township else {}
@@ -307,7 +308,7 @@ class Dashboard(QWidget):
             self.mark_stale()
 
     def _township(self) -> str | None:
-        row = self.store.find_one("township", "1=1")
+        row = own_township(self.store)
         return row["uuid"] if row else None
 
     @property
@@ -454,8 +455,7 @@ class Dashboard(QWidget):
             self.water.quotas.removeRow(row)
             return True
         township = self._township()
-        record = self.store.find_one("water_quota", "township=? AND year=? AND crop=?",
-                                     (township, self.year, crop)) if township else None
+        record = water.quota_record(self.store, township, self.year, crop) if township else None
         if record is None:
             QMessageBox.information(
                 self, "无法删除", f"“{crop}”的定额来自以前年度，{self.year} 年度没有单独的定额可删除。"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop import targets
+from wq_desktop.queries.navigation import own_township
 from wq_desktop.store import Store
 from wq_desktop.summary import fmt_rate
 
@@ -203,7 +204,7 @@ class TargetsPanel(QWidget):
             self.recordRequested.emit("parcel", parcel)
 
     def edit_targets(self, year: int | None = None) -> TargetsDialog | None:
-        township = self.store.find_one("township", "1=1")
+        township = own_township(self.store)
         if township is None:
             return None
         dialog = TargetsDialog(self.store, township["uuid"], year or self.year + 1, self)

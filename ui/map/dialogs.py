@@ -39,6 +39,7 @@ from wq_desktop.gis_import import (
     ImportPreview,
     Mapping,
     SourceData,
+    boundary_from_file,
     guess_mapping,
     preview_import,
     read_source,
@@ -46,6 +47,7 @@ from wq_desktop.gis_import import (
 from wq_desktop.gisfiles import village_choices
 from wq_desktop.model import LandAttribute
 from wq_desktop.operations import Changes, parcels
+from wq_desktop.queries.navigation import households_in_village
 from wq_desktop.store import Store
 
 from ..operations import run_op
@@ -103,9 +105,7 @@ class ParcelFields(QWidget):
         village = self.village.currentData()
         if village is None:
             return
-        rows = self.store.conn.execute(
-            "SELECT o.uuid, o.name, g.name FROM operator o LEFT JOIN village_group g ON g.uuid=o.\"group\""
-            " WHERE o.deleted=0 AND o.village=? ORDER BY o.name, g.name", (village,)).fetchall()
+        rows = households_in_village(self.store, village)
         names = [name for _, name, _ in rows]
         for uuid, name, group in rows:
             # Two households of one name are told apart by their 组 (never by ID numbers on screen).
@@ -501,7 +501,7 @@ class CheckSettingsDialog(QDialog):
         try:
             settings = self.values()
             if self.boundary_path:
-                shape = location_checks.boundary_from_file(self.store, self.boundary_path)
+                shape = boundary_from_file(self.store, self.boundary_path)
                 location_checks.set_boundary(self.store, shape)
             elif self.clear_boundary:
                 location_checks.set_boundary(self.store, None)

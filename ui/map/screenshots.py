@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,18 +22,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from wq_desktop.demo import create_demo_store
-from wq_desktop.settings import Settings
-
-from ..fonts import apply_chinese_font
-
-
-def _grab(widget: QWidget, path: Path) -> Path:
-    widget.show()
-    for _ in range(5):
-        QApplication.processEvents()
-    widget.grab().save(str(path))
-    return path
+from ..demo_window import demo_window, grab, run
 
 
 def _send(canvas: QWidget, kind: QMouseEvent.Type, world: tuple[float, float],
@@ -56,79 +44,61 @@ def take_map_screenshots(folder: Path) -> list[Path]:
     import pyogrio
     import shapely
 
-    from ..main_window import MainWindow
     from .dialogs import CheckSettingsDialog, ImportDialog
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    apply_chinese_font(app)
-    folder.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["WQ_DATA_DIR"] = tmp
-        store = create_demo_store(Path(tmp) / "demo.sqlite", "演示用户")
-        try:
-            window = MainWindow(store, Settings(user="演示用户"), Path(tmp) / "settings.json")
-            window.resize(1400, 900)
-            window.show()
-            window.tabs.setCurrentWidget(window.map_tab)
-            tab = window.map
-            tab.toggle_table()
-            QApplication.processEvents()
-            canvas = tab.canvas
-            layer = canvas.parcels.layer
-            shown = canvas.shown_indices()
-            mapped = [int(i) for i in shown if layer.wkb[int(i)] is not None]
-            # Zoom to a handful of neighbouring fields so outlines and labels show.
-            first = mapped[0]
-            b = canvas.parcels.bbox[first]
-            cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-            near = sorted(mapped, key=lambda i: np.hypot(*(canvas.parcels.bbox[i, :2] - (cx, cy))))[:3]
-            canvas.fit((b[0] - 400, b[1] - 250, b[2] + 400, b[3] + 250))
-            QApplication.processEvents()
-            for n, i in enumerate(near):
-                bb = canvas.parcels.bbox[i]
-                _click(canvas, ((bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2),
-                       Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier)
-            _send(canvas, QMouseEvent.Type.MouseMove, (cx + 30, cy + 20))
-            shots.append(_grab(window, folder / "map_tools.png"))
+    with demo_window((1400, 900)) as (window, store, tmp):
+        window.tabs.setCurrentWidget(window.map_tab)
+        tab = window.map
+        tab.toggle_table()
+        QApplication.processEvents()
+        canvas = tab.canvas
+        layer = canvas.parcels.layer
+        shown = canvas.shown_indices()
+        mapped = [int(i) for i in shown if layer.wkb[int(i)] is not None]
+        # Zoom to a handful of neighbouring fields so outlines and labels show.
+        first = mapped[0]
+        b = canvas.parcels.bbox[first]
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        near = sorted(mapped, key=lambda i: np.hypot(*(canvas.parcels.bbox[i, :2] - (cx, cy))))[:3]
+        canvas.fit((b[0] - 400, b[1] - 250, b[2] + 400, b[3] + 250))
+        QApplication.processEvents()
+        for n, i in enumerate(near):
+            bb = canvas.parcels.bbox[i]
+            _click(canvas, ((bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2),
+                   Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier)
+        _send(canvas, QMouseEvent.Type.MouseMove, (cx + 30, cy + 20))
+        shots.append(grab(window, folder / "map_tools.png"))
 
-            tab.start_measuring()
-            corners = [(b[0], b[1]), (b[2], b[1]), (b[2], b[3])]
-            for corner in corners:
-                _click(canvas, corner)
-            _send(canvas, QMouseEvent.Type.MouseButtonDblClick, (b[0], b[3]))
-            shots.append(_grab(window, folder / "map_measure.png"))
-            tab.cancel()
+        tab.start_measuring()
+        corners = [(b[0], b[1]), (b[2], b[1]), (b[2], b[3])]
+        for corner in corners:
+            _click(canvas, corner)
+        _send(canvas, QMouseEvent.Type.MouseButtonDblClick, (b[0], b[3]))
+        shots.append(grab(window, folder / "map_measure.png"))
+        tab.cancel()
 
-            # A zone-prefixed file whose .prj says CM 87°E: the preview refuses it and offers EPSG:4517.
-            shapes = [shapely.affinity.translate(shapely.box(b[0] + 30, b[3] + 300, b[0] + 130, b[3] + 400),
-                                                 29_000_000 + 150 * k) for k in range(3)]
-            path = Path(tmp) / "带号坐标.shp"
-            pyogrio.raw.write(path, np.array(shapely.to_wkb(shapes), dtype=object),
-                              [np.array([f"Z-{k}" for k in range(3)], dtype=object)], ["DKBM"],
-                              driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4538",
-                              encoding="GBK")
-            dialog = ImportDialog(store, path, canvas.village, window)
-            dialog.attribute.setCurrentIndex(1)
-            dialog.refresh()
-            shots.append(_grab(dialog, folder / "map_import_check.png"))
-            dialog.reject()
-            settings = CheckSettingsDialog(store, window)
-            shots.append(_grab(settings, folder / "map_check_settings.png"))
-            settings.reject()
-            window._closing_confirmed = True
-            window.close()
-        finally:
-            store.close()
+        # A zone-prefixed file whose .prj says CM 87°E: the preview refuses it and offers EPSG:4517.
+        shapes = [shapely.affinity.translate(shapely.box(b[0] + 30, b[3] + 300, b[0] + 130, b[3] + 400),
+                                             29_000_000 + 150 * k) for k in range(3)]
+        path = tmp / "带号坐标.shp"
+        pyogrio.raw.write(path, np.array(shapely.to_wkb(shapes), dtype=object),
+                          [np.array([f"Z-{k}" for k in range(3)], dtype=object)], ["DKBM"],
+                          driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4538",
+                          encoding="GBK")
+        dialog = ImportDialog(store, path, canvas.village, window)
+        dialog.attribute.setCurrentIndex(1)
+        dialog.refresh()
+        shots.append(grab(dialog, folder / "map_import_check.png"))
+        dialog.reject()
+        settings = CheckSettingsDialog(store, window)
+        shots.append(grab(settings, folder / "map_check_settings.png"))
+        settings.reject()
     return shots
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    for path in take_map_screenshots(Path(args[0]) if args else Path("docs/screenshots")):
-        print(path)
-    return 0
+    return run(take_map_screenshots, argv)
 
 
 if __name__ == "__main__":

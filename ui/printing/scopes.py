@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wq_desktop.printing.catalog import DOCUMENTS, Document
+from wq_desktop.queries.navigation import own_township
 from wq_desktop.store import Store
 
 HOUSEHOLD, PATROL, VILLAGE, TOWNSHIP, BLANK = "household", "patrol", "village", "township", "blank"
@@ -52,7 +53,7 @@ class Context:
             village_name = v["name"]
             township_name = store.get("township", v["township"])["name"]
         else:
-            township = store.find_one("township", "1=1")
+            township = own_township(store)
             township_name = township["name"] if township else ""
         return cls(village, operator, patrol, village_name, operator_name, township_name)
 

@@ -17,12 +17,14 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
+from wq_desktop import sealed
+from wq_desktop.errors import WqError
 from wq_desktop.operations import Changes
 from wq_desktop.operations import sync as sync_ops
 from wq_desktop.queries import navigation
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport
+from wq_desktop.sync import AuthError, OfflineError, SyncReport, package_keys
 from wq_desktop.sync.package import PackageSummary, export_package
 from wq_desktop.sync.status import local_time_text, sync_status
 
@@ -406,9 +408,12 @@ class SyncController(QObject):
                 return export_package(store, out, user)
 
         def done(s: PackageSummary) -> None:
-            self._inform("已导出同步包", f"已导出同步包 {out}：{s.changes} 条修改，{s.photos} 张照片。\n"
-                         "这些修改仍显示为待同步：请在办公室导入服务器，并把服务器生成的回传包"
-                         "用“从U盘导入…”导入本机后，才标记为已同步。")
+            key = package_keys.server_key(self.window.store)
+            sealed_to = (f"（已加密，只有指纹为 {sealed.shown_fingerprint(key)} 的服务器能打开）"
+                         if key else "")
+            self._inform("已导出同步包", f"已导出同步包 {out}{sealed_to}：{s.changes} 条修改，"
+                         f"{s.photos} 张照片。\n这些修改仍显示为待同步：请在办公室导入服务器，"
+                         "并把服务器生成的回传包用“从U盘导入…”导入本机后，才标记为已同步。")
 
         return self._run_package_job("正在导出同步包", job, done)
 
@@ -441,6 +446,40 @@ class SyncController(QObject):
 
         return self._run_package_job("正在导入回传包", job, done)
 
+    def import_server_key(self, path: Path | None = None) -> bool:
+        """Pin the server key from the city office's file; a key other than the pinned one is
+        taken only after the user confirms, with both fingerprints shown."""
+        if self.window.store.is_demo:
+            self._warn("不能导入", DEMO)
+            return False
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, "导入服务器同步包密钥",
+                                                  str(self.window.settings.data_path),
+                                                  "密钥文件 (*.json);;所有文件 (*)")
+            if not name:
+                return False
+            path = Path(name)
+        store = self.window.store
+        try:
+            try:
+                key = package_keys.import_key_file(store, path)
+            except package_keys.ServerKeyChanged as changed:
+                answer = QMessageBox.question(
+                    self.window, "服务器密钥不同",
+                    f"{changed}\n\n已与市办公室核对过新指纹、确认要换用该密钥吗？",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No)
+                if answer != QMessageBox.StandardButton.Yes:
+                    self.last_message = str(changed)
+                    return False
+                key = package_keys.import_key_file(store, path, replace=True)
+        except WqError as err:
+            self._warn("未能导入", str(err))
+            return False
+        self._inform("已导入服务器密钥", f"已记住服务器同步包密钥（指纹 {sealed.shown_fingerprint(key)}）。"
+                     "今后导出的U盘同步包只有该服务器能打开。")
+        return True
+
     def _run_package_job(self, title: str, job: Any, done: Any) -> Worker:
         def failed(message: str) -> None:
             self._after_change()
@@ -463,4 +502,6 @@ declare(
     ActionDef("sync.rejected", "被拒绝的变更…", "同步", _sync("show_rejected"), order=30),
     ActionDef("sync.usb_export", "导出待同步数据到U盘…", "同步", _sync("export_usb"), group=1, order=10),
     ActionDef("sync.usb_import", "从U盘导入…", "同步", _sync("import_usb"), group=1, order=20),
+    ActionDef("sync.server_key", "导入服务器密钥…", "同步", _sync("import_server_key"), group=1,
+              order=30, tooltip="导入市办公室提供的服务器同步包密钥文件：U盘同步包用它加密"),
 )

@@ -34,7 +34,7 @@ class HistoryView(QWidget):
     def load_household(self, operator: str | None) -> None:
         rows = []
         if operator:
-            rows = change_log.change_rows(self.store, change_log.household_records(self.store, operator))
+            rows = change_log.household_history(self.store, operator)
         self.model.set_rows(rows)
 
     def rows(self) -> list[change_log.ChangeRow]:

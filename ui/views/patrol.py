@@ -42,6 +42,7 @@ from wq_desktop.model import (
 )
 from wq_desktop.operations import Changes
 from wq_desktop.operations import patrols as patrol_ops
+from wq_desktop.queries.household import photos_of
 from wq_desktop.rules import patrols
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
@@ -67,6 +68,7 @@ class PhotoEntry:
     path: Path
     info: photos.PhotoInfo | None  # None for a stored photo whose details come from its record
     record: dict[str, Any] | None = None  # set for photos already attached
+    data: bytes | None = None  # a stored photo's plain bytes (its file may be encrypted)
 
     @property
     def taken_at(self) -> str | None:
@@ -105,7 +107,11 @@ class PhotoStrip(QListWidget):
         self.setToolTip("把照片拖到这里，或点“添加照片…”")
 
     def _add_item(self, entry: PhotoEntry) -> None:
-        pixmap = QPixmap(str(entry.path))
+        pixmap = QPixmap()
+        if entry.data is not None:
+            pixmap.loadFromData(entry.data)
+        else:
+            pixmap.load(str(entry.path))
         icon = QIcon()
         if not pixmap.isNull():
             icon = QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
@@ -116,7 +122,12 @@ class PhotoStrip(QListWidget):
         self.entries.append(entry)
 
     def add_stored(self, store: Store, record: dict[str, Any]) -> None:
-        self._add_item(PhotoEntry(photos.photo_path(store, record["sha256"]), None, record))
+        sha = record["sha256"]
+        try:
+            data = photos.photo_bytes(store, sha) if photos.has_photo(store, sha) else None
+        except WqError:
+            data = None  # a damaged file shows as a blank thumbnail with its caption
+        self._add_item(PhotoEntry(photos.photo_path(store, sha), None, record, data))
 
     def add_file(self, path: Path) -> bool:
         """Check the file is a photo (reading its EXIF) and stage it; False with a message if not."""
@@ -366,7 +377,7 @@ class PatrolDialog(QDialog):
         self.recheck_on.set_value(r["recheck_on"])
         self.recheck_result.setText(r["recheck_result"] or "")
         self.closed_on.set_value(r["closed_on"])
-        for photo in self.store.find("photo", "owner=?", (r["uuid"],), order_by="taken_at, created_at"):
+        for photo in photos_of(self.store, r["uuid"]):
             self.photo_strip.add_stored(self.store, photo)
 
     def _follow_visit(self, visited: date) -> None:

@@ -20,7 +20,7 @@ from wq_desktop.model import (
     PatrolResult,
     PatrolStage,
 )
-from wq_desktop.photos import photo_path
+from wq_desktop.photos import has_photo, photo_bytes
 from wq_desktop.printing.common import boxes, cell_styles, mu
 from wq_desktop.printing.page import (
     PageGroupStart,
@@ -50,7 +50,8 @@ class PatrolSheet:
     agreement: str = ""
     measure: str = ""
     record: dict | None = None
-    photos: list[tuple[str, str]] = field(default_factory=list)  # (file path or "", caption)
+    # (the photo's bytes, or a file path, or "" when missing; caption)
+    photos: list[tuple[bytes | str, str]] = field(default_factory=list)
 
 
 def _date(value: str | None) -> str:
@@ -93,24 +94,30 @@ def filled_sheet(store: Store, patrol_uuid: str) -> PatrolSheet:
         sheet = PatrolSheet(record["year"], store.get("township", village["township"])["name"],
                             village["name"], "", parcel["code"], record=record)
     for n, photo in enumerate(store.find("photo", "owner=?", (patrol_uuid,))):
-        path = photo_path(store, photo["sha256"])
+        present = has_photo(store, photo["sha256"])
         caption = PHOTO_SLOTS[n] if n < len(PHOTO_SLOTS) else f"照片{n + 1}"
         taken = (photo.get("taken_at") or "").replace("T", " ")
-        sheet.photos.append((str(path) if path.is_file() else "",
-                             f"{caption} {taken}".strip() if path.is_file()
+        # The plain bytes (an encrypted store's photo files are encrypted): printed from memory.
+        sheet.photos.append((photo_bytes(store, photo["sha256"]) if present else "",
+                             f"{caption} {taken}".strip() if present
                              else f"{caption}：照片文件缺失（{photo['sha256'][:8]}）"))
     return sheet
 
 
-def _photo_cell(path: str, caption: str, style) -> list[Flowable]:
-    if not path:
+def _photo_cell(photo: bytes | str, caption: str, style) -> list[Flowable]:
+    if not photo:
         return [para(caption, style)]
+    import io
+
     from PIL import Image as PILImage
 
-    with PILImage.open(path) as im:
+    def source() -> io.BytesIO | str:
+        return io.BytesIO(photo) if isinstance(photo, bytes) else photo
+
+    with PILImage.open(source()) as im:
         w, h = im.size
     scale = min(THUMB_W / w, THUMB_H / h)
-    return [Image(path, width=w * scale, height=h * scale), para(caption, style)]
+    return [Image(source(), width=w * scale, height=h * scale), para(caption, style)]
 
 
 def sheet_story(sheet: PatrolSheet) -> list[Flowable]:
@@ -152,7 +159,7 @@ def sheet_story(sheet: PatrolSheet) -> list[Flowable]:
         [p("复查结果"), p(line(r.get("recheck_result"))), "", ""],
     ]
     photos = sheet.photos or [("", f"{slot}照片（粘贴或冲印）") for slot in PHOTO_SLOTS]
-    photo_cells = [_photo_cell(path, caption, cs["center"]) for path, caption in photos[:3]]
+    photo_cells = [_photo_cell(photo, caption, cs["center"]) for photo, caption in photos[:3]]
     photo_cells += [[] for _ in range(3 - len(photo_cells))]
     rows.append([p("现场照片"), *photo_cells])
     rows.append([p("签字"), p("巡查人："), p("当事人（拒签的注明）："), p("村委会：")])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..geo import polygons
+from ..household_scope import household_record_list
 from ..model import RecordOp, record_op_label
 from ..rules import masking
 from ..schema import KINDS
@@ -150,24 +151,7 @@ def change_rows(store: Store, records: list[tuple[str, str]]) -> list[ChangeRow]
     return rows
 
 
-def household_records(store: Store, operator_uuid: str) -> list[tuple[str, str]]:
-    """(kind, uuid) of the household and everything hanging off it, deleted ones included, so the
-    history also shows what was removed."""
-    conn = store.conn
-    out = [("operator", operator_uuid)]
-    parcels = [u for (u,) in conn.execute("SELECT uuid FROM parcel WHERE operator=?", (operator_uuid,))]
-    out += [("parcel", u) for u in parcels]
-    marks = ",".join("?" * len(parcels))
-    if parcels:
-        out += [("measure", u) for (u,) in conn.execute(
-            f"SELECT uuid FROM measure WHERE parcel IN ({marks})", parcels)]
-        patrols = [u for (u,) in conn.execute(f"SELECT uuid FROM patrol WHERE parcel IN ({marks})", parcels)]
-        out += [("patrol", u) for u in patrols]
-        if patrols:
-            out += [("photo", u) for (u,) in conn.execute(
-                f"SELECT uuid FROM photo WHERE owner IN ({','.join('?' * len(patrols))})", patrols)]
-    out += [("agreement", u) for (u,) in conn.execute(
-        "SELECT uuid FROM agreement WHERE operator=?", (operator_uuid,))]
-    out += [("courtyard", u) for (u,) in conn.execute(
-        "SELECT uuid FROM courtyard WHERE operator=?", (operator_uuid,))]
-    return out
+def household_history(store: Store, operator_uuid: str) -> list[ChangeRow]:
+    """The change history of the household and everything that belongs to it
+    (household_scope), deleted records included, so the history also shows what was removed."""
+    return change_rows(store, household_record_list(store, operator_uuid, include_deleted=True))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..ordering import group_sort_key
-from ..store import Store
+from ..store import Record, Store
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,34 @@ def villages(store: Store) -> list[tuple[str, str]]:
 
 def townships(store: Store) -> list[tuple[str, str]]:
     return store.conn.execute("SELECT uuid, name FROM township WHERE deleted=0 ORDER BY code").fetchall()
+
+
+def township_by_code(store: Store, code: str) -> Record | None:
+    """The live township with this 12-digit code (None when there is none)."""
+    return store.find_one("township", "code=?", (code,))
+
+
+def own_township(store: Store) -> Record | None:
+    """The township a laptop's store is kept for (its one live township), None before setup."""
+    rows = store.find("township")
+    return rows[0] if rows else None
+
+
+def households_in_village(store: Store, village_uuid: str) -> list[tuple[str, str, str | None]]:
+    """(uuid, name, 组 name) of a village's live households, by name then 组: for pickers."""
+    return store.conn.execute(
+        "SELECT o.uuid, o.name, g.name FROM operator o LEFT JOIN village_group g ON g.uuid=o.\"group\""
+        " WHERE o.deleted=0 AND o.village=? ORDER BY o.name, g.name", (village_uuid,)).fetchall()
+
+
+def parcel_of(store: Store, kind_name: str, uuid: str) -> str | None:
+    """The parcel a parcel or measure record belongs to (None for other kinds or unknown ones)."""
+    if kind_name == "parcel":
+        return uuid
+    if kind_name != "measure":
+        return None
+    row = store.conn.execute("SELECT parcel FROM measure WHERE uuid=?", (uuid,)).fetchone()
+    return row[0] if row else None
 
 
 @dataclass(frozen=True)

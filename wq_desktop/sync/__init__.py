@@ -2,7 +2,7 @@
 
 from .client import SyncReport, sync_now
 from .conflicts import conflict_detail, list_conflicts, resolve_conflict
-from .transport import AuthError, CertificateError, OfflineError, SyncError, VersionError
+from .errors import AuthError, CertificateError, OfflineError, SyncError, VersionError
 
 __all__ = ["AuthError", "CertificateError", "OfflineError", "SyncError", "SyncReport", "VersionError",
            "conflict_detail", "list_conflicts", "resolve_conflict", "sync_now"]

@@ -19,7 +19,7 @@ from ..model import RecordOp, op_between
 from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
-from .transport import SyncError
+from .errors import SyncError
 
 SYNC_USER = "同步服务"  # the author of local writes sync makes on its own (moving a duplicate's links)
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..model import SYNCED_OPS
 from ..schema import KINDS, Field
 from . import protocol as p
-from .transport import SyncError
+from .errors import SyncError
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HEX = re.compile(r"^(?:[0-9a-f]{2})*$")

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import migrations
+from .. import migrations, sealed
+from ..accounts import accounts_for_sync
+from ..errors import WqError
 from ..store import Store
-from . import apply, checks, photo_sync
+from . import apply, checks, package_keys, photo_sync
 from . import protocol as p
-from .transport import AuthError, Connection, SyncError, VersionError, body_of, error_detail
+from .errors import AuthError, SyncError, VersionError
+from .transport import Connection, body_of, error_detail
 
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None
@@ -122,6 +125,7 @@ def sync_now(store: Store, server: str, user: str, password: str,
     _login(conn, server, user, password)
     conn.relogin = lambda: _login(conn, server, user, password, fresh=True)
     _same_server(store, server, user)
+    _pin_package_key(store, conn, server)
 
     # Records first, both ways: a photo that fails (a poor line, a file too large) must not hold
     # back the records, which are small and what every figure is made of.
@@ -137,6 +141,20 @@ def sync_now(store: Store, server: str, user: str, password: str,
     report.pending = store.pending_changes()
     report.open_conflicts = store.count("conflict", "status=?", (p.OPEN,))
     return report
+
+
+def _pin_package_key(store: Store, conn: Connection, server: str) -> None:
+    """Learn the server's USB package key at the first sync; a server showing another key than
+    the pinned one is refused before anything is sent (it may not be our server)."""
+    body = conn.json("GET", "/package-key")
+    try:
+        key = sealed.public_key_from_hex(body.get("public_key") if isinstance(body, dict) else None)
+    except sealed.SealError:
+        raise SyncError("服务器返回的同步包密钥格式不正确，同步未进行。") from None
+    try:
+        package_keys.pin_server_key(store, key, server)
+    except WqError as err:
+        raise SyncError(str(err)) from None
 
 
 def _photos(store: Store, conn: Connection, info: dict[str, Any], report: SyncReport,
@@ -163,13 +181,15 @@ def _push(store: Store, conn: Connection, report: SyncReport, progress: Progress
           cancelled: Callable[[], bool]) -> None:
     total = store.pending_changes()
     done = 0
+    accounts = accounts_for_sync(store)
     while not cancelled():
         page = apply.outbox_page(store, p.PUSH_PAGE)
         if not page:
             break
         progress("上传修改", done, total)
         results = checks.push_answer(
-            conn.json("POST", "/sync/push", json={"device": store.device, "changes": page}), page)
+            conn.json("POST", "/sync/push", json={"device": store.device, "changes": page,
+                                                  "accounts": accounts}), page)
         counts, warnings = apply.store_results(store, page, results)
         report.pushed += counts[p.APPLIED]
         report.conflicts += counts[p.CONFLICT]
@@ -213,5 +233,5 @@ def _backup(store: Store) -> Path:
     path = migrations.backup_copy(store.conn, store.path, "sync")
     copies = sorted(store.path.parent.glob(f"{store.path.stem}.sync-*{store.path.suffix}.bak"))
     for old in copies[:-KEEP_BACKUPS]:
-        old.unlink(missing_ok=True)
+        migrations.remove_copy(old)  # the copy and its `.bak.keys` key file
     return path

@@ -5,6 +5,12 @@ into one zip file; the office imports it on the server (`python -m wq_server imp
 which applies it with the same idempotency, scope and conflict rules as an online push and writes
 a reply package; `import_reply` stores the server's answers and the other devices' changes here.
 Exporting marks nothing as sent: only the reply does, so a lost stick loses nothing.
+
+Both files are sealed (sealed.py): a package to the central server's public key (pinned here,
+package_keys.py), a reply to this laptop's own key, whose public half the package carries. A lost
+stick leaks nothing; a package for another server or another laptop is refused with a sentence,
+and a tampered one is refused whole before anything is stored. The zip is written straight into
+the sealing stream and read back through it: its plain content never touches a disk.
 """
 
 from __future__ import annotations
@@ -12,14 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from .. import sealed
+from ..accounts import accounts_for_sync
 from ..errors import WqError
-from ..photos import photo_path
+from ..photos import has_photo, photo_bytes, photo_size, store_photo_bytes
 from ..store import Store
-from . import apply, photo_sync
+from . import apply, package_keys, photo_sync
 from . import protocol as p
 
 FORMAT = "wq-sync-package"
@@ -51,36 +61,68 @@ def read_manifest(zf: zipfile.ZipFile, direction: str) -> dict[str, Any]:
     return manifest
 
 
-def open_zip(path_or_bytes: Path | bytes) -> zipfile.ZipFile:
+def open_zip(source: Path | bytes | BinaryIO) -> zipfile.ZipFile:
     import io
 
     try:
-        source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
-        return zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError):
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError, EOFError):
         raise WqError("同步包已损坏或不完整，请重新导出。") from None
+
+
+UNSEALED = ("该同步包未加密（旧版程序导出的，或不是同步包），为保护农户个人信息不再接受。"
+            "请用新版程序重新导出。")
+
+
+@contextmanager
+def open_sealed(source: Path | bytes, private_key: bytes, wrong_recipient: str
+                ) -> Iterator[zipfile.ZipFile]:
+    """The zip inside a sealed package, checked whole first: every chunk must decrypt (else the
+    package is refused before anything reads it); `wrong_recipient` is said when the package was
+    sealed to another key."""
+    import io
+
+    fh: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else Path(source).open("rb")
+    try:
+        try:
+            header, _ = sealed.read_header(fh)
+        except sealed.NotSealed:
+            raise WqError(UNSEALED) from None
+        if header["to"] != sealed.fingerprint(sealed.public_of(private_key)):
+            raise WqError(wrong_recipient)
+        reader = sealed.SealedReader(fh, private_key)
+        reader.verify()
+        with open_zip(reader) as zf:
+            yield zf
+    finally:
+        fh.close()
 
 
 def export_package(store: Store, out: Path, user: str) -> PackageSummary:
     """Write every waiting change (and unconfirmed photo files) to `out`."""
     if store.is_demo:
         raise WqError("演示数据库不能导出同步包。")
+    server_key = package_keys.require_server_key(store)
     changes = apply.outbox_page(store, 10**9)
-    photos = [(sha, photo_path(store, sha)) for sha, _ in photo_sync.waiting_uploads(store)]
-    photos = [(sha, path) for sha, path in photos
-              if path.is_file() and path.stat().st_size <= p.MAX_PHOTO_BYTES]
+    photos = [sha for sha, _ in photo_sync.waiting_uploads(store)
+              if has_photo(store, sha) and photo_size(store, sha) <= p.MAX_PHOTO_BYTES]
     manifest = {"format": FORMAT, "direction": TO_SERVER, "protocol": p.PROTOCOL_VERSION,
                 "device": store.device, "user": user, "cursor": apply.cursor(store),
-                "created_at": store.clock(), "changes": len(changes),
-                "photos": [sha for sha, _ in photos]}
+                "created_at": store.clock(), "changes": len(changes), "photos": photos,
+                "device_key": package_keys.device_public_key(store).hex(),
+                "accounts": accounts_for_sync(store)}
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
-        zf.writestr("changes.json", json.dumps(changes, ensure_ascii=False))
-        for sha, path in photos:
-            zf.write(path, f"photos/{sha}", compress_type=zipfile.ZIP_STORED)
-    tmp.replace(out)  # a half-written package never carries the final name
+    try:
+        with tmp.open("wb") as fh, sealed.SealingWriter(fh, server_key, TO_SERVER) as sealing, \
+                zipfile.ZipFile(sealing, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
+            zf.writestr("changes.json", json.dumps(changes, ensure_ascii=False))
+            for sha in photos:
+                zf.writestr(f"photos/{sha}", photo_bytes(store, sha), compress_type=zipfile.ZIP_STORED)
+        tmp.replace(out)  # a half-written package never carries the final name
+    finally:
+        tmp.unlink(missing_ok=True)
     from .. import audit
 
     audit.record(store, audit.USB_EXPORT, {"file": out.name, "changes": len(changes),
@@ -90,21 +132,21 @@ def export_package(store: Store, out: Path, user: str) -> PackageSummary:
 
 def import_reply(store: Store, path: Path) -> PackageSummary:
     """Store the server's reply package: answers to the exported changes, others' changes, photos."""
-    with open_zip(Path(path)) as zf:
+    with open_sealed(Path(path), package_keys.device_private_key(store),
+                     "此回传包不是发给本机的（它是为另一台设备加密的），未导入。") as zf:
         manifest = read_manifest(zf, TO_DEVICE)
         if manifest.get("device") != store.device:
             raise WqError("该回传包不是为本机生成的（设备不符），未导入。")
-        results: list[p.Result] = json.loads(zf.read("results.json"))
-        pulled: list[p.PulledChange] = json.loads(zf.read("changes.json"))
+        try:
+            results: list[p.Result] = json.loads(zf.read("results.json"))
+            pulled: list[p.PulledChange] = json.loads(zf.read("changes.json"))
+        except (KeyError, ValueError, zipfile.BadZipFile):
+            raise WqError("回传包已损坏或不完整，未导入。") from None
         names = set(zf.namelist())
         for sha in manifest.get("photos", []):
-            target = photo_path(store, sha)
             data = zf.read(f"photos/{sha}") if f"photos/{sha}" in names else None
-            if data is not None and not target.is_file() and hashlib.sha256(data).hexdigest() == sha:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".part")
-                tmp.write_bytes(data)
-                tmp.replace(target)
+            if data is not None and not has_photo(store, sha) and hashlib.sha256(data).hexdigest() == sha:
+                store_photo_bytes(store, sha, data)
     sent = []
     for r in results:
         row = store.conn.execute("SELECT kind, record FROM outbox WHERE change_id=?",

@@ -4,14 +4,16 @@ whose file this device does not have yet. A local file is never removed by sync.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
-from ..photos import file_sha256, photo_path
+from ..errors import WqError
+from ..photos import file_sha256, has_photo, photo_bytes, photo_path, photo_size, store_photo_bytes
 from ..store import Store
 from . import checks
 from . import protocol as p
-from .transport import AuthError, Connection, OfflineError, SyncError, body_of, error_detail
+from .errors import AuthError, OfflineError, SyncError
+from .transport import Connection, body_of, error_detail
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -59,17 +61,21 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
             break
         progress("上传照片", n, len(todo))
         label = names[sha] or sha[:12]
-        path = photo_path(store, sha)
-        if not path.is_file():
+        if not has_photo(store, sha):
             messages.append(f"照片 {label} 的文件在本机找不到，未能上传。")
             continue
-        size = path.stat().st_size
+        size = photo_size(store, sha)
         if size > max_bytes:
             messages.append(f"照片 {label} 有 {size / 1048576:.1f} MB，超过服务器上限 "
                             f"{max_bytes // 1048576} MB，未上传。请压缩后重新添加。")
             continue
         try:
-            _upload_one(conn, path, sha, size)
+            data = photo_bytes(store, sha)  # the plain photo: the server checks its hash
+        except WqError as err:
+            messages.append(f"照片 {label} 未能上传（{err}）。")
+            continue
+        try:
+            _upload_one(conn, data, sha)
         except (OfflineError, AuthError):
             raise  # the line is down: the other photos would fail the same way
         except PhotoRefused as err:  # over the quota or a full disk: the others would be too
@@ -86,41 +92,42 @@ def upload(store: Store, conn: Connection, max_bytes: int, progress: Progress,
     return sent, messages
 
 
-def _upload_one(conn: Connection, path: Path, sha: str, size: int) -> None:
+def _upload_one(conn: Connection, data: bytes, sha: str) -> None:
+    size = len(data)
     offset = checks.received(conn.json("GET", f"/photos/{sha}/received"), size)
-    with path.open("rb") as fh:
-        while offset < size:
-            fh.seek(offset)
-            piece = fh.read(p.PHOTO_CHUNK)
-            response = conn.request("PUT", f"/photos/{sha}", params={"offset": offset, "total": size},
-                                    data=piece, headers={"Content-Type": "application/octet-stream"})
-            if response.status_code == 409:  # the server holds a different amount: go on from there
-                offset = checks.received(body_of(response), size)
-                continue
-            if response.status_code >= 400:
-                detail = error_detail(response) or f"服务器返回错误（{response.status_code}）"
-                if response.status_code in (413, 507):  # over the quota, a full disk
-                    raise PhotoRefused(detail)
-                raise SyncError(detail)
-            body = body_of(response)
-            offset = checks.received(body, size)
-            if body.get("done"):
-                return
+    while offset < size:
+        piece = data[offset:offset + p.PHOTO_CHUNK]
+        response = conn.request("PUT", f"/photos/{sha}", params={"offset": offset, "total": size},
+                                data=piece, headers={"Content-Type": "application/octet-stream"})
+        if response.status_code == 409:  # the server holds a different amount: go on from there
+            offset = checks.received(body_of(response), size)
+            continue
+        if response.status_code >= 400:
+            detail = error_detail(response) or f"服务器返回错误（{response.status_code}）"
+            if response.status_code in (413, 507):  # over the quota, a full disk
+                raise PhotoRefused(detail)
+            raise SyncError(detail)
+        body = body_of(response)
+        offset = checks.received(body, size)
+        if body.get("done"):
+            return
 
 
 def download(store: Store, conn: Connection, progress: Progress,
              cancelled: Callable[[], bool]) -> tuple[int, list[str]]:
     """Fetch files of photo records this device lacks; returns (downloaded, still missing)."""
     hashes = [r[0] for r in store.conn.execute("SELECT DISTINCT sha256 FROM photo WHERE deleted=0")]
-    todo = [sha for sha in hashes if not photo_path(store, sha).is_file()]
+    todo = [sha for sha in hashes if not has_photo(store, sha)]
     got, messages = 0, []
     for n, sha in enumerate(todo):
         if cancelled():
             break
         progress("下载照片", n, len(todo))
         target = photo_path(store, sha)
+        # A plain store resumes a cut download from its partial file; an encrypted one keeps no
+        # plain partial photo on its disk and asks for the whole file again.
         part = target.with_suffix(".part")
-        have = part.stat().st_size if part.is_file() else 0
+        have = part.stat().st_size if part.is_file() and store.key is None else 0
         response = conn.request("GET", f"/photos/{sha}",
                                 headers={"Range": f"bytes={have}-"} if have else None)
         if response.status_code in (403, 404):
@@ -129,13 +136,20 @@ def download(store: Store, conn: Connection, progress: Progress,
         if response.status_code >= 400 and response.status_code != 416:
             raise SyncError(f"照片下载失败（{response.status_code}）。")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with part.open("ab" if response.status_code == 206 else "wb") as fh:
-            fh.write(response.content)
-        if file_sha256(part) != sha:
-            part.unlink()
-            messages.append(f"照片 {sha[:12]} 下载后摘要不符，下次同步重试。")
-            continue
-        part.replace(target)
+        if store.key is not None:
+            data = response.content
+            if hashlib.sha256(data).hexdigest() != sha:
+                messages.append(f"照片 {sha[:12]} 下载后摘要不符，下次同步重试。")
+                continue
+            store_photo_bytes(store, sha, data)
+        else:
+            with part.open("ab" if response.status_code == 206 else "wb") as fh:
+                fh.write(response.content)
+            if file_sha256(part) != sha:
+                part.unlink()
+                messages.append(f"照片 {sha[:12]} 下载后摘要不符，下次同步重试。")
+                continue
+            part.replace(target)
         with store.transaction():
             confirm(store, sha)
         got += 1

@@ -11,7 +11,9 @@ from typing import Any, TypedDict
 # Bump when a request or answer changes shape; client and server refuse a mismatch with a message.
 # 2: the base revision is the one the edit was made against (kept in the outbox); answers carry
 # DIGEST_HEADER; a refused duplicate create is answered with `duplicate_of`.
-PROTOCOL_VERSION = 2
+# 3: a push (and a USB package) carries the laptop's accounts, and each change's author must be
+# one of them; USB packages are sealed to the server's key, replies to the laptop's.
+PROTOCOL_VERSION = 3
 PROTOCOL_HEADER = "X-WQ-Protocol"
 # SHA-256 (hex) of every JSON answer's body: a byte changed on the way is found before parsing.
 DIGEST_HEADER = "X-WQ-Body-SHA256"

@@ -13,30 +13,11 @@ from typing import Any
 
 import requests
 
-from ..errors import WqError
 from . import protocol as p
+from .checks import BadAnswer
+from .errors import AuthError, CertificateError, OfflineError, SyncError, VersionError
 
 TIMEOUT_S = 60
-
-
-class SyncError(WqError):
-    """Sync could not go on; str() is the message for the user. Nothing local was lost."""
-
-
-class OfflineError(SyncError):
-    pass
-
-
-class AuthError(SyncError):
-    pass
-
-
-class VersionError(SyncError):
-    pass
-
-
-class CertificateError(SyncError):
-    """HTTPS certificate not trusted (self-signed office server without its CA file set)."""
 
 
 class Connection:
@@ -97,8 +78,6 @@ class Connection:
 
 def body_of(response: Any) -> Any:
     """The JSON of an answer whose digest matches its bytes; SyncError for anything else."""
-    from .checks import BadAnswer
-
     content = response.content
     sent = response.headers.get(p.DIGEST_HEADER)
     if sent is None:
