@@ -189,7 +189,7 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
     from pg_cluster import new_server_db
     from serverproc import ServerProcess
 
-    from wq_server.db import open_server_db
+    from wq_server.stores import open_server_db
 
     folder = Path(tempfile.mkdtemp(dir=tmp, prefix=f"{backend}-{workers}-{clients}-"))
     target = new_server_db(folder, backend, cluster)

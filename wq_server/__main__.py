@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .db import is_postgres_url, open_server_db
+    from .stores import is_postgres_url, open_server_db
 
     if args.command == "serve":
         _serve(args)
@@ -143,7 +143,7 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .app import DB_ENV, create_app
-    from .db import is_postgres_url, open_server_db
+    from .stores import is_postgres_url, open_server_db
 
     _refuse_plain_http(args)
     postgres = is_postgres_url(args.db)
@@ -184,7 +184,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _key_base(target: str) -> Path:
     """Where the server's package key lives (beside the SQLite file, or in the PostgreSQL
     server's photo folder): `server_key` takes it as the database path."""
-    from .db import open_server_db
+    from .stores import open_server_db
 
     db = open_server_db(target, pool_size=1)
     try:
@@ -200,8 +200,8 @@ def _fingerprint(target: str) -> str:
 
 
 def _package_key(args: argparse.Namespace) -> int:
-    from .db import is_postgres_url
     from .server_key import key_path, write_public_file
+    from .stores import is_postgres_url
 
     if not is_postgres_url(args.db) and not Path(args.db).is_file():
         raise WqError(f"服务器数据库不存在：{args.db}")

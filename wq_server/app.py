@@ -25,7 +25,8 @@ from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
 from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
-from .db import ServerDB, open_server_db
+from .db import ServerDB
+from .stores import open_server_db
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The server's store, behind one interface with two implementations: this module's SQLite file
 (the embedded default for one city and for development) and PostgreSQL (`pg_store.py`, for a
-prefecture and several worker processes). `open_server_db` picks one from `--db`.
+prefecture and several worker processes). `stores.open_server_db` picks one from `--db`.
 
 Both give the server's modules the same few things: `writing(township)` and `reading()` blocks
 yielding a `Session` (portable SQL with `?` placeholders, the record write path of the core with
@@ -117,19 +117,6 @@ SERVER_STEPS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS srv_upload_township ON srv_upload(township, sha256)"),
 }
 SERVER_SCHEMA = max(SERVER_STEPS)
-
-
-def is_postgres_url(target: str | Path) -> bool:
-    return str(target).startswith(("postgresql://", "postgres://"))
-
-
-def open_server_db(target: str | Path, *, pool_size: int = 10) -> Any:
-    """The server database `--db` names: a PostgreSQL URL or an SQLite file (created if new)."""
-    if is_postgres_url(target):
-        from .pg_store import PgServerDB
-
-        return PgServerDB(str(target), pool_size=pool_size)
-    return ServerDB(Path(target))
 
 
 FEED_COLUMNS = "seq, kind, record, op, rev, fields, \"user\", device, at"

@@ -46,7 +46,7 @@ def is_postgres(db: ServerDb) -> bool:
 
 
 def open_db(db: ServerDb):
-    from wq_server.db import open_server_db
+    from wq_server.stores import open_server_db
 
     return open_server_db(db, pool_size=1)
 

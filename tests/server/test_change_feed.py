@@ -20,8 +20,9 @@ from pg_cluster import new_server_db
 
 from wq_desktop.store import new_uuid
 from wq_server import apply, auth
-from wq_server.db import Session, open_server_db
+from wq_server.db import Session
 from wq_server.pg_store import PgSession
+from wq_server.stores import open_server_db
 
 TOWNS = ("652301101", "652301102", "652301103")
 WRITERS_PER_TOWN = 4
