@@ -215,7 +215,8 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
             session, cursor, applied = requests.Session(), 0, 0
             for start in range(0, len(pages[i]), STORE_PAGE):
                 answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,
-                                      json={"device": f"d{i}", "changes": pages[i][start:start + STORE_PAGE]},
+                                      json={"device": f"d{i}", "accounts": ACCOUNTS,
+                                            "changes": pages[i][start:start + STORE_PAGE]},
                                       timeout=600)
                 latencies.append(took)
                 if answer.status_code != 200:

@@ -242,6 +242,7 @@ class PgServerDB:
     def key_base(self) -> Path:
         """What `server_key` keeps the package key beside: in the photo folder, which is backed
         up with the database (docs/server.md), never served (photos are named by SHA-256)."""
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
         return self.blob_dir / "server"
 
     @property
