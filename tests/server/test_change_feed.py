@@ -19,7 +19,7 @@ import pytest
 from pg_cluster import new_server_db
 
 from wq_desktop.store import new_uuid
-from wq_server import apply, auth
+from wq_server import apply, auth, authors
 from wq_server.db import Session
 from wq_server.pg_store import PgSession
 from wq_server.stores import open_server_db
@@ -53,9 +53,10 @@ def _hold_open_after_numbering(monkeypatch: pytest.MonkeyPatch, db: Any, seed: i
     monkeypatch.setattr(session_cls, "log_change", log_then_wait)
 
 
-def _village(town_uuid: str, code: str) -> dict[str, Any]:
+def _village(town_uuid: str, code: str, author: str) -> dict[str, Any]:
     return {"change_id": new_uuid(), "kind": "village", "record": new_uuid(), "op": "create",
-            "base_rev": 0, "fields": {"township": town_uuid, "code": code, "name": f"村{code[-3:]}"}}
+            "base_rev": 0, "user": author,
+            "fields": {"township": town_uuid, "code": code, "name": f"村{code[-3:]}"}}
 
 
 @pytest.mark.timeout(600)
@@ -71,9 +72,11 @@ def test_readers_pulling_during_random_commits_miss_no_row(db: Any, monkeypatch:
     def writer(code: str, w: int) -> None:
         try:
             for i in range(PUSHES):
-                page = [_village(towns[code], f"{code}{(w * PUSHES + i) * PAGE + j + 100:03d}")
-                        for j in range(PAGE)]
-                results = apply.push(db, users[code], f"laptop-{code}-{w}", page)
+                user = users[code]
+                page = [_village(towns[code], f"{code}{(w * PUSHES + i) * PAGE + j + 100:03d}",
+                                 user.name) for j in range(PAGE)]
+                results = apply.push(db, user, f"laptop-{code}-{w}", page,
+                                     [authors.Account(name=user.name)])
                 assert [r["status"] for r in results] == ["applied"] * PAGE, results
         except BaseException as err:  # reported by the main thread
             errors.append(err)

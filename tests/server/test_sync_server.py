@@ -226,6 +226,7 @@ def _many_households(store: Store, township: str, code: str, n: int) -> None:
                                       "id_code": first17 + identity.id_check_char(first17)})
 
 
+@pytest.mark.timeout(600)  # on PostgreSQL four restarts of four worker processes each
 def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     monkeypatch.setattr(p, "PUSH_PAGE", 40)
