@@ -11,6 +11,7 @@ written to the security log at the next successful sign-in.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -80,12 +81,22 @@ def accounts_for_sync(store: Store) -> list[dict[str, Any]]:
     listed = [{"name": a.name, "created_at": a.created_at, "disabled_at": a.disabled_at,
                "signed_in": True} for a in list_accounts(store)]
     if store.key is None:
-        names = {a["name"] for a in listed}
-        typed = [r[0] for r in store.conn.execute(
-            "SELECT DISTINCT user FROM outbox WHERE state='pending' ORDER BY user")]
-        listed += [{"name": n, "created_at": None, "disabled_at": None, "signed_in": False}
-                   for n in dict.fromkeys([store.user, *typed]) if n not in names]
+        typed = [store.user, *pending_authors(store)]
+    else:  # changes still waiting from before the store was encrypted name a typed user
+        typed = json.loads(store.meta(AUTHORS_BEFORE_ENCRYPTION) or "[]")
+    names = {a["name"] for a in listed}
+    listed += [{"name": n, "created_at": None, "disabled_at": None, "signed_in": False}
+               for n in dict.fromkeys(typed) if n not in names]
     return listed
+
+
+AUTHORS_BEFORE_ENCRYPTION = "authors_before_encryption"  # meta: typed names of waiting changes
+
+
+def pending_authors(store: Store) -> list[str]:
+    """The authors of the changes waiting to be pushed."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT DISTINCT user FROM outbox WHERE state='pending' ORDER BY user")]
 
 
 # ---------------------------------------------------------------- new encrypted stores

@@ -1,11 +1,14 @@
-"""Data checks over a whole store: broken history, records edited behind the core, rule breaks,
-overlapping parcels. Each finding names the record it concerns so the app can open it."""
+"""Data checks over a whole store: broken history and security log, records edited behind the
+core, rule breaks, overlapping or duplicate parcels, missing households, agreements and notices,
+open violations, 碎片化, targets. Each finding names the record it concerns so the app can open it."""
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import shapely
 
@@ -16,43 +19,62 @@ from .fragmentation import check_fragmentation
 from .geo.overlaps import find_overlaps
 from .model import DEFAULT_NOTICE_DAYS, AgreementStatus, MeasureKind, PatrolResult
 from .rules import masking, patrols, quantities
-from .schema import KINDS
+from .schema import KINDS, Kind
 from .store import Store, to_wire
 from .targets import allotment_problems
 from .validation import validate
 
 
 def check_history(store: Store) -> list[Finding]:
-    """The chain must be intact and every record must equal what its history says."""
+    """The chain must be intact and every record must equal what its history says. Records and
+    their replayed history are walked side by side in record order, one record at a time."""
     findings = [Finding(Severity.ERROR, "变更历史", p.message, None, p.record)
                 for p in history.verify_chain(store.conn)]
-    replayed = history.replay(store.conn)
-    seen: set[str] = set()
-    for k in KINDS.values():
-        cur = store.conn.execute(f'SELECT * FROM "{k.name}"')
+    replayed = history.replay_by_record(store.conn)
+    logged = next(replayed, None)
+
+    def orphan(entry: tuple[str, str, int, dict[str, Any]]) -> Finding:
+        return Finding(Severity.ERROR, "变更历史", "变更历史中的记录在数据表中不存在（被删除）",
+                       entry[1], entry[0])
+
+    for k, rec in _records_in_uuid_order(store):
+        while logged is not None and logged[0] < rec["uuid"]:
+            findings.append(orphan(logged))
+            logged = next(replayed, None)
+        if logged is None or logged[0] != rec["uuid"]:
+            findings.append(Finding(Severity.ERROR, "变更历史",
+                                    f"{k.label}记录没有变更历史（绕过程序写入）", k.name, rec["uuid"]))
+            continue
+        _, _, rev, fields = logged
+        logged = next(replayed, None)
+        differing = [f.label for f in k.fields
+                     if to_wire(f, rec[f.name]) != fields.get(f.name)]
+        if bool(rec["deleted"]) != bool(fields.get("deleted")):
+            differing.append("删除标记")
+        if differing or rev != rec["rev"]:
+            findings.append(Finding(
+                Severity.ERROR, "变更历史",
+                f"{k.label}记录与变更历史不一致（{'、'.join(differing) or '版本号'}被绕过程序修改）",
+                k.name, rec["uuid"]))
+    while logged is not None:
+        findings.append(orphan(logged))
+        logged = next(replayed, None)
+    return findings
+
+
+def _records_in_uuid_order(store: Store) -> Iterator[tuple[Kind, dict[str, Any]]]:
+    """Every row of every record table, merged in uuid order (SQLite's and Python's orders of
+    text agree: UTF-8 bytes sort as code points)."""
+
+    def rows(k: Kind) -> Iterator[tuple[str, Kind, dict[str, Any]]]:
+        cur = store.conn.execute(f'SELECT * FROM "{k.name}" ORDER BY uuid')
         names = [d[0] for d in cur.description]
         for row in cur:
             rec = dict(zip(names, row, strict=True))
-            seen.add(rec["uuid"])
-            logged = replayed.get(rec["uuid"])
-            if logged is None:
-                findings.append(Finding(Severity.ERROR, "变更历史",
-                                        f"{k.label}记录没有变更历史（绕过程序写入）", k.name, rec["uuid"]))
-                continue
-            _, rev, fields = logged
-            differing = [f.label for f in k.fields
-                         if to_wire(f, rec[f.name]) != fields.get(f.name)]
-            if bool(rec["deleted"]) != bool(fields.get("deleted")):
-                differing.append("删除标记")
-            if differing or rev != rec["rev"]:
-                findings.append(Finding(
-                    Severity.ERROR, "变更历史",
-                    f"{k.label}记录与变更历史不一致（{'、'.join(differing) or '版本号'}被绕过程序修改）",
-                    k.name, rec["uuid"]))
-    for uuid in replayed.keys() - seen:
-        findings.append(Finding(Severity.ERROR, "变更历史", "变更历史中的记录在数据表中不存在（被删除）",
-                                replayed[uuid][0], uuid))
-    return findings
+            yield rec["uuid"], k, rec
+
+    for _, k, rec in heapq.merge(*(rows(k) for k in KINDS.values()), key=lambda item: item[0]):
+        yield k, rec
 
 
 def check_security_log(store: Store) -> list[Finding]:
@@ -88,7 +110,7 @@ def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
     overlaps = find_overlaps(zip([r[0] for r in rows], shapes, strict=True))
     return [Finding(Severity.ERROR, "地块重叠",
                     f"地块 {codes[o.a]} 与 {codes[o.b]} 重叠 {o.area_mu:.2f} 亩（面积会被重复统计）",
-                    "parcel", o.a) for o in overlaps]
+                    "parcel", o.a, o.b) for o in overlaps]
 
 
 def check_duplicate_ids(store: Store, year: int | None = None) -> list[Finding]:

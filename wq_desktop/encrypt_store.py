@@ -10,6 +10,7 @@ backups) are listed so the user can decide about them.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +110,10 @@ def encrypt(path: Path, account: str, password: str, repeat: str | None = None) 
         raise
     store = Store.open(path, account, key=data_key)
     try:
+        # Changes made before the encryption name the user typed in 设置: they still go to the
+        # server, as authors who were not signed in.
+        store.set_meta(accounts.AUTHORS_BEFORE_ENCRYPTION,
+                       json.dumps(accounts.pending_authors(store), ensure_ascii=False))
         accounts.insert_account(store, account, account)
         photos.encrypt_photo_files(store)  # the photos of the households as well,
         photos.encrypt_photo_files(store, photo_backup_folder(path))  # also those of its backups

@@ -19,3 +19,4 @@ class Finding:
     message: str
     kind: str | None = None
     record: str | None = None
+    other: str | None = None  # the second record of a pair (the other parcel of an overlap)

@@ -10,6 +10,7 @@ formats they share, and the villages the import and new-parcel dialogs offer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -113,6 +114,24 @@ ORDER BY v.code, p.code
 """
 
 
+def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]]:
+    """The cursor's rows as columns, read row by row (no second copy of the whole result), each
+    repeated text one shared object: a city's 100,000 parcels repeat their village, household,
+    land attribute and crop thousands of times, and one str per cell held ~300 MiB."""
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    plain = [cols[i].append for i in unique]
+    interned = [(i, cols[i].append) for i in range(width) if i not in unique]
+    for row in cursor:
+        for append, i in zip(plain, unique, strict=True):
+            append(row[i])
+        for i, append in interned:
+            value = row[i]
+            append(share(value, value) if type(value) is str else value)
+    return cols
+
+
 def parcel_layer(store: Store, year: int, village: str | None = None, *,
                  parcel_uuids: list[str] | None = None, with_geometry: bool = True) -> ParcelLayer:
     """The year's parcels (one village, or the whole store when village is None)."""
@@ -126,9 +145,9 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
     sql = _LAYER_SQL.format(extra=extra, sandiao=", ".join(f"p.{name}" for name, _, _ in SANDIAO_FIELDS))
     if not with_geometry:
         sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
-    rows = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
-                                    MeasureKind.FALLOW.value, year, *params)).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * (26 + len(SANDIAO_FIELDS))
+    cursor = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
+                                      MeasureKind.FALLOW.value, year, *params))
+    cols = _columns(cursor, 26 + len(SANDIAO_FIELDS), unique=(0, 25))  # uuid, geometry
 
     def text(i: int) -> list[str]:
         return [v or "" for v in cols[i]]
@@ -137,7 +156,7 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         return np.array([np.nan if v is None else v for v in cols[i]], dtype=float)
 
     planted, retired, fallow = num(17), num(18), num(19)
-    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if rows else np.empty((0, 4))
+    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if cols[0] else np.empty((0, 4))
     return ParcelLayer(
         year=year, uuid=list(cols[0]), code=text(1), village=list(cols[2]), village_code=text(3),
         village_name=text(4), operator=list(cols[5]), household=text(6), operator_kind=text(7),

@@ -36,8 +36,8 @@ class RecordQueries(Protocol):
     def agreement_serial(self, operator: str, year: int) -> tuple[str, int]:
         """(village code, agreements of the village in the year, deleted ones counted)."""
 
-    def shape(self, wkb: bytes) -> Any:
-        """The shape a stored outline encodes (a batch writer may hold it already)."""
+    def outline_facts(self, wkb: bytes) -> Any:
+        """(WKB, area in 亩, bbox) of a stored outline (a batch writer may hold them already)."""
 
     def notice_period(self, operator: str, year: int) -> tuple[str, str | None, str | None] | None:
         """(village name, notice start, notice end) for the operator's village and year; None
@@ -104,12 +104,17 @@ class SqlQueries:
         index[key] = record_uuid
         return None
 
-    def shape(self, wkb: bytes) -> Any:
+    def outline_facts(self, wkb: bytes) -> Any:
+        """(WKB, area in 亩, bbox) of a stored outline: from the batch write that just computed
+        them for the whole batch at once, else from the decoded shape."""
         from .geo import polygons
 
         shapes = self.batch._batch_shapes
         known = shapes.get(id(wkb)) if shapes is not None else None
-        return known[1] if known is not None and known[0] is wkb else polygons.from_wkb(wkb)
+        if known is not None and known[0] is wkb:
+            return known
+        shape = polygons.from_wkb(wkb)
+        return wkb, polygons.area_mu(shape), polygons.bbox(shape)
 
     def id_holder(self, village: str, id_code: str, record_uuid: str | None) -> tuple[str, str] | None:
         row = self.conn.execute(

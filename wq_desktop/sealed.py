@@ -186,7 +186,7 @@ class SealedReader(io.RawIOBase):
         header, aad = read_header(fh)
         me = public_of(private_key)
         if header["to"] != fingerprint(me):
-            raise SealError("wrong recipient")  # callers check the recipient with a sentence first
+            raise SealError("此文件不是为本机密钥加密的，无法打开。")  # callers say more, first
         eph_pub = bytes.fromhex(header["ephemeral"])
         try:
             shared = X25519PrivateKey.from_private_bytes(private_key).exchange(

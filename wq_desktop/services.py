@@ -1,4 +1,5 @@
-"""Domain actions that are more than one plain write: agreement steps, measures, 包联 assignment.
+"""Domain actions that are more than one plain write: agreement steps, measures, 包联 assignment,
+deleting and restoring a whole household (what belongs to it: household_scope).
 
 Each action runs in one transaction through the store's write path, so it either happens whole,
 with its history, or not at all.

@@ -22,15 +22,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import shapely
+from typing import TYPE_CHECKING, Any
 
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .record_queries import RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
+
+if TYPE_CHECKING:
+    from .geo import polygons  # imported where used: shapely is heavy for a window's start
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,16 @@ class Store:
         self._analyze_after = ANALYZE_AFTER_ROWS
         self._wrote = False
         self._closed = False
-        self._prechecked: set[int] = set()  # see _apply_many
+        # While a batch runs: id(outline given) -> its GeometryFacts, for outlines check_polygon
+        # is sure to accept (see _apply_many).
+        self._prechecked: dict[int, polygons.GeometryFacts] = {}
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
         # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
         self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
-        # While a batch runs: id(WKB written) -> (that WKB, the checked shape it encodes), so
-        # validation need not decode what was just encoded (see validation.shape_of).
-        self._batch_shapes: dict[int, tuple[bytes, Any]] | None = None
+        # While a batch runs: id(WKB written) -> its GeometryFacts, so validation need not decode
+        # what was just encoded (see SqlQueries.outline_facts).
+        self._batch_shapes: dict[int, polygons.GeometryFacts] | None = None
         self.queries: RecordQueries = SqlQueries(conn, self)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
@@ -245,6 +248,8 @@ class Store:
             if f.type == "json":
                 rec[f.name] = json.loads(value)
             elif f.type == "geom":
+                import shapely  # here, not at the top: opening a window need not load GEOS
+
                 rec[f.name] = shapely.from_wkb(value)
         rec["deleted"] = bool(rec["deleted"])
         return rec
@@ -259,7 +264,8 @@ class Store:
 
     def find(self, kind_name: str, where: str = "", params: Iterable[Any] = (), *,
              include_deleted: bool = False, order_by: str = "rowid") -> list[Record]:
-        """Records of one kind; `where` is an SQL condition over its columns (core use only)."""
+        """Records of one kind; `where` is an SQL condition over its columns (core use only: ui and
+        wq_server pass none, tests/core/test_layers.py checks)."""
         k = kind(kind_name)
         clauses = [] if include_deleted else ["deleted = 0"]
         if where:
@@ -433,8 +439,8 @@ class Store:
         # Outlines check_polygon is sure to accept, found for the whole batch in one numpy pass;
         # the rest are checked one by one as in `create` (for the reason). Held by `items`, so
         # their ids stay theirs while the batch runs.
-        self._prechecked = {id(g) for g, sure in zip(shapes, polygons.clearly_valid(shapes), strict=True)
-                            if sure}
+        sure = [g for g, ok in zip(shapes, polygons.clearly_valid(shapes), strict=True) if ok]
+        self._prechecked = {id(g): facts for g, facts in zip(sure, polygons.facts_many(sure), strict=True)}
         with self.transaction():
             chain = history.Appender(self.conn)
             outbox: list[tuple[Any, ...]] = []
@@ -475,7 +481,7 @@ class Store:
                 self._row_cache = None
                 self._unique_keys = None
                 self._batch_shapes = None
-                self._prechecked = set()
+                self._prechecked = {}
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
         for record_uuid, changes in zip(written, fields, strict=True):
@@ -630,7 +636,7 @@ Changes = dict[str, list[Any]]
 
 def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, values: dict[str, Any],
                old: dict[str, Any] | None, *, base_rev: int | None = None,
-               prechecked: Iterable[int] = (), shapes: dict[int, tuple[bytes, Any]] | None = None
+               prechecked: dict[int, Any] | None = None, shapes: dict[int, Any] | None = None
                ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
     """Validate one change against the stored row `old`: (old, new, changes), changes None when
     the write would change nothing. Raises before anything is written. The laptop's store and the
@@ -667,11 +673,12 @@ def wire_values(k: Kind, fields: dict[str, Any]) -> dict[str, Any]:
             if name in k.field_names and not k.field(name).derived}
 
 
-def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = (),
-              shapes: dict[int, tuple[bytes, Any]] | None = None) -> dict[str, Any]:
+def normalize(k: Kind, values: dict[str, Any], prechecked: dict[int, Any] | None = None,
+              shapes: dict[int, Any] | None = None) -> dict[str, Any]:
     """Plain type checks; domain rules come after, in validation.py. The batch path's
-    `prechecked`: ids of outlines known to pass check_polygon; `shapes`: filled with each WKB
-    written and the checked shape it encodes (see SqlQueries.shape)."""
+    `prechecked`: GeometryFacts (WKB, area, bbox) by id of the outlines it checked at once;
+    `shapes`: filled with the facts of each WKB written (see SqlQueries.outline_facts)."""
+    prechecked = prechecked or {}
     from .geo import polygons
     from .rules import dates
 
@@ -714,10 +721,13 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: Iterable[int] = (),
                 raise ValidationError(f"“{f.label}”应为列表。", name)
             out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
         elif f.type == "geom":
-            checked = value if id(value) in prechecked else polygons.check_polygon(value)
-            out[name] = polygons.to_wkb(checked)
-            if shapes is not None:
-                shapes[id(out[name])] = (out[name], checked)
+            facts = prechecked.get(id(value))
+            if facts is not None:
+                out[name] = facts[0]
+                if shapes is not None:
+                    shapes[id(facts[0])] = facts
+            else:
+                out[name] = polygons.to_wkb(polygons.check_polygon(value))
         _check_length(f, out[name])
         if f.choices and out[name] is not None and out[name] not in f.choices:
             raise ValidationError(

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import figures
 from .errors import DuplicateError, ValidationError
-from .geo import polygons
 from .model import (
     AGREEMENT_DATE_FIELD,
     GROUND_STATES,
@@ -145,11 +144,10 @@ def _measure_sum(areas: list[float]) -> Decimal:
 
 def _parcel(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
-        shape = store.shape(new["geometry"])  # a batch writer may hold it already
+        _, shape_mu, box = store.outline_facts(new["geometry"])  # a batch writer may hold them
         # The figure of record is decided here; the geometric area (polygons.area_mu) stays 图形面积.
-        new["area_mu"] = _area_of_record(quantities.parcel_area(polygons.area_mu(shape), "geometry"),
-                                         "geometry")
-        new["minx"], new["miny"], new["maxx"], new["maxy"] = polygons.bbox(shape)
+        new["area_mu"] = _area_of_record(quantities.parcel_area(shape_mu, "geometry"), "geometry")
+        new["minx"], new["miny"], new["maxx"], new["maxy"] = box
     else:
         new["minx"] = new["miny"] = new["maxx"] = new["maxy"] = None
         if new["area_mu"] is None:

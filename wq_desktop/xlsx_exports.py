@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import excel
 from .errors import ValidationError
 from .model import RecordOp
 from .printing.contact_list import INTERNAL_ONLY
@@ -73,6 +72,8 @@ def export_table(store: Store, key: str, year: int, path: str | os.PathLike[str]
     """Write one table; `full` (contacts only) keeps ID numbers and phones whole and records
     the export, by the signed-in user, in the change history (`file_name`: the name the user
     chose, when `path` is a temporary file beside it)."""
+    from . import excel  # openpyxl: imported when a table is written, not when the window opens
+
     table = xlsx_table(key)
     if table.needs_village and not village:
         raise ValidationError(f"导出{table.name}请指定村（12位村代码）。")

@@ -359,6 +359,13 @@ def _plain_cursor(after: int | str) -> int:
     raise ValidationError("下载位置格式不正确，请重新同步。")
 
 
+def feed_head(db: ServerDB) -> int:
+    """The latest change's sequence number: anything derived from the records (the web view's
+    map) is current while this has not moved."""
+    with db.reading() as conn:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
+
+
 def read_record(db: ServerDB, user: User, kind_name: str, record: str) -> dict[str, Any]:
     if kind_name not in KINDS:
         raise NotFoundError(f"未知的记录类型：{kind_name}")

@@ -495,3 +495,22 @@ def test_exports_choose_encoding_and_crs_and_txt_carries_dlbm(store: Store, tmp_
     with pytest.raises(WqError, match=r"GBK编码无法表示.*请改用UTF-8"):
         export_parcels(store, "shp", tmp_path / "g.shp", encoding="GBK")
     assert not (tmp_path / "g.shp").exists()
+
+
+def test_the_parcel_layer_holds_each_repeated_text_once_and_the_stored_values(demo_store: Store) -> None:
+    year = max(m["year"] for m in demo_store.find("measure"))
+    layer = parcel_layer(demo_store, year)
+    stored = {r["uuid"]: r for r in demo_store.find("parcel")}
+    assert set(layer.uuid) == set(stored)
+    for i, uuid in enumerate(layer.uuid):
+        record = stored[uuid]
+        assert (layer.code[i], layer.village[i], layer.operator[i]) == (
+            record["code"], record["village"], record["operator"])
+        assert layer.land_attribute[i] == record["land_attribute"]
+        assert layer.crop[i] == (record["crop"] or "")
+        assert layer.wkb[i] == (polygons.to_wkb(record["geometry"]) if record["geometry"] else None)
+    # A village's parcels share one village text, not one copy each (memory at city size).
+    by_value: dict[str, set[int]] = {}
+    for text in layer.village + layer.land_attribute + layer.village_name:
+        by_value.setdefault(text, set()).add(id(text))
+    assert all(len(ids) == 1 for ids in by_value.values()) and len(layer.village) > len(by_value)

@@ -2,9 +2,9 @@
 
 - `lint-imports` (contracts in pyproject.toml): the core imports no Qt, UI or server; only the
   command-line modules import the CLI; ui opens no database; private modules stay private; no
-  import cycles in the core or the server.
-- SQL lives in the store and the core's read modules: ui runs none and hands no SQL condition
-  to the store; wq_server's own SQL touches only its own srv_* tables.
+  import cycles in the core, the UI or the server.
+- SQL lives in the store and the core's read modules: ui runs none; neither ui nor wq_server
+  hands an SQL condition to the store; wq_server's own SQL touches only its own srv_* tables.
 """
 
 from __future__ import annotations
@@ -98,12 +98,12 @@ def sql_problems(path: str, source: str) -> list[str]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         name, where = node.func.attr, f"{path}:{node.lineno}"
-        if path.startswith("ui/"):
+        if name in ("find", "find_one", "count") and (
+                len(node.args) >= 2 or any(k.arg == "where" for k in node.keywords)):
+            problems.append(f"{where}: an SQL condition handed to Store.{name} (use a read function)")
+        elif path.startswith("ui/"):
             if name in ("execute", "executemany", "executescript"):
                 problems.append(f"{where}: SQL in ui (use a read function in wq_desktop/queries)")
-            elif name in ("find", "find_one", "count") and (
-                    len(node.args) >= 2 or any(k.arg == "where" for k in node.keywords)):
-                problems.append(f"{where}: ui hands an SQL condition to Store.{name}")
         elif name in ("execute", "executemany") and node.args and path not in SERVER_STORE_MODULES:
             text = _sql_text(node.args[0])
             for table in _TABLE.findall(text or ""):
@@ -126,6 +126,7 @@ def test_the_sql_check_catches_each_kind_of_break() -> None:
     assert sql_problems("ui/x.py", 'store.find_one("water_quota", "township=?", (t,))')
     assert sql_problems("ui/x.py", 'store.find("photo", where="owner=?")')
     assert not sql_problems("ui/x.py", 'store.find("township")')
+    assert sql_problems("wq_server/x.py", 'db.store.find_one("township", "code=?", (code,))')
     assert sql_problems("wq_server/x.py", 'conn.execute(f"SELECT uuid FROM {t} JOIN operator o")')
     assert not sql_problems("wq_server/x.py", 'conn.execute("SELECT name FROM srv_user WHERE name=?")')
     # The record kinds are the tables the server must leave to the store.

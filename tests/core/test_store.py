@@ -15,6 +15,7 @@ from shapely.geometry import box
 from wq_desktop import checks, migrations, services, sqldriver
 from wq_desktop.errors import ConflictError, NotFoundError, StoreVersionError, ValidationError, WqError
 from wq_desktop.model import AgreementStatus, MeasureKind
+from wq_desktop.rules import identity
 from wq_desktop.schema import SCHEMA_VERSION
 from wq_desktop.store import Store
 
@@ -258,6 +259,38 @@ def test_check_detects_rewritten_history_and_records(tmp_path: Path, tampering: 
     with Store.open(path, "测试员") as store:
         findings = checks.check_history(store)
     assert findings and any(expected in f.message for f in findings)
+
+
+def test_check_names_each_record_written_or_removed_behind_the_cores_back(tmp_path: Path) -> None:
+    """Records of several kinds, walked in uuid order against their replayed history: the one
+    inserted without history, the one deleted from its table and the one changed are each named,
+    and no other."""
+    path = tmp_path / "t.sqlite"
+    with Store.open(path, "测试员", create=True) as store:
+        village = make_village(store)
+        households = [make_household(store, village, id17 + identity.id_check_char(id17))
+                      for id17 in ("65239919800101001", "65239919800101002", "65239919800101003")]
+        parcels = [make_parcel(store, village, households[0], code=f"00{i}", x=500000.0 + 200 * i)
+                   for i in range(3)]
+        assert checks.check_history(store) == []
+    conn = sqlite3.connect(path)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(operator)")]
+    row = dict(zip(columns, conn.execute("SELECT * FROM operator WHERE uuid=?",
+                                         (households[1],)).fetchone(), strict=True))
+    row.update(uuid="ffffffff-0000-4000-8000-000000000000", id_code="652399198001010046")
+    conn.close()
+    names = ",".join(f'"{c}"' for c in columns)
+    _tamper(path, f"INSERT INTO operator ({names}) VALUES ({','.join('?' * len(columns))})",
+            tuple(row.values()))
+    _tamper(path, "DELETE FROM parcel WHERE uuid=?", (parcels[1],))
+    _tamper(path, "UPDATE operator SET name='王五' WHERE uuid=?", (households[2],))
+    with Store.open(path, "测试员") as store:
+        found = {(f.record, f.message) for f in checks.check_history(store)}
+    assert found == {
+        ("ffffffff-0000-4000-8000-000000000000", "耕地经营者记录没有变更历史（绕过程序写入）"),
+        (parcels[1], "变更历史中的记录在数据表中不存在（被删除）"),
+        (households[2], "耕地经营者记录与变更历史不一致（姓名/名称被绕过程序修改）"),
+    }
 
 
 def test_rewritten_entry_with_recomputed_own_hash_still_breaks_the_chain(tmp_path: Path) -> None:

@@ -98,3 +98,28 @@ def test_a_signed_in_laptop_account_is_the_recorded_author(server: ServerProcess
     finally:
         conn.close()
     assert row == (1, "王芳")
+
+
+def test_changes_waiting_from_before_encryption_go_up_as_not_signed_in(
+        server: ServerProcess, tmp_path: Path) -> None:
+    from wq_desktop import encrypt_store
+    from wq_desktop.store import Store
+
+    path = tmp_path / "old.sqlite"
+    with Store.open(path, "王芳", create=True) as plain:  # the name typed in 设置
+        sync_now(plain, server.url, "王芳", PASSWORD)
+        plain.create("village", {"township": server.township, "code": CODE + "821", "name": "三村"})
+    done = encrypt_store.encrypt(path, "周敏", TEST_PASSWORD)
+    try:
+        report = sync_now(done.store, server.url, "王芳", PASSWORD)
+        assert report.pushed == 1 and report.rejected == []
+    finally:
+        done.store.close()
+        keyfile.forget(path)
+    conn = sqlite3.connect(server.db)
+    try:
+        rows = dict(conn.execute("SELECT account, signed_in FROM srv_author WHERE account IN"
+                                 " ('王芳', '周敏')").fetchall())
+    finally:
+        conn.close()
+    assert rows == {"王芳": 0, "周敏": 1}

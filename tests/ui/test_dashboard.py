@@ -217,3 +217,27 @@ def test_figures_are_computed_in_a_worker_that_can_be_cancelled_or_superseded(
         gates[year - 1].set()
     assert dashboard.charts.last_data["compare"][1][0] == f"{year}年"
     assert f"{year} 年度" in dashboard.title.text() and not dashboard.loading
+
+
+def test_a_check_with_thousands_of_findings_gets_its_rows_when_opened(qtbot) -> None:
+    from ui.dashboard.dashboard import FindingsTree
+    from wq_desktop.checks import Finding, Severity
+
+    tree = FindingsTree()
+    qtbot.addWidget(tree)
+    many = [Finding(Severity.WARNING, "地块无图形", f"地块 {i:05d} 没有图形", "parcel", f"p{i}")
+            for i in range(5000)]
+    few = [Finding(Severity.ERROR, "签订未公示", "甲户的协议已签订未公示", "agreement", "a1")]
+    tree.show_findings(many + few)
+    big, small = tree.topLevelItem(0), tree.topLevelItem(1)
+    assert big.text(0) == "地块无图形（5000）" and small.text(0) == "签订未公示（1）"
+    assert small.isExpanded() and small.child(0).text(0) == "甲户的协议已签订未公示"
+    assert not big.isExpanded() and big.childCount() == 0  # laid out only when opened
+    big.setExpanded(True)
+    assert big.childCount() == 5000 and big.child(4999).text(0) == "地块 04999 没有图形"
+    with qtbot.waitSignal(tree.recordRequested) as opened:
+        tree.itemDoubleClicked.emit(big.child(7), 0)
+    assert opened.args == ["parcel", "p7"]
+    big.setExpanded(False)
+    big.setExpanded(True)
+    assert big.childCount() == 5000  # filled once

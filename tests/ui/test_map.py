@@ -302,6 +302,52 @@ def test_legend_is_counted_once_per_change_not_once_per_frame(qtbot, canvas: Map
     assert len(counted) == 1 and canvas._legend_counts()["未核实"] == (0, 0.0)
 
 
+def test_legend_and_north_arrow_are_drawn_once_per_change_and_look_the_same(
+        qtbot, canvas: MapCanvas, store: Store, village: str, monkeypatch) -> None:
+    from PySide6.QtGui import QColor, QFontMetrics
+
+    from ui.map import overlays
+
+    x0, y0 = ORIGIN
+    parcel = _add_parcel(store, {"village": village, "code": "R", "land_attribute": "集体机动地",
+                                 "geometry": shapely.box(x0, y0, x0 + 100, y0 + 100)})
+    qtbot.waitUntil(lambda: canvas.parcels is not None and canvas.parcels.n == 1)
+    drawn: list[str] = []
+    legend, north = overlays.draw_legend, overlays.draw_north_arrow
+    monkeypatch.setattr(overlays, "draw_legend", lambda *a: drawn.append("legend") or legend(*a))
+    monkeypatch.setattr(overlays, "draw_north_arrow", lambda *a: drawn.append("north") or north(*a))
+    for _ in range(4):
+        canvas.grab_image()
+    assert drawn.count("legend") <= 1 and drawn.count("north") <= 1  # drawn once, then copied
+    drawn.clear()
+    _set_measure(store, parcel, 2025, MeasureKind.RETIRED, 15, 400.0)
+    qtbot.waitUntil(lambda: canvas._legend_counts()[MeasureKind.RETIRED.value][0] == 1)
+    for _ in range(3):
+        canvas.grab_image()
+    assert drawn == ["legend"]  # new figures: the legend once more, the arrow stays
+    canvas.resize(canvas.width() + 40, canvas.height())
+    for _ in range(3):
+        canvas.grab_image()
+    assert drawn == ["legend", "north"]  # the arrow moved with the right edge
+    # Copied from the image, the furniture looks as drawn straight onto the map.
+    direct = QImage(canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    direct.fill(0)
+    p = QPainter(direct)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setFont(canvas.font())
+    legend(p, canvas._legend_counts(), canvas.year)
+    north(p, canvas.width())
+    p.end()
+    box = overlays.legend_box(QFontMetrics(canvas.font()), canvas._legend_counts(), canvas.year)
+    height = QFontMetrics(canvas.font()).height()
+    shot = canvas.grab_image()  # the middle of each swatch (see overlays.draw_legend)
+    swatches = [(box.left() + 18, box.top() + 5 + n * (height + 4) + height / 2) for n in (1, 2, 3, 4)]
+    arrow = [(canvas.width() - 34 + 2, 14 + 26), (canvas.width() - 34 - 2, 14 + 26)]
+    for x, y in swatches + arrow:
+        a, b = QColor(shot.pixel(int(x), int(y))), QColor(direct.pixel(int(x), int(y)))
+        assert b.alpha() == 255 and a.rgb() == b.rgb(), (x, y, a.name(), b.name())
+
+
 def test_a_drawn_parcel_can_be_given_to_a_household_of_its_village(qtbot, canvas: MapCanvas,
                                                                    store: Store, village: str) -> None:
     from ui.map.dialogs import NO_OPERATOR, NewParcelDialog

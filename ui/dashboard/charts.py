@@ -1,19 +1,29 @@
 """pyqtgraph charts over the core's three-level summary (wq_desktop.summary): nothing is computed
-here beyond turning exact sums into bar heights."""
+here beyond turning exact sums into bar heights.
+
+pyqtgraph is imported when the charts are first shown, not when the window opens: it is the
+heaviest import on the way to the window's first paint."""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from wq_desktop import summary
 from wq_desktop.store import Store
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 # One colour per series, readable when printed in grey too.
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#d62728")
 
 
 def _plot(title: str, left: str) -> pg.PlotWidget:
+    import pyqtgraph as pg
+
     plot = pg.PlotWidget(background="w")
     plot.setTitle(title, color="#222", size="11pt")
     plot.setLabel("left", left)
@@ -34,6 +44,8 @@ def _ticks(plot: pg.PlotWidget, names: list[str]) -> None:
 
 def _bars(plot: pg.PlotWidget, series: list[tuple[str, list[float]]], *, stacked: bool) -> None:
     """Grouped or stacked bars, one group per category on x = 0, 1, 2…"""
+    import pyqtgraph as pg
+
     plot.clear()
     count = len(series)
     legend = plot.getPlotItem().legend
@@ -89,27 +101,59 @@ def chart_data(store: Store, year: int) -> tuple[list[str], ChartData]:
 
 
 class ChartsPanel(QWidget):
-    """Area by measure and land attribute, signing, patrol coverage, violations, year on year."""
+    """Area by measure and land attribute, signing, patrol coverage, violations, year on year.
+    The plots are made when the panel is first shown; figures that arrive before wait for it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.area = _plot("各村退减面积（按土地属性）与休耕面积", "亩")
-        self.signing = _plot("各村签约率与公示", "%")
-        self.coverage = _plot("各村巡查覆盖率（按节点）", "%")
-        self.violations = _plot("违规与整改", "起")
-        self.compare = _plot("退减与休耕面积：本年与上年", "亩")
-        grid = QGridLayout(self)
-        for i, plot in enumerate((self.area, self.signing, self.coverage, self.violations, self.compare)):
-            grid.addWidget(plot, i // 2, i % 2)
+        self.grid = QGridLayout(self)
+        self.plots: dict[str, pg.PlotWidget] = {}
         self.last_data: ChartData = {}
+        self._names: list[str] = []
+
+    def plot(self, key: str) -> pg.PlotWidget:
+        """The plot of one chart ("area", "signing", …), made on first use."""
+        self._make_plots()
+        return self.plots[key]
+
+    area = property(lambda self: self.plot("area"))
+    signing = property(lambda self: self.plot("signing"))
+    coverage = property(lambda self: self.plot("coverage"))
+    violations = property(lambda self: self.plot("violations"))
+    compare = property(lambda self: self.plot("compare"))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._make_plots()
+        super().showEvent(event)
+
+    def _make_plots(self) -> None:
+        if self.plots:
+            return
+        for i, (key, (title, unit)) in enumerate(_TITLES.items()):
+            self.plots[key] = plot = _plot(title, unit)
+            self.grid.addWidget(plot, i // 2, i % 2)
+        if self.last_data:
+            self._draw()
 
     def show_year(self, store: Store, year: int) -> None:
         self.show_data(*chart_data(store, year))
 
     def show_data(self, names: list[str], data: ChartData) -> None:
         """Draw figures computed by chart_data (possibly in a worker thread)."""
-        for key, plot in (("area", self.area), ("signing", self.signing), ("coverage", self.coverage),
-                          ("violations", self.violations), ("compare", self.compare)):
-            _bars(plot, data[key], stacked=key == "area")
-            _ticks(plot, names)
-        self.last_data = data
+        self._names, self.last_data = names, data
+        if self.plots:
+            self._draw()
+
+    def _draw(self) -> None:
+        for key, plot in self.plots.items():
+            _bars(plot, self.last_data[key], stacked=key == "area")
+            _ticks(plot, self._names)
+
+
+_TITLES = {
+    "area": ("各村退减面积（按土地属性）与休耕面积", "亩"),
+    "signing": ("各村签约率与公示", "%"),
+    "coverage": ("各村巡查覆盖率（按节点）", "%"),
+    "violations": ("违规与整改", "起"),
+    "compare": ("退减与休耕面积：本年与上年", "亩"),
+}

@@ -114,31 +114,52 @@ class ProgressTable(QTableWidget):
 
 
 class FindingsTree(QTreeWidget):
-    """Findings grouped by check; activating one asks to open the record it concerns."""
+    """Findings grouped by check; activating one asks to open the record it concerns. A group of
+    more than OPEN_UP_TO findings starts closed and gets its rows when opened: at city size a
+    check can find thousands, and laying them all out froze the window for seconds."""
 
     recordRequested = Signal(str, str)
+    OPEN_UP_TO = 200
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["检查项 / 发现", "级别"])
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.setUniformRowHeights(True)
         self.itemActivated.connect(self._open)
         self.itemDoubleClicked.connect(self._open)
+        self.itemExpanded.connect(self._fill)
+        self._waiting: dict[int, list[checks.Finding]] = {}  # id(group item) -> its findings
 
     def show_findings(self, findings: list[checks.Finding]) -> None:
         self.clear()
-        groups: dict[str, QTreeWidgetItem] = {}
+        self._waiting = {}
+        by_check: dict[str, list[checks.Finding]] = {}
         for f in findings:
-            group = groups.get(f.check)
-            if group is None:
-                group = groups[f.check] = QTreeWidgetItem(self, [f.check, ""])
-            item = QTreeWidgetItem(group, [f.message, str(f.severity)])
+            by_check.setdefault(f.check, []).append(f)
+        groups = []
+        for check, found in by_check.items():
+            group = QTreeWidgetItem([f"{check}（{len(found)}）", ""])
+            group.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+            self._waiting[id(group)] = found
+            groups.append(group)
+        self.addTopLevelItems(groups)
+        for group in groups:
+            if len(self._waiting[id(group)]) <= self.OPEN_UP_TO:
+                group.setExpanded(True)  # fills it (itemExpanded)
+
+    def _fill(self, group: QTreeWidgetItem) -> None:
+        found = self._waiting.pop(id(group), None)
+        if not found:
+            return
+        items = []
+        for f in found:
+            item = QTreeWidgetItem([f.message, str(f.severity)])
             item.setData(0, RECORD_ROLE, (f.kind, f.record))
             if f.severity == checks.Severity.ERROR:
                 item.setForeground(1, QBrush(QColor("#b00020")))
-        for check, group in groups.items():
-            group.setText(0, f"{check}（{group.childCount()}）")
-        self.expandAll()
+            items.append(item)
+        group.addChildren(items)
 
     def _open(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         target = item.data(0, RECORD_ROLE)

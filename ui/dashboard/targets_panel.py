@@ -6,10 +6,10 @@ thread on its own Store; this widget lays it out."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -79,18 +79,40 @@ class TargetsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
-        self.area_plot = _plot("各年度实际种植（含庭院）与退减、休耕面积", "亩")
-        self.water_plot = _plot("各年度测算用水量与控制目标", "万立方米")
+        # The two plots are made when the panel is first shown (pyqtgraph is slow to set up and
+        # the window's first paint need not wait for it); a series that arrives before waits.
+        self._plots: tuple[Any, Any] | None = None
+        self._series: list[targets.YearPoint] | None = None
         top = QHBoxLayout()
         top.addWidget(self.water_label, 1)
         top.addWidget(self.edit_button)
-        charts = QHBoxLayout()
-        charts.addWidget(self.area_plot)
-        charts.addWidget(self.water_plot)
+        self._charts = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 2)
-        layout.addLayout(charts, 3)
+        layout.addLayout(self._charts, 3)
+
+    @property
+    def area_plot(self) -> Any:
+        return self._made_plots()[0]
+
+    @property
+    def water_plot(self) -> Any:
+        return self._made_plots()[1]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._made_plots()
+        super().showEvent(event)
+
+    def _made_plots(self) -> tuple[Any, Any]:
+        if self._plots is None:
+            self._plots = (_plot("各年度实际种植（含庭院）与退减、休耕面积", "亩"),
+                           _plot("各年度测算用水量与控制目标", "万立方米"))
+            for plot in self._plots:
+                self._charts.addWidget(plot)
+            if self._series is not None:
+                self._draw_series(self._series)
+        return self._plots
 
     # ------------------------------------------------------------ computing
     def show_year(self, year: int) -> Worker:
@@ -170,6 +192,13 @@ class TargetsPanel(QWidget):
                 self.table.setItem(i, j, item)
 
     def _show_series(self, points: list[targets.YearPoint]) -> None:
+        self._series = points
+        if self._plots is not None:
+            self._draw_series(points)
+
+    def _draw_series(self, points: list[targets.YearPoint]) -> None:
+        import pyqtgraph as pg
+
         names = [f"{p.year}" for p in points]
         _bars(self.area_plot, [
             ("实际种植（含庭院）", [float(p.planted_mu) for p in points]),

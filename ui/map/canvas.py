@@ -19,10 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QResizeEvent,
-    QTransform,
-)
+from PySide6.QtGui import QImage, QResizeEvent, QTransform
 from PySide6.QtWidgets import QWidget
 from shapely.geometry import Polygon
 
@@ -85,6 +82,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self._reload_timer.timeout.connect(self.apply_pending)
         self.imagery = None
         self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
+        self._furniture: dict[str, tuple[object, QImage]] = {}  # see CanvasPainter._draw_cached
         self.last_refusal: str | None = None
         # Hooks the window (or a test) may replace: ask for new-parcel fields, confirm a warning.
         self.ask_new_parcel: Callable[[Polygon], dict[str, Any] | None] = self._ask_new_parcel

@@ -20,14 +20,20 @@ def legend_lines(counts: dict[str, tuple[int, float]]) -> list[str]:
     return [f"{c}  {counts.get(c, (0, 0.0))[0]} 块  {counts.get(c, (0, 0.0))[1]:,.2f} 亩" for c in CATEGORIES]
 
 
+def legend_box(fm: QFontMetrics, counts: dict[str, tuple[int, float]], year: int) -> QRectF:
+    """Where draw_legend draws (screen coordinates, top-left corner of the map)."""
+    lines = [f"{year} 年度措施", *legend_lines(counts)]
+    width = max(fm.horizontalAdvance(t) for t in lines) + 40
+    return QRectF(10, 10, width, (fm.height() + 4) * len(lines) + 10)
+
+
 def draw_legend(p: QPainter, counts: dict[str, tuple[int, float]], year: int) -> None:
     """Top-left: one swatch per measure with parcel count and the measure's 亩 (2 decimals, as printed)."""
     fm = QFontMetrics(p.font())
     lines = legend_lines(counts)
     title = f"{year} 年度措施"
-    width = max(fm.horizontalAdvance(t) for t in [title, *lines]) + 40
     line_h = fm.height() + 4
-    box = QRectF(10, 10, width, line_h * (len(lines) + 1) + 10)
+    box = legend_box(fm, counts, year)
     p.setPen(QPen(QColor(120, 120, 120)))
     p.setBrush(PANEL)
     p.drawRoundedRect(box, 4, 4)
@@ -84,9 +90,18 @@ def draw_scale_bar(p: QPainter, scale: float, height: int, dpi: float | None = N
     p.drawText(QPointF(x0, y0 - 9), "0")
 
 
+_NORTH_X, _NORTH_TOP = 34.0, 14.0  # the arrow's centre from the right edge, its top
+
+
+def north_arrow_box(width: int) -> QRectF:
+    """Where draw_north_arrow draws: the circle (radius 22 around top + 26) and 北 under it."""
+    cx = width - _NORTH_X
+    return QRectF(cx - 24, _NORTH_TOP + 2, 48, 66)
+
+
 def draw_north_arrow(p: QPainter, width: int) -> None:
     """Top-right: grid north is up (Gauss-Kruger; convergence here is under half a degree)."""
-    cx, top = width - 34.0, 14.0
+    cx, top = width - _NORTH_X, _NORTH_TOP
     p.setPen(QPen(INK, 1))
     p.setBrush(PANEL)
     p.drawEllipse(QPointF(cx, top + 26), 22, 22)

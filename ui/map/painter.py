@@ -6,6 +6,9 @@ except the legend cache it owns."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -37,6 +40,7 @@ class CanvasPainter:
 
     parcels: ParcelPaths | None
     _legend: dict[str, tuple[int, float]] | None
+    _furniture: dict[str, tuple[object, QImage]]  # see _draw_cached
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -60,9 +64,9 @@ class CanvasPainter:
         if furniture:
             p.resetTransform()
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            overlays.draw_legend(p, self._legend_counts(), self.year)
+            self._paint_legend(p)
             overlays.draw_scale_bar(p, self.scale, h, self.logicalDpiX())
-            overlays.draw_north_arrow(p, w)
+            self._paint_north_arrow(p)
             area = self.drawing_area_mu()
             if area is not None:
                 verb = "正在绘制" if self.mode == "draw" else "正在修改"
@@ -162,6 +166,42 @@ class CanvasPainter:
 
     def _count_legend(self) -> dict[str, tuple[int, float]]:
         return count_legend(self.parcels, self._focus)
+
+    def _draw_cached(self, p: QPainter, name: str, key: object, box: QRectF,
+                     draw: Callable[[QPainter], None]) -> None:
+        """Furniture that rarely changes (legend, north arrow) drawn into an image once per
+        change of `key`, `box`, font or pixel ratio, then copied: antialiased rounded panels
+        and text cost more than a zoomed view's parcels."""
+        ratio = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        font = p.font()
+        full_key = (key, box.getRect(), font.key(), ratio)
+        cached = self._furniture.get(name)
+        if cached is None or cached[0] != full_key:
+            image = QImage(math.ceil(box.width() * ratio), math.ceil(box.height() * ratio),
+                           QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(ratio)
+            image.fill(0)
+            painter = QPainter(image)
+            try:
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                painter.setFont(font)
+                painter.translate(-box.left(), -box.top())
+                draw(painter)
+            finally:
+                painter.end()
+            cached = self._furniture[name] = (full_key, image)
+        p.drawImage(box.topLeft(), cached[1])
+
+    def _paint_legend(self, p: QPainter) -> None:
+        counts = self._legend_counts()
+        box = overlays.legend_box(QFontMetrics(p.font()), counts, self.year).adjusted(-1, -1, 2, 2)
+        self._draw_cached(p, "legend", (tuple(sorted(counts.items())), self.year), box,
+                          lambda painter: overlays.draw_legend(painter, counts, self.year))
+
+    def _paint_north_arrow(self, p: QPainter) -> None:
+        w = self.width()
+        self._draw_cached(p, "north", None, overlays.north_arrow_box(w),
+                          lambda painter: overlays.draw_north_arrow(painter, w))
 
     def _paint_selection_and_measure(self, p: QPainter) -> None:
         """The other selected parcels (multi-select) and the measure line, over the parcels."""

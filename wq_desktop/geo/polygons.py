@@ -242,6 +242,21 @@ def to_wkb(geom: Any) -> bytes:
     return shapely.to_wkb(_coerce(geom), output_dimension=2, byte_order=1, include_srid=False)
 
 
+GeometryFacts = tuple[bytes, float, tuple[float, float, float, float]]  # to_wkb, area_mu, bbox
+
+
+def facts_many(shapes: Any) -> list[GeometryFacts]:
+    """to_wkb, area_mu and bbox of many non-empty shapes at once (in C), equal to what the
+    one-by-one functions return: what a batch write stores for each outline."""
+    g = np.asarray(shapes, dtype=object)
+    if not len(g):
+        return []
+    wkbs = shapely.to_wkb(g, output_dimension=2, byte_order=1, include_srid=False)
+    areas = shapely.area(g) / SQM_PER_MU
+    bounds = shapely.bounds(g).tolist()
+    return [(w, float(a), tuple(b)) for w, a, b in zip(wkbs.tolist(), areas.tolist(), bounds, strict=True)]
+
+
 def from_wkb(b: bytes | bytearray | memoryview) -> BaseGeometry:
     """Geometry from WKB (as written by to_wkb); Z values, if any, are dropped."""
     if b is None or not len(b):

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..ordering import group_sort_key
+from ..schema import KINDS
 from ..store import Record, Store
 
 
@@ -154,3 +155,17 @@ def place_of(store: Store, kind_name: str, uuid: str) -> RecordPlace:
     else:
         row = None
     return RecordPlace(row[0], row[1]) if row else RecordPlace(None, None)
+
+
+def township_of_place(store: Store, kind_name: str, uuid: str) -> str | None:
+    """The township (UUID) a record belongs to, for grouping a city's findings by township."""
+    place = place_of(store, kind_name, uuid)
+    if place.village:
+        row = store.conn.execute("SELECT township FROM village WHERE uuid=?", (place.village,)).fetchone()
+        return row[0] if row else None
+    if kind_name == "township":
+        return uuid
+    if "township" in KINDS[kind_name].field_names:
+        row = store.conn.execute(f'SELECT township FROM "{kind_name}" WHERE uuid=?', (uuid,)).fetchone()
+        return row[0] if row else None
+    return None

@@ -11,8 +11,6 @@ import hashlib
 import json as json_mod
 from typing import Any
 
-import requests
-
 from . import protocol as p
 from .checks import BadAnswer
 from .errors import AuthError, CertificateError, OfflineError, SyncError, VersionError
@@ -29,6 +27,8 @@ class Connection:
         # CURL_CA_BUNDLE override a session's verify, which would drop the office CA file.
         self.send_options: dict[str, Any] = {}
         if session is None:
+            import requests  # imported on the first sync, not when the window opens
+
             session = requests.Session()
             self.send_options["verify"] = verify
         self.session = session
@@ -38,6 +38,8 @@ class Connection:
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 data: bytes | None = None, headers: dict[str, str] | None = None,
                 auth: bool = True, retry_login: bool = True) -> Any:
+        import requests
+
         sent = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), **(headers or {})}
         if auth and self.token:
             sent["Authorization"] = f"Bearer {self.token}"

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wq_desktop.queries import navigation
 
 from .. import auth
-from . import progress, session, summary_pages, supervision_pages
+from . import checks_pages, map_pages, progress, session, summary_pages, supervision_pages
 from .frame import (
     HERE,
     YearParam,
@@ -116,3 +116,5 @@ def install(app: FastAPI) -> None:
 
     summary_pages.install(app)
     supervision_pages.install(app)
+    map_pages.install(app)
+    checks_pages.install(app)

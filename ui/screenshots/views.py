@@ -1,5 +1,4 @@
-"""Screenshots of the main views on a fresh demo township, for the README and for looking at the
-window as a user would: `python -m ui.screenshots docs/screenshots` (offscreen, no display needed)."""
+"""Screenshots of the main views: `python -m ui.screenshots docs/screenshots`."""
 
 from __future__ import annotations
 
@@ -13,11 +12,11 @@ from PySide6.QtWidgets import QApplication
 
 from wq_desktop.queries import village_table
 
-from .demo_window import demo_window, grab, run
+from .window import demo_window, grab, run
 
 
 def take_screenshots(folder: Path) -> list[Path]:
-    from .dialogs.first_start import FirstStartDialog
+    from ..dialogs.first_start import FirstStartDialog
 
     shots: list[Path] = []
     with demo_window((1400, 880)) as (window, store, tmp):

@@ -1,5 +1,4 @@
-"""The main window on a fresh demo township, for the screenshot scripts (ui.screenshots,
-ui.map.screenshots, ui.screen_fit): the window as a user sees it, grabbed to PNG files."""
+"""The main window on a fresh demo township, grabbed to PNG files as a user sees it."""
 
 from __future__ import annotations
 
@@ -17,10 +16,10 @@ from wq_desktop.demo import create_demo_store
 from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
-from .fonts import apply_chinese_font
+from ..fonts import apply_chinese_font
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from ..main_window import MainWindow
 
 USER = "演示用户"
 
@@ -50,7 +49,7 @@ def grab_screen(widget: QWidget, path: Path) -> Path:
 def demo_window(size: tuple[int, int] | None = None) -> Iterator[tuple[MainWindow, Store, Path]]:
     """(window, store, temporary folder) on a new demo township. Settings the window writes stay
     in the temporary folder (a first start: no remembered layout); all is closed afterwards."""
-    from .main_window import MainWindow
+    from ..main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)

@@ -3,7 +3,7 @@ shots of the household page, the village page with its totals line, and the patr
 that nothing falls off the screen. Run under Xvfb, one process per scale:
 
     xvfb-run -a -s "-screen 0 1366x768x24" env QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=1.5 \
-        python -m ui.screen_fit docs/screenshots 150
+        python -m ui.screenshots.screen_fit docs/screenshots 150
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wq_desktop.queries import village_table
 
-from .demo_window import demo_window, grab_screen, run
+from .window import demo_window, grab_screen, run
 
 
 def take(folder: Path, label: str = "100") -> list[Path]:

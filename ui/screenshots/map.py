@@ -1,5 +1,5 @@
 """Screenshots of the map tools on the demo township, for docs/screenshots and for looking at them:
-`python -m ui.map.screenshots docs/screenshots` (offscreen, no display needed).
+`python -m ui.screenshots.map docs/screenshots` (offscreen, no display needed).
 
 map_tools.png       attribute table under the map, three parcels selected with Ctrl+click, the
                     cursor readout and the 1:n scale
@@ -22,7 +22,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from ..demo_window import demo_window, grab, run
+from .window import demo_window, grab, run
 
 
 def _send(canvas: QWidget, kind: QMouseEvent.Type, world: tuple[float, float],
@@ -44,7 +44,7 @@ def take_map_screenshots(folder: Path) -> list[Path]:
     import pyogrio
     import shapely
 
-    from .dialogs import CheckSettingsDialog, ImportDialog
+    from ..map.dialogs import CheckSettingsDialog, ImportDialog
 
     shots: list[Path] = []
     with demo_window((1400, 900)) as (window, store, tmp):
