@@ -27,6 +27,7 @@ from wq_desktop.sync import protocol as p
 from wq_desktop.sync import sync_now
 from wq_server import auth
 from wq_server.apply import create_township, push
+from wq_server.authors import Account
 from wq_server.db import ServerDB
 
 PARCELS = int(os.environ.get("WQ_BENCH_PARCELS", "100000"))
@@ -41,6 +42,9 @@ def _seed(db_path: Path, n: int) -> None:
     from wq_desktop.geo.polygons import to_wkb
 
     db = ServerDB(db_path)
+    # Every change names the laptop account "bench", registered with each push (protocol 3's
+    # author check refuses changes by accounts the device never announced).
+    accounts = [Account(name="bench", signed_in=True)]
     township = create_township(db, CODE, "六工镇")
     auth.add_user(db, "bench", PASSWORD, auth.STAFF, CODE)
     user = auth.User("bench", auth.STAFF, township)
@@ -55,7 +59,7 @@ def _seed(db_path: Path, n: int) -> None:
                     "base_rev": 0, "at": "2026-01-01T00:00:00Z", "user": "bench",
                     "fields": {"village": villages[0], "name": "户", "kind": "农户",
                                "id_code": first17 + identity.id_check_char(first17)}})
-    push(db, user, "seeder", changes)
+    push(db, user, "seeder", changes, accounts)
     batch = []
     for i in range(n):
         x, y = 500000 + (i % 300) * 120, 4870000 + (i // 300) * 120
@@ -65,10 +69,10 @@ def _seed(db_path: Path, n: int) -> None:
                                  "land_attribute": "集体机动地", "place_name": "东大渠",
                                  "geometry": to_wkb(box(x, y, x + 100, y + 100)).hex()}})
         if len(batch) == 2000:
-            push(db, user, "seeder", batch)
+            push(db, user, "seeder", batch, accounts)
             batch = []
     if batch:
-        push(db, user, "seeder", batch)
+        push(db, user, "seeder", batch, accounts)
     db.close()
 
 

@@ -17,31 +17,44 @@ class Ratio:
     name: str
     product_s: float
     baseline_s: float
+    # This process's CPU seconds (time.process_time) of each side, when measured: on a machine
+    # shared with other jobs wall time also counts waiting for a core, CPU time does not.
+    product_cpu_s: float | None = None
+    baseline_cpu_s: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.product_s / self.baseline_s if self.baseline_s > 0 else float("inf")
 
     def line(self) -> str:
-        return (f"{self.name}: {self.ratio:.2f}× baseline "
-                f"(product {self.product_s:.3f} s, baseline {self.baseline_s:.3f} s)")
+        text = (f"{self.name}: {self.ratio:.2f}× baseline "
+                f"(product {self.product_s:.3f} s, baseline {self.baseline_s:.3f} s")
+        if self.product_cpu_s is not None and self.baseline_cpu_s:
+            text += (f"; CPU {self.product_cpu_s / self.baseline_cpu_s:.2f}×: "
+                     f"{self.product_cpu_s:.3f} s against {self.baseline_cpu_s:.3f} s")
+        return text + ")"
+
+
+def _median_run(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of `repeat` runs: robust to one run disturbed by load."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Median of `repeat` runs: robust to one run disturbed by the other core's load."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall seconds of `repeat` runs."""
+    return _median_run(fn, repeat)[0]
 
 
 def compare(name: str, product: Callable[[], object], baseline: Callable[[], object],
             repeat: int = 3) -> Ratio:
-    # Alternate so drifting load hits both sides alike.
-    product_s = best_of(product, repeat)
-    baseline_s = best_of(baseline, repeat)
-    result = Ratio(name, product_s, baseline_s)
+    product_s, product_cpu = _median_run(product, repeat)
+    baseline_s, baseline_cpu = _median_run(baseline, repeat)
+    result = Ratio(name, product_s, baseline_s, product_cpu, baseline_cpu)
     print(result.line(), flush=True)
     return result

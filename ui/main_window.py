@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -44,7 +45,6 @@ from .actions import build as build_actions
 from .backup_ui import BackupController
 from .dashboard import Dashboard
 from .dialogs.deleted_households import open_deleted_households
-from .dialogs.roster_import import RosterImportDialog
 from .dialogs.settings_dialog import SettingsDialog
 from .map_tab import install_map_tab
 from .navigation import NavigationPanel
@@ -59,6 +59,9 @@ from .views.rectifications import RectificationsView
 from .views.village import VillageView
 from .widgets import ElidedLabel
 from .workers import Worker
+
+if TYPE_CHECKING:
+    from .dialogs.roster_import import RosterImportDialog
 
 APP_TITLE = "退地减水核查"
 # Operator fields the navigation tree counts by (a household added, moved or deleted).
@@ -350,6 +353,8 @@ class MainWindow(QMainWindow):
         if village is None:
             QMessageBox.information(self, "请先选择村", "请先在左侧选择要导入花名册的村。")
             return None
+        from .dialogs.roster_import import RosterImportDialog  # openpyxl: not on the way to first paint
+
         dialog = RosterImportDialog(self.store, village, self)
         dialog.open()
         return dialog

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import audit, crypto, keyfile, sqldriver
+from . import audit, crypto, keyfile, package_keys, sqldriver
 from .errors import SignInError, ValidationError, WqError
 from .keyfile import ACCOUNT, RECOVERY, KeyFile
 from .store import Store
@@ -133,9 +133,7 @@ def create_encrypted_store(path: Path, account: str, password: str, *, repeat: s
     try:
         store = Store.open(path, account, create=True, key=data_key)
         insert_account(store, account, account)
-        from .sync.package_keys import device_private_key
-
-        device_private_key(store)  # the key pair the server seals USB reply packages to
+        package_keys.device_private_key(store)  # the key pair the server seals USB reply packages to
     except BaseException:
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink(missing_ok=True)

@@ -119,9 +119,8 @@ def _configure_key(p: argparse.ArgumentParser) -> None:
 
 @command("sync-key", "导入或查看服务器的同步包密钥（U盘同步包加密用）", _configure_key)
 def run_key(args: argparse.Namespace) -> int:
-    from . import sealed
+    from . import package_keys, sealed
     from .cli import open_store
-    from .sync import package_keys
 
     with open_store(args) as store:
         if args.file is not None:

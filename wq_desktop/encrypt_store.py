@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import accounts, audit, keyfile, photos, sqldriver
+from . import accounts, audit, keyfile, package_keys, photos, sqldriver
 from .backup import list_backups, photo_backup_folder
 from .errors import WqError
 from .schema import SCHEMA_VERSION
 from .store import Store
-from .sync import package_keys
 
 
 @dataclass

@@ -8,10 +8,12 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
-from .excel import Roster
+
+if TYPE_CHECKING:
+    from .excel import Roster
 
 
 def parse_tsv(text: str) -> list[list[str]]:
@@ -36,6 +38,8 @@ def roster_from_tsv(text: str) -> Roster:
         body.append(row)
     if not body:
         raise ValidationError("粘贴的内容只有表头，没有经营者的行。")
+    from .excel import Roster  # openpyxl: imported when rows are pasted, not with the window
+
     return Roster(columns, body)
 
 

@@ -22,6 +22,7 @@ from fractions import Fraction
 
 from . import figures
 from .errors import ValidationError
+from .household_totals import HouseholdTotals, household_totals
 from .model import AgreementStatus, LandAttribute, MeasureKind, PatrolResult, PatrolStage
 from .ordering import group_sort_key
 from .rollup import RollUpRow
@@ -148,8 +149,10 @@ class Household:
     def publicized(self) -> bool:
         return bool(self.agreement) and self.agreement["status"] in PUBLICIZED_STATUSES
 
-    def total(self, attr: str, parcels: Iterable[ParcelYear] | None = None) -> Decimal:
-        return sum((getattr(p, attr) for p in (self.parcels if parcels is None else parcels)), ZERO)
+    def totals(self, parcels: Iterable[ParcelYear] | None = None) -> HouseholdTotals:
+        """The household's totals (or those of some of its parcels), added up as the household
+        view adds them."""
+        return household_totals(self.parcels if parcels is None else parcels)
 
 
 def _village_filter(villages: Iterable[str] | None) -> tuple[str, list[str]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from wq_desktop import sealed
 from wq_desktop.errors import WqError
-from wq_desktop.sync.package_keys import key_file_content
+from wq_desktop.package_keys import key_file_content
 
 SUFFIX = ".package-key"
 _FORMAT = "wq-server-package-private-key"

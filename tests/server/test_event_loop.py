@@ -12,9 +12,9 @@ import pytest
 import requests
 from serverproc import HealthWatch, ServerProcess, add_staff, add_township
 
+from wq_desktop import package_keys
 from wq_desktop.rules import identity
 from wq_desktop.store import Store
-from wq_desktop.sync import package_keys
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.package import export_package, open_sealed
 

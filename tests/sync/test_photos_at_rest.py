@@ -91,8 +91,7 @@ def test_a_downloaded_photo_is_stored_encrypted(tmp_path: Path, server: InProces
 
 def test_encrypting_a_plain_store_encrypts_its_photos(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from wq_desktop import backup
-    from wq_desktop.sync import package_keys
+    from wq_desktop import backup, package_keys
 
     monkeypatch.setenv("WQ_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "old.sqlite"

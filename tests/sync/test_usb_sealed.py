@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from inproc import InProcessServer, household, seed_village
 
-from wq_desktop import sealed
+from wq_desktop import package_keys, sealed
 from wq_desktop.demo import build_demo
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
-from wq_desktop.sync import SyncError, package_keys
+from wq_desktop.sync import SyncError
 from wq_desktop.sync.package import export_package, import_reply, open_sealed
 from wq_server import server_key
 from wq_server.package import import_package_bytes

@@ -289,8 +289,7 @@ def test_the_office_key_file_is_imported_and_a_different_key_needs_a_yes(
         qtbot, laptop, server, tmp_path, messages, monkeypatch) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    from wq_desktop import sealed
-    from wq_desktop.sync import package_keys
+    from wq_desktop import package_keys, sealed
     from wq_server import server_key
 
     _, controller = open_sync_window(qtbot, laptop, server, tmp_path)

@@ -17,14 +17,14 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
-from wq_desktop import sealed
+from wq_desktop import package_keys, sealed
 from wq_desktop.errors import WqError
 from wq_desktop.operations import Changes
 from wq_desktop.operations import sync as sync_ops
 from wq_desktop.queries import navigation
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport, package_keys
+from wq_desktop.sync import AuthError, OfflineError, SyncReport
 from wq_desktop.sync.package import PackageSummary, export_package
 from wq_desktop.sync.status import local_time_text, sync_status
 

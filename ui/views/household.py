@@ -16,10 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import figures, services, supervision
+from wq_desktop import services, supervision
 from wq_desktop.errors import NotFoundError
+from wq_desktop.household_totals import household_totals
 from wq_desktop.operations import Changes, households, parcels, patrols
-from wq_desktop.queries.household import HouseholdDetail, ParcelRow, PatrolRow, household_detail
+from wq_desktop.queries.household import (
+    HouseholdDetail,
+    ParcelRow,
+    PatrolRow,
+    household_detail,
+)
 from wq_desktop.rules import amount_words, phones
 from wq_desktop.store import Store
 
@@ -245,16 +251,12 @@ class HouseholdView(QWidget):
         self.courtyard.load(self.operator, self.year)
         self.contacts.setText(self._contacts_text(d))
         self._show_supervision()
-        total = figures.sum_of_records(p.area_mu for p in d.parcels)
-        retired = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
-                                         if m.kind == "退减灌溉")
-        fallow = figures.sum_of_records(m.area_mu for p in d.parcels for m in p.measures
-                                        if m.kind == "休耕轮作")
-        money = figures.total(p.subsidy for p in d.parcels)
+        totals = household_totals(d.parcels)
         self.summary.setText(
-            f"地块 {len(d.parcels)} 块，核实面积 {mu(total)} 亩；退减灌溉 {mu(retired)} 亩，"
-            f"休耕轮作 {mu(fallow)} 亩；补助金额 {yuan(money)} 元"
-            f"（{amount_words.amount_in_words(money)}）")
+            f"地块 {totals.parcels} 块，核实面积 {mu(totals.area_mu)} 亩；"
+            f"退减灌溉 {mu(totals.retired_mu)} 亩，休耕轮作 {mu(totals.fallow_mu)} 亩；"
+            f"补助金额 {yuan(totals.subsidy)} 元"
+            f"（{amount_words.amount_in_words(totals.subsidy)}）")
         self._enable(True)
 
     def _show_supervision(self) -> None:

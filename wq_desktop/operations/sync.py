@@ -19,7 +19,9 @@ def synchronize(store: Store, server: str, user: str, password: str, *args: Any,
 
     with store.recording() as written:
         try:
-            report = sync_now(store, server, user, password, *args, **kwargs)
+            report = sync_now(store, server, user, password, *args,
+                              apply_page=lambda s, page, cursor: apply_pull(s, page, cursor).result,
+                              **kwargs)
         finally:
             if partial is not None:
                 partial.append(Changes.of(store, "synchronize", list(written)))

@@ -98,8 +98,9 @@ def _parcel_table(h: Household) -> Table:
             str(n), para(p.code, cs["center"]), para(place, cs["left"]), para(p.land_attribute, cs["left"]),
             para(p.boundaries.replace("；", "\n"), cs["left"]), mu(p.verified_mu), mu(p.retired_mu),
             mu(p.fallow_mu), para(p.crop, cs["center"])])
-    rows.append(["合计", "", "", "", f"{len(parcels)}块", mu(h.total("verified_mu", parcels)),
-                 mu(h.total("retired_mu", parcels)), mu(h.total("fallow_mu", parcels)), ""])
+    totals = h.totals(parcels)
+    rows.append(["合计", "", "", "", f"{totals.parcels}块", mu(totals.verified_mu),
+                 mu(totals.retired_mu), mu(totals.fallow_mu), ""])
     fractions = (0.05, 0.10, 0.13, 0.13, 0.17, 0.11, 0.11, 0.11, 0.09)
     table = Table(rows, colWidths=[width * f for f in fractions], repeatRows=1,
                   style=table_style(("SPAN", (0, -1), (3, -1)), ("ALIGN", (5, 1), (7, -1), "RIGHT"),
@@ -146,7 +147,8 @@ def agreement_story(h: Household, year: int) -> list[Flowable]:
     signed = format_cn_date(date.fromisoformat(signed_on)) if signed_on else BLANK_DATE
     lines = subsidy_lines(h)
     total = figures.total(s.amount for s in lines)
-    retired, fallow = h.total("retired_mu", parcels), h.total("fallow_mu", parcels)
+    totals = h.totals(parcels)
+    retired, fallow = totals.retired_mu, totals.fallow_mu
     township, village = h.township_name, h.village_name
 
     def body(text: str) -> Flowable:

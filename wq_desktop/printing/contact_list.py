@@ -113,10 +113,11 @@ def _row(h: Household, masked: bool) -> ContactRow:
     if h.terminated:
         notes.append("协议已终止")
     attributes = sorted({p.land_attribute for p in h.parcels}, key=list(ATTRIBUTE_SHORT).index)
+    totals = h.totals()
     return ContactRow(
         h.township_name, h.village_name, h.name, show_id(h.id_code), show_phone(h.phone) if h.phone else "",
         "、".join(ATTRIBUTE_SHORT.get(a, a) for a in attributes), len(h.parcels),
-        h.total("verified_mu"), h.total("retired_mu"), h.total("fallow_mu"), leader, staff, signed,
+        totals.verified_mu, totals.retired_mu, totals.fallow_mu, leader, staff, signed,
         "是" if h.publicized else "否", h.patrol_count, "；".join(notes), not h.terminated)
 
 

@@ -1,5 +1,5 @@
 """Reads for the household view: parcels with their measures, patrols, the agreement, photos,
-the rate to suggest for the next measure.
+the rate to suggest for the next measure; its totals come from household_totals.
 """
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ class ParcelRow:
     @property
     def subsidy(self) -> Decimal:
         return figures.sum_of_records(m.subsidy_amount for m in self.measures)
+
+    def _area_of(self, kind: MeasureKind) -> Decimal:
+        return figures.sum_of_records(m.area_mu for m in self.measures if m.kind == kind)
+
+    @property
+    def retired_mu(self) -> Decimal:
+        return self._area_of(MeasureKind.RETIRED)
+
+    @property
+    def fallow_mu(self) -> Decimal:
+        return self._area_of(MeasureKind.FALLOW)
+
+    @property
+    def verified_mu(self) -> Decimal:
+        """核实种植面积: everything verified on the parcel this year (planted + retired + fallow)."""
+        return figures.sum_of_records(m.area_mu for m in self.measures)
 
 
 @dataclass

@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import migrations, sealed
+from .. import migrations, package_keys, sealed
 from ..accounts import accounts_for_sync
 from ..errors import WqError
 from ..store import Store
-from . import apply, checks, package_keys, photo_sync
+from . import apply, checks, photo_sync
 from . import protocol as p
 from .errors import AuthError, SyncError, VersionError
 from .transport import Connection, body_of, error_detail
 
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None
+# Stores one pulled page (changes, cursor) and returns the rule warnings of the server's values.
+ApplyPage = Callable[[Store, list[p.PulledChange], int], list[str]]
 KEEP_BACKUPS = 3
 
 # Tokens live in memory only, per (server, user, password digest), so a no-change sync is one
@@ -111,9 +113,12 @@ def _same_server(store: Store, server: str, user: str) -> None:
 
 def sync_now(store: Store, server: str, user: str, password: str,
              progress_cb: ProgressCb | None = None, cancel_flag: CancelFlag = None, *,
-             verify: bool | str = True, session: Any = None) -> SyncReport:
+             verify: bool | str = True, session: Any = None,
+             apply_page: ApplyPage = apply.store_pulled) -> SyncReport:
     """Sync this store with the server. Raises SyncError (offline, wrong password, incompatible
-    version, ...) with a message for the user; whatever finished before it is kept."""
+    version, ...) with a message for the user; whatever finished before it is kept. Each pulled
+    page is stored by `apply_page` (the caller's operation; the plain write by default), so
+    the client does not know the operations that drive it."""
     if store.is_demo:
         raise SyncError("演示数据库不能与服务器同步。请新建或打开正式数据库。")
     progress = progress_cb or (lambda stage, done, total: None)
@@ -131,7 +136,7 @@ def sync_now(store: Store, server: str, user: str, password: str,
     # back the records, which are small and what every figure is made of.
     _push(store, conn, report, progress, cancelled)
     if not cancelled():
-        _pull(store, conn, report, progress, cancelled)
+        _pull(store, conn, report, progress, cancelled, apply_page)
     if not cancelled():
         _photos(store, conn, info, report, progress, cancelled)
     report.cancelled = cancelled()
@@ -212,16 +217,14 @@ def _describe(change: p.Change, result: p.Result) -> str:
 
 
 def _pull(store: Store, conn: Connection, report: SyncReport, progress: ProgressCb,
-          cancelled: Callable[[], bool]) -> None:
-    from ..operations.sync import apply_pull
-
+          cancelled: Callable[[], bool], apply_page: ApplyPage) -> None:
     while not cancelled():
         after = apply.cursor(store)
         page = checks.pull_page(conn.json("GET", "/sync/pull", params={
             "after": after, "device": store.device, "limit": p.PULL_PAGE}), after)
         if page["changes"] and report.backup is None:
             report.backup = _backup(store)
-        report.warnings += apply_pull(store, page["changes"], page["cursor"]).result
+        report.warnings += apply_page(store, page["changes"], page["cursor"])
         report.pulled += len(page["changes"])
         progress("下载更新", report.pulled, None)
         if not page["more"]:

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .. import sealed
+from .. import package_keys, sealed
 from ..accounts import accounts_for_sync
 from ..errors import WqError
 from ..photos import has_photo, photo_bytes, photo_size, store_photo_bytes
 from ..store import Store
-from . import apply, package_keys, photo_sync
+from . import apply, photo_sync
 from . import protocol as p
 
 FORMAT = "wq-sync-package"

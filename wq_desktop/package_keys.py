@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import audit, sealed
-from ..errors import WqError
-from ..store import Store
+from . import audit, sealed
+from .errors import WqError
+from .store import Store
 
 DEVICE_KEY = "package_device_key"  # hex X25519 private key
 SERVER_KEY = "package_server_key"  # hex X25519 public key, pinned
