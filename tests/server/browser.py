@@ -35,8 +35,9 @@ def chromium(width: int = 1400, height: int = 900) -> Iterator:
             browser.close()
 
 
-def sign_in(page, base_url: str, user: str, password: str) -> None:
-    page.goto(base_url + "/")
+def sign_in(page, base_url: str, user: str, password: str, target: str = "") -> None:
+    """Sign in through the form; `target` (a /web/ page) is opened afterwards instead of 进度."""
+    page.goto(base_url + (f"/web/login?next={target}" if target else "/"))
     page.fill("input[name=user]", user)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")

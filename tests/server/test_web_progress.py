@@ -65,6 +65,7 @@ def test_the_progress_table_shows_what_each_townships_desktop_computes(city: Cit
     with chromium(1500, 900) as page:
         sign_in(page, city.url, OFFICE, PASSWORD)
         page.goto(f"{city.url}/web/progress?year={YEAR}")
+        page.wait_for_selector("#progress", timeout=120_000)  # "正在统计…" reloads itself until done
         for town in city.towns:
             page.click(f"button[data-toggle='{town.uuid}']")
         page.screenshot(path=str(SHOTS / "web_progress.png"), full_page=True)
@@ -100,6 +101,7 @@ def test_a_township_leader_sees_only_their_own_township(city: City) -> None:
     with chromium() as page:
         sign_in(page, city.url, mine.users[0], PASSWORD)
         page.goto(f"{city.url}/web/progress?year={YEAR}")
+        page.wait_for_selector("#progress", timeout=120_000)  # "正在统计…" reloads itself until done
         assert page.locator(f"tr[data-township='{mine.uuid}']").count() == 1
         assert page.locator("tr.township").count() == 1
         assert "榆树沟镇" not in page.content() and other_village["name"] not in page.content()

@@ -10,8 +10,6 @@ its admin), and the rules check re-validates every record: it runs on the laptop
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -22,7 +20,7 @@ from wq_desktop import checks
 from wq_desktop.queries.navigation import township_of_place
 from wq_desktop.store import Store
 
-from .. import apply, auth
+from . import background
 from .frame import YearParam, default_year, page, reading_store, township_scope
 from .session import WebUser
 
@@ -32,75 +30,51 @@ SHOWN_PER_GROUP = 100  # findings listed per township and check; the count says 
 
 
 @dataclass
-class Job:
-    head: int
-    started: float
-    step: str = "正在准备…"
-    done: bool = False
-    error: str = ""
-    townships: list[dict] = field(default_factory=list)  # {uuid, name, groups: {check: [row]}}
+class CityFindings:
+    townships: list[dict] = field(default_factory=list)  # {uuid, name, count, groups: {check: [row]}}
     across: list[dict] = field(default_factory=list)  # overlaps across township borders
     total: int = 0
 
 
-_jobs: dict[tuple[int, str | None], Job] = {}
-_lock = threading.Lock()
+def _run(job: background.Job, db_path, user_name: str, year: int, scope: str | None) -> CityFindings:
+    out = CityFindings()
+    with Store.open(db_path, user_name) as store:
+        findings: list[checks.Finding] = []
+        for key in CITY_CHECKS:
+            label, check = checks.CHECKS[key]
+            job.step = f"正在检查：{label}…"
+            findings += check(store, year)
+        job.step = "正在按乡镇归类…"
+        names = {t["uuid"]: t["name"] for t in store.find("township")}
+        town_of: dict[str, str | None] = {}
 
+        def town(kind: str | None, record: str | None) -> str | None:
+            if not kind or not record:
+                return None
+            if record not in town_of:
+                town_of[record] = township_of_place(store, kind, record)
+            return town_of[record]
 
-def _run(job: Job, db_path, user_name: str, year: int, scope: str | None) -> None:
-    try:
-        with Store.open(db_path, user_name) as store:
-            findings: list[checks.Finding] = []
-            for key in CITY_CHECKS:
-                label, check = checks.CHECKS[key]
-                job.step = f"正在检查：{label}…"
-                findings += check(store, year)
-            job.step = "正在按乡镇归类…"
-            names = {t["uuid"]: t["name"] for t in store.find("township")}
-            town_of: dict[str, str | None] = {}
-
-            def town(kind: str | None, record: str | None) -> str | None:
-                if not kind or not record:
-                    return None
-                if record not in town_of:
-                    town_of[record] = township_of_place(store, kind, record)
-                return town_of[record]
-
-            grouped: dict[str | None, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-            for f in findings:
-                t = town(f.kind, f.record)
-                row = {"severity": str(f.severity), "message": f.message, "kind": f.kind,
-                       "record": f.record}
-                if f.other:
-                    other = town(f.kind, f.other)
-                    if other != t:
-                        row["message"] += f"（跨乡镇：{names.get(t, '?')} ↔ {names.get(other, '?')}）"
-                        if scope is None or scope in (t, other):
-                            job.across.append(row)
-                if scope is None or t == scope:
-                    grouped[t][f.check].append(row)
-            order = sorted(grouped, key=lambda u: (u is None, names.get(u, "")))
-            job.townships = [{"uuid": u, "name": names.get(u, "未归属乡镇"),
-                              "count": sum(len(v) for v in grouped[u].values()),
-                              "groups": {c: rows for c, rows in sorted(grouped[u].items())}}
-                             for u in order]
-            job.total = sum(t["count"] for t in job.townships)
-    except Exception as err:  # said on the page; the next visit starts again
-        job.error = f"检查未完成：{err}"
-    finally:
-        job.done = True
-
-
-def job_for(request: Request, user: auth.User, year: int) -> Job:
-    db = request.app.state.db
-    key, head = (year, township_scope(user)), apply.feed_head(db)
-    with _lock:
-        job = _jobs.get(key)
-        if job is None or (job.done and (job.head != head or job.error)):
-            job = _jobs[key] = Job(head, time.time())
-            threading.Thread(target=_run, args=(job, db.path, user.name, year, key[1]),
-                             name="web-checks", daemon=True).start()
-    return job
+        grouped: dict[str | None, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        for f in findings:
+            t = town(f.kind, f.record)
+            row = {"severity": str(f.severity), "message": f.message, "kind": f.kind,
+                   "record": f.record}
+            if f.other:
+                other = town(f.kind, f.other)
+                if other != t:
+                    row["message"] += f"（跨乡镇：{names.get(t, '?')} ↔ {names.get(other, '?')}）"
+                    if scope is None or scope in (t, other):
+                        out.across.append(row)
+            if scope is None or t == scope:
+                grouped[t][f.check].append(row)
+        order = sorted(grouped, key=lambda u: (u is None, names.get(u, "")))
+        out.townships = [{"uuid": u, "name": names.get(u, "未归属乡镇"),
+                          "count": sum(len(v) for v in grouped[u].values()),
+                          "groups": {c: rows for c, rows in sorted(grouped[u].items())}}
+                         for u in order]
+        out.total = sum(t["count"] for t in out.townships)
+    return out
 
 
 def install(app: FastAPI) -> None:
@@ -109,7 +83,11 @@ def install(app: FastAPI) -> None:
         if not year:
             with reading_store(request, user) as store:
                 year = default_year(store)
-        job = job_for(request, user, year)
-        return page(request, "checks.html", user, year=year, job=job, shown=SHOWN_PER_GROUP,
-                    started=time.strftime("%H:%M:%S", time.localtime(job.started)),
-                    active="checks")
+        scope, path = township_scope(user), request.app.state.db.path
+        job = background.job_for(request, ("checks", year, scope),
+                                 lambda job: _run(job, path, user.name, year, scope))
+        if not job.done or job.error:
+            return page(request, "computing.html", user, heading=f"{year} 年度全市数据检查", job=job,
+                        active="checks")
+        return page(request, "checks.html", user, year=year, job=job, result=job.result,
+                    shown=SHOWN_PER_GROUP, active="checks")

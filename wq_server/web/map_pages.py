@@ -8,7 +8,9 @@ can show another township's parcel.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import threading
 from typing import Annotated
 
@@ -17,22 +19,27 @@ from fastapi.responses import JSONResponse, Response
 
 from wq_desktop.gisfiles import CATEGORIES
 from wq_desktop.rules.masking import mask_id, mask_phone
+from wq_desktop.store import Store
 from wq_desktop.summary import fmt_mu
 
 from .. import apply, auth
 from . import map_tiles
-from .frame import YearParam, default_year, page, reading_store, secured, township_scope
+from .frame import WEB_USER, YearParam, default_year, page, reading_store, secured, township_scope
 from .session import WebUser
 
 COLORS = {"退减灌溉": "#e87622", "休耕轮作": "#3484d6", "实际种植": "#54a84c", "未核实": "#969696"}
 _models: dict[tuple[int, str | None], tuple[int, map_tiles.MapModel]] = {}
 _building = threading.Lock()
+log = logging.getLogger(__name__)
+WARM_UP_ENV = "WQ_WEB_MAP_WARM_UP"  # "0": build the map on the first visit only (the benchmark)
 
 
 def model_for(request: Request, user: auth.User, year: int) -> map_tiles.MapModel:
-    db = request.app.state.db
-    key = (year, township_scope(user))
-    head = apply.feed_head(db)
+    return _model(request.app.state.db, year, township_scope(user))
+
+
+def _model(db, year: int, scope: str | None) -> map_tiles.MapModel:
+    key, head = (year, scope), apply.feed_head(db)
     held = _models.get(key)
     if held and held[0] == head:
         return held[1]
@@ -40,10 +47,24 @@ def model_for(request: Request, user: auth.User, year: int) -> map_tiles.MapMode
         held = _models.get(key)
         if held and held[0] == head:
             return held[1]
-        with reading_store(request, user) as store:
-            model = map_tiles.build_model(store, year, key[1])
+        with Store.open(db.path, WEB_USER) as store:
+            model = map_tiles.build_model(store, year, scope)
         _models[key] = (head, model)
         return model
+
+
+def warm_up(db) -> None:
+    """Build the office's map of the latest year when the server starts (tens of seconds at
+    city size), so the first visitor does not wait for it."""
+    def build() -> None:
+        try:
+            with Store.open(db.path, WEB_USER) as store:
+                year = default_year(store)
+            _model(db, year, None)
+        except Exception:  # a visit builds it then, and says what went wrong
+            log.exception("map warm-up failed")
+
+    threading.Thread(target=build, name="web-map-warm-up", daemon=True).start()
 
 
 def _year(request: Request, year: int | None) -> int:
@@ -86,6 +107,9 @@ def _details(request: Request, user: auth.User, parcel: str, year: int) -> dict:
 
 
 def install(app: FastAPI) -> None:
+    if os.environ.get(WARM_UP_ENV, "1") != "0":
+        warm_up(app.state.db)
+
     @app.get("/web/map")
     def map_page(request: Request, user: WebUser, year: YearParam = None) -> Response:
         return page(request, "map.html", user, year=_year(request, year), active="map",

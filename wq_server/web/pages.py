@@ -18,9 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wq_desktop.queries import navigation
+from wq_desktop.store import Store
 
 from .. import auth
-from . import checks_pages, map_pages, progress, session, summary_pages, supervision_pages
+from . import background, checks_pages, map_pages, progress, session, summary_pages, supervision_pages
 from .frame import (
     HERE,
     YearParam,
@@ -105,14 +106,24 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.get("/web/progress")
-    def progress_page(request: Request, user: WebUser,
-                      year: YearParam = None) -> Response:
+    def progress_page(request: Request, user: WebUser, year: YearParam = None) -> Response:
         with reading_store(request, user) as store:
             year = year or default_year(store)
-            rows = progress.progress_rows(store, year, township_scope(user))
             years = navigation.known_years(store)
-        return page(request, "progress.html", user, year=year, years=years or [year], rows=rows,
-                    columns=progress.columns(year), today=date.today(), active="progress")
+        scope, path = township_scope(user), request.app.state.db.path
+
+        def work(job: background.Job) -> list[progress.Row]:
+            job.step = "正在统计各乡镇、各村的工作进度…"
+            with Store.open(path, user.name) as store:
+                return progress.progress_rows(store, year, scope)
+
+        job = background.job_for(request, ("progress", year, scope), work)
+        if not job.done or job.error:
+            return page(request, "computing.html", user, heading=f"{year} 年度退地减水工作进度",
+                        job=job, active="progress")
+        return page(request, "progress.html", user, year=year, years=years or [year],
+                    rows=job.result, columns=progress.columns(year), today=date.today(),
+                    active="progress", computed=job.started_at)
 
     summary_pages.install(app)
     supervision_pages.install(app)
