@@ -66,9 +66,6 @@ if TYPE_CHECKING:
 APP_TITLE = "退地减水核查"
 # Operator fields the navigation tree counts by (a household added, moved or deleted).
 NAV_FIELDS = {"village", "group", "deleted"}
-# What the village page's table and notice show.
-VILLAGE_KINDS = ("operator", "parcel", "measure", "agreement", "notice", "group", "village",
-                 "courtyard")
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
 
 
@@ -85,7 +82,6 @@ class MainWindow(QMainWindow):
         self.settings_file = settings_file
         self._closing_confirmed = False
         self._closed = False
-        self._rectifications_stale = True
         title = f"{APP_TITLE} - {store.path.name}" + ("（演示数据）" if store.is_demo else "")
         self.setWindowTitle(title)
 
@@ -138,15 +134,12 @@ class MainWindow(QMainWindow):
         self.household.household_gone.connect(
             lambda: self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000))
         self.year_selector.currentIndexChanged.connect(self._year_changed)
-        self.tabs.currentChanged.connect(self._tab_changed)
         # Every operation on this store is announced here once (the views listen themselves).
         self.change_bus = change_bus(store)
         self.change_bus.changed.connect(self.apply_changes)
 
         self._fill_years()
         self.nav.refresh()
-        # 巡查整改 loads when shown (_tab_changed): at township size it is a query and a table of
-        # thousands of rows the window need not wait for (the 包联 page does the same itself).
         self.update_pending()
         self._select_first_village()
         self.map = install_map_tab(self)
@@ -285,30 +278,18 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ redrawing after a change
     def apply_changes(self, changes: Changes) -> None:
         """The window's own parts, after any operation (a form, the map, an import, a sync): only
-        what the description touches. The household page, 包联, the dashboard and the map listen
-        to the bus themselves; an edit the user has open is never overwritten."""
+        what the description touches. The household, village, 包联 and 巡查整改 pages, the
+        dashboard and the map listen to the bus themselves; an edit the user has open is never overwritten."""
         if self._closed:
             return
         self.update_pending()
-        if changes.touches("township", "village", "group") or \
+        if changes.touches("township", "village", "village_group") or \
                 changes.changed_fields("operator") & NAV_FIELDS:
             self.nav.refresh()  # household counts per village and group
-        current = self.tabs.currentWidget()
-        if self.village.village and changes.touches(*VILLAGE_KINDS):
-            self.village.refresh(reload_notice=current is not self.village)
-        if changes.touches("patrol", "rectification", "photo", "parcel", "operator"):
-            self._rectifications_stale = True
-            if current is self.rectifications:
-                self._tab_changed()
         # Search hits say what is true now, not what was true before this change.
         if self.nav.search.text().strip() and changes.touches("operator", "parcel"):
             self.nav.run_search()
         self.sync_controller.refresh_status()
-
-    def _tab_changed(self) -> None:
-        if self.tabs.currentWidget() is self.rectifications and self._rectifications_stale:
-            self._rectifications_stale = False
-            self.rectifications.refresh()
 
     def update_pending(self) -> None:
         count = self.store.pending_changes()

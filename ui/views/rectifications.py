@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from wq_desktop.operations import Changes
 from wq_desktop.queries.rectifications import RectificationRow, open_rectifications
 from wq_desktop.store import Store
 
+from ..operations import change_bus
 from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table
 
 
@@ -21,6 +23,9 @@ def _overdue_text(r: RectificationRow) -> str:
 def _red(r: RectificationRow) -> QColor | None:
     return OVERDUE_COLOR if r.overdue else None
 
+
+# What a row shows: the patrol, its parcel's code, the operator's name, the village's name.
+SHOWN_KINDS = ("patrol", "parcel", "operator", "village")
 
 RECT_COLUMNS = (
     Column("状态", _overdue_text, sort=lambda r: -r.overdue_days, color=_red),
@@ -59,8 +64,25 @@ class RectificationsView(QWidget):
         refresh.clicked.connect(self.refresh)
         self.open_button.clicked.connect(self._open_current)
         self.table.doubleClicked.connect(self._open_index)
+        # Loaded when first shown: at township size a query and thousands of rows.
+        self.stale = True
+        change_bus(store).changed.connect(self.apply_changes)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Redraw now if on screen, else when next shown, after a change to what the rows show."""
+        if not changes.touches(*SHOWN_KINDS):
+            return
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
 
     def refresh(self) -> None:
+        self.stale = False
         rows = open_rectifications(self.store)
         self.model.set_rows(rows)
         overdue = sum(r.overdue for r in rows)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -22,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from wq_desktop.errors import WqError
 from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
-from wq_desktop.operations import agreements
+from wq_desktop.operations import Changes, agreements
 from wq_desktop.ordering import group_sort_key
 from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.queries import navigation, village_table
+from wq_desktop.queries.villages_touched import MOVING_KINDS, VILLAGE_KINDS, villages_written
 from wq_desktop.store import Store
 
-from ..operations import run_op
+from ..operations import change_bus, run_op
 from ..widgets import (
     Column,
     DateEdit,
@@ -100,6 +102,8 @@ class VillageView(QWidget):
         self.notice: dict | None = None
         self._rows_job: Worker | None = None
         self._rows_of: tuple[str, int] | None = None  # (village, year) the table's rows are of
+        self.stale = False  # a change to the shown village came while the page was hidden
+        change_bus(store).changed.connect(self.apply_changes)
         self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
         font.setPointSize(font.pointSize() + 3)
@@ -203,6 +207,24 @@ class VillageView(QWidget):
         self.group_filter.blockSignals(False)
         self.refresh()
 
+    def apply_changes(self, changes: Changes) -> None:
+        """Redraw only for a change in the shown village: now if on screen (the notice the user
+        may be typing in stays), else when next shown."""
+        if self.village is None or not changes.touches(*VILLAGE_KINDS):
+            return
+        moved = any("village" in changes.changed_fields(k) for k in MOVING_KINDS)
+        if not moved and self.village not in villages_written(self.store, changes.records):
+            return
+        if self.isVisible():
+            self.refresh(reload_notice=False)
+        else:
+            self.stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
     def set_year(self, year: int) -> None:
         self.year = year
         self.refresh()
@@ -211,6 +233,7 @@ class VillageView(QWidget):
         """Reload the table; the notice editor too unless the user may be typing in it."""
         if self.village is None:
             return
+        self.stale = False
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
         self._load_rows()
