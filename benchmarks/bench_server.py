@@ -6,7 +6,12 @@ baseline doing the same work in the same run:
   many attempts it shed (503) beside;
 - push then pull of N changes each by 20 and 50 parallel clients (their own township each),
   against applying the same changes with `apply.push` in this process, without HTTP; changes/s and
-  the p50/p99 request latency beside.
+  the p50/p99 request latency beside;
+- the stores side by side: 50 and 200 clients each syncing as a laptop does (a page pushed, then
+  a pull, over and over) against the server on SQLite (one process) and on PostgreSQL with 1 and
+  with 4 worker processes, in the same run; the ratio is each PostgreSQL run's time to SQLite's
+  for the same work, with changes/s, p99 and errors beside. PostgreSQL is a durable throwaway
+  cluster started for the run (fsync on), or the one WQ_BENCH_POSTGRES_URL names.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from benchmarks.harness import Ratio
 from wq_desktop.rules import identity
@@ -173,14 +179,99 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
     return r
 
 
+STORE_CHANGES = 100  # per client in the stores comparison, pushed in pages of STORE_PAGE
+STORE_PAGE = 25
+
+
+def _store_run(tmp: Path, clients: int, backend: str, workers: int,
+               cluster: str | None) -> tuple[float, float, int, int]:
+    """(seconds, p99 seconds, changes applied, errors) of `clients` laptops syncing at once."""
+    from pg_cluster import new_server_db
+    from serverproc import ServerProcess
+
+    from wq_server.stores import open_server_db
+
+    folder = Path(tempfile.mkdtemp(dir=tmp, prefix=f"{backend}-{workers}-{clients}-"))
+    target = new_server_db(folder, backend, cluster)
+    db = open_server_db(target, pool_size=2)
+    users = []
+    for i in range(clients):
+        code = f"6523{i:05d}"
+        town = create_township(db, code, f"镇{i}")
+        auth.add_user(db, f"bench{i}", PASSWORD, auth.STAFF, code)
+        users.append((f"bench{i}", town))
+    db.close()
+    pages = [_households(town, STORE_CHANGES, i) for i, (_, town) in enumerate(users)]
+    server = ServerProcess(target, workers=workers, WQ_LOGIN_PARALLEL="2").start()
+    latencies: list[float] = []
+    errors = 0
+    try:
+        tokens = [requests.post(server.url + "/auth/login", json={"user": u, "password": PASSWORD},
+                                headers=dict(PROTOCOL), timeout=600).json()["token"] for u, _ in users]
+
+        def client(i: int) -> int:
+            nonlocal errors
+            headers = {**PROTOCOL, "Authorization": f"Bearer {tokens[i]}"}
+            session, cursor, applied = requests.Session(), 0, 0
+            for start in range(0, len(pages[i]), STORE_PAGE):
+                answer, took = _timed(session.post, server.url + "/sync/push", headers=headers,
+                                      json={"device": f"d{i}", "accounts": ACCOUNTS,
+                                            "changes": pages[i][start:start + STORE_PAGE]},
+                                      timeout=600)
+                latencies.append(took)
+                if answer.status_code != 200:
+                    errors += 1
+                    continue
+                applied += sum(r["status"] == p.APPLIED for r in answer.json()["results"])
+                answer, took = _timed(session.get, server.url + "/sync/pull", headers=headers,
+                                      params={"device": f"other{i}", "after": cursor}, timeout=600)
+                latencies.append(took)
+                if answer.status_code != 200:
+                    errors += 1
+                    continue
+                cursor = answer.json()["cursor"]
+            session.close()
+            return applied
+
+        with ThreadPoolExecutor(clients) as pool:
+            applied, took = _timed(lambda: list(pool.map(client, range(clients))))
+    finally:
+        server.stop()
+    return took, _pct(latencies, 0.99), sum(applied), errors
+
+
+def _stores(tmp: Path) -> list[Ratio]:
+    from pg_cluster import start_cluster
+
+    cluster = os.environ.get("WQ_BENCH_POSTGRES_URL") or start_cluster(durable=True)
+    out = []
+    for clients in (50, 200):
+        runs = {}
+        for backend, workers in (("sqlite", 1), ("postgresql", 1), ("postgresql", 4)):
+            took, p99, applied, errors = _store_run(tmp, clients, backend, workers, cluster)
+            runs[(backend, workers)] = took
+            name = "SQLite, 1 process" if backend == "sqlite" else f"PostgreSQL, {workers} workers"
+            print(f"{clients} clients syncing, {name}: {applied / took:.0f} changes/s "
+                  f"({applied} of {clients * STORE_CHANGES} applied), request p99 {p99 * 1000:.0f} ms,"
+                  f" {errors} errors, {took:.1f} s", flush=True)
+        for workers in (1, 4):
+            r = Ratio(f"{clients} clients syncing, PostgreSQL {workers} workers vs SQLite",
+                      runs[("postgresql", workers)], runs[("sqlite", 1)])
+            print(r.line(), flush=True)
+            out.append(r)
+    return out
+
+
 def main() -> list[Ratio]:
     tmp = Path(tempfile.mkdtemp(prefix="wq-bench-server-"))
-    only = os.environ.get("WQ_BENCH_SERVER", "logins,sync").split(",")
+    only = os.environ.get("WQ_BENCH_SERVER", "logins,sync,stores").split(",")
     results = []
     if "logins" in only:
         results += [_logins(tmp, 50), _logins(tmp, 200)]
     if "sync" in only:
         results += [_push_pull(tmp, 20), _push_pull(tmp, 50)]
+    if "stores" in only:
+        results += _stores(tmp)
     return results
 
 

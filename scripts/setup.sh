@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-image0
   fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-hanazono
   poppler-utils gdal-bin xvfb xauth imagemagick
+  postgresql
   chromium chromium-driver
 )
 

@@ -12,6 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))  # pg_cluster
 
 from wq_desktop import crypto  # noqa: E402
 from wq_desktop.store import Store  # noqa: E402
@@ -115,3 +117,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
         say(f"log audit: {lines} log lines of this run checked, no ID or phone numbers")
+
+
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The server's store under test: every server and sync test runs on both."""
+    return request.param

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from . import history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
+from .record_queries import RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
 if TYPE_CHECKING:
@@ -110,8 +111,9 @@ class Store:
         # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
         self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
         # While a batch runs: id(WKB written) -> its GeometryFacts, so validation need not decode
-        # what was just encoded (see validation._outline_facts).
+        # what was just encoded (see SqlQueries.outline_facts).
         self._batch_shapes: dict[int, polygons.GeometryFacts] | None = None
+        self.queries: RecordQueries = SqlQueries(conn, self)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
             self.analyze()  # a file from before the store kept statistics, or a new one
@@ -363,61 +365,7 @@ class Store:
                 yield "photo", kind("photo").field("owner"), dep
 
     def _normalize(self, k: Kind, values: dict[str, Any]) -> dict[str, Any]:
-        """Plain type checks; domain rules come after, in validation.py."""
-        from .geo import polygons
-        from .rules import dates
-
-        out: dict[str, Any] = {}
-        for name, value in values.items():
-            if name in SYSTEM_COLUMNS:
-                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
-            try:
-                f = k.field(name)
-            except KeyError:
-                raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
-            if f.derived:
-                raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
-            if isinstance(value, str):
-                value = value.strip()
-            if value is None or value == "" or value == []:
-                out[name] = None
-                continue
-            if f.type == "text":
-                out[name] = str(value)
-            elif f.type == "int":
-                if isinstance(value, bool):
-                    raise ValidationError(f"“{f.label}”应为整数。", name)
-                try:
-                    out[name] = int(value)
-                except (TypeError, ValueError):
-                    raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
-            elif f.type == "real":
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
-                    raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
-                if not math.isfinite(number):
-                    raise ValidationError(f"“{f.label}”不是有效数字。", name)
-                out[name] = number
-            elif f.type == "date":
-                out[name] = dates.parse_date(value, name).isoformat()
-            elif f.type == "json":
-                if not isinstance(value, (list, dict)):
-                    raise ValidationError(f"“{f.label}”应为列表。", name)
-                out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
-            elif f.type == "geom":
-                facts = self._prechecked.get(id(value))
-                if facts is not None:
-                    out[name] = facts[0]
-                    if self._batch_shapes is not None:
-                        self._batch_shapes[id(facts[0])] = facts
-                else:
-                    out[name] = polygons.to_wkb(polygons.check_polygon(value))
-            _check_length(f, out[name])
-            if f.choices and out[name] is not None and out[name] not in f.choices:
-                raise ValidationError(
-                    f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
-        return out
+        return normalize(k, values, self._prechecked, self._batch_shapes)
 
     def _raw(self, k: Kind, record_uuid: str) -> dict[str, Any] | None:
         cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
@@ -431,33 +379,11 @@ class Store:
     def _plan(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
               base_rev: int | None = None, fresh: bool = False
               ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
-        """Validate one change against the stored row: (old, new, changes), changes None when the
-        write would change nothing. Raises before anything is written. `fresh`: the UUID was just
-        made here, so no stored row can have it."""
+        """`plan_write` against this file's stored row. `fresh`: the UUID was just made here, so
+        no stored row can have it."""
         old = None if fresh else self._raw(k, record_uuid)
-        if op == "create" and old is not None:
-            raise ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
-        if op != "create":
-            if old is None or (old["deleted"] and op != "restore"):
-                raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
-            if op == "restore" and not old["deleted"]:
-                return old, old, None
-            if base_rev is not None and base_rev != old["rev"]:
-                raise ConflictError(
-                    f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
-        new = dict(old or {})
-        if op == "create":
-            new.update({f.name: None for f in k.fields})
-        new.update(self._normalize(k, values))
-        if op in ("create", "update", "restore"):
-            new["deleted"] = 0
-            _validate(self, k, new, old if op != "create" else None, record_uuid)
-        else:
-            new["deleted"] = 1
-        changes = _diff(k, old, new)
-        if op == "update" and not changes:
-            return old, new, None
-        return old, new, changes
+        return plan_write(self.queries, k, record_uuid, op, values, old, base_rev=base_rev,
+                          prechecked=self._prechecked, shapes=self._batch_shapes)
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
                     at: str) -> tuple[Any, ...]:
@@ -617,8 +543,7 @@ class Store:
         revision, history under the change's author, no outbox row. `fields` are in wire form;
         derived fields are recomputed here rather than taken. Raises ValidationError/NotFoundError."""
         k = kind(kind_name)
-        values = {name: _user_form(k.field(name), value) for name, value in fields.items()
-                  if name in k.field_names and not k.field(name).derived}
+        values = wire_values(k, fields)
         with self.transaction():
             if op == "restore":
                 # One write, one revision, one history entry: the tombstone lifted and the fields
@@ -655,7 +580,7 @@ class Store:
                     new[name] = from_wire(k.field(name), value)
             if not new["deleted"]:
                 try:
-                    _validate(self, k, dict(new), old, record_uuid)
+                    _validate(self.queries, k, dict(new), old, record_uuid)
                 except WqError as err:
                     warnings.append(f"{k.label}（{record_uuid}）：{err}")
             changes = _diff(k, old, new)
@@ -709,6 +634,107 @@ def _update_sql(k: Kind) -> str:
 Changes = dict[str, list[Any]]
 
 
+def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, values: dict[str, Any],
+               old: dict[str, Any] | None, *, base_rev: int | None = None,
+               prechecked: dict[int, Any] | None = None, shapes: dict[int, Any] | None = None
+               ) -> tuple[dict[str, Any] | None, dict[str, Any], Changes | None]:
+    """Validate one change against the stored row `old`: (old, new, changes), changes None when
+    the write would change nothing. Raises before anything is written. The laptop's store and the
+    server's PostgreSQL store both write through this."""
+    if op == "create" and old is not None:
+        raise ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
+    if op != "create":
+        if old is None or (old["deleted"] and op != "restore"):
+            raise NotFoundError(f"找不到{k.label}记录（{record_uuid}），可能已被删除。")
+        if op == "restore" and not old["deleted"]:
+            return old, old, None
+        if base_rev is not None and base_rev != old["rev"]:
+            raise ConflictError(
+                f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
+    new = dict(old or {})
+    if op == "create":
+        new.update({f.name: None for f in k.fields})
+    new.update(normalize(k, values, prechecked, shapes))
+    if op in ("create", "update", "restore"):
+        new["deleted"] = 0
+        _validate(queries, k, new, old if op != "create" else None, record_uuid)
+    else:
+        new["deleted"] = 1
+    changes = _diff(k, old, new)
+    if op == "update" and not changes:
+        return old, new, None
+    return old, new, changes
+
+
+def wire_values(k: Kind, fields: dict[str, Any]) -> dict[str, Any]:
+    """A pushed change's fields (wire form) as a caller gives them to create/update: unknown
+    names (a newer laptop's) and derived fields left out, the latter recomputed by the rules."""
+    return {name: _user_form(k.field(name), value) for name, value in fields.items()
+            if name in k.field_names and not k.field(name).derived}
+
+
+def normalize(k: Kind, values: dict[str, Any], prechecked: dict[int, Any] | None = None,
+              shapes: dict[int, Any] | None = None) -> dict[str, Any]:
+    """Plain type checks; domain rules come after, in validation.py. The batch path's
+    `prechecked`: GeometryFacts (WKB, area, bbox) by id of the outlines it checked at once;
+    `shapes`: filled with the facts of each WKB written (see SqlQueries.outline_facts)."""
+    prechecked = prechecked or {}
+    from .geo import polygons
+    from .rules import dates
+
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in SYSTEM_COLUMNS:
+            raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
+        try:
+            f = k.field(name)
+        except KeyError:
+            raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
+        if f.derived:
+            raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "" or value == []:
+            out[name] = None
+            continue
+        if f.type == "text":
+            out[name] = str(value)
+        elif f.type == "int":
+            if isinstance(value, bool):
+                raise ValidationError(f"“{f.label}”应为整数。", name)
+            try:
+                out[name] = int(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
+        elif f.type == "real":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
+            if not math.isfinite(number):
+                raise ValidationError(f"“{f.label}”不是有效数字。", name)
+            out[name] = number
+        elif f.type == "date":
+            out[name] = dates.parse_date(value, name).isoformat()
+        elif f.type == "json":
+            if not isinstance(value, (list, dict)):
+                raise ValidationError(f"“{f.label}”应为列表。", name)
+            out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        elif f.type == "geom":
+            facts = prechecked.get(id(value))
+            if facts is not None:
+                out[name] = facts[0]
+                if shapes is not None:
+                    shapes[id(facts[0])] = facts
+            else:
+                out[name] = polygons.to_wkb(polygons.check_polygon(value))
+        _check_length(f, out[name])
+        if f.choices and out[name] is not None and out[name] not in f.choices:
+            raise ValidationError(
+                f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
+    return out
+
+
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
     before = old or {}
     changes = {}
@@ -742,11 +768,11 @@ def _user_form(f: Field, value: Any) -> Any:
     return value
 
 
-def _validate(store: Store, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
+def _validate(queries: RecordQueries, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
               record_uuid: str) -> None:
     from .validation import validate
 
-    validate(store, k.name, new, old, record_uuid)
+    validate(queries, k.name, new, old, record_uuid)
 
 
 class _JoinedStore(Store):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import figures
 from .errors import DuplicateError, ValidationError
-from .geo import polygons
 from .model import (
     AGREEMENT_DATE_FIELD,
     GROUND_STATES,
@@ -27,11 +26,12 @@ from .model import (
     MeasureKind,
     OperatorKind,
 )
+from .record_queries import queries_of
 from .rules import agreements, identity, masking, patrols, phones, quantities
 from .schema import KINDS
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .record_queries import RecordQueries
 
 # Areas are figures of record (0.01 亩) and compared as Decimal, so this only lets a file written
 # before schema 6 (areas with 15 decimals) be rounded record by record while it is migrated.
@@ -40,20 +40,11 @@ AREA_TOLERANCE_MU = 1e-3
 Row = dict[str, Any]
 
 
-def _live_row(store: Store, kind_name: str, record_uuid: str) -> Row | None:
-    cache = store._row_cache
-    key = (kind_name, record_uuid)
-    if cache is not None and kind_name != cache[1] and key in cache[0]:
-        return cache[0][key]  # a batch write of another kind is running: this row cannot change
-    cur = store.conn.execute(f'SELECT * FROM "{kind_name}" WHERE uuid=? AND deleted=0', (record_uuid,))
-    row = cur.fetchone()
-    found = dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
-    if cache is not None and kind_name != cache[1]:
-        cache[0][key] = found
-    return found
+def _live_row(store: RecordQueries, kind_name: str, record_uuid: str) -> Row | None:
+    return store.live_row(kind_name, record_uuid)
 
 
-def _check_required_and_refs(store: Store, kind_name: str, new: Row) -> None:
+def _check_required_and_refs(store: RecordQueries, kind_name: str, new: Row) -> None:
     for f in KINDS[kind_name].fields:
         if f.required and new.get(f.name) is None and not f.derived:
             raise ValidationError(f"请填写“{f.label}”。", f.name)
@@ -61,35 +52,11 @@ def _check_required_and_refs(store: Store, kind_name: str, new: Row) -> None:
             raise ValidationError(f"“{f.label}”指向的{KINDS[f.ref].label}不存在或已删除。", f.name)
 
 
-def _unique(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
+def _unique(store: RecordQueries, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
             message: str) -> None:
-    batch = store._unique_keys
-    if batch is not None and batch[0] == kind_name:
-        _unique_in_batch(store, kind_name, new, uuid, columns, message, batch[1])
-        return
-    where = " AND ".join(f'"{c}" IS ?' for c in columns)
-    clash = store.conn.execute(
-        f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}',
-        (uuid, *(new[c] for c in columns))).fetchone()
+    clash = store.unique_clash(kind_name, uuid, {c: new[c] for c in columns})
     if clash:
-        raise DuplicateError(message, columns[-1], clash[0])
-
-
-def _unique_in_batch(store: Store, kind_name: str, new: Row, uuid: str, columns: tuple[str, ...],
-                     message: str, keys: dict[tuple[str, ...], dict[tuple, str]]) -> None:
-    """_unique while a batch creates many records of this kind: the live keys read once, then
-    each new record's key added (a refused record rolls the whole batch back). Python's == on
-    None matches SQL's IS."""
-    index = keys.get(columns)
-    if index is None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        index = keys[columns] = {tuple(row[1:]): row[0] for row in store.conn.execute(
-            f'SELECT uuid, {names} FROM "{kind_name}" WHERE deleted=0')}
-    key = tuple(new[c] for c in columns)
-    clash = index.get(key)
-    if clash is not None and clash != uuid:
         raise DuplicateError(message, columns[-1], clash)
-    index[key] = uuid
 
 
 def _year(new: Row) -> None:
@@ -102,13 +69,13 @@ def _not_future(new: Row, field: str, label: str) -> None:
         raise ValidationError(f"{label}（{new[field]}）晚于今天，请检查。", field)
 
 
-def _township(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _township(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     if not re.fullmatch(r"\d{9}", new["code"]):
         raise ValidationError(f"乡镇代码应为9位数字，实为“{new['code']}”。", "code")
     _unique(store, "township", new, uuid, ("code",), f"乡镇代码 {new['code']} 已存在。")
 
 
-def _village(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _village(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     township = _live_row(store, "township", new["township"])
     assert township is not None
     if not re.fullmatch(r"\d{12}", new["code"]):
@@ -119,11 +86,11 @@ def _village(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _unique(store, "village", new, uuid, ("code",), f"村代码 {new['code']} 已存在。")
 
 
-def _village_group(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _village_group(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _unique(store, "village_group", new, uuid, ("village", "name"), f"本村已有“{new['name']}”。")
 
 
-def _contact(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _contact(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     identity.check_name_length(new["name"], "name", "姓名")
     if new["phone"]:
         new["phone"] = phones.normalize_phone(new["phone"])
@@ -131,21 +98,18 @@ def _contact(store: Store, new: Row, old: Row | None, uuid: str) -> None:
         raise ValidationError("包联负责人请选择层级（市/乡/村）。", "level")
 
 
-def id_clash(store: Store, village: str, id_code: str, uuid: str | None) -> str | None:
+def id_clash(store: Any, village: str, id_code: str, uuid: str | None) -> str | None:
     """The sentence for an ID number or credit code another live operator of the same township
     already holds (one person or body is one household there), else None. The form says it as
-    the number is typed, the store refuses with it, and 数据检查 reports it in the same words."""
-    row = store.conn.execute(
-        "SELECT o.name, v.name FROM operator o JOIN village v ON v.uuid=o.village"
-        " WHERE o.deleted=0 AND o.id_code=? AND o.uuid IS NOT ? AND v.township="
-        " (SELECT township FROM village WHERE uuid=?) ORDER BY v.code, o.name LIMIT 1",
-        (id_code, uuid, village)).fetchone()
+    the number is typed, the store refuses with it, and 数据检查 reports it in the same words.
+    `store`: a Store or its RecordQueries."""
+    row = queries_of(store).id_holder(village, id_code, uuid)
     if row is None:
         return None
     return f"证件号 {masking.mask_id(id_code)} 已登记为{row[1]}的{row[0]}，同一乡镇不能重复登记。"
 
 
-def _operator(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _operator(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     identity.check_name_length(new["name"], "name")
     new["id_code"] = identity.normalize_identity(new["kind"], new["id_code"], "id_code")
     clash = id_clash(store, new["village"], new["id_code"], uuid)
@@ -174,24 +138,13 @@ def _area_of_record(value: object, field: str) -> float:
     return figures.stored(area)
 
 
-def _outline_facts(store: Store, wkb: bytes) -> polygons.GeometryFacts:
-    """(WKB, area in 亩, bbox) of a stored outline: from the batch write that just computed them
-    for the whole batch at once, else from the decoded shape."""
-    known = store._batch_shapes.get(id(wkb)) if store._batch_shapes is not None else None
-    if known is not None and known[0] is wkb:
-        return known
-    shape = polygons.from_wkb(wkb)
-    return wkb, polygons.area_mu(shape), polygons.bbox(shape)
+def _measure_sum(areas: list[float]) -> Decimal:
+    return figures.sum_of_records(areas)
 
 
-def _measure_sum(store: Store, where: str, params: tuple) -> Decimal:
-    return figures.sum_of_records(a for (a,) in store.conn.execute(
-        f"SELECT area_mu FROM measure WHERE deleted=0 AND {where}", params))
-
-
-def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _parcel(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     if new["geometry"] is not None:
-        _, shape_mu, box = _outline_facts(store, new["geometry"])
+        _, shape_mu, box = store.outline_facts(new["geometry"])  # a batch writer may hold them
         # The figure of record is decided here; the geometric area (polygons.area_mu) stays 图形面积.
         new["area_mu"] = _area_of_record(quantities.parcel_area(shape_mu, "geometry"), "geometry")
         new["minx"], new["miny"], new["maxx"], new["maxy"] = box
@@ -203,17 +156,15 @@ def _parcel(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _unique(store, "parcel", new, uuid, ("village", "code"), f"本村已有地块编号 {new['code']}。")
     if old is not None:
         area = figures.to_decimal(new["area_mu"])
-        years = [y for (y,) in store.conn.execute(
-            "SELECT DISTINCT year FROM measure WHERE parcel=? AND deleted=0", (uuid,))]
-        for year in years:
-            used = _measure_sum(store, "parcel=? AND year=?", (uuid, year))
+        for year in store.measure_years(uuid):
+            used = _measure_sum(store.measure_areas(uuid, year))
             if used > area + figures.to_decimal(AREA_TOLERANCE_MU):
                 raise ValidationError(
                     f"修改后地块面积 {figures.show(area)} 亩小于 {year} 年度已登记的措施面积合计"
                     f" {figures.show(used)} 亩，请先调整措施面积。", "area_mu")
 
 
-def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _measure(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
     area = figures.to_decimal(new["area_mu"])
@@ -223,7 +174,7 @@ def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     # (sync turns a duplicate into a conflict a person settles).
     _unique(store, "measure", new, uuid, ("parcel", "year", "kind"),
             f"地块 {parcel['code']} 在 {new['year']} 年度已有“{new['kind']}”措施，请修改原记录。")
-    used = _measure_sum(store, "parcel=? AND year=? AND uuid<>?", (new["parcel"], new["year"], uuid))
+    used = _measure_sum(store.measure_areas(new["parcel"], new["year"], but=uuid))
     parcel_area = figures.to_decimal(parcel["area_mu"])
     if used + area > parcel_area + figures.to_decimal(AREA_TOLERANCE_MU):
         raise ValidationError(
@@ -240,19 +191,13 @@ def _measure(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     new["subsidy_amount"] = figures.stored(figures.amount(area, rate)) if rate is not None else None
 
 
-def _agreement_number(store: Store, new: Row) -> str:
-    row = store.conn.execute(
-        "SELECT v.code, v.uuid FROM operator o JOIN village v ON v.uuid = o.village WHERE o.uuid=?",
-        (new["operator"],)).fetchone()
-    village_code, village_uuid = row
-    # Count deleted ones too, so a number is never given out twice.
-    serial = store.conn.execute(
-        "SELECT count(*) FROM agreement a JOIN operator o ON o.uuid = a.operator"
-        " WHERE o.village=? AND a.year=?", (village_uuid, new["year"])).fetchone()[0] + 1
-    return f"{new['year']}-{village_code[:9]}-{village_code[9:]}-{serial:03d}"
+def _agreement_number(store: RecordQueries, new: Row) -> str:
+    # Deleted ones are counted too, so a number is never given out twice.
+    village_code, count = store.agreement_serial(new["operator"], new["year"])
+    return f"{new['year']}-{village_code[:9]}-{village_code[9:]}-{count + 1:03d}"
 
 
-def _agreement(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _agreement(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     status = AgreementStatus(new["status"])
     if old is None:
@@ -281,14 +226,12 @@ def _agreement(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             f"该经营者 {new['year']} 年度已有协议。")
 
 
-def notice_period_error(store: Store, operator: str, year: int, on: date | str) -> str | None:
+def notice_period_error(store: Any, operator: str, year: int, on: date | str) -> str | None:
     """先公示后兑现: an agreement is 已公示 only through its village's notice for the year, on a day
-    of that notice period. The sentence for a date outside it (or no notice yet), else None."""
+    of that notice period. The sentence for a date outside it (or no notice yet), else None.
+    `store`: a Store or its RecordQueries."""
     day = on if isinstance(on, str) else on.isoformat()
-    row = store.conn.execute(
-        "SELECT v.name, n.start_on, n.end_on FROM operator o JOIN village v ON v.uuid=o.village"
-        " LEFT JOIN notice n ON n.village=v.uuid AND n.year=? AND n.deleted=0 WHERE o.uuid=?",
-        (year, operator)).fetchone()
+    row = queries_of(store).notice_period(operator, year)
     if row is None:
         return None  # the operator reference is checked (and named) elsewhere
     village, start, end = row
@@ -299,7 +242,7 @@ def notice_period_error(store: Store, operator: str, year: int, on: date | str) 
     return None
 
 
-def _notice(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _notice(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     if date.fromisoformat(new["start_on"]).year != new["year"]:
         # A new year's form once carried last year's dates: a 2027 notice dated 2026 is a mistake.
@@ -311,7 +254,7 @@ def _notice(store: Store, new: Row, old: Row | None, uuid: str) -> None:
     _unique(store, "notice", new, uuid, ("village", "year"), f"该村 {new['year']} 年度已有公示记录。")
 
 
-def _patrol(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _patrol(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     import json
 
     _year(new)
@@ -349,7 +292,7 @@ def _patrol(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             raise ValidationError("结案日期不能早于复查日期。", "closed_on")
 
 
-def _photo(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _photo(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     if not re.fullmatch(r"[0-9a-f]{64}", new["sha256"]):
         raise ValidationError("照片摘要应为64位十六进制SHA-256。", "sha256")
     if new["owner_kind"] not in ("patrol", "notice"):
@@ -358,7 +301,7 @@ def _photo(store: Store, new: Row, old: Row | None, uuid: str) -> None:
         raise ValidationError("照片所属的记录不存在或已删除。", "owner")
 
 
-def _water_quota(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _water_quota(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     if new["m3_per_mu"] <= 0 or new["m3_per_mu"] > 3000:
         raise ValidationError(
@@ -371,7 +314,7 @@ def _water_quota(store: Store, new: Row, old: Row | None, uuid: str) -> None:
 COURTYARD_MAX_MU = 20
 
 
-def _courtyard(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _courtyard(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     new["area_mu"] = _area_of_record(new["area_mu"], "area_mu")
     if new["area_mu"] > COURTYARD_MAX_MU:
@@ -391,7 +334,7 @@ def _non_negative(new: Row, field: str, label: str, *, water: bool = False) -> N
     new[field] = figures.stored(value)
 
 
-def _water_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _water_target(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     _non_negative(new, "total_wan_m3", "用水总量控制目标", water=True)
     _non_negative(new, "groundwater_wan_m3", "地下水用水量控制目标", water=True)
@@ -405,7 +348,7 @@ def _water_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             f"本乡镇 {new['year']} 年度已有用水总量控制目标，请修改原记录。")
 
 
-def _village_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _village_target(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     _year(new)
     _non_negative(new, "retired_mu", "计划退减灌溉面积")
     _non_negative(new, "fallow_mu", "计划休耕轮作面积")
@@ -414,7 +357,7 @@ def _village_target(store: Store, new: Row, old: Row | None, uuid: str) -> None:
             f"该村 {new['year']} 年度已有退减目标，请修改原记录。")
 
 
-def _conflict(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _conflict(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     import json
 
     if new["record_kind"] not in KINDS or new["record_kind"] == "conflict":
@@ -425,13 +368,13 @@ def _conflict(store: Store, new: Row, old: Row | None, uuid: str) -> None:
         raise ValidationError("已解决的冲突请记下处理人。", "resolved_by")
 
 
-def _supervision(store: Store, new: Row, old: Row | None, uuid: str) -> None:
+def _supervision(store: RecordQueries, new: Row, old: Row | None, uuid: str) -> None:
     from . import supervision
 
     supervision.validate(store, new, old)
 
 
-_RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
+_RULES: dict[str, Callable[[RecordQueries, Row, Row | None, str], None]] = {
     "township": _township, "village": _village, "village_group": _village_group,
     "contact": _contact, "operator": _operator, "parcel": _parcel, "measure": _measure,
     "agreement": _agreement, "notice": _notice, "patrol": _patrol, "photo": _photo,
@@ -441,6 +384,8 @@ _RULES: dict[str, Callable[[Store, Row, Row | None, str], None]] = {
 }
 
 
-def validate(store: Store, kind_name: str, new: Row, old: Row | None, uuid: str) -> None:
+def validate(store: Any, kind_name: str, new: Row, old: Row | None, uuid: str) -> None:
+    """`store`: a Store, or the questions the rules ask (RecordQueries: the server's)."""
+    store = queries_of(store)
     _check_required_and_refs(store, kind_name, new)
     _RULES[kind_name](store, new, old, uuid)

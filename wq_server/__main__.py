@@ -1,6 +1,8 @@
-"""`python -m wq_server --db PATH --host 127.0.0.1 --port N` runs the server;
-`python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|audit|import-package`
-and `package-key` are the admin's commands (run on the server machine, against the database file)."""
+"""`python -m wq_server --db PATH|postgresql://… --host 127.0.0.1 --port N [--workers N]` runs the
+server; `python -m wq_server addtownship|adduser|passwd|disable-user|enable-user|list-users|audit|
+import-package|package-key` are the admin's commands (run on the server machine, against the
+database), and `migrate --from server.sqlite --to postgresql://…` moves a city's server onto
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,52 +22,62 @@ if TYPE_CHECKING:
 
 USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users", "audit")
 COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
-            "audit", "import-package", "package-key")
+            "audit", "import-package", "package-key", "migrate")
+DB_HELP = "服务器数据库：SQLite 文件（不存在时创建）或 postgresql://用户@主机/库名"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="python -m wq_server", description="退地减水核查同步服务器")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
     serve = sub.add_parser("serve", help="运行服务器（不写命令时的默认命令）")
-    serve.add_argument("--db", required=True, type=Path, help="服务器数据库文件（不存在时创建）")
+    serve.add_argument("--db", required=True, help=DB_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="服务器进程数（仅 PostgreSQL；SQLite 只能一个进程）")
+    serve.add_argument("--photos", type=Path,
+                       help="照片文件夹（PostgreSQL 首次运行时必填，之后记在数据库中）")
     serve.add_argument("--ssl-certfile", help="HTTPS 证书文件（PEM）")
     serve.add_argument("--ssl-keyfile", help="HTTPS 私钥文件（PEM）")
     serve.add_argument("--allow-plain-http", action="store_true",
                        help="允许在非本机地址上不加密（HTTP）运行：密码和农户信息将明文传输，仅供测试")
     town = sub.add_parser("addtownship", help="新建乡镇")
-    town.add_argument("--db", required=True, type=Path)
+    town.add_argument("--db", required=True, help=DB_HELP)
     town.add_argument("--code", required=True, help="9位乡镇代码")
     town.add_argument("--name", required=True, help="乡镇名称")
     user = sub.add_parser("adduser", help="新建用户（密码从提示输入或 WQ_PASSWORD 读取）")
-    user.add_argument("--db", required=True, type=Path)
+    user.add_argument("--db", required=True, help=DB_HELP)
     user.add_argument("--name", required=True, help="用户名")
     user.add_argument("--role", required=True, choices=("staff", "office", "admin"),
                       help="staff 乡镇工作人员；office 市级办公室（只读）；admin 管理员")
     user.add_argument("--township", help="乡镇代码（staff 必填）")
     passwd = sub.add_parser("passwd", help="重设用户密码（从提示输入或 WQ_PASSWORD 读取；"
                             "该用户已登录的会话随即失效）")
-    passwd.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    passwd.add_argument("--db", required=True, help=DB_HELP)
     passwd.add_argument("--name", required=True, help="用户名")
     disable = sub.add_parser("disable-user", help="停用用户：不能再登录，已登录的会话立即失效")
-    disable.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    disable.add_argument("--db", required=True, help=DB_HELP)
     disable.add_argument("--name", required=True, help="用户名")
     enable = sub.add_parser("enable-user", help="恢复已停用的用户")
-    enable.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    enable.add_argument("--db", required=True, help=DB_HELP)
     enable.add_argument("--name", required=True, help="用户名")
     users = sub.add_parser("list-users", help="列出全部用户（角色、乡镇、是否停用）")
-    users.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    users.add_argument("--db", required=True, help=DB_HELP)
     audit = sub.add_parser("audit", help="查看登录记录（成功、密码错误、被暂停），最新的在前")
-    audit.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    audit.add_argument("--db", required=True, help=DB_HELP)
     audit.add_argument("--name", help="只看该用户")
     audit.add_argument("--last", type=int, default=50, help="显示条数（默认50）")
     pkg = sub.add_parser("import-package", help="导入U盘同步包，并生成带回设备的回传包")
     pkg.add_argument("file", type=Path, help="设备导出的同步包")
-    pkg.add_argument("--db", required=True, type=Path)
+    pkg.add_argument("--db", required=True, help=DB_HELP)
     pkg.add_argument("--reply", type=Path, help="回传包保存位置（默认与同步包同目录）")
+    move = sub.add_parser("migrate", help="把 SQLite 服务器数据库迁移到空的 PostgreSQL 数据库")
+    move.add_argument("--from", dest="source", required=True, type=Path, help="原 SQLite 服务器数据库")
+    move.add_argument("--to", dest="target", required=True, help="postgresql://用户@主机/库名（须为空库）")
+    move.add_argument("--photos", type=Path,
+                      help="PostgreSQL 服务器的照片文件夹（默认沿用原照片文件夹）")
     key = sub.add_parser("package-key", help="显示本服务器同步包密钥的指纹；--out 写出给各乡镇的公钥文件")
-    key.add_argument("--db", required=True, type=Path, help="服务器数据库文件")
+    key.add_argument("--db", required=True, help=DB_HELP)
     key.add_argument("--out", type=Path, help="公钥文件（如 同步包密钥.json，由市办公室发给各乡镇）")
     key.add_argument("--name", default="", help="写进公钥文件的服务器名称（如 昌吉市退地减水服务器）")
     return parser
@@ -87,27 +99,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .db import ServerDB
+    from .stores import is_postgres_url, open_server_db
 
     if args.command == "serve":
-        import uvicorn
+        _serve(args)
+        return 0
+    if args.command == "migrate":
+        from .migrate import migrate
 
-        from .app import create_app
-
-        _refuse_plain_http(args)
-
-        app = create_app(args.db)
-        print(f"同步服务已启动：{args.host}:{args.port}（数据库 {args.db}）", flush=True)
-        print(f"同步包密钥指纹：{_fingerprint(args.db)}（各乡镇核对用）", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                    ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+        print(migrate(args.source, args.target, args.photos))
         return 0
     if args.command == "package-key":
         return _package_key(args)
-    if args.command in USER_ADMIN and not args.db.is_file():
+    if args.command in USER_ADMIN and not is_postgres_url(args.db) and not Path(args.db).is_file():
         # An admin command against a mistyped path must not create an empty server database.
         raise WqError(f"服务器数据库不存在：{args.db}")
-    db = ServerDB(args.db)
+    db = open_server_db(args.db, pool_size=2)
     try:
         if args.command == "addtownship":
             from .apply import create_township
@@ -132,24 +139,80 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fingerprint(db_path: Path) -> str:
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .app import DB_ENV, create_app
+    from .stores import is_postgres_url, open_server_db
+
+    _refuse_plain_http(args)
+    postgres = is_postgres_url(args.db)
+    if args.workers < 1:
+        raise WqError("--workers 至少为 1。")
+    if args.workers > 1 and not postgres:
+        raise WqError("SQLite 服务器数据库只能由一个进程写入：多个进程（--workers）请使用 PostgreSQL。")
+    if postgres:
+        from .pg_store import PgServerDB
+
+        db = PgServerDB(args.db, pool_size=2, photos=args.photos)
+        _ = db.blob_dir  # refused here, before serving, when no photo folder was ever given
+    else:
+        db = open_server_db(args.db)
+    where = "PostgreSQL" if postgres else args.db
+    options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
+                   ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    print(f"同步服务已启动：{args.host}:{args.port}（数据库 {where}，{args.workers} 个进程）", flush=True)
     from .server_key import public_info
 
-    return str(public_info(db_path)["fingerprint"])
+    print(f"同步包密钥指纹：{public_info(db.key_base)['fingerprint']}（各乡镇核对用）", flush=True)
+    if args.workers == 1:
+        uvicorn.run(create_app(db), **options)
+        return
+    db.close()  # each worker opens its own pool
+    os.environ[DB_ENV] = args.db
+    try:
+        os.setpgid(0, 0)  # the workers in a group of the server's own
+    except OSError:
+        pass  # already a session leader (started so by a supervisor or a test)
+    if os.getpgid(0) == os.getpid():
+        from .app import KILL_GROUP_ENV
+
+        os.environ[KILL_GROUP_ENV] = "1"
+    uvicorn.run("wq_server.app:app_from_env", factory=True, workers=args.workers, **options)
+
+
+def _key_base(target: str) -> Path:
+    """Where the server's package key lives (beside the SQLite file, or in the PostgreSQL
+    server's photo folder): `server_key` takes it as the database path."""
+    from .stores import open_server_db
+
+    db = open_server_db(target, pool_size=1)
+    try:
+        return db.key_base
+    finally:
+        db.close()
+
+
+def _fingerprint(target: str) -> str:
+    from .server_key import public_info
+
+    return str(public_info(_key_base(target))["fingerprint"])
 
 
 def _package_key(args: argparse.Namespace) -> int:
     from .server_key import key_path, write_public_file
+    from .stores import is_postgres_url
 
-    if not args.db.is_file():
+    if not is_postgres_url(args.db) and not Path(args.db).is_file():
         raise WqError(f"服务器数据库不存在：{args.db}")
+    base = _key_base(args.db)
     if args.out:
-        fp = write_public_file(args.db, args.out, args.name)
+        fp = write_public_file(base, args.out, args.name)
         print(f"已写出同步包公钥文件：{args.out}（指纹 {fp}）。请发给各乡镇，在“同步 → 导入服务器密钥…”"
               "中导入（命令行 main.py sync-key）。")
     else:
         print(f"同步包密钥指纹：{_fingerprint(args.db)}")
-    print(f"私钥文件：{key_path(args.db)}（请与数据库一起备份，不要外传）")
+    print(f"私钥文件：{key_path(base)}（请与数据库一起备份，不要外传）")
     return 0
 
 

@@ -21,18 +21,21 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from wq_desktop import sqldriver
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
 from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB
+from .stores import open_server_db
 
 log = logging.getLogger(__name__)
 
 # For the interruption tests: exit without answering right after the Nth sync request was
 # handled, the way a crash between commit and reply looks to a client.
 EXIT_AFTER_ENV = "WQ_SERVER_EXIT_AFTER_REQUESTS"
+# Set by `--workers N` when the supervisor leads its own process group: the exit above then takes
+# the whole server down (every worker), as a crash of the machine would.
+KILL_GROUP_ENV = "WQ_SERVER_KILL_GROUP"
 
 
 def _sha256(body: bytes) -> str:
@@ -56,13 +59,23 @@ def current_user(request: Request, authorization: Annotated[str | None, Header()
 User = Annotated[auth.User, Depends(current_user)]
 
 
-def create_app(db_path: Path | str) -> FastAPI:
-    db = ServerDB(Path(db_path))
-    db.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
+DB_ENV = "WQ_SERVER_DB"  # what `--workers` hands each worker process (see app_from_env)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process among several (uvicorn's factory, `--workers N`)."""
+    return create_app(os.environ[DB_ENV])
+
+
+def create_app(db_path: Path | str | ServerDB) -> FastAPI:
+    """The server on a database file or PostgreSQL URL (or an open store)."""
+    db = db_path if hasattr(db_path, "writing") else open_server_db(db_path)
+    db.durable()  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
-    authors.create_tables(db.conn)
-    package_key = server_key.public_info(db.path)  # made at the first start
+    with db.writing() as session:
+        authors.create_tables(session.conn)
+    package_key = server_key.public_info(db.key_base)  # made at the first start
     # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
     # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
     app.add_middleware(limits.BodyLimit)
@@ -86,6 +99,10 @@ def create_app(db_path: Path | str) -> FastAPI:
         if exit_after and (path.startswith("/sync/") or path.startswith("/photos")):
             counter["n"] += 1
             if counter["n"] >= exit_after:
+                if os.environ.get(KILL_GROUP_ENV):
+                    import signal
+
+                    os.killpg(os.getpgid(0), signal.SIGKILL)
                 os._exit(3)
         return response
 
@@ -105,13 +122,14 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, err: OSError) -> JSONResponse:
-        return _server_trouble(err, db.path.parent)
+        return _server_trouble(err, db.disk_folder)
 
-    # The store driver's (SQLCipher's) exceptions, not the stdlib sqlite3 ones: a photo piece
-    # whose upload record could not be written on a full disk answered a bare 500 before.
-    @app.exception_handler(sqldriver.DatabaseError)
-    async def db_error(request: Request, err: sqldriver.DatabaseError) -> JSONResponse:
-        return _server_trouble(err, db.path.parent)
+    # Either store's driver exceptions (SQLCipher's, psycopg's): a full disk answers 507.
+    async def db_error(request: Request, err: Exception) -> JSONResponse:
+        return _server_trouble(err, db.disk_folder)
+
+    for error_class in db.errors:
+        app.add_exception_handler(error_class, db_error)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -143,7 +161,8 @@ def create_app(db_path: Path | str) -> FastAPI:
 
     @app.get("/sync/pull")
     def pull(user: User, device: Annotated[str, Query(min_length=1, max_length=100)],
-             after: Annotated[int, Query(ge=0)] = 0,
+             # a number; for the city office on PostgreSQL, a number per township (JSON)
+             after: Annotated[str, Query(min_length=1, max_length=100_000)] = "0",
              limit: Annotated[int, Query(ge=1, le=10 * p.PULL_PAGE)] = p.PULL_PAGE) -> dict[str, Any]:
         return apply.pull(db, user, device, after, limit)
 
@@ -218,7 +237,7 @@ def create_app(db_path: Path | str) -> FastAPI:
 
 def _push(db: ServerDB, user: auth.User, raw: bytes) -> dict[str, Any]:
     """Parse and apply one pushed page, off the event loop."""
-    limits.ensure_room(db.path.parent, 4 * len(raw))  # records, history, change log, journal
+    limits.ensure_room(db.disk_folder, 4 * len(raw))  # records, history, change log, journal
     try:
         page = bodies.PushPage.model_validate_json(raw)
     except ValidationError as err:

@@ -13,17 +13,16 @@ import json
 import logging
 from typing import Any
 
-from wq_desktop import sqldriver
 from wq_desktop.errors import ConflictError, DuplicateError, NotFoundError, ValidationError, WqError
 from wq_desktop.model import SYNCED_OPS, RecordOp
 from wq_desktop.schema import KINDS, Kind
-from wq_desktop.store import Store, new_uuid, to_wire
+from wq_desktop.store import new_uuid, to_wire
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.checks import is_uuid
 
 from . import authors, bodies, scope
 from .auth import OFFICE, STAFF, User
-from .db import SERVER_DEVICE, SERVER_USER, ServerDB
+from .db import SERVER_DEVICE, SERVER_USER, ServerDB, Session
 
 OPS = tuple(op.value for op in SYNCED_OPS)
 log = logging.getLogger(__name__)
@@ -35,16 +34,17 @@ class Forbidden(WqError):
 
 def push(db: ServerDB, user: User, device: str, changes: list[Any],
          accounts: list[authors.Account] | None = None) -> list[p.Result]:
+    """Apply a page of changes in one transaction, under the user's township's write lock."""
     results = []
-    with db.writing() as store:
+    with db.writing(user.township if user.can_write else None) as store:
         authors.register(store.conn, user, device, accounts or [], store.clock())
         for change in changes:
             results.append(_apply_one(db, store, user, device, change))
     return results
 
 
-def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) -> p.Result:
-    conn = store.conn
+def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) -> p.Result:
+    conn = store
     # Types and lengths (bodies.Change, from the schema), then identity: UUIDs, known fields.
     parsed, reason, shown_id = bodies.parse_change(raw)
     problem = reason or (f"变更格式不正确：{_shape_problem(raw)}" if _shape_problem(raw) else None)
@@ -77,7 +77,7 @@ def _apply_one(db: ServerDB, store: Store, user: User, device: str, raw: Any) ->
             conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
-        except (sqldriver.OperationalError, OSError):
+        except (*db.transient, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
@@ -142,9 +142,9 @@ def _redirect(conn: Any, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
     return {**ch, "record": alias_of(conn, ch["record"]) or ch["record"], "fields": fields}
 
 
-def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
+def record_state(store: Session, k: Kind, record: str) -> dict[str, Any] | None:
     """The record as the server holds it: every field in wire form, `deleted`, and `rev`."""
-    row = store.stored_row(k.name, record)
+    row = store.raw(k, record)
     if row is None:
         return None
     state = {f.name: to_wire(f, row[f.name]) for f in k.fields}
@@ -153,8 +153,8 @@ def record_state(store: Store, k: Kind, record: str) -> dict[str, Any] | None:
     return state
 
 
-def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[str, str | None]:
-    conn = store.conn
+def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tuple[str, str | None]:
+    conn = store
     k = KINDS[ch["kind"]]
     ch = _redirect(conn, k, ch)
     record, op = ch["record"], ch["op"]
@@ -162,7 +162,7 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
     authors.check(conn, user, ch.get("user"))
-    old = store.stored_row(k.name, record)
+    old = store.raw(k, record)
     if old is not None and scope.township_of_record(conn, record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
     if k.name == "township" and old is None:
@@ -210,7 +210,7 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
             theirs["deleted"] = {"mine": 1, "theirs": 0}
             return p.CONFLICT, _open_conflict(store, k, record, town, theirs, "delete", "update",
                                               author, others)
-        blocking = store.live_dependents(k.name, record)
+        blocking = store.dependents(k.name, record)
         if blocking:
             dep_kind = KINDS[blocking[0][0]].label
             raise ValidationError(f"服务器上仍有{dep_kind}记录引用该{k.label}（其他设备新增），未删除。")
@@ -244,24 +244,24 @@ def _decide(store: Store, user: User, device: str, ch: dict[str, Any]) -> tuple[
     return p.APPLIED, None
 
 
-def _duplicate(store: Store, k: Kind, record: str, existing: str, town: str,
+def _duplicate(store: Session, k: Kind, record: str, existing: str, town: str,
                fields: dict[str, Any], author: dict[str, str]) -> tuple[str, str | None]:
     """A create refused because the server holds the same record under another UUID (two
     laptops created the 退减 measure of one parcel and year, say): nothing is counted twice.
     The refused UUID becomes an alias of the held record, and the values that differ are kept
     as a conflict on the held record (choosing this side merges them in); identical values
     need no decision."""
-    conn = store.conn
-    conn.execute("INSERT OR REPLACE INTO srv_alias (record, kind, target) VALUES (?,?,?)",
-                 (record, k.name, existing))
+    conn = store
+    conn.execute("INSERT INTO srv_alias (record, kind, target) VALUES (?,?,?) ON CONFLICT (record)"
+                 " DO UPDATE SET kind=excluded.kind, target=excluded.target", (record, k.name, existing))
     scope.remember(conn, k.name, record, town)
-    held = store.stored_row(k.name, existing)
+    held = store.raw(k, existing)
     current = {f.name: to_wire(f, held[f.name]) for f in k.fields}
     disputed = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items()
                 if n in current and not k.field(n).derived and v != current.get(n)}
     if not disputed:
         return p.APPLIED, None
-    creator = conn.execute("SELECT fields, user, at, device FROM srv_change WHERE record=?"
+    creator = conn.execute('SELECT fields, "user", at, device FROM srv_change WHERE record=?'
                            " ORDER BY seq DESC LIMIT 1", (existing,)).fetchall()
     others = [(json.loads(f), u, a, d) for f, u, a, d in creator]
     return p.CONFLICT, _open_conflict(store, k, existing, town, disputed, "create", "update",
@@ -273,7 +273,7 @@ Others = list[tuple[dict, str, str, str]]  # (fields, user, at, device) of each 
 
 def _changes_by_others(conn: Any, record: str, base: int, device: str) -> Others:
     rows = conn.execute(
-        "SELECT fields, user, at, device FROM srv_change WHERE record=? AND rev>? AND device<>?"
+        'SELECT fields, "user", at, device FROM srv_change WHERE record=? AND rev>? AND device<>?'
         " ORDER BY seq", (record, base, device)).fetchall()
     return [(json.loads(f), u, a, d) for f, u, a, d in rows]
 
@@ -282,7 +282,7 @@ def _fields_of(others: Others) -> set[str]:
     return {n for fields, *_ in others for n in fields if n != "deleted"}
 
 
-def _open_conflict(store: Store, k: Kind, record: str, town: str, disputed: dict[str, Any],
+def _open_conflict(store: Session, k: Kind, record: str, town: str, disputed: dict[str, Any],
                    mine_op: str, theirs_op: str, author: dict[str, str],
                    others: Others, duplicate: str | None = None) -> str:
     theirs_user, theirs_at, theirs_device = others[-1][1:] if others else (None, None, None)
@@ -294,20 +294,16 @@ def _open_conflict(store: Store, k: Kind, record: str, town: str, disputed: dict
     at = store.clock()
     rev, changes = store.apply_change("conflict", conflict, "create", values, user=SERVER_USER,
                                       device=SERVER_DEVICE, at=at)
-    scope.remember(store.conn, "conflict", conflict, town)
-    _log(store.conn, None, SERVER_DEVICE, SERVER_USER, "conflict", conflict, town, "create", rev,
+    scope.remember(store, "conflict", conflict, town)
+    _log(store, None, SERVER_DEVICE, SERVER_USER, "conflict", conflict, town, "create", rev,
          changes, at)
     return conflict
 
 
-def _log(conn: Any, change_id: str | None, device: str, user: str, kind_name: str, record: str,
-         town: str, op: str, rev: int, changes: dict[str, list[Any]], at: str) -> int:
-    cur = conn.execute(
-        "INSERT INTO srv_change (change_id, device, user, kind, record, township, op, rev, fields, at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (change_id, device, user, kind_name, record, town, op, rev,
-         json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), at))
-    return cur.lastrowid
+def _log(store: Session, change_id: str | None, device: str, user: str, kind_name: str,
+         record: str, town: str, op: str, rev: int, changes: dict[str, list[Any]], at: str) -> None:
+    store.log_change(change_id, device, user, kind_name, record, town, op, rev,
+                     json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), at)
 
 
 def _check_answer(op: str, old: Any, fields: dict[str, Any]) -> None:
@@ -320,53 +316,47 @@ def _check_answer(op: str, old: Any, fields: dict[str, Any]) -> None:
         raise Forbidden("乡镇只能回复督办（回复内容、办理状态），不能修改或删除督办事项和期限。")
 
 
-def write_as_server(store: Store, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
+def write_as_server(store: Session, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
                     user: str, town: str) -> int:
     """A record the server itself writes (a township by the admin, a 督办 by the city office):
     validated and in the history like a pushed change, scoped, and in the pull feed, so it
-    reaches the township's laptops by the ordinary sync. Inside the caller's `db.writing()`."""
+    reaches the township's laptops by the ordinary sync. Inside the caller's
+    `db.writing(town)`."""
     at = store.clock()
     rev, changes = store.apply_change(kind_name, record, op, fields, user=user, device=SERVER_DEVICE,
                                       at=at)
     if op == RecordOp.CREATE:
-        scope.remember(store.conn, kind_name, record, town)
+        scope.remember(store, kind_name, record, town)
     if changes:
-        _log(store.conn, None, SERVER_DEVICE, user, kind_name, record, town, op, rev, changes, at)
+        _log(store, None, SERVER_DEVICE, user, kind_name, record, town, op, rev, changes, at)
     return rev
 
 
 def create_township(db: ServerDB, code: str, name: str) -> str:
     """Admin: add a township (the root every other record's scope hangs from)."""
     record = new_uuid()
-    with db.writing() as store:
+    with db.writing(record) as store:
         write_as_server(store, "township", record, "create", {"code": code, "name": name},
                         user=SERVER_USER, town=record)
     return record
 
 
-def pull(db: ServerDB, user: User, device: str, after: int, limit: int) -> dict[str, Any]:
+def pull(db: ServerDB, user: User, device: str, after: int | str, limit: int) -> dict[str, Any]:
     """Other devices' changes after the cursor, in the user's scope, one page; the cursor to ask
-    from next. Read in one snapshot, so the cursor never passes a row this page did not see."""
-    cols = "seq, kind, record, op, rev, fields, user, device, at"
-    with db.reading() as conn:
-        conn.execute("BEGIN")
-        try:
-            if user.role == OFFICE:
-                rows = conn.execute(f"SELECT {cols} FROM srv_change WHERE seq>? AND device<>?"
-                                    " ORDER BY seq LIMIT ?", (after, device, limit)).fetchall()
-            elif user.role == STAFF:
-                rows = conn.execute(f"SELECT {cols} FROM srv_change WHERE township=? AND seq>?"
-                                    " AND device<>? ORDER BY seq LIMIT ?",
-                                    (user.township, after, device, limit)).fetchall()
-            else:
-                rows = []
-            top = conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
-        finally:
-            conn.execute("COMMIT")
-    more = len(rows) == limit
-    changes = [{"seq": r[0], "kind": r[1], "record": r[2], "op": r[3], "rev": r[4],
-                "fields": json.loads(r[5]), "user": r[6], "device": r[7], "at": r[8]} for r in rows]
-    return {"changes": changes, "cursor": rows[-1][0] if more else max(top, after), "more": more}
+    from next (the store reads it in one snapshot, so the cursor never passes a row this page
+    did not see)."""
+    if user.role == STAFF:
+        return db.pull(user.township, device, _plain_cursor(after), limit)
+    if user.role == OFFICE:
+        return db.pull(None, device, after if db.backend == "postgresql" else _plain_cursor(after),
+                       limit)
+    return {"changes": [], "cursor": _plain_cursor(after), "more": False}
+
+
+def _plain_cursor(after: int | str) -> int:
+    if isinstance(after, int) or (isinstance(after, str) and after.isdigit()):
+        return int(after)
+    raise ValidationError("下载位置格式不正确，请重新同步。")
 
 
 def feed_head(db: ServerDB) -> int:
@@ -379,13 +369,13 @@ def feed_head(db: ServerDB) -> int:
 def read_record(db: ServerDB, user: User, kind_name: str, record: str) -> dict[str, Any]:
     if kind_name not in KINDS:
         raise NotFoundError(f"未知的记录类型：{kind_name}")
-    with db.reading():
-        town = scope.township_of_record(db.conn, record)
+    with db.reading() as session:
+        town = scope.township_of_record(session, record)
         if town is None:
             raise NotFoundError("服务器上没有该记录。")
         if not user.can_read(town):
             raise Forbidden("该记录属于其他乡镇，您无权查看。")
-        state = record_state(db.store, KINDS[kind_name], record)
+        state = record_state(session, KINDS[kind_name], record)
     if state is None:
         raise NotFoundError("服务器上没有该记录。")
     return state

@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException
 
 from wq_desktop.errors import WqError
-from wq_desktop.queries.navigation import township_by_code
 
 from .db import ServerDB
 
@@ -80,14 +79,15 @@ def add_user(db: ServerDB, name: str, password: str, role: str, township_code: s
     if role == STAFF:
         if not township_code:
             raise WqError("乡镇工作人员请用 --township 指定所属乡镇代码。")
-        found = township_by_code(db.store, township_code)
+        with db.reading() as session:
+            found = session.township_by_code(township_code)
         if found is None:
             raise WqError(f"乡镇代码 {township_code} 不存在，请先用 addtownship 创建。")
-        township = found["uuid"]
-    with db.writing():
-        if db.conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone():
+        township = found
+    with db.writing() as conn:
+        if conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone():
             raise WqError(f"用户 {name} 已存在。")
-        db.conn.execute(
+        conn.execute(
             "INSERT INTO srv_user (name, pw_hash, role, township, created_at) VALUES (?,?,?,?,?)",
             (name, _hasher.hash(password), role, township, _now().isoformat()))
     return User(name, role, township)
@@ -114,7 +114,9 @@ def check_password_policy(password: str, name: str) -> None:
 def existing_user(db: ServerDB, name: str) -> str:
     """The stripped name of an existing user, or a Chinese error."""
     name = name.strip()
-    if not db.conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone():
+    with db.reading() as conn:
+        found = conn.execute("SELECT 1 FROM srv_user WHERE name=?", (name,)).fetchone()
+    if not found:
         raise WqError(f"用户“{name}”不存在。可用 list-users 查看全部用户。")
     return name
 
@@ -122,30 +124,29 @@ def existing_user(db: ServerDB, name: str) -> str:
 def set_password(db: ServerDB, name: str, password: str) -> int:
     """Reset a password; every token the user holds is revoked. Returns how many were."""
     check_password_policy(password, name)
-    with db.writing():
-        name = existing_user(db, name)
-        db.conn.execute("UPDATE srv_user SET pw_hash=? WHERE name=?", (_hasher.hash(password), name))
-        return db.conn.execute("DELETE FROM srv_token WHERE user=?", (name,)).rowcount
+    name = existing_user(db, name)
+    with db.writing() as conn:
+        conn.execute("UPDATE srv_user SET pw_hash=? WHERE name=?", (_hasher.hash(password), name))
+        return conn.execute('DELETE FROM srv_token WHERE "user"=?', (name,)).rowcount
 
 
 def set_disabled(db: ServerDB, name: str, disabled: bool) -> int:
     """Disable (revoking every token at once) or enable a user. Returns the tokens revoked."""
-    with db.writing():
-        name = existing_user(db, name)
-        db.conn.execute("UPDATE srv_user SET disabled=? WHERE name=?", (int(disabled), name))
+    name = existing_user(db, name)
+    with db.writing() as conn:
+        conn.execute("UPDATE srv_user SET disabled=? WHERE name=?", (int(disabled), name))
         if not disabled:
             return 0
-        return db.conn.execute("DELETE FROM srv_token WHERE user=?", (name,)).rowcount
+        return conn.execute('DELETE FROM srv_token WHERE "user"=?', (name,)).rowcount
 
 
 def list_users(db: ServerDB) -> list[UserRow]:
     with db.reading() as conn:
         rows = conn.execute(
             "SELECT u.name, u.role, u.township, u.disabled, u.created_at,"
-            " (SELECT count(*) FROM srv_token k WHERE k.user = u.name AND k.expires_at > ?)"
+            " (SELECT count(*) FROM srv_token k WHERE k.\"user\" = u.name AND k.expires_at > ?)"
             " FROM srv_user u ORDER BY u.role, u.name", (_now().isoformat(),)).fetchall()
-        towns = {t["uuid"]: f"{t['code']} {t['name']}"
-                 for t in db.store.find("township", include_deleted=True)}
+        towns = conn.township_names()
     return [UserRow(n, r, towns.get(t, ""), bool(d), c, k) for n, r, t, d, c, k in rows]
 
 
@@ -166,17 +167,17 @@ def login(db: ServerDB, name: str, password: str) -> tuple[str, str, User] | Non
         raise AccountDisabled(name)
     token = secrets.token_urlsafe(32)
     expires = (_now() + timedelta(hours=TOKEN_HOURS)).isoformat()
-    with db.writing():
-        db.conn.execute("DELETE FROM srv_token WHERE expires_at < ?", (_now().isoformat(),))
-        db.conn.execute("INSERT INTO srv_token (token_hash, user, expires_at) VALUES (?,?,?)",
-                        (_digest(token), name, expires))
+    with db.writing() as conn:  # no township: a login takes no write lock on PostgreSQL
+        conn.execute("DELETE FROM srv_token WHERE expires_at < ?", (_now().isoformat(),))
+        conn.execute('INSERT INTO srv_token (token_hash, "user", expires_at) VALUES (?,?,?)',
+                     (_digest(token), name, expires))
     return token, expires, User(name, row[1], row[2])
 
 
 def user_for_token(db: ServerDB, token: str) -> User | None:
     with db.reading() as conn:
         row = conn.execute(
-            "SELECT u.name, u.role, u.township FROM srv_token t JOIN srv_user u ON u.name = t.user"
+            'SELECT u.name, u.role, u.township FROM srv_token t JOIN srv_user u ON u.name = t."user"'
             " WHERE t.token_hash=? AND t.expires_at > ? AND u.disabled=0",
             (_digest(token), _now().isoformat())).fetchone()
     return User(*row) if row else None
@@ -188,5 +189,5 @@ def _digest(token: str) -> str:
 
 def revoke_token(db: ServerDB, token: str) -> None:
     """Sign one session out (the web view's 退出): only this token, the user's laptops stay in."""
-    with db.writing():
-        db.conn.execute("DELETE FROM srv_token WHERE token_hash=?", (_digest(token),))
+    with db.writing() as conn:
+        conn.execute("DELETE FROM srv_token WHERE token_hash=?", (_digest(token),))

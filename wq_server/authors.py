@@ -78,9 +78,10 @@ def register(conn: Any, user: User, device: str, accounts: list[Account], at: st
         conn.execute(
             "INSERT INTO srv_author (township, account, signed_in, created_at, disabled_at,"
             " registered_by, device, registered_at) VALUES (?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(township, account) DO UPDATE SET"
-            " signed_in=max(signed_in, excluded.signed_in),"
-            " disabled_at=coalesce(excluded.disabled_at, disabled_at)",
+            " ON CONFLICT(township, account) DO UPDATE SET"  # the same SQL on both stores
+            " signed_in=CASE WHEN excluded.signed_in > srv_author.signed_in THEN excluded.signed_in"
+            " ELSE srv_author.signed_in END,"
+            " disabled_at=coalesce(excluded.disabled_at, srv_author.disabled_at)",
             (user.township, a.name.strip(), int(a.signed_in), a.created_at, a.disabled_at,
              user.name, device, at))
 
@@ -100,8 +101,8 @@ def check(conn: Any, user: User, author: str | None) -> None:
 
 def record_push(conn: Any, change_id: str, user: User, device: str, author: str | None,
                 at: str) -> None:
-    conn.execute("INSERT OR IGNORE INTO srv_change_author (change_id, township, account, pushed_by,"
-                 " device, at) VALUES (?,?,?,?,?,?)",
+    conn.execute("INSERT INTO srv_change_author (change_id, township, account, pushed_by,"
+                 " device, at) VALUES (?,?,?,?,?,?) ON CONFLICT (change_id) DO NOTHING",
                  (change_id, user.township or "", (author or "").strip(), user.name, device, at))
 
 

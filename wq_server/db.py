@@ -1,21 +1,32 @@
-"""The server's store: the core's record store (so every pushed change passes the same validation
-and lands in the same hash-chained history) plus the server's own tables in the same file, so a
-record write and its change-log row commit together.
+"""The server's store, behind one interface with two implementations: this module's SQLite file
+(the embedded default for one city and for development) and PostgreSQL (`pg_store.py`, for a
+prefecture and several worker processes). `stores.open_server_db` picks one from `--db`.
 
-One writer at a time: every request takes `ServerDB.lock` and writes inside one SQLite
-transaction, so the change sequence number is stamped at commit order and a pull cursor can
-never step over a row still being written.
+Both give the server's modules the same few things: `writing(township)` and `reading()` blocks
+yielding a `Session` (portable SQL with `?` placeholders, the record write path of the core with
+its validation and history, the change feed), `pull`, the photo folder and `close`.
+
+SQLite: the core's record store (so every pushed change passes the same validation and lands in
+the same hash-chained history) plus the server's own tables in the same file, so a record write
+and its change-log row commit together. One writer at a time: every request takes
+`ServerDB.lock` and writes inside one SQLite transaction, so the change sequence number is stamped
+at commit order and a pull cursor can never step over a row still being written.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from wq_desktop.store import Store
+from wq_desktop import history, sqldriver
+from wq_desktop.queries import navigation
+from wq_desktop.schema import Kind
+from wq_desktop.store import Changes, Store
 
 SERVER_USER = "同步服务"
 SERVER_DEVICE = "server"
@@ -108,8 +119,62 @@ SERVER_STEPS: dict[int, tuple[str, ...]] = {
 SERVER_SCHEMA = max(SERVER_STEPS)
 
 
+FEED_COLUMNS = "seq, kind, record, op, rev, fields, \"user\", device, at"
+
+
+def feed_rows(rows: list[tuple]) -> list[dict[str, Any]]:
+    return [{"seq": r[0], "kind": r[1], "record": r[2], "op": r[3], "rev": r[4],
+             "fields": json.loads(r[5]), "user": r[6], "device": r[7], "at": r[8]} for r in rows]
+
+
+class Session:
+    """One transaction's view of the SQLite server store (see the module doc)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.queries = store.queries
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def clock(self) -> str:
+        return self.store.clock()
+
+    def raw(self, k: Kind, record: str) -> dict[str, Any] | None:
+        return self.store.stored_row(k.name, record)
+
+    def dependents(self, kind_name: str, record: str) -> list[tuple[str, str]]:
+        return self.store.live_dependents(kind_name, record)
+
+    def township_by_code(self, code: str) -> str | None:
+        """The UUID of the live township with this code (the core's read function)."""
+        found = navigation.township_by_code(self.store, code)
+        return found["uuid"] if found else None
+
+    def township_names(self) -> dict[str, str]:
+        """"code name" of every township (deleted ones too), by UUID."""
+        return {t["uuid"]: f"{t['code']} {t['name']}"
+                for t in self.store.find("township", include_deleted=True)}
+
+    def apply_change(self, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
+                     user: str, device: str, at: str) -> tuple[int, Changes]:
+        return self.store.apply_change(kind_name, record, op, fields, user=user, device=device, at=at)
+
+    def log_change(self, change_id: str | None, device: str, user: str, kind_name: str, record: str,
+                   town: str, op: str, rev: int, fields_json: str, at: str) -> None:
+        self.conn.execute(
+            "INSERT INTO srv_change (change_id, device, \"user\", kind, record, township, op, rev,"
+            " fields, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (change_id, device, user, kind_name, record, town, op, rev, fields_json, at))
+
+
 class ServerDB:
-    """The open server database, shared by request threads under one lock."""
+    """The open SQLite server database, shared by request threads under one lock."""
+
+    backend = "sqlite"
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, sqldriver.DatabaseError)
+    transient: tuple[type[BaseException], ...] = (sqlite3.OperationalError, sqldriver.OperationalError)
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -152,15 +217,57 @@ class ServerDB:
     def blob_dir(self) -> Path:
         return self.path.parent / f"{self.path.stem}_photos"
 
-    @contextmanager
-    def writing(self) -> Iterator[Store]:
-        with self.lock, self.store.transaction():
-            yield self.store
+    @property
+    def key_base(self) -> Path:
+        """What `server_key` keeps the package key beside (the database file)."""
+        return self.path
+
+    @property
+    def disk_folder(self) -> Path:
+        """Where the database's own writes land (checked for room before a push)."""
+        return self.path.parent
+
+    def durable(self) -> None:
+        self.conn.execute("PRAGMA synchronous=FULL")  # an acknowledged push survives a power cut
 
     @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
+    def writing(self, township: str | None = None) -> Iterator[Session]:
+        """One write transaction. SQLite has one writer at a time whatever the township."""
+        with self.lock, self.store.transaction():
+            yield Session(self.store)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
         with self.lock:
-            yield self.store.conn
+            yield Session(self.store)
+
+    def verify_history(self) -> list[history.ChainProblem]:
+        """Every break of the history's hash chain (one chain in an SQLite server)."""
+        with self.lock:
+            return history.verify_chain(self.conn)
+
+    def pull(self, township: str | None, device: str, after: Any, limit: int) -> dict[str, Any]:
+        """Other devices' changes after the cursor (one township's, or every township's for
+        None), one page, and the cursor to ask from next. Read in one snapshot, so the cursor
+        never passes a row this page did not see."""
+        after = int(after)
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                if township is None:
+                    rows = self.conn.execute(f"SELECT {FEED_COLUMNS} FROM srv_change WHERE seq>?"
+                                             " AND device<>? ORDER BY seq LIMIT ?",
+                                             (after, device, limit)).fetchall()
+                else:
+                    rows = self.conn.execute(f"SELECT {FEED_COLUMNS} FROM srv_change WHERE township=?"
+                                             " AND seq>? AND device<>? ORDER BY seq LIMIT ?",
+                                             (township, after, device, limit)).fetchall()
+                top = self.conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
+            finally:
+                self.conn.execute("COMMIT")
+        more = len(rows) == limit
+        return {"changes": feed_rows(rows), "cursor": rows[-1][0] if more else max(top, after),
+                "more": more}
 
     def close(self) -> None:
         self.store.close()

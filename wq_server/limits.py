@@ -108,7 +108,9 @@ async def _answer(send: Any, status: int, detail: str) -> None:
 def is_disk_full(err: BaseException) -> bool:
     if isinstance(err, OSError):
         return err.errno in (errno.ENOSPC, errno.EDQUOT)
-    if isinstance(err, (sqldriver.OperationalError, sqlite3.OperationalError)):
+    if getattr(err, "sqlstate", None) == "53100":  # PostgreSQL's disk_full
+        return True
+    if isinstance(err, (sqlite3.OperationalError, sqldriver.OperationalError)):
         return "disk is full" in str(err) or "database or disk is full" in str(err)
     return False
 

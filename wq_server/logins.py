@@ -107,7 +107,7 @@ class LoginGate:
         now = time.time()
         since = now - self.policy.window_s
         with self.db.reading() as conn:
-            last_ok = conn.execute("SELECT coalesce(max(at), 0) FROM srv_audit WHERE user=? AND event=?",
+            last_ok = conn.execute('SELECT coalesce(max(at), 0) FROM srv_audit WHERE "user"=? AND event=?',
                                    (name, OK)).fetchone()[0]
             # A success ends an account's run of failures; an address's failures stay counted, or
             # one known password would reset the count for guesses at every other account.
@@ -131,14 +131,14 @@ def _nth_latest(conn, column: str, value: str, since: float, limit: int) -> floa
     """The time of the `limit`-th latest failure after `since`, or None if there are fewer: the
     attempt is allowed again once that failure leaves the window."""
     row = conn.execute(
-        f"SELECT at FROM srv_audit WHERE {column}=? AND event=? AND at>? ORDER BY at DESC"
+        f'SELECT at FROM srv_audit WHERE "{column}"=? AND event=? AND at>? ORDER BY at DESC'
         " LIMIT 1 OFFSET ?", (value, FAILED, since, limit - 1)).fetchone()
     return row[0] if row else None
 
 
 def record(db: ServerDB, event: str, name: str, address: str, detail: str | None = None) -> None:
-    with db.writing():
-        db.conn.execute("INSERT INTO srv_audit (at, event, user, address, detail) VALUES (?,?,?,?,?)",
+    with db.writing() as conn:
+        conn.execute('INSERT INTO srv_audit (at, event, "user", address, detail) VALUES (?,?,?,?,?)',
                         (time.time(), event, name, address, detail))
 
 
@@ -152,8 +152,8 @@ class AuditRow:
 
 def audit_log(db: ServerDB, limit: int = 100, user: str | None = None) -> list[AuditRow]:
     """The latest entries, newest first."""
-    where, params = ("WHERE user=?", (user,)) if user else ("", ())
+    where, params = ('WHERE "user"=?', (user,)) if user else ("", ())
     with db.reading() as conn:
-        rows = conn.execute(f"SELECT at, event, user, address FROM srv_audit {where}"
+        rows = conn.execute(f'SELECT at, event, "user", address FROM srv_audit {where}'
                             " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
     return [AuditRow(*r) for r in rows]

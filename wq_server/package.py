@@ -36,8 +36,9 @@ MAX_ENTRIES = 200_000
 
 
 def _package_user(db: ServerDB, name: str) -> User:
-    row = db.conn.execute("SELECT name, role, township FROM srv_user WHERE name=? AND disabled=0",
-                          (name,)).fetchone()
+    with db.reading() as conn:
+        row = conn.execute("SELECT name, role, township FROM srv_user WHERE name=? AND disabled=0",
+                           (name,)).fetchone()
     if row is None:
         raise WqError(f"同步包的用户 {name} 在服务器上不存在或已停用。")
     return User(*row)
@@ -91,7 +92,7 @@ def _store_photo(db: ServerDB, user: User, zf: zipfile.ZipFile, sha: str) -> Non
 def import_package(db: ServerDB, source: Path | bytes, out: BinaryIO,
                    user: User | None = None) -> tuple[list[p.Result], int]:
     """Apply a device's package and write the reply package to `out`: (results, changes pulled)."""
-    private_key = server_key.load_or_create(db.path)
+    private_key = server_key.load_or_create(db.key_base)
     mine = sealed.shown_fingerprint(sealed.public_of(private_key))
     with open_sealed(source, private_key, "此同步包不是发给本服务器的（设备上记住的是另一台服务器的密钥），"
                      f"未导入。本服务器的密钥指纹为 {mine}：请在设备上导入本服务器的密钥文件"

@@ -90,7 +90,7 @@ def _known(db: ServerDB, user: User, hashes: list[str]) -> set[str]:
         else:
             rows = conn.execute(
                 f"SELECT DISTINCT u.sha256 FROM srv_upload u WHERE u.done=1 AND u.sha256 IN ({marks})"
-                " AND (u.user=? OR (u.township=? AND EXISTS (SELECT 1 FROM photo r"
+                ' AND (u."user"=? OR (u.township=? AND EXISTS (SELECT 1 FROM photo r'
                 "  JOIN srv_scope s ON s.record = r.uuid WHERE r.sha256 = u.sha256 AND s.township=?)))",
                 (*hashes, user.name, user.township, user.township))
         found = {r[0] for r in rows}
@@ -144,7 +144,7 @@ def _upload_lock(user: str, sha256: str) -> threading.Lock:
 def _unreferenced_bytes(db: ServerDB, user: User, but: str) -> int:
     with db.reading() as conn:
         return conn.execute(
-            "SELECT coalesce(sum(u.total), 0) FROM srv_upload u WHERE u.user=? AND u.sha256<>?"
+            'SELECT coalesce(sum(u.total), 0) FROM srv_upload u WHERE u."user"=? AND u.sha256<>?'
             " AND NOT EXISTS (SELECT 1 FROM photo r JOIN srv_scope s ON s.record = r.uuid"
             "  WHERE r.sha256 = u.sha256 AND s.township = u.township AND r.deleted=0)",
             (user.name, but)).fetchone()[0]
@@ -157,11 +157,11 @@ def _begin(db: ServerDB, user: User, sha256: str, total: int) -> None:
             f"您已上传但尚无记录引用的照片共 {held / MiB:.0f} MB，再传这张（{total / MiB:.1f} MB）"
             f"将超过每人 {quota_bytes() // MiB} MB 的上限。请先完成一次同步，让照片所属的记录上传到"
             "服务器；仍不行请联系管理员。")
-    with db.writing():
-        db.conn.execute(
-            "INSERT INTO srv_upload (sha256, user, township, total, done, at) VALUES (?,?,?,?,0,?)"
-            " ON CONFLICT (sha256, user) DO UPDATE SET total=excluded.total, at=excluded.at"
-            " WHERE done=0", (sha256, user.name, user.township or "", total, utc_now()))
+    with db.writing() as conn:  # no township: an upload takes no write lock on PostgreSQL
+        conn.execute(
+            'INSERT INTO srv_upload (sha256, "user", township, total, done, at) VALUES (?,?,?,?,0,?)'
+            ' ON CONFLICT (sha256, "user") DO UPDATE SET total=excluded.total, at=excluded.at'
+            " WHERE srv_upload.done=0", (sha256, user.name, user.township or "", total, utc_now()))
 
 
 def put_piece(db: ServerDB, user: User, sha256: str, offset: int, total: int,
@@ -198,8 +198,8 @@ def _finish(db: ServerDB, user: User, sha256: str, part: Path) -> None:
             digest.update(chunk)
     if digest.hexdigest() != sha256:
         part.unlink()
-        with db.writing():
-            db.conn.execute("DELETE FROM srv_upload WHERE sha256=? AND user=? AND done=0",
+        with db.writing() as conn:
+            conn.execute('DELETE FROM srv_upload WHERE sha256=? AND "user"=? AND done=0',
                             (sha256, user.name))
         raise ValidationError("照片传输后摘要不符（文件损坏），请重新同步。")
     adopt(db, user, sha256, part, part.stat().st_size)
@@ -213,8 +213,8 @@ def adopt(db: ServerDB, user: User, sha256: str, checked: Path, size: int) -> No
     else:
         final.parent.mkdir(parents=True, exist_ok=True)
         checked.replace(final)
-    with db.writing():
-        db.conn.execute(
-            "INSERT INTO srv_upload (sha256, user, township, total, done, at) VALUES (?,?,?,?,1,?)"
-            " ON CONFLICT (sha256, user) DO UPDATE SET done=1, total=excluded.total",
+    with db.writing() as conn:
+        conn.execute(
+            'INSERT INTO srv_upload (sha256, "user", township, total, done, at) VALUES (?,?,?,?,1,?)'
+            ' ON CONFLICT (sha256, "user") DO UPDATE SET done=1, total=excluded.total',
             (sha256, user.name, user.township or "", size, utc_now()))

@@ -6,11 +6,11 @@ record of any kind instead of a typed reference: a photo (`owner`) and a sync co
 (`record`). `scope_field` answers for every kind the schema declares, so a new kind cannot be
 added without a scope (tests/server iterate over every kind). The answer is kept in srv_scope
 when the record is created, so every later read and write checks scope with one lookup.
+`conn`: a server store session (db.Session / pg_store.PgSession).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from functools import cache
 from typing import Any
 
@@ -37,12 +37,12 @@ def scope_field(kind_name: str) -> str | None:
     raise LookupError(f"记录类型 {kind_name} 没有指向上级记录的必填引用，服务器无法确定其所属乡镇。")
 
 
-def township_of_record(conn: sqlite3.Connection, record: str) -> str | None:
+def township_of_record(conn: Any, record: str) -> str | None:
     row = conn.execute("SELECT township FROM srv_scope WHERE record=?", (record,)).fetchone()
     return row[0] if row else None
 
 
-def township_of_state(conn: sqlite3.Connection, kind_name: str, record: str,
+def township_of_state(conn: Any, kind_name: str, record: str,
                       state: dict[str, Any]) -> str | None:
     """The township a record with these field values belongs to (None: its parent is unknown)."""
     name = scope_field(kind_name)
@@ -52,6 +52,6 @@ def township_of_state(conn: sqlite3.Connection, kind_name: str, record: str,
     return township_of_record(conn, parent) if isinstance(parent, str) and parent else None
 
 
-def remember(conn: sqlite3.Connection, kind_name: str, record: str, township: str) -> None:
-    conn.execute("INSERT OR IGNORE INTO srv_scope (record, kind, township) VALUES (?,?,?)",
-                 (record, kind_name, township))
+def remember(conn: Any, kind_name: str, record: str, township: str) -> None:
+    conn.execute("INSERT INTO srv_scope (record, kind, township) VALUES (?,?,?)"
+                 " ON CONFLICT (record) DO NOTHING", (record, kind_name, township))

@@ -1,16 +1,21 @@
-"""A real server process on a free loopback port, and the admin commands, for the server tests."""
+"""A real server process on a free loopback port, and the admin commands, for the server tests.
+
+Each server test runs on both stores (the `backend` fixture of tests/conftest.py): `db` is an
+SQLite file or a PostgreSQL URL (`new_server_db`); on PostgreSQL the server runs `workers`
+processes (2 unless a test asks for more)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import pg_cluster
 import requests
 
 from wq_desktop.store import Store
@@ -29,12 +34,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+BACKENDS = ("sqlite", "postgresql")
+ServerDb = Path | str  # an SQLite file or a PostgreSQL URL
+
+
+new_server_db = pg_cluster.new_server_db
+
+
+def is_postgres(db: ServerDb) -> bool:
+    return str(db).startswith("postgresql://")
+
+
+def open_db(db: ServerDb):
+    from wq_server.stores import open_server_db
+
+    return open_server_db(db, pool_size=1)
+
+
 class ServerProcess:
     """`tls=(certfile, keyfile, ca_file)` serves HTTPS; the health check trusts `ca_file`."""
 
-    def __init__(self, db: Path, *, tls: tuple[Path, Path, Path] | None = None,
-                 wrapper: tuple[str, ...] = (), **env: str) -> None:
+    def __init__(self, db: ServerDb, *, tls: tuple[Path, Path, Path] | None = None,
+                 wrapper: tuple[str, ...] = (), workers: int | None = None, **env: str) -> None:
         self.db = db
+        self.workers = workers or (2 if is_postgres(db) else 1)
         self.env = env
         self.tls = tls
         self.wrapper = wrapper  # a command that execs the server (same pid), e.g. into a namespace
@@ -46,10 +69,11 @@ class ServerProcess:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, **env: str) -> ServerProcess:
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         self.proc = subprocess.Popen(
             [*self.wrapper, sys.executable, "-m", "wq_server", "--db", str(self.db),
-             "--host", "127.0.0.1", "--port", str(self.port), *self._tls_args()],
-            cwd=ROOT, env={**os.environ, **self.env, **env},
+             "--host", "127.0.0.1", "--port", str(self.port), *workers, *self._tls_args()],
+            cwd=ROOT, env={**os.environ, **self.env, **env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -69,8 +93,12 @@ class ServerProcess:
         return ["--ssl-certfile", str(self.tls[0]), "--ssl-keyfile", str(self.tls[1])]
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+        """kill -9 of the server and all its worker processes (its own process group)."""
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.proc:
             self.proc.wait(10)
             self.proc.stderr.close()
@@ -104,7 +132,7 @@ class ServerProcess:
         return self.proc is not None and self.proc.wait(10) is not None
 
 
-def admin(db: Path, *args: str) -> str:
+def admin(db: ServerDb, *args: str) -> str:
     out = subprocess.run([sys.executable, "-m", "wq_server", *args, "--db", str(db)], cwd=ROOT,
                          env={**os.environ, "WQ_PASSWORD": PASSWORD}, capture_output=True, text=True,
                          timeout=60)
@@ -112,26 +140,32 @@ def admin(db: Path, *args: str) -> str:
     return out.stdout
 
 
-def add_township(db: Path, code: str, name: str) -> str:
-    admin(db, "addtownship", "--code", code, "--name", name)
-    conn = sqlite3.connect(db)
+def query(db: ServerDb, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of one statement (portable SQL, `?` placeholders) on either store."""
+    store = open_db(db)
     try:
-        return conn.execute("SELECT uuid FROM township WHERE code=?", (code,)).fetchone()[0]
+        with store.reading() as session:
+            return [tuple(r) for r in session.execute(sql, params).fetchall()]
     finally:
-        conn.close()
+        store.close()
 
 
-def add_staff(db: Path, name: str, code: str) -> None:
+def add_township(db: ServerDb, code: str, name: str) -> str:
+    admin(db, "addtownship", "--code", code, "--name", name)
+    return query(db, "SELECT uuid FROM township WHERE code=?", (code,))[0][0]
+
+
+def add_staff(db: ServerDb, name: str, code: str) -> None:
     admin(db, "adduser", "--name", name, "--role", "staff", "--township", code)
 
 
-def server_content(db: Path, township: str) -> dict[str, tuple]:
+def server_content(db: ServerDb, township: str) -> dict[str, tuple]:
     """The server's records of one township, as content_rows gives them for a client store."""
-    with Store.open(db, "检查") as store:
-        rows = content_rows(store)
-        scoped = {r for (r,) in store.conn.execute("SELECT record FROM srv_scope WHERE township=?",
-                                                     (township,))}
-    return {uuid: row for uuid, row in rows.items() if uuid in scoped}
+    store = open_db(db)
+    try:
+        return pg_cluster.store_content(store, township)
+    finally:
+        store.close()
 
 
 class HealthWatch:

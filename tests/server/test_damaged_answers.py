@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from damaging_proxy import DamagingProxy
-from serverproc import PASSWORD, ServerProcess, Township, next_code
+from serverproc import PASSWORD, ServerProcess, Township, new_server_db, next_code
 
 from wq_desktop.store import Store
 from wq_desktop.sync import SyncError, client, sync_now
@@ -18,8 +18,8 @@ NEW_PHONE = "13987654321"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
     yield proc
     proc.stop()
 

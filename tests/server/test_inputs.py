@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from serverproc import PASSWORD, ServerProcess, add_staff, add_township, server_content
+from serverproc import PASSWORD, ServerProcess, add_staff, add_township, new_server_db, server_content
 
 from wq_desktop import sealed
 from wq_desktop.errors import ValidationError
@@ -28,8 +28,8 @@ PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every requ
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    db = tmp_path_factory.mktemp("inputs") / "server.sqlite"
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    db = new_server_db(tmp_path_factory.mktemp("inputs"), backend)
     township = add_township(db, CODE, "六工镇")
     add_staff(db, "王芳", CODE)
     proc = ServerProcess(db).start()

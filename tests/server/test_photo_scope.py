@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from PIL import Image
-from serverproc import PASSWORD, ServerProcess, add_staff, add_township
+from serverproc import PASSWORD, ServerProcess, add_staff, add_township, new_server_db
 
 from wq_desktop.photos import attach_photo, photo_path
 from wq_desktop.store import Store
@@ -31,8 +31,8 @@ def _photo(path: Path, seed: int, side: int = 600) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    db = tmp_path_factory.mktemp("photos") / "server.sqlite"
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    db = new_server_db(tmp_path_factory.mktemp("photos"), backend)
     towns = {EAST: add_township(db, EAST, "东镇"), WEST: add_township(db, WEST, "西镇")}
     for user, code in (("东甲", EAST), ("东乙", EAST), ("西甲", WEST), ("配额", EAST)):
         add_staff(db, user, code)

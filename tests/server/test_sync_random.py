@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serverproc import GOOD_ID, ServerProcess, Township, next_code, server_content
+from serverproc import GOOD_ID, ServerProcess, Township, new_server_db, next_code, server_content
 
 from wq_desktop.errors import WqError
 from wq_desktop.rules import identity
@@ -35,8 +35,10 @@ class Edit:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    # On PostgreSQL four worker processes: the three laptops' requests meet in different ones.
+    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend),
+                         workers=4 if backend == "postgresql" else 1).start()
     yield proc
     proc.stop()
 

@@ -14,7 +14,10 @@ from serverproc import (
     Township,
     add_staff,
     add_township,
+    admin,
+    new_server_db,
     next_code,
+    query,
     server_content,
 )
 
@@ -33,8 +36,8 @@ from wq_desktop.sync.content import content_rows
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "server.sqlite").start()
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
     yield proc
     proc.stop()
 
@@ -49,7 +52,8 @@ def town(server: ServerProcess, tmp_path: Path, request: pytest.FixtureRequest) 
 
 def _setup(town: Township) -> str:
     _, op = town.household(0)
-    town.sync(0)
+    report = town.sync(0)
+    assert (report.pushed, report.rejected) == (2, []), report
     town.sync(1)
     return op
 
@@ -167,6 +171,36 @@ def test_township_cannot_read_or_write_another_township(server: ServerProcess, t
         west.close()
 
 
+def test_the_city_office_pulls_every_township_and_then_only_what_is_new(
+        server: ServerProcess, tmp_path: Path) -> None:
+    east = Township(server, tmp_path, next_code(), "东城镇", laptops=1)
+    west = Township(server, tmp_path, next_code(), "西城镇", laptops=1)
+    admin(server.db, "adduser", "--name", "市办核查", "--role", "office")
+    office = Store.open(tmp_path / "office.sqlite", "市办核查", create=True)
+    try:
+        _, east_op = east.household(0)
+        _, west_op = west.household(0)
+        east.sync(0)
+        west.sync(0)
+        report = sync_now(office, server.url, "市办核查", PASSWORD)
+        assert {east_op, west_op} <= {o["uuid"] for o in office.find("operator")}
+        assert report.pulled >= 6  # two townships, villages, households
+        # Both townships go on working; the office then gets exactly the new edits.
+        east.stores[0].update("operator", east_op, {"note": "东镇复核"})
+        west.stores[0].update("operator", west_op, {"note": "西镇复核"})
+        west.sync(0)
+        east.sync(0)
+        report = sync_now(office, server.url, "市办核查", PASSWORD)
+        assert report.pulled == 2
+        assert office.get("operator", east_op)["note"] == "东镇复核"
+        assert office.get("operator", west_op)["note"] == "西镇复核"
+        assert sync_now(office, server.url, "市办核查", PASSWORD).pulled == 0
+    finally:
+        office.close()
+        east.close()
+        west.close()
+
+
 def test_wrong_password_offline_and_incompatible_version_give_clear_messages(
         town: Township, monkeypatch: pytest.MonkeyPatch) -> None:
     store = town.stores[0]
@@ -192,18 +226,19 @@ def _many_households(store: Store, township: str, code: str, n: int) -> None:
                                       "id_code": first17 + identity.id_check_char(first17)})
 
 
+@pytest.mark.timeout(600)  # on PostgreSQL four restarts of four worker processes each
 def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     monkeypatch.setattr(p, "PUSH_PAGE", 40)
     monkeypatch.setattr(p, "PULL_PAGE", 30)
-    db = tmp_path / "server.sqlite"
+    db = new_server_db(tmp_path, backend)
     code = "652301199"
     township = add_township(db, code, "断电镇")
     add_staff(db, "甲", code)
     add_staff(db, "乙", code)
     a = Store.open(tmp_path / "a.sqlite", "甲", create=True)
     b = Store.open(tmp_path / "b.sqlite", "乙", create=True)
-    server = ServerProcess(db).start()
+    server = ServerProcess(db, workers=4 if backend == "postgresql" else 1).start()
     sync_now(a, server.url, "甲", PASSWORD)
     server.stop()
     _many_households(a, township, code, 150)  # 151 changes: 4 push pages
@@ -229,11 +264,8 @@ def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
     expected = server_content(db, township)
     assert len(expected) == 152  # township, village, 150 households
     assert content_rows(a) == expected == content_rows(b)
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*), count(DISTINCT change_id) FROM srv_change"
-                        " WHERE change_id IS NOT NULL").fetchone() == (151, 151)
-    assert conn.execute("SELECT count(*) FROM operator").fetchone()[0] == 150
+    assert query(db, "SELECT count(*), count(DISTINCT change_id) FROM srv_change"
+                     " WHERE change_id IS NOT NULL") == [(151, 151)]
+    assert query(db, "SELECT count(*) FROM operator") == [(150,)]
     a.close()
     b.close()

@@ -31,8 +31,12 @@ class TestClientSession:
 
 
 class InProcessServer:
-    def __init__(self, path: Path) -> None:
-        self.app = create_app(path)
+    """`path`: an SQLite file, or a folder's `server.sqlite` on the PostgreSQL `backend`."""
+
+    def __init__(self, path: Path, backend: str = "sqlite") -> None:
+        from pg_cluster import new_server_db
+
+        self.app = create_app(new_server_db(path.parent, backend) if backend != "sqlite" else path)
         self.db = self.app.state.db
         self.client = TestClient(self.app)
         self.session = TestClientSession(self.client)

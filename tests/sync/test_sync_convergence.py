@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from inproc import InProcessServer, household, seed_village
+from pg_cluster import store_content
 
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
@@ -22,10 +23,12 @@ VALUES = ("一", "二", "三")
 
 
 class ThreeReplicas(RuleBasedStateMachine):
+    backend = "sqlite"
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="wq-sm-"))
-        self.server = InProcessServer(self.tmp / "server.sqlite")
+        self.server = InProcessServer(self.tmp / "server.sqlite", self.backend)
         self.stores = []
         for user in USERS:
             self.server.add_staff(user)
@@ -79,7 +82,7 @@ class ThreeReplicas(RuleBasedStateMachine):
             for _ in range(2):
                 for i in (0, 1, 2):
                     self.server.sync(self.stores[i], USERS[i])
-            server = content_rows(self.server.db.store)
+            server = store_content(self.server.db)
             for store in self.stores:
                 assert store.pending_changes() == 0
                 assert content_rows(store) == server
@@ -96,3 +99,13 @@ ThreeReplicas.TestCase.settings = settings(
     max_examples=15, stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestThreeReplicas = ThreeReplicas.TestCase
+
+
+class ThreeReplicasOnPostgres(ThreeReplicas):
+    """The same three replicas against the server on PostgreSQL."""
+
+    backend = "postgresql"
+
+
+ThreeReplicasOnPostgres.TestCase.settings = ThreeReplicas.TestCase.settings
+TestThreeReplicasOnPostgres = ThreeReplicasOnPostgres.TestCase

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from inproc import PASSWORD, SERVER, InProcessServer, household, seed_village
+from pg_cluster import store_content
 from PIL import Image
 
 from wq_desktop import checks, migrations
@@ -23,8 +24,8 @@ from wq_server.package import import_package_bytes
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> InProcessServer:
-    srv = InProcessServer(tmp_path / "server.sqlite")
+def server(tmp_path: Path, backend: str) -> InProcessServer:
+    srv = InProcessServer(tmp_path / "server.sqlite", backend)
     srv.add_staff("甲")
     srv.add_staff("乙")
     yield srv
@@ -98,10 +99,11 @@ def test_usb_package_round_trip_is_idempotent_and_brings_back_others_changes(
     import_reply(a, reply)  # and its reply twice
     rec = a.get("operator", op)
     assert (rec["note"], rec["address"]) == ("离线修改", "二组") and a.pending_changes() == 0
-    assert server.db.conn.execute("SELECT count(*) FROM srv_change WHERE record=?",
-                                  (op,)).fetchone()[0] == 3
+    with server.db.reading() as session:
+        assert session.execute("SELECT count(*) FROM srv_change WHERE record=?",
+                               (op,)).fetchone()[0] == 3
     server.sync(b, "乙")
-    assert content_rows(a) == content_rows(b) == content_rows(server.db.store)
+    assert content_rows(a) == content_rows(b) == store_content(server.db)
 
 
 def test_cancel_keeps_what_was_stored_and_the_next_sync_resumes(
@@ -126,7 +128,7 @@ def test_cancel_keeps_what_was_stored_and_the_next_sync_resumes(
     report = server.sync(b, "乙")
     assert b.count("operator") == 5 and not report.cancelled and report.last_sync_at
     assert content_rows(a) == content_rows(b)
-    assert checks.check_history(b) == [] and checks.check_history(server.db.store) == []
+    assert checks.check_history(b) == [] and server.db.verify_history() == []
 
 
 def test_a_version_two_store_moves_to_schema_three_with_sync_tables(tmp_path: Path) -> None:

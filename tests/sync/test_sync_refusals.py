@@ -13,8 +13,9 @@ from wq_desktop.sync.status import rejected_changes, sync_status
 from wq_server import apply, auth
 
 
-def test_discarding_a_refused_create_removes_it_here_with_what_hangs_off_it(tmp_path: Path) -> None:
-    server = InProcessServer(tmp_path / "server.sqlite")
+def test_discarding_a_refused_create_removes_it_here_with_what_hangs_off_it(tmp_path: Path,
+                                                                          backend: str) -> None:
+    server = InProcessServer(tmp_path / "server.sqlite", backend)
     server.add_staff("东")
     apply.create_township(server.db, "652301106", "西镇")
     auth.add_user(server.db, "西", "correct-horse-9", auth.STAFF, "652301106")

@@ -14,8 +14,8 @@ from wq_desktop.store import Store
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> InProcessServer:
-    srv = InProcessServer(tmp_path / "server.sqlite")
+def server(tmp_path: Path, backend: str) -> InProcessServer:
+    srv = InProcessServer(tmp_path / "server.sqlite", backend)
     srv.add_staff("甲")
     srv.add_staff("乙")
     yield srv

@@ -150,7 +150,7 @@ def retire_duplicates(store: Store) -> None:
         store.conn.execute("DELETE FROM sync_duplicate WHERE record=?", (record,))
 
 
-def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> list[str]:
+def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int | str) -> list[str]:
     """Apply one pulled page and move the cursor, in one transaction."""
     warnings: list[str] = []
     with _unlinked_is_a_sync_error(), store.transaction():
@@ -169,8 +169,11 @@ def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int) -> li
     return warnings
 
 
-def cursor(store: Store) -> int:
-    return int(store.meta("sync_cursor") or 0)
+def cursor(store: Store) -> int | str:
+    """Where the next pull starts: a number, or for the city office on a PostgreSQL server a
+    position per township (text the server gave, sent back as it is)."""
+    raw = store.meta("sync_cursor") or "0"
+    return int(raw) if raw.isdigit() else raw
 
 
 def discard_rejected(store: Store, seq: int) -> None:

@@ -112,14 +112,25 @@ def push_answer(body: Any, sent: list[p.Change]) -> list[p.Result]:
     return body["results"]
 
 
-def pull_page(body: Any, after: int) -> dict[str, Any]:
+MAX_CURSOR = 100_000  # characters of a per-township cursor (a city office on PostgreSQL)
+
+
+def pull_page(body: Any, after: int | str) -> dict[str, Any]:
     _need(isinstance(body, dict) and isinstance(body.get("changes"), list), "下载内容")
-    _need(_is_int(body.get("cursor")) and body["cursor"] >= after, "下载位置")
+    # Text: a position per township (the city office's on a PostgreSQL server), read back by the
+    # server as it is; numbers then rise within each township, not across the page.
+    by_township = isinstance(body.get("cursor"), str)
+    if by_township:
+        _need(0 < len(body["cursor"]) <= MAX_CURSOR, "下载位置")
+    else:
+        _need(_is_int(body.get("cursor")) and isinstance(after, int) and body["cursor"] >= after,
+              "下载位置")
     _need(isinstance(body.get("more"), bool), "下载内容的分页")
-    last = after
+    last = after if isinstance(after, int) else 0
     for ch in body["changes"]:
         _need(isinstance(ch, dict) and ch.get("kind") in KINDS, "下载的记录类型")
-        _need(_is_int(ch.get("seq")) and ch["seq"] > last, "下载的顺序号")
+        _need(_is_int(ch.get("seq")) and ch["seq"] >= 1 and (by_township or ch["seq"] > last),
+              "下载的顺序号")
         last = ch["seq"]
         _need(is_uuid(ch.get("record")), "下载的记录编号")
         _need(ch.get("op") in _OPS, "下载的操作")
@@ -127,7 +138,7 @@ def pull_page(body: Any, after: int) -> dict[str, Any]:
         for key in ("user", "device", "at"):
             _need(isinstance(ch.get(key), str), "下载的修改人、设备或时间")
         _fields(ch["kind"], ch.get("fields"), set(), "下载的修改")
-    _need(body["cursor"] >= last, "下载位置")
+    _need(by_township or body["cursor"] >= last, "下载位置")
     return body
 
 

@@ -49,7 +49,9 @@ def issue(db, user: auth.User, target_kind: str, target: str, note: str, due_on:
     if due < date.today():
         raise ValidationError("办理期限不能早于今天。", "due_on")
     record = new_uuid()
-    with db.writing() as store:
+    with db.reading() as store:
+        town = supervision.issue_values(store, target_kind, target, note, due, user.name)["township"]
+    with db.writing(town) as store:  # under the township's write lock, checked again inside it
         values = supervision.issue_values(store, target_kind, target, note, due, user.name)
         apply.write_as_server(store, "supervision", record, "create", values, user=user.name,
                               town=values["township"])

@@ -1,0 +1,160 @@
+"""The server's tables on PostgreSQL: the record tables generated from the core's schema
+(`wq_desktop.schema.KINDS`, the same declaration the laptop's tables come from), and the
+server's own tables.
+
+What differs from the SQLite server, and why:
+* `srv_change` is numbered per township (`township, seq`): each township's writers are serialised
+  by an advisory lock and take the next number from `srv_feed` inside it, so a township's feed is
+  numbered in commit order and a pull never steps over a row still being written, while
+  different townships write at the same time.
+* the change history (`srv_history`) is one hash chain per township, headed in `srv_feed`, for
+  the same reason: one global chain would make every writer wait for every other.
+"""
+
+from __future__ import annotations
+
+from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Field, Kind
+
+PG_TYPES = {"text": "text", "int": "bigint", "real": "double precision", "date": "text",
+            "json": "text", "geom": "bytea"}
+_SYSTEM_SQL = {"uuid": "text PRIMARY KEY", "rev": "bigint NOT NULL", "created_at": "text NOT NULL",
+               "created_by": "text NOT NULL", "updated_at": "text NOT NULL",
+               "updated_by": "text NOT NULL", "deleted": "integer NOT NULL DEFAULT 0"}
+
+
+def _column(f: Field) -> str:
+    return f'"{f.name}" {PG_TYPES[f.type]}'
+
+
+def kind_ddl(k: Kind) -> list[str]:
+    cols = [f'"{c}" {_SYSTEM_SQL[c]}' for c in SYSTEM_COLUMNS] + [_column(f) for f in k.fields]
+    out = [f'CREATE TABLE IF NOT EXISTS "{k.name}" ({", ".join(cols)})']
+    for f in k.fields:
+        if f.ref:
+            out.append(f'CREATE INDEX IF NOT EXISTS "{k.name}_{f.name}" ON "{k.name}"("{f.name}")')
+    if any(f.name == "year" for f in k.fields):
+        out.append(f'CREATE INDEX IF NOT EXISTS "{k.name}_year" ON "{k.name}"(year)')
+    return out
+
+
+def added_columns(existing: set[tuple[str, str]]) -> list[str]:
+    """The declared fields the tables lack ((table, column) pairs `existing`): the schema grew."""
+    return [f'ALTER TABLE "{k.name}" ADD COLUMN IF NOT EXISTS {_column(f)}'
+            for k in KINDS.values() for f in k.fields if (k.name, f.name) not in existing]
+
+
+def foreign_keys() -> list[str]:
+    """References as on the laptop, checked at commit (a migration copies kind by kind)."""
+    out = []
+    for k in KINDS.values():
+        for f in k.fields:
+            if f.ref:
+                out.append(
+                    f'ALTER TABLE "{k.name}" ADD CONSTRAINT "{k.name}_{f.name}_fk" FOREIGN KEY'
+                    f' ("{f.name}") REFERENCES "{f.ref}"(uuid) DEFERRABLE INITIALLY DEFERRED')
+    return out
+
+
+SERVER_TABLES = (
+    "CREATE TABLE IF NOT EXISTS srv_meta (key text PRIMARY KEY, value text)",
+    # Per township: the last change number given and the head of its history chain.
+    """CREATE TABLE IF NOT EXISTS srv_feed (
+    township text PRIMARY KEY,
+    seq bigint NOT NULL DEFAULT 0,
+    hist_seq bigint NOT NULL DEFAULT 0,
+    hist_hash text NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_change (
+    township text NOT NULL,
+    seq bigint NOT NULL,
+    change_id text,
+    device text NOT NULL,
+    "user" text NOT NULL,
+    kind text NOT NULL,
+    record text NOT NULL,
+    op text NOT NULL,
+    rev bigint NOT NULL,
+    fields text NOT NULL,
+    at text NOT NULL,
+    PRIMARY KEY (township, seq)
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_change_record ON srv_change(record, rev)",
+    """CREATE TABLE IF NOT EXISTS srv_history (
+    township text NOT NULL,
+    seq bigint NOT NULL,
+    at text NOT NULL,
+    "user" text NOT NULL,
+    device text NOT NULL,
+    kind text NOT NULL,
+    record text NOT NULL,
+    op text NOT NULL,
+    rev bigint NOT NULL,
+    changes text NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    PRIMARY KEY (township, seq)
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_history_record ON srv_history(record, seq)",
+    """CREATE TABLE IF NOT EXISTS srv_receipt (
+    change_id text PRIMARY KEY,
+    device text NOT NULL,
+    kind text NOT NULL,
+    record text NOT NULL,
+    status text NOT NULL,
+    code integer NOT NULL,
+    reason text,
+    conflict text
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_scope (
+    record text PRIMARY KEY,
+    kind text NOT NULL,
+    township text NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_scope_township ON srv_scope(township)",
+    """CREATE TABLE IF NOT EXISTS srv_alias (
+    record text PRIMARY KEY,
+    kind text NOT NULL,
+    target text NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_user (
+    name text PRIMARY KEY,
+    pw_hash text NOT NULL,
+    role text NOT NULL,
+    township text,
+    created_at text NOT NULL,
+    disabled integer NOT NULL DEFAULT 0
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_token (
+    token_hash text PRIMARY KEY,
+    "user" text NOT NULL,
+    expires_at text NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS srv_audit (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at double precision NOT NULL,
+    event text NOT NULL,
+    "user" text NOT NULL,
+    address text NOT NULL,
+    detail text
+)""",
+    'CREATE INDEX IF NOT EXISTS srv_audit_user ON srv_audit("user", event, at)',
+    "CREATE INDEX IF NOT EXISTS srv_audit_address ON srv_audit(address, event, at)",
+    """CREATE TABLE IF NOT EXISTS srv_upload (
+    sha256 text NOT NULL,
+    "user" text NOT NULL,
+    township text NOT NULL,
+    total bigint NOT NULL,
+    done integer NOT NULL DEFAULT 0,
+    at text NOT NULL,
+    PRIMARY KEY (sha256, "user")
+)""",
+    "CREATE INDEX IF NOT EXISTS srv_upload_township ON srv_upload(township, sha256)",
+)
+
+
+def all_ddl() -> list[str]:
+    out: list[str] = []
+    for k in KINDS.values():
+        out += kind_ddl(k)
+    out += ["CREATE INDEX IF NOT EXISTS photo_sha256 ON photo(sha256)"]
+    return out + list(SERVER_TABLES)

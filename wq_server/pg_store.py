@@ -1,0 +1,363 @@
+"""The server's store on PostgreSQL (psycopg 3 with a connection pool): the same interface as the
+SQLite `db.ServerDB`, for a prefecture's townships and several worker processes on one database.
+
+The change feed never skips a row: a write block of a township first takes that township's
+advisory lock (`pg_advisory_xact_lock`, held to commit), and every change it logs takes the next
+number of the township's counter (`srv_feed.seq`) inside the lock. So within a township numbers
+are given in commit order: when a reader sees number n, every number below n is committed and
+visible too, and a cursor (one per township) never passes a row still being written. Writers of
+different townships take different locks and do not wait for each other; logins, tokens, the
+audit log and photo uploads take no township lock at all. There is no process-wide lock.
+
+Every record write goes through the core's `plan_write` (normalisation and the domain rules of
+`wq_desktop.validation`, asked through the core's `SqlQueries`), then the row, then the township's history
+chain (the core's `entry_hash`), as the laptop's store does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from wq_desktop import history
+from wq_desktop.model import RecordOp
+from wq_desktop.record_queries import SqlQueries
+from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Kind, kind
+from wq_desktop.store import Changes, plan_write, utc_now, wire_values
+
+from . import authors, pg_schema
+from .db import FEED_COLUMNS, SERVER_SCHEMA, feed_rows
+
+Row = dict[str, Any]
+
+
+@cache
+def pg_sql(sql: str) -> str:
+    """The server's portable SQL (`?` placeholders) in psycopg's form."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _row(cur: Any) -> Row | None:
+    row = cur.fetchone()
+    return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
+
+
+@cache
+def _insert_sql(kind_name: str) -> str:
+    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
+    return (f'INSERT INTO "{kind_name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)})'
+            f' VALUES ({", ".join(["%s"] * len(cols))})')
+
+
+@cache
+def _update_sql(kind_name: str) -> str:
+    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
+    return (f'UPDATE "{kind_name}" SET {", ".join(f"{chr(34)}{c}{chr(34)}=%s" for c in cols)}'
+            " WHERE uuid=%s")
+
+
+class PgSession:
+    """One transaction on PostgreSQL; `township` is the township whose lock it holds (None:
+    a write that touches no record and no feed, such as a login)."""
+
+    def __init__(self, conn: psycopg.Connection, township: str | None) -> None:
+        self.pg = conn
+        self.township = township
+        # The rules' questions: the core's own SQL, through this session's placeholders.
+        self.queries = SqlQueries(self, null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.pg.execute(pg_sql(sql), params)
+
+    @property
+    def conn(self) -> PgSession:
+        """The session itself: like `db.Session.conn`, it runs the core's `?` SQL."""
+        return self
+
+    def clock(self) -> str:
+        return utc_now()
+
+    def raw(self, k: Kind, record: str) -> Row | None:
+        return _row(self.pg.execute(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
+
+    def dependents(self, kind_name: str, record: str) -> list[tuple[str, str]]:
+        """(kind, uuid) of the live records that refer to this one (as Store.live_dependents)."""
+        out = []
+        for other in KINDS.values():
+            for f in other.fields:
+                if f.ref == kind_name:
+                    for (dep,) in self.pg.execute(
+                            f'SELECT uuid FROM "{other.name}" WHERE "{f.name}"=%s AND deleted=0',
+                            (record,)):
+                        out.append((other.name, dep))
+        if kind_name in ("patrol", "notice"):
+            for (dep,) in self.pg.execute(
+                    "SELECT uuid FROM photo WHERE owner=%s AND deleted=0", (record,)):
+                out.append(("photo", dep))
+        return out
+
+    def township_by_code(self, code: str) -> str | None:
+        row = self.pg.execute("SELECT uuid FROM township WHERE code=%s AND deleted=0",
+                              (code,)).fetchone()
+        return row[0] if row else None
+
+    def township_names(self) -> dict[str, str]:
+        return {u: f"{c} {n}" for u, c, n in self.pg.execute("SELECT uuid, code, name FROM township")}
+
+    def _own(self, town: str) -> None:
+        if town != self.township:
+            # The feed's commit-order guarantee holds only under the township's own lock.
+            raise RuntimeError(f"write for township {town} under the lock of {self.township}")
+
+    def apply_change(self, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
+                     user: str, device: str, at: str) -> tuple[int, Changes]:
+        """As `Store.apply_change`: full validation, the next revision, history under the
+        change's author."""
+        k = kind(kind_name)
+        values = wire_values(k, fields)
+        if op == "restore":
+            # One write, one revision, one history entry (as Store.apply_change): the tombstone
+            # lifted and the fields taken together; a restore of a live record is an update.
+            row = self.raw(k, record)
+            if row is not None and not row["deleted"]:
+                op = "update"
+        return self._apply(k, record, op, values if op != "delete" else {}, (user, device, at))
+
+    def _apply(self, k: Kind, record: str, op: str, values: dict[str, Any],
+               author: tuple[str, str, str]) -> tuple[int, Changes]:
+        if self.township is None:
+            raise RuntimeError("a record write needs its township's lock")
+        old, new, changes = plan_write(self.queries, k, record, op, values, self.raw(k, record))
+        if changes is None:
+            return (old["rev"] if old else 0), {}
+        user, device, at = author
+        rev = old["rev"] + 1 if old else 1
+        new.update(uuid=record, rev=rev, updated_at=at, updated_by=user)
+        cols = (*SYSTEM_COLUMNS, *k.field_names)
+        if old is None:
+            new.update(created_at=at, created_by=user)
+            self.pg.execute(_insert_sql(k.name), [new[c] for c in cols])
+        else:
+            self.pg.execute(_update_sql(k.name), [*(new[c] for c in cols), record])
+        self._history(at=at, user=user, device=device, kind=k.name, record=record, op=op, rev=rev,
+                      changes=changes)
+        return rev, changes
+
+    def _history(self, *, at: str, user: str, device: str, kind: str, record: str, op: str,
+                 rev: int, changes: Changes) -> None:
+        """Append to the township's hash chain (same entry hash as the laptop's history)."""
+        op = RecordOp(op).value
+        seq, prev = self.pg.execute("SELECT hist_seq, hist_hash FROM srv_feed WHERE township=%s",
+                                      (self.township,)).fetchone()
+        seq += 1
+        changes_json = history._canonical(changes)
+        digest = history.entry_hash(prev, seq, at, user, device, kind, record, op, rev, changes_json)
+        self.pg.execute(
+            'INSERT INTO srv_history (township, seq, at, "user", device, kind, record, op, rev,'
+            " changes, prev_hash, hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (self.township, seq, at, user, device, kind, record, op, rev, changes_json, prev, digest))
+        self.pg.execute("UPDATE srv_feed SET hist_seq=%s, hist_hash=%s WHERE township=%s",
+                          (seq, digest, self.township))
+
+    def log_change(self, change_id: str | None, device: str, user: str, kind_name: str, record: str,
+                   town: str, op: str, rev: int, fields_json: str, at: str) -> None:
+        self._own(town)
+        (seq,) = self.pg.execute("UPDATE srv_feed SET seq=seq+1 WHERE township=%s RETURNING seq",
+                                   (town,)).fetchone()
+        self.pg.execute(
+            'INSERT INTO srv_change (township, seq, change_id, device, "user", kind, record, op, rev,'
+            " fields, at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (town, seq, change_id, device, user, kind_name, record, op, rev, fields_json, at))
+
+
+class PgServerDB:
+    """The open PostgreSQL server database: a pool of connections shared by request threads."""
+
+    backend = "postgresql"
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    transient: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
+
+    def __init__(self, url: str, *, pool_size: int = 10, photos: Path | None = None) -> None:
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=60,
+                                   kwargs={"autocommit": False})
+        self._ensure_schema()
+        if photos is not None:
+            self._set_photo_folder(Path(photos).resolve())
+        self._blob_dir: Path | None = None
+
+    def _ensure_schema(self) -> None:
+        """Tables and columns the schema declares and the database lacks, on every start: a
+        kind or field added to wq_desktop/schema.py reaches the server as it reaches laptops."""
+        with self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(0)")  # workers starting together
+            new = conn.execute("SELECT to_regclass('srv_meta')").fetchone()[0] is None
+            for statement in (*pg_schema.all_ddl(), *authors.DDL):
+                conn.execute(statement)
+            existing = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns"
+                                        " WHERE table_schema = current_schema()").fetchall())
+            for statement in pg_schema.added_columns(existing):
+                conn.execute(statement)
+            if new:
+                for statement in pg_schema.foreign_keys():
+                    conn.execute(statement)
+                conn.execute("INSERT INTO srv_meta (key, value) VALUES ('server_schema', %s),"
+                             " ('created_at', %s)", (str(SERVER_SCHEMA), utc_now()))
+
+    def _set_photo_folder(self, folder: Path) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("INSERT INTO srv_meta (key, value) VALUES ('photo_dir', %s)"
+                         " ON CONFLICT (key) DO UPDATE SET value=excluded.value", (str(folder),))
+
+    @property
+    def blob_dir(self) -> Path:
+        """Photos stay files (stored once by SHA-256): the folder is kept in the database, so
+        every worker and every admin command finds the same one (`--photos` sets it)."""
+        if self._blob_dir is None:
+            folder = self.meta("photo_dir")
+            if folder is None:
+                from wq_desktop.errors import WqError
+
+                raise WqError("PostgreSQL 服务器尚未指定照片文件夹，请用 --photos 指定。")
+            self._blob_dir = Path(folder)
+        return self._blob_dir
+
+    def meta(self, key: str) -> str | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT value FROM srv_meta WHERE key=%s", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def disk_folder(self) -> Path:
+        return self.blob_dir
+
+    @property
+    def key_base(self) -> Path:
+        """What `server_key` keeps the package key beside: in the photo folder, which is backed
+        up with the database (docs/server.md), never served (photos are named by SHA-256)."""
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        return self.blob_dir / "server"
+
+    @property
+    def path(self) -> Path:
+        """The web view (wq_server/web) reads an SQLite file with the core's Store; on
+        PostgreSQL it has no file to read yet."""
+        from wq_desktop.errors import WqError
+
+        raise WqError("网页查看暂时只支持 SQLite 服务器数据库；PostgreSQL 服务器请用市级办公室账号同步查看。")
+
+    def durable(self) -> None:
+        pass  # synchronous_commit is on by default: a commit is on disk when it returns
+
+    @contextmanager
+    def writing(self, township: str | None = None) -> Iterator[PgSession]:
+        """One write transaction; with a township, under that township's lock (see module doc)."""
+        with self.pool.connection() as conn:
+            if township is not None:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (township,))
+                conn.execute("INSERT INTO srv_feed (township, hist_hash) VALUES (%s, %s)"
+                             " ON CONFLICT (township) DO NOTHING", (township, history.GENESIS))
+            yield PgSession(conn, township)
+
+    @contextmanager
+    def reading(self) -> Iterator[PgSession]:
+        with self.pool.connection() as conn:
+            yield PgSession(conn, None)
+
+    def verify_history(self) -> list[history.ChainProblem]:
+        """Every break of a township's history chain (the checks of `history.verify_chain`), and
+        every chain whose end is not the head its township's counter holds."""
+        problems: list[history.ChainProblem] = []
+        with self.pool.connection() as conn:
+            heads = dict((t, (s, h)) for t, s, h in conn.execute(
+                "SELECT township, hist_seq, hist_hash FROM srv_feed"))
+            cur = conn.execute(
+                'SELECT township, seq, at, "user", device, kind, record, op, rev, changes, prev_hash,'
+                " hash FROM srv_history ORDER BY township, seq")
+            town, prev, expected = None, history.GENESIS, 1
+            for t, seq, at, user, device, kind_, record, op, rev, changes, prev_hash, digest in cur:
+                if t != town:
+                    town, prev, expected = t, history.GENESIS, 1
+                if seq != expected:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史缺少第"
+                                                         f" {expected} 条至第 {seq - 1} 条"))
+                if prev_hash != prev:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史第 {seq}"
+                                                         " 条与前一条的链接不符"))
+                if history.entry_hash(prev_hash, seq, at, user, device, kind_, record, op, rev,
+                                      changes) != digest:
+                    problems.append(history.ChainProblem(seq, record, f"乡镇 {t} 的变更历史第 {seq}"
+                                                         " 条的内容被改写（哈希不符）"))
+                prev, expected = digest, seq + 1
+                if heads.get(t) == (seq, digest):
+                    heads.pop(t)
+            for t, (seq, _) in heads.items():
+                if seq:
+                    problems.append(history.ChainProblem(seq, t, f"乡镇 {t} 的变更历史末尾被删除"))
+        return problems
+
+    def pull(self, township: str | None, device: str, after: Any, limit: int) -> dict[str, Any]:
+        """One township's changes after its cursor, or (township None: the city office) every
+        township's after a cursor per township ({township: seq} as JSON text)."""
+        with self.pool.connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if township is not None:
+                after = int(after)
+                rows = conn.execute(
+                    f"SELECT {FEED_COLUMNS} FROM srv_change WHERE township=%s AND seq>%s"
+                    " AND device<>%s ORDER BY seq LIMIT %s", (township, after, device, limit)).fetchall()
+                top = conn.execute("SELECT seq FROM srv_feed WHERE township=%s",
+                                   (township,)).fetchone()
+                more = len(rows) == limit
+                cursor = rows[-1][0] if more else max(top[0] if top else 0, after)
+                return {"changes": feed_rows(rows), "cursor": cursor, "more": more}
+            return self._pull_every_township(conn, device, after, limit)
+
+    def _pull_every_township(self, conn: psycopg.Connection, device: str, after: Any,
+                             limit: int) -> dict[str, Any]:
+        cursors = office_cursor(after)
+        # Township by township along each one's (township, seq) key: a range read per township.
+        rows = conn.execute(
+            f"SELECT f.township, c.* FROM srv_feed f CROSS JOIN LATERAL (SELECT {FEED_COLUMNS}"
+            " FROM srv_change c WHERE c.township = f.township AND c.device<>%s AND c.seq > coalesce("
+            " (%s::jsonb ->> f.township)::bigint, %s) ORDER BY c.seq LIMIT %s) c"
+            " ORDER BY f.township, c.seq LIMIT %s",
+            (device, json.dumps(cursors["by_township"]), cursors["rest"], limit, limit)).fetchall()
+        more = len(rows) == limit
+        by_township = dict(cursors["by_township"])
+        if more:
+            for r in rows:
+                by_township[r[0]] = r[1]
+            rest = cursors["rest"]
+        else:
+            tops = conn.execute("SELECT township, seq FROM srv_feed").fetchall()
+            by_township.update({t: max(s, cursors["rest"]) for t, s in tops})
+            rest = cursors["rest"]
+        return {"changes": feed_rows([r[1:] for r in rows]),
+                "cursor": json.dumps({"by_township": by_township, "rest": rest}, sort_keys=True),
+                "more": more}
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def office_cursor(after: Any) -> dict[str, Any]:
+    """The city office's cursor: a seq per township; a plain number (a laptop that synced with
+    the SQLite server before the move) stands for that number in every township."""
+    if isinstance(after, int) or (isinstance(after, str) and after.isdigit()):
+        return {"by_township": {}, "rest": int(after)}
+    try:
+        value = json.loads(after)
+        return {"by_township": {str(k): int(v) for k, v in value["by_township"].items()},
+                "rest": int(value.get("rest", 0))}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        from wq_desktop.errors import ValidationError
+
+        raise ValidationError("下载位置格式不正确，请重新同步。") from None
