@@ -28,7 +28,7 @@ def synchronize(store: Store, server: str, user: str, password: str, *args: Any,
     return Changes.of(store, "synchronize", written, report)
 
 
-def apply_pull(store: Store, page: list[Any], cursor: int) -> Changes:
+def apply_pull(store: Store, page: list[Any], cursor: int | str) -> Changes:
     """One pulled page, stored with the cursor in one transaction, each change in one write;
     the result is the rule warnings of the server's values."""
     from ..sync.apply import store_pulled

@@ -27,7 +27,7 @@ from .transport import Connection, body_of, error_detail
 ProgressCb = Callable[[str, int, int | None], None]
 CancelFlag = threading.Event | Callable[[], bool] | None
 # Stores one pulled page (changes, cursor) and returns the rule warnings of the server's values.
-ApplyPage = Callable[[Store, list[p.PulledChange], int], list[str]]
+ApplyPage = Callable[[Store, list[p.PulledChange], int | str], list[str]]
 KEEP_BACKUPS = 3
 
 # Tokens live in memory only, per (server, user, password digest), so a no-change sync is one
