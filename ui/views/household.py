@@ -46,7 +46,7 @@ PARCEL_COLUMNS = (
     Column("图形", lambda p: "已绘制" if p.has_geometry else "未绘制"),
     Column("本年措施", lambda p: p.measure_text),
     Column("退减/休耕面积（亩）",
-           lambda p: mu(sum(m.area_mu for m in p.measures if m.kind != "实际种植")), numeric=True),
+           lambda p: mu(p.retired_mu + p.fallow_mu), numeric=True),
     Column("补助金额（元）", lambda p: yuan(p.subsidy), sort=lambda p: p.subsidy, numeric=True),
 )
 
