@@ -81,6 +81,17 @@ class Worker(QThread):
         self.context = JobContext(self.progressed.emit)
         self._outcome: tuple[str, Any] = ("failed", "后台任务未能完成。")
         self.finished.connect(self._deliver)  # first of finished's slots: outcome, then the rest
+        if parent is not None:
+            # Connected through this worker, so Qt drops the connection when the worker goes.
+            parent.destroyed.connect(self.stop_before_parent_goes)
+
+    def stop_before_parent_goes(self) -> None:
+        """The parent (a closed panel, a deleted widget) is being destroyed and takes this thread
+        with it: Qt aborts the whole program if the thread is still running then. Ask the job to
+        stop and wait until it has ended; its outcome is no longer delivered to anyone."""
+        if self.isRunning():
+            self.cancel()
+            self.wait()
 
     def cancel(self) -> None:
         self.context.cancel()

@@ -197,6 +197,36 @@ def test_worker_cancel(qtbot) -> None:
     worker.wait()
 
 
+def test_a_running_worker_whose_parent_is_deleted_stops_instead_of_aborting(qtbot) -> None:
+    """A panel deleted while its worker runs (a closed dashboard, a test's widget collected):
+    Qt destroys the child thread with it and aborts the whole program unless it has ended."""
+    import threading
+
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    from ui.workers import Cancelled, JobContext, start_worker
+
+    running, stopped = threading.Event(), threading.Event()
+
+    def endless(ctx: JobContext) -> None:
+        try:
+            while True:
+                running.set()
+                ctx.check()
+                stopped.wait(0.01)
+        except Cancelled:
+            stopped.set()
+            raise
+
+    parent = QWidget()
+    worker = start_worker(parent, endless, on_done=lambda _: None)
+    qtbot.waitUntil(running.is_set)
+    shiboken6.delete(parent)  # takes the worker with it, as Qt deletes children
+    assert stopped.is_set()  # the job was asked to stop and had ended before its thread went
+    assert not shiboken6.isValid(worker)
+
+
 def test_settings_dialog_refuses_bad_server_and_saves_good(qtbot, window, settings_file: Path) -> None:
     dialog = window.edit_settings()
     dialog.server.setText("wq.example.cn")
