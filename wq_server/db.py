@@ -271,3 +271,44 @@ class ServerDB:
 
     def close(self) -> None:
         self.store.close()
+
+
+# ------------------------------------------------------------------ photo files and their records
+# Which photo records refer to a file decides who may read it (wq_server/photos.py). The SQL runs
+# on either server store (the PostgreSQL session takes the same placeholders).
+
+def readable_photo_hashes(db: Any, user: str, township: str, office: bool,
+                          hashes: list[str]) -> set[str]:
+    """The hashes among these of finished uploads this user may read: all for the city office;
+    else their own, and those of their township that a photo record of the township refers to."""
+    marks = ",".join("?" * len(hashes))
+    with db.reading() as conn:
+        if office:
+            rows = conn.execute(f"SELECT DISTINCT sha256 FROM srv_upload WHERE done=1"
+                                f" AND sha256 IN ({marks})", hashes)
+        else:
+            rows = conn.execute(
+                f"SELECT DISTINCT u.sha256 FROM srv_upload u WHERE u.done=1 AND u.sha256 IN ({marks})"
+                ' AND (u."user"=? OR (u.township=? AND EXISTS (SELECT 1 FROM photo r'
+                "  JOIN srv_scope s ON s.record = r.uuid WHERE r.sha256 = u.sha256 AND s.township=?)))",
+                (*hashes, user, township, township))
+        return {r[0] for r in rows}
+
+
+def photo_referred_in(db: Any, sha256: str, township: str) -> bool:
+    """Whether a photo record of this township refers to the file."""
+    with db.reading() as conn:
+        return conn.execute(
+            "SELECT 1 FROM photo r JOIN srv_scope s ON s.record = r.uuid"
+            " WHERE r.sha256=? AND s.township=? LIMIT 1", (sha256, township)).fetchone() is not None
+
+
+def unreferenced_upload_bytes(db: Any, user: str, but: str) -> int:
+    """Bytes of this user's uploads (other than `but`) that no live photo record of the upload's
+    township refers to yet: what counts against the upload quota."""
+    with db.reading() as conn:
+        return conn.execute(
+            'SELECT coalesce(sum(u.total), 0) FROM srv_upload u WHERE u."user"=? AND u.sha256<>?'
+            " AND NOT EXISTS (SELECT 1 FROM photo r JOIN srv_scope s ON s.record = r.uuid"
+            "  WHERE r.sha256 = u.sha256 AND s.township = u.township AND r.deleted=0)",
+            (user, but)).fetchone()[0]

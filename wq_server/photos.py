@@ -29,7 +29,7 @@ from wq_desktop.sync import protocol as p
 
 from . import limits
 from .auth import OFFICE, User
-from .db import ServerDB
+from .db import ServerDB, photo_referred_in, readable_photo_hashes, unreferenced_upload_bytes
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 MiB = 1 << 20
@@ -82,18 +82,7 @@ def _known(db: ServerDB, user: User, hashes: list[str]) -> set[str]:
     """The hashes among these whose file this user may read and the server holds."""
     if not hashes:
         return set()
-    marks = ",".join("?" * len(hashes))
-    with db.reading() as conn:
-        if user.role == OFFICE:
-            rows = conn.execute(f"SELECT DISTINCT sha256 FROM srv_upload WHERE done=1"
-                                f" AND sha256 IN ({marks})", hashes)
-        else:
-            rows = conn.execute(
-                f"SELECT DISTINCT u.sha256 FROM srv_upload u WHERE u.done=1 AND u.sha256 IN ({marks})"
-                ' AND (u."user"=? OR (u.township=? AND EXISTS (SELECT 1 FROM photo r'
-                "  JOIN srv_scope s ON s.record = r.uuid WHERE r.sha256 = u.sha256 AND s.township=?)))",
-                (*hashes, user.name, user.township, user.township))
-        found = {r[0] for r in rows}
+    found = readable_photo_hashes(db, user.name, user.township, user.role == OFFICE, hashes)
     return {h for h in found if blob_path(db, h).is_file()}
 
 
@@ -121,11 +110,7 @@ def check_readable(db: ServerDB, user: User, sha256: str) -> Path:
     if _known(db, user, [sha256]):
         return path
     if user.role != OFFICE:
-        with db.reading() as conn:
-            referred = conn.execute(
-                "SELECT 1 FROM photo r JOIN srv_scope s ON s.record = r.uuid"
-                " WHERE r.sha256=? AND s.township=? LIMIT 1", (sha256, user.township)).fetchone()
-        if not referred:
+        if not photo_referred_in(db, sha256, user.township):
             raise NotReadable("该照片不属于您所在乡镇的记录。")
     raise NotFoundError("服务器上还没有该照片（拍摄设备尚未上传）。")
 
@@ -141,17 +126,8 @@ def _upload_lock(user: str, sha256: str) -> threading.Lock:
         return _locks.setdefault((user, sha256), threading.Lock())
 
 
-def _unreferenced_bytes(db: ServerDB, user: User, but: str) -> int:
-    with db.reading() as conn:
-        return conn.execute(
-            'SELECT coalesce(sum(u.total), 0) FROM srv_upload u WHERE u."user"=? AND u.sha256<>?'
-            " AND NOT EXISTS (SELECT 1 FROM photo r JOIN srv_scope s ON s.record = r.uuid"
-            "  WHERE r.sha256 = u.sha256 AND s.township = u.township AND r.deleted=0)",
-            (user.name, but)).fetchone()[0]
-
-
 def _begin(db: ServerDB, user: User, sha256: str, total: int) -> None:
-    held = _unreferenced_bytes(db, user, sha256)
+    held = unreferenced_upload_bytes(db, user.name, but=sha256)
     if held + total > quota_bytes():
         raise QuotaExceeded(
             f"您已上传但尚无记录引用的照片共 {held / MiB:.0f} MB，再传这张（{total / MiB:.1f} MB）"

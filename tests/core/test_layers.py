@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 PACKAGES = ("wq_desktop", "ui", "wq_server")
 
-# Statements in wq_server that join the server's photo-ownership tables (srv_upload, srv_scope)
-# with the photo records in one query. Everything else reaches records through the store.
-SERVER_RECORD_JOINS = {("wq_server/photos.py", "photo"), ("wq_server/db.py", "photo")}
+# The server's store (db.py) joins its photo-ownership tables (srv_upload, srv_scope) with the
+# photo records in one query; everything else in wq_server reaches records through the store.
+SERVER_RECORD_JOINS = {("wq_server/db.py", "photo")}
 # The server's store behind its one interface (#19): the PostgreSQL implementation (its tables,
 # record writes and reads) and the move from SQLite are where the server's record SQL lives, as
 # the laptop's is in wq_desktop/store.py.
