@@ -153,12 +153,17 @@ def test_recovery_code_opens_the_store_and_sets_a_new_password(tmp_path: Path) -
     accounts.sign_in(path, "张三", "Brand2026new!").close()
 
 
-def test_history_entry_after_sign_in_names_the_account(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
-    first, _ = accounts.create_encrypted_store(path, "张三", "Zhang2026pass")
-    accounts.add_account(first, "李四", "Lisi2026pass")
-    first.close()
+def _store_of_two_accounts(path: Path) -> Path:
+    """An encrypted store of 张三 and 李四, closed, its key forgotten: the next open signs in."""
+    store, _ = accounts.create_encrypted_store(path, "张三", "Zhang2026pass")
+    accounts.add_account(store, "李四", "Lisi2026pass")
+    store.close()
     keyfile.forget(path)
+    return path
+
+
+def test_history_entry_after_sign_in_names_the_account(tmp_path: Path) -> None:
+    path = _store_of_two_accounts(tmp_path / "h.sqlite")
     with accounts.sign_in(path, "李四", "Lisi2026pass") as store:
         town = store.create("township", {"code": "652301105", "name": "六工镇"})
         store.update("township", town, {"name": "六工镇人民政府"})
@@ -205,11 +210,7 @@ def test_change_password_needs_the_old_one(encrypted_store: Store) -> None:
 
 
 def test_envelope_moved_to_another_account_does_not_open(tmp_path: Path) -> None:
-    path = tmp_path / "m.sqlite"
-    store, _ = accounts.create_encrypted_store(path, "张三", "Zhang2026pass")
-    accounts.add_account(store, "李四", "Lisi2026pass")
-    store.close()
-    keyfile.forget(path)
+    path = _store_of_two_accounts(tmp_path / "m.sqlite")
     keys = keyfile.load(path)
     for env in keys.envelopes:  # 李四 relabels his own envelope as 张三's
         if env.account == "张三":

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QInputMethodEvent
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
+from user_typing import type_text
 
 from ui.operations import run_op
 from wq_desktop import checks, services
@@ -33,17 +34,6 @@ def window(window):
     return window
 
 
-def _type(qtbot, widget, text: str) -> None:
-    """Type as a user: ASCII by keys, Chinese committed through the input method, as an IME does."""
-    widget.selectAll()
-    if text.isascii():
-        qtbot.keyClicks(widget, text)
-        return
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
-
-
 def _first_household(window) -> str:
     return window.village.visible_rows()[0].operator
 
@@ -56,8 +46,8 @@ def test_another_persons_id_is_refused_in_the_form_with_the_checks_sentence(
     taken = demo_store.get("operator", _first_household(window))
     window.action("edit.new_household").trigger()
     form = window.household.form
-    _type(qtbot, form.edits["name"], "新户")
-    _type(qtbot, form.edits["id_code"], taken["id_code"])
+    type_text(qtbot, form.edits["name"], "新户")
+    type_text(qtbot, form.edits["id_code"], taken["id_code"])
     said = form.errors["id_code"].text()
     assert "同一乡镇不能重复登记" in said and taken["name"] in said, "said as the number is typed"
     assert taken["id_code"] not in said  # masked, as everywhere
@@ -77,11 +67,11 @@ def test_a_patrol_of_one_patroller_and_the_escort_counts_two_people(
     dialog = window.household.open_patrol(None)
     assert dialog.patrollers.text() == "", "not pre-filled with the user: the 至少两人 hint shows"
     assert "至少两人" in dialog.patrollers.placeholderText()
-    _type(qtbot, dialog.patrollers, "王巡查")
+    type_text(qtbot, dialog.patrollers, "王巡查")
     assert "不少于2人" in dialog.people.text()
     dialog.save()  # one person: asked first (answered 否), nothing written
     assert asked and "不少于2人" in asked[0] and dialog.patrol is None
-    _type(qtbot, dialog.escort, "村干部李")
+    type_text(qtbot, dialog.escort, "村干部李")
     assert "在场 2 人" in dialog.people.text()
     dialog.save()
     assert dialog.patrol is not None and len(asked) == 1, "two people: saved without asking"
@@ -100,7 +90,7 @@ def test_publicized_outside_the_notice_period_is_said_as_the_date_is_typed(
     assert panel.on.value() == max(date.fromisoformat(notice["end_on"]),
                                    date.fromisoformat(signed["signed_on"]))
     late = date.fromisoformat(notice["end_on"]) + timedelta(days=3)
-    _type(qtbot, panel.on.line, late.strftime("%Y%m%d"))
+    type_text(qtbot, panel.on.line, late.strftime("%Y%m%d"))
     assert "不在" in panel.hint.text() and "本年度公示期" in panel.hint.text()
     panel.advance()
     assert demo_store.get("agreement", signed["uuid"])["status"] == "已签订"
@@ -112,7 +102,7 @@ def test_a_step_date_is_corrected_with_history(qtbot, window, demo_store: Store)
     dialog = window.household.agreement.correct_date()
     dialog.step.setCurrentIndex(dialog.step.findData("signed_on"))
     right = date.fromisoformat(signed["signed_on"]) - timedelta(days=1)
-    _type(qtbot, dialog.on.line, f"{right.year}年{right.month}月{right.day}日")
+    type_text(qtbot, dialog.on.line, f"{right.year}年{right.month}月{right.day}日")
     dialog.save()
     assert demo_store.get("agreement", signed["uuid"])["signed_on"] == right.isoformat()
     [entry] = [e for e in demo_store.history(signed["uuid"]) if "signed_on" in e.changes][-1:]
@@ -151,14 +141,14 @@ def test_typing_20_into_a_filled_area_box_keeps_20_and_refuses_it_with_the_reaso
     dialog = h.set_measure()
     box = dialog.areas["实际种植"]
     assert box.text() == "12.35"
-    _type(qtbot, box, "20")
+    type_text(qtbot, box, "20")
     assert box.text() == "20", "the typed number stays as typed"
     assert "超出地块面积 7.65 亩" in dialog.whole.text()
     dialog.save()
     assert dialog.isVisible() and "超出地块面积 12.35 亩" in dialog.error.text()
     [measure] = demo_store.find("measure", "parcel=?", (parcel,))
     assert measure["area_mu"] == 12.35, "nothing changed"
-    _type(qtbot, dialog.rates["退减灌溉"], "4OO")
+    type_text(qtbot, dialog.rates["退减灌溉"], "4OO")
     assert "应为数字" in dialog.rates["退减灌溉"].error.text()
     dialog.reject()
 
@@ -167,7 +157,7 @@ def test_an_implausible_parcel_area_is_refused_with_the_reason(qtbot, window, de
     window.show_household(_first_household(window))
     dialog = window.household.edit_parcel(None)
     dialog.edits["code"].setText("大-1")
-    _type(qtbot, dialog.area, "99999")
+    type_text(qtbot, dialog.area, "99999")
     assert "超过 5,000 亩" in dialog.errors["area_mu"].text(), "said as typed"
     before = demo_store.count("parcel")
     dialog.save()
@@ -180,7 +170,7 @@ def test_an_implausible_parcel_area_is_refused_with_the_reason(qtbot, window, de
 def test_each_way_of_typing_a_date_is_taken(qtbot, window, typed: str) -> None:
     window.show_household(_first_household(window))
     dialog = window.household.open_patrol(None)
-    _type(qtbot, dialog.visited_on.line, typed)
+    type_text(qtbot, dialog.visited_on.line, typed)
     assert dialog.visited_on.value() == date(2026, 11, 15)
     dialog.visited_on.line.editingFinished.emit()
     assert dialog.visited_on.line.text() == "2026-11-15"  # read back as understood
@@ -195,8 +185,8 @@ def test_each_way_of_typing_a_date_is_taken(qtbot, window, typed: str) -> None:
 def test_a_date_that_is_not_one_is_refused_with_the_reason_and_kept(qtbot, window, demo_store) -> None:
     window.show_household(_first_household(window))
     dialog = window.household.open_patrol(None)
-    _type(qtbot, dialog.patrollers, "甲、乙")
-    _type(qtbot, dialog.visited_on.line, "2026-02-30")
+    type_text(qtbot, dialog.patrollers, "甲、乙")
+    type_text(qtbot, dialog.visited_on.line, "2026-02-30")
     before = demo_store.count("patrol")
     dialog.save()
     assert dialog.visited_on.line.text() == "2026-02-30"
@@ -211,9 +201,9 @@ def test_a_date_that_is_not_one_is_refused_with_the_reason_and_kept(qtbot, windo
 def test_a_rare_character_is_flagged_only_when_no_font_has_it(qtbot, window) -> None:
     window.action("edit.new_household").trigger()
     form = window.household.form
-    _type(qtbot, form.edits["name"], f"王{RARE}")
+    type_text(qtbot, form.edits["name"], f"王{RARE}")
     assert not form.errors["name"].isVisibleTo(window), "𠮷 is in the bundled fallback font"
-    _type(qtbot, form.edits["name"], "王\U00030000")  # Extension G: in no bundled font
+    type_text(qtbot, form.edits["name"], "王\U00030000")  # Extension G: in no bundled font
     assert "U+30000" in form.errors["name"].text() and "方框" in form.errors["name"].text()
 
 
@@ -245,7 +235,7 @@ def test_a_200_character_name_does_not_widen_the_window(qtbot, window, demo_stor
     QApplication.processEvents()
     assert window.frameGeometry().width() <= screen.width()
     assert window.household.title.shown_text() != window.household.title.text()  # elided
-    _type(qtbot, window.household.form.edits["name"], long_name + "户")
+    type_text(qtbot, window.household.form.edits["name"], long_name + "户")
     assert "最多60个字" in window.household.form.errors["name"].text()
     assert any("最多60个字" in f.message for f in checks.check_rules(demo_store))
     QApplication.processEvents()
@@ -315,7 +305,7 @@ def test_the_contact_list_searches_and_takes_names_pasted_from_excel(qtbot, wind
     window.tabs.setCurrentWidget(view)
     rows = view.assign_model.rows
     a, b = rows[0], rows[1]
-    _type(qtbot, view.assign_search, a.name)
+    type_text(qtbot, view.assign_search, a.name)
     assert view.assign_proxy.rowCount() >= 1 and "找到" in view.assign_hits.text()
     match = view.paste_selection(f"{a.name}\t{a.village}\n{b.name}\t{b.village}\n不存在的人\n")
     assert set(view.selected_operators()) == {a.operator, b.operator} == set(match.operators)

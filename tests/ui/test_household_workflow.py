@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication
+from user_typing import type_text
 
 from wq_desktop.rules import identity, masking
 from wq_desktop.settings import Settings
@@ -16,17 +15,6 @@ from wq_desktop.store import Store
 
 GOOD_ID = "652399198503071234"[:17] + identity.id_check_char("65239919850307123")
 WRONG_ID = GOOD_ID[:17] + ("1" if GOOD_ID[17] != "1" else "2")
-
-
-def _type(qtbot, widget, text: str) -> None:
-    """Type as a user: ASCII by keys, Chinese committed through the input method, as an IME does."""
-    widget.clear()
-    if text.isascii():
-        qtbot.keyClicks(widget, text)
-        return
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 def test_a_households_year_is_recorded_and_survives_reopening(
@@ -42,11 +30,11 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     w.action("edit.new_household").trigger()
     form = w.household.form
     assert w.tabs.currentWidget() is w.household
-    _type(qtbot, form.edits["name"], "测试户")
-    _type(qtbot, form.edits["id_code"], WRONG_ID)
+    type_text(qtbot, form.edits["name"], "测试户")
+    type_text(qtbot, form.edits["id_code"], WRONG_ID)
     assert "校验码" in form.errors["id_code"].text(), "the check digit is flagged while typing"
     assert form.errors["id_code"].isVisibleTo(w)
-    _type(qtbot, form.edits["phone"], "13912345678")
+    type_text(qtbot, form.edits["phone"], "13912345678")
     assert w.save_current() is False
     assert demo_store.count("operator") == households_before
     assert demo_store.conn.execute("SELECT count(*) FROM history").fetchone()[0] == history_before
@@ -55,7 +43,7 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     assert "校验码" in form.errors["id_code"].text()
 
     # -- corrected, it is saved
-    _type(qtbot, form.edits["id_code"], GOOD_ID)
+    type_text(qtbot, form.edits["id_code"], GOOD_ID)
     assert not form.errors["id_code"].isVisibleTo(w)
     assert w.save_current() is True
     operator = w.household.operator
@@ -66,8 +54,8 @@ def test_a_households_year_is_recorded_and_survives_reopening(
 
     # -- a parcel typed in (not yet mapped), then this year's measure
     dialog = w.household.edit_parcel(None)
-    _type(qtbot, dialog.edits["code"], "T-01")
-    _type(qtbot, dialog.area, "20")
+    type_text(qtbot, dialog.edits["code"], "T-01")
+    type_text(qtbot, dialog.area, "20")
     dialog.save()
     assert w.household.parcel_model.rowCount() == 1
     w.household.parcel_table.selectRow(0)
@@ -96,7 +84,7 @@ def test_a_households_year_is_recorded_and_survives_reopening(
     # -- a patrol with a photo carrying EXIF time and GPS
     photo = field_photo("现场.jpg")
     patrol = w.household.open_patrol(None)
-    _type(qtbot, patrol.patrollers, "张三、李四")
+    type_text(qtbot, patrol.patrollers, "张三、李四")
     patrol.stage.setCurrentText("秋翻")
     patrol.checks["ground_state"]["已翻耕"].setChecked(True)
     patrol.checks["well_state"]["封存完好"].setChecked(True)
