@@ -69,10 +69,17 @@ def demo_year(today: date | None = None) -> int:
     return today.year if today >= date(today.year, 11, 21) else today.year - 1
 
 
-def demo_id_number(rng: random.Random) -> str:
-    birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
-    first17 = f"{DEMO_AREA_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return first17 + identity.id_check_char(first17)
+def demo_id_number(rng: random.Random, taken: set[str]) -> str:
+    """A fictional ID number not in `taken` (one person, one number in a township: the store refuses
+    a second), added to it. A township of 3,500 people drawn from 18 million numbers meets a
+    repeat about one time in three, so a repeat is drawn again."""
+    while True:
+        birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
+        first17 = f"{DEMO_AREA_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+        number = first17 + identity.id_check_char(first17)
+        if number not in taken:
+            taken.add(number)
+            return number
 
 
 def demo_credit_code(rng: random.Random, prefix: str) -> str:
@@ -82,17 +89,19 @@ def demo_credit_code(rng: random.Random, prefix: str) -> str:
 
 
 def operator_values(rng: random.Random, kind: OperatorKind, h: int, village: str, groups: list[str],
-                    leaders: list[str], staff: list[str], *, numbered: bool = False) -> dict[str, Any]:
+                    leaders: list[str], staff: list[str], taken: set[str], *,
+                    numbered: bool = False) -> dict[str, Any]:
     """The `h`-th household of a demo village: a fictional person (name, ID number under the
     unassigned area code, phone) or a cooperative / the village collective with a credit code.
     The one generator of demo people, for the small demo and the township/city data sets;
-    `numbered` puts the household number into a cooperative's name (unique at scale)."""
+    `taken` holds the township's ID numbers so far; `numbered` puts the household number into a
+    cooperative's name (unique at scale)."""
     values: dict[str, Any] = {
         "village": village, "group": groups[h % len(groups)], "kind": kind, "phone": _phone(rng),
         "address": f"{h + 1}号院（演示）", "leader": leaders[h % len(leaders)],
         "staff": staff[h % len(staff)]}
     if kind == OperatorKind.FARMER:
-        values.update(name=_name(rng), id_code=demo_id_number(rng))
+        values.update(name=_name(rng), id_code=demo_id_number(rng, taken))
     elif kind == OperatorKind.COOPERATIVE:
         number = str(h) + "号" if numbered else ""
         values.update(name=f"{rng.choice(PLACE_NAMES)}{number}种植专业合作社（演示）",
@@ -164,6 +173,7 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
         staff = [store.create("contact", {
             "township": township, "role": ContactRole.STAFF, "name": _name(rng) + "（演示）",
             "post": "农业发展服务中心", "phone": _phone(rng)}) for _ in range(6)]
+        id_codes: set[str] = set()
         for v_index, village_name in enumerate(VILLAGES):
             village = store.create("village", {"township": township,
                                                "code": f"{TOWNSHIP[0]}{901 + v_index}",
@@ -176,7 +186,8 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
             store.create("notice", {"village": village, "year": year,
                                     "start_on": date(year, 8, 1 + v_index),
                                     "end_on": notice_end, "objection_count": 0})
-            _fill_village(store, rng, year, village, groups, origin, size, leaders, staff, notice_end)
+            _fill_village(store, rng, year, village, groups, origin, size, leaders, staff, notice_end,
+                          id_codes)
         for quota_year in (PLAN_YEARS[0], year - 1, year):
             for crop, quota in WATER_QUOTAS.items():
                 water.set_quota(store, township, quota_year, crop, quota)
@@ -191,7 +202,7 @@ def build_demo(store: Store, size: DemoSize = DemoSize(), year: int | None = Non
 
 def _fill_village(store: Store, rng: random.Random, year: int, village: str, groups: list[str],
                   origin: tuple[float, float], size: DemoSize, leaders: list[str],
-                  staff: list[str], publicized_on: date) -> None:
+                  staff: list[str], publicized_on: date, id_codes: set[str]) -> None:
     households = size.households_per_village
     parcels_per = [rng.choice((1, 2, 3, 3, 4)) for _ in range(households)]
     shapes = iter(_parcel_shapes(rng, origin, sum(parcels_per)))
@@ -203,7 +214,7 @@ def _fill_village(store: Store, rng: random.Random, year: int, village: str, gro
         elif h % 17 == 5:
             kind = OperatorKind.COOPERATIVE
         operator = store.create("operator", operator_values(rng, kind, h, village, groups, leaders,
-                                                            staff))
+                                                            staff, id_codes))
         retiring = False
         for p in range(parcels_per[h]):
             attribute = rng.choices(list(LandAttribute), weights=(70, 18, 12))[0]

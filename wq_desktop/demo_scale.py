@@ -198,6 +198,7 @@ class _Township:
         self.photos, self.progress = photos, progress
         self.years = list(range(year - YEARS + 1, year + 1))
         self.photo_index = 0
+        self.id_codes: set[str] = set()
 
     def build(self) -> float:
         """Write the township; returns the x where the next township may start."""
@@ -281,7 +282,8 @@ class _Township:
             kind = OperatorKind.VILLAGE_COLLECTIVE
         elif h % 41 == 7:
             kind = OperatorKind.COOPERATIVE
-        return operator_values(self.rng, kind, h, village, groups, leaders, staff, numbered=True)
+        return operator_values(self.rng, kind, h, village, groups, leaders, staff, self.id_codes,
+                               numbered=True)
 
     def _measures(self, parcels: list[str], areas: list[float]) -> dict[int, set[int]]:
         """Five years of measures; returns, per year, the parcels (by index) retired or fallowed.

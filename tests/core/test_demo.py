@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from wq_desktop import checks
-from wq_desktop.demo import create_demo_store
+from wq_desktop.demo import create_demo_store, demo_id_number
 from wq_desktop.model import AgreementStatus
 from wq_desktop.queries import navigation
 from wq_desktop.rules import identity
@@ -46,3 +47,13 @@ def test_demo_is_repeatable(tmp_path: Path) -> None:
         assert content(a) == content(b)
         assert [f for f in checks.run_all(a, navigation.latest_year(a))
                 if f.severity == checks.Severity.ERROR] == []
+
+
+def test_a_demo_id_number_already_given_in_the_township_is_drawn_again() -> None:
+    # A city of 28,000 people met a repeat (the store refused the second 孙珍明 and the build
+    # stopped); the same stream that gave `first` is asked again with `first` taken.
+    first = demo_id_number(random.Random(7), set())
+    taken = {first}
+    again = demo_id_number(random.Random(7), taken)
+    assert again != first and identity.normalize_id_number(again) == again
+    assert taken == {first, again}

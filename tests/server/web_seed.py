@@ -34,6 +34,7 @@ def fill_township(store: Store, township: str, code: str, villages: int, seed: i
     leader = store.create("contact", {"township": township, "role": "包联负责人", "name": "马领导",
                                       "level": "乡"})
     staff = store.create("contact", {"township": township, "role": "工作人员", "name": "李干部"})
+    id_codes: set[str] = set()
     for v in range(villages):
         village = store.create("village", {"township": township, "code": f"{code}{901 + v}",
                                            "name": f"{'东西南北'[v]}{code[-2:]}村"})
@@ -43,7 +44,7 @@ def fill_township(store: Store, township: str, code: str, villages: int, seed: i
         for h in range(3 + v):
             op = store.create("operator", {
                 "village": village, "name": f"农户{v}{h}", "kind": "农户",
-                "id_code": demo_id_number(rng),
+                "id_code": demo_id_number(rng, id_codes),
                 **({"leader": leader, "staff": staff} if rng.random() < 0.7 else {})})
             retiring = False
             for i in range(3):
