@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import json_text
 from .model import RecordOp
 
 GENESIS = "0" * 64
@@ -62,8 +63,8 @@ class ChainProblem:
     message: str
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_canonical = json_text.canonical
+_OPS = {op.value: op.value for op in RecordOp}
 
 
 def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: str, record: str,
@@ -98,7 +99,8 @@ class Appender:
             changes: dict[str, list[Any]]) -> int:
         """`op` must be a RecordOp: an operation the views do not know would make the record's
         history unreadable."""
-        op = RecordOp(op).value  # ValueError for anything outside the one vocabulary
+        # ValueError for anything outside the one vocabulary; plain text for its members
+        op = _OPS.get(op) or RecordOp(op).value
         self.seq += 1
         changes_json = _canonical(changes)
         digest = entry_hash(self.prev, self.seq, at, user, device, kind, record, op, rev,

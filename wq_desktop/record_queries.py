@@ -16,6 +16,13 @@ Row = dict[str, Any]
 
 
 class RecordQueries(Protocol):
+    @property
+    def conn(self) -> Any:
+        """The connection, with every row written so far in it (rules that run their own SQL,
+        such as supervision's, take it from here too)."""
+        self.batch._flush_inserts()
+        return self._conn
+
     def live_row(self, kind_name: str, record_uuid: str) -> Row | None:
         """The record's stored columns, if it exists and is not deleted."""
 
@@ -52,19 +59,30 @@ def _dicts(cur: Any) -> Row | None:
 class _NoBatch:
     _row_cache = _unique_keys = _batch_shapes = None
 
+    def _flush_inserts(self) -> None:
+        pass
+
 
 class SqlQueries:
     """The rules' questions in SQL with `?` placeholders, on anything with `execute`: a SQLite
     connection, or the PostgreSQL server's session. `null_safe` spells SQL's NULL-safe equal and
     unequal (SQLite: IS / IS NOT). `batch` is the Store whose batch writer's caches they use
     while it runs (see Store._apply_many): rows looked up (`_row_cache`), the unique keys of the
-    kind being created (`_unique_keys`), shapes just encoded (`_batch_shapes`)."""
+    kind being created (`_unique_keys`), shapes just encoded (`_batch_shapes`); every query
+    first writes the batch's rows still held back (`_flush_inserts`)."""
 
     def __init__(self, conn: Any, batch: Any = None,
                  null_safe: tuple[str, str] = ("IS", "IS NOT")) -> None:
-        self.conn = conn
+        self._conn = conn
         self.batch = batch if batch is not None else _NoBatch()
         self.equal, self.unequal = null_safe
+
+    @property
+    def conn(self) -> Any:
+        """The connection, with every row written so far in it (rules that run their own SQL,
+        such as supervision's, take it from here too)."""
+        self.batch._flush_inserts()
+        return self._conn
 
     def live_row(self, kind_name: str, record_uuid: str) -> Row | None:
         cache = self.batch._row_cache

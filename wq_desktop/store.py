@@ -10,13 +10,12 @@ validation hold for every change, whether typed in the window, imported from a f
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
+import os
 import sqlite3
 import threading
-import uuid as uuid_mod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import history, migrations, sqldriver
+from . import history, json_text, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .record_queries import RecordQueries, SqlQueries
@@ -37,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 1000  # records written before the planner's statistics are first refreshed
 UNIQUE_KEYS_FROM = 200  # a batch of at least this many creates reads the unique keys once
+INSERT_CHUNK = 5000  # a batch's new rows are inserted this many to a statement
 
 Record = dict[str, Any]
 # The history entry of an event (log_event) keeps its description under this name.
@@ -47,13 +47,33 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# Random (version 4, RFC 4122 variant) UUIDs: the bits uuid.UUID(version=4) clears and sets.
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID_SET = (0x8000 << 48) | (4 << 76)
+
+
+def new_uuids(n: int) -> list[str]:
+    """n random UUIDs as text (what str(uuid.uuid4()) gives), from one read of the system's
+    random source: uuid4 reads it once per UUID, and a bulk write draws one or two per record."""
+    raw = os.urandom(16 * n)
+    out = []
+    for i in range(0, 16 * n, 16):
+        h = "%032x" % (int.from_bytes(raw[i:i + 16], "big") & _UUID_KEEP | _UUID_SET)
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
+def new_change_ids(n: int) -> list[str]:
+    """The ids of n queued sync changes (UUIDs, drawn apart from record UUIDs)."""
+    return new_uuids(n)
+
+
 def new_uuid() -> str:
-    return str(uuid_mod.uuid4())
+    return new_uuids(1)[0]
 
 
 def new_change_id() -> str:
-    """The id of one queued sync change (a UUID, drawn apart from record UUIDs)."""
-    return str(uuid_mod.uuid4())
+    return new_change_ids(1)[0]
 
 
 def to_wire(f: Field, value: Any) -> Any:
@@ -113,6 +133,8 @@ class Store:
         # While a batch runs: id(WKB written) -> its GeometryFacts, so validation need not decode
         # what was just encoded (see SqlQueries.outline_facts).
         self._batch_shapes: dict[int, polygons.GeometryFacts] | None = None
+        # While a batch runs: its new rows not yet inserted (see _apply_many).
+        self._inserts: _Inserts | None = None
         self.queries: RecordQueries = SqlQueries(conn, self)
         self.device = self.meta("device_id") or self._init_device()
         if not self._has_statistics():
@@ -167,6 +189,7 @@ class Store:
         measure of the year, per parcel) instead of measure_parcel: minutes instead of
         milliseconds at township size. Sampled (analysis_limit), so it stays fast at city size."""
         with self._lock:
+            self._flush_inserts()  # a batch's rows held back are counted too
             self.conn.execute("PRAGMA analysis_limit=2000")
             self.conn.execute("ANALYZE")
             self._since_analyze = 0
@@ -368,6 +391,7 @@ class Store:
         return normalize(k, values, self._prechecked, self._batch_shapes)
 
     def _raw(self, k: Kind, record_uuid: str) -> dict[str, Any] | None:
+        self._flush_inserts()
         cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid=?', (record_uuid,))
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
@@ -386,10 +410,10 @@ class Store:
                           prechecked=self._prechecked, shapes=self._batch_shapes)
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
-                    at: str) -> tuple[Any, ...]:
+                    at: str, change_id: str | None = None) -> tuple[Any, ...]:
         base = self._edit_base(record_uuid, op, set(changes))
-        return (new_change_id(), k.name, record_uuid, op, base, rev,
-                json.dumps({n: c[1] for n, c in changes.items()}, ensure_ascii=False), at, self.user)
+        return (change_id or new_change_id(), k.name, record_uuid, op, base, rev,
+                json_text.plain({n: c[1] for n, c in changes.items()}), at, self.user)
 
     _OUTBOX_INSERT = ("INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
                       " VALUES (?,?,?,?,?,?,?,?,?)")
@@ -419,21 +443,21 @@ class Store:
         """Create many records in one transaction: for each exactly what `create` does (the same
         validation, history entry and outbox row), at batch speed. A refused row rolls back the
         whole batch; its 0-based position is the error's `batch_index`."""
-        uuids = record_uuids if record_uuids is not None else (new_uuid() for _ in itertools.repeat(None))
-        return self._apply_many(kind(kind_name), (
-            (uuid, "create", values) for uuid, values in zip(uuids, rows, strict=record_uuids is not None)))
+        rows = list(rows)
+        uuids = list(record_uuids) if record_uuids is not None else new_uuids(len(rows))
+        return self._apply_many(kind(kind_name), [
+            (uuid, "create", values) for uuid, values in zip(uuids, rows, strict=True)])
 
     def update_many(self, kind_name: str, changes: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """`update` for many records in one transaction; returns the UUIDs that changed."""
         return self._apply_many(kind(kind_name),
-                                ((uuid, "update", values) for uuid, values in changes))
+                                [(uuid, "update", values) for uuid, values in changes])
 
-    def _apply_many(self, k: Kind, items: Iterable[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    def _apply_many(self, k: Kind, items: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
         from .geo import polygons
 
         written: list[str] = []
         fields: list[Changes] = []
-        items = list(items)
         shapes = [values[f.name] for f in k.fields if f.type == "geom"
                   for _, _, values in items if values.get(f.name) is not None]
         # Outlines check_polygon is sure to accept, found for the whole batch in one numpy pass;
@@ -451,6 +475,11 @@ class Store:
             if len(items) >= UNIQUE_KEYS_FROM and all(op == "create" for _, op, _ in items):
                 # One read of the kind's unique keys instead of one query per new row.
                 self._unique_keys = (k.name, {})
+            # New rows are inserted in large statements; anything that reads the store first
+            # writes those still waiting (_flush_inserts), so every check sees every earlier row.
+            self._inserts = _Inserts(k)
+            now = self.clock()  # one transaction: one time for all its records
+            change_ids = iter(new_change_ids(len(items)))
             try:
                 for index, (record_uuid, op, values) in enumerate(items):
                     try:
@@ -459,34 +488,42 @@ class Store:
                                                        fresh=op == "create")
                         if changes is None:
                             continue
-                        now = self.clock()
                         rev = old["rev"] + 1 if old else 1
                         self._persist(k, record_uuid, op, old, new, changes, rev=rev,
-                                      user=self.user, device=self.device, at=now, chain=chain)
+                                      user=self.user, device=self.device, at=now, chain=chain,
+                                      index=index)
                     except sqldriver.IntegrityError:
                         err = ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
                         err.batch_index = index
                         raise err from None
                     except WqError as err:
-                        err.batch_index = index
+                        if err.batch_index is None:  # a held-back row's refusal names its own
+                            err.batch_index = index
                         raise
-                    row = self._outbox_row(k, record_uuid, op, rev, changes, now)
+                    row = self._outbox_row(k, record_uuid, op, rev, changes, now, next(change_ids))
                     if op == "create":
                         outbox.append(row)  # nothing waits for a record made just now
                     else:  # the next change's base reads the waiting ones, as in the row path
                         self.conn.execute(self._OUTBOX_INSERT, row)
                     written.append(record_uuid)
                     fields.append(changes)
+                self._flush_inserts()
             finally:
                 self._row_cache = None
                 self._unique_keys = None
                 self._batch_shapes = None
                 self._prechecked = {}
+                self._inserts = None
             chain.flush()
             self.conn.executemany(self._OUTBOX_INSERT, outbox)
         for record_uuid, changes in zip(written, fields, strict=True):
             self._notify(k.name, record_uuid, changes)
         return written
+
+    def _flush_inserts(self) -> None:
+        """Write the new rows a batch holds back (before anything reads the store)."""
+        if self._inserts is not None:
+            self._inserts.flush(self.conn)
 
     def _edit_base(self, record_uuid: str, op: str, fields: set[str]) -> int:
         """The server revision this edit is made against, fixed now and kept with the outbox row:
@@ -497,6 +534,7 @@ class Store:
         in between and keep both values as a conflict instead of replacing one."""
         if op == RecordOp.CREATE:
             return 0  # new here: the server has no revision of it
+        self._flush_inserts()
         row = self.conn.execute("SELECT server_rev FROM sync_base WHERE record=?",
                                 (record_uuid,)).fetchone()
         base = row[0] if row else 0
@@ -509,7 +547,7 @@ class Store:
 
     def _persist(self, k: Kind, record_uuid: str, op: str, old: dict[str, Any] | None,
                  new: dict[str, Any], changes: Changes, *, rev: int, user: str, device: str,
-                 at: str, chain: history.Appender | None = None) -> None:
+                 at: str, chain: history.Appender | None = None, index: int = 0) -> None:
         new.update(uuid=record_uuid, rev=rev, updated_at=at, updated_by=user)
         self._since_analyze += 1
         self._wrote = True
@@ -521,9 +559,12 @@ class Store:
         if old is None:
             new.update(created_at=at, created_by=user)
         cols = _columns(k)
-        if old is None:
+        if old is None and self._inserts is not None:
+            self._inserts.add(self.conn, [new[c] for c in cols], index)
+        elif old is None:
             self.conn.execute(_insert_sql(k), [new[c] for c in cols])
         else:  # UPDATE, not REPLACE: a replace would delete the row under its dependents
+            self._flush_inserts()
             self.conn.execute(_update_sql(k), [new[c] for c in cols] + [record_uuid])
         entry = dict(at=at, user=user, device=device, kind=k.name, record=record_uuid, op=op,
                      rev=rev, changes=changes)
@@ -594,6 +635,38 @@ class Store:
                           device=device, at=at)
         self._notify(k.name, record_uuid, changes)
         return warnings
+
+
+class _Inserts:
+    """A batch's new rows of one kind, inserted INSERT_CHUNK to a statement instead of one each.
+    A row the table refuses (a taken UUID) is named by its position in the batch."""
+
+    def __init__(self, k: Kind) -> None:
+        self.kind = k
+        self.sql = _insert_sql(k)
+        self.rows: list[list[Any]] = []
+        self.positions: list[int] = []
+
+    def add(self, conn: sqlite3.Connection, row: list[Any], position: int) -> None:
+        self.rows.append(row)
+        self.positions.append(position)
+        if len(self.rows) >= INSERT_CHUNK:
+            self.flush(conn)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if not self.rows:
+            return
+        rows, positions = self.rows, self.positions
+        self.rows, self.positions = [], []
+        before = conn.total_changes
+        try:
+            conn.executemany(self.sql, rows)
+        except sqldriver.IntegrityError:
+            # The rows before the refused one went in (record tables have no insert triggers).
+            done = min(max(conn.total_changes - before, 0), len(rows) - 1)
+            err = ValidationError(f"{self.kind.label}记录已存在（{rows[done][0]}）。")
+            err.batch_index = positions[done]
+            raise err from None
 
 
 Author = tuple[str, str, str]  # user, device, time

@@ -38,13 +38,14 @@ def _source(folder: Path, n: int = 40) -> Path:
 def _township(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """The same store every time: UUIDs from a counter, a fixed clock and device."""
     records, changes = itertools.count(), itertools.count()
-    monkeypatch.setattr(store_mod, "new_uuid", lambda: f"00000000-0000-4000-8000-{next(records):012d}")
-    monkeypatch.setattr(store_mod, "new_change_id", lambda: f"c0000000-0000-4000-8000-{next(changes):012d}")
+    monkeypatch.setattr(store_mod, "new_uuids", lambda n: [
+        f"00000000-0000-4000-8000-{next(records):012d}" for _ in range(n)])
+    monkeypatch.setattr(store_mod, "new_change_ids", lambda n: [
+        f"c0000000-0000-4000-8000-{next(changes):012d}" for _ in range(n)])
     store = Store.open(path, "测试员", create=True)
     store.clock = lambda: CLOCK
     store.device = "device-1"
-    t = store.create("township", {"code": "652301105", "name": "六工镇"})
-    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+    _t, village = _village(store)
     store.create("operator", {"village": village, "name": "张三", "kind": "农户",
                               "id_code": "11010519491231002X"})
     return store
@@ -52,6 +53,16 @@ def _township(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 
 def _plan(store: Store, source):
     return preview_import(store, source, guess_mapping(source), village_code="652301105901")
+
+
+def _village(store: Store) -> tuple[str, str]:
+    """(township, village) of a new store."""
+    t = store.create("township", {"code": "652301105", "name": "六工镇"})
+    return t, store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+
+
+def _counts(store: Store, *tables: str) -> dict[str, int]:
+    return {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
 def _rows(db: Path, table: str) -> list[tuple]:
@@ -94,26 +105,21 @@ def test_batch_import_writes_exactly_what_one_create_per_row_writes(
 def test_a_refused_row_rolls_back_the_whole_batch_and_names_its_position(
         store: Store, monkeypatch: pytest.MonkeyPatch, unique_keys_from: int) -> None:
     monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", unique_keys_from)
-    t = store.create("township", {"code": "652301105", "name": "六工镇"})
-    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
-    before = {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-              for table in ("parcel", "history", "outbox")}
+    _t, village = _village(store)
+    before = _counts(store, "parcel", "history", "outbox")
     rows = [{"village": village, "code": code, "land_attribute": "集体机动地",
              "geometry": shapely.box(500000 + i * 200, 4870000, 500100 + i * 200, 4870100)}
             for i, code in enumerate(("1", "2", "1", "3"))]
     with pytest.raises(ValidationError) as refused:
         store.create_many("parcel", rows)
     assert refused.value.batch_index == 2 and "本村已有地块编号 1" in str(refused.value)
-    after = {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-             for table in before}
-    assert after == before
+    assert _counts(store, *before) == before
 
 
 def test_a_batch_row_taking_a_stored_parcels_code_is_refused_with_the_stored_parcel(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", 1)
-    t = store.create("township", {"code": "652301105", "name": "六工镇"})
-    village = store.create("village", {"township": t, "code": "652301105901", "name": "甲村"})
+    t, village = _village(store)
     other = store.create("village", {"township": t, "code": "652301105902", "name": "乙村"})
     box = shapely.box(500000, 4870000, 500100, 4870100)
     stored = store.create("parcel", {"village": village, "code": "7", "land_attribute": "集体机动地",
@@ -177,3 +183,60 @@ def test_the_vectorized_outline_check_agrees_with_the_one_by_one_check() -> None
             assert not sure and isinstance(batch, ValidationError) and str(batch) == str(err)
         else:
             assert not isinstance(batch, ValidationError) and batch.equals(one)
+
+
+@pytest.mark.parametrize("chunk", [2, 5000], ids=["held-back-rows-in-chunks", "one-statement"])
+def test_a_batch_row_with_a_taken_uuid_is_named_by_its_position_and_nothing_is_written(
+        store: Store, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(store_mod, "INSERT_CHUNK", chunk)
+    t, taken = _village(store)
+    before = _counts(store, "village", "history", "outbox")
+    rows = [{"township": t, "code": f"65230110590{i}", "name": f"村{i}"} for i in range(2, 7)]
+    uuids = store_mod.new_uuids(5)
+    uuids[3] = taken
+    with pytest.raises(ValidationError) as refused:
+        store.create_many("village", rows, record_uuids=uuids)
+    assert refused.value.batch_index == 3 and taken in str(refused.value)
+    assert _counts(store, *before) == before
+
+
+def test_a_batch_checks_each_row_against_the_rows_before_it_in_the_same_batch(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measures of one parcel and year, created at once: the third overfills the parcel. The
+    check reads the earlier ones with SQL while the batch holds its rows back."""
+    monkeypatch.setattr(store_mod, "INSERT_CHUNK", 5000)
+    _t, village = _village(store)
+    parcel = store.create("parcel", {"village": village, "code": "1", "land_attribute": "集体机动地",
+                                     "geometry": shapely.box(500000, 4870000, 500100, 4870100)})
+    area = store.get("parcel", parcel)["area_mu"]  # 15.00 亩
+    rows = [{"parcel": parcel, "year": 2025, "kind": kind, "area_mu": area / 2}
+            for kind in ("退减灌溉", "休耕轮作", "实际种植")]
+    with pytest.raises(ValidationError) as refused:
+        store.create_many("measure", rows)
+    assert refused.value.batch_index == 2 and "超出地块面积" in str(refused.value)
+    assert store.count("measure") == 0
+
+
+def test_bulk_uuids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    drawn = store_mod.new_uuids(2000)
+    assert len(set(drawn)) == 2000
+    for text in drawn:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_the_stored_json_text_is_json_dumps_text() -> None:
+    import json
+
+    from wq_desktop import json_text
+
+    values = [{"b": [None, 1.5], "a": [None, '中文"\\\n\x01\u2028'], "c": [True, {"z": [1, 2], "y": None}],
+               "d": [1e300, -0.0], "e": [3, "x"]}, {}, {"geometry": [None, "01ab" * 40]}]
+    for value in values:
+        assert json_text.canonical(value) == json.dumps(value, ensure_ascii=False, sort_keys=True,
+                                                        separators=(",", ":"))
+        assert json_text.plain(value) == json.dumps(value, ensure_ascii=False)
+    with pytest.raises(TypeError):
+        json_text.canonical({"a": object()})
