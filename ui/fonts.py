@@ -1,6 +1,6 @@
 """A Chinese UI font: without one the offscreen platform (and bare Linux desktops) draw boxes.
 
-HanaMinB (the printing fallback, wq_desktop.printing.fonts) is loaded into Qt as well and put
+HanaMinB (the printing fallback, wq_desktop.font_files) is loaded into Qt as well and put
 after the UI font, so a rare character such as 𠮷 shows while it is typed, as it will print."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-from wq_desktop.printing.fonts import FALLBACK_FAMILY, fallback_font_path
+from wq_desktop.font_files import FALLBACK_FAMILY, fallback_font_path
 
 # Windows first (what township offices run), then the free fonts Linux packages install.
 PREFERRED_FAMILIES = ("Microsoft YaHei", "微软雅黑", "SimSun", "宋体", "WenQuanYi Zen Hei",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -16,16 +16,14 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import WqError
+from wq_desktop.model import INTERNAL_ONLY
 from wq_desktop.operations import Changes
-from wq_desktop.printing import notice
-from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.queries.navigation import (
     known_years,
     latest_year,
@@ -43,30 +41,36 @@ from . import window_state
 from .actions import ActionDef, declare
 from .actions import build as build_actions
 from .backup_ui import BackupController
-from .dashboard import Dashboard
-from .dialogs.deleted_households import open_deleted_households
-from .dialogs.settings_dialog import SettingsDialog
-from .map_tab import install_map_tab
+from .lazy_tabs import LazyTabs
 from .navigation import NavigationPanel
 from .operations import change_bus
-from .printing import PrintCenter, open_print_center
-from .printing.xlsx_export import export_xlsx
 from .security_ui import SecurityController
 from .sync import SyncController
-from .views.contacts import ContactsView
-from .views.household import HouseholdView
-from .views.rectifications import RectificationsView
-from .views.village import VillageView
 from .widgets import ElidedLabel
-from .workers import Worker
+from .workers import JobContext, Worker
 
 if TYPE_CHECKING:
+    from .dashboard import Dashboard
     from .dialogs.roster_import import RosterImportDialog
+    from .dialogs.settings_dialog import SettingsDialog
+    from .map_tab import MapTab
+    from .printing import PrintCenter
+    from .views.contacts import ContactsView
+    from .views.household import HouseholdView
+    from .views.rectifications import RectificationsView
+    from .views.village import VillageView
 
 APP_TITLE = "退地减水核查"
 # Operator fields the navigation tree counts by (a household added, moved or deleted).
 NAV_FIELDS = {"village", "group", "deleted"}
+# The status bar counts waiting changes up to this many (each save recounts them).
+PENDING_SHOWN = 10_000
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
+# Core modules the pages made after the first paint need, with shapely, pyproj, pyogrio and
+# reportlab under them: imported in a worker right after the first paint, so that making those
+# pages does not pay for them in the GUI thread. (They import what they use themselves.)
+WARM_MODULES = ("wq_desktop.checks", "wq_desktop.gisfiles", "wq_desktop.gis_export",
+                "wq_desktop.printing", "wq_desktop.printing.notice", "wq_desktop.summary")
 
 
 class MainWindow(QMainWindow):
@@ -89,23 +93,16 @@ class MainWindow(QMainWindow):
         self.year_selector.setObjectName("year_selector")
         self.year_selector.setToolTip("工作年度：措施、协议、公示、巡查均按年度登记")
         self.nav = NavigationPanel(store)
-        self.household = HouseholdView(store)
-        self.household.default_patroller = settings.user
-        self.village = VillageView(store)
-        self.contacts = ContactsView(store)
-        self.rectifications = RectificationsView(store)
-        # The lead places ui.map.MapCanvas here; this window does not import ui.map.
-        self.map_tab = QWidget()
-        self.map_tab.setObjectName("map_tab")
-        QVBoxLayout(self.map_tab)
-        self.dashboard = Dashboard(store, self.year_default())
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.dashboard, "工作进度")
-        self.tabs.addTab(self.household, "农户")
-        self.tabs.addTab(self.village, "村")
-        self.tabs.addTab(self.contacts, "包联")
-        self.tabs.addTab(self.rectifications, "巡查整改")
-        self.tabs.addTab(self.map_tab, "地图")
+        # The views are made when first needed (see LazyTabs): the frame paints first.
+        self.tabs = LazyTabs()
+        self.tabs.add_page("dashboard", "工作进度", self._make_dashboard)
+        self.tabs.add_page("household", "农户", self._make_household)
+        self.tabs.add_page("village", "村", self._make_village)
+        self.tabs.add_page("contacts", "包联", self._make_contacts)
+        self.tabs.add_page("rectifications", "巡查整改", self._make_rectifications)
+        self.tabs.add_page("map", "地图", self._make_map)
+        self._map: MapTab | None = None
+        self._painted = False
         splitter = QSplitter()
         splitter.setObjectName("main_splitter")
         splitter.addWidget(self.nav)
@@ -127,12 +124,6 @@ class MainWindow(QMainWindow):
         self.nav.village_selected.connect(self.show_village)
         self.nav.township_selected.connect(self._township_chosen)
         self.nav.household_selected.connect(self.show_household)
-        self.village.open_household.connect(self.show_household)
-        self.village.new_household.connect(self.new_household)
-        self.rectifications.open_patrol.connect(self.open_patrol)
-        self.dashboard.recordRequested.connect(self.open_record)
-        self.household.household_gone.connect(
-            lambda: self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000))
         self.year_selector.currentIndexChanged.connect(self._year_changed)
         # Every operation on this store is announced here once (the views listen themselves).
         self.change_bus = change_bus(store)
@@ -142,9 +133,119 @@ class MainWindow(QMainWindow):
         self.nav.refresh()
         self.update_pending()
         self._select_first_village()
-        self.map = install_map_tab(self)
         self.sync_controller.install_status()
         window_state.restore(self)  # last size, position, splitters and column widths, on screen
+
+    # ------------------------------------------------------------ the pages, made on first need
+    @property
+    def dashboard(self) -> Dashboard:
+        return self.tabs.page("dashboard")  # type: ignore[return-value]
+
+    @property
+    def household(self) -> HouseholdView:
+        return self.tabs.page("household")  # type: ignore[return-value]
+
+    @property
+    def village(self) -> VillageView:
+        return self.tabs.page("village")  # type: ignore[return-value]
+
+    @property
+    def contacts(self) -> ContactsView:
+        return self.tabs.page("contacts")  # type: ignore[return-value]
+
+    @property
+    def rectifications(self) -> RectificationsView:
+        return self.tabs.page("rectifications")  # type: ignore[return-value]
+
+    @property
+    def map_tab(self) -> QWidget:
+        """The 地图 page (holding `map`)."""
+        return self.tabs.page("map")
+
+    @property
+    def map(self) -> MapTab:
+        self.tabs.page("map")
+        assert self._map is not None
+        return self._map
+
+    def _shows(self, key: str) -> bool:
+        """Whether page `key` exists and is the one in front (asking never makes it)."""
+        return self.tabs.is_built(key) and self.tabs.currentWidget() is self.tabs.page(key)
+
+    def current_village(self) -> str | None:
+        """The village the user works in: the 村 page's, else the open household's."""
+        for key in ("village", "household"):
+            if self.tabs.is_built(key):
+                village = self.tabs.page(key).village  # type: ignore[attr-defined]
+                if village:
+                    return village
+        return None
+
+    def _make_dashboard(self) -> Dashboard:
+        from .dashboard import Dashboard
+
+        dashboard = Dashboard(self.store, self.year)
+        dashboard.recordRequested.connect(self.open_record)
+        return dashboard
+
+    def _make_household(self) -> HouseholdView:
+        from .views.household import HouseholdView
+
+        household = HouseholdView(self.store)
+        household.default_patroller = self.settings.user
+        household.household_gone.connect(
+            lambda: self.statusBar().showMessage("当前农户已在其他设备上被删除。", 8000))
+        return household
+
+    def _make_village(self) -> VillageView:
+        from .views.village import VillageView
+
+        village = VillageView(self.store)
+        village.open_household.connect(self.show_household)
+        village.new_household.connect(self.new_household)
+        return village
+
+    def _make_contacts(self) -> ContactsView:
+        from .views.contacts import ContactsView
+
+        return ContactsView(self.store)
+
+    def _make_rectifications(self) -> RectificationsView:
+        from .views.rectifications import RectificationsView
+
+        rectifications = RectificationsView(self.store)
+        rectifications.open_patrol.connect(self.open_patrol)
+        return rectifications
+
+    def _make_map(self) -> QWidget:
+        from .map_tab import install_map_tab
+
+        page = QWidget()
+        page.setObjectName("map_tab")
+        QVBoxLayout(page)
+        self._map = install_map_tab(self, page)
+        return page
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self._warm_up()
+
+    def _warm_up(self) -> None:
+        """After the first paint: import the later pages' libraries in a worker, then make the
+        pages not made yet, one per turn of the event loop."""
+        def job(_ctx: JobContext) -> None:
+            import importlib
+
+            for name in WARM_MODULES:
+                importlib.import_module(name)
+
+        worker = Worker(job, self)
+        worker.done.connect(lambda _result: self.tabs.build_rest())
+        worker.failed.connect(lambda _message: self.tabs.build_rest())  # made in the GUI thread then
+        worker.finished.connect(worker.deleteLater)
+        worker.start()
 
     # ------------------------------------------------------------ menus and shortcuts
     def _build_menus(self) -> None:
@@ -192,10 +293,12 @@ class MainWindow(QMainWindow):
         return self.settings.year_or(latest_year(self.store))
 
     def _year_changed(self) -> None:
-        self.dashboard.set_year(self.year)
-        if self.household.operator or self.household.village:
+        """Pages not made yet take the year when they are (the map follows the selector itself)."""
+        if self.tabs.is_built("dashboard"):
+            self.dashboard.set_year(self.year)
+        if self.tabs.is_built("household") and (self.household.operator or self.household.village):
             self.household.set_year(self.year)
-        if self.village.village:
+        if self.tabs.is_built("village") and self.village.village:
             self.village.set_year(self.year)
 
     # ------------------------------------------------------------ navigation
@@ -210,7 +313,7 @@ class MainWindow(QMainWindow):
 
     def show_village(self, village: str, group: str | None = None) -> None:
         self.village.show_village(village, self.year, group)
-        if self.tabs.currentWidget() is not self.household or not self.household.form.dirty:
+        if not self._shows("household") or not self.household.form.dirty:
             self.tabs.setCurrentWidget(self.village)
 
     def show_household(self, operator: str) -> None:
@@ -220,7 +323,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.household)
 
     def new_household(self, village: str | None) -> None:
-        village = village or self.village.village or self.household.village
+        village = village or self.current_village()
         if village is None:
             QMessageBox.information(self, "请先选择村", "请先在左侧选择要新增经营者的村。")
             return
@@ -265,7 +368,7 @@ class MainWindow(QMainWindow):
 
     def _leave_household_edit(self) -> bool:
         """An unsaved household edit is saved, discarded or kept on the user's word, never dropped."""
-        if not self.household.form.dirty:
+        if not self.tabs.is_built("household") or not self.household.form.dirty:
             return True
         answer = QMessageBox.question(
             self, "尚未保存", "当前经营者信息已修改但尚未保存。是否保存？",
@@ -292,16 +395,18 @@ class MainWindow(QMainWindow):
         self.sync_controller.refresh_status()
 
     def update_pending(self) -> None:
-        count = self.store.pending_changes()
-        self.pending_label.setText(f"待同步变更：{count} 条" if count else "已全部同步")
+        count = self.store.pending_changes(up_to=PENDING_SHOWN + 1)
+        if count > PENDING_SHOWN:
+            self.pending_label.setText(f"待同步变更：{PENDING_SHOWN:,} 条以上")
+        else:
+            self.pending_label.setText(f"待同步变更：{count} 条" if count else "已全部同步")
 
     # ------------------------------------------------------------ commands
     def save_current(self) -> bool:
         """Ctrl+S: save what the current view edits."""
-        current = self.tabs.currentWidget()
-        if current is self.household:
+        if self._shows("household"):
             ok = self.household.save()
-        elif current is self.village:
+        elif self._shows("village"):
             ok = self.village.save_notice()
         else:
             self.statusBar().showMessage("当前页面没有需要保存的内容。", 4000)
@@ -311,13 +416,14 @@ class MainWindow(QMainWindow):
 
     def print_current(self) -> PrintCenter:
         """Ctrl+P: the print center for what is on screen (patrol, household, village, township)."""
-        current = self.tabs.currentWidget()
+        from .printing import open_print_center  # reportlab: when printing, not at start
+
         operator = patrol = None
         village = self.village.village
-        if current is self.household and self.household.operator:
+        if self._shows("household") and self.household.operator:
             operator, village = self.household.operator, self.household.village
             patrol = self.household.print_context()
-        elif current is not self.village:
+        elif not self._shows("village"):
             village = None
         return open_print_center(self, self.store, self.year, village=village, operator=operator,
                                  patrol=patrol)
@@ -325,12 +431,14 @@ class MainWindow(QMainWindow):
     def export_xlsx(self, key: str, *, full: bool = False) -> Path | None:
         """文件 → 导出Excel: the table for the village selected (the whole township without one,
         except the notice, which needs a village)."""
-        village = self.village.village or self.household.village
+        from .printing.xlsx_export import export_xlsx
+
+        village = self.current_village()
         return export_xlsx(self, self.store, self.year, key, village, full=full)
 
     def import_roster(self) -> RosterImportDialog | None:
         """导入花名册: operators from an Excel roster into the selected village, after a preview."""
-        village = self.village.village or self.household.village
+        village = self.current_village()
         if village is None:
             QMessageBox.information(self, "请先选择村", "请先在左侧选择要导入花名册的村。")
             return None
@@ -347,6 +455,10 @@ class MainWindow(QMainWindow):
             self.store_requested.emit(Path(name))
 
     def edit_settings(self) -> SettingsDialog:
+        from wq_desktop.printing import notice
+
+        from .dialogs.settings_dialog import SettingsDialog
+
         names = [name for _, name in townships(self.store)]
         dialog = SettingsDialog(
             self.settings, names, self.settings_file, self,
@@ -360,7 +472,8 @@ class MainWindow(QMainWindow):
         if dialog.result_settings is None:
             return
         self.settings = dialog.result_settings
-        self.household.default_patroller = self.settings.user
+        if self.tabs.is_built("household"):
+            self.household.default_patroller = self.settings.user
         self.sync_controller.apply_settings()  # the background sync follows the consent at once
         if self.settings.user != self.store.user:
             QMessageBox.information(self, "设置已保存", "新的用户名将在下次打开数据库时生效。")
@@ -406,12 +519,20 @@ class MainWindow(QMainWindow):
             return
         window_state.save(self)
         self._closed = True  # the store may be closed right after: no more redraws from it
+        self.tabs.stop_building()
         self.stop_workers()
-        self.map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
+        if self._map is not None:
+            self._map.canvas.set_store(None, self.year)  # drops its pending reloads with the store
         event.accept()
 
 
 # ---------------------------------------------------------------- the window's own menu entries
+def _open_deleted_households(window: MainWindow) -> object:
+    from .dialogs.deleted_households import open_deleted_households
+
+    return open_deleted_households(window)
+
+
 def _xlsx_id(key: str, full: bool) -> str:
     return f"file.xlsx.{key}" + (".full" if full else "")
 
@@ -429,7 +550,7 @@ declare(
     ActionDef("edit.new_household", "新增经营者", "编辑", lambda w: lambda: w.new_household(None),
               order=20, toolbar=30),
     ActionDef("edit.roster", "从Excel花名册导入经营者…", "编辑", lambda w: w.import_roster, order=30),
-    ActionDef("edit.trash", "已删除的农户…", "编辑", lambda w: lambda: open_deleted_households(w),
+    ActionDef("edit.trash", "已删除的农户…", "编辑", lambda w: lambda: _open_deleted_households(w),
               order=40),
     ActionDef("tools.check", "数据检查…", "工具", lambda w: w.run_checks, order=10, toolbar=50),
     ActionDef("help.about", "关于", "帮助", lambda w: w._about),

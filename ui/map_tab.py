@@ -591,25 +591,32 @@ class MapTab(QWidget):
             self.openHousehold.emit(self.clicked_household)
 
 
-def install_map_tab(window: MainWindow) -> MapTab:
-    """Fill the window's 地图 page with a MapTab and connect it to the window."""
-    tab = MapTab(window.store, window.year, window.map_tab)
-    layout = window.map_tab.layout()
+def install_map_tab(window: MainWindow, page: QWidget) -> MapTab:
+    """Fill the window's 地图 page with a MapTab and connect it to the window (the household
+    page's parcel table too, now or when that page is made)."""
+    tab = MapTab(window.store, window.year, page)
+    layout = page.layout()
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(tab)
-    tab.show_village(window.village.village or window.household.village)
+    tab.show_village(window.current_village())
 
     window.year_selector.currentIndexChanged.connect(lambda _i: tab.set_year(window.year))
     window.nav.village_selected.connect(lambda village, _group: tab.show_village(village))
     window.nav.township_selected.connect(lambda _township: tab.show_village(None))
     tab.openHousehold.connect(window.show_household)
 
-    household = window.household
+    def follow_household() -> None:
+        household = window.household
 
-    def parcel_row_changed(current: QModelIndex, _previous: QModelIndex) -> None:
-        row = household.parcel_table.row_object(current)
-        if row is not None:
-            tab.select_parcel(row.uuid)
+        def parcel_row_changed(current: QModelIndex, _previous: QModelIndex) -> None:
+            row = household.parcel_table.row_object(current)
+            if row is not None:
+                tab.select_parcel(row.uuid)
 
-    household.parcel_table.selectionModel().currentRowChanged.connect(parcel_row_changed)
+        household.parcel_table.selectionModel().currentRowChanged.connect(parcel_row_changed)
+
+    if window.tabs.is_built("household"):
+        follow_household()
+    else:
+        window.tabs.built.connect(lambda key: follow_household() if key == "household" else None)
     return tab

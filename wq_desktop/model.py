@@ -21,6 +21,16 @@ class LandAttribute(StrEnum):
     STATE_OUTSIDE = "确权以外国有耕地"
 
 
+# Short forms of LandAttribute for tables and lists (a legend under a printed table spells them out).
+ATTRIBUTE_SHORT = {
+    LandAttribute.CONTRACTED.value: "承包确权地",
+    LandAttribute.COLLECTIVE_RESERVE.value: "集体机动地",
+    LandAttribute.STATE_OUTSIDE.value: "确权外国有地",
+}
+# What an unmasked copy (full ID numbers and phones) says in its title, sheet name and file name.
+INTERNAL_ONLY = "仅限内部使用，不得公开"
+
+
 class MeasureKind(StrEnum):
     PLANTED = "实际种植"
     RETIRED = "退减灌溉"

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ValidationError
-from .model import RecordOp
-from .printing.contact_list import INTERNAL_ONLY
+from .model import INTERNAL_ONLY, RecordOp
 from .store import Store
 from .summary import find_village
 

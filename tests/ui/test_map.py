@@ -187,6 +187,52 @@ def test_township_view_uses_level_of_detail_and_village_view_shows_labels(qtbot,
     assert counts[MeasureKind.RETIRED.value][0] == retired
 
 
+def test_outlines_not_built_in_one_frame_show_as_rectangles_then_all_come(qtbot, demo_store: Store) -> None:
+    """A view needing more outlines than a frame builds (the whole township at real size) never
+    waits for them all: the rest are rectangles until the event loop has built them."""
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(1000, 700)
+    c.show()
+    qtbot.waitExposed(c)
+    c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
+    c.build_chunk = 40
+    image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
+
+    def frame() -> dict[str, int]:
+        p = QPainter(image)
+        try:
+            return c.render_map(p)
+        finally:
+            p.end()
+
+    first = frame()
+    waiting = c.paths_waiting
+    assert first["paths"] == 40 and waiting > 40 and first["rects"] >= waiting
+    qtbot.waitUntil(lambda: c.paths_waiting == 0)
+    after = frame()
+    assert after["paths"] == first["paths"] + waiting
+    assert after["dots"] + after["rects"] + after["paths"] == first["dots"] + first["rects"] + first["paths"]
+
+
+def test_outlines_are_the_parcels_rings_holes_and_parts_included() -> None:
+    from ui.map.parcels import outline_paths
+
+    square = shapely.box(0, 0, 100, 100)
+    holed = square.difference(shapely.box(40, 40, 60, 60))
+    two = shapely.MultiPolygon([shapely.box(200, 0, 210, 10), shapely.box(220, 0, 230, 10)])
+    shapes = [holed, two, square]
+    paths = outline_paths([shapely.to_wkb(s) for s in shapes] + [None], (10.0, 0.0))
+    assert paths[3].isEmpty() and len(paths) == 4
+    for shape, path in zip(shapes, paths, strict=False):
+        minx, miny, maxx, maxy = shape.bounds
+        box = path.boundingRect()
+        assert (box.left(), box.top(), box.right(), box.bottom()) == (minx - 10, miny, maxx - 10, maxy)
+        assert path.elementCount() == shapely.get_num_coordinates(shape)
+        for x, y in ((50, 50), (20, 20), (205, 5), (215, 5), (225, 5), (99, 1)):
+            assert path.contains(QPointF(x - 10, y)) == shape.contains(shapely.Point(x, y)), (shape, x, y)
+
+
 def test_measure_change_recolours_the_parcel(qtbot, canvas: MapCanvas, store: Store, village: str) -> None:
     x0, y0 = ORIGIN
     uuid = _add_parcel(store, {"village": village, "code": "M", "land_attribute": "集体机动地",

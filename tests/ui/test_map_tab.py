@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from shapely.geometry import Polygon
 
 from ui.map.dialogs import NewParcelDialog
-from ui.map_tab import ExportDialog, MapTab, install_map_tab
+from ui.map_tab import ExportDialog, MapTab
 from wq_desktop.geo import polygons
 from wq_desktop.gisfiles import UNVERIFIED, parcel_layer
 from wq_desktop.queries.navigation import villages
@@ -32,12 +32,11 @@ def win(qtbot, demo_store: Store):
     w = MainWindow(demo_store, Settings(user="测试员"))
     qtbot.addWidget(w)
     w.resize(1400, 900)
-    tab = install_map_tab(w)
     w.show()
     w.tabs.setCurrentWidget(w.map_tab)
     qtbot.waitExposed(w)
     QApplication.processEvents()
-    w.map = tab  # the tests reach the tab through the window, as the lead will keep it
+    tab = w.map
     qtbot.waitUntil(lambda: not tab.loading and tab.canvas.parcels is not None, timeout=60000)
     return w
 

@@ -135,7 +135,7 @@ class DeletedHouseholdsDialog(QDialog):
 def open_deleted_households(window: MainWindow) -> QDialog:
     """Open the dialog on the village shown in the window (which redraws from the restore's
     broadcast)."""
-    village = window.village.village or window.household.village
+    village = window.current_village()
     dialog = DeletedHouseholdsDialog(window.store, village, window)
     dialog.open()
     return dialog

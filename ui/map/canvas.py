@@ -31,7 +31,7 @@ from ..operations import change_bus
 from .interaction import CanvasEvents
 from .measure import MeasureTool
 from .painter import CanvasPainter
-from .parcels import ParcelPaths
+from .parcels import BUILD_CHUNK, ParcelPaths
 from .tools import CanvasTools
 
 MIN_SCALE, MAX_SCALE = 1e-4, 50.0  # px per metre
@@ -51,6 +51,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
     selectionChanged = Signal(list)  # uuids of all selected parcels, after a click on the map
     measured = Signal(str)  # the measure tool's reading
     layerChanged = Signal()  # the shown parcels changed (reloaded, patched, another village)
+    build_chunk = BUILD_CHUNK  # outlines built per frame or turn of the event loop
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,8 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self._pending: set[str] = set()
         self._reload_timer = QTimer(self, singleShot=True, interval=0)
         self._reload_timer.timeout.connect(self.apply_pending)
+        self._path_timer = QTimer(self, singleShot=True, interval=0)
+        self._path_timer.timeout.connect(self._build_waiting_paths)
         self.imagery = None
         self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
         self._furniture: dict[str, tuple[object, QImage]] = {}  # see CanvasPainter._draw_cached
@@ -217,6 +220,33 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self._legend = None  # called after every reload or patch of the parcels
         if self.parcels is not None and self.village is not None:
             self._focus = np.array([v == self.village for v in self.parcels.layer.village], dtype=bool)
+
+    def build_paths_later(self) -> None:
+        """The outlines the view needs, built a chunk per turn of the event loop, then redrawn."""
+        self._path_timer.start()
+
+    @property
+    def paths_waiting(self) -> int:
+        """Outlines the current view shows as rectangles until they are built."""
+        return len(self._waiting_paths())
+
+    def _waiting_paths(self) -> np.ndarray:
+        pp = self.parcels
+        if pp is None or not pp.n:
+            return np.zeros(0, dtype=np.int64)
+        idx = pp.in_box(*self.view_extent())
+        _, _, paths = pp.split_by_size(idx, self.scale)
+        return pp.without_path(paths)
+
+    def _build_waiting_paths(self) -> None:
+        waiting = self._waiting_paths()  # of the view now: it may have moved since the frame
+        if not len(waiting):
+            return
+        self.parcels.build_paths(waiting[:self.build_chunk])  # type: ignore[union-attr]
+        if len(waiting) > self.build_chunk:
+            self._path_timer.start()
+        else:
+            self.update()
 
     def selected_uuid(self) -> str | None:
         if self.parcels is None or self.selected is None:

@@ -2,7 +2,8 @@
 the selection, and the furniture (legend, scale bar, north arrow, banner).
 
 A mixin of MapCanvas: it reads the canvas's state (parcels, view, mode) and never changes it,
-except the legend cache it owns."""
+except the caches (legend, furniture, the parcels' outlines); outlines a frame could not build in
+time it asks the canvas to build after it (`build_paths_later`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from wq_desktop.gisfiles import CATEGORIES
 
 from . import overlays
 from .legend import count_legend
-from .parcels import COLORS, ParcelPaths, rect_of
+from .parcels import COLORS, ParcelPaths, rects_of
 
 HANDLE_PX = 4.0
 LABEL_PX = 70.0  # parcels wider than this on screen get their code and household written in
@@ -41,6 +42,8 @@ class CanvasPainter:
     parcels: ParcelPaths | None
     _legend: dict[str, tuple[int, float]] | None
     _furniture: dict[str, tuple[object, QImage]]  # see _draw_cached
+    build_chunk: int
+    build_paths_later: Callable[[], None]  # MapCanvas's
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -84,6 +87,14 @@ class CanvasPainter:
         if self.editing is not None:
             idx = idx[idx != self.editing]
         dots, rects, paths = pp.split_by_size(idx, self.scale)
+        waiting = pp.without_path(paths)
+        if len(waiting):
+            pp.build_paths(waiting[:self.build_chunk])
+            if len(waiting) > self.build_chunk:  # the rest as rectangles now, outlines soon (canvas)
+                later = waiting[self.build_chunk:]
+                paths = paths[~np.isin(paths, later)]
+                rects = np.concatenate([rects, later])
+                self.build_paths_later()
         faded_all = self._focus is not None
         if len(dots):
             s = self.scale
@@ -116,7 +127,7 @@ class CanvasPainter:
                     p.setPen(pen)
                     p.setBrush(fill)
                     if draw == "rect":
-                        p.drawRects([rect_of(pp.bbox[i], pp.origin) for i in sel])
+                        p.drawRects(rects_of(pp.bbox[sel], pp.origin))
                     else:
                         for i in sel:
                             p.drawPath(pp.path(int(i)))

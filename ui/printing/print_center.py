@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wq_desktop.model import INTERNAL_ONLY
 from wq_desktop.printing.catalog import document
-from wq_desktop.printing.contact_list import INTERNAL_ONLY
 from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import xlsx_table
 

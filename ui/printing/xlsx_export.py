@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from wq_desktop.errors import WqError
-from wq_desktop.printing.contact_list import INTERNAL_ONLY
+from wq_desktop.model import INTERNAL_ONLY
 from wq_desktop.store import Store
 from wq_desktop.xlsx_exports import default_file_name, save_table, xlsx_table
 

@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from wq_desktop.errors import WqError
-from wq_desktop.model import DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
+from wq_desktop.model import ATTRIBUTE_SHORT, DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
 from wq_desktop.operations import Changes, agreements
 from wq_desktop.ordering import group_sort_key
-from wq_desktop.printing.contact_list import ATTRIBUTE_SHORT
 from wq_desktop.queries import navigation, village_table
 from wq_desktop.queries.villages_touched import MOVING_KINDS, VILLAGE_KINDS, villages_written
 from wq_desktop.store import Store

@@ -13,19 +13,13 @@ from decimal import Decimal
 from reportlab.platypus import Flowable, Spacer, Table
 
 from wq_desktop.errors import ValidationError
-from wq_desktop.model import LandAttribute
+from wq_desktop.model import ATTRIBUTE_SHORT, INTERNAL_ONLY
 from wq_desktop.printing.common import cell_styles, mu, public_id, public_phone
 from wq_desktop.printing.page import format_cn_date, para, styles, table_style, text_block_size
 from wq_desktop.rules.phones import format_phone
 from wq_desktop.store import Store
 from wq_desktop.summary import ZERO, Household, find_village, load_households
 
-# Short forms keep the landscape table readable; the legend under the table spells them out.
-ATTRIBUTE_SHORT = {
-    LandAttribute.CONTRACTED.value: "承包确权地",
-    LandAttribute.COLLECTIVE_RESERVE.value: "集体机动地",
-    LandAttribute.STATE_OUTSIDE.value: "确权外国有地",
-}
 LEGEND = "注：承包确权地＝农民土地承包确权颁证耕地；确权外国有地＝确权以外国有耕地。面积单位：亩。"
 LEGEND_MASKED = "身份证号、电话已按公开要求脱敏。"
 LEGEND_FULL = "本清单含完整身份证号和电话，仅限内部使用，不得张贴或外传。"
@@ -57,8 +51,6 @@ class ContactRow:
     counted: bool = True  # False when the agreement is 终止: listed, but not in the 退减/休耕 合计
 
 
-# What an unmasked copy (full ID numbers and phones) says in its title and sheet name.
-INTERNAL_ONLY = "仅限内部使用，不得公开"
 # The 合计 of these follows summary.counts_in_totals (a 终止 agreement is not paid).
 RULED_TOTALS = ("retired_mu", "fallow_mu")
 

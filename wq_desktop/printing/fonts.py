@@ -17,11 +17,9 @@ font files, then whatever ``fc-list`` reports for Chinese.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -34,6 +32,7 @@ from reportlab.pdfbase import ttfonts as _ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from wq_desktop.errors import ValidationError, WqError
+from wq_desktop.font_files import fallback_font_path, windows_font_dirs
 from wq_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -130,16 +129,6 @@ _chosen: dict[Role, ChosenFont] | None = None
 _loaded: dict[tuple[str, int], TTFont | None] = {}
 
 
-def _windows_dirs() -> list[Path]:
-    if sys.platform != "win32":
-        return []
-    dirs = [Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"]
-    local = os.environ.get("LOCALAPPDATA")
-    if local:  # per-user installs (Windows 10 1809+) land here, not in C:\Windows\Fonts
-        dirs.append(Path(local) / "Microsoft" / "Windows" / "Fonts")
-    return dirs
-
-
 def _fc_list_candidates(role: Role) -> list[FontCandidate]:
     exe = shutil.which("fc-list")
     if not exe:
@@ -175,7 +164,7 @@ def candidates(role: Role) -> Iterator[FontCandidate]:
     """Font files to try for ``role``, best first (files may not exist)."""
     if role not in ROLES:
         raise ValueError(f"unknown font role {role!r}")
-    for d in _windows_dirs():
+    for d in windows_font_dirs():
         for name, index in _WINDOWS_FILES[role]:
             yield FontCandidate(d / name, index)
 
@@ -280,20 +269,7 @@ def font_for(role: Role) -> str:
 
 # --- the fallback for rare characters ------------------------------------------------------
 
-FALLBACK_FILE = "HanaMinB.ttf"  # Hanazono Mincho B: CJK Extension B–F (licence in resources/fonts)
-FALLBACK_FAMILY = "HanaMinB"  # its family name, for Qt
-# Debian/Ubuntu's fonts-hanazono; the installer copies the file into resources/fonts.
-_FALLBACK_DIRS = ("/usr/share/fonts/truetype/hanazono", "/usr/share/fonts/hanazono")
 _fallback: TTFont | bool | None = False  # False: not looked for yet
-
-
-def fallback_font_path() -> Path | None:
-    """Where HanaMinB is: bundled in resources/fonts first, then the system's font folders."""
-    for folder in (resource_path("fonts"), *map(Path, _FALLBACK_DIRS), *_windows_dirs()):
-        path = folder / FALLBACK_FILE
-        if path.is_file():
-            return path
-    return None
 
 
 def fallback_font() -> TTFont | None:

@@ -17,8 +17,7 @@ from .photo_sync import waiting_uploads
 
 @dataclass(frozen=True)
 class SyncStatus:
-    last_sync_at: str | None  # ISO 8601 UTC, as stored
-    pending: int
+    last_sync_at: str | None  # ISO 8601 UTC, as stored (what waits: Store.pending_changes)
     rejected: int
     open_conflicts: int
     waiting_photos: int
@@ -40,7 +39,7 @@ class RejectedChange:
 
 def sync_status(store: Store) -> SyncStatus:
     rejected = store.conn.execute("SELECT count(*) FROM outbox WHERE state='rejected'").fetchone()[0]
-    return SyncStatus(store.meta("sync_last_at"), store.pending_changes(), rejected,
+    return SyncStatus(store.meta("sync_last_at"), rejected,
                       store.count("conflict", "status=?", (p.OPEN,)), len(waiting_uploads(store)))
 
 
