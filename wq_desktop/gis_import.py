@@ -19,6 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from . import coord_txt, location_checks, shape_checks
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .geo import projection
 from .geo.overlaps import find_overlaps
-from .geo.polygons import area_mu, check_polygon, clearly_valid, from_wkb
+from .geo.polygons import areas_mu, check_polygon, clearly_valid, from_wkb
 from .model import LandAttribute
 from .schema import SANDIAO_FIELDS
 from .store import Store
@@ -231,7 +232,7 @@ class ImportPreview:
         if by_village:
             out.append("按村：" + "；".join(f"{name} {n} 个" for name, n in sorted(by_village.items())))
         if self.ready:
-            total = sum(area_mu(p.values["geometry"]) for p in self.ready)
+            total = float(areas_mu([p.values["geometry"] for p in self.ready]).sum())
             out.append(f"可导入地块面积合计 {total:,.2f} 亩。")
             unmatched = sum(1 for p in self.ready if not p.household_matched)
             if self.mapping.source("household") and unmatched:
@@ -332,20 +333,19 @@ def _source_crs(meta_crs: str | None, path: Path) -> str | None:
 
 
 def _parse_geometries(wkb: list) -> tuple[list[BaseGeometry | None], list[str]]:
+    errors = ["没有图形" if blob is None else "" for blob in wkb]
+    try:
+        return list(shapely.from_wkb(np.array(wkb, dtype=object))), errors  # all at once, in C
+    except (shapely.errors.GEOSException, ValueError):
+        pass  # some are unreadable: find which, one by one
     shapes: list[BaseGeometry | None] = []
-    errors: list[str] = []
-    for blob in wkb:
-        if blob is None:
-            shapes.append(None)
-            errors.append("没有图形")
-            continue
+    for row, blob in enumerate(wkb):
         try:
-            shapes.append(shapely.from_wkb(blob))
-            errors.append("")
+            shapes.append(None if blob is None else shapely.from_wkb(blob))
         except (shapely.errors.GEOSException, ValueError) as err:
             shapes.append(None)
             log.warning("unreadable geometry: %s", err)
-            errors.append("图形无法读取（可能是曲线等不支持的类型，或数据已损坏）")
+            errors[row] = "图形无法读取（可能是曲线等不支持的类型，或数据已损坏）"
     return shapes, errors
 
 
@@ -431,6 +431,7 @@ def guess_mapping(source: SourceData, preset: str | None = None) -> Mapping:
     return Mapping(fields=fields, preset=preset)
 
 
+@lru_cache(maxsize=1024)  # a file has a few wordings, each on thousands of rows
 def parse_land_attribute(text: str | None) -> str | None:
     """A land-attribute value from the file's wording ('承包地', '机动地', '国有' ...), or None."""
     if not text:
@@ -451,16 +452,33 @@ def parse_land_attribute(text: str | None) -> str | None:
 # ------------------------------------------------------------------------------------------ preview
 
 
-def _cell(source: SourceData, mapping: Mapping, target: str, row: int) -> str:
-    name = mapping.source(target)
-    if not name or name not in source.columns:
-        return ""
-    return _column_text(source, name, row, integral=target in ("code", "village_code", "land_class"))
+class _Texts:
+    """The file's cells as text, column by column, each column converted once (the preview reads
+    a dozen cells of every row)."""
+
+    _INTEGRAL = ("code", "village_code", "land_class")
+
+    def __init__(self, source: SourceData, mapping: Mapping) -> None:
+        self.source, self.mapping = source, mapping
+        self._columns: dict[tuple[str, bool], list[str]] = {}
+        self.blank = [""] * len(source)
+
+    def target(self, target: str) -> list[str]:
+        """The texts of the column mapped to `target` ("" for every row when none is)."""
+        name = self.mapping.source(target)
+        if not name or name not in self.source.columns:
+            return self.blank
+        return self.column(name, integral=target in self._INTEGRAL)
+
+    def column(self, name: str, integral: bool = True) -> list[str]:
+        key = (name, integral)
+        if key not in self._columns:
+            self._columns[key] = [_text(v, integral) for v in self.source.columns[name]]
+        return self._columns[key]
 
 
-def _column_text(source: SourceData, name: str, row: int, integral: bool = True) -> str:
+def _text(value: Any, integral: bool) -> str:
     """A cell as text; codes stored as numbers (BSM 6523011234.0) lose the '.0'."""
-    value = source.columns[name][row]
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     if isinstance(value, float) and value.is_integer() and integral:
@@ -480,8 +498,15 @@ class _Villages:
         self.by_code = {code: (uuid, name) for uuid, code, name in rows}
         self.by_name = {name: (uuid, name) for uuid, _, name in rows}
         self.names = {uuid: name for uuid, _, name in rows}
+        self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def resolve(self, code: str, name: str) -> tuple[str, str] | None:
+        key = (code, name)
+        if key not in self._resolved:  # a file names a few villages, each on thousands of rows
+            self._resolved[key] = self._resolve(code, name)
+        return self._resolved[key]
+
+    def _resolve(self, code: str, name: str) -> tuple[str, str] | None:
         if code and _village_key(code) in self.by_code:
             return self.by_code[_village_key(code)]
         if name and name in self.by_name:
@@ -520,7 +545,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
         preview.target_village = target_village[1]
     existing_codes = dict(((v, c), u) for u, v, c in store.conn.execute(
         "SELECT uuid, village, code FROM parcel WHERE deleted=0"))
-    households = _household_index(store)
+    households_by_name = _household_index(store)
     operator_keys = set(store.conn.execute("SELECT village, uuid FROM operator WHERE deleted=0").fetchall())
     seen: dict[tuple[str, str], int] = {}
     extent = location_checks.township_extent(store)
@@ -531,6 +556,20 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     # Outlines check_polygon is sure to accept, found in one vectorized pass; the others are
     # checked one by one below, for their reason.
     sure = clearly_valid(source.geometries)
+    # Where the checked outline is the file's own (sure, and in the store's CRS), its area,
+    # length and place are measured for the whole file at once; other rows one by one.
+    measured = sure & same_crs
+    areas, lengths, inside = _measure(source.geometries, measured, extent)
+    texts = _Texts(source, mapping)
+    codes, land_classes = texts.target("code"), texts.target("land_class")
+    village_codes, village_names = texts.target("village_code"), texts.target("village_name")
+    attributes, declared_areas = texts.target("land_attribute"), texts.target("declared_area_m2")
+    households, operator_keys_given = texts.target("household"), texts.target("operator_key")
+    parcel_texts = [(target, texts.target(target)) for target in PARCEL_TEXT_TARGETS
+                    if mapping.source(target)]
+    sandiao_texts = [(name, texts.column(column)) for name, column in sandiao.items()]
+    bsms = texts.column(sandiao["bsm"]) if "bsm" in sandiao else texts.blank
+    by_class = mapping.farmland_only and mapping.source("land_class")
 
     def note(kind: str, problem: Problem) -> None:
         preview.counts[kind] += 1
@@ -540,15 +579,13 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
 
     for row, shape in enumerate(source.geometries):
         n = row + 1
-        code = _cell(source, mapping, "code", row)
-        land_class = _cell(source, mapping, "land_class", row)
-        by_class = mapping.farmland_only and mapping.source("land_class")
+        code = codes[row]
+        land_class = land_classes[row]
         if by_class and not land_class.startswith(FARMLAND_PREFIX):
-            name = _cell(source, mapping, "land_class_name", row) or land_class or "空"
+            name = texts.target("land_class_name")[row] or land_class or "空"
             note("skipped", Problem(n, code, f"地类为{name}，不是耕地"))
             continue
-        named_code = _cell(source, mapping, "village_code", row)
-        named_name = _cell(source, mapping, "village_name", row)
+        named_code, named_name = village_codes[row], village_names[row]
         village = villages.resolve(named_code, named_name)
         if village is None and (named_code or named_name):
             preview.unknown_units[named_code or named_name] += 1
@@ -582,21 +619,24 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             continue
         if isinstance(shape, MultiPolygon) and len(shape.geoms) == 1:
             shape = shape.geoms[0]
-        place = extent.problem(shape)
+        if measured[row]:
+            area, length, place = areas[row], lengths[row], None if inside[row] else extent.problem(shape)
+        else:
+            area, length, place = shape.area, shape.length, extent.problem(shape)
         if place:
             misplaced.append(raw)
             note("outside", Problem(n, code, place))
             continue
-        crumb = shape_checks.unrecordable(shape)
+        crumb = shape_checks.unrecordable(area)
         if crumb:
             note("small", Problem(n, code, crumb))
             continue
-        size = shape_checks.size_problem(shape, settings)
+        size = shape_checks.size_problem(area, length, settings)
         if size and n not in confirmed:
             note("small", Problem(n, code, size + "；确认无误后可逐个确认导入"))
             continue
         preview.confirmed_small += bool(size)
-        bsm = _column_text(source, sandiao["bsm"], row) if "bsm" in sandiao else ""
+        bsm = bsms[row]
         existing = by_bsm.get(bsm) if bsm else None
         if existing is not None and existing[2] != village[0]:
             owner = villages.names[existing[2]]
@@ -611,14 +651,13 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
             note("duplicates", Problem(n, code, f"与文件中第{seen[key]}个图斑编号相同"))
             continue
         seen[key] = n
-        declared = _cell(source, mapping, "declared_area_m2", row)
-        if declared:
-            _compare_area(note, n, code, shape, declared, settings)
-        attribute = parse_land_attribute(_cell(source, mapping, "land_attribute", row))
+        if declared_areas[row]:
+            _compare_area(note, n, code, area, declared_areas[row], settings)
+        wording = attributes[row]
+        attribute = parse_land_attribute(wording)
         if attribute is None and existing is None:
             attribute = mapping.default_land_attribute
         if attribute is None and existing is None:
-            wording = _cell(source, mapping, "land_attribute", row)
             note("invalid", Problem(n, code, f"土地属性“{wording}”无法识别" if wording else
                                     "新地块没有土地属性，请选择默认土地属性"))
             del seen[key]
@@ -626,16 +665,15 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
         values: dict[str, Any] = {"village": village[0], "code": code, "geometry": shape}
         if attribute:
             values["land_attribute"] = attribute
-        for target in PARCEL_TEXT_TARGETS:
-            text = _cell(source, mapping, target, row)
-            if text:
-                values[target] = text
-        for name, column in sandiao.items():
-            values[name] = _column_text(source, column, row) or None
-        name = _cell(source, mapping, "household", row)
-        key_uuid = _cell(source, mapping, "operator_key", row)
+        for target, column in parcel_texts:
+            if column[row]:
+                values[target] = column[row]
+        for name, column in sandiao_texts:
+            values[name] = column[row] or None
+        name = households[row]
+        key_uuid = operator_keys_given[row]
         operator = key_uuid if (village[0], key_uuid) in operator_keys else None
-        operator = operator or (households.get((village[0], name)) if name else None)
+        operator = operator or (households_by_name.get((village[0], name)) if name else None)
         if operator:
             values["operator"] = operator
         matched = existing[:2] if existing is not None else None
@@ -667,15 +705,29 @@ def _household_index(store: Store) -> dict[tuple[str, str], str]:
     return index
 
 
-def _compare_area(note: Any, n: int, code: str, shape: BaseGeometry, declared: str,
+def _compare_area(note: Any, n: int, code: str, area_m2: float, declared: str,
                   settings: shape_checks.CheckSettings) -> None:
     try:
         declared_m2 = float(declared)
     except ValueError:
         return
-    flag = shape_checks.area_difference(shape, declared_m2, settings)
+    flag = shape_checks.area_difference(area_m2, declared_m2, settings)
     if flag:
         note("area_differences", Problem(n, code, flag))
+
+
+def _measure(shapes: list[BaseGeometry | None], which: np.ndarray, extent: location_checks.Extent
+             ) -> tuple[list[float], list[float], list[bool]]:
+    """Area (m²), boundary length (m) and whether the township's extent covers it, for the
+    outlines `which` marks, at once (in C); NaN / False elsewhere. Python floats, as the
+    one-by-one shape.area gives."""
+    areas, lengths = np.full(len(shapes), np.nan), np.full(len(shapes), np.nan)
+    inside = np.zeros(len(shapes), dtype=bool)
+    if which.any():
+        chosen = np.asarray(shapes, dtype=object)[which]
+        areas[which], lengths[which] = shapely.area(chosen), shapely.length(chosen)
+        inside[which] = shapely.covers(extent.allowed, chosen)
+    return areas.tolist(), lengths.tolist(), inside.tolist()
 
 
 def _find_overlaps(store: Store, preview: ImportPreview, note: Any,

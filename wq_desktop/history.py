@@ -70,8 +70,9 @@ _OPS = {op.value: op.value for op in RecordOp}
 def entry_hash(prev_hash: str, seq: int, at: str, user: str, device: str, kind: str, record: str,
                op: str, rev: int, changes_json: str) -> str:
     parts = (prev_hash, seq, at, user, device, kind, record, op, rev, changes_json)
-    if all(type(v) is str for v in parts[2:8]) and type(seq) is int and type(rev) is int \
-            and type(prev_hash) is str and type(changes_json) is str:
+    if (type(seq) is int and type(rev) is int and type(prev_hash) is str and type(at) is str
+            and type(user) is str and type(device) is str and type(kind) is str
+            and type(record) is str and type(op) is str and type(changes_json) is str):
         # The same text _canonical writes for this list, without json.dumps's per-call set-up
         # (it runs for every record a bulk path writes; tests compare both forms).
         text = _encode_str

@@ -286,8 +286,9 @@ def review_shape(store: Store, shape: BaseGeometry) -> ShapeReview:
     """The import's location and size rules for one parcel drawn on the map or typed as 界址点."""
     from . import shape_checks
 
-    refusal = township_extent(store).problem(shape) or shape_checks.unrecordable(shape)
-    size = shape_checks.size_problem(shape, shape_checks.load(store)) if refusal is None else None
+    refusal = township_extent(store).problem(shape) or shape_checks.unrecordable(shape.area)
+    size = (shape_checks.size_problem(shape.area, shape.length, shape_checks.load(store))
+            if refusal is None else None)
     return ShapeReview(refusal, size)
 
 

@@ -16,8 +16,6 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
-from shapely.geometry.base import BaseGeometry
-
 from .errors import ValidationError
 from .model import SQM_PER_MU
 
@@ -74,42 +72,45 @@ def save(store: Store, settings: CheckSettings) -> None:
             store.set_meta(_META_PREFIX + f.name, "" if value is None else repr(float(value)))
 
 
-def mean_width_m(shape: BaseGeometry) -> float:
+def mean_width_m(area_m2: float, length_m: float) -> float:
     """2 × area / perimeter (boundary length, holes included), in metres."""
-    length = shape.length
-    return 2 * shape.area / length if length > 0 else 0.0
+    return 2 * area_m2 / length_m if length_m > 0 else 0.0
 
 
-def unrecordable(shape: BaseGeometry) -> str | None:
+# The rules below take an outline's area (m²) and boundary length (m), not the shape: the import
+# measures every outline of a file at once (shapely.area / shapely.length over the array).
+
+
+def unrecordable(area_m2: float) -> str | None:
     """Why no confirmation can save this parcel: its area is 0.00 亩 as a figure of record."""
     from . import figures
 
-    if figures.area_of_record(shape.area / SQM_PER_MU) > 0:
+    if figures.area_of_record(area_m2 / SQM_PER_MU) > 0:
         return None
-    return (f"面积仅 {shape.area:,.2f} 平方米，按 0.01 亩记为 0.00 亩，不能作为地块登记"
+    return (f"面积仅 {area_m2:,.2f} 平方米，按 0.01 亩记为 0.00 亩，不能作为地块登记"
             "（疑似数字化产生的碎片）")
 
 
-def size_problem(shape: BaseGeometry, settings: CheckSettings) -> str | None:
+def size_problem(area_m2: float, length_m: float, settings: CheckSettings) -> str | None:
     """Why this (valid, projected) parcel looks like a digitising crumb or sliver, or None."""
-    mu = shape.area / SQM_PER_MU
+    mu = area_m2 / SQM_PER_MU
     if mu < settings.min_area_mu:
-        return (f"面积仅 {mu:.4f} 亩（{shape.area:,.2f} 平方米），"
+        return (f"面积仅 {mu:.4f} 亩（{area_m2:,.2f} 平方米），"
                 f"小于最小地块面积 {settings.min_area_mu:g} 亩，疑似数字化产生的碎片")
     if mu > settings.max_area_mu:
         return (f"面积 {mu:,.0f} 亩，超过单个地块的合理上限 {settings.max_area_mu:,.0f} 亩"
                 "（是否导入了行政区划等不是地块的数据？）")
-    width = mean_width_m(shape)
+    width = mean_width_m(area_m2, length_m)
     if width < settings.min_width_m:
-        return (f"狭长碎片：平均宽度仅 {width:.2f} 米（面积 {mu:.2f} 亩，周长 {shape.length:,.1f} 米），"
+        return (f"狭长碎片：平均宽度仅 {width:.2f} 米（面积 {mu:.2f} 亩，周长 {length_m:,.1f} 米），"
                 f"小于 {settings.min_width_m:g} 米")
     return None
 
 
-def area_difference(shape: BaseGeometry, declared_m2: float, settings: CheckSettings) -> str | None:
+def area_difference(area_m2: float, declared_m2: float, settings: CheckSettings) -> str | None:
     """The flag when the computed area differs from the file's TBMJ beyond the tolerance."""
-    if declared_m2 <= 0 or abs(shape.area - declared_m2) <= settings.tbmj_tolerance * declared_m2:
+    if declared_m2 <= 0 or abs(area_m2 - declared_m2) <= settings.tbmj_tolerance * declared_m2:
         return None
-    share = (shape.area - declared_m2) / declared_m2
-    return (f"计算面积 {shape.area:,.1f} 平方米，文件中图斑面积（TBMJ）为 {declared_m2:,.1f} 平方米，"
+    share = (area_m2 - declared_m2) / declared_m2
+    return (f"计算面积 {area_m2:,.1f} 平方米，文件中图斑面积（TBMJ）为 {declared_m2:,.1f} 平方米，"
             f"相差 {share:+.1%}（允许 {settings.tbmj_tolerance:.1%}，是否选错了坐标系？）")

@@ -416,7 +416,7 @@ class Store:
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
                     at: str, change_id: str | None = None) -> tuple[Any, ...]:
-        base = self._edit_base(record_uuid, op, set(changes))
+        base = self._edit_base(record_uuid, op, changes.keys())
         return (change_id or new_change_id(), k.name, record_uuid, op, base, rev,
                 json_text.plain({n: c[1] for n, c in changes.items()}), at, self.user)
 
@@ -530,7 +530,7 @@ class Store:
         if self._inserts is not None:
             self._inserts.flush(self.conn)
 
-    def _edit_base(self, record_uuid: str, op: str, fields: set[str]) -> int:
+    def _edit_base(self, record_uuid: str, op: str, fields: Iterable[str]) -> int:
         """The server revision this edit is made against, fixed now and kept with the outbox row:
         the revision this device holds of the record, unless an earlier change to the same fields
         (any field, for a delete) still waits; then that change's base, because the server's value
@@ -546,7 +546,7 @@ class Store:
         for waiting_base, waiting_fields in self.conn.execute(
                 "SELECT base_rev, fields FROM outbox WHERE record=? AND state='pending'",
                 (record_uuid,)):
-            if op == RecordOp.DELETE or fields & set(json.loads(waiting_fields)):
+            if op == RecordOp.DELETE or not set(fields).isdisjoint(json.loads(waiting_fields)):
                 base = min(base, waiting_base)
         return base
 
@@ -571,12 +571,11 @@ class Store:
         else:  # UPDATE, not REPLACE: a replace would delete the row under its dependents
             self._flush_inserts()
             self.conn.execute(_update_sql(k), [new[c] for c in cols] + [record_uuid])
-        entry = dict(at=at, user=user, device=device, kind=k.name, record=record_uuid, op=op,
+        appender = chain if chain is not None else history.Appender(self.conn)
+        appender.add(at=at, user=user, device=device, kind=k.name, record=record_uuid, op=op,
                      rev=rev, changes=changes)
-        if chain is not None:
-            chain.add(**entry)
-        else:
-            history.append(self.conn, **entry)
+        if chain is None:
+            appender.flush()
 
     def _notify(self, kind_name: str, record_uuid: str, changes: Changes) -> None:
         for written in self._recorders:
@@ -729,9 +728,7 @@ def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, value
         if base_rev is not None and base_rev != old["rev"]:
             raise ConflictError(
                 f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
-    new = dict(old or {})
-    if op == "create":
-        new.update({f.name: None for f in k.fields})
+    new = dict(old) if op != "create" else dict.fromkeys(k.field_names)
     new.update(normalize(k, values, prechecked, shapes))
     if op in ("create", "update", "restore"):
         new["deleted"] = 0
@@ -757,16 +754,13 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: dict[int, Any] | None
     `prechecked`: GeometryFacts (WKB, area, bbox) by id of the outlines it checked at once;
     `shapes`: filled with the facts of each WKB written (see SqlQueries.outline_facts)."""
     prechecked = prechecked or {}
-    from .geo import polygons
-    from .rules import dates
-
     out: dict[str, Any] = {}
-    for name, value in values.items():
-        if name in SYSTEM_COLUMNS:
-            raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
+    for name, value in values.items():  # runs for every value a bulk write takes: no imports here
         try:
             f = k.field(name)
         except KeyError:
+            if name in SYSTEM_COLUMNS:
+                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name) from None
             raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
         if f.derived:
             raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
@@ -775,62 +769,86 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: dict[int, Any] | None
         if value is None or value == "" or value == []:
             out[name] = None
             continue
-        if f.type == "text":
-            out[name] = str(value)
-        elif f.type == "int":
+        kind_of = f.type
+        if kind_of == "text":
+            value = str(value)
+        elif kind_of == "int":
             if isinstance(value, bool):
                 raise ValidationError(f"“{f.label}”应为整数。", name)
             try:
-                out[name] = int(value)
+                value = int(value)
             except (TypeError, ValueError):
                 raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
-        elif f.type == "real":
+        elif kind_of == "real":
             try:
-                number = float(value)
+                value = float(value)
             except (TypeError, ValueError):
                 raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
-            if not math.isfinite(number):
+            if not math.isfinite(value):
                 raise ValidationError(f"“{f.label}”不是有效数字。", name)
-            out[name] = number
-        elif f.type == "date":
-            out[name] = dates.parse_date(value, name).isoformat()
-        elif f.type == "json":
+        elif kind_of == "date":
+            from .rules import dates
+
+            value = dates.parse_date(value, name).isoformat()
+        elif kind_of == "json":
             if not isinstance(value, (list, dict)):
                 raise ValidationError(f"“{f.label}”应为列表。", name)
-            out[name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        elif f.type == "geom":
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        elif kind_of == "geom":
             facts = prechecked.get(id(value))
             if facts is not None:
-                out[name] = facts[0]
+                value = facts[0]
                 if shapes is not None:
-                    shapes[id(facts[0])] = facts
+                    shapes[id(value)] = facts
             else:
-                out[name] = polygons.to_wkb(polygons.check_polygon(value))
-        _check_length(f, out[name])
-        if f.choices and out[name] is not None and out[name] not in f.choices:
+                from .geo import polygons
+
+                value = polygons.to_wkb(polygons.check_polygon(value))
+        limit = f.max_length
+        if limit is not None and len(value) > limit:
+            _too_long(f, value, limit)
+        if f.choices and value not in f.choices:
             raise ValidationError(
-                f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{out[name]}”。", name)
+                f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{value}”。", name)
+        out[name] = value
     return out
 
 
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:
-    before = old or {}
+    # Runs for every record a batch writes: one pass, no look-ups by name, wire form only where
+    # it differs from the stored one.
+    if old is None:
+        changes = {name: [None, value if wire is None else wire(value)]
+                   for name, wire in _wire_forms(k) if (value := new[name]) is not None}
+        changes["deleted"] = [None, new["deleted"]]
+        return changes
     changes = {}
-    for f in k.fields:  # runs for every record a batch writes: one pass, no look-ups by name
-        name = f.name
-        was, now = before.get(name), new[name]
+    for name, wire in _wire_forms(k):
+        was, now = old.get(name), new[name]
         if was != now:
-            changes[name] = [to_wire(f, was), to_wire(f, now)]
-    if old is None or old["deleted"] != new["deleted"]:
-        changes["deleted"] = [old["deleted"] if old else None, new["deleted"]]
+            changes[name] = ([was, now] if wire is None else
+                             [None if was is None else wire(was), None if now is None else wire(now)])
+    if old["deleted"] != new["deleted"]:
+        changes["deleted"] = [old["deleted"], new["deleted"]]
     return changes
 
 
-def _check_length(f: Field, value: Any) -> None:
+WireForms = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+_WIRE_FORMS: dict[int, tuple[Kind, WireForms]] = {}  # by id of the Kind, which it keeps alive
+
+
+def _wire_forms(k: Kind) -> WireForms:
+    """(name, stored form -> wire form, None where they are the same) of each field (to_wire)."""
+    known = _WIRE_FORMS.get(id(k))
+    if known is None:
+        known = _WIRE_FORMS[id(k)] = (k, tuple(
+            (f.name, (lambda v, f=f: to_wire(f, v)) if f.type in ("geom", "json") else None)
+            for f in k.fields))
+    return known[1]
+
+
+def _too_long(f: Field, value: Any, limit: int) -> None:
     """The schema's maximum length (schema.MAX_LENGTH), the same on the laptop and the server."""
-    limit = f.max_length
-    if limit is None or value is None or len(value) <= limit:
-        return
     if f.type == "geom":
         raise ValidationError(f"“{f.label}”的顶点过多（{len(value) // 16} 个以上），"
                               f"超过 {limit // 16} 个的上限，请简化后再保存。", f.name)

@@ -228,6 +228,11 @@ def area_mu(geom: Any) -> float:
     return float(shapely.area(_coerce(geom))) / SQM_PER_MU
 
 
+def areas_mu(shapes: Any) -> np.ndarray:
+    """area_mu of many shapes at once (in C)."""
+    return shapely.area(np.asarray(shapes, dtype=object)) / SQM_PER_MU
+
+
 def bbox(geom: Any) -> tuple[float, float, float, float]:
     """(minx, miny, maxx, maxy) in GIS order, i.e. (min easting, min northing, max E, max N)."""
     g = _coerce(geom)
@@ -252,7 +257,7 @@ def facts_many(shapes: Any) -> list[GeometryFacts]:
     if not len(g):
         return []
     wkbs = shapely.to_wkb(g, output_dimension=2, byte_order=1, include_srid=False)
-    areas = shapely.area(g) / SQM_PER_MU
+    areas = areas_mu(g)
     bounds = shapely.bounds(g).tolist()
     return [(w, float(a), tuple(b)) for w, a, b in zip(wkbs.tolist(), areas.tolist(), bounds, strict=True)]
 
