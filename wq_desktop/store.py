@@ -251,6 +251,22 @@ class Store:
                 self.conn.execute("COMMIT")
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the file as it was when the block began (one read
+        transaction), whatever other connections commit meanwhile: a page or a report of many
+        queries never mixes two states. For reading only: a write inside is refused."""
+        with self._lock:
+            if self._depth:
+                yield  # inside a transaction already: it is the snapshot
+                return
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # the snapshot starts here
+                yield
+            finally:
+                self.conn.execute("ROLLBACK")
+
+    @contextmanager
     def recording(self) -> Iterator[list[Written]]:
         """Collect (kind, uuid, fields changed) of every record written inside the block, cascades
         and batch rows included: an operation describes what it touched from this, not by guess."""

@@ -19,6 +19,7 @@ from wq_desktop.errors import WqError
 
 if TYPE_CHECKING:
     from .db import ServerDB
+    from .pg_store import PgServerDB
 
 USER_ADMIN = ("passwd", "disable-user", "enable-user", "list-users", "audit")
 COMMANDS = ("serve", "addtownship", "adduser", "passwd", "disable-user", "enable-user", "list-users",
@@ -37,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="服务器进程数（仅 PostgreSQL；SQLite 只能一个进程）")
     serve.add_argument("--photos", type=Path,
                        help="照片文件夹（PostgreSQL 首次运行时必填，之后记在数据库中）")
+    serve.add_argument("--web-replica", type=Path,
+                       help="网页查看用的本机数据副本文件（仅 PostgreSQL；默认在照片文件夹中，"
+                            "多台服务器时各用本机磁盘上的文件）")
     serve.add_argument("--ssl-certfile", help="HTTPS 证书文件（PEM）")
     serve.add_argument("--ssl-keyfile", help="HTTPS 私钥文件（PEM）")
     serve.add_argument("--allow-plain-http", action="store_true",
@@ -156,6 +160,7 @@ def _serve(args: argparse.Namespace) -> None:
 
         db = PgServerDB(args.db, pool_size=2, photos=args.photos)
         _ = db.blob_dir  # refused here, before serving, when no photo folder was ever given
+        _build_web_replica(db, args.web_replica)
     else:
         db = open_server_db(args.db)
     where = "PostgreSQL" if postgres else args.db
@@ -179,6 +184,16 @@ def _serve(args: argparse.Namespace) -> None:
 
         os.environ[KILL_GROUP_ENV] = "1"
     uvicorn.run("wq_server.app:app_from_env", factory=True, workers=args.workers, **options)
+
+
+def _build_web_replica(db: PgServerDB, path: Path | None) -> None:
+    """The web view's replica of every township, brought up to date before any worker serves
+    (the workers find it through the environment)."""
+    from .office_replica import REPLICA_ENV, OfficeReplica
+
+    if path is not None:
+        os.environ[REPLICA_ENV] = str(path.resolve())
+    OfficeReplica(db).build(lambda line: print(line, flush=True))
 
 
 def _key_base(target: str) -> Path:

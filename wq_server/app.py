@@ -146,6 +146,7 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
 
     gate = logins.LoginGate(db, logins.LoginPolicy.from_env())
     app.state.gate = gate  # the web view's sign-in goes through the same gate
+    app.state.read_model = web.read_model_for(db)  # what its pages read: the file or the replica
     web.install(app)
 
     @app.post("/auth/login")

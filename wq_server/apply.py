@@ -360,8 +360,9 @@ def _plain_cursor(after: int | str) -> int:
 
 
 def feed_head(db: ServerDB) -> int:
-    """The latest change's sequence number: anything derived from the records (the web view's
-    map) is current while this has not moved."""
+    """The latest change's sequence number on an SQLite server (one counter for every township):
+    anything derived from its records (the web view's figures and map) is current while this has
+    not moved. On PostgreSQL each township counts on its own: `PgServerDB.feed_position`."""
     with db.reading() as conn:
         return conn.execute("SELECT coalesce(max(seq), 0) FROM srv_change").fetchone()[0]
 

@@ -245,13 +245,11 @@ class PgServerDB:
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         return self.blob_dir / "server"
 
-    @property
-    def path(self) -> Path:
-        """The web view (wq_server/web) reads an SQLite file with the core's Store; on
-        PostgreSQL it has no file to read yet."""
-        from wq_desktop.errors import WqError
-
-        raise WqError("网页查看暂时只支持 SQLite 服务器数据库；PostgreSQL 服务器请用市级办公室账号同步查看。")
+    def feed_position(self) -> dict[str, int]:
+        """Each township's feed counter: the change feed's head, in one small read (the office
+        replica compares it with its cursor before every page of the web view)."""
+        with self.pool.connection() as conn:
+            return dict(conn.execute("SELECT township, seq FROM srv_feed").fetchall())
 
     def durable(self) -> None:
         pass  # synchronous_commit is on by default: a commit is on disk when it returns

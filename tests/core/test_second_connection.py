@@ -13,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from wq_desktop import sqldriver
 from wq_desktop.store import Store
 
 
@@ -37,3 +40,23 @@ def _count_elsewhere(path: Path) -> str:
         [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
          " print(c.execute('SELECT count(*) FROM township').fetchone()[0]); c.close()", str(path)],
         capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+
+
+def test_a_snapshot_reads_one_state_while_another_store_commits(tmp_path: Path) -> None:
+    """A page of many queries (the web view's) sees the file as it was when it began, whatever
+    another connection commits meanwhile; and a snapshot is for reading only."""
+    path = tmp_path / "shared.sqlite"
+    writer = Store.open(path, "甲", create=True)
+    reader = Store.open(path, "乙")
+    try:
+        writer.create("township", {"code": "652301101", "name": "三工镇"})
+        with reader.snapshot():
+            assert reader.count("township") == 1
+            writer.create("township", {"code": "652301102", "name": "榆树沟镇"})
+            assert reader.count("township") == 1  # still the state it began with
+            with pytest.raises(sqldriver.OperationalError):
+                reader.create("township", {"code": "652301103", "name": "大西渠镇"})
+        assert reader.count("township") == 2
+    finally:
+        reader.close()
+        writer.close()

@@ -75,7 +75,7 @@ class ServerProcess:
              "--host", "127.0.0.1", "--port", str(self.port), *workers, *self._tls_args()],
             cwd=ROOT, env={**os.environ, **self.env, **env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a bound, not a measure: four workers on a loaded machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.proc.stderr.read().decode())

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import requests
-from serverproc import PASSWORD, ServerProcess, admin
+from serverproc import PASSWORD, ServerProcess, admin, new_server_db
 
 
 def _web_login(url: str, user: str, password: str) -> requests.Response:
@@ -18,8 +18,8 @@ def _web_login(url: str, user: str, password: str) -> requests.Response:
                   timeout=120)
 
 
-def test_wrong_web_passwords_lock_the_account_for_the_api_too(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "server.sqlite", WQ_LOGIN_MAX_FAILURES="2")
+def test_wrong_web_passwords_lock_the_account_for_the_api_too(tmp_path: Path, backend: str) -> None:
+    server = ServerProcess(new_server_db(tmp_path, backend), WQ_LOGIN_MAX_FAILURES="2")
     admin(server.db, "adduser", "--name", "市办", "--role", "office")
     server.start()
     try:

@@ -8,7 +8,14 @@ import pytest
 import requests
 from browser import available, chromium, sign_in
 from serverproc import PASSWORD, PROTOCOL
-from web_seed import OFFICE, SHOTS, YEAR, City, city_fixture  # noqa: F401 (the `city` fixture)
+from web_seed import (  # noqa: F401 (the `city` fixture)
+    OFFICE,
+    SHOTS,
+    YEAR,
+    City,
+    city_fixture,
+    web_layer_only,
+)
 
 from wq_desktop import plan_calendar, summary
 from wq_server.web.progress import MILESTONE_COLUMNS, POSTED, SIGNED
@@ -24,6 +31,7 @@ def _cells(page, selector: str) -> dict[str, tuple[int, int]]:
 
 
 def test_a_wrong_password_is_refused_and_the_right_one_signs_in(city: City) -> None:
+    web_layer_only(city)
     with chromium() as page:
         sign_in(page, city.url, OFFICE, "not-the-password")
         assert "/web/login" in page.url
@@ -44,6 +52,7 @@ def test_a_wrong_password_is_refused_and_the_right_one_signs_in(city: City) -> N
 
 
 def test_a_post_without_the_pages_csrf_token_is_refused(city: City) -> None:
+    web_layer_only(city)
     with chromium() as page:
         sign_in(page, city.url, OFFICE, PASSWORD)
         cookie = {c["name"]: c["value"] for c in page.context.cookies()}

@@ -9,13 +9,23 @@ from pathlib import Path
 import openpyxl
 import pdfplumber
 import pytest
+import requests
 from browser import available, chromium, sign_in
-from web_seed import OFFICE, PASSWORD, SHOTS, YEAR, City, city_fixture  # noqa: F401 (the `city` fixture)
+from web_seed import (  # noqa: F401 (the `city` fixture)
+    OFFICE,
+    PASSWORD,
+    SHOTS,
+    YEAR,
+    City,
+    city_fixture,
+    web_session,
+)
 
 from wq_desktop import summary
 from wq_desktop.printing.summary_table import line_values
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs Debian's chromium")
+PG_WORKERS = 4  # the stale-read test: four workers share one replica, each catches up before serving
 
 
 def _desktop_lines(city: City) -> dict[str, tuple[str, ...]]:
@@ -83,3 +93,26 @@ def test_a_township_leader_gets_only_their_townships_table(city: City) -> None:
         with pdfplumber.open(pdf.value.path()) as doc:
             text = "\n".join(p.extract_text() or "" for p in doc.pages)
         assert "榆树沟镇" not in text and other.stores[0].find_one("village", "1=1")["name"] not in text
+
+
+def test_a_change_pushed_shows_on_the_next_page_load(city: City) -> None:
+    """No stale read: each page is read after the records were brought up to the change feed (on
+    PostgreSQL: 4 workers, one replica). Each load is a new connection, taken by whichever worker
+    accepts it."""
+    town = city.towns[1]
+    laptop = town.stores[0]
+    village = laptop.find_one("village", "1=1")
+    cookies = web_session(city.url, OFFICE)[0].cookies.get_dict()
+    try:
+        for n in range(4):
+            name = f"{village['name']}（复核{n}）"
+            laptop.update("village", village["uuid"], {"name": name})
+            assert town.sync(0).rejected == []
+            for _ in range(4):
+                page = requests.get(f"{city.url}/web/summary?year={YEAR}", cookies=cookies,
+                                    headers={"Connection": "close"}, timeout=60)
+                assert page.status_code == 200 and f"<th>{name}</th>" in page.text
+    finally:
+        laptop.update("village", village["uuid"], {"name": village["name"]})
+        town.sync(0)
+

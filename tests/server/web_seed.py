@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from serverproc import PASSWORD, ServerProcess, Township, admin
+from serverproc import PASSWORD, ServerProcess, Township, admin, new_server_db
 from shapely.geometry import box
 
 from wq_desktop import services
@@ -76,10 +76,12 @@ def fill_township(store: Store, township: str, code: str, villages: int, seed: i
 
 class City:
     """A server process with two townships (three villages and one), their laptops synced, and an
-    office account."""
+    office account, on either store (on PostgreSQL with `pg_workers` processes)."""
 
-    def __init__(self, tmp: Path) -> None:
-        self.server = ServerProcess(tmp / "server.sqlite")
+    def __init__(self, tmp: Path, backend: str = "sqlite", pg_workers: int = 2) -> None:
+        self.backend = backend
+        self.server = ServerProcess(new_server_db(tmp, backend),
+                                    workers=pg_workers if backend == "postgresql" else 1)
         self.server.start()
         admin(self.server.db, "adduser", "--name", OFFICE, "--role", "office")
         self.towns = [Township(self.server, tmp, "652301101", "三工镇", laptops=1),
@@ -100,15 +102,23 @@ class City:
 
 
 @pytest.fixture(scope="module", name="city")
-def city_fixture(tmp_path_factory) -> City:
-    """The seeded city of one test module (imported by each web test module)."""
-    city = City(tmp_path_factory.mktemp("web"))
+def city_fixture(tmp_path_factory, backend: str, request: pytest.FixtureRequest) -> City:
+    """The seeded city of one test module (imported by each web test module), on each store; a
+    module's `PG_WORKERS` says how many server processes it runs on PostgreSQL (default 2)."""
+    city = City(tmp_path_factory.mktemp("web"), backend, getattr(request.module, "PG_WORKERS", 2))
     yield city
     city.close()
 
 
+def web_layer_only(city: City) -> None:
+    """A test of the web layer alone (sign-in form, CSRF), the same code whatever the store:
+    run on SQLite only, so the browser tests do not take twice as long for nothing."""
+    if city.backend != "sqlite":
+        pytest.skip("只涉及网页层，与服务器数据库无关：已在 SQLite 上测试")
+
+
 __all__ = ["OFFICE", "PASSWORD", "SHOTS", "YEAR", "City", "city_fixture", "fill_township",
-           "issue_supervision", "web_session"]
+           "issue_supervision", "web_layer_only", "web_session"]
 
 
 def web_session(url: str, user: str, password: str = PASSWORD):

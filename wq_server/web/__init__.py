@@ -7,5 +7,6 @@ from `static/`, so it works with no internet.
 
 from .frame import is_web_path
 from .pages import install
+from .read_model import for_db as read_model_for
 
-__all__ = ["install", "is_web_path"]
+__all__ = ["install", "is_web_path", "read_model_for"]

@@ -1,5 +1,5 @@
 """Figures that take a while at city size (进度 ~40 s, 数据检查 minutes on 100,000 parcels), computed
-in a thread of their own and kept until the change feed moves (`apply.feed_head`): the first
+in a thread of their own and kept until the records move (`ReadModel.position`): the first
 visitor sees how far it is (the page reloads itself), everyone after gets the kept result at once.
 """
 
@@ -13,14 +13,14 @@ from typing import Any
 
 from fastapi import Request
 
-from .. import apply
+from .read_model import read_model
 
 WAIT_S = 3.0  # a request waits this long for a fresh result before showing "正在统计…"
 
 
 @dataclass
 class Job:
-    head: int
+    head: Hashable  # the records' position it was started at (read_model.py)
     started: float = field(default_factory=time.time)
     step: str = "正在准备…"
     done: bool = False
@@ -38,8 +38,9 @@ _lock = threading.Lock()
 
 
 def job_for(request: Request, key: Hashable, work: Callable[[Job], Any]) -> Job:
-    """The kept job for `key` if the data has not changed since it started, else a new one."""
-    head = apply.feed_head(request.app.state.db)
+    """The kept job for `key` if the records have not changed since it started, else a new one
+    (which reads them at this position or later: never an older one)."""
+    head = read_model(request).position()
     with _lock:
         job = _jobs.get(key)
         if job is None or (job.done and (job.head != head or job.error)):

@@ -18,10 +18,10 @@ from fastapi.responses import Response
 
 from wq_desktop import checks
 from wq_desktop.queries.navigation import township_of_place
-from wq_desktop.store import Store
 
 from . import background
-from .frame import YearParam, default_year, page, reading_store, township_scope
+from .frame import YearParam, default_year, page, township_scope, web_store
+from .read_model import ReadModel, read_model, snapshot
 from .session import WebUser
 
 CITY_CHECKS = ("missing", "overlaps", "duplicates", "fragmentation", "agreements", "terminated",
@@ -36,9 +36,10 @@ class CityFindings:
     total: int = 0
 
 
-def _run(job: background.Job, db_path, user_name: str, year: int, scope: str | None) -> CityFindings:
+def _run(job: background.Job, model: ReadModel, user_name: str, year: int,
+         scope: str | None) -> CityFindings:
     out = CityFindings()
-    with Store.open(db_path, user_name) as store:
+    with snapshot(model, user_name) as store:
         findings: list[checks.Finding] = []
         for key in CITY_CHECKS:
             label, check = checks.CHECKS[key]
@@ -81,11 +82,11 @@ def install(app: FastAPI) -> None:
     @app.get("/web/checks")
     def checks_page(request: Request, user: WebUser, year: YearParam = None) -> Response:
         if not year:
-            with reading_store(request, user) as store:
+            with web_store(request, user) as store:
                 year = default_year(store)
-        scope, path = township_scope(user), request.app.state.db.path
+        scope, model = township_scope(user), read_model(request)
         job = background.job_for(request, ("checks", year, scope),
-                                 lambda job: _run(job, path, user.name, year, scope))
+                                 lambda job: _run(job, model, user.name, year, scope))
         if not job.done or job.error:
             return page(request, "computing.html", user, heading=f"{year} 年度全市数据检查", job=job,
                         active="checks")

@@ -1,4 +1,4 @@
-"""What every page of the web view shares: templates, the reading Store, scope, headers."""
+"""What every page of the web view shares: templates, the records (`web_store`), scope, headers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wq_desktop.queries import navigation
 from wq_desktop.store import Store
 
 from .. import auth
-from . import session
+from . import read_model, session
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -45,13 +45,11 @@ def is_web_path(path: str) -> bool:
 
 
 @contextmanager
-def reading_store(request: Request, user: auth.User | None = None) -> Iterator[Store]:
-    """A Store of this request's own on the server's file; the user's name marks what it prints."""
-    store = Store.open(request.app.state.db.path, user.name if user else WEB_USER)
-    try:
+def web_store(request: Request, user: auth.User | None = None) -> Iterator[Store]:
+    """The records for this request, whatever the server's store (read_model.py): up to date
+    when the page is asked for, one state throughout; the user's name marks what it prints."""
+    with read_model.snapshot(read_model.read_model(request), user.name if user else WEB_USER) as store:
         yield store
-    finally:
-        store.close()
 
 
 def township_scope(user: auth.User) -> str | None:

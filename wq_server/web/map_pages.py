@@ -1,7 +1,7 @@
 """一张图: the map page, its tiles, outlines and a parcel's details on click (masked).
 
 A map model per (year, scope) is built once from the store and kept until the change feed moves
-(`apply.feed_head`); building it takes a few seconds at city size, every tile after that
+(`ReadModel.position`); building it takes a few seconds at city size, every tile after that
 milliseconds. Township leaders get a model of their township only, so no tile, outline or click
 can show another township's parcel.
 """
@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Hashable
 from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -19,27 +20,27 @@ from fastapi.responses import JSONResponse, Response
 
 from wq_desktop.gisfiles import CATEGORIES
 from wq_desktop.rules.masking import mask_id, mask_phone
-from wq_desktop.store import Store
 from wq_desktop.summary import fmt_mu
 
-from .. import apply, auth
+from .. import auth
 from . import map_tiles
-from .frame import WEB_USER, YearParam, default_year, page, reading_store, secured, township_scope
+from .frame import WEB_USER, YearParam, default_year, page, secured, township_scope, web_store
+from .read_model import ReadModel, read_model, snapshot
 from .session import WebUser
 
 COLORS = {"退减灌溉": "#e87622", "休耕轮作": "#3484d6", "实际种植": "#54a84c", "未核实": "#969696"}
-_models: dict[tuple[int, str | None], tuple[int, map_tiles.MapModel]] = {}
+_models: dict[tuple[int, str | None], tuple[Hashable, map_tiles.MapModel]] = {}
 _building = threading.Lock()
 log = logging.getLogger(__name__)
 WARM_UP_ENV = "WQ_WEB_MAP_WARM_UP"  # "0": build the map on the first visit only (the benchmark)
 
 
 def model_for(request: Request, user: auth.User, year: int) -> map_tiles.MapModel:
-    return _model(request.app.state.db, year, township_scope(user))
+    return _model(read_model(request), year, township_scope(user))
 
 
-def _model(db, year: int, scope: str | None) -> map_tiles.MapModel:
-    key, head = (year, scope), apply.feed_head(db)
+def _model(records: ReadModel, year: int, scope: str | None) -> map_tiles.MapModel:
+    key, head = (year, scope), records.position()
     held = _models.get(key)
     if held and held[0] == head:
         return held[1]
@@ -47,20 +48,20 @@ def _model(db, year: int, scope: str | None) -> map_tiles.MapModel:
         held = _models.get(key)
         if held and held[0] == head:
             return held[1]
-        with Store.open(db.path, WEB_USER) as store:
+        with snapshot(records, WEB_USER) as store:
             model = map_tiles.build_model(store, year, scope)
         _models[key] = (head, model)
         return model
 
 
-def warm_up(db) -> None:
+def warm_up(records: ReadModel) -> None:
     """Build the office's map of the latest year when the server starts (tens of seconds at
     city size), so the first visitor does not wait for it."""
     def build() -> None:
         try:
-            with Store.open(db.path, WEB_USER) as store:
+            with snapshot(records, WEB_USER) as store:
                 year = default_year(store)
-            _model(db, year, None)
+            _model(records, year, None)
         except Exception:  # a visit builds it then, and says what went wrong
             log.exception("map warm-up failed")
 
@@ -70,7 +71,7 @@ def warm_up(db) -> None:
 def _year(request: Request, year: int | None) -> int:
     if year:
         return year
-    with reading_store(request) as store:
+    with web_store(request) as store:
         return default_year(store)
 
 
@@ -80,7 +81,7 @@ def _figure(value: float) -> str:
 
 
 def _details(request: Request, user: auth.User, parcel: str, year: int) -> dict:
-    with reading_store(request, user) as store:
+    with web_store(request, user) as store:
         from wq_desktop.gisfiles import parcel_layer
 
         layer = parcel_layer(store, year, parcel_uuids=[parcel], with_geometry=False)
@@ -108,7 +109,7 @@ def _details(request: Request, user: auth.User, parcel: str, year: int) -> dict:
 
 def install(app: FastAPI) -> None:
     if os.environ.get(WARM_UP_ENV, "1") != "0":
-        warm_up(app.state.db)
+        warm_up(app.state.read_model)
 
     @app.get("/web/map")
     def map_page(request: Request, user: WebUser, year: YearParam = None) -> Response:

@@ -1,9 +1,10 @@
 """The web view's routes: sign-in, 进度, and the shared page frame.
 
-Every page reads through a Store of its own opened on the server's file (the core's read
-functions take a Store), in FastAPI's thread pool, so a slow city-wide count never holds the sync
-lock nor the event loop. Township staff see only their own township; nothing here writes records
-except the 督办 pages, which go through the server's own write path.
+Every page reads through a Store of its own (`frame.web_store`: the server's file, or on
+PostgreSQL the office replica; the core's read functions take a Store), in FastAPI's thread
+pool, so a slow city-wide count never holds the sync lock nor the event loop. Township staff
+see only their own township; nothing here writes records except the 督办 pages, which go
+through the server's own write path.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wq_desktop.queries import navigation
-from wq_desktop.store import Store
 
 from .. import auth
 from . import background, checks_pages, map_pages, progress, session, summary_pages, supervision_pages
@@ -28,11 +28,12 @@ from .frame import (
     default_year,
     is_web_path,
     page,
-    reading_store,
     secured,
     templates,
     township_scope,
+    web_store,
 )
+from .read_model import read_model, snapshot
 from .session import WebUser
 
 
@@ -107,14 +108,14 @@ def install(app: FastAPI) -> None:
 
     @app.get("/web/progress")
     def progress_page(request: Request, user: WebUser, year: YearParam = None) -> Response:
-        with reading_store(request, user) as store:
+        with web_store(request, user) as store:
             year = year or default_year(store)
             years = navigation.known_years(store)
-        scope, path = township_scope(user), request.app.state.db.path
+        scope, model = township_scope(user), read_model(request)
 
         def work(job: background.Job) -> list[progress.Row]:
             job.step = "正在统计各乡镇、各村的工作进度…"
-            with Store.open(path, user.name) as store:
+            with snapshot(model, user.name) as store:
                 return progress.progress_rows(store, year, scope)
 
         job = background.job_for(request, ("progress", year, scope), work)

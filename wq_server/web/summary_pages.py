@@ -20,7 +20,7 @@ from wq_desktop import excel
 from wq_desktop.printing import catalog
 from wq_desktop.printing.summary_table import COLUMNS, summary_table_data
 
-from .frame import YearParam, default_year, page, reading_store, township_scope
+from .frame import YearParam, default_year, page, township_scope, web_store
 from .session import WebUser
 
 KINDS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -37,7 +37,7 @@ def _download(path: Path, name: str, kind: str) -> FileResponse:
 def install(app: FastAPI) -> None:
     @app.get("/web/summary")
     def summary_page(request: Request, user: WebUser, year: YearParam = None) -> Response:
-        with reading_store(request, user) as store:
+        with web_store(request, user) as store:
             year = year or default_year(store)
             data = summary_table_data(store, year, None, township_scope(user))
         return page(request, "summary.html", user, year=year, data=data, columns=COLUMNS,
@@ -51,7 +51,7 @@ def install(app: FastAPI) -> None:
         os.close(fd)
         target = Path(name)
         try:
-            with reading_store(request, user) as store:
+            with web_store(request, user) as store:
                 year = year or default_year(store)
                 only = township_scope(user)
                 title = summary_table_data(store, year, None, only).title

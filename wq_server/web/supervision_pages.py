@@ -21,7 +21,7 @@ from wq_desktop.store import new_uuid
 
 from .. import apply, auth
 from . import session
-from .frame import page, reading_store, township_scope
+from .frame import page, township_scope, web_store
 from .session import WebUser
 
 
@@ -61,7 +61,7 @@ def issue(db, user: auth.User, target_kind: str, target: str, note: str, due_on:
 def install(app: FastAPI) -> None:
     @app.get("/web/supervision")
     def list_page(request: Request, user: WebUser, state: str = "", issued: str = "") -> Response:
-        with reading_store(request, user) as store:
+        with web_store(request, user) as store:
             rows = supervision.supervision_rows(store, township_scope(user))
         counts = {s: sum(r.state == s for r in rows) for s in supervision.STATE_NAMES}
         shown = [r for r in rows if not state or r.state == state]
@@ -93,7 +93,7 @@ def _create(request: Request, user: auth.User, form: dict[str, str]) -> Response
 
 def _form(request: Request, user: auth.User, kind: str, target: str, message: str = "",
           note: str = "", due: str = "") -> Response:
-    with reading_store(request, user) as store:
+    with web_store(request, user) as store:
         title, _ = _target(store, kind, target, user)
     return page(request, "supervision_new.html", user, kind=kind, kind_name=SUPERVISION_TARGETS[kind],
                 target=target, title=title, message=message, note=note, due=due,
