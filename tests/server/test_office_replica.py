@@ -60,10 +60,10 @@ def test_the_replica_holds_every_township_and_a_catch_up_is_seen_whole(
 
         # Five more households in pages of two: the replica is read before or after, never between.
         village = towns[0].stores[0].find_one("village", "1=1")["uuid"]
-        rng = random.Random(5)
+        rng, taken = random.Random(5), set()
         for n in range(5):
             towns[0].stores[0].create("operator", {"village": village, "name": f"新户{n}",
-                                                   "kind": "农户", "id_code": demo_id_number(rng)})
+                                                   "kind": "农户", "id_code": demo_id_number(rng, taken)})
         assert towns[0].sync(0).rejected == []
         before = _households(replica.path)
         seen_between: list[int] = []
