@@ -52,7 +52,7 @@ class Field:
     def __post_init__(self) -> None:
         assert self.type in FIELD_TYPES, self.type
 
-    @property
+    @cached_property
     def max_length(self) -> int | None:
         return self.max_len or MAX_LENGTH.get(self.type)
 
