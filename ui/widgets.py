@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cmp_to_key
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QScrollArea,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -45,7 +47,6 @@ from wq_desktop.rules import dates, quantities
 
 ERROR_STYLE = "color: #b00020;"
 OVERDUE_COLOR = QColor("#b00020")
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ErrorLabel(QLabel):
@@ -285,19 +286,34 @@ class Column:
     sort: Callable[[Any], Any] | None = None  # defaults to the text
     numeric: bool = False
     color: Callable[[Any], QColor | None] | None = None
+    tooltip: Callable[[Any], str | None] | None = None
+
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class RowsModel(QAbstractTableModel):
-    """Read-only table over a list of plain rows (dataclasses from wq_desktop.queries)."""
+    """Read-only table over a list of plain rows (dataclasses from wq_desktop.queries). Cells are
+    computed when Qt asks for them (only the rows on screen), and sorting happens here, in one
+    Python sort over keys computed once per row: a proxy's lessThan calls back into Python for
+    every comparison, which at a village of 300 households took longer than the query."""
 
     def __init__(self, columns: Sequence[Column], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
         self.rows: list[Any] = []
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
+        self.collator = pinyin_collator()
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        if self._sorted_by is not None:
+            self.rows = [self.rows[i] for i in self._order(self.rows, *self._sorted_by)]
         self.endResetModel()
 
     def row_at(self, row: int) -> Any:
@@ -316,20 +332,49 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, col = self.rows[index.row()], self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(row)
-        if role == SORT_ROLE:
-            key = col.sort(row) if col.sort else col.text(row)
-            # Qt compares numbers it knows; figures of record are Decimal.
-            return float(key) if isinstance(key, Decimal) else key
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col.color:
-            return col.color(row)
+        # Qt asks each cell for a dozen roles per paint and per size hint: the common answer first.
+        if role == _DISPLAY:
+            return self.columns[index.column()].text(self.rows[index.row()])
+        if role == _ALIGN:
+            return _RIGHT if self.columns[index.column()].numeric else None
+        if role == _FOREGROUND:
+            col = self.columns[index.column()]
+            return col.color(self.rows[index.row()]) if col.color else None
+        if role == _TOOLTIP:
+            col = self.columns[index.column()]
+            return col.tooltip(self.rows[index.row()]) if col.tooltip else None
         return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Reorder the rows by `column` (text by pinyin, numbers by value, empty first), stable;
+        selections and the current row follow their rows."""
+        if not 0 <= column < len(self.columns):
+            self._sorted_by = None
+            return
+        self._sorted_by = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        ordered = self._order(self.rows, column, order)
+        new_row = {old: new for new, old in enumerate(ordered)}
+        self.rows = [self.rows[i] for i in ordered]
+        persistent = self.persistentIndexList()
+        self.changePersistentIndexList(
+            persistent, [self.index(new_row[i.row()], i.column()) for i in persistent])
+        self.layoutChanged.emit()
+
+    def _order(self, rows: list[Any], column: int, order: Qt.SortOrder) -> list[int]:
+        """Positions of `rows` in sorted order."""
+        col = self.columns[column]
+        keys = [col.sort(r) if col.sort else col.text(r) for r in rows]
+        if not all(k is None or isinstance(k, str) for k in keys):
+            try:  # numbers, dates: by value unless they cannot be compared
+                sorted(k for k in keys if k is not None)
+            except TypeError:
+                keys = [None if k is None else str(k) for k in keys]
+        texts = sorted({k for k in keys if isinstance(k, str)}, key=cmp_to_key(self.collator.compare))
+        rank = {t: i for i, t in enumerate(texts)}
+        ranked = [(0, 0) if k is None else (1, rank[k] if isinstance(k, str) else k) for k in keys]
+        return sorted(range(len(rows)), key=ranked.__getitem__,
+                      reverse=order == Qt.SortOrder.DescendingOrder)
 
 
 def pinyin_collator() -> QCollator:
@@ -341,25 +386,18 @@ def pinyin_collator() -> QCollator:
 
 
 class FilterProxy(QSortFilterProxyModel):
-    """Sorts by each column's sort key (text by pinyin) and keeps rows a predicate accepts."""
+    """Keeps the rows a predicate accepts; sorting is the source RowsModel's (see there), so the
+    proxy keeps the source's order."""
 
     def __init__(self, source: RowsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSourceModel(source)
-        self.setSortRole(SORT_ROLE)
-        self.collator = pinyin_collator()
         self.predicate: Callable[[Any], bool] = lambda _row: True
 
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        if isinstance(a, str) and isinstance(b, str):
-            return self.collator.compare(a, b) < 0
-        if a is None or b is None:
-            return a is None and b is not None
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        model = self.sourceModel()
+        assert isinstance(model, RowsModel)
+        model.sort(column, order)
 
     def set_predicate(self, predicate: Callable[[Any], bool]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9 replaces invalidateFilter()
@@ -465,8 +503,6 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
-    header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
-    view.verticalHeader().setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
     header.setMaximumSectionSize(4 * MAX_FITTED_COLUMN)
     model.modelReset.connect(lambda: fit_columns(view))
     # A width the user drags stays (and is remembered, ui.window_state); refits leave it alone.
@@ -476,17 +512,23 @@ def make_table(model: QAbstractTableModel | QSortFilterProxyModel, *, sortable: 
 
 
 def fit_columns(view: QTableView) -> None:
-    """Fit columns to their text, none wider than MAX_FITTED_COLUMN, unless the user (or a
-    remembered layout) has set the widths."""
+    """Fit columns to their text (the first SIZE_SAMPLE_ROWS rows and the title), none wider than
+    MAX_FITTED_COLUMN, unless the user (or a remembered layout) has set the widths. Measured
+    here from the texts: Qt's resizeColumnToContents asks every sampled cell for a dozen roles
+    through Python and lays each out, 100 ms and more for one village's table."""
     if view.property("user_widths"):
         return
-    header = view.horizontalHeader()
+    model, header, metrics = view.model(), view.horizontalHeader(), view.fontMetrics()
+    # What the item delegate puts around a line of text, and the grid line (as Qt's own fit).
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    pad = 2 * margin + int(view.showGrid())
+    rows = range(min(model.rowCount(), SIZE_SAMPLE_ROWS))
     view.setProperty("fitting", True)
     try:
         for c in range(header.count()):
-            view.resizeColumnToContents(c)
-            if header.sectionSize(c) > MAX_FITTED_COLUMN:
-                header.resizeSection(c, MAX_FITTED_COLUMN)
+            lines = {line for r in rows for line in str(model.index(r, c).data() or "").split("\n")}
+            text = max((metrics.horizontalAdvance(t) for t in lines), default=0) + pad
+            header.resizeSection(c, min(max(text, header.sectionSizeHint(c)), MAX_FITTED_COLUMN))
     finally:
         view.setProperty("fitting", False)
 

@@ -300,6 +300,28 @@ def test_names_sort_by_pinyin_and_two_rows_copy_as_tsv(qtbot, window, demo_store
     assert lines[1].split("\t")[names_col] == names[1]
 
 
+def test_the_selected_household_and_the_sort_order_stay_through_a_resort_and_a_reload(
+        qtbot, window, demo_store: Store) -> None:
+    table, v = window.village.table, window.village
+    columns = [table.model().headerData(c, Qt.Orientation.Horizontal)
+               for c in range(table.model().columnCount())]
+    area, names = columns.index("核实面积（亩）"), columns.index("户主/经营者")
+    table.sortByColumn(area, Qt.SortOrder.DescendingOrder)
+    table.selectRow(3)
+    chosen = table.row_object()
+    table.sortByColumn(names, Qt.SortOrder.AscendingOrder)
+    assert table.row_object() == chosen  # the selection went with its row
+    shown = [table.model().index(r, names).data() for r in range(table.model().rowCount())]
+    assert shown.index(chosen.name) == table.currentIndex().row()
+    table.sortByColumn(area, Qt.SortOrder.DescendingOrder)
+    run_op(window, demo_store, lambda s: households.save_operator(
+        s, chosen.operator, {"address": "新住址"}, base_rev=s.get("operator", chosen.operator)["rev"]))
+    assert v.loading  # the village's rows are read again
+    qtbot.waitUntil(lambda: not v.loading)
+    areas = [table.row_object(table.model().index(r, 0)).area_mu for r in range(table.model().rowCount())]
+    assert areas == sorted(areas, reverse=True)  # the reloaded rows keep the order chosen
+
+
 def test_the_contact_list_searches_and_takes_names_pasted_from_excel(qtbot, window, demo_store) -> None:
     view = window.contacts
     window.tabs.setCurrentWidget(view)

@@ -194,8 +194,9 @@ def test_accounts_dialog_adds_and_disables_never_deletes(qtbot, signed_in_window
     assert [a.enabled for a in dialog.model.rows] == [True, True, False]
     assert "停用账户" in answer_yes[0]
     log = ctl.window.security_controller.show_log()
-    texts = [log.model.data(log.model.index(r, 3)) for r in range(log.model.rowCount())]
-    assert texts[:2] == ["停用账户", "新增账户"]
+    shown = log.table.model()  # in 序号 order, the newest last
+    texts = [shown.index(r, 3).data() for r in range(shown.rowCount())]
+    assert texts[-2:] == ["新增账户", "停用账户"]
     assert "哈希链完整" in log.state.text()
 
 

@@ -4,10 +4,8 @@ the village's 公示 period."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -30,6 +28,7 @@ from wq_desktop.queries.villages_touched import MOVING_KINDS, VILLAGE_KINDS, vil
 from wq_desktop.store import Store
 
 from ..operations import change_bus, run_op
+from ..when_shown import WhenShown
 from ..widgets import (
     Column,
     DateEdit,
@@ -56,7 +55,8 @@ HOUSEHOLD_COLUMNS = (
     Column("类型", lambda r: r.kind),
     Column("证件号（脱敏）", lambda r: r.id_masked),
     # Short names keep 退减灌溉 and 补助金额 on screen at 1440 px; the full names are the tooltip.
-    Column("土地属性", lambda r: "、".join(ATTRIBUTE_SHORT.get(a, a) for a in r.land_attributes)),
+    Column("土地属性", lambda r: "、".join(ATTRIBUTE_SHORT.get(a, a) for a in r.land_attributes),
+           tooltip=lambda r: "\n".join(r.land_attributes) or None),
     Column("地块数", lambda r: str(r.parcels), sort=lambda r: r.parcels, numeric=True),
     Column("核实面积（亩）", lambda r: mu(r.area_mu), sort=lambda r: r.area_mu, numeric=True),
     Column("退减灌溉（亩）", lambda r: mu(r.retired_mu), sort=lambda r: r.retired_mu, numeric=True),
@@ -67,18 +67,6 @@ HOUSEHOLD_COLUMNS = (
     Column("工作人员", lambda r: r.staff),
     Column("巡查次数", lambda r: str(r.patrols), sort=lambda r: r.patrols, numeric=True),
 )
-
-ATTRIBUTE_COLUMN = next(i for i, c in enumerate(HOUSEHOLD_COLUMNS) if c.title == "土地属性")
-
-
-class HouseholdRowsModel(RowsModel):
-    """The village table's rows; the 土地属性 cell's tooltip spells out the full names."""
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == ATTRIBUTE_COLUMN:
-            return "\n".join(self.row_at(index.row()).land_attributes) or None
-        return super().data(index, role)
-
 
 def default_notice_start(year: int) -> date:
     return date(year, *DEFAULT_NOTICE_MONTH_DAY)
@@ -101,7 +89,7 @@ class VillageView(QWidget):
         self.notice: dict | None = None
         self._rows_job: Worker | None = None
         self._rows_of: tuple[str, int] | None = None  # (village, year) the table's rows are of
-        self.stale = False  # a change to the shown village came while the page was hidden
+        self.when_shown = WhenShown(self, "refresh")
         change_bus(store).changed.connect(self.apply_changes)
         self.title = ElidedLabel("请在左侧选择村")
         font = self.title.font()
@@ -130,7 +118,7 @@ class VillageView(QWidget):
         filters.addStretch(1)
         filters.addWidget(self.add_button)
 
-        self.model = HouseholdRowsModel(HOUSEHOLD_COLUMNS, self)
+        self.model = RowsModel(HOUSEHOLD_COLUMNS, self)
         self.proxy = FilterProxy(self.model, self)
         self.table = make_table(self.proxy, sortable=True)
         self.table.setObjectName("village_households")
@@ -217,22 +205,17 @@ class VillageView(QWidget):
         if self.isVisible():
             self.refresh(reload_notice=False)
         else:
-            self.stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.refresh()
+            self.when_shown.defer()
 
     def set_year(self, year: int) -> None:
         self.year = year
-        self.refresh()
+        self.when_shown.request()
 
     def refresh(self, reload_notice: bool = True) -> None:
         """Reload the table; the notice editor too unless the user may be typing in it."""
         if self.village is None:
             return
-        self.stale = False
+        self.when_shown.done()
         name = self.store.get("village", self.village)["name"]
         self.title.setText(f"{name} · {self.year}年度")
         self._load_rows()
