@@ -46,12 +46,12 @@ def run_checks_and_wait(qtbot, dashboard: Dashboard) -> None:
 def test_clicking_a_finding_asks_for_its_record(qtbot, dashboard: Dashboard) -> None:
     run_checks_and_wait(qtbot, dashboard)
     tree = dashboard.findings
-    assert tree.topLevelItemCount() > 0 and "0 个错误" in dashboard.check_summary.text()
-    group = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
-                 if tree.topLevelItem(i).text(0).startswith("签订未公示"))
-    item = group.child(0)
+    model = tree.model()
+    assert model.rowCount() > 0 and "0 个错误" in dashboard.check_summary.text()
+    group = next(model.index(i, 0) for i in range(model.rowCount())
+                 if model.index(i, 0).data().startswith("签订未公示"))
     with qtbot.waitSignal(dashboard.recordRequested) as signal:
-        tree.itemDoubleClicked.emit(item, 0)
+        tree.activated.emit(model.index(0, 0, group))
     kind, uuid = signal.args
     assert kind == "agreement"
     assert dashboard.store.get("agreement", uuid)["status"] == "已签订"
@@ -69,10 +69,11 @@ def test_finding_opens_its_household_in_the_main_window(qtbot, demo_store: Store
     finding = next(f for f in window.dashboard.last_findings if f.kind == "agreement")
     owner = demo_store.get("agreement", finding.record)["operator"]
     tree = window.dashboard.findings
-    item = next(tree.topLevelItem(i).child(j) for i in range(tree.topLevelItemCount())
-                for j in range(tree.topLevelItem(i).childCount())
-                if tree.topLevelItem(i).child(j).text(0) == finding.message)
-    tree.itemDoubleClicked.emit(item, 0)
+    model = tree.model()
+    item = next(model.index(j, 0, model.index(i, 0)) for i in range(model.rowCount())
+                for j in range(model.rowCount(model.index(i, 0)))
+                if model.index(j, 0, model.index(i, 0)).data() == finding.message)
+    tree.activated.emit(item)
     assert window.tabs.currentWidget() is window.household
     assert window.household.operator == owner
 
@@ -219,25 +220,32 @@ def test_figures_are_computed_in_a_worker_that_can_be_cancelled_or_superseded(
     assert f"{year} 年度" in dashboard.title.text() and not dashboard.loading
 
 
-def test_a_check_with_thousands_of_findings_gets_its_rows_when_opened(qtbot) -> None:
+def test_a_check_with_thousands_of_findings_shows_them_all_and_starts_closed(qtbot) -> None:
     from ui.dashboard.dashboard import FindingsTree
     from wq_desktop.checks import Finding, Severity
 
     tree = FindingsTree()
     qtbot.addWidget(tree)
+    tree.show()
     many = [Finding(Severity.WARNING, "地块无图形", f"地块 {i:05d} 没有图形", "parcel", f"p{i}")
             for i in range(5000)]
     few = [Finding(Severity.ERROR, "签订未公示", "甲户的协议已签订未公示", "agreement", "a1")]
     tree.show_findings(many + few)
-    big, small = tree.topLevelItem(0), tree.topLevelItem(1)
-    assert big.text(0) == "地块无图形（5000）" and small.text(0) == "签订未公示（1）"
-    assert small.isExpanded() and small.child(0).text(0) == "甲户的协议已签订未公示"
-    assert not big.isExpanded() and big.childCount() == 0  # laid out only when opened
-    big.setExpanded(True)
-    assert big.childCount() == 5000 and big.child(4999).text(0) == "地块 04999 没有图形"
+    model = tree.model()
+    big, small = model.index(0, 0), model.index(1, 0)
+    assert big.data() == "地块无图形（5000）" and small.data() == "签订未公示（1）"
+    assert tree.isExpanded(small) and model.index(0, 0, small).data() == "甲户的协议已签订未公示"
+    assert model.index(0, 1, small).data() == str(Severity.ERROR)
+    assert not tree.isExpanded(big)  # thousands of rows are laid out when the user opens them
+    tree.expand(big)
+    assert model.rowCount(big) == 5000 and model.index(4999, 0, big).data() == "地块 04999 没有图形"
+    assert [model.index(i, 0, big).data() for i in range(5000)] == [f.message for f in many]
+    tree.scrollTo(model.index(4999, 0, big))
+    assert tree.visualRect(model.index(4999, 0, big)).isValid()  # the last one is reachable
     with qtbot.waitSignal(tree.recordRequested) as opened:
-        tree.itemDoubleClicked.emit(big.child(7), 0)
+        tree.activated.emit(model.index(7, 0, big))
     assert opened.args == ["parcel", "p7"]
-    big.setExpanded(False)
-    big.setExpanded(True)
-    assert big.childCount() == 5000  # filled once
+    with qtbot.assertNotEmitted(tree.recordRequested):
+        tree.activated.emit(big)  # a check's own row opens nothing
+    tree.clear()
+    assert model.rowCount() == 0

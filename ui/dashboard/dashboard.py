@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,8 +32,10 @@ from wq_desktop.queries.navigation import own_township
 from wq_desktop.store import Store
 
 from ..operations import change_bus, run_op
+from ..when_shown import WhenShown
 from ..workers import JobContext, Worker, run_with_progress, weak_slot
 from .charts import ChartData, ChartsPanel, chart_data
+from .findings_tree import FindingsTree
 from .supervision_panel import SupervisionPanel
 from .targets_panel import TargetsPanel
 
@@ -111,60 +111,6 @@ class ProgressTable(QTableWidget):
             cell.setToolTip(tip)
             self.setItem(row_of[p.village], col_of[p.milestone.key], cell)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-
-
-class FindingsTree(QTreeWidget):
-    """Findings grouped by check; activating one asks to open the record it concerns. A group of
-    more than OPEN_UP_TO findings starts closed and gets its rows when opened: at city size a
-    check can find thousands, and laying them all out froze the window for seconds."""
-
-    recordRequested = Signal(str, str)
-    OPEN_UP_TO = 200
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setHeaderLabels(["检查项 / 发现", "级别"])
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.setUniformRowHeights(True)
-        self.itemActivated.connect(self._open)
-        self.itemDoubleClicked.connect(self._open)
-        self.itemExpanded.connect(self._fill)
-        self._waiting: dict[int, list[checks.Finding]] = {}  # id(group item) -> its findings
-
-    def show_findings(self, findings: list[checks.Finding]) -> None:
-        self.clear()
-        self._waiting = {}
-        by_check: dict[str, list[checks.Finding]] = {}
-        for f in findings:
-            by_check.setdefault(f.check, []).append(f)
-        groups = []
-        for check, found in by_check.items():
-            group = QTreeWidgetItem([f"{check}（{len(found)}）", ""])
-            group.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
-            self._waiting[id(group)] = found
-            groups.append(group)
-        self.addTopLevelItems(groups)
-        for group in groups:
-            if len(self._waiting[id(group)]) <= self.OPEN_UP_TO:
-                group.setExpanded(True)  # fills it (itemExpanded)
-
-    def _fill(self, group: QTreeWidgetItem) -> None:
-        found = self._waiting.pop(id(group), None)
-        if not found:
-            return
-        items = []
-        for f in found:
-            item = QTreeWidgetItem([f.message, str(f.severity)])
-            item.setData(0, RECORD_ROLE, (f.kind, f.record))
-            if f.severity == checks.Severity.ERROR:
-                item.setForeground(1, QBrush(QColor("#b00020")))
-            items.append(item)
-        group.addChildren(items)
-
-    def _open(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        target = item.data(0, RECORD_ROLE)
-        if target and target[0] and target[1]:
-            self.recordRequested.emit(target[0], target[1])
 
 
 class WaterPanel(QWidget):
@@ -303,30 +249,21 @@ class Dashboard(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.tabs)
         self.last_findings: list[checks.Finding] = []
-        self._stale = True
         self._job: Worker | None = None
         self._show_loading(False)
-
-    def showEvent(self, event: QShowEvent) -> None:  # computed when looked at, not at start-up
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+        # Computed when looked at, not at start-up; after a change or another year, again now if
+        # on screen, else when next shown.
+        self.when_shown = WhenShown(self, "refresh", pending=True)
 
     def apply_changes(self, _changes: Changes) -> None:
-        self.mark_stale()  # every figure on it may move with any record
-
-    def mark_stale(self) -> None:
-        """Data changed: recompute now if visible, else the next time the dashboard is shown."""
-        self._stale = True
-        if self.isVisible():
-            self.refresh()
+        self.when_shown.request()  # every figure on it may move with any record
 
     def set_year(self, year: int) -> None:
         if year != self.year:
             self.year = year
             self.findings.clear()
             self.check_summary.setText("尚未运行检查。")
-            self.mark_stale()
+            self.when_shown.request()
 
     def _township(self) -> str | None:
         row = own_township(self.store)
@@ -345,7 +282,7 @@ class Dashboard(QWidget):
 
     def refresh(self) -> Worker:
         """Recompute in a worker on its own Store; a newer refresh supersedes a running one."""
-        self._stale = False
+        self.when_shown.done()
         self.title.setText(f"<h2>{self.year} 年度退地减水工作进度</h2>")
         self.targets.show_year(self.year)  # the 目标与用水 tab runs its own worker
         self.show_supervision()
