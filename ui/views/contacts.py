@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -33,6 +33,7 @@ from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
 
 from ..operations import change_bus, run_op
+from ..when_shown import WhenShown
 from ..widgets import Column, ErrorLabel, FilterProxy, RowsModel, make_table, save_cancel_buttons
 
 CONTACT_COLUMNS = (
@@ -133,7 +134,8 @@ class ContactsView(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.stale = True  # loaded when first shown: a township's 包联 table is thousands of rows
+        # Loaded when first shown: a township's 包联 table is thousands of rows.
+        self.when_shown = WhenShown(self, "refresh", pending=True)
         change_bus(store).changed.connect(self.apply_changes)
         self.contact_model = RowsModel(CONTACT_COLUMNS, self)
         self.contact_proxy = FilterProxy(self.contact_model, self)
@@ -213,7 +215,7 @@ class ContactsView(QWidget):
 
     # ------------------------------------------------------------ loading
     def refresh(self) -> None:
-        self.stale = False
+        self.when_shown.done()
         self.contact_model.set_rows(contacts.contact_rows(self.store))
         current = self.village.currentData()
         self.village.blockSignals(True)
@@ -314,9 +316,4 @@ class ContactsView(QWidget):
         if self.isVisible() and changes.operation in OWN_OPERATIONS:
             self.refresh()
         else:
-            self.stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.refresh()
+            self.when_shown.defer()

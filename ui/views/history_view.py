@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from wq_desktop.queries import change_log
 from wq_desktop.store import Store
 
+from ..when_shown import WhenShown
 from ..widgets import Column, RowsModel, make_table
 
 HISTORY_COLUMNS = (
@@ -21,9 +22,14 @@ HISTORY_COLUMNS = (
 
 
 class HistoryView(QWidget):
+    """Read when looked at: a household's history can run to hundreds of entries, and the tab is
+    usually closed while the household is saved again and again."""
+
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.operator: str | None = None
+        self.when_shown = WhenShown(self, "_load")
         self.model = RowsModel(HISTORY_COLUMNS, self)
         self.table = make_table(self.model)
         self.table.setObjectName("history_table")
@@ -32,10 +38,19 @@ class HistoryView(QWidget):
         layout.addWidget(self.table)
 
     def load_household(self, operator: str | None) -> None:
-        rows = []
-        if operator:
-            rows = change_log.household_history(self.store, operator)
-        self.model.set_rows(rows)
+        self.operator = operator
+        if operator is None:
+            self._load()
+        else:
+            self.when_shown.request()
+
+    def _load(self) -> None:
+        self.when_shown.done()
+        self.model.set_rows(change_log.household_history(self.store, self.operator)
+                            if self.operator else [])
 
     def rows(self) -> list[change_log.ChangeRow]:
+        """What the tab shows (read now if it was not open since the last change)."""
+        if self.when_shown.pending:
+            self._load()
         return list(self.model.rows)

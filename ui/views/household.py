@@ -30,6 +30,7 @@ from wq_desktop.rules import amount_words, phones
 from wq_desktop.store import Store
 
 from ..operations import change_bus, run_op
+from ..when_shown import WhenShown
 from ..widgets import OVERDUE_COLOR, Column, ElidedLabel, RowsModel, make_table, mu, scrolling, yuan
 from .agreement_panel import AgreementPanel
 from .courtyard import CourtyardPanel
@@ -83,6 +84,7 @@ class HouseholdView(QWidget):
         self.village: str | None = None
         self.default_patroller = ""
         self.detail: HouseholdDetail | None = None
+        self.when_shown = WhenShown(self, "_redraw")
 
         self.title = ElidedLabel("请在左侧选择村组，或搜索农户")
         self.title.setObjectName("household_title")
@@ -219,10 +221,22 @@ class HouseholdView(QWidget):
 
     def set_year(self, year: int) -> None:
         self.year = year
-        self.refresh()
+        self.when_shown.request()
+
+    def _redraw(self) -> None:
+        """Refresh; a household deleted meanwhile (a pulled tombstone) leaves an empty form for
+        a new one in its village."""
+        try:
+            self.refresh()
+        except NotFoundError:
+            self.operator = None
+            self.form.load(None, self.village)
+            self.refresh()
+            self.household_gone.emit()
 
     def refresh(self) -> None:
         """Reload everything but the form (an open edit there is never overwritten)."""
+        self.when_shown.done()
         if self.operator is None:
             village = self.store.get("village", self.village)["name"] if self.village else ""
             self.title.setText(f"新增经营者 · {village}" if self.village else "请在左侧选择村组，或搜索农户")
@@ -302,13 +316,7 @@ class HouseholdView(QWidget):
             return
         if changes.records.keys() == {"operator"} and self.operator not in changes.ids("operator"):
             return  # another household's own fields
-        try:
-            self.refresh()
-        except NotFoundError:  # deleted elsewhere (a pulled tombstone)
-            self.operator = None
-            self.form.load(None, self.village)
-            self.refresh()
-            self.household_gone.emit()
+        self.when_shown.request()
 
     def delete_household(self) -> None:
         if self.operator is None or self.detail is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from wq_desktop.operations import Changes
@@ -11,6 +11,7 @@ from wq_desktop.queries.rectifications import RectificationRow, open_rectificati
 from wq_desktop.store import Store
 
 from ..operations import change_bus
+from ..when_shown import WhenShown
 from ..widgets import OVERDUE_COLOR, Column, RowsModel, make_table
 
 
@@ -65,24 +66,16 @@ class RectificationsView(QWidget):
         self.open_button.clicked.connect(self._open_current)
         self.table.doubleClicked.connect(self._open_index)
         # Loaded when first shown: at township size a query and thousands of rows.
-        self.stale = True
+        self.when_shown = WhenShown(self, "refresh", pending=True)
         change_bus(store).changed.connect(self.apply_changes)
 
     def apply_changes(self, changes: Changes) -> None:
         """Redraw now if on screen, else when next shown, after a change to what the rows show."""
-        if not changes.touches(*SHOWN_KINDS):
-            return
-        self.stale = True
-        if self.isVisible():
-            self.refresh()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.refresh()
+        if changes.touches(*SHOWN_KINDS):
+            self.when_shown.request()
 
     def refresh(self) -> None:
-        self.stale = False
+        self.when_shown.done()
         rows = open_rectifications(self.store)
         self.model.set_rows(rows)
         overdue = sum(r.overdue for r in rows)
