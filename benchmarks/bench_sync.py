@@ -19,6 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # pg_cluster, for serverproc
 
 from benchmarks.harness import Ratio, best_of, compare
 from wq_desktop.rules import identity
@@ -35,13 +36,13 @@ PASSWORD = "swift-river-72"
 CODE = "652301105"
 
 
-def _seed(db_path: Path, n: int) -> None:
-    """The server holds one township with n parcels, pushed through the server's own apply path."""
+def seed(db: ServerDB, n: int) -> None:
+    """The server (either store, open) holds one township with n parcels, pushed through the
+    server's own apply path."""
     from shapely.geometry import box
 
     from wq_desktop.geo.polygons import to_wkb
 
-    db = ServerDB(db_path)
     # Every change names the laptop account "bench", registered with each push (protocol 3's
     # author check refuses changes by accounts the device never announced).
     accounts = [Account(name="bench", signed_in=True)]
@@ -73,7 +74,6 @@ def _seed(db_path: Path, n: int) -> None:
             batch = []
     if batch:
         push(db, user, "seeder", batch, accounts)
-    db.close()
 
 
 def _bare_pull(url: str, token: str, target: Path) -> int:
@@ -101,7 +101,9 @@ def main() -> list[Ratio]:
 
     tmp = Path(tempfile.mkdtemp(prefix="wq-bench-sync-"))
     start = time.perf_counter()
-    _seed(tmp / "server.sqlite", PARCELS)
+    db = ServerDB(tmp / "server.sqlite")
+    seed(db, PARCELS)
+    db.close()
     print(f"(seeded {PARCELS} parcels on the server in {time.perf_counter() - start:.1f} s)", flush=True)
     server = ServerProcess(tmp / "server.sqlite").start()
     try:

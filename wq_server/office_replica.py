@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from wq_desktop import sqldriver
 from wq_desktop.errors import WqError
 from wq_desktop.store import Store
 from wq_desktop.sync import apply as laptop_pull
@@ -107,8 +108,11 @@ class OfficeReplica:
         with self._lock, self._file_lock():
             head = self.db.feed_position()
             if self.path.exists():
-                with Store.open(self.path, REPLICA_USER) as store:
-                    wrong = self._wrong_origin(store, head)
+                try:
+                    with Store.open(self.path, REPLICA_USER) as store:
+                        wrong = self._wrong_origin(store, head)
+                except (WqError, sqldriver.DatabaseError):  # a damaged copy: it is only a cache
+                    wrong = True
                 if wrong:  # no worker reads it yet: safe to remove
                     for suffix in ("", "-wal", "-shm"):
                         Path(f"{self.path}{suffix}").unlink(missing_ok=True)

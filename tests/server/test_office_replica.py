@@ -1,6 +1,6 @@
 """The office replica of a PostgreSQL server (what the web view reads there): it holds exactly
 what the server holds, a catch-up is seen whole or not at all, and a replica of another
-database is never read (start-up builds it anew)."""
+database, or a damaged one, is never read (start-up builds it anew)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_the_replica_holds_every_township_and_a_catch_up_is_seen_whole(
             town.close()
 
 
-def test_a_replica_of_another_database_is_refused_and_built_anew_at_start(
+def test_a_replica_of_another_database_is_refused_and_a_wrong_one_built_anew_at_start(
         server: ServerProcess, db, tmp_path: Path) -> None:
     town = Township(server, tmp_path, next_code(), "南镇", laptops=1)
     try:
@@ -104,6 +104,12 @@ def test_a_replica_of_another_database_is_refused_and_built_anew_at_start(
         OfficeReplica(other, path).build(say=said.append)
         assert any("重新建立" in line for line in said)
         assert _replica_content(path) == server_content(other.url, None) == {}
+        # A damaged file (a copy taken mid-write, say) is only a cache: built again at start.
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.write_bytes(b"not a database" * 100)
+        OfficeReplica(other, path).build(say=said.append)
+        assert _replica_content(path) == {}
     finally:
         other.close()
 
