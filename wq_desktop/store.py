@@ -277,7 +277,9 @@ class Store:
         try:
             yield written
         finally:
-            self._recorders.remove(written)
+            # By identity: nested blocks (a sync and each page it pulls) hold equal lists, and
+            # list.remove would take the outer one, leaving later pages unrecorded.
+            self._recorders[:] = [r for r in self._recorders if r is not written]
 
     # ---------------------------------------------------------------- reading
     def _decode(self, k: Kind, row: sqlite3.Row | tuple, names: list[str]) -> Record:

@@ -191,3 +191,20 @@ def test_a_pulled_change_is_written_once_validated_and_in_history(server: InProc
     assert changes.ids("operator") == {op} and changes.changed_fields("operator") == {"phone", "address"}
     assert partial[0].records == changes.records
 
+
+
+def test_a_sync_of_several_pulled_pages_describes_every_page(server: InProcessServer,
+                                                              tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pulled page records inside the sync's own recording: the sync ends cleanly and names
+    the records of every page, so the window redraws all that arrived, not the first page only."""
+    from wq_desktop.operations import sync as sync_ops
+
+    monkeypatch.setattr(p, "PULL_PAGE", 2)
+    a, b = _stores(tmp_path, server)
+    village = seed_village(a, server.township)
+    made = {household(a, village, name) for name in ("张一", "张二", "张三")}
+    server.sync(a, "甲")
+    changes = sync_ops.synchronize(b, SERVER, "乙", PASSWORD, session=server.session)
+    assert made <= changes.ids("operator")
+    assert all(b.get("operator", op) is not None for op in made)
