@@ -63,8 +63,6 @@ if TYPE_CHECKING:
 APP_TITLE = "退地减水核查"
 # Operator fields the navigation tree counts by (a household added, moved or deleted).
 NAV_FIELDS = {"village", "group", "deleted"}
-# The status bar counts waiting changes up to this many (each save recounts them).
-PENDING_SHOWN = 10_000
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
 # Core modules the pages made after the first paint need, with shapely, pyproj, pyogrio and
 # reportlab under them: imported in a worker right after the first paint, so that making those
@@ -131,7 +129,6 @@ class MainWindow(QMainWindow):
 
         self._fill_years()
         self.nav.refresh()
-        self.update_pending()
         self._select_first_village()
         self.sync_controller.install_status()
         window_state.restore(self)  # last size, position, splitters and column widths, on screen
@@ -385,21 +382,13 @@ class MainWindow(QMainWindow):
         dashboard and the map listen to the bus themselves; an edit the user has open is never overwritten."""
         if self._closed:
             return
-        self.update_pending()
         if changes.touches("township", "village", "village_group") or \
                 changes.changed_fields("operator") & NAV_FIELDS:
             self.nav.refresh()  # household counts per village and group
         # Search hits say what is true now, not what was true before this change.
         if self.nav.search.text().strip() and changes.touches("operator", "parcel"):
             self.nav.run_search()
-        self.sync_controller.refresh_status()
-
-    def update_pending(self) -> None:
-        count = self.store.pending_changes(up_to=PENDING_SHOWN + 1)
-        if count > PENDING_SHOWN:
-            self.pending_label.setText(f"待同步变更：{PENDING_SHOWN:,} 条以上")
-        else:
-            self.pending_label.setText(f"待同步变更：{count} 条" if count else "已全部同步")
+        self.sync_controller.refresh_status()  # the waiting changes too
 
     # ------------------------------------------------------------ commands
     def save_current(self) -> bool:

@@ -107,11 +107,22 @@ LEFT JOIN (
            sum(CASE WHEN kind = ? THEN area_mu END) AS retired,
            sum(CASE WHEN kind = ? THEN area_mu END) AS fallow,
            sum(subsidy_amount) AS subsidy
-    FROM measure WHERE deleted = 0 AND year = ? GROUP BY parcel
+    FROM measure WHERE deleted = 0 AND year = ? {measures} GROUP BY parcel
 ) m ON m.parcel = p.uuid
 WHERE p.deleted = 0 {extra}
-ORDER BY v.code, p.code
 """
+# Not ORDER BY v.code, p.code: SQLite would sort whole rows, outlines included, in a temp b-tree
+# (~100 MB at city size); the rows are put in that order by their two keys (_layer_order).
+
+
+def _layer_order(cols: list[list[Any]]) -> list[list[Any]]:
+    """The columns with their rows ordered by village code, then parcel code (as SQLite's BINARY
+    order: code points)."""
+    keys = [(v or "", c or "") for v, c in zip(cols[3], cols[1], strict=True)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    if all(i == k for k, i in enumerate(order)):
+        return cols
+    return [[col[i] for i in order] for col in cols]
 
 
 def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]]:
@@ -134,20 +145,28 @@ def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]
 
 def parcel_layer(store: Store, year: int, village: str | None = None, *,
                  parcel_uuids: list[str] | None = None, with_geometry: bool = True) -> ParcelLayer:
-    """The year's parcels (one village, or the whole store when village is None)."""
-    extra, params = "", []
+    """The year's parcels (one village, or the whole store when village is None), by village
+    code and parcel code. The measures are summed for the parcels asked for only: one saved
+    parcel re-read by the map costs a lookup, not the year's measures of the whole township."""
+    extra, measures, params, measure_params = "", "", [], []
     if village is not None:
         extra += " AND p.village = ?"
+        measures += " AND parcel IN (SELECT uuid FROM parcel WHERE village = ?)"
         params.append(village)
+        measure_params.append(village)
     if parcel_uuids is not None:
-        extra += f" AND p.uuid IN ({','.join('?' * len(parcel_uuids))})"
+        marks = ",".join("?" * len(parcel_uuids))
+        extra += f" AND p.uuid IN ({marks})"
+        measures += f" AND parcel IN ({marks})"
         params += parcel_uuids
-    sql = _LAYER_SQL.format(extra=extra, sandiao=", ".join(f"p.{name}" for name, _, _ in SANDIAO_FIELDS))
+        measure_params += parcel_uuids
+    sql = _LAYER_SQL.format(extra=extra, measures=measures,
+                            sandiao=", ".join(f"p.{name}" for name, _, _ in SANDIAO_FIELDS))
     if not with_geometry:
         sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
     cursor = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
-                                      MeasureKind.FALLOW.value, year, *params))
-    cols = _columns(cursor, 26 + len(SANDIAO_FIELDS), unique=(0, 25))  # uuid, geometry
+                                      MeasureKind.FALLOW.value, year, *measure_params, *params))
+    cols = _layer_order(_columns(cursor, 26 + len(SANDIAO_FIELDS), unique=(0, 25)))  # uuid, geometry
 
     def text(i: int) -> list[str]:
         return [v or "" for v in cols[i]]

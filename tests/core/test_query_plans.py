@@ -17,6 +17,7 @@ import pytest
 
 from wq_desktop import checks, plan_calendar, services
 from wq_desktop.demo_scale import ScaleSize, build_scale_demo
+from wq_desktop.gisfiles import parcel_layer
 from wq_desktop.model import MeasureKind
 from wq_desktop.store import Store
 
@@ -118,3 +119,24 @@ def test_without_statistics_sqlite_would_plan_by_year(township_slice: Path, tmp_
     store.conn = conn
     assert _bad_plans(store, lambda: plan_calendar.progress(store, year))
     conn.close()
+
+
+def _plan(store: Store, sql: str) -> str:
+    return " | ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql))
+
+
+def test_the_map_reads_a_saved_parcels_measures_by_parcel_and_sorts_no_outlines(township_slice: Path) -> None:
+    """The map re-reads one saved parcel: its measures by measure_parcel, not the year's of the
+    whole township; the whole layer is put in order in Python, not in a temp b-tree of rows with
+    their outlines."""
+    with Store.open(township_slice, "测试员") as store:
+        year = _year(store)
+        parcel = store.find_one("parcel", "1=1")["uuid"]
+        [one] = [s for s in _statements(store, lambda: parcel_layer(store, year, parcel_uuids=[parcel]))
+                 if "FROM parcel p" in s]
+        assert "measure_parcel" in _plan(store, one) and "measure_year" not in _plan(store, one)
+        [whole] = [s for s in _statements(store, lambda: parcel_layer(store, year)) if "FROM parcel p" in s]
+        assert "ORDER BY" not in _plan(store, whole)
+        layer = parcel_layer(store, year)
+        keys = list(zip(layer.village_code, layer.code, strict=True))
+        assert keys == sorted(keys) and len(set(layer.village)) > 1

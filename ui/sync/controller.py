@@ -60,6 +60,8 @@ class Offline:
     message: str
 
 
+# The status bar counts waiting changes up to this many (each save recounts them).
+PENDING_SHOWN = 10_000
 # What the status bar says about sync (SyncController.state).
 NOT_SYNCED, SYNCING, SYNCED, OFFLINE, NEEDS_LOGIN, FAILED = (
     "not_synced", "syncing", "synced", "offline", "needs_login", "failed")
@@ -128,7 +130,12 @@ class SyncController(QObject):
 
     # ------------------------------------------------------------ status bar
     def refresh_status(self) -> None:
-        s = sync_status(self.window.store)
+        """The window's sync counts, after each change: each table looked at once."""
+        s = sync_status(self.window.store, pending_up_to=PENDING_SHOWN + 1)
+        if s.pending > PENDING_SHOWN:
+            self.window.pending_label.setText(f"待同步变更：{PENDING_SHOWN:,} 条以上")
+        else:
+            self.window.pending_label.setText(f"待同步变更：{s.pending} 条" if s.pending else "已全部同步")
         self.rejected_button.setText(f"被拒绝：{s.rejected} 条")
         self.rejected_button.setToolTip("服务器拒绝的本机修改，点击查看原因")
         self.rejected_button.setVisible(s.rejected > 0)
@@ -152,7 +159,6 @@ class SyncController(QObject):
         if changes is not None and not changes.empty:
             change_bus(self.window.store).publish(changes)
         else:
-            self.window.update_pending()
             self.refresh_status()
 
     def _inform(self, title: str, message: str) -> None:

@@ -23,12 +23,18 @@ class PhotoRefused(SyncError):
     a later sync, and the records still go up."""
 
 
+_WAITING = "FROM photo WHERE deleted=0 AND sha256 NOT IN (SELECT sha256 FROM sync_photo)"
+
+
 def waiting_uploads(store: Store) -> list[tuple[str, str | None]]:
-    """(sha256, file name) of photos the server has not confirmed yet: what the UI shows as waiting."""
+    """(sha256, file name) of photos the server has not confirmed yet, oldest first: what a sync uploads."""
     return store.conn.execute(
-        "SELECT sha256, min(file_name) FROM photo WHERE deleted=0"
-        " AND sha256 NOT IN (SELECT sha256 FROM sync_photo) GROUP BY sha256 ORDER BY min(rowid)"
-    ).fetchall()
+        f"SELECT sha256, min(file_name) {_WAITING} GROUP BY sha256 ORDER BY min(rowid)").fetchall()
+
+
+def waiting_upload_count(store: Store) -> int:
+    """How many photo files wait for the server (what the status bar shows), counted, not listed."""
+    return store.conn.execute(f"SELECT count(DISTINCT sha256) {_WAITING}").fetchone()[0]
 
 
 def confirm(store: Store, sha256: str) -> None:

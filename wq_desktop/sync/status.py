@@ -12,12 +12,13 @@ from ..model import record_op_label
 from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
-from .photo_sync import waiting_uploads
+from .photo_sync import waiting_upload_count
 
 
 @dataclass(frozen=True)
 class SyncStatus:
-    last_sync_at: str | None  # ISO 8601 UTC, as stored (what waits: Store.pending_changes)
+    last_sync_at: str | None  # ISO 8601 UTC, as stored
+    pending: int  # changes waiting to be pushed, counted up to the `pending_up_to` asked for
     rejected: int
     open_conflicts: int
     waiting_photos: int
@@ -37,10 +38,12 @@ class RejectedChange:
     reason: str
 
 
-def sync_status(store: Store) -> SyncStatus:
+def sync_status(store: Store, pending_up_to: int | None = None) -> SyncStatus:
+    """Everything the status bar says about sync, one look at each table (the outbox's waiting
+    count walks its index up to `pending_up_to`: a second at a million waiting changes)."""
     rejected = store.conn.execute("SELECT count(*) FROM outbox WHERE state='rejected'").fetchone()[0]
-    return SyncStatus(store.meta("sync_last_at"), rejected,
-                      store.count("conflict", "status=?", (p.OPEN,)), len(waiting_uploads(store)))
+    return SyncStatus(store.meta("sync_last_at"), store.pending_changes(up_to=pending_up_to), rejected,
+                      store.count("conflict", "status=?", (p.OPEN,)), waiting_upload_count(store))
 
 
 def local_time_text(iso: str | None, never: str = "从未") -> str:
