@@ -49,20 +49,18 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-# Random (version 4, RFC 4122 variant) UUIDs: the bits uuid.UUID(version=4) clears and sets.
-_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_UUID_SET = (0x8000 << 48) | (4 << 76)
+# Random (version 4, RFC 4122 variant) UUIDs: the 13th hex digit is the version (4), the 17th
+# keeps two random bits under the variant's 10 (8, 9, a or b).
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def new_uuids(n: int) -> list[str]:
     """n random UUIDs as text (what str(uuid.uuid4()) gives), from one read of the system's
     random source: uuid4 reads it once per UUID, and a bulk write draws one or two per record."""
-    raw = os.urandom(16 * n)
-    out = []
-    for i in range(0, 16 * n, 16):
-        h = "%032x" % (int.from_bytes(raw[i:i + 16], "big") & _UUID_KEEP | _UUID_SET)
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
+    h = os.urandom(16 * n).hex()
+    variant = _VARIANT
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{variant[h[i + 16]]}{h[i + 17:i + 20]}"
+            f"-{h[i + 20:i + 32]}" for i in range(0, 32 * n, 32)]
 
 
 def new_change_ids(n: int) -> list[str]:
@@ -469,7 +467,10 @@ class Store:
         validation, history entry and outbox row), at batch speed. A refused row rolls back the
         whole batch; its 0-based position is the error's `batch_index`."""
         rows = list(rows)
-        uuids = list(record_uuids) if record_uuids is not None else new_uuids(len(rows))
+        # Drawn in ascending order: the tables' indexes on the record (its primary key, history
+        # and outbox by record) then take the batch in key order, page after page, instead of one
+        # random leaf per row (a third of an import's SQL time at 100,000 parcels).
+        uuids = list(record_uuids) if record_uuids is not None else sorted(new_uuids(len(rows)))
         return self._apply_many(kind(kind_name), [
             (uuid, "create", values) for uuid, values in zip(uuids, rows, strict=True)])
 
@@ -504,7 +505,7 @@ class Store:
             # writes those still waiting (_flush_inserts), so every check sees every earlier row.
             self._inserts = _Inserts(k)
             now = self.clock()  # one transaction: one time for all its records
-            change_ids = iter(new_change_ids(len(items)))
+            change_ids = iter(sorted(new_change_ids(len(items))))  # in key order, as the UUIDs
             try:
                 for index, (record_uuid, op, values) in enumerate(items):
                     try:
@@ -737,6 +738,12 @@ def _update_for(kind_name: str, field_names: tuple[str, ...]) -> str:
     return f'UPDATE "{kind_name}" SET {assignments} WHERE uuid=?'
 
 
+@cache
+def _blank(field_names: tuple[str, ...]) -> dict[str, None]:
+    """A new record before its values: every field None (copied for each one)."""
+    return dict.fromkeys(field_names)
+
+
 def _update_sql(k: Kind) -> str:
     return _update_for(k.name, k.field_names)
 
@@ -761,7 +768,7 @@ def plan_write(queries: RecordQueries, k: Kind, record_uuid: str, op: str, value
         if base_rev is not None and base_rev != old["rev"]:
             raise ConflictError(
                 f"该{k.label}在您编辑期间已被修改（版本 {base_rev} → {old['rev']}），请刷新后重试。")
-    new = dict(old) if op != "create" else dict.fromkeys(k.field_names)
+    new = dict(old) if op != "create" else _blank(k.field_names).copy()
     new.update(normalize(k, values, prechecked, shapes))
     if op in ("create", "update", "restore"):
         new["deleted"] = 0
