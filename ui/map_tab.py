@@ -39,13 +39,12 @@ from PySide6.QtWidgets import (
 from wq_desktop.errors import WqError
 from wq_desktop.geo import projection
 from wq_desktop.gis_export import EXPORT_CRS, SHP_ENCODINGS, ExportResult, export_parcels
-from wq_desktop.gisfiles import ParcelLayer, parcel_layer
 from wq_desktop.rules import quantities
 from wq_desktop.store import Store
 
 from .map import MapCanvas
 from .map.attribute_table import AttributeTable
-from .workers import JobContext, Worker, run_with_progress, weak_slot
+from .workers import JobContext, Worker, run_with_progress
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -271,55 +270,23 @@ class MapTab(QWidget):
         self.canvas.selectionChanged.connect(self._map_selection)
         self.canvas.layerChanged.connect(self._refresh_table)
         self.table.selectionChanged.connect(self._table_selection)
-        self._layer_job: Worker | None = None
+        self.canvas.layerLoaded.connect(self._layer_loaded)
+        self.canvas.layerFailed.connect(lambda message: self.status.setText(f"地块未能载入：{message}"))
         self._load_layer(year)
 
     # ------------------------------------------------------------ loading the year's parcels
     @property
     def loading(self) -> bool:
-        return self._layer_job is not None
+        return self.canvas.loading
 
-    def _load_layer(self, year: int) -> Worker:
-        """Read the year's parcels in a worker (a second at city size); the map shows what it
-        had until they arrive. A newer request supersedes a running one."""
-        if self._layer_job is not None:
-            self._layer_job.cancel()
-        path, user = self.store.path, self.store.user
-        writes = self.store.write_count
-
-        def job(ctx: JobContext) -> ParcelLayer:
-            with Store.open(path, user) as own:
-                layer = parcel_layer(own, year)
-            ctx.check()
-            return layer
-
-        worker = Worker(job, self)
-        self._layer_job = worker
-        loaded, failed = weak_slot(self._layer_loaded), weak_slot(self._layer_failed)
-        worker.done.connect(lambda layer, w=worker: loaded(w, year, writes, layer))
-        worker.failed.connect(lambda message, w=worker: failed(w, message))
-        worker.finished.connect(worker.deleteLater)
+    def _load_layer(self, year: int) -> None:
+        """The year's parcels are read in a worker; the map shows what it had until they arrive."""
         self.status.setText(f"正在载入 {year} 年度地块…")
-        worker.start()
-        return worker
+        self.canvas.load_layer(self.store, year)
 
-    def _layer_loaded(self, worker: Worker, year: int, writes: int, layer: ParcelLayer) -> None:
-        if worker is not self._layer_job:
-            return
-        self._layer_job = None
-        if self.store.closed:
-            return  # the window closed while the parcels were read
-        if self.store.write_count != writes:  # written meanwhile: read again, current
-            self._load_layer(year)
-            return
-        self.canvas.set_store(self.store, year, layer=layer)
+    def _layer_loaded(self) -> None:
         self.status.setText("单击地块查看所属农户；滚轮缩放，拖动平移。")
         self._tool_state()
-
-    def _layer_failed(self, worker: Worker, message: str) -> None:
-        if worker is self._layer_job:
-            self._layer_job = None
-            self.status.setText(f"地块未能载入：{message}")
 
     def _tool(self, text: str, slot: Any, tip: str) -> QAction:
         action = QAction(text, self)
@@ -344,10 +311,8 @@ class MapTab(QWidget):
         """Highlight a parcel chosen elsewhere (the household's table); the map moves to its village."""
         pp = self.canvas.parcels
         if parcel is not None and pp is not None:
-            try:
-                village = pp.layer.village[pp.layer.index_of(parcel)]
-            except ValueError:
-                village = None
+            row = pp.row_of(parcel)
+            village = pp.layer.village[row] if row is not None else None
             if village is not None and village != self.canvas.village:
                 self.canvas.show_village(village)
         self.canvas.select_parcel(parcel)
@@ -411,7 +376,8 @@ class MapTab(QWidget):
         if not dialog.exec() or not dialog.created:
             return []
         self.canvas.apply_pending()  # the import's broadcast queued the new parcels: draw them now
-        self.canvas.show_village(self.canvas.village)  # and fit the village again, them in view
+        # and fit the village again, them in view (a large import: once read again by a worker)
+        self.canvas.when_loaded(lambda: self.canvas.show_village(self.canvas.village))
         self.canvas.show_message(f"已导入 {len(dialog.created)} 个地块。")
         return dialog.created
 
@@ -509,8 +475,8 @@ class MapTab(QWidget):
         pp = self.canvas.parcels
         if pp is None or not self.table.isVisible():
             return
-        index = {u: i for i, u in enumerate(pp.layer.uuid)}
-        self.table.select_indices([index[u] for u in self.canvas.selected_uuids() if u in index])
+        rows = [pp.row_of(u) for u in self.canvas.selected_uuids()]
+        self.table.select_indices([i for i in rows if i is not None])
 
     def _map_selection(self, uuids: list[str]) -> None:
         self._sync_table()
@@ -533,8 +499,7 @@ class MapTab(QWidget):
     def _say_selection(self, uuids: list[str]) -> None:
         pp = self.canvas.parcels
         assert pp is not None
-        index = {u: i for i, u in enumerate(pp.layer.uuid)}
-        total = sum(float(np.nan_to_num(pp.layer.area_mu[index[u]])) for u in uuids)
+        total = sum(float(np.nan_to_num(pp.layer.area_mu[pp.row_of(u)])) for u in uuids)
         self.clicked_household = None  # several parcels: no one household to open
         self.household_label.clear()
         self.open_household_button.hide()
@@ -567,9 +532,8 @@ class MapTab(QWidget):
         pp = self.canvas.parcels
         if pp is None:
             return
-        try:
-            i = pp.layer.index_of(parcel)
-        except ValueError:
+        i = pp.row_of(parcel)
+        if i is None:
             return
         layer = pp.layer
         area = quantities.format_mu(float(np.nan_to_num(layer.area_mu[i])))

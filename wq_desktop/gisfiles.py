@@ -9,7 +9,8 @@ formats they share, and the villages the import and new-parcel dialogs offer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "UNVERIFIED",
     "ParcelLayer",
     "measure_category",
+    "merge_layer",
     "parcel_layer",
 ]
 
@@ -116,13 +118,37 @@ WHERE p.deleted = 0 {extra}
 
 
 def _layer_order(cols: list[list[Any]]) -> list[list[Any]]:
-    """The columns with their rows ordered by village code, then parcel code (as SQLite's BINARY
-    order: code points)."""
-    keys = [(v or "", c or "") for v, c in zip(cols[3], cols[1], strict=True)]
+    """The columns with their rows in layer order (see _order)."""
+    order = _order(cols[3], cols[1])
+    return cols if order is None else [[col[i] for i in order] for col in cols]
+
+
+def _order(village_codes: list[Any], codes: list[Any]) -> list[int] | None:
+    """Positions of rows by village code, then parcel code (SQLite's BINARY order: code points);
+    None when they are in that order already."""
+    keys = [(v or "", c or "") for v, c in zip(village_codes, codes, strict=True)]
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    if all(i == k for k, i in enumerate(order)):
-        return cols
-    return [[col[i] for i in order] for col in cols]
+    return None if all(i == k for k, i in enumerate(order)) else order
+
+
+def merge_layer(layer: ParcelLayer, fresh: ParcelLayer, asked: Collection[str]) -> ParcelLayer:
+    """`layer` after the parcels `asked` for were read again into `fresh` (the same year): each
+    one fresh holds replaces its row or is added, the others (deleted) leave; in layer order.
+    What the map does with a few added or deleted parcels instead of reading the township again."""
+    gone = set(asked)
+    keep = [i for i, u in enumerate(layer.uuid) if u not in gone]
+    columns: dict[str, Any] = {}
+    for f in fields(ParcelLayer):
+        if f.name == "year":
+            continue
+        old, new = getattr(layer, f.name), getattr(fresh, f.name)
+        columns[f.name] = (np.concatenate([old[keep], new]) if isinstance(old, np.ndarray)
+                           else [old[i] for i in keep] + list(new))
+    order = _order(columns["village_code"], columns["code"])
+    if order is not None:
+        columns = {name: (col[order] if isinstance(col, np.ndarray) else [col[i] for i in order])
+                   for name, col in columns.items()}
+    return ParcelLayer(year=layer.year, **columns)
 
 
 def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]]:

@@ -23,7 +23,7 @@ from wq_desktop.gis_import import (
     preview_import,
     read_source,
 )
-from wq_desktop.gisfiles import parcel_layer
+from wq_desktop.gisfiles import merge_layer, parcel_layer
 from wq_desktop.model import SQM_PER_MU, LandAttribute
 from wq_desktop.store import Store
 
@@ -514,3 +514,21 @@ def test_the_parcel_layer_holds_each_repeated_text_once_and_the_stored_values(de
     for text in layer.village + layer.land_attribute + layer.village_name:
         by_value.setdefault(text, set()).add(id(text))
     assert all(len(ids) == 1 for ids in by_value.values()) and len(layer.village) > len(by_value)
+
+
+def test_a_layer_merged_with_its_changed_parcels_is_the_layer_read_again(demo_store: Store) -> None:
+    year = max(m["year"] for m in demo_store.find("measure"))
+    before = parcel_layer(demo_store, year)
+    changed, deleted = before.uuid[3], before.uuid[10]
+    demo_store.update("parcel", changed, {"code": "A-改", "crop": "打瓜"})
+    demo_store.delete("parcel", deleted, cascade=True)
+    added = demo_store.create("parcel", {"village": before.village[0], "code": "0-新",
+                                         "land_attribute": before.land_attribute[0], "area_mu": 3})
+    asked = [changed, deleted, added]
+    merged = merge_layer(before, parcel_layer(demo_store, year, parcel_uuids=asked), asked)
+    again = parcel_layer(demo_store, year)
+    for name, column in vars(again).items():
+        if isinstance(column, np.ndarray):
+            np.testing.assert_array_equal(getattr(merged, name), column)
+        else:
+            assert getattr(merged, name) == column, name

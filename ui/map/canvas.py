@@ -23,11 +23,12 @@ from PySide6.QtGui import QImage, QResizeEvent, QTransform
 from PySide6.QtWidgets import QWidget
 from shapely.geometry import Polygon
 
-from wq_desktop.gisfiles import CATEGORIES, ParcelLayer, parcel_layer
+from wq_desktop.gisfiles import CATEGORIES, ParcelLayer, merge_layer, parcel_layer
 from wq_desktop.operations import Changes
 from wq_desktop.store import Store
 
 from ..operations import change_bus
+from ..workers import JobContext, Worker, weak_slot
 from .interaction import CanvasEvents
 from .measure import MeasureTool
 from .painter import CanvasPainter
@@ -35,7 +36,7 @@ from .parcels import BUILD_CHUNK, ParcelPaths
 from .tools import CanvasTools
 
 MIN_SCALE, MAX_SCALE = 1e-4, 50.0  # px per metre
-RELOAD_BATCH = 500  # more changed parcels than this: reload the whole layer
+RELOAD_BATCH = 500  # more changed parcels than this: read the whole layer again, in a worker
 # Fields of other kinds the layer shows (户主 and its kind; the village's name and code): a change
 # to one of them redraws that household's or village's parcels; any other field, none.
 SHOWN_FIELDS = {"operator": {"name", "kind"}, "village": {"name", "code"}}
@@ -51,6 +52,8 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
     selectionChanged = Signal(list)  # uuids of all selected parcels, after a click on the map
     measured = Signal(str)  # the measure tool's reading
     layerChanged = Signal()  # the shown parcels changed (reloaded, patched, another village)
+    layerLoaded = Signal()  # a layer read by load_layer is shown
+    layerFailed = Signal(str)  # … could not be read: why
     build_chunk = BUILD_CHUNK  # outlines built per frame or turn of the event loop
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -79,6 +82,9 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self._banner_timer = QTimer(self, singleShot=True, interval=8000)
         self._banner_timer.timeout.connect(self._clear_banner)
         self._pending: set[str] = set()
+        self._layer_job: Worker | None = None
+        self._loading: tuple[Store, int] | None = None  # what the running job reads
+        self._when_loaded: list[Callable[[], None]] = []
         self._reload_timer = QTimer(self, singleShot=True, interval=0)
         self._reload_timer.timeout.connect(self.apply_pending)
         self._path_timer = QTimer(self, singleShot=True, interval=0)
@@ -96,6 +102,9 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         """Show `store`'s parcels for `year` (None clears the map); `layer`: those parcels,
         already read (by a worker), else they are read here."""
         first = store is not None and store is not self.store
+        if self._layer_job is not None and store is not self.store:  # reads of another store: dropped
+            self._layer_job.cancel()
+            self._layer_job, self._loading, self._when_loaded = None, None, []
         self.store, self.year = store, year
         self._cancel_tool()
         self.selected = None
@@ -106,6 +115,84 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         if first:
             change_bus(store).changed.connect(self.apply_changes)
         self.show_village(self.village if self._has_village(self.village) else None)
+
+    # ------------------------------------------------------------------ reading in a worker
+    @property
+    def loading(self) -> bool:
+        return self._layer_job is not None
+
+    def load_layer(self, store: Store, year: int) -> Worker:
+        """Read `store`'s parcels for `year` in a worker (a second at city size) and show them
+        when they arrive; meanwhile the map shows what it had. A newer request supersedes a
+        running one; one for the year shown keeps the view and the selection."""
+        if self._layer_job is not None:
+            self._layer_job.cancel()
+        path, user, writes = store.path, store.user, store.write_count
+
+        def job(ctx: JobContext) -> ParcelLayer:
+            with Store.open(path, user) as own:
+                layer = parcel_layer(own, year)
+            ctx.check()
+            return layer
+
+        worker = Worker(job, self)
+        self._layer_job, self._loading = worker, (store, year)
+        read, failed = weak_slot(self._layer_read), weak_slot(self._layer_not_read)
+        worker.done.connect(lambda layer, w=worker: read(w, store, year, writes, layer))
+        worker.failed.connect(lambda message, w=worker: failed(w, message))
+        worker.finished.connect(worker.deleteLater)
+        worker.start()
+        return worker
+
+    def when_loaded(self, then: Callable[[], None]) -> None:
+        """Run `then` once the layer being read is shown (now when none is)."""
+        if self._layer_job is None:
+            then()
+        else:
+            self._when_loaded.append(then)
+
+    def _layer_read(self, worker: Worker, store: Store, year: int, writes: int, layer: ParcelLayer) -> None:
+        if worker is not self._layer_job:
+            return
+        self._layer_job = self._loading = None
+        if store.closed:
+            return  # the window closed while the parcels were read
+        if store.write_count != writes:  # written meanwhile: read again, current
+            self.load_layer(store, year)
+            return
+        if store is self.store and year == self.year and self.parcels is not None:
+            self._swap_layer(layer)
+        else:
+            self.set_store(store, year, layer=layer)
+        self.layerLoaded.emit()
+        then, self._when_loaded = self._when_loaded, []
+        for callback in then:
+            callback()
+
+    def _layer_not_read(self, worker: Worker, message: str) -> None:
+        if worker is self._layer_job:
+            self._layer_job = self._loading = None
+            self._when_loaded = []
+            self.layerFailed.emit(message)
+
+    def _swap_layer(self, layer: ParcelLayer) -> None:
+        """Show `layer` in place of the parcels shown, the view, the selection and a parcel
+        being edited kept (by uuid: rows may have moved)."""
+        assert self.parcels is not None
+        old = self.parcels.layer
+        selected, extra = self.selected_uuid(), list(self.extra_selected)
+        editing = old.uuid[self.editing] if self.editing is not None else None
+        self.parcels = ParcelPaths(layer)
+        if editing is not None:
+            self.editing = self.parcels.row_of(editing)
+            if self.editing is None:
+                self._cancel_tool()  # the parcel being edited is gone
+        self._refocus()
+        self.selected = None
+        self.select_parcel(selected)
+        self.extra_selected = [u for u in extra if self.parcels.row_of(u) is not None]
+        self.layerChanged.emit()
+        self.update()
 
     def _has_village(self, village: str | None) -> bool:
         return bool(village and self.parcels and village in set(self.parcels.layer.village))
@@ -132,9 +219,8 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
             self.selected = None
             self.update()
             return
-        try:
-            i = self.parcels.layer.index_of(parcel_uuid)
-        except ValueError:
+        i = self.parcels.row_of(parcel_uuid)
+        if i is None:
             return
         self.selected = i
         if self.parcels.mapped[i]:
@@ -170,50 +256,39 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
             self._reload_timer.start()
 
     def apply_pending(self) -> None:
-        """Redraw the parcels queued by apply_changes now (else on the next turn of the loop)."""
+        """Redraw the parcels queued by apply_changes now (else on the next turn of the loop):
+        a few patched in, many (or any while a layer is being read) by reading the layer again
+        in a worker."""
         pending, self._pending = self._pending, set()
         if self.store is None or self.parcels is None or not pending:
             return
-        extra = list(self.extra_selected)
-        if len(pending) > RELOAD_BATCH:
-            keep = (self.scale, self.center, self.selected_uuid())
-            self.parcels = ParcelPaths(parcel_layer(self.store, self.year))
-            self._refocus()
-            self.scale, self.center = keep[0], keep[1]
-            self.select_parcel(keep[2])
-        else:
-            self._patch(sorted(pending))
-        self.extra_selected = [u for u in extra if u in set(self.parcels.layer.uuid)]
+        if self._loading is not None or len(pending) > RELOAD_BATCH:
+            store, year = self._loading or (self.store, self.year)
+            self.load_layer(store, year)  # a read already running starts again, these changes in it
+            return
+        self._patch(sorted(pending))
         self.layerChanged.emit()
 
     def _patch(self, uuids: list[str]) -> None:
-        """Replace or add the changed parcels without reloading the whole township."""
+        """Replace, add or drop the changed parcels without reading the whole township again."""
         assert self.store is not None and self.parcels is not None
         fresh = parcel_layer(self.store, self.year, parcel_uuids=uuids)
-        old = self.parcels.layer
-        index = {u: i for i, u in enumerate(old.uuid)}
-        gone = set(uuids) - set(fresh.uuid)
-        selected = self.selected_uuid()
-        if gone or any(u not in index for u in fresh.uuid):
-            # Added or deleted parcels change the row count: rebuild the columns (still one query).
-            self.parcels = ParcelPaths(parcel_layer(self.store, self.year))
-        else:
-            for j, u in enumerate(fresh.uuid):
-                i = index[u]
-                for name, value in vars(fresh).items():
-                    column = getattr(old, name)
-                    if isinstance(column, list):
-                        column[i] = value[j]
-                    elif isinstance(column, np.ndarray):
-                        column[i] = value[j]
-                self.parcels.bbox[i] = np.nan_to_num(fresh.bbox[j])
-                self.parcels.mapped[i] = not np.isnan(fresh.bbox[j]).any()
-                self.parcels.category[i] = CATEGORIES.index(fresh.category[j])
-                self.parcels.forget(i)
+        pp = self.parcels
+        rows = [pp.row_of(u) for u in fresh.uuid]
+        if len(fresh) < len(uuids) or None in rows:  # added or deleted parcels: rows move
+            self._swap_layer(merge_layer(pp.layer, fresh, uuids))
+            return
+        old = pp.layer
+        for j, i in enumerate(rows):
+            for name, value in vars(fresh).items():
+                column = getattr(old, name)
+                if isinstance(column, list | np.ndarray):
+                    column[i] = value[j]
+            pp.bbox[i] = np.nan_to_num(fresh.bbox[j])
+            pp.mapped[i] = not np.isnan(fresh.bbox[j]).any()
+            pp.category[i] = CATEGORIES.index(fresh.category[j])
+            pp.forget(i)
         self._refocus()
-        self.selected = None
-        if selected:
-            self.select_parcel(selected)
         self.update()
 
     def _refocus(self) -> None:
@@ -268,8 +343,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         """Select several parcels (from the attribute table); the last is the current one. No signal."""
         if self.parcels is None:
             return
-        known = set(self.parcels.layer.uuid)
-        uuids = [u for u in uuids if u in known]
+        uuids = [u for u in uuids if self.parcels.row_of(u) is not None]
         self.select_parcel(uuids[-1] if uuids else None)
         self.extra_selected = uuids[:-1]
         self.update()

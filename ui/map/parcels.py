@@ -52,6 +52,7 @@ class ParcelPaths:
         self._paths: OrderedDict[int, QPainterPath] = OrderedDict()
         self._has_path = np.zeros(self.n, dtype=bool)  # mirrors the keys of _paths, for numpy
         self._coords: dict[int, np.ndarray] = {}
+        self._rows: dict[str, int] | None = None  # see row_of
 
     # ------------------------------------------------------------------ lookup
     def extent(self, mask: np.ndarray | None = None) -> tuple[float, float, float, float] | None:
@@ -60,6 +61,13 @@ class ParcelPaths:
             return None
         b = self.bbox[keep]
         return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    def row_of(self, parcel_uuid: str) -> int | None:
+        """The layer row of a parcel, None when it has none (a dict made on first use: a list
+        search per saved parcel walks 100,000 uuids at city size)."""
+        if self._rows is None:
+            self._rows = {u: i for i, u in enumerate(self.layer.uuid)}
+        return self._rows.get(parcel_uuid)
 
     def in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
         b = self.bbox

@@ -175,7 +175,7 @@ class CanvasTools:
         uuid = changes.result
         self._cancel_tool()
         self.apply_pending()  # the broadcast queued the new parcel: draw it now, to select it
-        self.select_parcel(uuid)
+        self.when_loaded(lambda: self.select_parcel(uuid))  # (after a layer being read, if one is)
         self.show_message(f"已新建地块 {values.get('code', '')}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         self.parcelSelected.emit(uuid)
@@ -199,7 +199,7 @@ class CanvasTools:
         record = self.store.get("parcel", uuid)
         self._cancel_tool()
         self.apply_pending()
-        self.select_parcel(uuid)
+        self.when_loaded(lambda: self.select_parcel(uuid))
         self.show_message(f"已保存地块 {record['code']}，面积 {polygons.area_mu(shape):,.2f} 亩。")
         self.parcelEdited.emit(uuid)
         return True
