@@ -111,6 +111,8 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
         code = 403 if isinstance(err, (apply.Forbidden, photos.NotReadable)) \
             else 404 if isinstance(err, NotFoundError) \
             else 413 if isinstance(err, photos.QuotaExceeded) else 422
+        if web.is_web_path(request.url.path):  # a browser's page: the reason on a page, not JSON
+            return web.error_page(request, str(err), code)
         return JSONResponse(status_code=code, content={"detail": str(err)})
 
     @app.exception_handler(RequestValidationError)

@@ -5,8 +5,8 @@ read-only). Server-rendered HTML (Jinja2) with small scripts; every script and s
 from `static/`, so it works with no internet.
 """
 
-from .frame import is_web_path
+from .frame import error_page, is_web_path
 from .pages import install
 from .read_model import for_db as read_model_for
 
-__all__ = ["install", "is_web_path", "read_model_for"]
+__all__ = ["error_page", "install", "is_web_path", "read_model_for"]

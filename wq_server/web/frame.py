@@ -61,6 +61,12 @@ def default_year(store: Store) -> int:
     return navigation.latest_year(store) or date.today().year
 
 
+def error_page(request: Request, message: str, status: int) -> Response:
+    """The page a browser is shown when a page cannot be made: the reason, in Chinese."""
+    return secured(templates.TemplateResponse(request, "error.html", {"message": message},
+                                              status_code=status))
+
+
 def page(request: Request, name: str, user: auth.User, **context: Any) -> Response:
     token = session.session_token(request)
     return secured(templates.TemplateResponse(request, name, {

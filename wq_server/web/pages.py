@@ -26,6 +26,7 @@ from .frame import (
     HERE,
     YearParam,
     default_year,
+    error_page,
     is_web_path,
     page,
     secured,
@@ -65,8 +66,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
         if not is_web_path(request.url.path):
             return await http_exception_handler(request, err)
-        return secured(templates.TemplateResponse(request, "error.html", {"message": err.detail},
-                                                  status_code=err.status_code))
+        return error_page(request, err.detail, err.status_code)
 
     @app.get("/")
     def root() -> RedirectResponse:
