@@ -30,7 +30,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from . import coord_txt, location_checks, shape_checks
+from . import collector, coord_txt, location_checks, shape_checks
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .geo import projection
 from .geo.overlaps import find_overlaps
@@ -514,6 +514,7 @@ class _Villages:
         return None
 
 
+@collector.paused()
 def preview_import(store: Store, source: SourceData, mapping: Mapping, *, village_code: str | None = None,
                    crs: str | None = None, checks: shape_checks.CheckSettings | None = None,
                    confirmed: Iterable[int] = ()) -> ImportPreview:

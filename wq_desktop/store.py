@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import history, json_text, migrations, sqldriver
+from . import collector, history, json_text, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .record_queries import RecordQueries, SqlQueries
@@ -479,6 +479,7 @@ class Store:
         return self._apply_many(kind(kind_name),
                                 [(uuid, "update", values) for uuid, values in changes])
 
+    @collector.paused()
     def _apply_many(self, k: Kind, items: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
         from .geo import polygons
 

@@ -240,3 +240,20 @@ def test_the_stored_json_text_is_json_dumps_text() -> None:
         assert json_text.plain(value) == json.dumps(value, ensure_ascii=False)
     with pytest.raises(TypeError):
         json_text.canonical({"a": object()})
+
+
+def test_the_collector_paused_for_a_batch_runs_again_after_it_even_when_refused(
+        store: Store) -> None:
+    import gc
+
+    _t, village = _village(store)
+    seen: list[bool] = []
+    store.clock = lambda: seen.append(gc.isenabled()) or CLOCK  # read once, inside the batch
+    rows = [{"village": village, "code": code, "land_attribute": "集体机动地",
+             "geometry": shapely.box(500000 + i * 200, 4870000, 500100 + i * 200, 4870100)}
+            for i, code in enumerate(("1", "1"))]
+    with pytest.raises(ValidationError):
+        store.create_many("parcel", rows)
+    assert seen == [False] and gc.isenabled()
+    store.create_many("parcel", rows[:1])
+    assert seen == [False, False] and gc.isenabled()
