@@ -125,12 +125,12 @@ class SqlQueries:
     def outline_facts(self, wkb: bytes) -> Any:
         """(WKB, area in 亩, bbox) of a stored outline: from the batch write that just computed
         them for the whole batch at once, else from the decoded shape."""
-        from .geo import polygons
-
         shapes = self.batch._batch_shapes
         known = shapes.get(id(wkb)) if shapes is not None else None
         if known is not None and known[0] is wkb:
             return known
+        from .geo import polygons
+
         shape = polygons.from_wkb(wkb)
         return wkb, polygons.area_mu(shape), polygons.bbox(shape)
 

@@ -83,9 +83,12 @@ def mean_width_m(area_m2: float, length_m: float) -> float:
 
 def unrecordable(area_m2: float) -> str | None:
     """Why no confirmation can save this parcel: its area is 0.00 亩 as a figure of record."""
+    mu = area_m2 / SQM_PER_MU
+    if mu >= 0.01:
+        return None  # 0.01 亩 or more rounds to at least 0.01 (no Decimal for each imported row)
     from . import figures
 
-    if figures.area_of_record(area_m2 / SQM_PER_MU) > 0:
+    if figures.area_of_record(mu) > 0:
         return None
     return (f"面积仅 {area_m2:,.2f} 平方米，按 0.01 亩记为 0.00 亩，不能作为地块登记"
             "（疑似数字化产生的碎片）")

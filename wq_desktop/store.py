@@ -907,9 +907,16 @@ def _user_form(f: Field, value: Any) -> Any:
 
 def _validate(queries: RecordQueries, k: Kind, new: dict[str, Any], old: dict[str, Any] | None,
               record_uuid: str) -> None:
-    from .validation import validate
+    _rules().validate(queries, k.name, new, old, record_uuid)
 
-    validate(queries, k.name, new, old, record_uuid)
+
+@cache
+def _rules() -> Any:
+    """validation, imported once it is first needed (it imports the store's neighbours; an
+    import statement in _validate would cost a look-up for every record a batch writes)."""
+    from . import validation
+
+    return validation
 
 
 class _JoinedStore(Store):

@@ -257,3 +257,53 @@ def test_the_collector_paused_for_a_batch_runs_again_after_it_even_when_refused(
     assert seen == [False] and gc.isenabled()
     store.create_many("parcel", rows[:1])
     assert seen == [False, False] and gc.isenabled()
+
+
+class _RolledBack(Exception):
+    pass
+
+
+BROKEN_ROWS = {  # a parcel row breaking one rule each: what the batch path must refuse as create does
+    "no village": {"village": None},
+    "no such village": {"village": "00000000-0000-4000-8000-00000000dead"},
+    "no such operator": {"operator": "00000000-0000-4000-8000-00000000beef"},
+    "blank code": {"code": "  "},
+    "land attribute not a choice": {"land_attribute": "自留地"},
+    "unknown field": {"colour": "红"},
+    "derived field given": {"minx": 1.0},
+    "text too long": {"place_name": "长" * 201},
+    "self-intersecting outline": {"geometry": shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])},
+    "outline not a polygon": {"geometry": shapely.Point(500000, 4870000)},
+    "outline over 5,000 亩": {"geometry": shapely.box(500000, 4880000, 502000, 4882000)},
+    "no outline and no area": {"geometry": None},
+    "area not a number": {"geometry": None, "area_mu": "十亩"},
+    "area rounding to nothing": {"geometry": None, "area_mu": 0.001},
+    "code twice in the batch": {"code": "r0"},
+    "code of a stored parcel": {"code": "stored"},
+}
+
+
+@pytest.mark.parametrize("unique_keys_from", [10**9, 1], ids=["unique-by-query", "unique-keys-read-once"])
+@pytest.mark.parametrize("broken", list(BROKEN_ROWS))
+def test_a_row_breaking_any_rule_mid_batch_is_refused_with_the_reason_create_gives(
+        store: Store, monkeypatch: pytest.MonkeyPatch, broken: str, unique_keys_from: int) -> None:
+    monkeypatch.setattr(store_mod, "UNIQUE_KEYS_FROM", unique_keys_from)
+    _t, village = _village(store)
+    store.create("parcel", {"village": village, "code": "stored", "land_attribute": "集体机动地",
+                            "geometry": shapely.box(499000, 4870000, 499100, 4870100)})
+    rows = [{"village": village, "code": f"r{i}", "land_attribute": "集体机动地",
+             "geometry": shapely.box(500000 + i * 200, 4870000, 500100 + i * 200, 4870100)}
+            for i in range(5)]
+    rows[2].update(BROKEN_ROWS[broken])
+    before = _counts(store, "parcel", "history", "outbox")
+    with pytest.raises(_RolledBack), store.transaction():  # the row path, then undone
+        for row in rows[:2]:
+            store.create("parcel", dict(row))
+        with pytest.raises(ValidationError) as by_row:
+            store.create("parcel", dict(rows[2]))
+        raise _RolledBack
+    with pytest.raises(ValidationError) as by_batch:
+        store.create_many("parcel", rows)
+    assert by_batch.value.batch_index == 2
+    assert str(by_batch.value) == str(by_row.value) and by_batch.value.field == by_row.value.field
+    assert _counts(store, *before) == before
