@@ -114,7 +114,7 @@ class Heartbeat:
 
 
 def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]:
-    from PySide6.QtCore import QPointF
+    from PySide6.QtCore import QPointF, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ui.fonts import apply_chinese_font
@@ -193,16 +193,25 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
     act("open the map", lambda: w.tabs.setCurrentWidget(w.map_tab))
     canvas = w.map.canvas
 
-    def pan_zoom() -> None:
-        middle = QPointF(canvas.width() / 2, canvas.height() / 2)
-        for _ in range(4):
-            canvas.zoom_at(middle, 1.6)
-            canvas.repaint()
-        for _ in range(4):
-            canvas.center = (canvas.center[0] + 150 / canvas.scale, canvas.center[1])
-            canvas.repaint()
+    def pan() -> None:
+        canvas.center = (canvas.center[0] + 150 / canvas.scale, canvas.center[1])
 
-    act("pan and zoom the map", pan_zoom)
+    middle = QPointF(canvas.width() / 2, canvas.height() / 2)
+    steps: list[Callable[[], None]] = []
+
+    def step() -> None:
+        steps.pop(0)()
+        canvas.repaint()
+        if steps:
+            QTimer.singleShot(0, step)
+
+    def pan_zoom() -> None:
+        """Four wheel steps in, four drags aside, each its own event as a user's are (and
+        painted at once): the stall is the worst frame, not the eight frames together."""
+        steps.extend([lambda: canvas.zoom_at(middle, 1.6)] * 4 + [pan] * 4)
+        step()
+
+    act("pan and zoom the map", pan_zoom, lambda: not steps)
     act("show the whole township on the map", lambda: (w.map.show_village(None), canvas.repaint()))
     center: list[object] = []
     act("print preview", lambda: center.append(w.print_current()), settle_s=3.0)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -100,7 +100,7 @@ class CanvasPainter:
             s = self.scale
             to_screen = (s, self.width() / 2 - self.center[0] * s, -s, self.height() / 2 + self.center[1] * s)
             faded = ~self._focus[dots] if faded_all else None
-            p.drawImage(QPointF(0, 0), pp.dot_image(dots, self.width(), self.height(), to_screen, faded))
+            pp.draw_dots(p, dots, self.width(), self.height(), to_screen, faded)
             stats["dots"] = len(dots)
         # Paths and rectangles are in origin-relative world coordinates under one transform.
         shift = QTransform()  # not QTransform().translate(...): that returns a reference to a temporary
@@ -129,8 +129,9 @@ class CanvasPainter:
                     if draw == "rect":
                         p.drawRects(rects_of(pp.bbox[sel], pp.origin))
                     else:
-                        for i in sel:
-                            p.drawPath(pp.path(int(i)))
+                        draw_path = p.drawPath
+                        for path in pp.paths_of(sel):
+                            draw_path(path)
         if self.selected is not None and pp.mapped[self.selected] and self.selected != self.editing:
             pen = QPen(QColor(220, 0, 0), 3)
             pen.setCosmetic(True)
@@ -218,7 +219,6 @@ class CanvasPainter:
         """The other selected parcels (multi-select) and the measure line, over the parcels."""
         pp = self.parcels
         if pp is not None and self.extra_selected:
-            index = {u: i for i, u in enumerate(pp.layer.uuid)} if len(self.extra_selected) > 8 else None
             shift = QTransform()
             shift.translate(pp.origin[0], pp.origin[1])
             p.setTransform(shift * self.world_to_screen())
@@ -227,8 +227,8 @@ class CanvasPainter:
             p.setPen(pen)
             p.setBrush(QColor(220, 0, 0, 40))
             for uuid in self.extra_selected:
-                i = index[uuid] if index is not None else pp.layer.index_of(uuid)
-                if pp.mapped[i]:
+                i = pp.row_of(uuid)
+                if i is not None and pp.mapped[i]:
                     p.drawPath(pp.path(i))
             p.resetTransform()
         if self.mode == "measure":

@@ -11,13 +11,12 @@ few µs per parcel instead of a Python loop over every vertex).
 from __future__ import annotations
 
 import struct
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 import shapely
 from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF
-from PySide6.QtGui import QColor, QImage, QPainterPath
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
 
 from wq_desktop.gisfiles import CATEGORIES, ParcelLayer
 
@@ -49,8 +48,12 @@ class ParcelPaths:
         if mapped.any():
             self.origin = (float(bbox[mapped, 0].min()), float(bbox[mapped, 1].min()))
         self.category = np.array([CATEGORIES.index(c) for c in layer.category], dtype=np.int8)
-        self._paths: OrderedDict[int, QPainterPath] = OrderedDict()
-        self._has_path = np.zeros(self.n, dtype=bool)  # mirrors the keys of _paths, for numpy
+        # Built outlines by row, and when each was last drawn (the least recently drawn go first
+        # when more than PATH_CACHE are built): a frame fetches its thousands in one pass.
+        self._paths: list[QPainterPath | None] = [None] * self.n
+        self._has_path = np.zeros(self.n, dtype=bool)
+        self._used = np.zeros(self.n, dtype=np.int64)
+        self._tick = 0
         self._coords: dict[int, np.ndarray] = {}
         self._rows: dict[str, int] | None = None  # see row_of
 
@@ -91,12 +94,19 @@ class ParcelPaths:
 
     def path(self, i: int) -> QPainterPath:
         """Outline of parcel i in origin-relative world coordinates (cached)."""
-        cached = self._paths.get(i)
-        if cached is not None:
-            self._paths.move_to_end(i)
-            return cached
-        self.build_paths([i])
-        return self._paths[i]
+        return self.paths_of(np.array([i]))[0]
+
+    def paths_of(self, idx: np.ndarray) -> list[QPainterPath]:
+        """The outlines of rows `idx`, built first where they are not (cached)."""
+        if len(idx) > PATH_CACHE:  # more than the cache keeps: built for this call only
+            return outline_paths([self.layer.wkb[i] for i in idx.tolist()], self.origin)
+        waiting = self.without_path(idx)
+        if len(waiting):
+            self.build_paths(waiting)
+        self._tick += 1
+        self._used[idx] = self._tick
+        paths = self._paths
+        return [paths[i] for i in idx.tolist()]  # type: ignore[misc]
 
     def without_path(self, idx: np.ndarray) -> np.ndarray:
         """Those of `idx` whose outline is not built (or no longer cached)."""
@@ -105,15 +115,22 @@ class ParcelPaths:
     def build_paths(self, idx: Sequence[int] | np.ndarray) -> None:
         """Build and cache the outlines of `idx` (at most PATH_CACHE of them are kept)."""
         idx = [int(i) for i in idx][-PATH_CACHE:]
+        if not idx:
+            return
         for i, path in zip(idx, outline_paths([self.layer.wkb[i] for i in idx], self.origin), strict=True):
             self._paths[i] = path
-            self._has_path[i] = True
-        while len(self._paths) > PATH_CACHE:
-            gone, _ = self._paths.popitem(last=False)
-            self._has_path[gone] = False
+        self._tick += 1
+        self._has_path[idx] = True
+        self._used[idx] = self._tick
+        built = np.flatnonzero(self._has_path)
+        if len(built) > PATH_CACHE:
+            oldest = built[np.argsort(self._used[built], kind="stable")[:len(built) - PATH_CACHE]]
+            for gone in oldest.tolist():
+                self._paths[gone] = None
+            self._has_path[oldest] = False
 
     def forget(self, i: int) -> None:
-        self._paths.pop(i, None)
+        self._paths[i] = None
         self._has_path[i] = False
         self._coords.pop(i, None)
 
@@ -140,9 +157,10 @@ class ParcelPaths:
             paths = np.sort(by_size[-PATH_CACHE:])
         return dots, rects, paths
 
-    def dot_image(self, idx: np.ndarray, width: int, height: int,
-                  to_screen: tuple[float, float, float, float], faded: np.ndarray | None = None) -> QImage:
-        """One ARGB pixel per tiny parcel, painted in numpy: cheap even for 100,000 parcels."""
+    def draw_dots(self, p: QPainter, idx: np.ndarray, width: int, height: int,
+                  to_screen: tuple[float, float, float, float], faded: np.ndarray | None = None) -> None:
+        """One ARGB pixel per tiny parcel, painted in numpy and drawn from that buffer (not
+        copied: a copy of the whole canvas cost 15 ms a frame): cheap even for 100,000 parcels."""
         s, dx, sy, dy = to_screen
         b = self.bbox[idx]
         px = ((b[:, 0] + b[:, 2]) / 2 * s + dx).astype(np.int64)
@@ -155,7 +173,7 @@ class ParcelPaths:
         raster = np.zeros((height, width), dtype=np.uint32)
         raster[py[ok], px[ok]] = colours[ok]
         image = QImage(raster.data, width, height, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
-        return image.copy()  # own the pixels: the numpy buffer goes away
+        p.drawImage(QPointF(0, 0), image)  # while `raster`, which holds the pixels, is alive
 
 
 def _argb(c: QColor) -> int:
