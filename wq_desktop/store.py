@@ -2,9 +2,10 @@
 
 `Store.create / update / delete / restore` validate, write the record with a new revision, append
 the hash-chained history entry and queue the sync change, all in one transaction. Changes pulled
-from the server go in through `apply_pulled` (the same validation and history, the server's values
-and revision, no outbox row), each in one write. Nothing else writes record tables, so history and
-validation hold for every change, whether typed in the window, imported from a file, or pulled.
+from the server go in through `apply_pulled_many` (the same validation and history, the server's
+values and revision, no outbox row), a page in one transaction. Nothing else writes record
+tables, so history and validation hold for every change, whether typed in the window, imported
+from a file, or pulled.
 `recording()` tells an operation (wq_desktop.operations) which records it wrote.
 """
 
@@ -20,6 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 ANALYZE_AFTER_ROWS = 1000  # records written before the planner's statistics are first refreshed
 UNIQUE_KEYS_FROM = 200  # a batch of at least this many creates reads the unique keys once
 INSERT_CHUNK = 5000  # a batch's new rows are inserted this many to a statement
+READ_CHUNK = 500  # stored rows read this many UUIDs to a statement
 
 Record = dict[str, Any]
 # The history entry of an event (log_event) keeps its description under this name.
@@ -625,43 +628,137 @@ class Store:
     def apply_pulled(self, kind_name: str, record_uuid: str, op: str, fields: dict[str, Any], *,
                      rev: int, user: str, device: str, at: str,
                      keep: Iterable[str] = ()) -> list[str]:
+        """One change the server sent: `apply_pulled_many` with a batch of one."""
+        return self.apply_pulled_many([Pulled(kind_name, record_uuid, op, fields, rev, user, device,
+                                              at, frozenset(keep))])
+
+    def apply_pulled_many(self, pulled: Iterable[Pulled]) -> list[str]:
         """Take the server's state for the given fields (wire form, "deleted" included when it
-        changed) at the server's revision `rev` (client side; the server's revision is kept in
-        sync_base, the local one only grows). Validation runs and history is
-        written as for any change, but the server's values win: it validated them against the
-        whole city's data, which this device may only partly hold. Fields in `keep` have local
-        changes still waiting to be pushed and keep their local value. Returns rule warnings."""
-        k = kind(kind_name)
-        keep = set(keep)
+        changed) at the server's revision (client side; the server's revision is kept in
+        sync_base, the local one only grows), each change in order, in one transaction.
+        Validation runs and history is written as for any change, but the server's values win:
+        it validated them against the whole city's data, which this device may only partly hold.
+        Fields in `keep` have local changes still waiting to be pushed and keep their local
+        value. Returns rule warnings. Runs of one kind are written as a batch (see _apply_many):
+        their stored rows read at once, referenced rows looked up once, new rows inserted in
+        large statements, and for a run of new records the unique keys read once."""
         warnings: list[str] = []
+        written: list[Written] = []
         with self.transaction():
-            old = self._raw(k, record_uuid)
-            new: dict[str, Any] = dict(old) if old else {f.name: None for f in k.fields}
-            if old is None:
-                new["deleted"] = 0
-            for name, value in fields.items():
-                if name in keep:
-                    continue
-                if name == "deleted":
-                    new["deleted"] = 1 if value else 0
-                elif name in k.field_names:  # a field from a newer server is left out, not guessed
-                    new[name] = from_wire(k.field(name), value)
-            if not new["deleted"]:
-                try:
-                    _validate(self.queries, k, dict(new), old, record_uuid)
-                except WqError as err:
-                    warnings.append(f"{k.label}（{record_uuid}）：{err}")
-            changes = _diff(k, old, new)
-            if old is not None and not changes:
-                return warnings
-            # The local revision only ever grows, whatever the server's number: a form opened
-            # before this pull then refuses to save over what it brought (ConflictError), even
-            # when a local edit had already taken the server's next number here.
-            local_rev = rev if old is None else max(rev, old["rev"] + 1)
-            self._persist(k, record_uuid, op, old, new, changes, rev=local_rev, user=user,
-                          device=device, at=at)
-        self._notify(k.name, record_uuid, changes)
+            chain = history.Appender(self.conn)
+            for _, run in itertools.groupby(pulled, key=operator.attrgetter("kind")):
+                self._apply_pulled_run(list(run), chain, warnings, written)
+            chain.flush()
+        for kind_name, record_uuid, changes in written:
+            self._notify(kind_name, record_uuid, changes)
         return warnings
+
+    def _apply_pulled_run(self, run: list[Pulled], chain: history.Appender, warnings: list[str],
+                          written: list[Written]) -> None:
+        k = kind(run[0].kind)
+        records = [ch.record for ch in run]
+        stored = self._stored_rows(k, records)
+        taken = [_taken_values(k, ch) for ch in run]
+        self._row_cache = ({}, k.name)
+        self._batch_shapes = _outline_facts(k, taken)
+        if len(run) >= UNIQUE_KEYS_FROM and not stored and len(set(records)) == len(records):
+            self._unique_keys = (k.name, {})  # new records only: the kind's keys read once
+        self._inserts = _Inserts(k)
+        try:
+            for index, (ch, values) in enumerate(zip(run, taken, strict=True)):
+                old = stored.get(ch.record)
+                new: dict[str, Any] = dict(old) if old else dict.fromkeys(k.field_names, None)
+                if old is None:
+                    new["deleted"] = 0
+                new.update(values)
+                if not new["deleted"]:
+                    try:
+                        _validate(self.queries, k, dict(new), old, ch.record)
+                    except WqError as err:
+                        warnings.append(f"{k.label}（{ch.record}）：{err}")
+                changes = _diff(k, old, new)
+                if old is not None and not changes:
+                    continue
+                # The local revision only ever grows, whatever the server's number: a form
+                # opened before this pull then refuses to save over what it brought
+                # (ConflictError), even when a local edit had already taken the server's next
+                # number here.
+                local_rev = ch.rev if old is None else max(ch.rev, old["rev"] + 1)
+                self._persist(k, ch.record, ch.op, old, new, changes, rev=local_rev, user=ch.user,
+                              device=ch.device, at=ch.at, chain=chain, index=index)
+                if not new["deleted"]:
+                    self._hold_keys(k, ch.record, new)
+                stored[ch.record] = new  # a later change to it in this run starts from here
+                written.append((k.name, ch.record, frozenset(changes)))
+            self._flush_inserts()
+        finally:
+            self._row_cache = None
+            self._unique_keys = None
+            self._batch_shapes = None
+            self._inserts = None
+
+    def _hold_keys(self, k: Kind, record_uuid: str, row: dict[str, Any]) -> None:
+        """While the unique keys are held in memory: a live record written whose rules stopped
+        before its keys were reached (the server's values win) still holds them, as its stored
+        row does for the query (see SqlQueries.unique_clash)."""
+        if self._unique_keys is not None and self._unique_keys[0] == k.name:
+            for columns, index in self._unique_keys[1].items():
+                index.setdefault(tuple(row[c] for c in columns), record_uuid)
+
+    def _stored_rows(self, k: Kind, records: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows (tombstoned ones too) of these records, by UUID: _raw for many."""
+        self._flush_inserts()
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(records), READ_CHUNK):
+            chunk = list(dict.fromkeys(records[i:i + READ_CHUNK]))
+            cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid IN'
+                                    f' ({",".join("?" * len(chunk))})', chunk)
+            columns = [d[0] for d in cur.description]
+            for row in cur:
+                stored = dict(zip(columns, row, strict=True))
+                out[stored["uuid"]] = stored
+        return out
+
+
+def _taken_values(k: Kind, ch: Pulled) -> dict[str, Any]:
+    """The pulled fields this device takes, in stored form: those with local changes still
+    waiting (`keep`) and names from a newer server (not guessed) are left out."""
+    out: dict[str, Any] = {}
+    names = k.field_names
+    for name, value in ch.fields.items():
+        if name in ch.keep:
+            continue
+        if name == "deleted":
+            out["deleted"] = 1 if value else 0
+        elif name in names:
+            out[name] = from_wire(k.field(name), value)
+    return out
+
+
+def _outline_facts(k: Kind, taken: list[dict[str, Any]]) -> dict[int, polygons.GeometryFacts]:
+    """GeometryFacts by id of the outlines a run of pulled changes brings, decoded at once."""
+    wkbs = [values[f.name] for f in k.fields if f.type == "geom"
+            for values in taken if values.get(f.name) is not None]
+    if not wkbs:
+        return {}
+    from .geo import polygons
+
+    return polygons.facts_of_wkbs(wkbs)
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """One change the server sent, as this device takes it (Store.apply_pulled_many)."""
+
+    kind: str
+    record: str
+    op: str
+    fields: dict[str, Any]  # wire form
+    rev: int  # the server's revision
+    user: str
+    device: str
+    at: str
+    keep: frozenset[str] = frozenset()  # fields with local changes still waiting to be pushed
 
 
 class _Inserts:

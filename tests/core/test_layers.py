@@ -137,7 +137,7 @@ def test_the_sql_check_catches_each_kind_of_break() -> None:
 # Writers the command line must reach only through their named operation (wq_desktop/operations):
 # the store's own writes and the core functions an operation wraps.
 CLI_BYPASSES = {"create", "update", "delete", "restore", "sync_now", "import_reply", "apply_import",
-                "store_pulled", "apply_pulled"}
+                "store_pulled", "apply_pulled", "apply_pulled_many"}
 
 
 def _bypasses(source: str) -> list[str]:

@@ -106,14 +106,21 @@ def test_usb_package_round_trip_is_idempotent_and_brings_back_others_changes(
     assert content_rows(a) == content_rows(b) == store_content(server.db)
 
 
-def test_cancel_keeps_what_was_stored_and_the_next_sync_resumes(
-        server: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _five_households_for_b(server: InProcessServer, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> tuple[Store, Store]:
+    """A village and five households on the server from `a`, for `b` to pull in pages of two."""
     monkeypatch.setattr(p, "PULL_PAGE", 2)
     a, b = _stores(tmp_path, server)
     village = seed_village(a, server.township)
     for i in range(5):
         household(a, village, f"户{i}")
     server.sync(a, "甲")
+    return a, b
+
+
+def test_cancel_keeps_what_was_stored_and_the_next_sync_resumes(
+        server: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = _five_households_for_b(server, tmp_path, monkeypatch)
     stop = threading.Event()
     stages = []
 
@@ -129,6 +136,37 @@ def test_cancel_keeps_what_was_stored_and_the_next_sync_resumes(
     assert b.count("operator") == 5 and not report.cancelled and report.last_sync_at
     assert content_rows(a) == content_rows(b)
     assert checks.check_history(b) == [] and server.db.verify_history() == []
+
+
+def test_a_line_lost_while_a_page_is_stored_keeps_the_pages_stored(
+        server: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next page is asked for while one is stored: when that question fails, the sync says
+    so once the page in hand is stored, and the next sync goes on from there."""
+    import requests
+
+    from wq_desktop.sync import OfflineError
+
+    a, b = _five_households_for_b(server, tmp_path, monkeypatch)
+    asked = []
+    answer = server.session.request
+
+    def third_page_cut(method: str, url: str, **kw):
+        if url.endswith("/sync/pull"):
+            asked.append(kw["params"]["after"])
+            if len(asked) == 3:
+                raise requests.ConnectionError("line lost")
+        return answer(method, url, **kw)
+
+    monkeypatch.setattr(server.session, "request", third_page_cut)
+    with pytest.raises(OfflineError):
+        server.sync(b, "乙")
+    # Pages one and two (the village and three households) are stored, with the cursor after them.
+    assert b.count("village") == 1 and b.count("operator") == 3
+    assert b.meta("sync_cursor") == str(asked[2])
+    monkeypatch.setattr(server.session, "request", answer)
+    server.sync(b, "乙")
+    assert content_rows(a) == content_rows(b)
+    assert checks.check_history(b) == []
 
 
 def test_a_version_two_store_moves_to_schema_three_with_sync_tables(tmp_path: Path) -> None:

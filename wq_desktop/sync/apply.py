@@ -1,9 +1,9 @@
 """Store what the server sent: acknowledgements of pushed changes and other devices' changes.
 
-Both take the server's state through Store.apply_pulled: one write per record (validation and
-history as for any change, no outbox row, the server's revision kept in sync_base). A field that
-still has a local change waiting to be pushed keeps its local value, so a pull never hides an edit
-before it reached the server. A change at or below the revision this device already holds is
+Both take the server's state through Store.apply_pulled_many (validation and history as for any
+change, no outbox row, the server's revision kept in sync_base), a pulled page in one batch. A
+field that still has a local change waiting to be pushed keeps its local value, so a pull never
+hides an edit before it reached the server. A change at or below the revision this device already holds is
 skipped: a page stored twice (after a crash between storing and saving the cursor) changes nothing.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from .. import sqldriver
 from ..model import RecordOp, op_between
 from ..schema import KINDS
-from ..store import Store
+from ..store import READ_CHUNK, Pulled, Store
 from . import protocol as p
 from .errors import SyncError
 
@@ -49,13 +49,15 @@ def server_rev(store: Store, record: str) -> int:
     return row[0] if row else 0
 
 
-def _set_server_rev(store: Store, kind_name: str, record: str, rev: int) -> None:
-    store.conn.execute(
-        "INSERT INTO sync_base (record, kind, server_rev) VALUES (?,?,?)"
-        " ON CONFLICT(record) DO UPDATE SET server_rev=excluded.server_rev", (record, kind_name, rev))
+_SET_SERVER_REV = ("INSERT INTO sync_base (record, kind, server_rev) VALUES (?,?,?)"
+                   " ON CONFLICT(record) DO UPDATE SET server_rev=excluded.server_rev")
 
 
-def _waiting_fields(store: Store, record: str) -> set[str]:
+def set_server_rev(store: Store, kind_name: str, record: str, rev: int) -> None:
+    store.conn.execute(_SET_SERVER_REV, (record, kind_name, rev))
+
+
+def waiting_fields(store: Store, record: str) -> set[str]:
     rows = store.conn.execute("SELECT fields FROM outbox WHERE record=? AND state='pending'",
                               (record,)).fetchall()
     return {name for (fields,) in rows for name in json.loads(fields)}
@@ -86,8 +88,8 @@ def take_state(store: Store, kind_name: str, record: str, state: dict[str, Any],
     warnings = store.apply_pulled(kind_name, record, op, fields, rev=rev,
                                   user=state.get("updated_by") or user, device=device,
                                   at=state.get("updated_at") or store.clock(),
-                                  keep=_waiting_fields(store, record))
-    _set_server_rev(store, kind_name, record, rev)
+                                  keep=waiting_fields(store, record))
+    set_server_rev(store, kind_name, record, rev)
     return warnings
 
 
@@ -141,7 +143,7 @@ def retire_duplicates(store: Store) -> None:
             rev = store.conn.execute(f'SELECT rev FROM "{dep_kind}" WHERE uuid=?', (dep,)).fetchone()[0]
             store.apply_pulled(dep_kind, dep, RecordOp.UPDATE, {f.name: target}, rev=rev,
                                user=SYNC_USER, device=store.device, at=at,
-                               keep=_waiting_fields(store, dep) - {f.name})
+                               keep=waiting_fields(store, dep) - {f.name})
         row = store.conn.execute(f'SELECT rev, deleted FROM "{k.name}" WHERE uuid=?',
                                  (record,)).fetchone()
         if row is not None and not row[1]:
@@ -151,22 +153,36 @@ def retire_duplicates(store: Store) -> None:
 
 
 def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int | str) -> list[str]:
-    """Apply one pulled page and move the cursor, in one transaction."""
-    warnings: list[str] = []
+    """Apply one pulled page and move the cursor, in one transaction (Store.apply_pulled_many)."""
     with _unlinked_is_a_sync_error(), store.transaction():
+        held = _server_revs(store, [ch["record"] for ch in changes])
         waiting = {r for (r,) in store.conn.execute(
             "SELECT DISTINCT record FROM outbox WHERE state='pending'")}
+        taken: list[Pulled] = []
         for ch in changes:
-            if ch["rev"] <= server_rev(store, ch["record"]):
+            if ch["rev"] <= held.get(ch["record"], 0):
                 continue
-            keep = _waiting_fields(store, ch["record"]) if ch["record"] in waiting else set()
-            warnings += store.apply_pulled(ch["kind"], ch["record"], ch["op"], ch["fields"],
-                                           rev=ch["rev"], user=ch["user"], device=ch["device"],
-                                           at=ch["at"], keep=keep)
-            _set_server_rev(store, ch["kind"], ch["record"], ch["rev"])
+            held[ch["record"]] = ch["rev"]
+            keep = frozenset(waiting_fields(store, ch["record"])) if ch["record"] in waiting else frozenset()
+            taken.append(Pulled(ch["kind"], ch["record"], ch["op"], ch["fields"], ch["rev"],
+                                ch["user"], ch["device"], ch["at"], keep))
+        warnings = store.apply_pulled_many(taken)
+        store.conn.executemany(_SET_SERVER_REV, [(ch.record, ch.kind, ch.rev) for ch in taken])
         retire_duplicates(store)
         store.set_meta("sync_cursor", str(cursor))
     return warnings
+
+
+def _server_revs(store: Store, records: list[str]) -> dict[str, int]:
+    """server_rev of many records, read at once."""
+    unique = list(dict.fromkeys(records))
+    out: dict[str, int] = {}
+    for i in range(0, len(unique), READ_CHUNK):
+        chunk = unique[i:i + READ_CHUNK]
+        out.update(store.conn.execute(
+            f"SELECT record, server_rev FROM sync_base WHERE record IN ({','.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return out
 
 
 def cursor(store: Store) -> int | str:

@@ -11,6 +11,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,17 +219,29 @@ def _describe(change: p.Change, result: p.Result) -> str:
 
 def _pull(store: Store, conn: Connection, report: SyncReport, progress: ProgressCb,
           cancelled: Callable[[], bool], apply_page: ApplyPage) -> None:
-    while not cancelled():
-        after = apply.cursor(store)
-        page = checks.pull_page(conn.json("GET", "/sync/pull", params={
-            "after": after, "device": store.device, "limit": p.PULL_PAGE}), after)
-        if page["changes"] and report.backup is None:
-            report.backup = _backup(store)
-        report.warnings += apply_page(store, page["changes"], page["cursor"])
-        report.pulled += len(page["changes"])
-        progress("下载更新", report.pulled, None)
-        if not page["more"]:
-            break
+    """Pages are stored one after the other, each with the cursor after it; the next is asked
+    for while one is stored (one page ahead, in a thread that touches only the connection), so
+    the server's and the line's time overlaps the writing. A fetch's error is raised when its
+    page is due; a cut-off pull keeps the pages stored and waits for the page in flight."""
+    device = store.device
+
+    def fetch(after: int | str) -> dict[str, Any]:
+        return checks.pull_page(conn.json("GET", "/sync/pull", params={
+            "after": after, "device": device, "limit": p.PULL_PAGE}), after)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wq-pull") as ahead:
+        coming = ahead.submit(fetch, apply.cursor(store))
+        while not cancelled():
+            page = coming.result()
+            if page["more"]:
+                coming = ahead.submit(fetch, page["cursor"])
+            if page["changes"] and report.backup is None:
+                report.backup = _backup(store)
+            report.warnings += apply_page(store, page["changes"], page["cursor"])
+            report.pulled += len(page["changes"])
+            progress("下载更新", report.pulled, None)
+            if not page["more"]:
+                break
 
 
 def _backup(store: Store) -> Path:
