@@ -135,7 +135,9 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"ok": True}  # answered on the event loop: it shows whether the loop is free
+        # Answered on the event loop: it shows whether the loop is free; `worker` tells which
+        # of the `--workers` processes answered.
+        return {"ok": True, "worker": os.getpid()}
 
     @app.get("/version")
     async def version() -> dict[str, Any]:

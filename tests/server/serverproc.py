@@ -76,16 +76,21 @@ class ServerProcess:
             cwd=ROOT, env={**os.environ, **self.env, **env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 180  # a bound, not a measure: four workers on a loaded machine
+        self.worker_pids: set[int] = set()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.proc.stderr.read().decode())
-            try:
-                if requests.get(self.url + "/health", timeout=1,
-                                verify=str(self.tls[2]) if self.tls else True).ok:
-                    return self
+            try:  # a new connection each time: any worker may take it
+                answer = requests.get(self.url + "/health", timeout=1,
+                                      verify=str(self.tls[2]) if self.tls else True)
             except requests.ConnectionError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not come up")
+                continue
+            if answer.ok:
+                self.worker_pids.add(answer.json()["worker"])
+            if len(self.worker_pids) == self.workers:  # every worker up and answering
+                return self
+        raise RuntimeError(f"server did not come up: {len(self.worker_pids)} of {self.workers} workers")
 
     def _tls_args(self) -> list[str]:
         if self.tls is None:
@@ -151,12 +156,26 @@ def query(db: ServerDb, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def add_township(db: ServerDb, code: str, name: str) -> str:
-    admin(db, "addtownship", "--code", code, "--name", name)
-    return query(db, "SELECT uuid FROM township WHERE code=?", (code,))[0][0]
+    """What `addtownship` does, in this process (a second Python's start-up per township and
+    account was most of a server test's set-up; test_admin runs the commands themselves)."""
+    from wq_server.apply import create_township
+
+    store = open_db(db)
+    try:
+        return create_township(store, code, name)
+    finally:
+        store.close()
 
 
 def add_staff(db: ServerDb, name: str, code: str) -> None:
-    admin(db, "adduser", "--name", name, "--role", "staff", "--township", code)
+    """What `adduser --role staff` does, in this process."""
+    from wq_server import auth
+
+    store = open_db(db)
+    try:
+        auth.add_user(store, name, PASSWORD, auth.STAFF, code)
+    finally:
+        store.close()
 
 
 def server_content(db: ServerDb, township: str) -> dict[str, tuple]:

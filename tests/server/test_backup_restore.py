@@ -1,7 +1,10 @@
-"""The backup of docs/server.md, done as written: `pg_dump -Fc` of the server's database and a
-copy of its photo folder, restored with `pg_restore` into a new database on another day; the
-server runs on the restored copy and a laptop syncs against it: what it held is there, its cursor
-is still good, and new work goes through."""
+"""The backup of docs/server.md, done as written, on each store: on PostgreSQL `pg_dump -Fc` of the
+database and a copy of its photo folder, restored with `pg_restore` into a new database; on
+SQLite `sqlite3 .backup` while the server runs, its photo folder and its package key, put back on
+another machine. The server runs on the restored copy and the laptops sync against it: what it
+held is there, their cursors are still good, new work goes through, and a USB package sealed to
+the key the laptops pinned before the backup is still opened (a restored server that made itself
+a new key is refused by every laptop)."""
 
 from __future__ import annotations
 
@@ -12,15 +15,50 @@ from pathlib import Path
 import requests
 from pg_cluster import _bin, new_database, new_server_db
 from PIL import Image
-from serverproc import ServerProcess, Township, server_content
+from serverproc import ServerDb, ServerProcess, Township, open_db, server_content
 
 from wq_desktop.photos import attach_photo
-from wq_server.pg_store import PgServerDB
+from wq_desktop.sync.package import export_package, import_reply
 
 
-def test_a_restored_dump_serves_the_laptops_on(tmp_path: Path) -> None:
-    url = new_server_db(tmp_path / "live", "postgresql")
-    server = ServerProcess(url, workers=2).start()
+def _backup_postgres(url: str, live: Path, backup: Path) -> None:
+    backup.mkdir()
+    subprocess.run([_bin("pg_dump"), "-Fc", "-f", str(backup / "wq.dump"), url], check=True,
+                   capture_output=True)
+    shutil.copytree(live / "photos", backup / "photos",
+                    ignore=shutil.ignore_patterns("web-replica"))  # a cache, rebuilt (docs/server.md)
+
+
+def _restore_postgres(backup: Path, target: Path) -> str:
+    from wq_server.pg_store import PgServerDB
+
+    restored = new_database("restored")
+    subprocess.run([_bin("pg_restore"), "--no-owner", "-d", restored, str(backup / "wq.dump")],
+                   check=True, capture_output=True)
+    shutil.copytree(backup / "photos", target / "photos")  # not where the dumped server kept it
+    PgServerDB(restored, pool_size=1, photos=target / "photos").close()  # what --photos does
+    return restored
+
+
+def _backup_sqlite(db: Path, backup: Path) -> None:
+    """docs/server.md's three lines, while the server runs."""
+    backup.mkdir()
+    subprocess.run(["sqlite3", str(db), f".backup {backup / 'server.sqlite'}"], check=True,
+                   capture_output=True)
+    subprocess.run(["cp", "-rp", str(db.parent / "server_photos"), str(backup)], check=True)
+    subprocess.run(["cp", "-p", str(db.parent / "server.sqlite.package-key"), str(backup)], check=True)
+
+
+def _restore_sqlite(backup: Path, target: Path) -> Path:
+    shutil.copytree(backup, target)  # all three back beside each other, on the new machine
+    return target / "server.sqlite"
+
+
+def test_a_restored_backup_serves_the_laptops_on(tmp_path: Path, backend: str) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    db: ServerDb = new_server_db(live, backend)
+    server = ServerProcess(db).start()
     town = Township(server, tmp_path, "652301141", "备份镇")
     _, op = town.household(0)
     village = town.stores[0].find("village")[0]["uuid"]
@@ -31,29 +69,24 @@ def test_a_restored_dump_serves_the_laptops_on(tmp_path: Path) -> None:
     photo = attach_photo(town.stores[0], "notice", notice, jpeg)
     town.sync(0)
     town.sync(1)
-    held = server_content(url, town.uuid)
+    held = server_content(db, town.uuid)
 
-    # Backup: the database and the photo folder.
-    dump = tmp_path / "wq.dump"
-    subprocess.run([_bin("pg_dump"), "-Fc", "-f", str(dump), url], check=True, capture_output=True)
-    shutil.copytree(tmp_path / "live" / "photos", tmp_path / "photos-backup",
-                    ignore=shutil.ignore_patterns("web-replica"))  # a cache, rebuilt (docs/server.md)
+    backup = tmp_path / "backup"
+    if backend == "postgresql":
+        _backup_postgres(str(db), live, backup)
+    else:
+        _backup_sqlite(Path(db), backup)
     server.stop()
-
-    # Restore on a new database; the photo folder goes back where the new server keeps it.
-    restored = new_database("restored")
-    subprocess.run([_bin("pg_restore"), "--no-owner", "-d", restored, str(dump)], check=True,
-                   capture_output=True)
-    shutil.copytree(tmp_path / "photos-backup", tmp_path / "restored-photos")
-    PgServerDB(restored, pool_size=1, photos=tmp_path / "restored-photos").close()
+    restored = (_restore_postgres(backup, tmp_path / "restored") if backend == "postgresql"
+                else _restore_sqlite(backup, tmp_path / "restored"))
     assert server_content(restored, town.uuid) == held
 
-    again = ServerProcess(restored, workers=2)
+    again = ServerProcess(restored, workers=server.workers)
     again.port = server.port  # the same address for the laptops
     again.start()
     town.server = again
     try:
-        assert town.sync(1).pulled == 0  # nothing new: the cursor still points where it did
+        assert town.sync(1).pulled == 0  # the same server key, and the cursor points where it did
         town.stores[1].update("operator", op, {"note": "恢复后核实"})
         town.sync(1)
         town.sync(0)
@@ -63,10 +96,21 @@ def test_a_restored_dump_serves_the_laptops_on(tmp_path: Path) -> None:
         got = requests.get(f"{again.url}/photos/{sha}", headers=again.headers(town.users[1]),
                            timeout=60)
         assert got.status_code == 200 and got.content == jpeg.read_bytes()
+        # No network at the township: a USB package, sealed to the key pinned before the backup.
+        town.stores[0].update("operator", op, {"address": "二组"})
+        export_package(town.stores[0], tmp_path / "u盘.zip", town.users[0])
+        answer = requests.post(again.url + "/packages", data=(tmp_path / "u盘.zip").read_bytes(),
+                               headers=again.headers(town.users[0]), timeout=120)
+        assert answer.status_code == 200, answer.text
+        (tmp_path / "回传.zip").write_bytes(answer.content)
+        import_reply(town.stores[0], tmp_path / "回传.zip")
+        assert town.stores[0].pending_changes() == 0
+        town.sync(1)
+        assert town.stores[1].get("operator", op)["address"] == "二组"
     finally:
         again.stop()
         town.close()
-    check = PgServerDB(restored, pool_size=1)
+    check = open_db(restored)
     try:
         assert check.verify_history() == []
     finally:

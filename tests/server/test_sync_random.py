@@ -39,6 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[S
     # On PostgreSQL four worker processes: the three laptops' requests meet in different ones.
     proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend),
                          workers=4 if backend == "postgresql" else 1).start()
+    assert len(proc.worker_pids) == proc.workers  # each one answered before the first laptop syncs
     yield proc
     proc.stop()
 

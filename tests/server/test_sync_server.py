@@ -238,29 +238,40 @@ def test_server_killed_mid_push_and_mid_pull_loses_and_doubles_nothing(
     add_staff(db, "乙", code)
     a = Store.open(tmp_path / "a.sqlite", "甲", create=True)
     b = Store.open(tmp_path / "b.sqlite", "乙", create=True)
-    server = ServerProcess(db, workers=4 if backend == "postgresql" else 1).start()
+    workers = 4 if backend == "postgresql" else 1
+    server = ServerProcess(db, workers=workers).start()
+    served: list[set[int]] = []
+
+    def start(after: str) -> None:
+        server.start(WQ_SERVER_EXIT_AFTER_REQUESTS=after)
+        served.append(server.worker_pids)  # every one of the workers answered before the sync
+
+    served.append(server.worker_pids)
     sync_now(a, server.url, "甲", PASSWORD)
     server.stop()
     _many_households(a, township, code, 150)  # 151 changes: 4 push pages
     # Mid-push: the server commits the 2nd page and dies before answering it.
-    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="2")
+    start("2")
     with pytest.raises(OfflineError):
         sync_now(a, server.url, "甲", PASSWORD)
     assert server.exited()
     assert 0 < a.pending_changes() < 151
-    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="")
+    start("")
     sync_now(a, server.url, "甲", PASSWORD)
     assert a.pending_changes() == 0
     server.stop()
     # Mid-pull: the 3rd page's answer never arrives.
-    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="3")
+    start("3")
     with pytest.raises(OfflineError):
         sync_now(b, server.url, "乙", PASSWORD)
     assert 0 < b.count("operator") < 150
-    server.start(WQ_SERVER_EXIT_AFTER_REQUESTS="")
+    start("")
     sync_now(b, server.url, "乙", PASSWORD)
     sync_now(a, server.url, "甲", PASSWORD)
     server.stop()
+    # Each start ran `workers` processes of its own: the kill took every worker down, not one.
+    assert [len(pids) for pids in served] == [workers] * 5
+    assert len(set().union(*served)) == 5 * workers
     expected = server_content(db, township)
     assert len(expected) == 152  # township, village, 150 households
     assert content_rows(a) == expected == content_rows(b)

@@ -45,6 +45,10 @@ class InProcessServer:
     def add_staff(self, name: str, code: str = TOWNSHIP_CODE) -> None:
         auth.add_user(self.db, name, PASSWORD, auth.STAFF, code)
 
+    def close(self) -> None:
+        self.client.close()
+        self.db.close()
+
     def sync(self, store: Store, user: str, **kw: Any):
         from wq_desktop.sync import sync_now
 

@@ -18,16 +18,6 @@ from wq_desktop.store import Store
 from wq_desktop.sync import client
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> InProcessServer:
-    (tmp_path / "server").mkdir()
-    srv = InProcessServer(tmp_path / "server" / "server.sqlite")
-    srv.add_staff("甲")
-    yield srv
-    srv.client.close()
-    srv.db.close()
-
-
 def _jpeg(path: Path, colour: tuple[int, int, int] = (120, 90, 60)) -> bytes:
     Image.new("RGB", (80, 60), colour).save(path, "JPEG")
     return path.read_bytes()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -17,6 +18,8 @@ from wq_desktop.store import Store
 from wq_desktop.sync import list_conflicts, resolve_conflict
 from wq_desktop.sync.content import content_rows
 
+# One test is all of hypothesis's examples: on PostgreSQL on a loaded machine, past the default 180 s.
+pytestmark = pytest.mark.timeout(900)
 USERS = ("甲", "乙", "丙")
 FIELDS = ("name", "address", "note", "legal_rep")
 VALUES = ("一", "二", "三")
@@ -91,8 +94,7 @@ class ThreeReplicas(RuleBasedStateMachine):
         finally:
             for store in self.stores:
                 store.close()
-            self.server.client.close()
-            self.server.db.close()
+            self.server.close()
 
 
 ThreeReplicas.TestCase.settings = settings(

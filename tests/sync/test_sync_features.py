@@ -23,16 +23,6 @@ from wq_desktop.sync.photo_sync import waiting_uploads
 from wq_server.package import import_package_bytes
 
 
-@pytest.fixture
-def server(tmp_path: Path, backend: str) -> InProcessServer:
-    srv = InProcessServer(tmp_path / "server.sqlite", backend)
-    srv.add_staff("甲")
-    srv.add_staff("乙")
-    yield srv
-    srv.client.close()
-    srv.db.close()
-
-
 def _stores(tmp_path: Path, server: InProcessServer) -> tuple[Store, Store]:
     a = Store.open(tmp_path / "a.sqlite", "甲", create=True)
     b = Store.open(tmp_path / "b.sqlite", "乙", create=True)

@@ -5,22 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from inproc import InProcessServer, household, seed_village
 
 from wq_desktop import targets
 from wq_desktop.planting import planting_survey, set_courtyard
 from wq_desktop.store import Store
-
-
-@pytest.fixture
-def server(tmp_path: Path, backend: str) -> InProcessServer:
-    srv = InProcessServer(tmp_path / "server.sqlite", backend)
-    srv.add_staff("甲")
-    srv.add_staff("乙")
-    yield srv
-    srv.client.close()
-    srv.db.close()
 
 
 def test_targets_and_courtyard_sync_between_two_laptops(server: InProcessServer, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from inproc import InProcessServer, household, seed_village
+from pg_cluster import store_content
 
 from wq_desktop import package_keys, sealed
 from wq_desktop.demo import build_demo
@@ -22,17 +23,6 @@ from wq_server import server_key
 from wq_server.package import import_package_bytes
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> InProcessServer:
-    (tmp_path / "server").mkdir()
-    srv = InProcessServer(tmp_path / "server" / "server.sqlite")
-    srv.add_staff("甲")
-    srv.add_staff("乙")
-    yield srv
-    srv.client.close()
-    srv.db.close()
-
-
 def _laptop(tmp_path: Path, server: InProcessServer, name: str = "甲") -> Store:
     store = Store.open(tmp_path / f"{name}.sqlite", name, create=True)
     server.sync(store, name)  # the first online sync pins the server's package key
@@ -40,9 +30,9 @@ def _laptop(tmp_path: Path, server: InProcessServer, name: str = "甲") -> Store
 
 
 def _server_changes(server: InProcessServer) -> tuple[int, int]:
-    conn = server.db.conn
-    return (conn.execute("SELECT count(*) FROM srv_change").fetchone()[0],
-            conn.execute("SELECT count(*) FROM srv_receipt").fetchone()[0])
+    with server.db.reading() as session:
+        return (session.execute("SELECT count(*) FROM srv_change").fetchone()[0],
+                session.execute("SELECT count(*) FROM srv_receipt").fetchone()[0])
 
 
 def test_a_lost_stick_shows_no_id_phone_or_name_of_the_demo(tmp_path: Path,
@@ -50,7 +40,7 @@ def test_a_lost_stick_shows_no_id_phone_or_name_of_the_demo(tmp_path: Path,
     store = Store.open(tmp_path / "demo-copy.sqlite", "演示用户", create=True)
     build_demo(store)
     store.set_meta("demo", "0")  # the demo's households, exported as a real township's would be
-    package_keys.pin_server_key(store, server_key.public_key(server.db.path), "test")
+    package_keys.pin_server_key(store, server_key.public_key(server.db.key_base), "test")
     package = tmp_path / "u盘.zip"
     assert export_package(store, package, "甲").changes > 100
     people = store.conn.execute("SELECT name, id_code, phone FROM operator").fetchall()
@@ -63,7 +53,7 @@ def test_a_lost_stick_shows_no_id_phone_or_name_of_the_demo(tmp_path: Path,
     header, _ = sealed.read_header(package.open("rb"))
     assert set(header) == {"format", "version", "purpose", "to", "ephemeral", "nonce", "chunk"}
     # They are in it, for the server only.
-    with open_sealed(package, server_key.load_or_create(server.db.path), "") as zf:
+    with open_sealed(package, server_key.load_or_create(server.db.key_base), "") as zf:
         changes = zf.read("changes.json").decode()
     assert all(s in changes for s in secrets)
     store.close()
@@ -79,7 +69,7 @@ def test_round_trip_is_sealed_both_ways(tmp_path: Path, server: InProcessServer)
     assert not zipfile.is_zipfile(reply)
     assert sealed.recipient_of(reply) == sealed.fingerprint(package_keys.device_public_key(a))
     assert import_reply(a, reply).changes == 2 and a.pending_changes() == 0
-    assert server.db.store.get("operator", op)["name"] == "张三"
+    assert dict(store_content(server.db)[op][2])["name"] == "张三"
     b = _laptop(tmp_path, server, "乙")
     with pytest.raises(WqError, match="此回传包不是发给本机的"):
         import_reply(b, reply)  # another laptop cannot open it
@@ -88,22 +78,21 @@ def test_round_trip_is_sealed_both_ways(tmp_path: Path, server: InProcessServer)
 
 
 def test_a_package_for_another_server_is_refused_and_changes_nothing(
-        tmp_path: Path, server: InProcessServer) -> None:
+        tmp_path: Path, server: InProcessServer, backend: str) -> None:
     a = _laptop(tmp_path, server)
     household(a, seed_village(a, server.township))
     package = tmp_path / "u盘.zip"
     export_package(a, package, "甲")
     (tmp_path / "other").mkdir()
-    other = InProcessServer(tmp_path / "other" / "server.sqlite")
+    other = InProcessServer(tmp_path / "other" / "server.sqlite", backend)
     other.add_staff("甲")
     before = _server_changes(other)
     with pytest.raises(WqError, match="此同步包不是发给本服务器的") as refused:
         import_package_bytes(other.db, package.read_bytes())
-    mine = sealed.shown_fingerprint(server_key.public_key(other.db.path))
+    mine = sealed.shown_fingerprint(server_key.public_key(other.db.key_base))
     assert mine in str(refused.value)
     assert _server_changes(other) == before
-    other.client.close()
-    other.db.close()
+    other.close()
     a.close()
 
 
@@ -124,7 +113,7 @@ def test_a_tampered_package_is_refused_whole(tmp_path: Path, server: InProcessSe
     elif damage == "cut":
         data = data[:-20]
     else:  # what an older program wrote: the zip in clear
-        with open_sealed(package, server_key.load_or_create(server.db.path), "") as zf, \
+        with open_sealed(package, server_key.load_or_create(server.db.key_base), "") as zf, \
                 zipfile.ZipFile(tmp_path / "plain.zip", "w") as out:
             for name in zf.namelist():
                 out.writestr(name, zf.read(name))
@@ -156,7 +145,7 @@ def test_a_changed_server_key_is_refused_until_the_office_file_replaces_it(
         server.sync(a, "甲")
     assert a.pending_changes() == 2  # nothing was sent to a server showing another key
     genuine = tmp_path / "市办公室密钥.json"
-    server_key.write_public_file(server.db.path, genuine)
+    server_key.write_public_file(server.db.key_base, genuine)
     package_keys.import_key_file(a, genuine, replace=True)
     assert server.sync(a, "甲").pushed == 2
     a.close()
