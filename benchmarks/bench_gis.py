@@ -111,10 +111,9 @@ def bench_import(folder: Path, source: Path) -> Path:
         same texts) as the product writes, into the product's own tables and indexes, in one
         transaction."""
         import hashlib
-        import json
 
-        canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-        plain = json.JSONEncoder(ensure_ascii=False).encode
+        from wq_desktop.json_text import canonical, plain  # json.dumps's text, its encoder built once
+
         _, _, wkb, (codes, villages, attrs) = pyogrio.raw.read(source)
         shapes = shapely.from_wkb(wkb)
         assert shapely.is_valid(shapes).all()

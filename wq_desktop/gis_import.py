@@ -561,6 +561,7 @@ def preview_import(store: Store, source: SourceData, mapping: Mapping, *, villag
     # length and place are measured for the whole file at once; other rows one by one.
     measured = sure & same_crs
     areas, lengths, inside = _measure(source.geometries, measured, extent)
+    sure, measured = sure.tolist(), measured.tolist()  # read row by row below: plain bools
     texts = _Texts(source, mapping)
     codes, land_classes = texts.target("code"), texts.target("land_class")
     village_codes, village_names = texts.target("village_code"), texts.target("village_name")

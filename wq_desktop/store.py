@@ -767,7 +767,10 @@ class _Inserts:
 
     def __init__(self, k: Kind) -> None:
         self.kind = k
+        self.names = _columns(k)
+        self.values_of = _getter(self.names)
         self.columns: tuple[str, ...] = ()  # the columns the rows held give a value
+        self.given: list[bool] = []  # which of `names` those are
         self.rows: list[list[Any]] = []
         self.positions: list[int] = []
 
@@ -775,13 +778,11 @@ class _Inserts:
         # Only the columns that hold a value: the driver's cost is per bound parameter (a parcel
         # has 32 columns, an imported one half of them filled), and a column left out is NULL
         # (no record column has another default but `deleted`, which is always given).
-        names = _columns(self.kind)
-        values = _getter(names)(new)
+        values = self.values_of(new)
         given = list(map(operator.is_not, values, itertools.repeat(None)))
-        columns = tuple(itertools.compress(names, given))
-        if columns != self.columns:
+        if given != self.given:
             self.flush(conn)
-            self.columns = columns
+            self.columns, self.given = tuple(itertools.compress(self.names, given)), given
         self.rows.append(list(itertools.compress(values, given)))
         self.positions.append(position)
         if len(self.rows) >= INSERT_CHUNK:
