@@ -208,7 +208,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         if village_uuid is None:
             self._focus = None
         else:
-            self._focus = np.array([v == village_uuid for v in self.parcels.layer.village], dtype=bool)
+            self._focus = self.parcels.in_village(village_uuid)
         self.fit(self.parcels.extent(self._focus))
         self.layerChanged.emit()
 
@@ -294,7 +294,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
     def _refocus(self) -> None:
         self._legend = None  # called after every reload or patch of the parcels
         if self.parcels is not None and self.village is not None:
-            self._focus = np.array([v == self.village for v in self.parcels.layer.village], dtype=bool)
+            self._focus = self.parcels.in_village(self.village)
 
     def build_paths_later(self) -> None:
         """The outlines the view needs, built a chunk per turn of the event loop, then redrawn."""

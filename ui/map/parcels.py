@@ -47,7 +47,8 @@ class ParcelPaths:
         self.origin = (0.0, 0.0)
         if mapped.any():
             self.origin = (float(bbox[mapped, 0].min()), float(bbox[mapped, 1].min()))
-        self.category = np.array([CATEGORIES.index(c) for c in layer.category], dtype=np.int8)
+        code = {c: i for i, c in enumerate(CATEGORIES)}
+        self.category = np.fromiter(map(code.__getitem__, layer.category), dtype=np.int8, count=self.n)
         # Built outlines by row, and when each was last drawn (the least recently drawn go first
         # when more than PATH_CACHE are built): a frame fetches its thousands in one pass.
         self._paths: list[QPainterPath | None] = [None] * self.n
@@ -64,6 +65,10 @@ class ParcelPaths:
             return None
         b = self.bbox[keep]
         return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    def in_village(self, village: str) -> np.ndarray:
+        """Which rows are `village`'s parcels."""
+        return np.fromiter(map(village.__eq__, self.layer.village), dtype=bool, count=self.n)
 
     def row_of(self, parcel_uuid: str) -> int | None:
         """The layer row of a parcel, None when it has none (a dict made on first use: a list
