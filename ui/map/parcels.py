@@ -28,9 +28,9 @@ COLORS = {
 }
 DOT_PX = 2.0  # below this a parcel is drawn as one pixel
 RECT_PX = 6.0  # below this as its bounding rectangle
-# Outlines built per frame or turn of the event loop (~15 ms on an idle core): a view that needs
+# Outlines built per frame or turn of the event loop (~6 ms on an idle core): a view that needs
 # more shows the rest as rectangles until they are built, and the window never waits for them all.
-BUILD_CHUNK = 1500
+BUILD_CHUNK = 600
 PATH_CACHE = 30_000  # paths kept; a zoomed-in view needs a few thousand, the whole township ~12,000
 
 
