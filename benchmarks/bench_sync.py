@@ -1,7 +1,11 @@
 """Sync speed as ratios to a bare transfer of the same rows over the same server:
 
 - first pull of N parcels (default 100,000; WQ_BENCH_PARCELS to change) into an empty laptop store,
-  against fetching the same pages and inserting them into a bare SQLite table;
+  against fetching the same pages and inserting them into a bare SQLite table; beside it the
+  same-work floor: the same pages written bare into a laptop store's own tables (each record's
+  row under the schema's indexes, a hash-chained history entry, its server revision, the
+  cursor), one transaction a page, against the same bare pull, so the product's own overhead
+  (checks of the answer, validation, the diff) is what lies between the two;
 - a no-change sync, against one bare pull request that returns nothing.
 """
 
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -32,6 +37,9 @@ from wq_server.authors import Account
 from wq_server.db import ServerDB
 
 PARCELS = int(os.environ.get("WQ_BENCH_PARCELS", "100000"))
+# A server file seed() made before for the same PARCELS (copied, never changed): seeding 100,000
+# parcels takes minutes, longer than the pulls measured.
+SEEDED = os.environ.get("WQ_BENCH_SEEDED")
 PASSWORD = "swift-river-72"
 CODE = "652301105"
 
@@ -96,15 +104,72 @@ def _bare_pull(url: str, token: str, target: Path) -> int:
     return total
 
 
+def _floor_pull(url: str, token: str, target: Path) -> int:
+    """The same pages, each record written bare where the product writes it: its row in the
+    laptop store's table (wire form to stored form, the row's system columns), a history entry
+    chained by SHA-256 over canonical JSON, its server revision in sync_base, the cursor."""
+    from wq_desktop import history
+    from wq_desktop.schema import KINDS
+    from wq_desktop.store import from_wire
+
+    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
+    after, total = 0, 0
+    with Store.open(target, "bench", create=True) as store:
+        conn = store.conn
+        seq, prev = 0, history.GENESIS
+        while True:
+            page = requests.get(url + "/sync/pull", params={"after": after, "device": "floor",
+                                                            "limit": p.PULL_PAGE}, headers=headers).json()
+            rows: dict[tuple[str, tuple[str, ...]], list[list]] = {}
+            entries, revs = [], []
+            for c in page["changes"]:
+                k = KINDS[c["kind"]]
+                fields = {n: from_wire(k.field(n), v) for n, v in c["fields"].items() if n != "deleted"}
+                columns = ("uuid", "rev", "created_at", "created_by", "updated_at", "updated_by",
+                           "deleted", *fields)
+                rows.setdefault((k.name, columns), []).append(
+                    [c["record"], c["rev"], c["at"], c["user"], c["at"], c["user"],
+                     1 if c["fields"].get("deleted") else 0, *fields.values()])
+                changes = json.dumps({n: [None, v] for n, v in c["fields"].items()},
+                                     ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                seq += 1
+                digest = history.entry_hash(prev, seq, c["at"], c["user"], c["device"], k.name,
+                                            c["record"], c["op"], c["rev"], changes)
+                entries.append((seq, c["at"], c["user"], c["device"], k.name, c["record"], c["op"],
+                                c["rev"], changes, prev, digest))
+                prev = digest
+                revs.append((c["record"], k.name, c["rev"]))
+            conn.execute("BEGIN IMMEDIATE")
+            for (name, columns), values in rows.items():
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                conn.executemany(f'INSERT INTO "{name}" ({quoted})'
+                                 f' VALUES ({", ".join("?" * len(columns))})', values)
+            conn.executemany("INSERT INTO history (seq, at, user, device, kind, record, op, rev,"
+                             " changes, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", entries)
+            conn.executemany("INSERT INTO sync_base (record, kind, server_rev) VALUES (?,?,?)", revs)
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('sync_cursor', ?)",
+                         (str(page["cursor"]),))
+            conn.execute("COMMIT")
+            total += len(page["changes"])
+            after = page["cursor"]
+            if not page["more"]:
+                break
+    return total
+
+
 def main() -> list[Ratio]:
     from serverproc import ServerProcess
 
     tmp = Path(tempfile.mkdtemp(prefix="wq-bench-sync-"))
     start = time.perf_counter()
-    db = ServerDB(tmp / "server.sqlite")
-    seed(db, PARCELS)
-    db.close()
-    print(f"(seeded {PARCELS} parcels on the server in {time.perf_counter() - start:.1f} s)", flush=True)
+    if SEEDED:
+        shutil.copyfile(SEEDED, tmp / "server.sqlite")
+    else:
+        db = ServerDB(tmp / "server.sqlite")
+        seed(db, PARCELS)
+        db.close()
+        print(f"(seeded {PARCELS} parcels on the server in {time.perf_counter() - start:.1f} s)",
+              flush=True)
     server = ServerProcess(tmp / "server.sqlite").start()
     try:
         token = requests.post(server.url + "/auth/login", json={"user": "bench", "password": PASSWORD},
@@ -122,7 +187,14 @@ def main() -> list[Ratio]:
             (tmp / "bare.sqlite").unlink(missing_ok=True)
             assert _bare_pull(server.url, token, tmp / "bare.sqlite") >= PARCELS
 
-        results = [compare(f"first pull of {PARCELS} parcels", first_pull, bare, repeat=1)]
+        def floor() -> None:
+            for f in tmp.glob("floor*"):
+                f.unlink()
+            assert _floor_pull(server.url, token, tmp / "floor.sqlite") >= PARCELS
+
+        results = [compare(f"first pull of {PARCELS} parcels", first_pull, bare, repeat=1),
+                   compare("same-work floor (bare writes into the laptop store)", floor, bare,
+                           repeat=1)]
         with Store.open(laptop, "bench") as store:
             headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
             cursor = store.meta("sync_cursor")

@@ -632,6 +632,7 @@ class Store:
         return self.apply_pulled_many([Pulled(kind_name, record_uuid, op, fields, rev, user, device,
                                               at, frozenset(keep))])
 
+    @collector.paused()
     def apply_pulled_many(self, pulled: Iterable[Pulled]) -> list[str]:
         """Take the server's state for the given fields (wire form, "deleted" included when it
         changed) at the server's revision (client side; the server's revision is kept in
@@ -724,15 +725,30 @@ def _taken_values(k: Kind, ch: Pulled) -> dict[str, Any]:
     """The pulled fields this device takes, in stored form: those with local changes still
     waiting (`keep`) and names from a newer server (not guessed) are left out."""
     out: dict[str, Any] = {}
-    names = k.field_names
+    forms = _stored_forms(k)
+    keep = ch.keep
     for name, value in ch.fields.items():
-        if name in ch.keep:
+        if name in keep:
             continue
         if name == "deleted":
             out["deleted"] = 1 if value else 0
-        elif name in names:
-            out[name] = from_wire(k.field(name), value)
+        elif name in forms:
+            form = forms[name]
+            out[name] = value if form is None or value is None else form(value)
     return out
+
+
+_STORED_FORMS: dict[int, tuple[Kind, dict[str, Callable[[Any], Any] | None]]] = {}  # by id(Kind)
+
+
+def _stored_forms(k: Kind) -> dict[str, Callable[[Any], Any] | None]:
+    """(wire form -> stored form, None where they are the same) of each field (from_wire)."""
+    known = _STORED_FORMS.get(id(k))
+    if known is None:
+        known = _STORED_FORMS[id(k)] = (k, {
+            f.name: (lambda v, f=f: from_wire(f, v)) if f.type in ("geom", "json") else None
+            for f in k.fields})
+    return known[1]
 
 
 def _outline_facts(k: Kind, taken: list[dict[str, Any]]) -> dict[int, polygons.GeometryFacts]:
