@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wq_desktop import accounts, audit, backup, paths
+from wq_desktop import audit, backup, paths
 from wq_desktop.backup import DEFAULT_KEEP_DAYS, BackupInfo
 from wq_desktop.errors import WqError
 
@@ -312,6 +312,8 @@ class BackupController(QObject):
             QLineEdit.EchoMode.Password)
         if not ok:
             return None
+        from wq_desktop import accounts  # argon2: when a backup is restored, not at start
+
         return accounts.key_from_keyfile(backup_path, user, password)
 
     def restore(self, info: BackupInfo, parent: QWidget | None = None) -> bool:

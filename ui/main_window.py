@@ -27,7 +27,6 @@ from wq_desktop.operations import Changes
 from wq_desktop.queries.navigation import (
     known_years,
     latest_year,
-    navigation_tree,
     parcel_of,
     place_of,
     townships,
@@ -64,10 +63,11 @@ APP_TITLE = "退地减水核查"
 # Operator fields the navigation tree counts by (a household added, moved or deleted).
 NAV_FIELDS = {"village", "group", "deleted"}
 _orphans: set[Worker] = set()  # workers that outlived their window (see MainWindow.stop_workers)
-# Modules the pages made after the first paint need, with shapely, pyproj, pyogrio and reportlab
-# under them, and the print preview (reportlab's documents, pdfium): imported in a worker right
-# after the first paint, so that making those pages and the first Ctrl+P do not pay for them in
-# the GUI thread (~115 ms for the preview). (They import what they use themselves.)
+# Modules the pages made after the first paint need, with shapely, pyproj and reportlab under
+# them, and the print preview (reportlab's documents, pdfium): imported in a worker right after
+# the first paint, so that making those pages and the first Ctrl+P do not pay for them in the GUI
+# thread (~115 ms for the preview). pyogrio (GDAL) only when a GIS file is read or written.
+# (They import what they use themselves.)
 WARM_MODULES = ("wq_desktop.checks", "wq_desktop.gisfiles", "wq_desktop.gis_export",
                 "wq_desktop.printing", "wq_desktop.printing.notice", "wq_desktop.summary", "ui.printing")
 
@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
 
         self._fill_years()
         self.nav.refresh()
-        self._select_first_village()
+        self.nav.select_first_village()
         self.sync_controller.install_status()
         window_state.restore(self)  # last size, position, splitters and column widths, on screen
 
@@ -300,12 +300,6 @@ class MainWindow(QMainWindow):
             self.village.set_year(self.year)
 
     # ------------------------------------------------------------ navigation
-    def _select_first_village(self) -> None:
-        tree = navigation_tree(self.store)
-        township = tree[0] if tree else None
-        if township and township.villages:
-            self.nav.select_village(township.villages[0].uuid)
-
     def _township_chosen(self, _township: str) -> None:
         self.tabs.setCurrentWidget(self.village if self.village.village else self.household)
 

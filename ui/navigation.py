@@ -101,6 +101,12 @@ class NavigationPanel(QWidget):
                 self.tree.setCurrentItem(item)
                 return
 
+    def select_first_village(self) -> None:
+        """The first village of the first township, as the tree shows them (no second read)."""
+        township = self.tree.topLevelItem(0)
+        if township is not None and township.childCount():
+            self.tree.setCurrentItem(township.child(0))
+
     def _items(self) -> list[QTreeWidgetItem]:
         out: list[QTreeWidgetItem] = []
         stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]

@@ -15,16 +15,17 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
 
-from wq_desktop import accounts
 from wq_desktop.settings import Settings
 
 from .actions import ActionDef, declare
-from .dialogs.accounts_dialog import AccountsDialog, ChangePasswordDialog
-from .dialogs.sign_in import SignInDialog
-from .views.security_log import SecurityLogDialog
 
+# The dialogs and the account code (argon2, cryptography) are imported when used, not on the way
+# to the window's first paint.
 if TYPE_CHECKING:
+    from .dialogs.accounts_dialog import AccountsDialog, ChangePasswordDialog
+    from .dialogs.sign_in import SignInDialog
     from .main_window import MainWindow
+    from .views.security_log import SecurityLogDialog
 
 _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
              QEvent.Type.Wheel, QEvent.Type.TouchBegin}
@@ -105,6 +106,10 @@ class SecurityController(QObject):
     def lock(self) -> None:
         if self.locked or not self.window.store.encrypted or getattr(self.window, "_closed", False):
             return
+        from wq_desktop import accounts
+
+        from .dialogs.sign_in import SignInDialog
+
         self.idle_timer.stop()
         accounts.lock(self.window.store)
         self.covers = [_Cover(w) for w in QApplication.topLevelWidgets()
@@ -139,17 +144,23 @@ class SecurityController(QObject):
 
     # ------------------------------------------------------------ dialogs
     def show_accounts(self) -> AccountsDialog:
+        from .dialogs.accounts_dialog import AccountsDialog
+
         dialog = AccountsDialog(self.window.store, self.window)
         dialog.open()
         return dialog
 
     def change_password(self) -> ChangePasswordDialog:
+        from .dialogs.accounts_dialog import ChangePasswordDialog
+
         dialog = ChangePasswordDialog(self.window.store, self.window)
         dialog.accepted.connect(lambda: self.window.statusBar().showMessage("密码已修改。", 5000))
         dialog.open()
         return dialog
 
     def show_log(self) -> SecurityLogDialog:
+        from .views.security_log import SecurityLogDialog
+
         dialog = SecurityLogDialog(self.window.store, self.window)
         dialog.open()
         return dialog

@@ -20,9 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 
 from . import coord_txt
 from .errors import WqError
@@ -193,6 +191,10 @@ def _remove_existing(path: Path, fmt: str) -> None:
 
 def _write_ogr(store: Store, layer: ParcelLayer, keep: list[int], path: Path, fmt: str,
                result: ExportResult, *, encoding: str, crs: str) -> None:
+    # pyogrio (GDAL, ~50 MiB resident) is loaded when a file is written, not with the map.
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     shapes = shapely.from_wkb([layer.wkb[i] for i in keep])
     if fmt == "geojson":
         crs = GEOJSON_CRS

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
@@ -278,6 +276,10 @@ def _check_shapefile(path: Path) -> None:
 
 
 def _pick_layer(path: Path, layer: str | None) -> tuple[str, list[str]]:
+    # pyogrio (GDAL, ~50 MiB resident) is loaded when a file is read, not with the map.
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
         listed = pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError, OSError) as err:
@@ -316,6 +318,8 @@ def _gdal_message(err: Exception) -> str:
 
 
 def _read_raw(path: Path, layer: str, encoding: str | None) -> tuple[dict, list, list]:
+    import pyogrio
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer, encoding=encoding, force_2d=True)
@@ -351,6 +355,8 @@ def _parse_geometries(wkb: list) -> tuple[list[BaseGeometry | None], list[str]]:
 
 def read_source(path: str | Path, layer: str | None = None) -> SourceData:
     """Read a parcel file. Raises WqError with a Chinese message for missing, broken or unsupported files."""
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.exists():

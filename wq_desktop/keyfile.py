@@ -19,10 +19,15 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import crypto, sqldriver
+from . import sqldriver
 from .errors import WqError
+
+# crypto (argon2, cryptography) is imported where a key is wrapped or unwrapped: opening a plain
+# store, which only asks whether a key file exists, does not load it.
+if TYPE_CHECKING:
+    from . import crypto
 
 SUFFIX = ".keys"
 FORMAT = "wq-desktop-keys"
@@ -57,6 +62,8 @@ class Envelope:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Envelope:
+        from . import crypto
+
         wrapped = crypto.Wrapped(bytes.fromhex(data["salt"]), bytes.fromhex(data["nonce"]),
                                  bytes.fromhex(data["wrapped_key"]),
                                  crypto.KdfParams.from_dict(data["kdf"]))
@@ -79,6 +86,8 @@ class KeyFile:
         return next((e for e in self.envelopes if e.kind == kind and e.account == account), None)
 
     def set_envelope(self, kind: str, account: str, data_key: bytes, secret: str, at: str) -> None:
+        from . import crypto
+
         self.envelopes = [e for e in self.envelopes if not (e.kind == kind and e.account == account)]
         self.envelopes.append(Envelope(kind, account, crypto.wrap(data_key, secret,
                                                                   self.aad(kind, account)), at))
@@ -88,6 +97,8 @@ class KeyFile:
 
     def open_envelope(self, kind: str, account: str, secret: str) -> bytes:
         """The data key, or crypto.WrongSecret (also when there is no such envelope)."""
+        from . import crypto
+
         env = self.envelope(kind, account)
         if env is None:
             # Same cost and answer as a wrong password: no hint which account names exist.

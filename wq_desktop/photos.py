@@ -14,15 +14,15 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from PIL import ExifTags, Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from .errors import ValidationError, WqError
 from .store import Store
+
+# cryptography and PIL are imported where a photo is sealed, opened or read: counting photo
+# files (the window's status bar) does not load them.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # Phones make 5–15 MB photos; anything far above is not a field photo.
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
@@ -56,6 +56,10 @@ def _photo_cipher(store: Store) -> AESGCM | None:
     """The photo files' cipher of an encrypted store (None for a plain store)."""
     if store.key is None:
         return None
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                info=b"wq-desktop photo files v1").derive(store.key)
     return AESGCM(key)
@@ -85,6 +89,8 @@ def photo_bytes(store: Store, sha256: str) -> bytes:
     cipher = _photo_cipher(store)
     if cipher is None:
         raise WqError(f"照片 {sha256[:12]} 已加密，需要登录加密数据库后才能查看。")
+    from cryptography.exceptions import InvalidTag
+
     nonce = data[len(_MAGIC):len(_MAGIC) + _NONCE]
     try:
         return cipher.decrypt(nonce, data[len(_MAGIC) + _NONCE:], sha256.encode())
@@ -152,6 +158,8 @@ def read_photo(path: Path) -> PhotoInfo:
     if size > MAX_PHOTO_BYTES:
         raise ValidationError(
             f"照片 {path.name} 有 {size / 1048576:.1f} MB，超过 {MAX_PHOTO_BYTES // 1048576} MB 上限。")
+    from PIL import ExifTags, Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as img:
             img.verify()

@@ -15,7 +15,6 @@ from pathlib import Path
 from .errors import ValidationError
 from .model import INTERNAL_ONLY, RecordOp
 from .store import Store
-from .summary import find_village
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,8 @@ def xlsx_table(key: str) -> XlsxTable:
 def _scope(store: Store, village: str | None) -> tuple[str, str, str]:
     """(name for the file, kind, uuid) of the village, or of the township when none is given."""
     if village:
+        from .summary import find_village  # the summary code: when a table is made
+
         v = find_village(store, village)
         return v["name"], "village", v["uuid"]
     township = store.find_one("township", "1=1")

@@ -15,7 +15,8 @@ from wq_desktop.settings import Settings
 from wq_desktop.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("shapely", "pyproj", "pyogrio", "reportlab", "pyqtgraph", "openpyxl", "numpy", "pypdfium2")
+HEAVY = ("shapely", "pyproj", "pyogrio", "reportlab", "pyqtgraph", "openpyxl", "numpy", "pypdfium2",
+         "cryptography", "argon2", "PIL")
 PAGES = ("dashboard", "household", "village", "contacts", "rectifications", "map")
 
 # A fresh interpreter: this test process has loaded every library already.
@@ -51,8 +52,11 @@ def test_the_frame_shows_before_the_heavy_libraries_and_the_other_pages(demo_sto
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["shown"] == {"heavy": [], "built": ["village"], "front": True}
     # Made after the first paint, with what they use (the map its GIS libraries, the dashboard
-    # its checks), and the print preview's PDF renderer: the first Ctrl+P does not import it.
-    assert {"shapely", "pyproj", "pyogrio", "numpy", "reportlab", "pypdfium2"} <= set(result["later"])
+    # its checks, printing reportlab and PIL), and the print preview's PDF renderer: the first
+    # Ctrl+P does not import it. GDAL (pyogrio, ~50 MiB) only once a GIS file is read or written,
+    # the account and photo crypto only when used.
+    assert {"shapely", "pyproj", "numpy", "reportlab", "pypdfium2"} <= set(result["later"])
+    assert not {"pyogrio", "cryptography", "argon2"} & set(result["later"])
 
 
 def test_a_page_asked_for_before_it_is_made_is_made_then_and_works(qtbot, demo_store: Store,

@@ -17,27 +17,30 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
-from wq_desktop import package_keys, sealed
 from wq_desktop.errors import WqError
 from wq_desktop.operations import Changes
 from wq_desktop.operations import sync as sync_ops
 from wq_desktop.queries import navigation
 from wq_desktop.settings import AUTO_SYNC_MINUTES
 from wq_desktop.store import Store
-from wq_desktop.sync import AuthError, OfflineError, SyncReport
-from wq_desktop.sync.package import PackageSummary, export_package
+from wq_desktop.sync.errors import AuthError, OfflineError
 from wq_desktop.sync.status import local_time_text, sync_status
 
 from ..actions import ActionDef, declare
 from ..operations import change_bus
 from ..workers import JobContext, Worker, run_with_progress, start_worker
-from .conflicts_dialog import ConflictsDialog
-from .login_dialog import LoginDialog
-from .rejected_dialog import RejectedDialog
-from .report_dialog import SyncReportDialog
 
 if TYPE_CHECKING:
+    # The dialogs, the sync client and the package code (cryptography) are imported when used,
+    # not on the way to the window's first paint.
+    from wq_desktop.sync.client import SyncReport
+    from wq_desktop.sync.package import PackageSummary
+
     from ..main_window import MainWindow
+    from .conflicts_dialog import ConflictsDialog
+    from .login_dialog import LoginDialog
+    from .rejected_dialog import RejectedDialog
+    from .report_dialog import SyncReportDialog
 
 NO_SERVER = ("尚未设置同步服务器地址。请在菜单“文件 → 设置…”中填写服务器地址"
              "（如 https://wq.example.cn:8765），保存后再同步。")
@@ -194,6 +197,8 @@ class SyncController(QObject):
         return self._ask_password(server, self.window.settings.user or self.window.store.user)
 
     def _ask_password(self, server: str, user: str, error: str | None = None) -> LoginDialog:
+        from .login_dialog import LoginDialog
+
         dialog = LoginDialog(server, user, self.window)
         dialog.error.show_error(error)
         dialog.accepted.connect(lambda: self.run_sync(server, dialog.user, dialog.password))
@@ -357,6 +362,8 @@ class SyncController(QObject):
             self.window.statusBar().showMessage(self.last_message, 8000)
 
     def show_report(self, report: SyncReport) -> SyncReportDialog:
+        from .report_dialog import SyncReportDialog
+
         dialog = SyncReportDialog(report, self.window)
         dialog.conflicts_button.clicked.connect(self.show_conflicts)
         dialog.rejected_button.clicked.connect(self.show_rejected)
@@ -370,6 +377,8 @@ class SyncController(QObject):
     # ------------------------------------------------------------ conflicts and refused changes
     def show_conflicts(self) -> ConflictsDialog:
         if self.conflicts_dialog is None:
+            from .conflicts_dialog import ConflictsDialog
+
             self.conflicts_dialog = ConflictsDialog(self.window.store, self.window)
             self.conflicts_dialog.open_record.connect(self.window.open_record)
         else:
@@ -380,6 +389,8 @@ class SyncController(QObject):
 
     def show_rejected(self) -> RejectedDialog:
         if self.rejected_dialog is None:
+            from .rejected_dialog import RejectedDialog
+
             self.rejected_dialog = RejectedDialog(self.window.store, self.window)
             self.rejected_dialog.open_record.connect(self.window.open_record)
         else:
@@ -407,6 +418,9 @@ class SyncController(QObject):
             out = Path(name) if name.lower().endswith(".zip") else Path(name + ".zip")
         path, store_user = self.window.store.path, self.window.store.user
         user = self.window.settings.user or store_user
+
+        from wq_desktop import package_keys, sealed
+        from wq_desktop.sync.package import export_package
 
         def job(ctx: JobContext) -> PackageSummary:
             ctx.progress(10, "正在导出同步包…")
@@ -465,6 +479,8 @@ class SyncController(QObject):
             if not name:
                 return False
             path = Path(name)
+        from wq_desktop import package_keys, sealed
+
         store = self.window.store
         try:
             try:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from wq_desktop.errors import WqError
 from wq_desktop.model import ATTRIBUTE_SHORT, DEFAULT_NOTICE_DAYS, AgreementStatus, LandAttribute, MeasureKind
-from wq_desktop.operations import Changes, agreements
+from wq_desktop.operations import Changes
 from wq_desktop.ordering import group_sort_key
 from wq_desktop.queries import navigation, village_table
 from wq_desktop.queries.villages_touched import MOVING_KINDS, VILLAGE_KINDS, villages_written
@@ -329,6 +329,8 @@ class VillageView(QWidget):
             values.update(village=self.village, year=self.year)
         # The editor takes the saved notice (and its new revision) back at once; the table
         # redraws from the broadcast.
+        from wq_desktop.operations import agreements  # not on the way to the first paint
+
         changes = run_op(self, self.store, lambda s: agreements.save_notice(s, uuid, values, base_rev=rev),
                          on_done=lambda _c: self._load_notice(),
                          on_error=lambda err: self.notice_error.show_error(str(err)))
