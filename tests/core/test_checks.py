@@ -81,6 +81,15 @@ def test_measure_above_parcel_area_is_found_by_the_rules_check(town: Township, t
     assert any("超出地块面积" in m for m in messages)
 
 
+def test_the_rules_check_finds_every_bad_record_of_a_table(town: Township) -> None:
+    # The records are read one by one while each one's rules ask the store about it.
+    town.store.conn.execute("UPDATE measure SET area_mu = 99")
+    measures = {u for (u,) in town.store.conn.execute("SELECT uuid FROM measure WHERE deleted=0")}
+    assert len(measures) > 1
+    flagged = {f.record for f in found(town.store, "rules") if "超出地块面积" in f.message}
+    assert flagged == measures
+
+
 def test_signed_but_not_publicized_is_found(town: Township) -> None:
     other = town.store.create("operator", {"village": town.v2, "name": "李四", "kind": "农户",
                                            "id_code": "110105194912310038"})

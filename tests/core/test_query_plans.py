@@ -20,6 +20,7 @@ from wq_desktop.demo_scale import ScaleSize, build_scale_demo
 from wq_desktop.gisfiles import parcel_layer
 from wq_desktop.model import MeasureKind
 from wq_desktop.store import Store
+from wq_desktop.summary import load_households
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +141,16 @@ def test_the_map_reads_a_saved_parcels_measures_by_parcel_and_sorts_no_outlines(
         layer = parcel_layer(store, year)
         keys = list(zip(layer.village_code, layer.code, strict=True))
         assert keys == sorted(keys) and len(set(layer.village)) > 1
+
+
+def test_one_villages_households_read_only_that_villages_rows(township_slice: Path) -> None:
+    """summarize and water_saved read the city one village at a time: each read looks up that
+    village's measures and patrols by parcel, not every row of the year. (Agreements, one per
+    household and year, go by agreement_operator at city size and by year on this slice.)"""
+    with Store.open(township_slice, "测试员") as store:
+        year = _year(store)
+        village = store.find_one("village", "1=1")["uuid"]
+        reads = _statements(store, lambda: load_households(store, year, villages=[village]))
+        for table, index in (("measure", "measure_parcel"), ("patrol", "patrol_parcel")):
+            [read] = [s for s in reads if f"FROM {table} " in s]
+            assert index in _plan(store, read) and f"{table}_year" not in _plan(store, read)
