@@ -356,6 +356,24 @@ def test_search_hits_refresh_after_an_edit(qtbot, window, demo_store: Store) -> 
     qtbot.waitUntil(lambda: window.nav.hits.count() == 1)
 
 
+def test_a_change_no_hit_shows_does_not_run_the_search_again(qtbot, window, demo_store: Store,
+                                                             monkeypatch) -> None:
+    import ui.navigation as navigation_module
+
+    household = _first_household(window)
+    window.nav.search.setText("王")
+    window.nav.run_search()
+    searched: list[str] = []
+    real = navigation_module.search_households
+    monkeypatch.setattr(navigation_module, "search_households",
+                        lambda store, text, *a: (searched.append(text), real(store, text, *a))[1])
+    run_op(None, demo_store, lambda s: households.save_operator(s, household, {"phone": "13800001111"}))
+    assert searched == []  # a phone is in no hit: the township's households are not searched again
+    run_op(None, demo_store, lambda s: households.save_operator(s, household, {"name": "王改名"}))
+    assert searched == ["王"] and any("王改名" in window.nav.hits.item(i).text()
+                                      for i in range(window.nav.hits.count()))
+
+
 def test_one_name_no_font_has_does_not_stop_the_village_notice(demo_store: Store, tmp_path: Path) -> None:
     year = navigation.latest_year(demo_store)
     operators = demo_store.find("operator", "1=1", order_by="rowid")
