@@ -26,13 +26,12 @@ NEW_PASSWORD = "new-horse-battery-7"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    srv = InProcessServer(tmp_path / "server.sqlite")
+def server(tmp_path: Path, backend: str) -> Iterator[InProcessServer]:
+    srv = InProcessServer(tmp_path / "server.sqlite", backend)
     srv.add_staff(USER)
     srv.add_staff("李明")
     yield srv
-    srv.client.close()
-    srv.db.close()
+    srv.close()
 
 
 def admin(server: InProcessServer, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
@@ -43,7 +42,7 @@ def admin(server: InProcessServer, capsys: pytest.CaptureFixture, monkeypatch: p
     else:
         monkeypatch.setenv("WQ_PASSWORD", password)
     try:
-        code = main([args[0], "--db", str(server.db.path), *args[1:]])
+        code = main([args[0], "--db", str(server.target), *args[1:]])
     except SystemExit as stop:  # argparse's usage errors
         code = int(stop.code or 0)
     out, err = capsys.readouterr()
@@ -129,7 +128,7 @@ def test_commands_from_the_shell_have_chinese_help(server) -> None:
     assert run.returncode == 0
     for words in ("passwd", "重设用户密码", "disable-user", "停用用户", "enable-user", "list-users"):
         assert words in run.stdout
-    run = subprocess.run([sys.executable, "-m", "wq_server", "list-users", "--db", str(server.db.path)],
+    run = subprocess.run([sys.executable, "-m", "wq_server", "list-users", "--db", str(server.target)],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and [x.split("\t")[0] for x in run.stdout.splitlines()] == ["李明", USER]
 

@@ -5,13 +5,11 @@ server user who pushed it."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from serverproc import PASSWORD, ServerProcess, add_staff, add_township
+from serverproc import PASSWORD, ServerDb, ServerProcess, add_staff, add_township, query
 
 from tests.conftest import TEST_PASSWORD
 from wq_desktop import accounts, keyfile
@@ -23,16 +21,13 @@ CODE, OTHER = "652301105", "652301106"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    db = tmp_path_factory.mktemp("authors") / "server.sqlite"
-    township = add_township(db, CODE, "六工镇")
-    add_township(db, OTHER, "大西渠镇")
-    add_staff(db, "王芳", CODE)
-    add_staff(db, "赵军", OTHER)
-    proc = ServerProcess(db).start()
-    proc.township = township
-    yield proc
-    proc.stop()
+def server(server: ServerProcess) -> ServerProcess:
+    """The module's server (tests/server/conftest.py) with two townships, a staff account each."""
+    server.township = add_township(server.db, CODE, "六工镇")
+    add_township(server.db, OTHER, "大西渠镇")
+    add_staff(server.db, "王芳", CODE)
+    add_staff(server.db, "赵军", OTHER)
+    return server
 
 
 def _village(township: str, author: str, code: str) -> dict:
@@ -41,13 +36,9 @@ def _village(township: str, author: str, code: str) -> dict:
             "at": "2026-06-01T00:00:00Z", "user": author}
 
 
-def _authors(db: Path) -> dict[str, tuple[str, str]]:
-    conn = sqlite3.connect(db)
-    try:
-        return {r[0]: (r[1], r[2]) for r in conn.execute(
-            "SELECT change_id, account, pushed_by FROM srv_change_author")}
-    finally:
-        conn.close()
+def _authors(db: ServerDb) -> dict[str, tuple[str, str]]:
+    return {r[0]: (r[1], r[2]) for r in query(db, "SELECT change_id, account, pushed_by"
+                                                  " FROM srv_change_author")}
 
 
 def test_a_forged_author_is_refused_with_a_reason_and_the_rest_applied(server: ServerProcess) -> None:
@@ -91,13 +82,8 @@ def test_a_signed_in_laptop_account_is_the_recorded_author(server: ServerProcess
         store.close()
         keyfile.forget(path)
     assert _authors(server.db)[change_id] == ("李娜", "王芳")
-    conn = sqlite3.connect(server.db)
-    try:
-        row = conn.execute("SELECT signed_in, registered_by FROM srv_author WHERE account='李娜'"
-                           ).fetchone()
-    finally:
-        conn.close()
-    assert row == (1, "王芳")
+    assert query(server.db, "SELECT signed_in, registered_by FROM srv_author WHERE account='李娜'"
+                 ) == [(1, "王芳")]
 
 
 def test_changes_waiting_from_before_encryption_go_up_as_not_signed_in(
@@ -116,10 +102,6 @@ def test_changes_waiting_from_before_encryption_go_up_as_not_signed_in(
     finally:
         done.store.close()
         keyfile.forget(path)
-    conn = sqlite3.connect(server.db)
-    try:
-        rows = dict(conn.execute("SELECT account, signed_in FROM srv_author WHERE account IN"
-                                 " ('王芳', '周敏')").fetchall())
-    finally:
-        conn.close()
+    rows = dict(query(server.db, "SELECT account, signed_in FROM srv_author WHERE account IN"
+                                 " ('王芳', '周敏')"))
     assert rows == {"王芳": 0, "周敏": 1}

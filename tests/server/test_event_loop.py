@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,16 +20,14 @@ from wq_desktop.sync.package import export_package, open_sealed
 CODE = "652301105"
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    db = tmp_path / "server.sqlite"
-    township = add_township(db, CODE, "六工镇")
+@pytest.fixture(scope="module")
+def server(server: ServerProcess) -> ServerProcess:
+    """The module's server (tests/server/conftest.py) with a township and three of its staff; the
+    tests write villages of their own."""
+    server.township = add_township(server.db, CODE, "六工镇")
     for user in ("王芳", "李明", "张伟"):
-        add_staff(db, user, CODE)
-    proc = ServerProcess(db).start()
-    proc.township = township
-    yield proc
-    proc.stop()
+        add_staff(server.db, user, CODE)
+    return server
 
 
 def _quick(health: HealthWatch, idle: HealthWatch) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township
+from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township, new_server_db, query
 
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import ValidationError
@@ -49,11 +49,12 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
+def tls_server(tmp_path_factory: pytest.TempPathFactory,
+               backend: str) -> Iterator[tuple[ServerProcess, Path]]:
     """One HTTPS server for the module (each test syncs its own laptop store)."""
     folder = tmp_path_factory.mktemp("https")
     cert, key, ca = make_certificates(folder / "certs")
-    db = folder / "server.sqlite"
+    db = new_server_db(folder, backend)
     add_township(db, CODE, "六工镇")
     add_staff(db, USER, CODE)
     server = ServerProcess(db, tls=(cert, key, ca)).start()
@@ -77,8 +78,7 @@ def test_sync_with_the_ca_file_succeeds_over_https(tls_server, tmp_path: Path) -
         assert store.pending_changes() == 1
         report = sync_now(store, server.url, USER, PASSWORD, verify=str(ca))
         assert report.pushed == 1 and report.pending == 0 and store.pending_changes() == 0
-    with Store.open(server.db, "检查") as central:
-        assert central.count("village", "name=?", ("东村01",)) == 1
+    assert query(server.db, "SELECT count(*) FROM village WHERE name=?", ("东村01",)) == [(1,)]
 
 
 def test_without_the_ca_file_the_sync_stops_with_a_certificate_message(tls_server, tmp_path) -> None:
@@ -95,8 +95,7 @@ def test_without_the_ca_file_the_sync_stops_with_a_certificate_message(tls_serve
                  store.conn.execute("SELECT count(*) FROM history").fetchone()[0])
         assert after == before and after[0] == 1  # the village still waits in the outbox
         assert store.conn.execute("SELECT kind, state FROM outbox").fetchall() == [("village", "pending")]
-    with Store.open(server.db, "检查") as central:
-        assert central.count("village", "name=?", ("东村02",)) == 0
+    assert query(server.db, "SELECT count(*) FROM village WHERE name=?", ("东村02",)) == [(0,)]
 
 
 def _main(*args: str) -> subprocess.CompletedProcess:

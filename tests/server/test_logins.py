@@ -13,7 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from serverproc import PASSWORD, ROOT, HealthWatch, ServerProcess, add_staff, add_township
+from serverproc import (
+    PASSWORD,
+    ROOT,
+    HealthWatch,
+    ServerDb,
+    ServerProcess,
+    add_staff,
+    add_township,
+    is_postgres,
+    new_server_db,
+)
 
 from wq_desktop.store import Store
 from wq_desktop.sync import SyncError, sync_now
@@ -21,12 +31,27 @@ from wq_desktop.sync import SyncError, sync_now
 CODE = "652301105"
 
 
-def _server(tmp_path: Path, users: tuple[str, ...], **env: str) -> ServerProcess:
-    db = tmp_path / "server.sqlite"
+def _server(tmp_path: Path, backend: str, users: tuple[str, ...], **env: str) -> ServerProcess:
+    """A server of its own: each test sets the login limits in its environment."""
+    db = new_server_db(tmp_path, backend)
     add_township(db, CODE, "六工镇")
     for user in users:
         add_staff(db, user, CODE)
     return ServerProcess(db, **env).start()
+
+
+def _dump(db: ServerDb) -> str:
+    """Everything the server's database holds, as text."""
+    if not is_postgres(db):
+        conn = sqlite3.connect(db)
+        try:
+            return "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+    from pg_cluster import _bin
+
+    return subprocess.run([_bin("pg_dump"), str(db)], check=True, capture_output=True,
+                          text=True).stdout
 
 
 def _wait_seconds(detail: str) -> int:
@@ -35,8 +60,9 @@ def _wait_seconds(detail: str) -> int:
     return int(found[1]) * (60 if found[2] == "分钟" else 1)
 
 
-def test_wrong_passwords_lock_the_account_with_the_wait_said_and_the_lock_expires(tmp_path) -> None:
-    server = _server(tmp_path, ("王芳", "李明"), WQ_LOGIN_MAX_FAILURES="3", WQ_LOGIN_WINDOW_S="4")
+def test_wrong_passwords_lock_the_account_with_the_wait_said_and_the_lock_expires(tmp_path,
+                                                                                 backend) -> None:
+    server = _server(tmp_path, backend, ("王芳", "李明"), WQ_LOGIN_MAX_FAILURES="3", WQ_LOGIN_WINDOW_S="4")
     try:
         for _ in range(3):
             assert server.login("王芳", "not-the-password").status_code == 401
@@ -70,13 +96,12 @@ def test_wrong_passwords_lock_the_account_with_the_wait_said_and_the_lock_expire
     assert events[:3] == ["登录成功", "密码错误", "登录成功"]
     assert events.count("密码错误") == 4 and "登录被暂停" in events
     assert all(line.split("\t")[3] == "127.0.0.1" for line in lines)
-    conn = sqlite3.connect(server.db)
-    dump = "\n".join(conn.iterdump())
+    dump = _dump(server.db)
     assert "not-the-password" not in dump and PASSWORD not in dump  # passwords are never logged
 
 
-def test_failures_from_one_address_lock_every_account_asked_from_it(tmp_path) -> None:
-    server = _server(tmp_path, ("王芳",), WQ_LOGIN_MAX_ADDRESS_FAILURES="5")
+def test_failures_from_one_address_lock_every_account_asked_from_it(tmp_path, backend) -> None:
+    server = _server(tmp_path, backend, ("王芳",), WQ_LOGIN_MAX_ADDRESS_FAILURES="5")
     try:
         for i in range(5):  # a script trying names
             assert server.login(f"猜测{i}", "password-guess").status_code == 401
@@ -87,9 +112,10 @@ def test_failures_from_one_address_lock_every_account_asked_from_it(tmp_path) ->
         server.stop()
 
 
-def test_200_parallel_logins_stay_in_bounded_memory_and_health_answers_quickly(tmp_path) -> None:
+def test_200_parallel_logins_stay_in_bounded_memory_and_health_answers_quickly(tmp_path,
+                                                                               backend) -> None:
     # No lock-out here: every attempt reaches Argon2, which is what the gate must bound.
-    server = _server(tmp_path, ("王芳",), WQ_LOGIN_MAX_FAILURES="100000",
+    server = _server(tmp_path, backend, ("王芳",), WQ_LOGIN_MAX_FAILURES="100000",
                      WQ_LOGIN_MAX_ADDRESS_FAILURES="100000", WQ_LOGIN_QUEUE="32")
     try:
         before = server.peak_rss_mib()

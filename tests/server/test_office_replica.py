@@ -1,6 +1,7 @@
 """The office replica of a PostgreSQL server (what the web view reads there): it holds exactly
 what the server holds, a catch-up is seen whole or not at all, and a replica of another
-database, or a damaged one, is never read (start-up builds it anew)."""
+database, or a damaged one, is never read (start-up builds it anew). PostgreSQL only: on SQLite
+the web view reads the server's file itself, no replica."""
 
 from __future__ import annotations
 

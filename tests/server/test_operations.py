@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township
+from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township, new_server_db
 
 from wq_desktop.photos import attach_photo
 from wq_desktop.store import Store
@@ -55,6 +55,9 @@ def _fill(folder: Path) -> Path:
 
 
 def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) -> None:
+    """SQLite only: its file is on the server's own disk, which the test fills. PostgreSQL's
+    tables sit on the database server's disk (the cluster's, shared by the whole test run);
+    the 507 of its photo folder and reserve is tested below on both stores."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if not _can_mount_tmpfs(mount):
@@ -105,8 +108,8 @@ def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) 
         server.stop()
 
 
-def test_space_below_the_reserve_is_refused_before_anything_is_written(tmp_path) -> None:
-    db = tmp_path / "server.sqlite"
+def test_space_below_the_reserve_is_refused_before_anything_is_written(tmp_path, backend) -> None:
+    db = new_server_db(tmp_path, backend)
     add_township(db, CODE, "六工镇")
     add_staff(db, "王芳", CODE)
     server = ServerProcess(db, WQ_SERVER_MIN_FREE_MB=str(10 ** 9)).start()  # more than any disk
@@ -142,7 +145,7 @@ def test_a_raw_photo_put_on_a_full_disk_is_507_whichever_write_fails(
         tmp_path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """Deterministic, no filling: the disk has room for the piece itself, then SQLite cannot
     write the upload's record, and raises what SQLCipher raises on a full disk (not the stdlib
-    sqlite3 class: that mismatch answered a bare 500)."""
+    sqlite3 class: that mismatch answered a bare 500). SQLite only: that error class is its own."""
     from fastapi.testclient import TestClient
 
     from wq_desktop import sqldriver

@@ -1,5 +1,7 @@
 """The server's own store moves forward: a database from before uploads had owners keeps every
-photo readable by the township whose record referred to it first, and by nobody else."""
+photo readable by the township whose record referred to it first, and by nobody else. SQLite
+only: such databases are SQLite files (a PostgreSQL server starts with owners; migrate moves
+owners over, tests/server/test_migrate_to_postgres.py)."""
 
 from __future__ import annotations
 

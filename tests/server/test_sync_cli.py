@@ -7,7 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serverproc import PASSWORD, ROOT, ServerProcess, add_staff, add_township, admin
+from serverproc import (
+    PASSWORD,
+    ROOT,
+    ServerDb,
+    ServerProcess,
+    add_staff,
+    add_township,
+    admin,
+    new_server_db,
+    open_db,
+)
+
+from wq_server import server_key
 
 
 def _main(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
@@ -15,8 +27,17 @@ def _main(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
                           text=True, timeout=120, env={**os.environ, "WQ_PASSWORD": password})
 
 
-def test_sync_and_usb_package_commands(tmp_path: Path) -> None:
-    db = tmp_path / "server.sqlite"
+def _key_file(db: ServerDb) -> Path:
+    """The server's private package key (beside the SQLite file, in PostgreSQL's photo folder)."""
+    store = open_db(db)
+    try:
+        return server_key.key_path(store.key_base)
+    finally:
+        store.close()
+
+
+def test_sync_and_usb_package_commands(tmp_path: Path, backend: str) -> None:
+    db = new_server_db(tmp_path, backend)
     add_township(db, "652301105", "六工镇")
     add_staff(db, "王芳", "652301105")
     server = ServerProcess(db).start()
@@ -53,19 +74,20 @@ def test_sync_and_usb_package_commands(tmp_path: Path) -> None:
     assert "待上传修改：0 条" in status.stdout
 
 
-def test_a_laptop_that_never_went_online_gets_the_key_from_the_office_file(tmp_path: Path) -> None:
+def test_a_laptop_that_never_went_online_gets_the_key_from_the_office_file(tmp_path: Path,
+                                                                         backend: str) -> None:
     import json
 
     from wq_desktop.store import Store
 
-    db = tmp_path / "server.sqlite"
+    db = new_server_db(tmp_path, backend)
     township = add_township(db, "652301105", "六工镇")
     add_staff(db, "王芳", "652301105")
     key_file = tmp_path / "同步包密钥.json"
     out = admin(db, "package-key", "--out", str(key_file), "--name", "昌吉市服务器")
     fingerprint = json.loads(key_file.read_text(encoding="utf-8"))["fingerprint"]
     assert fingerprint in out and "私钥文件" in out
-    assert (tmp_path / "server.sqlite.package-key").stat().st_mode & 0o777 == 0o600
+    assert _key_file(db).stat().st_mode & 0o777 == 0o600
     laptop = tmp_path / "laptop.sqlite"
     with Store.open(laptop, "王芳", create=True) as store, store.transaction():
         store.apply_pulled("township", township, "create", {"code": "652301105", "name": "六工镇"},
@@ -84,22 +106,23 @@ def test_a_laptop_that_never_went_online_gets_the_key_from_the_office_file(tmp_p
     assert out.returncode == 0 and "待上传修改：0 条" in out.stdout, out.stderr
 
 
-def test_the_server_prints_its_package_key_fingerprint_at_start(tmp_path: Path) -> None:
+def test_the_server_prints_its_package_key_fingerprint_at_start(tmp_path: Path, backend: str) -> None:
     import json
 
     from serverproc import free_port
 
-    db = tmp_path / "server.sqlite"
+    db = new_server_db(tmp_path, backend)
     add_township(db, "652301105", "六工镇")
     proc = subprocess.Popen([sys.executable, "-m", "wq_server", "--db", str(db), "--port",
                              str(free_port())], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
-    try:
-        started, key_line = proc.stdout.readline(), proc.stdout.readline()  # waits for the lines
+    try:  # waits for the lines (on PostgreSQL the web view's replica is brought up first)
+        lines = [proc.stdout.readline() for _ in range(2 if backend == "sqlite" else 3)]
     finally:
         proc.kill()
         proc.wait(30)
         proc.stdout.close()
+    started, key_line = lines[-2:]
     assert started.startswith("同步服务已启动")
     key_file = tmp_path / "k.json"
     admin(db, "package-key", "--out", str(key_file))

@@ -36,7 +36,8 @@ class InProcessServer:
     def __init__(self, path: Path, backend: str = "sqlite") -> None:
         from pg_cluster import new_server_db
 
-        self.app = create_app(new_server_db(path.parent, backend) if backend != "sqlite" else path)
+        self.target = new_server_db(path.parent, backend) if backend != "sqlite" else path  # --db
+        self.app = create_app(self.target)
         self.db = self.app.state.db
         self.client = TestClient(self.app)
         self.session = TestClientSession(self.client)
