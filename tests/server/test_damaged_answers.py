@@ -4,32 +4,16 @@ SyncError and writes nothing on the laptop; the next clean sync brings the right
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from damaging_proxy import DamagingProxy
-from serverproc import PASSWORD, ServerProcess, Township, new_server_db, next_code
+from serverproc import PASSWORD, ServerProcess, Township
 
 from wq_desktop.store import Store
 from wq_desktop.sync import SyncError, client, sync_now
 from wq_desktop.sync.content import content_rows
 
 NEW_PHONE = "13987654321"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def town(server: ServerProcess, tmp_path: Path) -> Iterator[Township]:
-    code = next_code()
-    t = Township(server, tmp_path, code, f"镇{code[-2:]}")
-    yield t
-    t.close()
 
 
 @pytest.fixture

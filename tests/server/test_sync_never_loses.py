@@ -5,19 +5,15 @@ and records go up before photos."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from serverproc import (
-    ServerProcess,
     Township,
     admin,
     is_postgres,
-    new_server_db,
-    next_code,
     open_db,
     server_content,
 )
@@ -34,20 +30,7 @@ from wq_desktop.sync import protocol as p
 from wq_desktop.sync.content import content_rows
 from wq_desktop.sync.photo_sync import waiting_uploads
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def town(server: ServerProcess, tmp_path: Path) -> Iterator[Township]:
-    code = next_code()
-    t = Township(server, tmp_path, code, f"镇{code[-2:]}", laptops=3)
-    yield t
-    t.close()
+LAPTOPS = 3
 
 
 def _shared_household(town: Township) -> str:

@@ -8,12 +8,11 @@ laptop that already held it)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serverproc import GOOD_ID, ServerProcess, Township, new_server_db, next_code, server_content
+from serverproc import GOOD_ID, ServerProcess, Township, next_code, server_content
 
 from wq_desktop.errors import WqError
 from wq_desktop.rules import identity
@@ -34,14 +33,7 @@ class Edit:
     value: object
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    # On PostgreSQL four worker processes: the three laptops' requests meet in different ones.
-    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend),
-                         workers=4 if backend == "postgresql" else 1).start()
-    assert len(proc.worker_pids) == proc.workers  # each one answered before the first laptop syncs
-    yield proc
-    proc.stop()
+PG_WORKERS = 4  # on PostgreSQL: the three laptops' requests meet in different processes
 
 
 class Week:
@@ -145,6 +137,7 @@ def test_three_laptops_in_random_order_lose_nothing(server: ServerProcess, tmp_p
                                                     monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     monkeypatch.setattr(p, "PUSH_PAGE", 3)
     monkeypatch.setattr(p, "PULL_PAGE", 4)
+    assert len(server.worker_pids) == server.workers  # each one answered before the laptops sync
     code = next_code()
     town = Township(server, tmp_path, code, f"随{code[-2:]}", laptops=3)
     try:

@@ -3,7 +3,6 @@ device, township scope on reads and writes, and interruption of the server mid-p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,21 +32,6 @@ from wq_desktop.sync import (
 )
 from wq_desktop.sync import protocol as p
 from wq_desktop.sync.content import content_rows
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(new_server_db(tmp_path_factory.mktemp("server"), backend)).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def town(server: ServerProcess, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Township]:
-    code = next_code()
-    t = Township(server, tmp_path, code, f"镇{code[-2:]}")
-    yield t
-    t.close()
 
 
 def _setup(town: Township) -> str:
