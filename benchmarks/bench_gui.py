@@ -202,8 +202,8 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
     def step() -> None:
         steps.pop(0)()
         canvas.repaint()
-        if steps:
-            QTimer.singleShot(0, step)
+        if steps:  # the next wheel turn or drag 20 ms later, as a hand makes them
+            QTimer.singleShot(20, step)
 
     def pan_zoom() -> None:
         """Four wheel steps in, four drags aside, each its own event as a user's are (and
