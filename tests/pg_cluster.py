@@ -70,7 +70,7 @@ def base_url() -> str:
     return _base
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
 
@@ -84,7 +84,7 @@ def new_database(prefix: str = "wq", cluster: str | None = None) -> str:
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(base, name)
+    return with_database(base, name)
 
 
 def new_server_db(folder: Path, backend: str, cluster: str | None = None) -> Path | str:

@@ -5,6 +5,7 @@ loopback without TLS unless told so explicitly."""
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import subprocess
 import sys
@@ -55,9 +56,7 @@ def _fill(folder: Path) -> Path:
 
 
 def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) -> None:
-    """SQLite only: its file is on the server's own disk, which the test fills. PostgreSQL's
-    tables sit on the database server's disk (the cluster's, shared by the whole test run);
-    the 507 of its photo folder and reserve is tested below on both stores."""
+    """SQLite: the server's file and photos on a small tmpfs of the server's own mount namespace."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if not _can_mount_tmpfs(mount):
@@ -71,41 +70,88 @@ def test_a_full_disk_answers_507_and_every_change_waits_on_the_laptop(tmp_path) 
     server = ServerProcess(db, wrapper=wrapper, WQ_SERVER_MIN_FREE_MB="0").start()
     try:
         inside = Path(f"/proc/{server.proc.pid}/root") / mount.relative_to("/")  # the server's view
-        with Store.open(tmp_path / "laptop.sqlite", "王芳", create=True) as store:
-            sync_now(store, server.url, "王芳", PASSWORD)
-            village = store.create("village", {"township": township, "code": CODE + "901",
-                                               "name": "测试村"})
-            notice = store.create("notice", {"village": village, "year": 2026,
-                                             "start_on": "2026-03-01", "end_on": "2026-03-08"})
-            from PIL import Image
-
-            Image.new("RGB", (300, 300), "green").save(tmp_path / "notice.png")
-            attach_photo(store, "notice", notice, tmp_path / "notice.png")
-            waiting = store.pending_changes()
-            headers = server.headers("王芳")  # signed in before the disk fills
-
-            filler = _fill(inside)
-            with pytest.raises(SyncError) as raised:
-                sync_now(store, server.url, "王芳", PASSWORD)
-            assert str(raised.value) == DISK_FULL
-            assert store.pending_changes() == waiting  # nothing lost, nothing marked as sent
-            push = requests.post(server.url + "/sync/push", headers=headers, timeout=60,
-                                 json={"device": "d1", "changes": []})
-            assert (push.status_code, push.json()["detail"]) == (507, DISK_FULL)
-            photo = requests.put(f"{server.url}/photos/{'d' * 64}", headers=headers, timeout=60,
-                                 params={"offset": 0, "total": 10}, data=b"0123456789")
-            assert (photo.status_code, photo.json()["detail"]) == (507, DISK_FULL)
-            assert requests.get(server.url + "/health", timeout=30).ok
-
-            filler.unlink()  # the admin makes room; the next sync carries everything
-            report = sync_now(store, server.url, "王芳", PASSWORD)
-            assert store.pending_changes() == 0 and report.photos_uploaded == 1 and not report.rejected
-            # Everything arrived: a second laptop of the township pulls the same records and photo.
-            with Store.open(tmp_path / "other.sqlite", "王芳", create=True) as other:
-                assert sync_now(other, server.url, "王芳", PASSWORD).photos_downloaded == 1
-                assert content_rows(other) == content_rows(store)
+        _fill_and_make_room(server, inside, township, tmp_path)
     finally:
         server.stop()
+
+
+def test_a_full_disk_answers_507_on_postgresql_too(tmp_path) -> None:
+    """PostgreSQL: the database in a tablespace and the photo folder on one small tmpfs (mounted
+    for the cluster to see: real root only), filled while the server runs."""
+    import tempfile
+
+    import pg_cluster
+    import psycopg
+
+    from wq_server.pg_store import PgServerDB
+
+    mount = Path(tempfile.mkdtemp(prefix="wqfull"))  # where the cluster's own user can reach it
+    mount.chmod(0o755)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m,mode=0755", "none", str(mount)],
+                      capture_output=True, timeout=30).returncode != 0:
+        mount.rmdir()
+        pytest.skip("cannot mount a tmpfs the database cluster sees (needs real root)")
+    name = f"wq_full_{os.getpid()}"
+    base = pg_cluster.base_url()
+    try:
+        (mount / "tablespace").mkdir()
+        shutil.chown(mount / "tablespace", "postgres")
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLESPACE {name} LOCATION '{mount / 'tablespace'}'")
+            conn.execute(f'CREATE DATABASE "{name}" TABLESPACE {name}')
+        url = pg_cluster.with_database(base, name)
+        PgServerDB(url, pool_size=1, photos=mount / "photos").close()
+        township = add_township(url, CODE, "六工镇")
+        add_staff(url, "王芳", CODE)
+        server = ServerProcess(url, WQ_SERVER_MIN_FREE_MB="0").start()
+        try:
+            _fill_and_make_room(server, mount, township, tmp_path)
+        finally:
+            server.stop()
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"DROP TABLESPACE IF EXISTS {name}")
+        subprocess.run(["umount", str(mount)], capture_output=True, timeout=30)
+        mount.rmdir()
+
+
+def _fill_and_make_room(server: ServerProcess, disk: Path, township: str, tmp_path: Path) -> None:
+    """Fill the server's `disk` after a laptop made a village, a notice and its photo: the sync
+    stops with one sentence and nothing is lost; once room is made, the next sync carries all."""
+    with Store.open(tmp_path / "laptop.sqlite", "王芳", create=True) as store:
+        sync_now(store, server.url, "王芳", PASSWORD)
+        village = store.create("village", {"township": township, "code": CODE + "901",
+                                           "name": "测试村"})
+        notice = store.create("notice", {"village": village, "year": 2026,
+                                         "start_on": "2026-03-01", "end_on": "2026-03-08"})
+        from PIL import Image
+
+        Image.new("RGB", (300, 300), "green").save(tmp_path / "notice.png")
+        attach_photo(store, "notice", notice, tmp_path / "notice.png")
+        waiting = store.pending_changes()
+        headers = server.headers("王芳")  # signed in before the disk fills
+
+        filler = _fill(disk)
+        with pytest.raises(SyncError) as raised:
+            sync_now(store, server.url, "王芳", PASSWORD)
+        assert str(raised.value) == DISK_FULL
+        assert store.pending_changes() == waiting  # nothing lost, nothing marked as sent
+        push = requests.post(server.url + "/sync/push", headers=headers, timeout=60,
+                             json={"device": "d1", "changes": []})
+        assert (push.status_code, push.json()["detail"]) == (507, DISK_FULL)
+        photo = requests.put(f"{server.url}/photos/{'d' * 64}", headers=headers, timeout=60,
+                             params={"offset": 0, "total": 10}, data=b"0123456789")
+        assert (photo.status_code, photo.json()["detail"]) == (507, DISK_FULL)
+        assert requests.get(server.url + "/health", timeout=30).ok
+
+        filler.unlink()  # the admin makes room; the next sync carries everything
+        report = sync_now(store, server.url, "王芳", PASSWORD)
+        assert store.pending_changes() == 0 and report.photos_uploaded == 1 and not report.rejected
+        # Everything arrived: a second laptop of the township pulls the same records and photo.
+        with Store.open(tmp_path / "other.sqlite", "王芳", create=True) as other:
+            assert sync_now(other, server.url, "王芳", PASSWORD).photos_downloaded == 1
+            assert content_rows(other) == content_rows(store)
 
 
 def test_space_below_the_reserve_is_refused_before_anything_is_written(tmp_path, backend) -> None:
