@@ -120,7 +120,14 @@ def _fragmented(store: Store, year: int) -> dict[str, list[tuple[str, str]]]:
     findings = check_fragmentation(store, year)
     if not findings:
         return {}
-    village_of = dict(store.conn.execute("SELECT uuid, village FROM parcel WHERE deleted=0"))
+    # The villages of the parcels found only (a city's 106,400 parcels in a dict: ~20 MiB).
+    records = sorted({f.record for f in findings if f.record})
+    village_of: dict[str, str] = {}
+    for start in range(0, len(records), 500):
+        chunk = records[start:start + 500]
+        village_of.update(store.conn.execute(
+            f"SELECT uuid, village FROM parcel WHERE deleted=0 AND uuid IN ({','.join('?' * len(chunk))})",
+            chunk))
     out: dict[str, list[tuple[str, str]]] = {}
     for f in findings:
         village = village_of.get(f.record or "")
