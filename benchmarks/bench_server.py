@@ -38,6 +38,7 @@ from wq_server import auth
 from wq_server.apply import create_township, push
 from wq_server.authors import Account
 from wq_server.db import ServerDB
+from wq_server.web.map_pages import WARM_UP_ENV
 
 PASSWORD = "swift-river-72"
 CHANGES_PER_CLIENT = 200
@@ -181,11 +182,81 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
 
 STORE_CHANGES = 100  # per client in the stores comparison, pushed in pages of STORE_PAGE
 STORE_PAGE = 25
+STORE_CLIENTS = os.environ.get("WQ_BENCH_STORE_CLIENTS", "50,200")  # the client counts to run
+
+
+def _process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, living or reaped."""
+    ppid: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(stat.parent.name)
+        ppid[pid] = int(fields[1])
+        times[pid] = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += [child for child, parent in ppid.items() if parent == pid]
+    return total
+
+
+def _postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL cluster's postmaster, when it runs on this machine."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        folder = conn.execute("SHOW data_directory").fetchone()[0]
+    pid_file = Path(folder) / "postmaster.pid"
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
+def _settled(pid: int, bound_s: float = 120) -> None:
+    """Wait until the server's processes are idle (every worker started), so their start is not
+    counted as CPU spent on the changes: less than 20 ms of CPU in half a second."""
+    deadline, before = time.monotonic() + bound_s, _process_tree_cpu(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _process_tree_cpu(pid)
+        if now - before < 0.02:
+            return
+        before = now
+
+
+class CpuMeter:
+    """CPU seconds spent during a block by the server's processes, the PostgreSQL cluster's and
+    this process (the clients): on a shared machine wall time also counts waiting for a core."""
+
+    def __init__(self, server_pid: int, cluster_pid: int | None) -> None:
+        self.pids = {"server": server_pid, "cluster": cluster_pid}
+        self.spent: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        out = {name: _process_tree_cpu(pid) if pid else 0.0 for name, pid in self.pids.items()}
+        out["clients"] = time.process_time()
+        return out
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._now()
+        self.spent = {name: end[name] - self._start[name] for name in end}
 
 
 def _store_run(tmp: Path, clients: int, backend: str, workers: int,
-               cluster: str | None) -> tuple[float, float, int, int]:
-    """(seconds, p99 seconds, changes applied, errors) of `clients` laptops syncing at once."""
+               cluster: str | None) -> tuple[float, float, int, int, dict[str, float]]:
+    """(seconds, p99 seconds, changes applied, errors, CPU seconds by side) of `clients`
+    laptops syncing at once."""
     from pg_cluster import new_server_db
     from serverproc import ServerProcess
 
@@ -202,12 +273,14 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
         users.append((f"bench{i}", town))
     db.close()
     pages = [_households(town, STORE_CHANGES, i) for i, (_, town) in enumerate(users)]
-    server = ServerProcess(target, workers=workers, WQ_LOGIN_PARALLEL="2").start()
+    server = ServerProcess(target, workers=workers, WQ_LOGIN_PARALLEL="2",
+                           **{WARM_UP_ENV: "0"}).start()  # sync only: no map built meanwhile
     latencies: list[float] = []
     errors = 0
     try:
         tokens = [requests.post(server.url + "/auth/login", json={"user": u, "password": PASSWORD},
                                 headers=dict(PROTOCOL), timeout=600).json()["token"] for u, _ in users]
+        _settled(server.proc.pid)
 
         def client(i: int) -> int:
             nonlocal errors
@@ -233,11 +306,12 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
             session.close()
             return applied
 
-        with ThreadPoolExecutor(clients) as pool:
+        postmaster = _postmaster_pid(str(target)) if backend == "postgresql" else None
+        with CpuMeter(server.proc.pid, postmaster) as cpu, ThreadPoolExecutor(clients) as pool:
             applied, took = _timed(lambda: list(pool.map(client, range(clients))))
     finally:
         server.stop()
-    return took, _pct(latencies, 0.99), sum(applied), errors
+    return took, _pct(latencies, 0.99), sum(applied), errors, cpu.spent
 
 
 def _stores(tmp: Path) -> list[Ratio]:
@@ -245,20 +319,32 @@ def _stores(tmp: Path) -> list[Ratio]:
 
     cluster = os.environ.get("WQ_BENCH_POSTGRES_URL") or start_cluster(durable=True)
     out = []
-    for clients in (50, 200):
-        runs = {}
+    for clients in (int(n) for n in STORE_CLIENTS.split(",")):
+        runs, per_change = {}, {}
         for backend, workers in (("sqlite", 1), ("postgresql", 1), ("postgresql", 4)):
-            took, p99, applied, errors = _store_run(tmp, clients, backend, workers, cluster)
+            took, p99, applied, errors, cpu = _store_run(tmp, clients, backend, workers, cluster)
             runs[(backend, workers)] = took
+            per_change[(backend, workers)] = {side: spent / max(applied, 1) for side, spent in cpu.items()}
+            ms = {side: f"{spent * 1000:.2f}" for side, spent in per_change[(backend, workers)].items()}
             name = "SQLite, 1 process" if backend == "sqlite" else f"PostgreSQL, {workers} workers"
             print(f"{clients} clients syncing, {name}: {applied / took:.0f} changes/s "
                   f"({applied} of {clients * STORE_CHANGES} applied), request p99 {p99 * 1000:.0f} ms,"
-                  f" {errors} errors, {took:.1f} s", flush=True)
+                  f" {errors} errors, {took:.1f} s; CPU ms per change: server {ms['server']},"
+                  f" cluster {ms['cluster']}, clients {ms['clients']}", flush=True)
         for workers in (1, 4):
             r = Ratio(f"{clients} clients syncing, PostgreSQL {workers} workers vs SQLite",
                       runs[("postgresql", workers)], runs[("sqlite", 1)])
             print(r.line(), flush=True)
             out.append(r)
+        # What the server's CPU per change allows where every process has a core of its own: one
+        # SQLite process (one writer, one interpreter) against 4 PostgreSQL workers, the cluster
+        # on cores of its own.
+        sqlite_server = per_change[("sqlite", 1)]["server"]
+        pg = per_change[("postgresql", 4)]
+        print(f"{clients} clients, with a core per process (from CPU per change): SQLite "
+              f"{1 / sqlite_server:.0f} changes/s, PostgreSQL 4 workers {4 / pg['server']:.0f} changes/s"
+              f" ({4 * sqlite_server / pg['server']:.2f}×), needing {4 * pg['cluster'] / pg['server']:.1f}"
+              " cores for the cluster", flush=True)
     return out
 
 

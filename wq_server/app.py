@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from wq_desktop.errors import NotFoundError, WqError
 from wq_desktop.sync import protocol as p
 
-from . import apply, auth, authors, bodies, limits, logins, photos, server_key, web
+from . import apply, auth, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB
 from .stores import open_server_db
 
@@ -73,8 +73,6 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
     db.durable()  # an acknowledged push survives a power cut
     app = FastAPI(title="退地减水核查同步服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
-    with db.writing() as session:
-        authors.create_tables(session.conn)
     package_key = server_key.public_info(db.key_base)  # made at the first start
     # Added first, so it sits inside the protocol middleware below and its 413 is raised straight
     # into FastAPI's body reading (through BaseHTTPMiddleware it would come out as a 400).
@@ -159,17 +157,19 @@ def create_app(db_path: Path | str | ServerDB) -> FastAPI:
         token, expires, user = await gate.login(body.user, body.password, address)
         return {"token": token, "expires_at": expires, "role": user.role, "township": user.township}
 
+    # The sync answers are JSON values already (wire form): encoded as they are, without
+    # FastAPI's jsonable_encoder walking every field of every record (1.3 ms a page of 25).
     @app.post("/sync/push")
-    async def push(user: User, request: Request) -> dict[str, Any]:
+    async def push(user: User, request: Request) -> Response:
         raw = await request.body()  # bounded by limits.BodyLimit
-        return await run_in_threadpool(_push, db, user, raw)
+        return JSONResponse(await run_in_threadpool(_push, db, user, raw))
 
     @app.get("/sync/pull")
     def pull(user: User, device: Annotated[str, Query(min_length=1, max_length=100)],
              # a number; for the city office on PostgreSQL, a number per township (JSON)
              after: Annotated[str, Query(min_length=1, max_length=100_000)] = "0",
-             limit: Annotated[int, Query(ge=1, le=10 * p.PULL_PAGE)] = p.PULL_PAGE) -> dict[str, Any]:
-        return apply.pull(db, user, device, after, limit)
+             limit: Annotated[int, Query(ge=1, le=10 * p.PULL_PAGE)] = p.PULL_PAGE) -> Response:
+        return JSONResponse(apply.pull(db, user, device, after, limit))
 
     @app.get("/records/{kind}/{record}")
     def read_record(user: User, kind: str, record: str) -> dict[str, Any]:

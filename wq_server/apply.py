@@ -37,14 +37,34 @@ def push(db: ServerDB, user: User, device: str, changes: list[Any],
     """Apply a page of changes in one transaction, under the user's township's write lock."""
     results = []
     with db.writing(user.township if user.can_write else None) as store:
-        authors.register(store.conn, user, device, accounts or [], store.clock())
+        authors.register(store, user, device, accounts or [], store.clock())
+        store.read_ahead(*_named(changes))
         for change in changes:
             results.append(_apply_one(db, store, user, device, change))
     return results
 
 
+def _named(changes: list[Any]) -> tuple[list[str], dict[str | None, set[str]]]:
+    """The change ids a page names, and the records (by kind; None: of any kind) its changes and
+    their references name: what the store may read at once before applying them one by one."""
+    ids: list[str] = []
+    records: dict[str | None, set[str]] = {}
+    for ch in changes:
+        if not isinstance(ch, dict) or ch.get("kind") not in KINDS or not isinstance(ch.get("record"), str):
+            continue
+        k = KINDS[ch["kind"]]
+        if isinstance(ch.get("change_id"), str):
+            ids.append(ch["change_id"])
+        records.setdefault(k.name, set()).add(ch["record"])
+        fields = ch.get("fields") if isinstance(ch.get("fields"), dict) else {}
+        for f in k.fields:
+            value = fields.get(f.name)
+            if isinstance(value, str) and (f.ref or scope.ANY_KIND_REF.get(k.name) == f.name):
+                records.setdefault(f.ref, set()).add(value)
+    return ids, records
+
+
 def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) -> p.Result:
-    conn = store
     # Types and lengths (bodies.Change, from the schema), then identity: UUIDs, known fields.
     parsed, reason, shown_id = bodies.parse_change(raw)
     problem = reason or (f"变更格式不正确：{_shape_problem(raw)}" if _shape_problem(raw) else None)
@@ -54,48 +74,37 @@ def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) 
                 "duplicate_of": None}
     ch = parsed.model_dump()
     change_id, kind_name, record = ch["change_id"], ch["kind"], ch["record"]
-    seen = conn.execute("SELECT status, code, reason, conflict FROM srv_receipt WHERE change_id=?",
-                        (change_id,)).fetchone()
+    seen = store.receipt(change_id)
     if seen:
         result: p.Result = {"change_id": change_id, "status": seen[0], "code": seen[1],
                             "reason": seen[2], "conflict": seen[3], "duplicate": True}
     else:
-        conn.execute("SAVEPOINT one_change")
         try:
-            status, conflict = _decide(store, user, device, ch)
-            conn.execute("RELEASE one_change")
+            with store.one_change():
+                status, conflict = _decide(store, user, device, ch)
             result = {"change_id": change_id, "status": status,
                       "code": 409 if status == p.CONFLICT else 200, "reason": None,
                       "conflict": conflict, "duplicate": False}
         except Forbidden as err:
-            conn.execute("ROLLBACK TO one_change")
-            conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.FORBIDDEN, "code": 403, "reason": str(err),
                       "conflict": None, "duplicate": False}
         except (ValidationError, NotFoundError, ConflictError) as err:
-            conn.execute("ROLLBACK TO one_change")
-            conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
         except (*db.transient, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
-            conn.execute("ROLLBACK TO one_change")
-            conn.execute("RELEASE one_change")
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": "服务器拒绝：该修改的内容无法处理，请把这条记录的情况告诉管理员。",
                       "conflict": None, "duplicate": False}
         if result["status"] in (p.APPLIED, p.CONFLICT):
-            authors.record_push(conn, change_id, user, device, ch.get("user"), store.clock())
-        conn.execute(
-            "INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason, conflict)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (change_id, device, kind_name, record, result["status"], result["code"],
-             result["reason"], result["conflict"]))
-    target = alias_of(conn, record)
+            authors.record_push(store, change_id, user, device, ch.get("user"), store.clock())
+        store.add_receipt((change_id, device, kind_name, record, result["status"], result["code"],
+                           result["reason"], result["conflict"]))
+    target = store.alias_of(record)
     result["duplicate_of"] = target
-    town = scope.township_of_record(conn, target or record)
+    town = store.scope_of(target or record)
     readable = result["status"] != p.FORBIDDEN and town is not None and user.can_read(town)
     state = record_state(store, KINDS[kind_name], record) if readable and not target else None
     result["state"] = state
@@ -127,19 +136,13 @@ def _shape_problem(ch: Any) -> str | None:
     return None
 
 
-def alias_of(conn: Any, record: str) -> str | None:
-    """The held record a refused duplicate create was taken as (None: not a refused duplicate)."""
-    row = conn.execute("SELECT target FROM srv_alias WHERE record=?", (record,)).fetchone()
-    return row[0] if row else None
-
-
-def _redirect(conn: Any, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
+def _redirect(store: Session, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
     """The change with every UUID that names a refused duplicate replaced by the held record."""
     fields = dict(ch["fields"])
     for f in k.fields:
         if (f.ref or scope.ANY_KIND_REF.get(k.name) == f.name) and isinstance(fields.get(f.name), str):
-            fields[f.name] = alias_of(conn, fields[f.name]) or fields[f.name]
-    return {**ch, "record": alias_of(conn, ch["record"]) or ch["record"], "fields": fields}
+            fields[f.name] = store.alias_of(fields[f.name]) or fields[f.name]
+    return {**ch, "record": store.alias_of(ch["record"]) or ch["record"], "fields": fields}
 
 
 def record_state(store: Session, k: Kind, record: str) -> dict[str, Any] | None:
@@ -252,8 +255,7 @@ def _duplicate(store: Session, k: Kind, record: str, existing: str, town: str,
     as a conflict on the held record (choosing this side merges them in); identical values
     need no decision."""
     conn = store
-    conn.execute("INSERT INTO srv_alias (record, kind, target) VALUES (?,?,?) ON CONFLICT (record)"
-                 " DO UPDATE SET kind=excluded.kind, target=excluded.target", (record, k.name, existing))
+    store.add_alias(record, k.name, existing)
     scope.remember(conn, k.name, record, town)
     held = store.raw(k, existing)
     current = {f.name: to_wire(f, held[f.name]) for f in k.fields}

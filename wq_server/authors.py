@@ -27,30 +27,6 @@ from .auth import User
 
 MAX_ACCOUNTS = 1000
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS srv_author (
-    township TEXT NOT NULL,
-    account TEXT NOT NULL,
-    signed_in INTEGER NOT NULL,
-    created_at TEXT,
-    disabled_at TEXT,
-    registered_by TEXT NOT NULL,
-    device TEXT NOT NULL,
-    registered_at TEXT NOT NULL,
-    PRIMARY KEY (township, account)
-)""",
-    # One row per accepted change: its author account and the server user whose push carried it.
-    """CREATE TABLE IF NOT EXISTS srv_change_author (
-    change_id TEXT PRIMARY KEY,
-    township TEXT NOT NULL,
-    account TEXT NOT NULL,
-    pushed_by TEXT NOT NULL,
-    device TEXT NOT NULL,
-    at TEXT NOT NULL
-)""",
-)
-
-
 class Account(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -63,19 +39,13 @@ class Account(BaseModel):
 Accounts = Annotated[list[Account], Bounded(max_length=MAX_ACCOUNTS)]
 
 
-def create_tables(conn: Any) -> None:
-    for statement in DDL:
-        conn.execute(statement)
-
-
 def register(conn: Any, user: User, device: str, accounts: list[Account], at: str) -> None:
     """Record the laptop's accounts for the pushing user's township (inside the push's
     transaction). Only staff write; the first registration's user and device are kept."""
-    create_tables(conn)  # also for `import-package`, which runs without the app
     if not user.can_write or not user.township:
         return
     for a in accounts:
-        conn.execute(
+        conn.hold(
             "INSERT INTO srv_author (township, account, signed_in, created_at, disabled_at,"
             " registered_by, device, registered_at) VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(township, account) DO UPDATE SET"  # the same SQL on both stores
@@ -92,16 +62,14 @@ def check(conn: Any, user: User, author: str | None) -> None:
     name = (author or "").strip()
     if not name:
         raise ValidationError("该修改没有记录由哪个账户录入，已拒绝。")
-    row = conn.execute("SELECT 1 FROM srv_author WHERE township=? AND account=?",
-                       (user.township, name)).fetchone()
-    if row is None:
+    if not conn.known_author(user.township, name):
         raise ValidationError(f"录入人“{name}”不是本乡镇在服务器上登记的本机账户，已拒绝"
                               "（每次同步会登记本机账户；请在本机用自己的账户登录后修改）。")
 
 
 def record_push(conn: Any, change_id: str, user: User, device: str, author: str | None,
                 at: str) -> None:
-    conn.execute("INSERT INTO srv_change_author (change_id, township, account, pushed_by,"
+    conn.hold("INSERT INTO srv_change_author (change_id, township, account, pushed_by,"
                  " device, at) VALUES (?,?,?,?,?,?) ON CONFLICT (change_id) DO NOTHING",
                  (change_id, user.township or "", (author or "").strip(), user.name, device, at))
 

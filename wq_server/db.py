@@ -89,6 +89,31 @@ SERVER_DDL = (
 )""",
 )
 
+# The laptop accounts of each township and who pushed each accepted change (authors.py).
+AUTHOR_DDL = (
+    """CREATE TABLE IF NOT EXISTS srv_author (
+    township TEXT NOT NULL,
+    account TEXT NOT NULL,
+    signed_in INTEGER NOT NULL,
+    created_at TEXT,
+    disabled_at TEXT,
+    registered_by TEXT NOT NULL,
+    device TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    PRIMARY KEY (township, account)
+)""",
+    # One row per accepted change: its author account and the server user whose push carried it.
+    """CREATE TABLE IF NOT EXISTS srv_change_author (
+    change_id TEXT PRIMARY KEY,
+    township TEXT NOT NULL,
+    account TEXT NOT NULL,
+    pushed_by TEXT NOT NULL,
+    device TEXT NOT NULL,
+    at TEXT NOT NULL
+)""",
+)
+
+
 # The server store's own versions (meta key `server_schema`), each step run once in order.
 SERVER_STEPS: dict[int, tuple[str, ...]] = {
     # Logins (ok, failed, refused while locked, disabled) with the client's address: the audit
@@ -127,8 +152,26 @@ def feed_rows(rows: list[tuple]) -> list[dict[str, Any]]:
              "fields": json.loads(r[5]), "user": r[6], "device": r[7], "at": r[8]} for r in rows]
 
 
+# What a push reads and writes for each change, once for both stores (`?` placeholders; the
+# PostgreSQL session reads them ahead for a whole page and holds the writes back, pg_store.py).
+RECEIPT_OF = "SELECT status, code, reason, conflict FROM srv_receipt WHERE change_id=?"
+ADD_RECEIPT = ("INSERT INTO srv_receipt (change_id, device, kind, record, status, code, reason,"
+               " conflict) VALUES (?,?,?,?,?,?,?,?)")
+ALIAS_OF = "SELECT target FROM srv_alias WHERE record=?"
+ADD_ALIAS = ("INSERT INTO srv_alias (record, kind, target) VALUES (?,?,?) ON CONFLICT (record)"
+             " DO UPDATE SET kind=excluded.kind, target=excluded.target")
+SCOPE_OF = "SELECT township FROM srv_scope WHERE record=?"
+ADD_SCOPE = ("INSERT INTO srv_scope (record, kind, township) VALUES (?,?,?)"
+             " ON CONFLICT (record) DO NOTHING")
+KNOWN_AUTHOR = "SELECT 1 FROM srv_author WHERE township=? AND account=?"
+LOG_CHANGE = ('INSERT INTO srv_change (change_id, device, "user", kind, record, township, op, rev,'
+              " fields, at) VALUES (?,?,?,?,?,?,?,?,?,?)")
+
+
 class Session:
     """One transaction's view of the SQLite server store (see the module doc)."""
+
+    transient = (sqlite3.OperationalError, sqldriver.OperationalError)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -137,6 +180,55 @@ class Session:
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         return self.conn.execute(sql, params)
+
+    def hold(self, sql: str, params: Any) -> None:
+        """A write nothing in this push reads back before it commits (PostgreSQL sends these
+        together); here it is written at once."""
+        self.conn.execute(sql, params)
+
+    def read_ahead(self, change_ids: list[str], records: dict[str | None, set[str]]) -> None:
+        """What a page's changes will ask (PostgreSQL reads it at once); nothing to do here."""
+
+    @contextmanager
+    def one_change(self) -> Iterator[None]:
+        """One change applied whole or not at all, inside the push's transaction."""
+        self.conn.execute("SAVEPOINT one_change")
+        try:
+            yield
+        except (*self.transient, OSError):
+            raise  # a full disk or a broken file: the whole push fails
+        except Exception:
+            self.conn.execute("ROLLBACK TO one_change")
+            self.conn.execute("RELEASE one_change")
+            raise
+        self.conn.execute("RELEASE one_change")
+
+    def _one(self, sql: str, key: str) -> Any:
+        row = self.conn.execute(sql, (key,)).fetchone()
+        return row if row is None or len(row) > 1 else row[0]
+
+    def receipt(self, change_id: str) -> tuple | None:
+        """(status, code, reason, conflict) of a change already pushed."""
+        row = self.conn.execute(RECEIPT_OF, (change_id,)).fetchone()
+        return tuple(row) if row else None
+
+    def add_receipt(self, values: tuple) -> None:
+        self.conn.execute(ADD_RECEIPT, values)
+
+    def alias_of(self, record: str) -> str | None:
+        return self._one(ALIAS_OF, record)
+
+    def add_alias(self, record: str, kind_name: str, target: str) -> None:
+        self.conn.execute(ADD_ALIAS, (record, kind_name, target))
+
+    def scope_of(self, record: str) -> str | None:
+        return self._one(SCOPE_OF, record)
+
+    def add_scope(self, kind_name: str, record: str, town: str) -> None:
+        self.conn.execute(ADD_SCOPE, (record, kind_name, town))
+
+    def known_author(self, township: str | None, account: str) -> bool:
+        return self.conn.execute(KNOWN_AUTHOR, (township, account)).fetchone() is not None
 
     def clock(self) -> str:
         return self.store.clock()
@@ -163,10 +255,8 @@ class Session:
 
     def log_change(self, change_id: str | None, device: str, user: str, kind_name: str, record: str,
                    town: str, op: str, rev: int, fields_json: str, at: str) -> None:
-        self.conn.execute(
-            "INSERT INTO srv_change (change_id, device, \"user\", kind, record, township, op, rev,"
-            " fields, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (change_id, device, user, kind_name, record, town, op, rev, fields_json, at))
+        self.conn.execute(LOG_CHANGE,
+                          (change_id, device, user, kind_name, record, town, op, rev, fields_json, at))
 
 
 class ServerDB:
@@ -180,7 +270,7 @@ class ServerDB:
         self.path = Path(path)
         self.store = Store.open(self.path, SERVER_USER, create=True)
         self.lock = threading.RLock()
-        for statement in SERVER_DDL:
+        for statement in (*SERVER_DDL, *AUTHOR_DDL):
             self.store.conn.execute(statement)
         self._migrate()
 

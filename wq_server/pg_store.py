@@ -11,7 +11,9 @@ audit log and photo uploads take no township lock at all. There is no process-wi
 
 Every record write goes through the core's `plan_write` (normalisation and the domain rules of
 `wq_desktop.validation`, asked through the core's `SqlQueries`), then the row, then the township's history
-chain (the core's `entry_hash`), as the laptop's store does.
+chain (the core's `entry_hash`), as the laptop's store does. A write block's session
+(`pg_session.PgSession`) reads the counter and the chain's head once, inside the lock, and
+writes them back with the block's held rows at COMMIT.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,154 +28,11 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from wq_desktop import history
-from wq_desktop.model import RecordOp
-from wq_desktop.record_queries import SqlQueries
-from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Kind, kind
-from wq_desktop.store import Changes, plan_write, utc_now, wire_values
+from wq_desktop.store import utc_now
 
-from . import authors, pg_schema
-from .db import FEED_COLUMNS, SERVER_SCHEMA, feed_rows
-
-Row = dict[str, Any]
-
-
-@cache
-def pg_sql(sql: str) -> str:
-    """The server's portable SQL (`?` placeholders) in psycopg's form."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-def _row(cur: Any) -> Row | None:
-    row = cur.fetchone()
-    return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
-
-
-@cache
-def _insert_sql(kind_name: str) -> str:
-    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
-    return (f'INSERT INTO "{kind_name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)})'
-            f' VALUES ({", ".join(["%s"] * len(cols))})')
-
-
-@cache
-def _update_sql(kind_name: str) -> str:
-    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
-    return (f'UPDATE "{kind_name}" SET {", ".join(f"{chr(34)}{c}{chr(34)}=%s" for c in cols)}'
-            " WHERE uuid=%s")
-
-
-class PgSession:
-    """One transaction on PostgreSQL; `township` is the township whose lock it holds (None:
-    a write that touches no record and no feed, such as a login)."""
-
-    def __init__(self, conn: psycopg.Connection, township: str | None) -> None:
-        self.pg = conn
-        self.township = township
-        # The rules' questions: the core's own SQL, through this session's placeholders.
-        self.queries = SqlQueries(self, null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        return self.pg.execute(pg_sql(sql), params)
-
-    @property
-    def conn(self) -> PgSession:
-        """The session itself: like `db.Session.conn`, it runs the core's `?` SQL."""
-        return self
-
-    def clock(self) -> str:
-        return utc_now()
-
-    def raw(self, k: Kind, record: str) -> Row | None:
-        return _row(self.pg.execute(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
-
-    def dependents(self, kind_name: str, record: str) -> list[tuple[str, str]]:
-        """(kind, uuid) of the live records that refer to this one (as Store.live_dependents)."""
-        out = []
-        for other in KINDS.values():
-            for f in other.fields:
-                if f.ref == kind_name:
-                    for (dep,) in self.pg.execute(
-                            f'SELECT uuid FROM "{other.name}" WHERE "{f.name}"=%s AND deleted=0',
-                            (record,)):
-                        out.append((other.name, dep))
-        if kind_name in ("patrol", "notice"):
-            for (dep,) in self.pg.execute(
-                    "SELECT uuid FROM photo WHERE owner=%s AND deleted=0", (record,)):
-                out.append(("photo", dep))
-        return out
-
-    def township_by_code(self, code: str) -> str | None:
-        row = self.pg.execute("SELECT uuid FROM township WHERE code=%s AND deleted=0",
-                              (code,)).fetchone()
-        return row[0] if row else None
-
-    def township_names(self) -> dict[str, str]:
-        return {u: f"{c} {n}" for u, c, n in self.pg.execute("SELECT uuid, code, name FROM township")}
-
-    def _own(self, town: str) -> None:
-        if town != self.township:
-            # The feed's commit-order guarantee holds only under the township's own lock.
-            raise RuntimeError(f"write for township {town} under the lock of {self.township}")
-
-    def apply_change(self, kind_name: str, record: str, op: str, fields: dict[str, Any], *,
-                     user: str, device: str, at: str) -> tuple[int, Changes]:
-        """As `Store.apply_change`: full validation, the next revision, history under the
-        change's author."""
-        k = kind(kind_name)
-        values = wire_values(k, fields)
-        if op == "restore":
-            # One write, one revision, one history entry (as Store.apply_change): the tombstone
-            # lifted and the fields taken together; a restore of a live record is an update.
-            row = self.raw(k, record)
-            if row is not None and not row["deleted"]:
-                op = "update"
-        return self._apply(k, record, op, values if op != "delete" else {}, (user, device, at))
-
-    def _apply(self, k: Kind, record: str, op: str, values: dict[str, Any],
-               author: tuple[str, str, str]) -> tuple[int, Changes]:
-        if self.township is None:
-            raise RuntimeError("a record write needs its township's lock")
-        old, new, changes = plan_write(self.queries, k, record, op, values, self.raw(k, record))
-        if changes is None:
-            return (old["rev"] if old else 0), {}
-        user, device, at = author
-        rev = old["rev"] + 1 if old else 1
-        new.update(uuid=record, rev=rev, updated_at=at, updated_by=user)
-        cols = (*SYSTEM_COLUMNS, *k.field_names)
-        if old is None:
-            new.update(created_at=at, created_by=user)
-            self.pg.execute(_insert_sql(k.name), [new[c] for c in cols])
-        else:
-            self.pg.execute(_update_sql(k.name), [*(new[c] for c in cols), record])
-        self._history(at=at, user=user, device=device, kind=k.name, record=record, op=op, rev=rev,
-                      changes=changes)
-        return rev, changes
-
-    def _history(self, *, at: str, user: str, device: str, kind: str, record: str, op: str,
-                 rev: int, changes: Changes) -> None:
-        """Append to the township's hash chain (same entry hash as the laptop's history)."""
-        op = RecordOp(op).value
-        seq, prev = self.pg.execute("SELECT hist_seq, hist_hash FROM srv_feed WHERE township=%s",
-                                      (self.township,)).fetchone()
-        seq += 1
-        changes_json = history._canonical(changes)
-        digest = history.entry_hash(prev, seq, at, user, device, kind, record, op, rev, changes_json)
-        self.pg.execute(
-            'INSERT INTO srv_history (township, seq, at, "user", device, kind, record, op, rev,'
-            " changes, prev_hash, hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            (self.township, seq, at, user, device, kind, record, op, rev, changes_json, prev, digest))
-        self.pg.execute("UPDATE srv_feed SET hist_seq=%s, hist_hash=%s WHERE township=%s",
-                          (seq, digest, self.township))
-
-    def log_change(self, change_id: str | None, device: str, user: str, kind_name: str, record: str,
-                   town: str, op: str, rev: int, fields_json: str, at: str) -> None:
-        self._own(town)
-        (seq,) = self.pg.execute("UPDATE srv_feed SET seq=seq+1 WHERE township=%s RETURNING seq",
-                                   (town,)).fetchone()
-        self.pg.execute(
-            'INSERT INTO srv_change (township, seq, change_id, device, "user", kind, record, op, rev,'
-            " fields, at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            (town, seq, change_id, device, user, kind_name, record, op, rev, fields_json, at))
+from . import pg_schema
+from .db import AUTHOR_DDL, FEED_COLUMNS, SERVER_SCHEMA, feed_rows
+from .pg_session import PgSession
 
 
 class PgServerDB:
@@ -199,7 +57,7 @@ class PgServerDB:
         with self.pool.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(0)")  # workers starting together
             new = conn.execute("SELECT to_regclass('srv_meta')").fetchone()[0] is None
-            for statement in (*pg_schema.all_ddl(), *authors.DDL):
+            for statement in (*pg_schema.all_ddl(), *AUTHOR_DDL):
                 conn.execute(statement)
             existing = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns"
                                         " WHERE table_schema = current_schema()").fetchall())
@@ -259,15 +117,25 @@ class PgServerDB:
         """One write transaction; with a township, under that township's lock (see module doc)."""
         with self.pool.connection() as conn:
             if township is not None:
-                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (township,))
-                conn.execute("INSERT INTO srv_feed (township, hist_hash) VALUES (%s, %s)"
-                             " ON CONFLICT (township) DO NOTHING", (township, history.GENESIS))
-            yield PgSession(conn, township)
+                with conn.pipeline():  # BEGIN, the lock and the counter's row: one round trip
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (township,))
+                    conn.execute("INSERT INTO srv_feed (township, hist_hash) VALUES (%s, %s)"
+                                 " ON CONFLICT (township) DO NOTHING", (township, history.GENESIS))
+            session = PgSession(conn, township)
+            yield session
+            session.commit()
 
     @contextmanager
     def reading(self) -> Iterator[PgSession]:
+        """Reads, each statement on its own (READ COMMITTED gives a transaction of them no more
+        than that): no BEGIN and no COMMIT to wait for."""
         with self.pool.connection() as conn:
-            yield PgSession(conn, None)
+            conn.autocommit = True
+            try:
+                yield PgSession(conn, None)
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
 
     def verify_history(self) -> list[history.ChainProblem]:
         """Every break of a township's history chain (the checks of `history.verify_chain`), and
@@ -305,17 +173,19 @@ class PgServerDB:
         """One township's changes after its cursor, or (township None: the city office) every
         township's after a cursor per township ({township: seq} as JSON text)."""
         with self.pool.connection() as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             if township is not None:
                 after = int(after)
-                rows = conn.execute(
-                    f"SELECT {FEED_COLUMNS} FROM srv_change WHERE township=%s AND seq>%s"
-                    " AND device<>%s ORDER BY seq LIMIT %s", (township, after, device, limit)).fetchall()
-                top = conn.execute("SELECT seq FROM srv_feed WHERE township=%s",
-                                   (township,)).fetchone()
+                with conn.pipeline():  # BEGIN, the snapshot and both reads: one round trip
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    page = conn.execute(
+                        f"SELECT {FEED_COLUMNS} FROM srv_change WHERE township=%s AND seq>%s"
+                        " AND device<>%s ORDER BY seq LIMIT %s", (township, after, device, limit))
+                    head = conn.execute("SELECT seq FROM srv_feed WHERE township=%s", (township,))
+                rows, top = page.fetchall(), head.fetchone()
                 more = len(rows) == limit
                 cursor = rows[-1][0] if more else max(top[0] if top else 0, after)
                 return {"changes": feed_rows(rows), "cursor": cursor, "more": more}
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             return self._pull_every_township(conn, device, after, limit)
 
     def _pull_every_township(self, conn: psycopg.Connection, device: str, after: Any,

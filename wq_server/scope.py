@@ -38,8 +38,7 @@ def scope_field(kind_name: str) -> str | None:
 
 
 def township_of_record(conn: Any, record: str) -> str | None:
-    row = conn.execute("SELECT township FROM srv_scope WHERE record=?", (record,)).fetchone()
-    return row[0] if row else None
+    return conn.scope_of(record)
 
 
 def township_of_state(conn: Any, kind_name: str, record: str,
@@ -53,5 +52,4 @@ def township_of_state(conn: Any, kind_name: str, record: str,
 
 
 def remember(conn: Any, kind_name: str, record: str, township: str) -> None:
-    conn.execute("INSERT INTO srv_scope (record, kind, township) VALUES (?,?,?)"
-                 " ON CONFLICT (record) DO NOTHING", (record, kind_name, township))
+    conn.add_scope(kind_name, record, township)
