@@ -84,8 +84,9 @@ def _load_commands() -> None:
 
 
 def build_parser() -> ChineseArgumentParser:
-    if not _COMMANDS:
-        _load_commands()
+    # Every time, not only while _COMMANDS is empty: a module imported on its own (cli_gis by
+    # a caller of export_gis) registers its commands and would hide the other modules' ones.
+    _load_commands()
     parser = ChineseArgumentParser(
         prog="python main.py", description="退地减水核查（wq-desktop）。不带参数运行时打开图形界面。")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)

@@ -76,3 +76,13 @@ def test_help_is_in_chinese_for_every_command() -> None:
     top = run("--help")  # what the user types, through main.py
     assert top.returncode == 0 and top.stdout.startswith("用法：python main.py")
     assert "选项" in top.stdout and "show this help" not in top.stdout
+
+
+def test_every_command_is_there_after_one_command_module_was_imported_alone() -> None:
+    """A caller that imported one feature's commands first (cli_gis) still gets all the others."""
+    code = ("import sys; import wq_desktop.cli_gis; from wq_desktop import cli; "
+            "sys.exit(cli.main(['export', '--help']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "导出表格" in done.stdout
