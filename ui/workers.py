@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from wq_desktop.errors import WqError
+from wq_desktop.errors import Stopped, WqError
 
 
 class Cancelled(Exception):
@@ -99,7 +99,7 @@ class Worker(QThread):
     def run(self) -> None:
         try:
             result = self.job(self.context)
-        except Cancelled:
+        except (Cancelled, Stopped):
             self._outcome = ("cancelled", None)
         except WqError as err:
             self._outcome = ("failed", str(err))

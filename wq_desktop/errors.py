@@ -49,3 +49,7 @@ class EncryptedStoreError(WqError):
 
 class SignInError(WqError):
     """Wrong account or password, a locked or disabled account: nothing was opened or changed."""
+
+
+class Stopped(Exception):
+    """A read given up because its caller asked it to stop (Store.stopping_when): not an error."""

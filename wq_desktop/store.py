@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import collector, history, json_text, migrations, sqldriver
-from .errors import ConflictError, NotFoundError, ValidationError, WqError
+from .errors import ConflictError, NotFoundError, Stopped, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
 from .record_queries import RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
@@ -252,6 +252,21 @@ class Store:
             self._depth -= 1
             if self._depth == 0:
                 self.conn.execute("COMMIT")
+
+    @contextmanager
+    def stopping_when(self, stop: Callable[[], bool]) -> Iterator[None]:
+        """Reads inside give up once `stop()` says so, in the middle of a query too: a check
+        that reads for minutes at city size ends soon after 取消 (or the window closing), not
+        after its last row. The statement in progress raises Stopped; nothing is written."""
+        self.conn.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
+        try:
+            yield
+        except sqldriver.OperationalError as err:
+            if stop() and "interrupt" in str(err):
+                raise Stopped() from err
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

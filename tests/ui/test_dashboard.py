@@ -249,3 +249,33 @@ def test_a_check_with_thousands_of_findings_shows_them_all_and_starts_closed(qtb
         tree.activated.emit(big)  # a check's own row opens nothing
     tree.clear()
     assert model.rowCount() == 0
+
+
+def test_cancel_stops_a_check_in_the_middle_of_its_query(qtbot, dashboard: Dashboard,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """At city size one check reads for minutes: 取消 must end it inside its query, not after."""
+    import threading
+
+    from ui.workers import ProgressDialog
+    from wq_desktop import checks
+
+    started, release = threading.Event(), threading.Event()
+
+    def endless(store: Store, year: int | None = None) -> list:
+        # A read that ends only when interrupted (or when the test gives up, so an unfixed
+        # window fails here instead of leaving a thread running).
+        store.conn.create_function("released", 0, release.is_set)
+        started.set()
+        store.conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                           " WHERE NOT released()) SELECT count(*) FROM c").fetchall()
+        return []
+
+    monkeypatch.setattr(checks, "CHECKS", {"endless": ("无尽的检查", endless)})
+    try:
+        dashboard.run_checks()
+        qtbot.waitUntil(started.is_set, timeout=30000)
+        [dialog] = dashboard.findChildren(ProgressDialog)
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dashboard.check_summary.text() == "已取消检查。", timeout=30000)
+    finally:
+        release.set()

@@ -353,7 +353,7 @@ class Dashboard(QWidget):
 
         def job(ctx: JobContext) -> list[checks.Finding]:
             findings: list[checks.Finding] = []
-            with Store.open(path, user) as own:
+            with Store.open(path, user) as own, own.stopping_when(lambda: ctx.cancelled):
                 items = list(checks.CHECKS.values())
                 for i, (label, check) in enumerate(items):
                     ctx.progress(i * 100 // len(items), f"正在检查：{label}…")
