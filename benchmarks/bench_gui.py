@@ -4,7 +4,9 @@ A heartbeat timer ticks every 5 ms in the real MainWindow while a script perform
 does; the worst gap between two ticks during an action is how long the window was frozen. The
 target is under 100 ms on the township store and under 250 ms on the city store.
 
-  first paint   a fresh process showing MainWindow on the store  vs  one showing a bare QMainWindow
+  first paint   a fresh process showing MainWindow on the store  vs  one showing a bare QMainWindow,
+                both with bytecode cached by one earlier start (installed), then both compiling
+                the sources they load at start (a first start of a checkout)
   peak memory   the window process's peak resident size over all actions  vs  the bare window's
                 (on Linux each action's own peak is printed too: VmHWM, reset before it)
 
@@ -69,11 +71,18 @@ app.exec()
 """
 
 
-def first_paint(target: str, settings: Path) -> tuple[float, int]:
-    """Seconds from process start to the window's first paint event, and the process's KiB."""
+def first_paint(target: str, settings: Path, bytecode: Path | None = None) -> tuple[float, int]:
+    """Seconds from process start to the window's first paint event, and the process's KiB.
+    With `bytecode`, modules are compiled once into that folder and read from it after, as an
+    installed program reads its bundled bytecode; without, the project's sources are compiled at
+    each start (this machine sets PYTHONDONTWRITEBYTECODE), as on the first start of a checkout."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if bytecode is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
     out = subprocess.run([sys.executable, "-c", _FIRST_PAINT, target, repr(time.time()), str(ROOT),
                           str(settings)], capture_output=True, text=True, timeout=600, check=True,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                         env=env)
     seconds, rss = out.stdout.split()[-2:]
     return float(seconds), int(rss)
 
@@ -295,11 +304,17 @@ def main() -> None:
             print(f"   {db.name}: {counts[0]:,} parcels, {counts[1]:,} households", flush=True)
             settings = Path(tmp) / "settings.json"
             if not os.environ.get("WQ_BENCH_PROFILE"):  # profiling: the stalls only
-                product = [first_paint(str(db), settings) for _ in range(3)]
-                bare = [first_paint("bare", settings) for _ in range(3)]
-                p, b = _median([x[0] for x in product]), _median([x[0] for x in bare])
-                print(f"first paint, {db.stem}: {p / b:.2f}× baseline (product {p:.3f} s, bare window"
-                      f" {b:.3f} s)", flush=True)
+                bytecode = Path(tmp) / "bytecode"
+                for target in (str(db), "bare"):
+                    first_paint(target, settings, bytecode)  # compiles what each start loads
+                for label, cache in (("installed", bytecode), ("sources compiled at start", None)):
+                    product, bare = [], []
+                    for _ in range(5):  # interleaved: the machine's load weighs on both alike
+                        product.append(first_paint(str(db), settings, cache))
+                        bare.append(first_paint("bare", settings, cache))
+                    p, b = _median([x[0] for x in product]), _median([x[0] for x in bare])
+                    print(f"first paint, {db.stem}, {label}: {p / b:.2f}× baseline (product"
+                          f" {p:.3f} s, bare window {b:.3f} s, medians of 5)", flush=True)
             results, peak = run_actions(db, settings)
             worst = max(results, key=lambda r: r[1])
             print(f"GUI stalls, {db.stem}: worst {worst[1] * 1000:.0f} ms ({worst[0]})", flush=True)
