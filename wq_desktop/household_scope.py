@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .sqldriver import in_lists
 from .store import Store
 
 OPERATOR = "operator"
@@ -51,10 +52,6 @@ NOT_OF_A_HOUSEHOLD: dict[str, str] = {
     "conflict": "a sync conflict concerns one record of any kind and is settled on its own",
 }
 
-# SQLite's limit on bound values, with room to spare.
-_CHUNK = 500
-
-
 def household_records(store: Store, operator_uuid: str, *, include_deleted: bool = False
                       ) -> dict[str, list[str]]:
     """UUIDs by kind of the household's records, the operator first. Live records only unless
@@ -65,11 +62,9 @@ def household_records(store: Store, operator_uuid: str, *, include_deleted: bool
         parents = found.get(link.parent, [])
         position = {uuid: n for n, uuid in enumerate(parents)}
         rows: list[tuple[str, str]] = []
-        for start in range(0, len(parents), _CHUNK):
-            chunk = parents[start:start + _CHUNK]
-            sql = (f'SELECT uuid, "{link.field}" FROM "{kind_name}"'
-                   f' WHERE "{link.field}" IN ({",".join("?" * len(chunk))})')
-            params: list[str] = list(chunk)
+        for marks, chunk in in_lists(parents):
+            sql = f'SELECT uuid, "{link.field}" FROM "{kind_name}" WHERE "{link.field}" IN ({marks})'
+            params: list[str] = chunk
             if link.owner_kind:
                 sql += " AND owner_kind=?"
                 params.append(link.owner_kind)

@@ -12,7 +12,9 @@ password-based derivation (argon2id) happens once per sign-in in crypto.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from sqlcipher3 import dbapi2 as driver
 
@@ -22,6 +24,8 @@ OperationalError = driver.OperationalError
 IntegrityError = driver.IntegrityError
 
 KEY_BYTES = 32
+IN_CHUNK = 500  # values in one IN (…) list: well under SQLite's limit of bound variables
+_T = TypeVar("_T")
 _PLAIN_HEADER = b"SQLite format 3\x00"
 
 
@@ -62,3 +66,11 @@ def _quiet() -> None:
 
 
 _quiet()
+
+
+def in_lists(values: Sequence[_T], size: int = IN_CHUNK) -> Iterator[tuple[str, list[_T]]]:
+    """("?,?,…", the values) for each slice of at most `size` of them: one query per slice
+    for a list of UUIDs of any length."""
+    for start in range(0, len(values), size):
+        part = list(values[start:start + size])
+        yield ",".join("?" * len(part)), part

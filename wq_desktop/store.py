@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 ANALYZE_AFTER_ROWS = 1000  # records written before the planner's statistics are first refreshed
 UNIQUE_KEYS_FROM = 200  # a batch of at least this many creates reads the unique keys once
 INSERT_CHUNK = 5000  # a batch's new rows are inserted this many to a statement
-READ_CHUNK = 500  # stored rows read this many UUIDs to a statement
 
 Record = dict[str, Any]
 # The history entry of an event (log_event) keeps its description under this name.
@@ -725,10 +724,8 @@ class Store:
         """The stored rows (tombstoned ones too) of these records, by UUID: _raw for many."""
         self._flush_inserts()
         out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(records), READ_CHUNK):
-            chunk = list(dict.fromkeys(records[i:i + READ_CHUNK]))
-            cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid IN'
-                                    f' ({",".join("?" * len(chunk))})', chunk)
+        for marks, chunk in sqldriver.in_lists(list(dict.fromkeys(records))):
+            cur = self.conn.execute(f'SELECT * FROM "{k.name}" WHERE uuid IN ({marks})', chunk)
             columns = [d[0] for d in cur.description]
             for row in cur:
                 stored = dict(zip(columns, row, strict=True))

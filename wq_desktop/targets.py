@@ -18,6 +18,7 @@ from .figures import ZERO, area_of_record, to_decimal, water_of_record
 from .fragmentation import check_fragmentation
 from .model import MeasureKind
 from .planting import planting_survey
+from .sqldriver import in_lists
 from .store import Store
 from .summary import SIGNED_STATUSES, counts_in_totals
 from .water_use import WaterUseRow, water_use
@@ -123,11 +124,9 @@ def _fragmented(store: Store, year: int) -> dict[str, list[tuple[str, str]]]:
     # The villages of the parcels found only (a city's 106,400 parcels in a dict: ~20 MiB).
     records = sorted({f.record for f in findings if f.record})
     village_of: dict[str, str] = {}
-    for start in range(0, len(records), 500):
-        chunk = records[start:start + 500]
+    for marks, chunk in in_lists(records):
         village_of.update(store.conn.execute(
-            f"SELECT uuid, village FROM parcel WHERE deleted=0 AND uuid IN ({','.join('?' * len(chunk))})",
-            chunk))
+            f"SELECT uuid, village FROM parcel WHERE deleted=0 AND uuid IN ({marks})", chunk))
     out: dict[str, list[tuple[str, str]]] = {}
     for f in findings:
         village = village_of.get(f.record or "")

@@ -466,3 +466,16 @@ def test_broken_or_foreign_file_gives_a_clear_message(tmp_path: Path) -> None:
 def test_store_needs_a_user_name(tmp_path: Path) -> None:
     with pytest.raises(WqError, match="用户名"):
         Store.open(tmp_path / "x.sqlite", "  ", create=True)
+
+
+def test_in_lists_reads_a_list_longer_than_one_statement_takes() -> None:
+    """1,201 UUIDs in three IN lists of at most 500: every one found, none twice."""
+    conn = sqldriver.connect(":memory:")
+    conn.execute("CREATE TABLE t (uuid TEXT PRIMARY KEY)")
+    uuids = [f"u{i:05d}" for i in range(1201)]
+    conn.executemany("INSERT INTO t VALUES (?)", [(u,) for u in uuids])
+    slices = list(sqldriver.in_lists(uuids))
+    assert [len(part) for _, part in slices] == [500, 500, 201]
+    found = [u for marks, part in slices
+             for (u,) in conn.execute(f"SELECT uuid FROM t WHERE uuid IN ({marks})", part)]
+    assert sorted(found) == uuids

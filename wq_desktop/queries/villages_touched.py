@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ..sqldriver import in_lists
 from ..store import Store
 
 # How a record of each kind the village page shows reaches its village (tombstones included:
@@ -25,7 +26,6 @@ VILLAGE_KINDS = tuple(_VILLAGE_OF)
 # A household or parcel moved to another village also leaves the old one, which the written
 # record no longer names.
 MOVING_KINDS = ("operator", "parcel")
-_CHUNK = 500  # UUIDs per query, well under SQLite's variable limit
 
 
 def villages_written(store: Store, records: Mapping[str, Iterable[str]]) -> set[str]:
@@ -33,8 +33,6 @@ def villages_written(store: Store, records: Mapping[str, Iterable[str]]) -> set[
     villages: set[str] = set()
     for kind, sql in _VILLAGE_OF.items():
         ids = list(records.get(kind, ()))
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i:i + _CHUNK]
-            villages.update(v for (v,) in store.conn.execute(
-                sql.format(",".join("?" * len(part))), part) if v)
+        for marks, part in in_lists(ids):
+            villages.update(v for (v,) in store.conn.execute(sql.format(marks), part) if v)
     return villages

@@ -17,7 +17,7 @@ from typing import Any
 from .. import sqldriver
 from ..model import RecordOp, op_between
 from ..schema import KINDS
-from ..store import READ_CHUNK, Pulled, Store
+from ..store import Pulled, Store
 from . import protocol as p
 from .errors import SyncError
 
@@ -175,13 +175,10 @@ def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int | str)
 
 def _server_revs(store: Store, records: list[str]) -> dict[str, int]:
     """server_rev of many records, read at once."""
-    unique = list(dict.fromkeys(records))
     out: dict[str, int] = {}
-    for i in range(0, len(unique), READ_CHUNK):
-        chunk = unique[i:i + READ_CHUNK]
+    for marks, chunk in sqldriver.in_lists(list(dict.fromkeys(records))):
         out.update(store.conn.execute(
-            f"SELECT record, server_rev FROM sync_base WHERE record IN ({','.join('?' * len(chunk))})",
-            chunk).fetchall())
+            f"SELECT record, server_rev FROM sync_base WHERE record IN ({marks})", chunk))
     return out
 
 
