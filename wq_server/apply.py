@@ -50,17 +50,19 @@ def _named(changes: list[Any]) -> tuple[list[str], dict[str | None, set[str]]]:
     ids: list[str] = []
     records: dict[str | None, set[str]] = {}
     for ch in changes:
-        if not isinstance(ch, dict) or ch.get("kind") not in KINDS or not isinstance(ch.get("record"), str):
+        # Not yet parsed (bodies.parse_change refuses a bad change by itself): a kind that is no
+        # text, a list say, must not end the whole page here.
+        if (not isinstance(ch, dict) or not isinstance(ch.get("kind"), str) or ch["kind"] not in KINDS
+                or not isinstance(ch.get("record"), str)):
             continue
-        k = KINDS[ch["kind"]]
         if isinstance(ch.get("change_id"), str):
             ids.append(ch["change_id"])
-        records.setdefault(k.name, set()).add(ch["record"])
+        records.setdefault(ch["kind"], set()).add(ch["record"])
         fields = ch.get("fields") if isinstance(ch.get("fields"), dict) else {}
-        for f in k.fields:
-            value = fields.get(f.name)
-            if isinstance(value, str) and (f.ref or scope.ANY_KIND_REF.get(k.name) == f.name):
-                records.setdefault(f.ref, set()).add(value)
+        for name, ref in scope.uuid_fields(ch["kind"]):
+            value = fields.get(name)
+            if isinstance(value, str):
+                records.setdefault(ref, set()).add(value)
     return ids, records
 
 
@@ -139,9 +141,9 @@ def _shape_problem(ch: Any) -> str | None:
 def _redirect(store: Session, k: Kind, ch: dict[str, Any]) -> dict[str, Any]:
     """The change with every UUID that names a refused duplicate replaced by the held record."""
     fields = dict(ch["fields"])
-    for f in k.fields:
-        if (f.ref or scope.ANY_KIND_REF.get(k.name) == f.name) and isinstance(fields.get(f.name), str):
-            fields[f.name] = store.alias_of(fields[f.name]) or fields[f.name]
+    for name, _ in scope.uuid_fields(k.name):
+        if isinstance(fields.get(name), str):
+            fields[name] = store.alias_of(fields[name]) or fields[name]
     return {**ch, "record": store.alias_of(ch["record"]) or ch["record"], "fields": fields}
 
 

@@ -21,6 +21,14 @@ ANY_KIND_REF = {"photo": "owner", "conflict": "record"}
 
 
 @cache
+def uuid_fields(kind_name: str) -> tuple[tuple[str, str | None], ...]:
+    """(field, kind it names; None: any kind) of every field of this kind that holds a record's
+    UUID: what a pushed change's references are read ahead and redirected by."""
+    return tuple((f.name, f.ref) for f in KINDS[kind_name].fields
+                 if f.ref or ANY_KIND_REF.get(kind_name) == f.name)
+
+
+@cache
 def scope_field(kind_name: str) -> str | None:
     """The field whose referenced record carries this kind's township (None for the township)."""
     if kind_name == "township":

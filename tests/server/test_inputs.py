@@ -65,6 +65,7 @@ def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(s
         "a 6 MB note": _change("operator", {"village": v, "name": "王五", "kind": "农户",
                                             "id_code": GOOD_ID, "note": "很" * 6_000_000}),
         "an unknown kind": _change("spaceship", {}),
+        "a list as kind": _change("operator", {}) | {"kind": ["operator"]},
         "an unknown op": _change("operator", {}, op="drop"),
         "fields a list": _change("operator", [1, 2]),
         "area as text": _change("parcel", {"village": v, "code": "004", "land_attribute": "集体机动地",
@@ -87,6 +88,7 @@ def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(s
     assert reasons["geometry hex of nothing"].startswith("服务器拒绝：")
     assert reasons["a 6 MB note"] == "变更格式不正确：“备注”最多 2000 字。"
     assert reasons["an unknown kind"] == "变更格式不正确：“记录类型”不是可用的值。"
+    assert reasons["a list as kind"].startswith("变更格式不正确：")  # refused alone, not a 500
     assert reasons["an unknown op"] == "变更格式不正确：“操作”不是可用的值。"
     assert reasons["fields a list"] == "变更格式不正确：“字段”应为对象。"
     assert reasons["area as text"] == "变更格式不正确：“面积（亩）”应为数字。"
