@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -418,3 +419,20 @@ def test_a_drawn_parcel_can_be_given_to_a_household_of_its_village(qtbot, canvas
     # another village offers its own households only
     dialog.fields.village.setCurrentIndex(dialog.fields.village.findData(other_village))
     assert [combo.itemText(i) for i in range(combo.count())] == [NO_OPERATOR, "李四"]
+
+
+def test_outlines_asked_for_are_never_evicted_by_building_the_others(
+        demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a full cache, asking for built and unbuilt outlines together returns every one of
+    them (building the missing ones evicts only outlines not asked for): a None here is a paint
+    that raises."""
+    from ui.map import parcels as parcels_module
+    from ui.map.parcels import ParcelPaths
+    from wq_desktop.gisfiles import parcel_layer
+    from wq_desktop.queries import navigation
+
+    monkeypatch.setattr(parcels_module, "PATH_CACHE", 4)
+    pp = ParcelPaths(parcel_layer(demo_store, navigation.latest_year(demo_store)))
+    pp.paths_of(np.array([0, 1]))
+    pp.paths_of(np.array([2, 3]))
+    assert all(path is not None for path in pp.paths_of(np.array([0, 1, 4, 5])))

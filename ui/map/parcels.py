@@ -105,11 +105,13 @@ class ParcelPaths:
         """The outlines of rows `idx`, built first where they are not (cached)."""
         if len(idx) > PATH_CACHE:  # more than the cache keeps: built for this call only
             return outline_paths([self.layer.wkb[i] for i in idx.tolist()], self.origin)
+        # Marked used before the missing ones are built: building evicts the least recently
+        # used, and must never take an outline this call is about to return.
+        self._tick += 1
+        self._used[idx] = self._tick
         waiting = self.without_path(idx)
         if len(waiting):
             self.build_paths(waiting)
-        self._tick += 1
-        self._used[idx] = self._tick
         paths = self._paths
         return [paths[i] for i in idx.tolist()]  # type: ignore[misc]
 
