@@ -130,7 +130,8 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         path, user, writes = store.path, store.user, store.write_count
 
         def job(ctx: JobContext) -> ParcelLayer:
-            with Store.open(path, user) as own:
+            # A newer request cancels this one: the read stops inside its query, not after it.
+            with Store.open(path, user) as own, own.stopping_when(lambda: ctx.cancelled):
                 layer = parcel_layer(own, year)
             ctx.check()
             return layer
