@@ -110,9 +110,8 @@ def bench_import(folder: Path, source: Path) -> Path:
         once, then per parcel the same record, hash-chained history entry and outbox row (the
         same texts) as the product writes, into the product's own tables and indexes, in one
         transaction."""
-        import hashlib
-
-        from wq_desktop.json_text import canonical, plain  # json.dumps's text, its encoder built once
+        from wq_desktop import history
+        from wq_desktop.json_text import plain  # json.dumps's text, its encoder built once
 
         _, _, wkb, (codes, villages, attrs) = pyogrio.raw.read(source)
         shapes = shapely.from_wkb(wkb)
@@ -123,9 +122,9 @@ def bench_import(folder: Path, source: Path) -> Path:
         with new_store(folder / f"floor{next(runs)}.sqlite") as store:
             conn, user, device, now = store.conn, store.user, store.device, store.clock()
             village_of = dict(conn.execute("SELECT code, uuid FROM village"))
-            seq, prev = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+            chain = history.Appender(conn)  # the product's own chain: canonical JSON, SHA-256
             ids, change_ids = sorted(uuids(len(wkbs))), sorted(uuids(len(wkbs)))  # as the product
-            records, entries, outbox = [], [], []
+            records, outbox = [], []
             for i, record in enumerate(ids):
                 village, area, (minx, miny, maxx, maxy) = village_of[villages[i]], areas[i], bounds[i]
                 records.append((record, 1, now, user, now, user, 0, village, codes[i], attrs[i], wkbs[i],
@@ -133,19 +132,14 @@ def bench_import(folder: Path, source: Path) -> Path:
                 fields = {"village": village, "code": codes[i], "land_attribute": attrs[i],
                           "geometry": wkbs[i].hex(), "area_mu": area, "minx": minx, "miny": miny,
                           "maxx": maxx, "maxy": maxy, "deleted": 0}
-                text = canonical({name: [None, value] for name, value in fields.items()})
-                seq += 1
-                digest = hashlib.sha256(canonical([prev, seq, now, user, device, "parcel", record, "create",
-                                                   1, text]).encode()).hexdigest()
-                entries.append((seq, now, user, device, "parcel", record, "create", 1, text, prev, digest))
-                prev = digest
+                chain.add(at=now, user=user, device=device, kind="parcel", record=record, op="create",
+                          rev=1, changes={name: [None, value] for name, value in fields.items()})
                 outbox.append((change_ids[i], "parcel", record, "create", 0, 1, plain(fields), now, user))
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO parcel (uuid, rev, created_at, created_by, updated_at, updated_by,"
                              " deleted, village, code, land_attribute, geometry, area_mu, minx, miny, maxx,"
                              " maxy) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", records)
-            conn.executemany("INSERT INTO history (seq, at, user, device, kind, record, op, rev, changes,"
-                             " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", entries)
+            chain.flush()
             conn.executemany("INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at,"
                              " user) VALUES (?,?,?,?,?,?,?,?,?)", outbox)
             conn.execute("COMMIT")

@@ -18,7 +18,9 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -84,22 +86,29 @@ def seed(db: ServerDB, n: int) -> None:
         push(db, user, "seeder", batch, accounts)
 
 
+def _pages(url: str, token: str, device: str) -> Iterator[dict[str, Any]]:
+    """Every page of the feed, asked for one after the other as the bare client would."""
+    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
+    after = 0
+    while True:
+        page = requests.get(url + "/sync/pull", params={"after": after, "device": device,
+                                                        "limit": p.PULL_PAGE}, headers=headers).json()
+        yield page
+        after = page["cursor"]
+        if not page["more"]:
+            return
+
+
 def _bare_pull(url: str, token: str, target: Path) -> int:
     """Fetch the same pages and store each row as JSON in a plain table: transfer plus storage."""
     conn = sqlite3.connect(target)
     conn.execute("CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY, record TEXT, fields TEXT)")
-    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
-    after, total = 0, 0
-    while True:
-        page = requests.get(url + "/sync/pull", params={"after": after, "device": "bare",
-                                                        "limit": p.PULL_PAGE}, headers=headers).json()
+    total = 0
+    for page in _pages(url, token, "bare"):
         with conn:
             conn.executemany("INSERT OR REPLACE INTO rows VALUES (?,?,?)",
                              [(c["seq"], c["record"], json.dumps(c["fields"])) for c in page["changes"]])
         total += len(page["changes"])
-        after = page["cursor"]
-        if not page["more"]:
-            break
     conn.close()
     return total
 
@@ -107,21 +116,19 @@ def _bare_pull(url: str, token: str, target: Path) -> int:
 def _floor_pull(url: str, token: str, target: Path) -> int:
     """The same pages, each record written bare where the product writes it: its row in the
     laptop store's table (wire form to stored form, the row's system columns), a history entry
-    chained by SHA-256 over canonical JSON, its server revision in sync_base, the cursor."""
+    chained by SHA-256 over canonical JSON (the product's own history.Appender), its server
+    revision in sync_base, the cursor."""
     from wq_desktop import history
     from wq_desktop.schema import KINDS
     from wq_desktop.store import from_wire
 
-    headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Authorization": f"Bearer {token}"}
-    after, total = 0, 0
+    total = 0
     with Store.open(target, "bench", create=True) as store:
         conn = store.conn
-        seq, prev = 0, history.GENESIS
-        while True:
-            page = requests.get(url + "/sync/pull", params={"after": after, "device": "floor",
-                                                            "limit": p.PULL_PAGE}, headers=headers).json()
+        chain = history.Appender(conn)
+        for page in _pages(url, token, "floor"):
             rows: dict[tuple[str, tuple[str, ...]], list[list]] = {}
-            entries, revs = [], []
+            revs = []
             for c in page["changes"]:
                 k = KINDS[c["kind"]]
                 fields = {n: from_wire(k.field(n), v) for n, v in c["fields"].items() if n != "deleted"}
@@ -130,30 +137,21 @@ def _floor_pull(url: str, token: str, target: Path) -> int:
                 rows.setdefault((k.name, columns), []).append(
                     [c["record"], c["rev"], c["at"], c["user"], c["at"], c["user"],
                      1 if c["fields"].get("deleted") else 0, *fields.values()])
-                changes = json.dumps({n: [None, v] for n, v in c["fields"].items()},
-                                     ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                seq += 1
-                digest = history.entry_hash(prev, seq, c["at"], c["user"], c["device"], k.name,
-                                            c["record"], c["op"], c["rev"], changes)
-                entries.append((seq, c["at"], c["user"], c["device"], k.name, c["record"], c["op"],
-                                c["rev"], changes, prev, digest))
-                prev = digest
+                chain.add(at=c["at"], user=c["user"], device=c["device"], kind=k.name,
+                          record=c["record"], op=c["op"], rev=c["rev"],
+                          changes={n: [None, v] for n, v in c["fields"].items()})
                 revs.append((c["record"], k.name, c["rev"]))
             conn.execute("BEGIN IMMEDIATE")
             for (name, columns), values in rows.items():
                 quoted = ", ".join(f'"{c}"' for c in columns)
                 conn.executemany(f'INSERT INTO "{name}" ({quoted})'
                                  f' VALUES ({", ".join("?" * len(columns))})', values)
-            conn.executemany("INSERT INTO history (seq, at, user, device, kind, record, op, rev,"
-                             " changes, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", entries)
+            chain.flush()
             conn.executemany("INSERT INTO sync_base (record, kind, server_rev) VALUES (?,?,?)", revs)
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('sync_cursor', ?)",
                          (str(page["cursor"]),))
             conn.execute("COMMIT")
             total += len(page["changes"])
-            after = page["cursor"]
-            if not page["more"]:
-                break
     return total
 
 
