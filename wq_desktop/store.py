@@ -116,6 +116,7 @@ class Store:
         # The data key of an encrypted store (None: a plain file); accounts.py signs in with it.
         self.key = key
         self._depth = 0
+        self._snapshots = 0  # snapshot() blocks open: an inner one joins the outer
         self._lock = threading.RLock()
         # Open `recording()` blocks: each hears of every record written while it is open.
         self._recorders: list[list[Written]] = []
@@ -271,16 +272,19 @@ class Store:
     def snapshot(self) -> Iterator[None]:
         """Every read inside sees the file as it was when the block began (one read
         transaction), whatever other connections commit meanwhile: a page or a report of many
-        queries never mixes two states. For reading only: a write inside is refused."""
+        queries never mixes two states. For reading only: a write inside is refused. Nested in a
+        transaction or another snapshot, it is that one's state."""
         with self._lock:
-            if self._depth:
-                yield  # inside a transaction already: it is the snapshot
+            if self._depth or self._snapshots:
+                yield  # inside a transaction or a snapshot already: it is the snapshot
                 return
             self.conn.execute("BEGIN")
+            self._snapshots += 1
             try:
                 self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # the snapshot starts here
                 yield
             finally:
+                self._snapshots -= 1
                 self.conn.execute("ROLLBACK")
 
     @contextmanager

@@ -54,6 +54,9 @@ def test_a_snapshot_reads_one_state_while_another_store_commits(tmp_path: Path) 
             assert reader.count("township") == 1
             writer.create("township", {"code": "652301102", "name": "榆树沟镇"})
             assert reader.count("township") == 1  # still the state it began with
+            with reader.snapshot():  # a check that takes its own snapshot, inside a page's
+                assert reader.count("township") == 1
+            assert reader.count("township") == 1  # the inner block did not end the outer one
             with pytest.raises(sqldriver.OperationalError):
                 reader.create("township", {"code": "652301103", "name": "大西渠镇"})
         assert reader.count("township") == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from wq_desktop.geo import tiles
 from wq_desktop.geo.polygons import _coerce
 from wq_desktop.model import SQM_PER_MU
 
@@ -67,19 +68,48 @@ def find_overlaps(items: Iterable[tuple[str, Any]], min_area_mu: float = 0.01) -
         raise ValueError("find_overlaps: duplicate ids")
     if len(geoms) < 2:
         return []
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="intersects")
+    i, j = _touching(geoms)
+    return sorted(_sharing_area(ids, geoms, i, j, min_area_mu), key=lambda o: (o.a, o.b))
+
+
+def find_overlaps_tiled(ids: Sequence[str], wkbs: Sequence[bytes | None], min_area_mu: float = 0.01,
+                        per_cell: int = tiles.PER_CELL) -> list[Overlap]:
+    """find_overlaps over outlines given as WKB (None or empty ones skipped), one cell of the map
+    at a time (geo.tiles): only one cell's outlines are decoded at once. Each pair is measured
+    in the one cell holding the lower-left corner of where its boxes meet, a point inside both
+    boxes, so both parcels are among that cell's and the pair is found exactly once."""
+    if len(set(ids)) != len(ids):
+        raise ValueError("find_overlaps: duplicate ids")
+    bbox = tiles.boxes(wkbs)
+    found: list[Overlap] = []
+    for cell, rows in tiles.cells(bbox, np.flatnonzero(~np.isnan(bbox[:, 0])), per_cell):
+        if len(rows) < 2:
+            continue
+        geoms = shapely.from_wkb(np.array([wkbs[r] for r in rows.tolist()], dtype=object))
+        i, j = _touching(geoms)  # rows ascending: i < j in the cell is i < j in the whole set
+        gi, gj = rows[i], rows[j]
+        here = tiles.contains(cell, np.maximum(bbox[gi, 0], bbox[gj, 0]),
+                              np.maximum(bbox[gi, 1], bbox[gj, 1]))
+        found += _sharing_area([ids[r] for r in rows.tolist()], geoms, i[here], j[here], min_area_mu)
+    return sorted(found, key=lambda o: (o.a, o.b))
+
+
+def _touching(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs i < j of geometries that intersect (edges and corners included)."""
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = i < j
-    i, j = i[keep], j[keep]
+    return i[keep], j[keep]
+
+
+def _sharing_area(ids: Sequence[str], geoms: np.ndarray, i: np.ndarray, j: np.ndarray,
+                  min_area_mu: float) -> list[Overlap]:
+    """The pairs (i, j) whose shared area is above zero and at least min_area_mu 亩."""
     if not len(i):
         return []
     areas = _intersection_areas(geoms[i], geoms[j]) / SQM_PER_MU
-    found = [
-        Overlap(min(ids[p], ids[q]), max(ids[p], ids[q]), float(mu))
-        for p, q, mu in zip(i.tolist(), j.tolist(), areas.tolist(), strict=True)
-        if mu > 0 and mu >= min_area_mu
-    ]
-    return sorted(found, key=lambda o: (o.a, o.b))
+    return [Overlap(min(ids[p], ids[q]), max(ids[p], ids[q]), float(mu))
+            for p, q, mu in zip(i.tolist(), j.tolist(), areas.tolist(), strict=True)
+            if mu > 0 and mu >= min_area_mu]
 
 
 def overlaps_with(geom: Any, items: Iterable[tuple[str, Any]], exclude: str | Iterable[str] | None = None,
