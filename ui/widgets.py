@@ -3,6 +3,7 @@ typed (or say why not), eliding labels, and tables that sort by pinyin and copy 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QCheckBox,
@@ -515,10 +516,12 @@ def fit_columns(view: QTableView) -> None:
     """Fit columns to their text (the first SIZE_SAMPLE_ROWS rows and the title), none wider than
     MAX_FITTED_COLUMN, unless the user (or a remembered layout) has set the widths. Measured
     here from the texts: Qt's resizeColumnToContents asks every sampled cell for a dozen roles
-    through Python and lays each out, 100 ms and more for one village's table."""
+    through Python and lays each out, 100 ms and more for one village's table. Widths are
+    fractional and rounded up, as the delegate lays text out: QFontMetrics rounds 140.06 px down
+    to 140, and the masked ID number's last digit became "…"."""
     if view.property("user_widths"):
         return
-    model, header, metrics = view.model(), view.horizontalHeader(), view.fontMetrics()
+    model, header, metrics = view.model(), view.horizontalHeader(), QFontMetricsF(view.font())
     # What the item delegate puts around a line of text, and the grid line (as Qt's own fit).
     margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
     pad = 2 * margin + int(view.showGrid())
@@ -527,7 +530,7 @@ def fit_columns(view: QTableView) -> None:
     try:
         for c in range(header.count()):
             lines = {line for r in rows for line in str(model.index(r, c).data() or "").split("\n")}
-            text = max((metrics.horizontalAdvance(t) for t in lines), default=0) + pad
+            text = math.ceil(max((metrics.horizontalAdvance(t) for t in lines), default=0)) + pad
             header.resizeSection(c, min(max(text, header.sectionSizeHint(c)), MAX_FITTED_COLUMN))
     finally:
         view.setProperty("fitting", False)

@@ -567,3 +567,12 @@ def test_village_rows_are_read_in_a_worker_and_the_last_village_chosen_wins(
     expected = village_table.village_households(demo_store, second, window.year)
     assert sorted(r.operator for r in window.village.model.rows) == sorted(r.operator for r in expected)
     assert window.village.totals.text().startswith(f"合计（当前筛选）：{len(expected)} 户")
+
+
+def test_masked_id_column_shows_the_whole_masked_number(window) -> None:
+    """Fitted to the text's fractional width: rounded down, the last digit became "…"."""
+    v = window.village
+    column = next(i for i, c in enumerate(v.model.columns) if c.title == "证件号（脱敏）")
+    assert any("*" in r.id_masked for r in v.model.rows)
+    # What the item delegate needs to draw each cell's text without eliding it (Qt's own measure).
+    assert v.table.sizeHintForColumn(column) <= v.table.horizontalHeader().sectionSize(column)
