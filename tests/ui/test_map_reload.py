@@ -77,3 +77,20 @@ def test_a_large_change_is_read_again_in_a_worker_and_the_map_shows_the_new_outl
         assert canvas.parcels.bbox[canvas.parcels.row_of(uuid)].tolist() == pytest.approx(
             list(shapes[uuid].bounds))
     assert (canvas.scale, canvas.center) == view and canvas.selected_uuid() == layer.uuid[5]
+
+
+def test_adding_or_deleting_a_parcel_redraws_the_map_and_its_table_once(qtbot, window) -> None:
+    """Rows move when parcels come or go: the layer is swapped, and the attribute table (which
+    listens to layerChanged) is refilled once for it, not twice."""
+    canvas = _map(qtbot, window)
+    store, layer = window.store, canvas.parcels.layer
+    changed: list[int] = []
+    canvas.layerChanged.connect(lambda: changed.append(1))
+    outline = affinity.translate(shapely.from_wkb(layer.wkb[0]), 0, -5000)
+    values = {"village": layer.village[0], "code": "ZZ-新", "land_attribute": layer.land_attribute[0]}
+    new = run_op(None, store, lambda s: parcels.draw_parcel(s, values, outline)).result
+    qtbot.waitUntil(lambda: canvas.parcels.row_of(new) is not None)
+    assert len(changed) == 1
+    run_op(None, store, lambda s: parcels.delete_parcel(s, new))
+    qtbot.waitUntil(lambda: canvas.parcels.row_of(new) is None)
+    assert len(changed) == 2

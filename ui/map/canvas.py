@@ -163,6 +163,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
             return
         if store is self.store and year == self.year and self.parcels is not None:
             self._swap_layer(layer)
+            self.layerChanged.emit()
         else:
             self.set_store(store, year, layer=layer)
         self.layerLoaded.emit()
@@ -178,7 +179,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
 
     def _swap_layer(self, layer: ParcelLayer) -> None:
         """Show `layer` in place of the parcels shown, the view, the selection and a parcel
-        being edited kept (by uuid: rows may have moved)."""
+        being edited kept (by uuid: rows may have moved). The caller says layerChanged, once."""
         assert self.parcels is not None
         old = self.parcels.layer
         selected, extra = self.selected_uuid(), list(self.extra_selected)
@@ -192,7 +193,6 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self.selected = None
         self.select_parcel(selected)
         self.extra_selected = [u for u in extra if self.parcels.row_of(u) is not None]
-        self.layerChanged.emit()
         self.update()
 
     def _has_village(self, village: str | None) -> bool:
