@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -188,15 +189,27 @@ def test_township_view_uses_level_of_detail_and_village_view_shows_labels(qtbot,
     assert counts[MeasureKind.RETIRED.value][0] == retired
 
 
-def test_outlines_not_built_in_one_frame_show_as_rectangles_then_all_come(qtbot, demo_store: Store) -> None:
-    """A view needing more outlines than a frame builds (the whole township at real size) never
-    waits for them all: the rest are rectangles until the event loop has built them."""
+@pytest.fixture
+def township(qtbot, demo_store: Store) -> Callable[[], MapCanvas]:
+    """Shows the demo township's parcels of its latest year, the whole township in view (called
+    by the test, after it has set what it needs: no frame is painted in between)."""
     c = MapCanvas()
     qtbot.addWidget(c)
     c.resize(1000, 700)
     c.show()
     qtbot.waitExposed(c)
-    c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
+
+    def show() -> MapCanvas:
+        c.set_store(demo_store, max(m["year"] for m in demo_store.find("measure")))
+        return c
+
+    return show
+
+
+def test_outlines_not_built_in_one_frame_show_as_rectangles_then_all_come(qtbot, township) -> None:
+    """A view needing more outlines than a frame builds (the whole township at real size) never
+    waits for them all: the rest are rectangles until the event loop has built them."""
+    c = township()
     c.build_chunk = 40
     image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
 
@@ -436,3 +449,34 @@ def test_outlines_asked_for_are_never_evicted_by_building_the_others(
     pp.paths_of(np.array([0, 1]))
     pp.paths_of(np.array([2, 3]))
     assert all(path is not None for path in pp.paths_of(np.array([0, 1, 4, 5])))
+
+
+def test_a_frame_building_outlines_keeps_the_ones_it_draws(
+        township, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a full cache, a frame that builds its missing outlines evicts outlines it does not
+    draw, never the built ones it does (which it would then build a second time to draw)."""
+    from ui.map import parcels as parcels_module
+
+    c = township()
+    c.zoom_at(QPointF(500, 350), 3.0)  # a part of the township
+    pp = c.parcels
+    _, _, shown = pp.split_by_size(pp.in_box(*c.view_extent()), c.scale)
+    others = np.setdiff1d(np.arange(pp.n), shown)
+    assert len(shown) >= 40 and len(others) >= 40
+    monkeypatch.setattr(parcels_module, "PATH_CACHE", len(shown))
+    c.build_chunk = len(shown)
+    pp.build_paths(shown[:20])  # drawn long ago
+    pp.build_paths(others[:len(shown) - 20])  # drawn since: the cache is full
+    built: list[int] = []
+    real = parcels_module.outline_paths
+    monkeypatch.setattr(parcels_module, "outline_paths",
+                        lambda wkbs, origin: built.append(len(wkbs)) or real(wkbs, origin))
+    image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(image)
+    try:
+        drawn = c.render_map(p)
+    finally:
+        p.end()
+    assert drawn["paths"] == len(shown)
+    assert sum(built) == len(shown) - 20  # only the missing ones, each once
+    assert not len(pp.without_path(shown))

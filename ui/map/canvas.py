@@ -315,11 +315,14 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         return pp.without_path(paths)
 
     def _build_waiting_paths(self) -> None:
-        waiting = self._waiting_paths()  # of the view now: it may have moved since the frame
-        if not len(waiting):
+        pp = self.parcels
+        if pp is None or not pp.n:
             return
-        self.parcels.build_paths(waiting[:self.build_chunk])  # type: ignore[union-attr]
-        if len(waiting) > self.build_chunk:
+        # Of the view now (it may have moved since the frame), its built outlines kept.
+        _, _, paths = pp.split_by_size(pp.in_box(*self.view_extent()), self.scale)
+        if not len(pp.without_path(paths)):
+            return
+        if len(pp.build_some(paths, self.build_chunk)):
             self._path_timer.start()
         else:
             self.update()

@@ -87,14 +87,11 @@ class CanvasPainter:
         if self.editing is not None:
             idx = idx[idx != self.editing]
         dots, rects, paths = pp.split_by_size(idx, self.scale)
-        waiting = pp.without_path(paths)
-        if len(waiting):
-            pp.build_paths(waiting[:self.build_chunk])
-            if len(waiting) > self.build_chunk:  # the rest as rectangles now, outlines soon (canvas)
-                later = waiting[self.build_chunk:]
-                paths = paths[~np.isin(paths, later)]
-                rects = np.concatenate([rects, later])
-                self.build_paths_later()
+        later = pp.build_some(paths, self.build_chunk)
+        if len(later):  # the rest as rectangles now, outlines soon (canvas)
+            paths = paths[~np.isin(paths, later)]
+            rects = np.concatenate([rects, later])
+            self.build_paths_later()
         faded_all = self._focus is not None
         if len(dots):
             s = self.scale

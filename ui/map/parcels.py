@@ -119,6 +119,16 @@ class ParcelPaths:
         """Those of `idx` whose outline is not built (or no longer cached)."""
         return idx[~self._has_path[idx]]
 
+    def build_some(self, idx: np.ndarray, most: int) -> np.ndarray:
+        """Build at most `most` of the outlines of `idx` not built yet, all of `idx` marked used
+        first: building evicts the least recently used, never an outline of `idx` already built
+        (a frame that did would build it again to draw it). Returns those of `idx` still waiting."""
+        self._tick += 1
+        self._used[idx] = self._tick
+        waiting = self.without_path(idx)
+        self.build_paths(waiting[:most])
+        return waiting[most:]
+
     def build_paths(self, idx: Sequence[int] | np.ndarray) -> None:
         """Build and cache the outlines of `idx` (at most PATH_CACHE of them are kept)."""
         idx = [int(i) for i in idx][-PATH_CACHE:]
