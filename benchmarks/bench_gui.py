@@ -15,11 +15,15 @@ without it a township store is generated first (a few minutes).
 WQ_BENCH_PROFILE=DIR also profiles the GUI thread during each action (cProfile sees only the
 thread it runs in): DIR/NN-action.prof, and the heaviest calls printed under each action. What
 runs in the GUI thread does not depend on the machine's load, the stall's wall time does.
+WQ_BENCH_SAMPLE=1 instead samples every thread's stack and CPU clock each millisecond from a thread
+of its own and prints, for each action's worst stall, where the GUI thread was while it ran and
+while it waited (for the interpreter lock or a core), and which threads ran meanwhile.
 """
 
 from __future__ import annotations
 
 import cProfile
+import itertools
 import os
 import pstats
 import resource
@@ -27,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,11 +145,96 @@ class Heartbeat:
         now, cpu = time.perf_counter(), time.thread_time()
         if now - self.last > self.worst:
             self.worst, self.worst_cpu = now - self.last, cpu - self.last_cpu
+            self.worst_span = (self.last, now)
         self.last, self.last_cpu = now, cpu
 
     def start(self) -> None:
         self.last, self.last_cpu = time.perf_counter(), time.thread_time()
         self.worst = self.worst_cpu = 0.0
+        self.worst_span = (self.last, self.last)
+
+
+class Sampler(threading.Thread):
+    """Every millisecond: each thread's CPU clock and the GUI thread's stack. A sample's weight is
+    the wall time since the one before; the GUI thread ran in it if its CPU clock moved, else it
+    waited (for the interpreter lock, a core, or in a blocking call)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="sampler")
+        self.main = threading.main_thread().ident
+        self.samples: list[tuple[float, dict[int, float], tuple[str, ...]]] = []
+        self.names: dict[int, str] = {}
+
+    def run(self) -> None:
+        clocks: dict[int, int] = {}
+        while True:
+            time.sleep(0.001)
+            frames = sys._current_frames()
+            now = time.perf_counter()
+            cpu: dict[int, float] = {}
+            for ident in frames:
+                if ident == self.ident:
+                    continue
+                try:
+                    clock = clocks.get(ident) or clocks.setdefault(ident, time.pthread_getcpuclockid(ident))
+                    cpu[ident] = time.clock_gettime(clock)
+                except (OSError, OverflowError):
+                    continue
+                if ident not in self.names:
+                    self.names[ident] = self._label(ident, frames[ident])
+            self.samples.append((now, cpu, _stack(frames.get(self.main))))
+
+    @staticmethod
+    def _label(ident: int, frame: object) -> str:
+        for thread in threading.enumerate():
+            if thread.ident == ident:
+                return thread.name
+        while frame is not None and frame.f_back is not None:  # type: ignore[attr-defined]
+            frame = frame.f_back  # type: ignore[attr-defined]
+        return _where(frame) if frame is not None else str(ident)
+
+    def report(self, span: tuple[float, float]) -> None:
+        """Where the GUI thread was during `span` (running / waiting), and the other threads' CPU."""
+        inside = [s for s in self.samples if span[0] <= s[0] <= span[1]]
+        running: dict[tuple[str, ...], float] = {}
+        waiting: dict[tuple[str, ...], float] = {}
+        others: dict[int, float] = {}
+        for (t0, cpu0, _), (t1, cpu1, stack) in itertools.pairwise(inside):
+            moved = cpu1.get(self.main, 0.0) - cpu0.get(self.main, 0.0)
+            bucket = running if moved > 0.3 * (t1 - t0) else waiting
+            bucket[stack] = bucket.get(stack, 0.0) + (t1 - t0)
+            for ident, clock in cpu1.items():
+                if ident != self.main and ident in cpu0:
+                    others[ident] = others.get(ident, 0.0) + clock - cpu0[ident]
+        for label, bucket in (("running", running), ("waiting", waiting)):
+            total = sum(bucket.values())
+            print(f"      GUI thread {label} {total * 1000:.0f} ms:", flush=True)
+            for stack, seconds in sorted(bucket.items(), key=lambda kv: -kv[1])[:6]:
+                print(f"        {seconds * 1000:5.1f} ms  {' < '.join(stack)}", flush=True)
+        busy = ", ".join(f"{self.names.get(i, i)} {c * 1000:.0f} ms" for i, c in
+                         sorted(others.items(), key=lambda kv: -kv[1]) if c >= 0.001)
+        print(f"      other threads' CPU meanwhile: {busy or 'none'}", flush=True)
+        self.samples.clear()
+
+
+def _where(frame: object) -> str:
+    code = frame.f_code  # type: ignore[attr-defined]
+    file = Path(code.co_filename)
+    name = str(file.relative_to(ROOT)) if ROOT in file.parents else file.name
+    return f"{name}:{frame.f_lineno} {code.co_name}"  # type: ignore[attr-defined]
+
+
+def _stack(frame: object, depth: int = 4) -> tuple[str, ...]:
+    """The innermost frame and the innermost frames of the project's own code, up to `depth`."""
+    if frame is None:
+        return ("(idle)",)
+    found = [_where(frame)]
+    frame = frame.f_back  # type: ignore[attr-defined]
+    while frame is not None and len(found) < depth:
+        if str(ROOT) in frame.f_code.co_filename and "benchmarks" not in frame.f_code.co_filename:  # type: ignore[attr-defined]
+            found.append(_where(frame))
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return tuple(found)
 
 
 def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]:
@@ -166,6 +256,9 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
     memory = Memory()
     results: list[tuple[str, float]] = []
     profile_dir = os.environ.get("WQ_BENCH_PROFILE")
+    sampler = Sampler() if os.environ.get("WQ_BENCH_SAMPLE") else None
+    if sampler:
+        sampler.start()
 
     def act(name: str, action: Callable[[], object], done: Callable[[], bool] = lambda: True,
             settle_s: float = 0.6, timeout_s: float = 900.0) -> None:
@@ -174,6 +267,8 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
         profile = cProfile.Profile(time.thread_time) if profile_dir else None
         heart.start()
         began = time.perf_counter()
+        if sampler:
+            sampler.samples.clear()
         if profile:
             profile.enable()
         action()
@@ -190,6 +285,8 @@ def run_actions(db: Path, settings: Path) -> tuple[list[tuple[str, float]], int]
               f" {peak / 1024:.0f})", flush=True)
         if profile:
             _report_profile(profile, Path(profile_dir) / f"{len(results):02d}-{name}.prof")
+        if sampler:
+            sampler.report(heart.worst_span)
 
     store = Store.open(db, "基准测试")
     window: MainWindow | None = None
@@ -303,7 +400,8 @@ def main() -> None:
                 counts = s.count("parcel"), s.count("operator")
             print(f"   {db.name}: {counts[0]:,} parcels, {counts[1]:,} households", flush=True)
             settings = Path(tmp) / "settings.json"
-            if not os.environ.get("WQ_BENCH_PROFILE"):  # profiling: the stalls only
+            profiling = os.environ.get("WQ_BENCH_PROFILE") or os.environ.get("WQ_BENCH_SAMPLE")
+            if not profiling:  # profiling: the stalls only
                 bytecode = Path(tmp) / "bytecode"
                 for target in (str(db), "bare"):
                     first_paint(target, settings, bytecode)  # compiles what each start loads
@@ -318,7 +416,7 @@ def main() -> None:
             results, peak = run_actions(db, settings)
             worst = max(results, key=lambda r: r[1])
             print(f"GUI stalls, {db.stem}: worst {worst[1] * 1000:.0f} ms ({worst[0]})", flush=True)
-            if os.environ.get("WQ_BENCH_PROFILE"):
+            if profiling:
                 continue
             bare_kib = min(x[1] for x in bare)
             print(f"peak memory, {db.stem}: {peak / 1024:.0f} MiB after the actions"
