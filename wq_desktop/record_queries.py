@@ -56,8 +56,15 @@ def _dicts(cur: Any) -> Row | None:
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 
-class _NoBatch:
-    _row_cache = _unique_keys = _batch_shapes = None
+class NoBatch:
+    """SqlQueries' batch hooks where no batch writer runs: nothing held back, no keys or shapes
+    kept; at most rows already looked up (`row_cache`, in the form of `Store._row_cache`: the
+    PostgreSQL server session gives the rows of its push)."""
+
+    _unique_keys = _batch_shapes = None
+
+    def __init__(self, row_cache: tuple[dict, str | None] | None = None) -> None:
+        self._row_cache = row_cache
 
     def _flush_inserts(self) -> None:
         pass
@@ -74,7 +81,7 @@ class SqlQueries:
     def __init__(self, conn: Any, batch: Any = None,
                  null_safe: tuple[str, str] = ("IS", "IS NOT")) -> None:
         self._conn = conn
-        self.batch = batch if batch is not None else _NoBatch()
+        self.batch = batch if batch is not None else NoBatch()
         self.equal, self.unequal = null_safe
 
     @property

@@ -40,7 +40,7 @@ def push(db: ServerDB, user: User, device: str, changes: list[Any],
         authors.register(store, user, device, accounts or [], store.clock())
         store.read_ahead(*_named(changes))
         for change in changes:
-            results.append(_apply_one(db, store, user, device, change))
+            results.append(_apply_one(store, user, device, change))
     return results
 
 
@@ -66,7 +66,7 @@ def _named(changes: list[Any]) -> tuple[list[str], dict[str | None, set[str]]]:
     return ids, records
 
 
-def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) -> p.Result:
+def _apply_one(store: Session, user: User, device: str, raw: Any) -> p.Result:
     # Types and lengths (bodies.Change, from the schema), then identity: UUIDs, known fields.
     parsed, reason, shown_id = bodies.parse_change(raw)
     problem = reason or (f"变更格式不正确：{_shape_problem(raw)}" if _shape_problem(raw) else None)
@@ -93,7 +93,7 @@ def _apply_one(db: ServerDB, store: Session, user: User, device: str, raw: Any) 
         except (ValidationError, NotFoundError, ConflictError) as err:
             result = {"change_id": change_id, "status": p.REJECTED, "code": 422,
                       "reason": f"服务器拒绝：{err}", "conflict": None, "duplicate": False}
-        except (*db.transient, OSError):
+        except (*store.transient, OSError):
             raise  # a full disk or a broken file is the server's trouble: the whole push fails
         except Exception:  # a value no rule foresaw must cost this change, not the page (and never a 500)
             log.exception("change %s could not be applied", change_id)
@@ -159,23 +159,22 @@ def record_state(store: Session, k: Kind, record: str) -> dict[str, Any] | None:
 
 
 def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tuple[str, str | None]:
-    conn = store
     k = KINDS[ch["kind"]]
-    ch = _redirect(conn, k, ch)
+    ch = _redirect(store, k, ch)
     record, op = ch["record"], ch["op"]
     fields = {n: v for n, v in ch["fields"].items() if n != "deleted"}
     if not user.can_write:
         raise Forbidden("您的账号只能查看数据，不能上传修改。")
-    authors.check(conn, user, ch.get("user"))
+    authors.check(store, user, ch.get("user"))
     old = store.raw(k, record)
-    if old is not None and scope.township_of_record(conn, record) != user.township:
+    if old is not None and store.scope_of(record) != user.township:
         raise Forbidden(f"该{k.label}属于其他乡镇，您无权修改。")
     if k.name == "township" and old is None:
         raise Forbidden("乡镇只能由管理员在服务器上创建。")
     if k.name == "supervision":
         _check_answer(op, old, fields)
     current = {f.name: to_wire(f, old[f.name]) for f in k.fields} if old else {}
-    town = scope.township_of_state(conn, k.name, record, {**current, **fields})
+    town = scope.township_of_state(store, k.name, record, {**current, **fields})
     if town is None:
         raise ValidationError(
             f"该{k.label}所属的上级记录在服务器上不存在（可能其上传被拒绝），请先处理上级记录。")
@@ -184,7 +183,7 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
     for f in k.fields:
         target = fields.get(f.name)
         if f.ref and target:
-            target_town = scope.township_of_record(conn, target)
+            target_town = store.scope_of(target)
             if target_town is not None and target_town != user.township:
                 raise Forbidden(f"“{f.label}”引用了其他乡镇的记录，已拒绝。")
     author = {"user": user.name, "device": device, "at": ch.get("at") or store.clock()}
@@ -197,14 +196,14 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
             rev, changes = store.apply_change(k.name, record, "create", fields, **author)
         except DuplicateError as dup:  # validation writes nothing before it refuses
             return _duplicate(store, k, record, dup.existing, town, fields, author)
-        scope.remember(conn, k.name, record, town)
-        _log(conn, ch["change_id"], device, user.name, k.name, record, town, "create", rev, changes,
+        store.add_scope(k.name, record, town)
+        _log(store, ch["change_id"], device, user.name, k.name, record, town, "create", rev, changes,
              author["at"])
         return p.APPLIED, None
     if old is None:
         raise NotFoundError(f"服务器上没有该{k.label}记录（可能其新增被拒绝）。")
 
-    others = _changes_by_others(conn, record, base, device)
+    others = _changes_by_others(store, record, base, device)
     derived = {f.name for f in k.fields if f.derived}
     if op == "delete":
         if old["deleted"]:
@@ -220,7 +219,7 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
             dep_kind = KINDS[blocking[0][0]].label
             raise ValidationError(f"服务器上仍有{dep_kind}记录引用该{k.label}（其他设备新增），未删除。")
         rev, changes = store.apply_change(k.name, record, "delete", {}, **author)
-        _log(conn, ch["change_id"], device, user.name, k.name, record, town, "delete", rev, changes,
+        _log(store, ch["change_id"], device, user.name, k.name, record, town, "delete", rev, changes,
              author["at"])
         return p.APPLIED, None
     if op == "restore" and not old["deleted"]:
@@ -241,7 +240,7 @@ def _decide(store: Session, user: User, device: str, ch: dict[str, Any]) -> tupl
     if merged or op == "restore":
         rev, changes = store.apply_change(k.name, record, op, merged, **author)
         if changes:
-            _log(conn, ch["change_id"], device, user.name, k.name, record, town, op, rev, changes,
+            _log(store, ch["change_id"], device, user.name, k.name, record, town, op, rev, changes,
                  author["at"])
     if disputed:
         return p.CONFLICT, _open_conflict(store, k, record, town, disputed, "update", "update",
@@ -256,16 +255,15 @@ def _duplicate(store: Session, k: Kind, record: str, existing: str, town: str,
     The refused UUID becomes an alias of the held record, and the values that differ are kept
     as a conflict on the held record (choosing this side merges them in); identical values
     need no decision."""
-    conn = store
     store.add_alias(record, k.name, existing)
-    scope.remember(conn, k.name, record, town)
+    store.add_scope(k.name, record, town)
     held = store.raw(k, existing)
     current = {f.name: to_wire(f, held[f.name]) for f in k.fields}
     disputed = {n: {"mine": v, "theirs": current.get(n)} for n, v in fields.items()
                 if n in current and not k.field(n).derived and v != current.get(n)}
     if not disputed:
         return p.APPLIED, None
-    creator = conn.execute('SELECT fields, "user", at, device FROM srv_change WHERE record=?'
+    creator = store.execute('SELECT fields, "user", at, device FROM srv_change WHERE record=?'
                            " ORDER BY seq DESC LIMIT 1", (existing,)).fetchall()
     others = [(json.loads(f), u, a, d) for f, u, a, d in creator]
     return p.CONFLICT, _open_conflict(store, k, existing, town, disputed, "create", "update",
@@ -275,8 +273,8 @@ def _duplicate(store: Session, k: Kind, record: str, existing: str, town: str,
 Others = list[tuple[dict, str, str, str]]  # (fields, user, at, device) of each change
 
 
-def _changes_by_others(conn: Any, record: str, base: int, device: str) -> Others:
-    rows = conn.execute(
+def _changes_by_others(store: Session, record: str, base: int, device: str) -> Others:
+    rows = store.execute(
         'SELECT fields, "user", at, device FROM srv_change WHERE record=? AND rev>? AND device<>?'
         " ORDER BY seq", (record, base, device)).fetchall()
     return [(json.loads(f), u, a, d) for f, u, a, d in rows]
@@ -298,7 +296,7 @@ def _open_conflict(store: Session, k: Kind, record: str, town: str, disputed: di
     at = store.clock()
     rev, changes = store.apply_change("conflict", conflict, "create", values, user=SERVER_USER,
                                       device=SERVER_DEVICE, at=at)
-    scope.remember(store, "conflict", conflict, town)
+    store.add_scope("conflict", conflict, town)
     _log(store, None, SERVER_DEVICE, SERVER_USER, "conflict", conflict, town, "create", rev,
          changes, at)
     return conflict
@@ -330,7 +328,7 @@ def write_as_server(store: Session, kind_name: str, record: str, op: str, fields
     rev, changes = store.apply_change(kind_name, record, op, fields, user=user, device=SERVER_DEVICE,
                                       at=at)
     if op == RecordOp.CREATE:
-        scope.remember(store, kind_name, record, town)
+        store.add_scope(kind_name, record, town)
     if changes:
         _log(store, None, SERVER_DEVICE, user, kind_name, record, town, op, rev, changes, at)
     return rev
@@ -375,7 +373,7 @@ def read_record(db: ServerDB, user: User, kind_name: str, record: str) -> dict[s
     if kind_name not in KINDS:
         raise NotFoundError(f"未知的记录类型：{kind_name}")
     with db.reading() as session:
-        town = scope.township_of_record(session, record)
+        town = session.scope_of(record)
         if town is None:
             raise NotFoundError("服务器上没有该记录。")
         if not user.can_read(town):

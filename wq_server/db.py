@@ -164,6 +164,18 @@ SCOPE_OF = "SELECT township FROM srv_scope WHERE record=?"
 ADD_SCOPE = ("INSERT INTO srv_scope (record, kind, township) VALUES (?,?,?)"
              " ON CONFLICT (record) DO NOTHING")
 KNOWN_AUTHOR = "SELECT 1 FROM srv_author WHERE township=? AND account=?"
+def first_row(cur: Any) -> tuple | None:
+    """A query's first row as a tuple (None: it found none)."""
+    row = cur.fetchone()
+    return tuple(row) if row else None
+
+
+def first_value(cur: Any) -> Any:
+    """The first column of a query's first row (None: it found none)."""
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 LOG_CHANGE = ('INSERT INTO srv_change (change_id, device, "user", kind, record, township, op, rev,'
               " fields, at) VALUES (?,?,?,?,?,?,?,?,?,?)")
 
@@ -171,7 +183,9 @@ LOG_CHANGE = ('INSERT INTO srv_change (change_id, device, "user", kind, record, 
 class Session:
     """One transaction's view of the SQLite server store (see the module doc)."""
 
-    transient = (sqlite3.OperationalError, sqldriver.OperationalError)
+    # A driver error that is the server's trouble (the file locked or gone, a full disk), not
+    # the change's: the whole push fails instead of this change alone.
+    transient: tuple[type[BaseException], ...] = (sqlite3.OperationalError, sqldriver.OperationalError)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -203,26 +217,21 @@ class Session:
             raise
         self.conn.execute("RELEASE one_change")
 
-    def _one(self, sql: str, key: str) -> Any:
-        row = self.conn.execute(sql, (key,)).fetchone()
-        return row if row is None or len(row) > 1 else row[0]
-
     def receipt(self, change_id: str) -> tuple | None:
         """(status, code, reason, conflict) of a change already pushed."""
-        row = self.conn.execute(RECEIPT_OF, (change_id,)).fetchone()
-        return tuple(row) if row else None
+        return first_row(self.conn.execute(RECEIPT_OF, (change_id,)))
 
     def add_receipt(self, values: tuple) -> None:
         self.conn.execute(ADD_RECEIPT, values)
 
     def alias_of(self, record: str) -> str | None:
-        return self._one(ALIAS_OF, record)
+        return first_value(self.conn.execute(ALIAS_OF, (record,)))
 
     def add_alias(self, record: str, kind_name: str, target: str) -> None:
         self.conn.execute(ADD_ALIAS, (record, kind_name, target))
 
     def scope_of(self, record: str) -> str | None:
-        return self._one(SCOPE_OF, record)
+        return first_value(self.conn.execute(SCOPE_OF, (record,)))
 
     def add_scope(self, kind_name: str, record: str, town: str) -> None:
         self.conn.execute(ADD_SCOPE, (record, kind_name, town))
@@ -264,7 +273,6 @@ class ServerDB:
 
     backend = "sqlite"
     errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, sqldriver.DatabaseError)
-    transient: tuple[type[BaseException], ...] = (sqlite3.OperationalError, sqldriver.OperationalError)
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

@@ -5,7 +5,7 @@ the SQLite `db.Session`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -14,7 +14,7 @@ import psycopg
 
 from wq_desktop import history
 from wq_desktop.model import RecordOp
-from wq_desktop.record_queries import SqlQueries
+from wq_desktop.record_queries import NoBatch, SqlQueries
 from wq_desktop.schema import KINDS, SYSTEM_COLUMNS, Kind, kind
 from wq_desktop.store import Changes, plan_write, utc_now, wire_values
 
@@ -26,6 +26,8 @@ from .db import (
     KNOWN_AUTHOR,
     RECEIPT_OF,
     SCOPE_OF,
+    first_row,
+    first_value,
 )
 
 Row = dict[str, Any]
@@ -112,8 +114,7 @@ class PgSession:
     the next statement, in one pipeline, and the last of them with COMMIT. A change's savepoint
     goes out with its first statement; a change that needs no statement needs none."""
 
-    transient = (psycopg.OperationalError,)
-    _unique_keys = _batch_shapes = None  # SqlQueries' batch hooks this session does not use
+    transient: tuple[type[BaseException], ...] = (psycopg.OperationalError,)  # as db.Session's
 
     def __init__(self, conn: psycopg.Connection, township: str | None) -> None:
         self.pg = conn
@@ -130,12 +131,10 @@ class PgSession:
         self._change: int | None = None  # where the current change's held writes begin
         self._savepoint = False  # the current change's savepoint has been sent
         self._undo: list[tuple[Any, Any, Any]] = []
-        self._row_cache = (_LiveRows(self._rows), None)
-        # The rules' questions: the core's own SQL, through this session's placeholders.
-        self.queries = SqlQueries(self, batch=self, null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
-
-    def _flush_inserts(self) -> None:
-        pass  # record rows are written at once (the rules read them)
+        # The rules' questions: the core's own SQL, through this session's placeholders, with
+        # the rows it holds (record rows are written at once: nothing is held back from them).
+        self.queries = SqlQueries(self, batch=NoBatch(row_cache=(_LiveRows(self._rows), None)),
+                                  null_safe=("IS NOT DISTINCT FROM", "IS DISTINCT FROM"))
 
     # ------------------------------------------------------------------ statements
     def _send(self, sql: str, params: Any = None) -> Any:
@@ -258,29 +257,27 @@ class PgSession:
         if head is not None:
             self._head = list(head.fetchone())
 
-    def _cached(self, table: dict, key: Any, sql: str) -> Any:
+    def _cached(self, table: dict, key: Any, sql: str, read: Callable[[Any], Any]) -> Any:
         if key not in table:
-            row = self._send(pg_sql(sql), (key,)).fetchone()
-            table[key] = row if row is None or len(row) > 1 else row[0]
+            table[key] = read(self._send(pg_sql(sql), (key,)))
         return table[key]
 
     def receipt(self, change_id: str) -> tuple | None:
-        row = self._cached(self._receipts, change_id, RECEIPT_OF)
-        return tuple(row) if row else None
+        return self._cached(self._receipts, change_id, RECEIPT_OF, first_row)
 
     def add_receipt(self, values: tuple) -> None:
         self.hold(ADD_RECEIPT, values)
         self._learn(self._receipts, values[0], values[4:])
 
     def alias_of(self, record: str) -> str | None:
-        return self._cached(self._aliases, record, ALIAS_OF)
+        return self._cached(self._aliases, record, ALIAS_OF, first_value)
 
     def add_alias(self, record: str, kind_name: str, target: str) -> None:
         self.hold(ADD_ALIAS, (record, kind_name, target))
         self._learn(self._aliases, record, target)
 
     def scope_of(self, record: str) -> str | None:
-        return self._cached(self._scopes, record, SCOPE_OF)
+        return self._cached(self._scopes, record, SCOPE_OF, first_value)
 
     def add_scope(self, kind_name: str, record: str, town: str) -> None:
         self.hold(ADD_SCOPE, (record, kind_name, town))

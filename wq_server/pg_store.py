@@ -40,7 +40,6 @@ class PgServerDB:
 
     backend = "postgresql"
     errors: tuple[type[BaseException], ...] = (psycopg.Error,)
-    transient: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
 
     def __init__(self, url: str, *, pool_size: int = 10, photos: Path | None = None) -> None:
         self.url = url

@@ -5,8 +5,9 @@ another record (village → township, operator → village, measure → parcel, 
 record of any kind instead of a typed reference: a photo (`owner`) and a sync conflict
 (`record`). `scope_field` answers for every kind the schema declares, so a new kind cannot be
 added without a scope (tests/server iterate over every kind). The answer is kept in srv_scope
-when the record is created, so every later read and write checks scope with one lookup.
-`conn`: a server store session (db.Session / pg_store.PgSession).
+when the record is created (a session's `add_scope`), so every later read and write checks scope
+with one lookup (its `scope_of`). `store`: a server store session (db.Session /
+pg_session.PgSession).
 """
 
 from __future__ import annotations
@@ -45,19 +46,11 @@ def scope_field(kind_name: str) -> str | None:
     raise LookupError(f"记录类型 {kind_name} 没有指向上级记录的必填引用，服务器无法确定其所属乡镇。")
 
 
-def township_of_record(conn: Any, record: str) -> str | None:
-    return conn.scope_of(record)
-
-
-def township_of_state(conn: Any, kind_name: str, record: str,
+def township_of_state(store: Any, kind_name: str, record: str,
                       state: dict[str, Any]) -> str | None:
     """The township a record with these field values belongs to (None: its parent is unknown)."""
     name = scope_field(kind_name)
     if name is None:
         return record
     parent = state.get(name)
-    return township_of_record(conn, parent) if isinstance(parent, str) and parent else None
-
-
-def remember(conn: Any, kind_name: str, record: str, township: str) -> None:
-    conn.add_scope(kind_name, record, township)
+    return store.scope_of(parent) if isinstance(parent, str) and parent else None
