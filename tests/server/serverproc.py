@@ -83,7 +83,7 @@ class ServerProcess:
             try:  # a new connection each time: any worker may take it
                 answer = requests.get(self.url + "/health", timeout=1,
                                       verify=str(self.tls[2]) if self.tls else True)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or slow to answer
                 time.sleep(0.1)
                 continue
             if answer.ok:

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from serverproc import PASSWORD, ServerProcess, add_staff, add_township, new_server_db, server_content
+from serverproc import server_content
 
 from wq_desktop import sealed
 from wq_desktop.errors import ValidationError
 from wq_desktop.geo.polygons import to_wkb
 from wq_desktop.store import Store, new_uuid
 from wq_desktop.sync import protocol as p
-from wq_desktop.sync import sync_now
 from wq_desktop.sync.package import FORMAT, TO_SERVER
 
 CODE = "652301105"
@@ -27,54 +26,49 @@ GOOD_ID = "11010519491231002X"
 PROTOCOL = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)}  # the header every request carries
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    db = new_server_db(tmp_path_factory.mktemp("inputs"), backend)
-    township = add_township(db, CODE, "六工镇")
-    add_staff(db, "王芳", CODE)
-    proc = ServerProcess(db).start()
-    proc.township = township
-    yield proc
-    proc.stop()
-
-
-def _change(kind: str, fields: dict, op: str = "create", record: str | None = None, **extra) -> dict:
+def _change(kind: str, fields: dict, user: str, op: str = "create", record: str | None = None,
+            **extra) -> dict:
     return {"change_id": new_uuid(), "kind": kind, "record": record or new_uuid(), "op": op,
-            "base_rev": 0, "fields": fields, "at": "2026-06-01T00:00:00Z", "user": "王芳", **extra}
+            "base_rev": 0, "fields": fields, "at": "2026-06-01T00:00:00Z", "user": user, **extra}
 
 
-def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(server, tmp_path) -> None:
+def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(server, town) -> None:
     from shapely.geometry import box
 
-    village = _change("village", {"township": server.township, "code": CODE + "901", "name": "测试村"})
+    user = town.users[0]
+
+    def change(kind: str, fields: dict, op: str = "create", **extra) -> dict:
+        return _change(kind, fields, user, op, **extra)
+
+    village = change("village", {"township": town.uuid, "code": town.code + "901", "name": "测试村"})
     v = village["record"]
-    household = _change("operator", {"village": v, "name": "张三", "kind": "农户", "id_code": GOOD_ID})
-    parcel = _change("parcel", {"village": v, "code": "001", "land_attribute": "集体机动地",
+    household = change("operator", {"village": v, "name": "张三", "kind": "农户", "id_code": GOOD_ID})
+    parcel = change("parcel", {"village": v, "code": "001", "land_attribute": "集体机动地",
                                 "geometry": to_wkb(box(500000, 4870000, 500100, 4870100)).hex()})
     bad = {
         "a number": 5,
-        "text as base_rev": _change("operator", {"village": v, "name": "李四", "kind": "农户",
+        "text as base_rev": change("operator", {"village": v, "name": "李四", "kind": "农户",
                                                  "id_code": GOOD_ID}, base_rev="3"),
-        "a list as base_rev": _change("operator", {"village": v, "name": "李四", "kind": "农户",
+        "a list as base_rev": change("operator", {"village": v, "name": "李四", "kind": "农户",
                                                    "id_code": GOOD_ID}, base_rev=[1]),
-        "geometry not hex": _change("parcel", {"village": v, "code": "002", "land_attribute": "集体机动地",
+        "geometry not hex": change("parcel", {"village": v, "code": "002", "land_attribute": "集体机动地",
                                                "geometry": "zz"}),
-        "geometry hex of nothing": _change("parcel", {"village": v, "code": "003",
+        "geometry hex of nothing": change("parcel", {"village": v, "code": "003",
                                                       "land_attribute": "集体机动地",
                                                       "geometry": "0103000000"}),
-        "a 6 MB note": _change("operator", {"village": v, "name": "王五", "kind": "农户",
+        "a 6 MB note": change("operator", {"village": v, "name": "王五", "kind": "农户",
                                             "id_code": GOOD_ID, "note": "很" * 6_000_000}),
-        "an unknown kind": _change("spaceship", {}),
-        "a list as kind": _change("operator", {}) | {"kind": ["operator"]},
-        "an unknown op": _change("operator", {}, op="drop"),
-        "fields a list": _change("operator", [1, 2]),
-        "area as text": _change("parcel", {"village": v, "code": "004", "land_attribute": "集体机动地",
+        "an unknown kind": change("spaceship", {}),
+        "a list as kind": change("operator", {}) | {"kind": ["operator"]},
+        "an unknown op": change("operator", {}, op="drop"),
+        "fields a list": change("operator", [1, 2]),
+        "area as text": change("parcel", {"village": v, "code": "004", "land_attribute": "集体机动地",
                                            "area_mu": "三亩"}),
     }
     page = [village, *bad.values(), household, parcel]
-    headers = server.headers("王芳")
+    headers = server.headers(user)
     answer = requests.post(server.url + "/sync/push", json={"device": "d1", "changes": page,
-                                                            "accounts": [{"name": "王芳"}]},
+                                                            "accounts": [{"name": user}]},
                            headers=headers, timeout=120)
     assert answer.status_code == 200, answer.text
     results = answer.json()["results"]
@@ -94,21 +88,20 @@ def test_each_malformed_change_is_refused_with_its_reason_and_the_rest_applied(s
     assert reasons["area as text"] == "变更格式不正确：“面积（亩）”应为数字。"
 
     # Nothing of the refused changes is on the server; a laptop pulls exactly the three records.
-    held = server_content(server.db, server.township)
+    held = server_content(server.db, town.uuid)
     assert {village["record"], household["record"], parcel["record"]} <= set(held)
     assert not {c["record"] for c in bad.values() if isinstance(c, dict)} & set(held)
-    with Store.open(tmp_path / "laptop.sqlite", "王芳", create=True) as store:
-        sync_now(store, server.url, "王芳", PASSWORD)
-        assert store.count("operator") == 1 and store.count("parcel") == 1
+    town.sync(1)
+    assert town.stores[1].count("operator") == 1 and town.stores[1].count("parcel") == 1
 
 
-def test_pages_of_the_wrong_shape_are_422_and_too_many_changes_413(server) -> None:
-    headers = server.headers("王芳")
+def test_pages_of_the_wrong_shape_are_422_and_too_many_changes_413(server, town) -> None:
+    headers = server.headers(town.users[0])
     push = server.url + "/sync/push"
     for body in (b"not json", b'{"device": "d1", "changes": 5}', b'{"changes": []}', b"[1, 2]"):
         answer = requests.post(push, data=body, headers=headers, timeout=60)
         assert answer.status_code == 422 and answer.json()["detail"].startswith("上传内容格式不正确")
-    many = [_change("operator", {}) for _ in range(5 * p.PUSH_PAGE + 1)]
+    many = [_change("operator", {}, town.users[0]) for _ in range(5 * p.PUSH_PAGE + 1)]
     answer = requests.post(push, json={"device": "d1", "changes": many}, headers=headers, timeout=60)
     assert answer.status_code == 413 and answer.json()["detail"] == f"一次最多上传 {5 * p.PUSH_PAGE} 条修改。"
     answer = requests.post(server.url + "/photos/missing", json={"hashes": ["../../etc/passwd"]},
@@ -116,9 +109,9 @@ def test_pages_of_the_wrong_shape_are_422_and_too_many_changes_413(server) -> No
     assert answer.status_code == 422 and answer.json()["detail"].startswith("请求内容格式不正确")
 
 
-def test_bodies_over_the_endpoint_limit_are_refused_declared_or_streamed(server) -> None:
+def test_bodies_over_the_endpoint_limit_are_refused_declared_or_streamed(server, town) -> None:
     login = server.url + "/auth/login"
-    big = json.dumps({"user": "王芳", "password": "x" * 10_000}).encode()
+    big = json.dumps({"user": town.users[0], "password": "x" * 10_000}).encode()
     declared = requests.post(login, data=big, headers=dict(PROTOCOL), timeout=60)
 
     def pieces() -> Iterator[bytes]:  # chunked: no length said in advance
@@ -129,7 +122,7 @@ def test_bodies_over_the_endpoint_limit_are_refused_declared_or_streamed(server)
     for answer in (declared, streamed):
         assert answer.status_code == 413
         assert answer.json()["detail"] == "请求内容超过服务器上限（4 KB），未处理。"
-    headers = server.headers("王芳")
+    headers = server.headers(town.users[0])
     piece = b"x" * (2 * p.PHOTO_CHUNK)
     answer = requests.put(f"{server.url}/photos/{'a' * 64}", params={"offset": 0, "total": len(piece)},
                           data=iter([piece[i:i + 65536] for i in range(0, len(piece), 65536)]),
@@ -149,10 +142,11 @@ def _bomb(path: Path, entry: str, inflated: int, manifest: dict) -> None:
                 fh.write(block)
 
 
-def test_a_zip_bomb_package_is_refused_before_it_inflates(server, tmp_path) -> None:
+def test_a_zip_bomb_package_is_refused_before_it_inflates(server, town, tmp_path) -> None:
     manifest = {"format": FORMAT, "direction": TO_SERVER, "protocol": p.PROTOCOL_VERSION,
-                "device": "d1", "user": "王芳", "cursor": 0, "photos": [], "device_key": "0" * 64}
-    headers = server.headers("王芳")
+                "device": "d1", "user": town.users[0], "cursor": 0, "photos": [],
+                "device_key": "0" * 64}
+    headers = server.headers(town.users[0])
     server_key = server.package_key()
     cases = {"changes.json": "超过服务器上限 128 MB", "manifest.json": "超过服务器上限 1 MB"}
     sha = "b" * 64
