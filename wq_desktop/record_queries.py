@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from . import sqldriver
 from .schema import kind
 
 Row = dict[str, Any]
@@ -103,31 +104,20 @@ class SqlQueries:
         return found
 
     def unique_clash(self, kind_name: str, record_uuid: str, values: dict[str, Any]) -> str | None:
-        batch = self.batch._unique_keys
-        if batch is not None and batch[0] == kind_name:
-            return self._unique_in_batch(kind_name, record_uuid, values, batch[1])
-        where = " AND ".join(f'"{c}" {self.equal} ?' for c in values)
-        row = self.conn.execute(f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND uuid<>? AND {where}'
-                                " LIMIT 1", (record_uuid, *values.values())).fetchone()
-        return row[0] if row else None
+        held = self.batch._unique_keys
+        if held is not None and held.kind == kind_name:
+            return held.clash(self, record_uuid, values)
+        return self.key_holder(kind_name, values, but=record_uuid)
 
-    def _unique_in_batch(self, kind_name: str, record_uuid: str, values: dict[str, Any],
-                         keys: dict[tuple[str, ...], dict[tuple, str]]) -> str | None:
-        """unique_clash while a batch creates many records of this kind: the live keys read
-        once, then each new record's key added (a refused record rolls the whole batch back).
-        Python's == on None matches SQL's IS."""
-        columns = tuple(values)
-        index = keys.get(columns)
-        if index is None:
-            names = ", ".join(f'"{c}"' for c in columns)
-            index = keys[columns] = {tuple(row[1:]): row[0] for row in self.conn.execute(
-                f'SELECT uuid, {names} FROM "{kind_name}" WHERE deleted=0')}
-        key = tuple(values.values())
-        clash = index.get(key)
-        if clash is not None and clash != record_uuid:
-            return clash
-        index[key] = record_uuid
-        return None
+    def key_holder(self, kind_name: str, values: dict[str, Any], but: str | None = None) -> str | None:
+        """A live record of the kind (other than `but`) with these column values (NULL equals NULL)."""
+        where = " AND ".join(f'"{c}" {self.equal} ?' for c in values)
+        params = [*values.values()]
+        if but is not None:
+            where, params = f"uuid<>? AND {where}", [but, *params]
+        row = self.conn.execute(f'SELECT uuid FROM "{kind_name}" WHERE deleted=0 AND {where} LIMIT 1',
+                                params).fetchone()
+        return row[0] if row else None
 
     def outline_facts(self, wkb: bytes) -> Any:
         """(WKB, area in 亩, bbox) of a stored outline: from the batch write that just computed
@@ -177,6 +167,75 @@ class SqlQueries:
             " LEFT JOIN notice n ON n.village=v.uuid AND n.year=? AND n.deleted=0 WHERE o.uuid=?",
             (year, operator)).fetchone()
         return (row[0], row[1], row[2]) if row else None
+
+
+class HeldKeys:
+    """The live unique keys of one kind while a batch creates many of its records: read at once
+    instead of one query per new record, then each new record's key added as it is checked (or
+    held, see `hold`), so the batch's own records clash with each other as stored ones would.
+
+    Without `candidates` every live key of the kind is read (an import, as large as what it joins).
+    With them (a pulled page, a few thousand records into a city's hundred thousand) only the keys
+    the candidates carry are looked up, by the kind's index; a key asked that they did not carry
+    (a value the rules changed) is queried when asked. Python's == on None matches SQL's IS."""
+
+    def __init__(self, kind_name: str, candidates: list[dict[str, Any]] | None = None) -> None:
+        self.kind = kind_name
+        self.candidates = candidates
+        # {columns: {key: the live record holding it, or None: asked, and none does}}
+        self.indexes: dict[tuple[str, ...], dict[tuple, str | None]] = {}
+
+    def clash(self, queries: SqlQueries, record_uuid: str, values: dict[str, Any]) -> str | None:
+        columns = tuple(values)
+        index = self._index(queries, columns)
+        key = tuple(values.values())
+        holder = self._holder(queries, columns, index, key)
+        if holder is not None and holder != record_uuid:
+            return holder
+        index[key] = record_uuid
+        return None
+
+    def hold(self, queries: SqlQueries, row: dict[str, Any], record_uuid: str) -> None:
+        """A live record written whose rules stopped before its keys were reached (the server's
+        values win) still holds them, as its stored row would for the query."""
+        for columns, index in self.indexes.items():
+            key = tuple(row[c] for c in columns)
+            if self._holder(queries, columns, index, key) is None:
+                index[key] = record_uuid
+
+    def _holder(self, queries: SqlQueries, columns: tuple[str, ...], index: dict[tuple, str | None],
+                key: tuple) -> str | None:
+        if key not in index:
+            index[key] = (None if self.candidates is None  # every live key was read
+                          else queries.key_holder(self.kind, dict(zip(columns, key, strict=True))))
+        return index[key]
+
+    def _index(self, queries: SqlQueries, columns: tuple[str, ...]) -> dict[tuple, str | None]:
+        index = self.indexes.get(columns)
+        if index is not None:
+            return index
+        if self.candidates is None:
+            names = ", ".join(f'"{c}"' for c in columns)
+            index = {tuple(row[1:]): row[0] for row in queries.conn.execute(
+                f'SELECT uuid, {names} FROM "{self.kind}" WHERE deleted=0')}
+        else:
+            # Keys with a NULL are left to the query when asked (= never matches NULL).
+            keys = list(dict.fromkeys(
+                key for values in self.candidates
+                if None not in (key := tuple(values.get(c) for c in columns))))
+            index = dict.fromkeys(keys)
+            # Each key probed through the kind's index on its columns (a join, so the planner
+            # looks each one up instead of scanning the kind for a list).
+            names = ", ".join(f'r."{c}"' for c in columns)
+            on = " AND ".join(f'r."{c}"=k.column{i}' for i, c in enumerate(columns, 1))
+            row_marks = f"({','.join('?' * len(columns))})"
+            for _, chunk in sqldriver.in_lists(keys):
+                index.update((tuple(row[1:]), row[0]) for row in queries.conn.execute(
+                    f"SELECT r.uuid, {names} FROM (VALUES {','.join([row_marks] * len(chunk))}) AS k"
+                    f' JOIN "{self.kind}" r ON {on} WHERE r.deleted=0',
+                    [v for key in chunk for v in key]))
+        self.indexes[columns] = index
+        return index
 
 
 def queries_of(source: Any) -> RecordQueries:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import collector, history, json_text, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, Stopped, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
-from .record_queries import RecordQueries, SqlQueries
+from .record_queries import HeldKeys, RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
 if TYPE_CHECKING:
@@ -131,8 +131,8 @@ class Store:
         self._prechecked: dict[int, polygons.GeometryFacts] = {}
         # (rows by (kind, uuid), the kind being written) while a batch write runs; see _apply_many.
         self._row_cache: tuple[dict[tuple[str, str], Any], str] | None = None
-        # (the kind a large batch of creates writes, {unique columns: {values: uuid}}); see _apply_many.
-        self._unique_keys: tuple[str, dict[tuple[str, ...], dict[tuple, str]]] | None = None
+        # The unique keys of the kind a large batch of creates writes; see _apply_many.
+        self._unique_keys: HeldKeys | None = None
         # While a batch runs: id(WKB written) -> its GeometryFacts, so validation need not decode
         # what was just encoded (see SqlQueries.outline_facts).
         self._batch_shapes: dict[int, polygons.GeometryFacts] | None = None
@@ -522,7 +522,7 @@ class Store:
             self._batch_shapes = {}
             if len(items) >= UNIQUE_KEYS_FROM and all(op == "create" for _, op, _ in items):
                 # One read of the kind's unique keys instead of one query per new row.
-                self._unique_keys = (k.name, {})
+                self._unique_keys = HeldKeys(k.name)
             # New rows are inserted in large statements; anything that reads the store first
             # writes those still waiting (_flush_inserts), so every check sees every earlier row.
             self._inserts = _Inserts(k)
@@ -681,7 +681,9 @@ class Store:
         self._row_cache = ({}, k.name)
         self._batch_shapes = _outline_facts(k, taken)
         if len(run) >= UNIQUE_KEYS_FROM and not stored and len(set(records)) == len(records):
-            self._unique_keys = (k.name, {})  # new records only: the kind's keys read once
+            # New records only: the keys they carry read at once (a page into a city holding
+            # ten thousand times as many read every key of the kind again at each page).
+            self._unique_keys = HeldKeys(k.name, taken)
         self._inserts = _Inserts(k)
         try:
             for index, (ch, values) in enumerate(zip(run, taken, strict=True)):
@@ -720,9 +722,8 @@ class Store:
         """While the unique keys are held in memory: a live record written whose rules stopped
         before its keys were reached (the server's values win) still holds them, as its stored
         row does for the query (see SqlQueries.unique_clash)."""
-        if self._unique_keys is not None and self._unique_keys[0] == k.name:
-            for columns, index in self._unique_keys[1].items():
-                index.setdefault(tuple(row[c] for c in columns), record_uuid)
+        if self._unique_keys is not None and self._unique_keys.kind == k.name:
+            self._unique_keys.hold(self.queries, row, record_uuid)
 
     def _stored_rows(self, k: Kind, records: list[str]) -> dict[str, dict[str, Any]]:
         """The stored rows (tombstoned ones too) of these records, by UUID: _raw for many."""

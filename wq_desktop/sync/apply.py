@@ -155,9 +155,9 @@ def retire_duplicates(store: Store) -> None:
 def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int | str) -> list[str]:
     """Apply one pulled page and move the cursor, in one transaction (Store.apply_pulled_many)."""
     with _unlinked_is_a_sync_error(), store.transaction():
-        held = _server_revs(store, [ch["record"] for ch in changes])
-        waiting = {r for (r,) in store.conn.execute(
-            "SELECT DISTINCT record FROM outbox WHERE state='pending'")}
+        records = list(dict.fromkeys(ch["record"] for ch in changes))
+        held = _server_revs(store, records)
+        waiting = _waiting_records(store, records)
         taken: list[Pulled] = []
         for ch in changes:
             if ch["rev"] <= held.get(ch["record"], 0):
@@ -176,9 +176,20 @@ def store_pulled(store: Store, changes: list[p.PulledChange], cursor: int | str)
 def _server_revs(store: Store, records: list[str]) -> dict[str, int]:
     """server_rev of many records, read at once."""
     out: dict[str, int] = {}
-    for marks, chunk in sqldriver.in_lists(list(dict.fromkeys(records))):
+    for marks, chunk in sqldriver.in_lists(records):
         out.update(store.conn.execute(
             f"SELECT record, server_rev FROM sync_base WHERE record IN ({marks})", chunk))
+    return out
+
+
+def _waiting_records(store: Store, records: list[str]) -> set[str]:
+    """Which of these records have local changes still waiting to be pushed: asked by record
+    (outbox_record), not by state, as every page of a pull did, reading the whole outbox of a
+    laptop that had pushed its import (the sent rows stay)."""
+    out: set[str] = set()
+    for marks, chunk in sqldriver.in_lists(records):
+        out.update(r for (r,) in store.conn.execute(
+            f"SELECT record FROM outbox WHERE record IN ({marks}) AND state='pending'", chunk))
     return out
 
 
