@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import audit, history, keyfile, sqldriver
+from . import audit, history, json_text, keyfile, sqldriver
 from .errors import EncryptedStoreError, StoreVersionError, WqError
 from .figures_migration import round_figures_of_record
 from .model import RecordOp
+from .outbox import queued_fields
 from .schema import KINDS, SCHEMA_VERSION, Field, Kind
 
 if TYPE_CHECKING:
@@ -105,9 +106,65 @@ def _outbox_bases_from_sync_base(conn: sqlite3.Connection) -> None:
                  " WHERE b.record = outbox.record), 0) WHERE state <> 'sent'")
 
 
+# Schema 14: a waiting change names the history entry that holds its fields (`entry`, the
+# entry's seq) instead of repeating them: the fields sent are that entry's new values, in the
+# kind's field order (outbox.queued_fields). `fields` keeps the text only for a row from before
+# schema 14 whose entry could not be found or would not give back exactly that text.
+OUTBOX_DDL = (
+    """CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    change_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    op TEXT NOT NULL,
+    base_rev INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    entry INTEGER,
+    fields TEXT,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    CHECK ((entry IS NULL) <> (fields IS NULL))
+)""",
+    "CREATE INDEX outbox_state ON outbox(state, seq)",
+    "CREATE INDEX outbox_record ON outbox(record, state)",
+)
+
+
+def _outbox_refers_to_history(conn: sqlite3.Connection) -> None:
+    # Before schema 14 each outbox row repeated its record's fields as text (an imported
+    # parcel's outline twice in hex, beside its history entry's copy). A row takes its entry
+    # (same kind, record, op, revision, author and time) where that entry's fields give back
+    # the row's text to the byte; any other row keeps its text. What is sent does not change.
+    conn.execute("ALTER TABLE outbox RENAME TO outbox_13")
+    conn.execute("DROP INDEX outbox_state")
+    conn.execute("DROP INDEX outbox_record")
+    for statement in OUTBOX_DDL:
+        conn.execute(statement)
+    rows = conn.execute(
+        "SELECT o.seq, o.kind, o.fields, h.seq, h.changes FROM outbox_13 o LEFT JOIN history h"
+        " ON h.record = o.record AND h.kind = o.kind AND h.op = o.op AND h.rev = o.rev"
+        " AND h.at = o.at AND h.user = o.user ORDER BY o.seq, h.seq")
+    entries: dict[int, int] = {}
+    for seq, kind_name, text, entry, changes in rows:
+        if seq not in entries and entry is not None and kind_name in KINDS and \
+                json_text.plain(queued_fields(kind_name, None, changes)) == text:
+            entries[seq] = entry
+    conn.execute("CREATE TEMP TABLE outbox_entry (seq INTEGER PRIMARY KEY, entry INTEGER NOT NULL)")
+    conn.executemany("INSERT INTO outbox_entry VALUES (?, ?)", entries.items())
+    conn.execute(
+        "INSERT INTO outbox (seq, change_id, kind, record, op, base_rev, rev, entry, fields, at,"
+        " user, state, reason) SELECT o.seq, change_id, kind, record, op, base_rev, rev, e.entry,"
+        " CASE WHEN e.entry IS NULL THEN fields END, at, user, state, reason"
+        " FROM outbox_13 o LEFT JOIN outbox_entry e ON e.seq = o.seq ORDER BY o.seq")
+    conn.execute("DROP TABLE outbox_13")
+    conn.execute("DROP TABLE temp.outbox_entry")
+
+
 # Data changes that go with a version beyond adding its columns.
 _DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: _backfill_parcel_bbox, 5: _outbox_bases_from_sync_base}
+    2: _backfill_parcel_bbox, 5: _outbox_bases_from_sync_base, 14: _outbox_refers_to_history}
 
 # Data changes made through the store's own write path (validation, history, sync). The store
 # writes today's columns, so these run once every version's tables and columns exist; it is
@@ -159,6 +216,11 @@ BEGIN SELECT RAISE(ABORT, '账户只能停用，不能删除'); END""",
         # scanning this covering index, in code order, replaces scanning the parcel rows with
         # their outlines, and the first 50 matches end the scan.
         "CREATE INDEX parcel_code_search ON parcel(code, deleted, operator, village)",
+    ),
+    14: (
+        # parcel_village_code (village, code) answers every look-up by village as well: one
+        # index less for each parcel written.
+        "DROP INDEX parcel_village",
     ),
 }
 

@@ -27,9 +27,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import collector, history, json_text, migrations, sqldriver
+from . import collector, history, migrations, sqldriver
 from .errors import ConflictError, NotFoundError, Stopped, ValidationError, WqError
 from .model import DEFAULT_CRS, RecordOp
+from .outbox import NAMES_TEXT, WITH_ENTRY, queued_names
 from .record_queries import HeldKeys, RecordQueries, SqlQueries
 from .schema import KINDS, SYSTEM_COLUMNS, Field, Kind, kind
 
@@ -454,12 +455,14 @@ class Store:
                           prechecked=self._prechecked, shapes=self._batch_shapes)
 
     def _outbox_row(self, k: Kind, record_uuid: str, op: str, rev: int, changes: Changes,
-                    at: str, change_id: str | None = None) -> tuple[Any, ...]:
+                    at: str, entry: int, change_id: str | None = None) -> tuple[Any, ...]:
+        """The sync change of a write whose history entry is `entry`: the entry holds its
+        fields (outbox.queued_fields); the row holds only what the entry does not."""
         base = self._edit_base(record_uuid, op, changes.keys())
-        return (change_id or new_change_id(), k.name, record_uuid, op, base, rev,
-                json_text.plain({n: c[1] for n, c in changes.items()}), at, self.user)
+        return (change_id or new_change_id(), k.name, record_uuid, op, base, rev, entry, at,
+                self.user)
 
-    _OUTBOX_INSERT = ("INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, fields, at, user)"
+    _OUTBOX_INSERT = ("INSERT INTO outbox (change_id, kind, record, op, base_rev, rev, entry, at, user)"
                       " VALUES (?,?,?,?,?,?,?,?,?)")
 
     def _apply(self, k: Kind, record_uuid: str, op: str, values: dict[str, Any], *,
@@ -473,11 +476,11 @@ class Store:
                 return (old["rev"] if old else 0), {}
             user, device, now = author or (self.user, self.device, self.clock())
             rev = old["rev"] + 1 if old else 1
-            self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user, device=device,
-                          at=now)
+            entry = self._persist(k, record_uuid, op, old, new, changes, rev=rev, user=user,
+                                  device=device, at=now)
             if outbox:
                 self.conn.execute(self._OUTBOX_INSERT,
-                                  self._outbox_row(k, record_uuid, op, rev, changes, now))
+                                  self._outbox_row(k, record_uuid, op, rev, changes, now, entry))
         self._notify(k.name, record_uuid, changes)
         return rev, changes
 
@@ -537,9 +540,9 @@ class Store:
                         if changes is None:
                             continue
                         rev = old["rev"] + 1 if old else 1
-                        self._persist(k, record_uuid, op, old, new, changes, rev=rev,
-                                      user=self.user, device=self.device, at=now, chain=chain,
-                                      index=index)
+                        entry = self._persist(k, record_uuid, op, old, new, changes, rev=rev,
+                                              user=self.user, device=self.device, at=now,
+                                              chain=chain, index=index)
                     except sqldriver.IntegrityError:
                         err = ValidationError(f"{k.label}记录已存在（{record_uuid}）。")
                         err.batch_index = index
@@ -548,10 +551,12 @@ class Store:
                         if err.batch_index is None:  # a held-back row's refusal names its own
                             err.batch_index = index
                         raise
-                    row = self._outbox_row(k, record_uuid, op, rev, changes, now, next(change_ids))
+                    row = self._outbox_row(k, record_uuid, op, rev, changes, now, entry,
+                                           next(change_ids))
                     if op == "create":
                         outbox.append(row)  # nothing waits for a record made just now
-                    else:  # the next change's base reads the waiting ones, as in the row path
+                    else:  # the next change's base reads the waiting ones (and their entries)
+                        chain.flush()
                         self.conn.execute(self._OUTBOX_INSERT, row)
                     written.append(record_uuid)
                     fields.append(changes)
@@ -587,15 +592,16 @@ class Store:
                                 (record_uuid,)).fetchone()
         base = row[0] if row else 0
         for waiting_base, waiting_fields in self.conn.execute(
-                "SELECT base_rev, fields FROM outbox WHERE record=? AND state='pending'",
-                (record_uuid,)):
-            if op == RecordOp.DELETE or not set(fields).isdisjoint(json.loads(waiting_fields)):
+                f"SELECT o.base_rev, {NAMES_TEXT} FROM {WITH_ENTRY}"
+                " WHERE o.record=? AND o.state='pending'", (record_uuid,)):
+            if op == RecordOp.DELETE or not set(fields).isdisjoint(queued_names(waiting_fields)):
                 base = min(base, waiting_base)
         return base
 
     def _persist(self, k: Kind, record_uuid: str, op: str, old: dict[str, Any] | None,
                  new: dict[str, Any], changes: Changes, *, rev: int, user: str, device: str,
-                 at: str, chain: history.Appender | None = None, index: int = 0) -> None:
+                 at: str, chain: history.Appender | None = None, index: int = 0) -> int:
+        """Write the row and its history entry; returns the entry's seq."""
         new.update(uuid=record_uuid, rev=rev, updated_at=at, updated_by=user)
         self._since_analyze += 1
         self._wrote = True
@@ -616,10 +622,11 @@ class Store:
             self._flush_inserts()
             self.conn.execute(_update_sql(k), [new[c] for c in _columns(k)] + [record_uuid])
         appender = chain if chain is not None else history.Appender(self.conn)
-        appender.add(at=at, user=user, device=device, kind=k.name, record=record_uuid, op=op,
-                     rev=rev, changes=changes)
+        entry = appender.add(at=at, user=user, device=device, kind=k.name, record=record_uuid,
+                             op=op, rev=rev, changes=changes)
         if chain is None:
             appender.flush()
+        return entry
 
     def _notify(self, kind_name: str, record_uuid: str, changes: Changes) -> None:
         for written in self._recorders:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from legacy_outbox import write_outbox_before_schema_14
 from shapely.geometry import box
 from test_store import make_household, make_village
 
@@ -54,7 +55,8 @@ def test_drawn_parcel_and_its_measure_are_stored_as_figures_of_record(store: Sto
 
 def _legacy_writes(monkeypatch: pytest.MonkeyPatch, version: int = 4) -> None:
     """The rules before schema 6: areas kept as computed, amounts from the unrounded area; and the
-    record kinds as a version-`version` program declared them (later kinds and fields absent)."""
+    record kinds as a version-`version` program declared them (later kinds and fields absent);
+    its outbox rows, each with its own copy of the fields."""
     from wq_desktop import schema
 
     for name, k in list(schema.KINDS.items()):
@@ -65,6 +67,7 @@ def _legacy_writes(monkeypatch: pytest.MonkeyPatch, version: int = 4) -> None:
                 k.name, k.label, tuple(f for f in k.fields if f.since <= version), k.since))
     monkeypatch.setattr(validation, "_area_of_record",
                         lambda value, field: quantities.positive_area(value, field))
+    write_outbox_before_schema_14(monkeypatch)
     monkeypatch.setattr(figures, "rate_of_record", figures.to_decimal)
     monkeypatch.setattr(figures, "amount", lambda area, rate: figures.money_of_record(
         figures.to_decimal(area) * figures.to_decimal(rate)))

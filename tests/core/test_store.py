@@ -4,12 +4,12 @@ migrations, and refusal of files it must not touch."""
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from legacy_outbox import write_outbox_before_schema_14
 from shapely.geometry import box
 
 from wq_desktop import checks, migrations, services, sqldriver
@@ -18,6 +18,7 @@ from wq_desktop.model import AgreementStatus, MeasureKind
 from wq_desktop.rules import identity
 from wq_desktop.schema import SCHEMA_VERSION
 from wq_desktop.store import Store
+from wq_desktop.sync.apply import outbox_page
 
 GOOD_ID = "11010519491231002X"  # GB 11643's own example
 
@@ -69,16 +70,16 @@ def test_update_keeps_old_and_new_values_in_history(store: Store) -> None:
     assert [e.op for e in entries] == ["create", "update"]
     assert entries[1].changes == {"name": ["张三", "张四"]}
     # the update waits to be sent; the write that changed nothing queues nothing
-    queued = store.conn.execute("SELECT op, rev, fields, state FROM outbox WHERE record=? ORDER BY rowid",
+    queued = store.conn.execute("SELECT op, rev, state FROM outbox WHERE record=? ORDER BY rowid",
                                 (op,)).fetchall()
-    assert [(o, rev, state) for o, rev, _f, state in queued] == [("create", 1, "pending"),
-                                                                  ("update", 2, "pending")]
-    assert json.loads(queued[1][2]) == {"name": "张四"}
+    assert queued == [("create", 1, "pending"), ("update", 2, "pending")]
+    sent = [c for c in outbox_page(store, 100) if c["record"] == op]
+    assert sent[1]["fields"] == {"name": "张四"}
 
 
 def _waiting(store: Store) -> list[tuple[str, str, int, dict]]:
-    return [(op, record, base, json.loads(fields)) for op, record, base, fields in store.conn.execute(
-        "SELECT op, record, base_rev, fields FROM outbox WHERE state='pending' ORDER BY seq")]
+    """What the next push sends, oldest first."""
+    return [(c["op"], c["record"], c["base_rev"], c["fields"]) for c in outbox_page(store, 10**9)]
 
 
 def test_every_update_and_delete_queues_its_sync_change(store: Store) -> None:
@@ -389,9 +390,13 @@ def _open_v3(path: Path) -> Store:
         original(s, {**new, "rect_notified_on": None, "rect_signature": None}, old, uuid)
     validation._RULES["patrol"] = v3_patrol
 
+    legacy = pytest.MonkeyPatch()
+    write_outbox_before_schema_14(legacy)
+
     def restore() -> None:
         schema.KINDS.update(kinds)
         validation._RULES["patrol"] = original
+        legacy.undo()
     try:
         store = Store(conn, path, "旧版用户")
     except BaseException:
@@ -410,6 +415,8 @@ def _open_v1(path: Path) -> Store:
     saved = schema.KINDS["parcel"]
     v1_fields = tuple(f for f in saved.fields if f.since == 1)
     schema.KINDS["parcel"] = schema.Kind(saved.name, saved.label, v1_fields)
+    legacy = pytest.MonkeyPatch()
+    write_outbox_before_schema_14(legacy)
     try:
         store = Store(conn, path, "旧版用户")
         import wq_desktop.validation as validation
@@ -422,10 +429,12 @@ def _open_v1(path: Path) -> Store:
             new["area_mu"] = polygons.area_mu(polygons.from_wkb(new["geometry"]))
         validation._RULES["parcel"] = v1_parcel
         store.close = _restoring(store.close, lambda: (schema.KINDS.__setitem__("parcel", saved),
-                                                       validation._RULES.__setitem__("parcel", original)))
+                                                       validation._RULES.__setitem__("parcel", original),
+                                                       legacy.undo()))
         return store
     except BaseException:
         schema.KINDS["parcel"] = saved
+        legacy.undo()
         raise
 
 

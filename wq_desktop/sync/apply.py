@@ -9,13 +9,13 @@ skipped: a page stored twice (after a crash between storing and saving the curso
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .. import sqldriver
 from ..model import RecordOp, op_between
+from ..outbox import NAMES_TEXT, WITH_ENTRY, queued_fields, queued_names
 from ..schema import KINDS
 from ..store import Pulled, Store
 from . import protocol as p
@@ -38,10 +38,11 @@ def outbox_page(store: Store, limit: int) -> list[p.Change]:
     """The oldest waiting changes, each with the server revision its edit was made against
     (fixed when the edit was made: see Store._edit_base)."""
     rows = store.conn.execute(
-        "SELECT change_id, kind, record, op, fields, at, user, base_rev FROM outbox"
-        " WHERE state='pending' ORDER BY seq LIMIT ?", (limit,)).fetchall()
-    return [{"change_id": r[0], "kind": r[1], "record": r[2], "op": r[3], "fields": json.loads(r[4]),
-             "at": r[5], "user": r[6], "base_rev": r[7]} for r in rows]
+        "SELECT o.change_id, o.kind, o.record, o.op, o.fields, h.changes, o.at, o.user, o.base_rev"
+        f" FROM {WITH_ENTRY} WHERE o.state='pending' ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+    return [{"change_id": r[0], "kind": r[1], "record": r[2], "op": r[3],
+             "fields": queued_fields(r[1], r[4], r[5]), "at": r[6], "user": r[7], "base_rev": r[8]}
+            for r in rows]
 
 
 def server_rev(store: Store, record: str) -> int:
@@ -58,9 +59,9 @@ def set_server_rev(store: Store, kind_name: str, record: str, rev: int) -> None:
 
 
 def waiting_fields(store: Store, record: str) -> set[str]:
-    rows = store.conn.execute("SELECT fields FROM outbox WHERE record=? AND state='pending'",
-                              (record,)).fetchall()
-    return {name for (fields,) in rows for name in json.loads(fields)}
+    rows = store.conn.execute(f"SELECT {NAMES_TEXT} FROM {WITH_ENTRY}"
+                              " WHERE o.record=? AND o.state='pending'", (record,)).fetchall()
+    return {name for (text,) in rows for name in queued_names(text)}
 
 
 def _refs_here(store: Store, kind_name: str, state: dict[str, Any]) -> bool:

@@ -3,12 +3,12 @@ when the last sync finished, what waits, which changes the server refused and wh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import NotFoundError
 from ..model import record_op_label
+from ..outbox import WITH_ENTRY, queued_fields
 from ..schema import KINDS
 from ..store import Store
 from . import protocol as p
@@ -76,10 +76,10 @@ def record_title(store: Store, kind_name: str, record: str) -> str:
     return record[:8]
 
 
-def _field_labels(kind_name: str, fields_json: str) -> list[str]:
+def _field_labels(kind_name: str, fields: str | None, changes: str | None) -> list[str]:
     try:
-        names = list(json.loads(fields_json))
-    except (ValueError, TypeError):
+        names = list(queued_fields(kind_name, fields, changes))
+    except (ValueError, TypeError, KeyError, IndexError):
         return []
     k = KINDS.get(kind_name)
     out = []
@@ -94,13 +94,13 @@ def _field_labels(kind_name: str, fields_json: str) -> list[str]:
 def rejected_changes(store: Store) -> list[RejectedChange]:
     """Changes the server refused, oldest first. They stay in this store (nothing is lost)."""
     rows = store.conn.execute(
-        "SELECT seq, kind, record, op, fields, at, user, reason FROM outbox"
-        " WHERE state='rejected' ORDER BY seq").fetchall()
+        "SELECT o.seq, o.kind, o.record, o.op, o.fields, h.changes, o.at, o.user, o.reason"
+        f" FROM {WITH_ENTRY} WHERE o.state='rejected' ORDER BY o.seq").fetchall()
     return [RejectedChange(seq, kind_name, KINDS[kind_name].label if kind_name in KINDS else kind_name,
                            record, record_title(store, kind_name, record), record_op_label(op),
-                           _field_labels(kind_name, fields), at, user,
+                           _field_labels(kind_name, fields, changes), at, user,
                            reason or "服务器拒绝了该修改。")
-            for seq, kind_name, record, op, fields, at, user, reason in rows]
+            for seq, kind_name, record, op, fields, changes, at, user, reason in rows]
 
 
 def conflict_time(store: Store, conflict_uuid: str) -> str | None:
