@@ -17,12 +17,14 @@ baseline doing the same work in the same run:
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -183,6 +185,11 @@ def _push_pull(tmp: Path, clients: int) -> Ratio:
 STORE_CHANGES = 100  # per client in the stores comparison, pushed in pages of STORE_PAGE
 STORE_PAGE = 25
 STORE_CLIENTS = os.environ.get("WQ_BENCH_STORE_CLIENTS", "50,200")  # the client counts to run
+# The stores to run, as store:workers (a profile of one alone, say); the ratios need all three.
+STORE_RUNS = os.environ.get("WQ_BENCH_STORES", "sqlite:1,postgresql:1,postgresql:4")
+# A folder: each server process of the stores runs is profiled (benchmarks/profile_site) from
+# when it has settled to the end of the run, into <folder>/<store>-<workers>-<clients>/<pid>.prof.
+PROFILE_ENV = "WQ_BENCH_PROFILE"
 
 
 def _process_tree_cpu(root: int) -> float:
@@ -253,6 +260,33 @@ class CpuMeter:
         self.spent = {name: end[name] - self._start[name] for name in end}
 
 
+def _profile_env(backend: str, workers: int, clients: int) -> dict[str, str]:
+    """The server's environment for a profiled run (PROFILE_ENV set), else nothing."""
+    folder = os.environ.get(PROFILE_ENV)
+    if not folder:
+        return {}
+    out = Path(folder) / f"{backend}-{workers}-{clients}"
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.prof"):
+        old.unlink()
+    site = Path(__file__).resolve().parent / "profile_site"
+    return {"WQ_SERVER_PROFILE": str(out),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+
+def _signal_workers(server: Any, sig: int | None) -> None:
+    if sig is not None:
+        for pid in server.worker_pids:
+            os.kill(pid, sig)
+
+
+def _wait_for_profiles(folder: Path, server: Any, bound_s: float = 120) -> None:
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline and not all(
+            (folder / f"{pid}.prof").exists() for pid in server.worker_pids):
+        time.sleep(0.2)
+
+
 def _store_run(tmp: Path, clients: int, backend: str, workers: int,
                cluster: str | None) -> tuple[float, float, int, int, dict[str, float]]:
     """(seconds, p99 seconds, changes applied, errors, CPU seconds by side) of `clients`
@@ -273,14 +307,16 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
         users.append((f"bench{i}", town))
     db.close()
     pages = [_households(town, STORE_CHANGES, i) for i, (_, town) in enumerate(users)]
+    profile = _profile_env(backend, workers, clients)
     server = ServerProcess(target, workers=workers, WQ_LOGIN_PARALLEL="2",
-                           **{WARM_UP_ENV: "0"}).start()  # sync only: no map built meanwhile
+                           **{WARM_UP_ENV: "0"}, **profile).start()  # sync only: no map built meanwhile
     latencies: list[float] = []
     errors = 0
     try:
         tokens = [requests.post(server.url + "/auth/login", json={"user": u, "password": PASSWORD},
                                 headers=dict(PROTOCOL), timeout=600).json()["token"] for u, _ in users]
         _settled(server.proc.pid)
+        _signal_workers(server, signal.SIGUSR2 if profile else None)  # profiles count from here
 
         def client(i: int) -> int:
             nonlocal errors
@@ -309,6 +345,9 @@ def _store_run(tmp: Path, clients: int, backend: str, workers: int,
         postmaster = _postmaster_pid(str(target)) if backend == "postgresql" else None
         with CpuMeter(server.proc.pid, postmaster) as cpu, ThreadPoolExecutor(clients) as pool:
             applied, took = _timed(lambda: list(pool.map(client, range(clients))))
+        if profile:
+            _signal_workers(server, signal.SIGUSR1)
+            _wait_for_profiles(Path(profile["WQ_SERVER_PROFILE"]), server)
     finally:
         server.stop()
     return took, _pct(latencies, 0.99), sum(applied), errors, cpu.spent
@@ -321,7 +360,7 @@ def _stores(tmp: Path) -> list[Ratio]:
     out = []
     for clients in (int(n) for n in STORE_CLIENTS.split(",")):
         runs, per_change = {}, {}
-        for backend, workers in (("sqlite", 1), ("postgresql", 1), ("postgresql", 4)):
+        for backend, workers in ((b, int(w)) for b, w in (run.split(":") for run in STORE_RUNS.split(","))):
             took, p99, applied, errors, cpu = _store_run(tmp, clients, backend, workers, cluster)
             runs[(backend, workers)] = took
             per_change[(backend, workers)] = {side: spent / max(applied, 1) for side, spent in cpu.items()}
@@ -331,6 +370,8 @@ def _stores(tmp: Path) -> list[Ratio]:
                   f"({applied} of {clients * STORE_CHANGES} applied), request p99 {p99 * 1000:.0f} ms,"
                   f" {errors} errors, {took:.1f} s; CPU ms per change: server {ms['server']},"
                   f" cluster {ms['cluster']}, clients {ms['clients']}", flush=True)
+        if len(runs) < 3:
+            continue
         for workers in (1, 4):
             r = Ratio(f"{clients} clients syncing, PostgreSQL {workers} workers vs SQLite",
                       runs[("postgresql", workers)], runs[("sqlite", 1)])
