@@ -39,23 +39,38 @@ def pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def _row(cur: Any) -> Row | None:
-    row = cur.fetchone()
-    return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
+@cache
+def _columns(kind_name: str) -> tuple[str, ...]:
+    """A record table's columns, in the order every statement here names them (a row is zipped
+    with these: psycopg builds a description object per column each time it is asked)."""
+    return (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
+
+
+@cache
+def _column_list(kind_name: str) -> str:
+    return ", ".join(f'"{c}"' for c in _columns(kind_name))
+
+
+def _row(kind_name: str, row: Any) -> Row | None:
+    return dict(zip(_columns(kind_name), row, strict=True)) if row is not None else None
+
+
+@cache
+def _select_sql(kind_name: str, many: bool = False) -> str:
+    return (f'SELECT {_column_list(kind_name)} FROM "{kind_name}"'
+            f' WHERE uuid {"= ANY(%s)" if many else "= %s"}')
 
 
 @cache
 def _insert_sql(kind_name: str) -> str:
-    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
-    return (f'INSERT INTO "{kind_name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)})'
-            f' VALUES ({", ".join(["%s"] * len(cols))}) RETURNING *')
+    return (f'INSERT INTO "{kind_name}" ({_column_list(kind_name)})'
+            f' VALUES ({", ".join(["%s"] * len(_columns(kind_name)))}) RETURNING {_column_list(kind_name)}')
 
 
 @cache
 def _update_sql(kind_name: str) -> str:
-    cols = (*SYSTEM_COLUMNS, *KINDS[kind_name].field_names)
-    return (f'UPDATE "{kind_name}" SET {", ".join(f"{chr(34)}{c}{chr(34)}=%s" for c in cols)}'
-            " WHERE uuid=%s RETURNING *")
+    return (f'UPDATE "{kind_name}" SET {", ".join(f"{chr(34)}{c}{chr(34)}=%s" for c in _columns(kind_name))}'
+            f" WHERE uuid=%s RETURNING {_column_list(kind_name)}")
 
 
 @cache
@@ -240,7 +255,7 @@ class PgSession:
                                       (uuids,))
             scopes = self.pg.execute("SELECT record, township FROM srv_scope WHERE record = ANY(%s)",
                                      (uuids,))
-            rows = {name: self.pg.execute(f'SELECT * FROM "{name}" WHERE uuid = ANY(%s)', (sorted(ids),))
+            rows = {name: self.pg.execute(_select_sql(name, many=True), (sorted(ids),))
                     for name, ids in records.items() if name is not None}
             head = self.pg.execute("SELECT seq, hist_seq, hist_hash FROM srv_feed WHERE township=%s",
                                    (self.township,)) if self.township and self._head is None else None
@@ -251,8 +266,7 @@ class PgSession:
         found = dict(scopes.fetchall())
         self._scopes.update({u: found.get(u) for u in uuids})
         for name, cur in rows.items():
-            names = [d.name for d in cur.description]
-            found = {r[0]: dict(zip(names, r, strict=True)) for r in cur}
+            found = {r[0]: _row(name, r) for r in cur}
             self._rows.update({(name, u): found.get(u) for u in records[name]})
         if head is not None:
             self._head = list(head.fetchone())
@@ -301,7 +315,7 @@ class PgSession:
     def raw(self, k: Kind, record: str) -> Row | None:
         key = (k.name, record)
         if key not in self._rows:
-            self._rows[key] = _row(self._send(f'SELECT * FROM "{k.name}" WHERE uuid=%s', (record,)))
+            self._rows[key] = _row(k.name, self._send(_select_sql(k.name), (record,)).fetchone())
         row = self._rows[key]
         return dict(row) if row is not None else None
 
@@ -347,13 +361,13 @@ class PgSession:
         user, device, at = author
         rev = old["rev"] + 1 if old else 1
         new.update(uuid=record, rev=rev, updated_at=at, updated_by=user)
-        cols = (*SYSTEM_COLUMNS, *k.field_names)
+        cols = _columns(k.name)
         if old is None:
             new.update(created_at=at, created_by=user)
             cur = self._send(_insert_sql(k.name), [new[c] for c in cols])
         else:
             cur = self._send(_update_sql(k.name), [*(new[c] for c in cols), record])
-        self._learn(self._rows, (k.name, record), _row(cur))
+        self._learn(self._rows, (k.name, record), _row(k.name, cur.fetchone()))
         self._history(at=at, user=user, device=device, kind=k.name, record=record, op=op, rev=rev,
                       changes=changes)
         return rev, changes
