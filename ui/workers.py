@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from wq_desktop import free_memory
 from wq_desktop.errors import Stopped, WqError
 
 
@@ -113,6 +114,8 @@ class Worker(QThread):
                 self._outcome = ("failed", "后台任务出错，错误报告也未能保存。")
         else:
             self._outcome = ("cancelled", None) if self.context.cancelled else ("done", result)
+        finally:
+            free_memory.give_back()  # what the job freed, out of this thread's malloc arena
 
     def _deliver(self) -> None:
         self.wait()  # finished is emitted just before the thread ends: let it end first
