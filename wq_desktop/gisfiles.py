@@ -9,8 +9,9 @@ formats they share, and the villages the import and new-parcel dialogs offer.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -118,9 +119,13 @@ WHERE p.deleted = 0 {extra}
 
 
 def _layer_order(cols: list[list[Any]]) -> list[list[Any]]:
-    """The columns with their rows in layer order (see _order)."""
+    """The columns with their rows in layer order (see _order), reordered one at a time: a
+    second copy of all 33 columns at once was ~28 MiB more at city size."""
     order = _order(cols[3], cols[1])
-    return cols if order is None else [[col[i] for i in order] for col in cols]
+    if order is not None:
+        for k, col in enumerate(cols):
+            cols[k] = [col[i] for i in order]
+    return cols
 
 
 def _order(village_codes: list[Any], codes: list[Any]) -> list[int] | None:
@@ -151,18 +156,20 @@ def merge_layer(layer: ParcelLayer, fresh: ParcelLayer, asked: Collection[str]) 
     return ParcelLayer(year=layer.year, **columns)
 
 
-def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]]:
+def _columns(cursor: Any, width: int, unique: tuple[int, ...], known: Iterable[Any] = ()) -> list[list[Any]]:
     """The cursor's rows as columns, read row by row (no second copy of the whole result), each
     repeated text one shared object: a city's 100,000 parcels repeat their village, household,
-    land attribute and crop thousands of times, and one str per cell held ~300 MiB."""
+    land attribute and crop thousands of times, and one str per cell held ~300 MiB. The `unique`
+    columns are not collected for sharing, but a value equal to one of `known` is taken from it."""
     cols: list[list[Any]] = [[] for _ in range(width)]
-    shared: dict[str, str] = {}
-    share = shared.setdefault
-    plain = [cols[i].append for i in unique]
+    shared: dict[Any, Any] = {value: value for value in known}
+    share, seen = shared.setdefault, shared.get
+    plain = [(i, cols[i].append) for i in unique]
     interned = [(i, cols[i].append) for i in range(width) if i not in unique]
     for row in cursor:
-        for append, i in zip(plain, unique, strict=True):
-            append(row[i])
+        for i, append in plain:
+            value = row[i]
+            append(seen(value, value))
         for i, append in interned:
             value = row[i]
             append(share(value, value) if type(value) is str else value)
@@ -170,10 +177,15 @@ def _columns(cursor: Any, width: int, unique: tuple[int, ...]) -> list[list[Any]
 
 
 def parcel_layer(store: Store, year: int, village: str | None = None, *,
-                 parcel_uuids: list[str] | None = None, with_geometry: bool = True) -> ParcelLayer:
+                 parcel_uuids: list[str] | None = None, with_geometry: bool = True,
+                 like: ParcelLayer | None = None) -> ParcelLayer:
     """The year's parcels (one village, or the whole store when village is None), by village
     code and parcel code. The measures are summed for the parcels asked for only: one saved
-    parcel re-read by the map costs a lookup, not the year's measures of the whole township."""
+    parcel re-read by the map costs a lookup, not the year's measures of the whole township.
+    `like`: a layer held meanwhile (the map's, while another year is read): a parcel's UUID
+    text and outline equal to one of it are its objects, and each column equal to its is its
+    column (see _sharing_columns), so a year change holds the new year's measures, not a second
+    copy of the city (~80 MiB)."""
     extra, measures, params, measure_params = "", "", [], []
     if village is not None:
         extra += " AND p.village = ?"
@@ -192,26 +204,50 @@ def parcel_layer(store: Store, year: int, village: str | None = None, *,
         sql = sql.replace("p.maxy, p.geometry", "p.maxy, NULL")
     cursor = store.conn.execute(sql, (MeasureKind.PLANTED.value, MeasureKind.RETIRED.value,
                                       MeasureKind.FALLOW.value, year, *measure_params, *params))
-    cols = _layer_order(_columns(cursor, 26 + len(SANDIAO_FIELDS), unique=(0, 25)))  # uuid, geometry
+    known = chain(like.uuid, like.wkb) if like is not None else ()
+    cols = _layer_order(_columns(cursor, 26 + len(SANDIAO_FIELDS), (0, 25), known))  # uuid, geometry
+    n = len(cols[0])
+
+    def take(i: int) -> list[Any]:
+        """Column i, no longer held here: each is let go as soon as the layer's own is made."""
+        col, cols[i] = cols[i], []
+        return col
 
     def text(i: int) -> list[str]:
-        return [v or "" for v in cols[i]]
+        return [v or "" for v in take(i)]
 
     def num(i: int) -> np.ndarray:
-        return np.array([np.nan if v is None else v for v in cols[i]], dtype=float)
+        return np.array([np.nan if v is None else v for v in take(i)], dtype=float)
 
     planted, retired, fallow = num(17), num(18), num(19)
-    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if cols[0] else np.empty((0, 4))
-    return ParcelLayer(
-        year=year, uuid=list(cols[0]), code=text(1), village=list(cols[2]), village_code=text(3),
-        village_name=text(4), operator=list(cols[5]), household=text(6), operator_kind=text(7),
+    bbox = np.column_stack([num(21), num(22), num(23), num(24)]) if n else np.empty((0, 4))
+    layer = ParcelLayer(
+        year=year, uuid=take(0), code=text(1), village=take(2), village_code=text(3),
+        village_name=text(4), operator=take(5), household=text(6), operator_kind=text(7),
         land_attribute=text(8), place_name=text(9), crop=text(10), water_source=text(11),
         east=text(12), south=text(13), west=text(14), north=text(15), area_mu=num(16),
         planted_mu=planted, retired_mu=retired, fallow_mu=fallow, subsidy=num(20),
         category=[measure_category(r, f, p) for r, f, p in zip(retired, fallow, planted, strict=True)],
-        bbox=bbox, wkb=[bytes(b) if b is not None else None for b in cols[25]],
+        bbox=bbox, wkb=take(25),
         **{name: (num(26 + k) if kind == "real" else text(26 + k))
            for k, (name, kind, _) in enumerate(SANDIAO_FIELDS)})
+    return layer if like is None else _sharing_columns(layer, like)
+
+
+def _sharing_columns(layer: ParcelLayer, like: ParcelLayer) -> ParcelLayer:
+    """`layer` with every column equal to `like`'s replaced by `like`'s own: the same parcels
+    read for another year share all but the year's measures. A shared column is one list or
+    array: patch rows of one of the two layers only once the other is no longer used (the map
+    drops its old layer when the new one is shown)."""
+    for f in fields(ParcelLayer):
+        new, old = getattr(layer, f.name), getattr(like, f.name)
+        if isinstance(new, np.ndarray):
+            same = new.shape == old.shape and np.array_equal(new, old, equal_nan=True)
+        else:
+            same = isinstance(new, list) and new == old
+        if same:
+            setattr(layer, f.name, old)
+    return layer
 
 
 def village_choices(store: Store) -> list[tuple[str, str, str]]:

@@ -532,3 +532,34 @@ def test_a_layer_merged_with_its_changed_parcels_is_the_layer_read_again(demo_st
             np.testing.assert_array_equal(getattr(merged, name), column)
         else:
             assert getattr(merged, name) == column, name
+
+
+def _same_layer(a, b) -> None:
+    for name, column in vars(b).items():
+        if isinstance(column, np.ndarray):
+            np.testing.assert_array_equal(getattr(a, name), column)
+        else:
+            assert getattr(a, name) == column, name
+
+
+def test_a_layer_read_like_another_year_shares_what_did_not_change_and_only_that(demo_store: Store) -> None:
+    """The map reads a new year while it shows the old one: the two share their unchanged columns
+    and outlines (one copy of the township, not two) and the new one is what a plain read gives."""
+    year = max(m["year"] for m in demo_store.find("measure"))
+    shown = parcel_layer(demo_store, year)
+    other = parcel_layer(demo_store, year - 1, like=shown)
+    _same_layer(other, parcel_layer(demo_store, year - 1))
+    assert other.wkb is shown.wkb and other.uuid is shown.uuid and other.household is shown.household
+    assert other.category is not shown.category and other.category != shown.category
+    # An outline and a code changed since `shown` was read: the new ones, and those columns apart.
+    moved = shown.uuid[5]
+    geometry = demo_store.get("parcel", moved)["geometry"]
+    demo_store.update("parcel", moved, {"code": "A-移",
+                                        "geometry": shapely.affinity.translate(geometry, 1.0)})
+    changed = parcel_layer(demo_store, year - 1, like=shown)
+    _same_layer(changed, parcel_layer(demo_store, year - 1))
+    assert changed.wkb is not shown.wkb and changed.code is not shown.code
+    outline = dict(zip(shown.uuid, shown.wkb, strict=True))
+    i = changed.index_of(moved)
+    assert changed.wkb[i] != outline[moved] and changed.code[i] == "A-移"
+    assert sum(w is outline[u] for u, w in zip(changed.uuid, changed.wkb, strict=True)) == len(shown) - 1

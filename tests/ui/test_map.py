@@ -480,3 +480,38 @@ def test_a_frame_building_outlines_keeps_the_ones_it_draws(
     assert drawn["paths"] == len(shown)
     assert sum(built) == len(shown) - 20  # only the missing ones, each once
     assert not len(pp.without_path(shown))
+
+
+def test_a_year_change_draws_its_first_frame_with_every_outline_in_the_new_colours(
+        qtbot, demo_store: Store) -> None:
+    """The new year's layer shares the outlines of the one shown, so the outlines built for the
+    view are kept: the first frame after the change has no rectangle standing in for one, and the
+    map holds one copy of the township's outlines, not two."""
+    from wq_desktop.gisfiles import parcel_layer
+
+    c = MapCanvas()
+    qtbot.addWidget(c)
+    c.resize(1000, 700)
+    c.show()
+    qtbot.waitExposed(c)
+    year = max(m["year"] for m in demo_store.find("measure"))
+    c.set_store(demo_store, year)
+    c.build_chunk = 40  # outlines built per frame: the township's take many frames
+    image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
+
+    def frame() -> dict[str, int]:
+        p = QPainter(image)
+        try:
+            return c.render_map(p)
+        finally:
+            p.end()
+
+    frame()
+    qtbot.waitUntil(lambda: c.paths_waiting == 0)
+    before, shown = frame(), c.parcels.layer
+    c.load_layer(demo_store, year - 1)
+    qtbot.waitUntil(lambda: not c.loading and c.year == year - 1)
+    assert frame() == before and c.paths_waiting == 0  # every outline drawn, none waiting
+    layer = c.parcels.layer
+    assert layer.wkb is shown.wkb and layer.category != shown.category
+    assert layer.category == parcel_layer(demo_store, year - 1).category

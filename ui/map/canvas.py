@@ -111,7 +111,8 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self.extra_selected = []
         if store is not None and layer is None:
             layer = parcel_layer(store, year)
-        self.parcels = ParcelPaths(layer) if layer is not None else None
+        shown = self.parcels if not first else None
+        self.parcels = ParcelPaths(layer, shown) if layer is not None else None
         if first:
             change_bus(store).changed.connect(self.apply_changes)
         self.show_village(self.village if self._has_village(self.village) else None)
@@ -128,11 +129,15 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         if self._layer_job is not None:
             self._layer_job.cancel()
         path, user, writes = store.path, store.user, store.write_count
+        # The layer shown shares its unchanged columns and outlines with the one read (no second
+        # copy of the city during a year change). No row of it is patched while a read runs:
+        # changes arriving then start the read again (apply_pending).
+        shown = self.parcels.layer if self.parcels is not None and store is self.store else None
 
         def job(ctx: JobContext) -> ParcelLayer:
             # A newer request cancels this one: the read stops inside its query, not after it.
             with Store.open(path, user) as own, own.stopping_when(lambda: ctx.cancelled):
-                layer = parcel_layer(own, year)
+                layer = parcel_layer(own, year, like=shown)
             ctx.check()
             return layer
 
@@ -184,7 +189,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         old = self.parcels.layer
         selected, extra = self.selected_uuid(), list(self.extra_selected)
         editing = old.uuid[self.editing] if self.editing is not None else None
-        self.parcels = ParcelPaths(layer)
+        self.parcels = ParcelPaths(layer, self.parcels)
         if editing is not None:
             self.editing = self.parcels.row_of(editing)
             if self.editing is None:

@@ -35,7 +35,10 @@ PATH_CACHE = 30_000  # paths kept; a zoomed-in view needs a few thousand, the wh
 
 
 class ParcelPaths:
-    def __init__(self, layer: ParcelLayer) -> None:
+    def __init__(self, layer: ParcelLayer, shown: ParcelPaths | None = None) -> None:
+        """`shown`: the parcels drawn until now; when `layer` holds the very same outlines (its
+        year's read shares them, gisfiles.parcel_layer's `like`), their built paths are kept:
+        a year change draws the new colours at once, without building the outlines again."""
         self.layer = layer
         self.n = len(layer)
         mapped = ~np.isnan(layer.bbox).any(axis=1) if self.n else np.zeros(0, bool)
@@ -57,6 +60,12 @@ class ParcelPaths:
         self._tick = 0
         self._coords: dict[int, np.ndarray] = {}
         self._rows: dict[str, int] | None = None  # see row_of
+        if shown is not None and shown.layer.wkb is layer.wkb and shown.origin == self.origin:
+            self._paths = list(shown._paths)
+            self._has_path, self._used = shown._has_path.copy(), shown._used.copy()
+            self._tick, self._coords = shown._tick, dict(shown._coords)
+            if shown.layer.uuid is layer.uuid:
+                self._rows = shown._rows
 
     # ------------------------------------------------------------------ lookup
     def extent(self, mask: np.ndarray | None = None) -> tuple[float, float, float, float] | None:
