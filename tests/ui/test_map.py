@@ -515,3 +515,18 @@ def test_a_year_change_draws_its_first_frame_with_every_outline_in_the_new_colou
     layer = c.parcels.layer
     assert layer.wkb is shown.wkb and layer.category != shown.category
     assert layer.category == parcel_layer(demo_store, year - 1).category
+
+
+def test_a_label_shows_the_whole_name_where_it_fits_and_elides_it_where_not(qapp) -> None:
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from ui.map.painter import LabelTexts
+
+    font = QFont(qapp.font())
+    texts = LabelTexts().texts(font)
+    name = "古丽娜尔·吐尔逊"
+    full = QFontMetricsF(font).horizontalAdvance(name)
+    assert texts.fitted(name, full + 1).text() == name
+    short = texts.fitted(name, full / 2).text()
+    assert short.endswith("…") and name.startswith(short[:-1]) and len(short) < len(name)
+    assert texts.fitted(name, 1) is None or texts.fitted(name, 1).text() in ("", "…")

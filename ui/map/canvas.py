@@ -31,7 +31,7 @@ from ..operations import change_bus
 from ..workers import JobContext, Worker, weak_slot
 from .interaction import CanvasEvents
 from .measure import MeasureTool
-from .painter import CanvasPainter
+from .painter import CanvasPainter, LabelTexts
 from .parcels import BUILD_CHUNK, ParcelPaths
 from .tools import CanvasTools
 
@@ -92,6 +92,7 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
         self.imagery = None
         self._legend: dict[str, tuple[int, float]] | None = None  # see _legend_counts
         self._furniture: dict[str, tuple[object, QImage]] = {}  # see CanvasPainter._draw_cached
+        self._labels = LabelTexts()
         self.last_refusal: str | None = None
         # Hooks the window (or a test) may replace: ask for new-parcel fields, confirm a warning.
         self.ask_new_parcel: Callable[[Polygon], dict[str, Any] | None] = self._ask_new_parcel
