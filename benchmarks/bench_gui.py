@@ -155,22 +155,32 @@ class Heartbeat:
 
 
 class Sampler(threading.Thread):
-    """Every millisecond: each thread's CPU clock and the GUI thread's stack. A sample's weight is
-    the wall time since the one before; the GUI thread ran in it if its CPU clock moved, else it
-    waited (for the interpreter lock, a core, or in a blocking call)."""
+    """Every millisecond: each thread's CPU clock, the GUI thread's stack and (Linux) how long the
+    GUI thread has waited in the run queue for a core (/proc/.../schedstat). Between two samples
+    the GUI thread either ran (its CPU clock moved), waited for a core, or was blocked: waiting
+    for the interpreter lock another thread holds, or in a blocking call."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True, name="sampler")
-        self.main = threading.main_thread().ident
-        self.samples: list[tuple[float, dict[int, float], tuple[str, ...]]] = []
+        main = threading.main_thread()
+        self.main = main.ident
+        self.schedstat = f"/proc/self/task/{main.native_id}/schedstat"
+        self.samples: list[tuple[float, float, dict[int, float], tuple[str, ...]]] = []
         self.names: dict[int, str] = {}
+
+    def _queued(self) -> float:
+        try:
+            with open(self.schedstat) as stat:
+                return int(stat.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def run(self) -> None:
         clocks: dict[int, int] = {}
         while True:
             time.sleep(0.001)
             frames = sys._current_frames()
-            now = time.perf_counter()
+            now, queued = time.perf_counter(), self._queued()
             cpu: dict[int, float] = {}
             for ident in frames:
                 if ident == self.ident:
@@ -182,7 +192,7 @@ class Sampler(threading.Thread):
                     continue
                 if ident not in self.names:
                     self.names[ident] = self._label(ident, frames[ident])
-            self.samples.append((now, cpu, _stack(frames.get(self.main))))
+            self.samples.append((now, queued, cpu, _stack(frames.get(self.main))))
 
     @staticmethod
     def _label(ident: int, frame: object) -> str:
@@ -194,23 +204,24 @@ class Sampler(threading.Thread):
         return _where(frame) if frame is not None else str(ident)
 
     def report(self, span: tuple[float, float]) -> None:
-        """Where the GUI thread was during `span` (running / waiting), and the other threads' CPU."""
+        """Where the GUI thread was during `span`, and the other threads' CPU meanwhile."""
         inside = [s for s in self.samples if span[0] <= s[0] <= span[1]]
-        running: dict[tuple[str, ...], float] = {}
-        waiting: dict[tuple[str, ...], float] = {}
+        kinds = ("running", "waiting for a core", "blocked (interpreter lock or a call)")
+        buckets: list[dict[tuple[str, ...], float]] = [{}, {}, {}]
         others: dict[int, float] = {}
-        for (t0, cpu0, _), (t1, cpu1, stack) in itertools.pairwise(inside):
-            moved = cpu1.get(self.main, 0.0) - cpu0.get(self.main, 0.0)
-            bucket = running if moved > 0.3 * (t1 - t0) else waiting
-            bucket[stack] = bucket.get(stack, 0.0) + (t1 - t0)
+        for (t0, q0, cpu0, _), (t1, q1, cpu1, stack) in itertools.pairwise(inside):
+            ran = max(cpu1.get(self.main, 0.0) - cpu0.get(self.main, 0.0), 0.0)
+            queued = max(min(q1 - q0, t1 - t0 - ran), 0.0)
+            for bucket, seconds in zip(buckets, (ran, queued, max(t1 - t0 - ran - queued, 0.0)), strict=True):
+                bucket[stack] = bucket.get(stack, 0.0) + seconds
             for ident, clock in cpu1.items():
                 if ident != self.main and ident in cpu0:
                     others[ident] = others.get(ident, 0.0) + clock - cpu0[ident]
-        for label, bucket in (("running", running), ("waiting", waiting)):
-            total = sum(bucket.values())
-            print(f"      GUI thread {label} {total * 1000:.0f} ms:", flush=True)
-            for stack, seconds in sorted(bucket.items(), key=lambda kv: -kv[1])[:6]:
-                print(f"        {seconds * 1000:5.1f} ms  {' < '.join(stack)}", flush=True)
+        for kind, bucket in zip(kinds, buckets, strict=True):
+            print(f"      GUI thread {kind} {sum(bucket.values()) * 1000:.0f} ms:", flush=True)
+            for stack, seconds in sorted(bucket.items(), key=lambda kv: -kv[1])[:5]:
+                if seconds >= 0.001:
+                    print(f"        {seconds * 1000:5.1f} ms  {' < '.join(stack)}", flush=True)
         busy = ", ".join(f"{self.names.get(i, i)} {c * 1000:.0f} ms" for i, c in
                          sorted(others.items(), key=lambda kv: -kv[1]) if c >= 0.001)
         print(f"      other threads' CPU meanwhile: {busy or 'none'}", flush=True)
