@@ -485,6 +485,8 @@ class _Texts:
 
 def _text(value: Any, integral: bool) -> str:
     """A cell as text; codes stored as numbers (BSM 6523011234.0) lose the '.0'."""
+    if type(value) is str:  # most cells of a file's text columns
+        return value.strip()
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     if isinstance(value, float) and value.is_integer() and integral:

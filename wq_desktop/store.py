@@ -933,65 +933,92 @@ def normalize(k: Kind, values: dict[str, Any], prechecked: dict[int, Any] | None
     `prechecked`: GeometryFacts (WKB, area, bbox) by id of the outlines it checked at once;
     `shapes`: filled with the facts of each WKB written (see SqlQueries.outline_facts)."""
     prechecked = prechecked or {}
+    specs = _field_specs(k)
     out: dict[str, Any] = {}
     for name, value in values.items():  # runs for every value a bulk write takes: no imports here
-        try:
-            f = k.field(name)
-        except KeyError:
+        spec = specs.get(name)
+        if spec is None:
             if name in SYSTEM_COLUMNS:
-                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name) from None
-            raise ValidationError(f"{k.label}没有字段“{name}”。", name) from None
+                raise ValidationError(f"字段“{name}”由系统维护，不能直接修改。", name)
+            raise ValidationError(f"{k.label}没有字段“{name}”。", name)
+        f, kind_of, limit, choices = spec
         if f.derived:
             raise ValidationError(f"“{f.label}”由系统计算，不能直接填写。", name)
-        if isinstance(value, str):
+        if type(value) is str:  # most values a bulk write takes: text, already text
             value = value.strip()
-        # Not `value == ""`: an outline's == costs a microsecond, twice for each parcel imported.
-        if value is None or (isinstance(value, (str, list)) and not value):
-            out[name] = None
-            continue
-        kind_of = f.type
-        if kind_of == "text":
-            value = str(value)
-        elif kind_of == "int":
-            if isinstance(value, bool):
-                raise ValidationError(f"“{f.label}”应为整数。", name)
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
-        elif kind_of == "real":
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
-            if not math.isfinite(value):
-                raise ValidationError(f"“{f.label}”不是有效数字。", name)
-        elif kind_of == "date":
-            from .rules import dates
-
-            value = dates.parse_date(value, name).isoformat()
-        elif kind_of == "json":
-            if not isinstance(value, (list, dict)):
-                raise ValidationError(f"“{f.label}”应为列表。", name)
-            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        elif kind_of == "geom":
-            facts = prechecked.get(id(value))
-            if facts is not None:
-                value = facts[0]
-                if shapes is not None:
-                    shapes[id(value)] = facts
-            else:
-                from .geo import polygons
-
-                value = polygons.to_wkb(polygons.check_polygon(value))
-        limit = f.max_length
+            if not value:
+                out[name] = None
+                continue
+            if kind_of != "text":
+                value = _typed(f, kind_of, value, prechecked, shapes)
+        else:
+            if isinstance(value, str):
+                value = value.strip()
+            # Not `value == ""`: an outline's == costs a microsecond, twice for each parcel imported.
+            if value is None or (isinstance(value, (str, list)) and not value):
+                out[name] = None
+                continue
+            value = str(value) if kind_of == "text" else _typed(f, kind_of, value, prechecked, shapes)
         if limit is not None and len(value) > limit:
             _too_long(f, value, limit)
-        if f.choices and value not in f.choices:
+        if choices and value not in choices:
             raise ValidationError(
-                f"“{f.label}”只能是：{'、'.join(f.choices)}；实为“{value}”。", name)
+                f"“{f.label}”只能是：{'、'.join(choices)}；实为“{value}”。", name)
         out[name] = value
     return out
+
+
+FieldSpec = tuple[Field, str, "int | None", "tuple[str, ...] | None"]
+_FIELD_SPECS: dict[int, tuple[Kind, dict[str, FieldSpec]]] = {}  # by id of the Kind, kept alive
+
+
+def _field_specs(k: Kind) -> dict[str, FieldSpec]:
+    """(field, type, maximum length, choices) of each field by name, worked out once per kind
+    instead of for every value a bulk write takes."""
+    known = _FIELD_SPECS.get(id(k))
+    if known is None:
+        known = _FIELD_SPECS[id(k)] = (k, {f.name: (f, f.type, f.max_length, f.choices)
+                                           for f in k.fields})
+    return known[1]
+
+
+def _typed(f: Field, kind_of: str, value: Any, prechecked: dict[int, Any],
+           shapes: dict[int, Any] | None) -> Any:
+    """A non-empty value of a field that is not text, in its stored form (or refused)."""
+    name = f.name
+    if kind_of == "int":
+        if isinstance(value, bool):
+            raise ValidationError(f"“{f.label}”应为整数。", name)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"“{f.label}”应为整数，实为“{value}”。", name) from None
+    if kind_of == "real":
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"“{f.label}”应为数字，实为“{value}”。", name) from None
+        if not math.isfinite(value):
+            raise ValidationError(f"“{f.label}”不是有效数字。", name)
+        return value
+    if kind_of == "date":
+        from .rules import dates
+
+        return dates.parse_date(value, name).isoformat()
+    if kind_of == "json":
+        if not isinstance(value, (list, dict)):
+            raise ValidationError(f"“{f.label}”应为列表。", name)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if kind_of == "geom":
+        facts = prechecked.get(id(value))
+        if facts is not None:
+            if shapes is not None:
+                shapes[id(facts[0])] = facts
+            return facts[0]
+        from .geo import polygons
+
+        return polygons.to_wkb(polygons.check_polygon(value))
+    return value
 
 
 def _diff(k: Kind, old: dict[str, Any] | None, new: dict[str, Any]) -> Changes:

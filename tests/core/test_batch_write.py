@@ -271,6 +271,9 @@ BROKEN_ROWS = {  # a parcel row breaking one rule each: what the batch path must
     "land attribute not a choice": {"land_attribute": "自留地"},
     "unknown field": {"colour": "红"},
     "derived field given": {"minx": 1.0},
+    "system column given": {"rev": 3},
+    "area not finite": {"geometry": None, "area_mu": float("nan")},
+    "area a blank text": {"geometry": None, "area_mu": "   "},
     "text too long": {"place_name": "长" * 201},
     "self-intersecting outline": {"geometry": shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])},
     "outline not a polygon": {"geometry": shapely.Point(500000, 4870000)},
@@ -307,3 +310,23 @@ def test_a_row_breaking_any_rule_mid_batch_is_refused_with_the_reason_create_giv
     assert by_batch.value.batch_index == 2
     assert str(by_batch.value) == str(by_row.value) and by_batch.value.field == by_row.value.field
     assert _counts(store, *before) == before
+
+
+def test_a_batch_stores_typed_values_as_create_stores_them(store: Store) -> None:
+    """Text trimmed, blank text as nothing, numbers given as text or numpy scalars as numbers, the
+    same on both paths (the batch's type checks are worked out once per kind)."""
+    _t, village = _village(store)
+    given = [{"village": village, "code": f"  t{i} ", "land_attribute": np.str_("集体机动地"),
+              "place_name": "", "geometry": None, "area_mu": area, "east": np.str_(" 东 ")}
+             for i, area in enumerate(("12.5", np.float64(3.25), 7))]
+    by_row = [store.get("parcel", store.create("parcel", dict(row))) for row in given]
+    for row in given:
+        row["code"] = row["code"].strip() + "b"
+    by_batch = [store.get("parcel", u) for u in store.create_many("parcel", given)]
+    seen = {"uuid", "code", "created_at", "updated_at"}
+    for one, many in zip(by_row, by_batch, strict=True):
+        assert {k: v for k, v in one.items() if k not in seen} == {
+            k: v for k, v in many.items() if k not in seen}
+        assert many["code"] == one["code"] + "b"
+    assert [r["area_mu"] for r in by_batch] == [12.5, 3.25, 7.0]
+    assert by_batch[0]["place_name"] is None and by_batch[0]["east"] == "东"
