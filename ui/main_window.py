@@ -40,6 +40,7 @@ from . import window_state
 from .actions import ActionDef, declare
 from .actions import build as build_actions
 from .backup_ui import BackupController
+from .gc_guard import freeze_long_lived
 from .lazy_tabs import LazyTabs
 from .navigation import NavigationPanel
 from .operations import change_bus
@@ -243,6 +244,7 @@ class MainWindow(QMainWindow):
             for name in WARM_MODULES:
                 importlib.import_module(name)
 
+        self.tabs.built.connect(lambda _key: self.tabs.all_built and freeze_long_lived())
         worker = Worker(job, self)
         worker.done.connect(lambda _result: self.tabs.build_rest())
         worker.failed.connect(lambda _message: self.tabs.build_rest())  # made in the GUI thread then

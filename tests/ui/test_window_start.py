@@ -84,3 +84,28 @@ def test_a_page_asked_for_before_it_is_made_is_made_then_and_works(qtbot, demo_s
     table.selectRow(0)
     row = table.row_object(table.currentIndex())
     assert w.map.canvas.selected_uuid() == row.uuid
+
+
+def test_once_its_pages_are_made_the_window_is_out_of_the_collectors_sight(
+        qtbot, demo_store: Store, settings_file: Path, monkeypatch) -> None:
+    """Each full collection on the GUI thread's timer walks only what was made after the window
+    opened, not the program's modules and the window's widgets again."""
+    import gc
+
+    from ui import gc_guard
+    from ui.main_window import MainWindow
+
+    gc.unfreeze()
+    monkeypatch.setattr(gc_guard, "_frozen", False)
+    w = MainWindow(demo_store, Settings(user="测试员"), settings_file)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.tabs.all_built, timeout=60000)
+        assert gc.get_freeze_count() > 0
+        alive = {id(o) for o in gc.get_objects()}
+        assert id(w.map) not in alive and id(w.village.model) not in alive
+    finally:
+        gc.unfreeze()
+        w._closing_confirmed = True
+        w.close()
