@@ -19,6 +19,11 @@ WATER_QUANTUM = Decimal("0.01")  # 万立方米
 
 def to_decimal(value: Decimal | float | int | str | None) -> Decimal:
     """A stored or typed number as Decimal; floats via their shortest repr so 12.35 stays 12.35."""
+    if type(value) is float:  # a stored area: no other branch applies
+        number = Decimal(repr(value))
+        if not number.is_finite():
+            raise ValueError(f"不是有限的数字：{value!r}")
+        return number
     if value is None:
         return ZERO
     if isinstance(value, Decimal):

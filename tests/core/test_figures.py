@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -109,3 +110,12 @@ def test_schema_6_rounds_old_areas_and_amounts_through_the_write_path(
         assert store.conn.execute("SELECT count(*) FROM outbox WHERE record=? AND state='pending'",
                                   (retired,)).fetchone()[0] == 2
         assert checks.check_history(store) == []
+
+
+def test_a_float_becomes_the_decimal_it_prints_as_and_a_non_finite_one_is_refused() -> None:
+    assert figures.to_decimal(12.35) == Decimal("12.35") and figures.to_decimal(0.1 + 0.2) == Decimal(
+        "0.30000000000000004")
+    assert figures.to_decimal(-0.0) == 0 and figures.to_decimal(7) == Decimal(7)
+    for bad in (math.nan, math.inf, -math.inf, "nan"):
+        with pytest.raises(ValueError, match="有限"):
+            figures.to_decimal(bad)

@@ -12,11 +12,13 @@ _CENT = Decimal("0.01")
 
 def positive_area(value: object, field: str = "area_mu") -> float:
     """Area in 亩: a finite number > 0, given as a number or text like "12.5" or "12.5亩"."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if type(value) is float:  # a measured outline's area: only the number checks below apply
+        number = value
+    elif value is None or (isinstance(value, str) and not value.strip()):
         raise _fail("面积不能为空，应填写大于0的亩数", field)
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         raise _fail(f"面积应为大于0的亩数，实为“{value}”", field)
-    if isinstance(value, (int, float, Decimal)):
+    elif isinstance(value, (int, float, Decimal)):
         number = float(value)
     else:
         text = _clean(value)
