@@ -102,7 +102,7 @@ def check_rules(store: Store) -> list[Finding]:
 def check_overlaps(store: Store, year: int | None = None) -> list[Finding]:
     """不重复: overlapping parcels count the same land twice. The outlines are kept as WKB and
     compared one block of the map at a time (geo.tiles): decoded at once with their STRtree,
-    the city's 106,400 held ~155 MiB."""
+    the city's 106,400 peaked at +165 MiB (+51 MiB in blocks)."""
     with store.snapshot():  # the codes looked up after are those of the outlines compared
         uuids: list[str] = []
         wkbs: list[bytes] = []
