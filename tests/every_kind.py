@@ -20,7 +20,7 @@ YEAR = 2025
 SERVER_MADE = ("township", "supervision", "conflict")
 
 
-def _photo(folder: Path, name: str, colour: str) -> Path:
+def photo_file(folder: Path, name: str, colour: str) -> Path:
     path = folder / name
     Image.new("RGB", (8, 8), colour).save(path)
     return path
@@ -29,6 +29,21 @@ def _photo(folder: Path, name: str, colour: str) -> Path:
 def laptop_records(store: Store, township: str, township_code: str, folder: Path) -> dict[str, str]:
     """Every kind a laptop creates, then edits of several (an outline, a list, a delete and a
     restore); returns a UUID of each kind."""
+    made = created_records(store, township, township_code, folder)
+    # Edits on top: an outline redrawn (area and bounds follow), a list and a text changed, a
+    # record deleted and restored.
+    store.update("parcel", made["parcel"], {"geometry": box(500000, 4870000, 500120, 4870100),
+                                            "crop": "棉花"})
+    store.update("patrol", made["patrol"], {"patrollers": ["甲"], "escort": "村干部"})
+    store.update("operator", made["operator"], {"phone": "13800002222", "address": "二组"})
+    store.delete("courtyard", made["courtyard"])
+    store.restore("courtyard", made["courtyard"])
+    return made
+
+
+def created_records(store: Store, township: str, township_code: str, folder: Path) -> dict[str, str]:
+    """One live record of every kind a laptop creates, through the ordinary write API (an
+    outline and two photos among them); returns a UUID of each kind."""
     made = {"township": township}
     made["village"] = village = store.create("village", {"township": township,
                                                          "code": township_code + "901", "name": "全类村"})
@@ -57,15 +72,8 @@ def laptop_records(store: Store, township: str, township_code: str, folder: Path
         "township": township, "year": YEAR + 1, "total_wan_m3": 1200, "groundwater_wan_m3": 800})
     made["village_target"] = store.create("village_target", {
         "village": village, "year": YEAR + 1, "retired_mu": 150, "fallow_mu": 40})
-    made["photo"] = attach_photo(store, "patrol", patrol, _photo(folder, "巡查.jpg", "green"))
-    attach_photo(store, "notice", notice, _photo(folder, "公示.jpg", "red"))
-    # Edits on top: an outline redrawn (area and bounds follow), a list and a text changed, a
-    # record deleted and restored.
-    store.update("parcel", parcel, {"geometry": box(500000, 4870000, 500120, 4870100), "crop": "棉花"})
-    store.update("patrol", patrol, {"patrollers": ["甲"], "escort": "村干部"})
-    store.update("operator", op, {"phone": "13800002222", "address": "二组"})
-    store.delete("courtyard", made["courtyard"])
-    store.restore("courtyard", made["courtyard"])
+    made["photo"] = attach_photo(store, "patrol", patrol, photo_file(folder, "巡查.jpg", "green"))
+    attach_photo(store, "notice", notice, photo_file(folder, "公示.jpg", "red"))
     return made
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from every_kind import created_records, photo_file
 from serverproc import (
     Township,
     admin,
@@ -17,11 +17,10 @@ from serverproc import (
     open_db,
     server_content,
 )
-from shapely.geometry import box
 
-from wq_desktop import services, water
+from wq_desktop import services
 from wq_desktop.errors import ConflictError
-from wq_desktop.model import AgreementStatus, MeasureKind, RecordOp
+from wq_desktop.model import MeasureKind, RecordOp
 from wq_desktop.photos import attach_photo
 from wq_desktop.schema import KINDS
 from wq_desktop.store import Store
@@ -128,45 +127,9 @@ def test_a_later_edit_on_top_of_a_seen_value_is_applied_without_conflict(town: T
     assert list_conflicts(a) == list_conflicts(b) == []
 
 
-def _photo(tmp: Path, name: str, colour: str) -> Path:
-    path = tmp / name
-    Image.new("RGB", (8, 8), colour).save(path)
-    return path
-
-
 def _every_kind(town: Township, tmp: Path) -> dict[str, str]:
-    """One live record of every kind the laptop can create, through the ordinary write API."""
-    a = town.stores[0]
-    year = 2025
-    made = {"township": town.uuid}
-    made["village"] = village = a.create("village", {"township": town.uuid, "code": town.code + "901",
-                                                     "name": "全类村"})
-    made["village_group"] = group = a.create("village_group", {"village": village, "name": "一组"})
-    made["contact"] = leader = a.create("contact", {"township": town.uuid, "role": "包联负责人",
-                                                    "name": "王干部", "level": "乡", "phone": "13900001111"})
-    made["operator"] = op = a.create("operator", {
-        "village": village, "group": group, "name": "赵六", "kind": "农户",
-        "id_code": "11010519491231002X", "leader": leader})
-    made["parcel"] = parcel = a.create("parcel", {
-        "village": village, "operator": op, "code": "Q1", "land_attribute": "集体机动地",
-        "geometry": box(500000, 4870000, 500100, 4870100)})
-    made["measure"] = services.set_measure(a, parcel, year, MeasureKind.RETIRED, 15, 400)
-    made["notice"] = notice = a.create("notice", {"village": village, "year": year,
-                                                  "start_on": date(year, 7, 21), "end_on": date(year, 7, 27)})
-    made["agreement"] = agreement = services.start_agreement(a, op, year, date(year, 7, 1))
-    services.advance_agreement(a, agreement, AgreementStatus.SIGNED, date(year, 7, 20))
-    made["patrol"] = patrol = a.create("patrol", {
-        "parcel": parcel, "year": year, "stage": "秋翻", "visited_on": date(year, 10, 10),
-        "patrollers": ["甲", "乙"], "result": "合规", "ground_state": ["已翻耕"]})
-    made["water_quota"] = water.set_quota(a, town.uuid, year, "棉花", 420)
-    made["courtyard"] = a.create("courtyard", {"operator": op, "year": year, "crop": "蔬菜", "area_mu": 0.3})
-    made["water_target"] = a.create("water_target", {"township": town.uuid, "year": year + 1,
-                                                     "total_wan_m3": 1200, "groundwater_wan_m3": 800})
-    made["village_target"] = a.create("village_target", {"village": village, "year": year + 1,
-                                                         "retired_mu": 150, "fallow_mu": 40})
-    made["photo"] = attach_photo(a, "patrol", patrol, _photo(tmp, "巡查.jpg", "green"))
-    attach_photo(a, "notice", notice, _photo(tmp, "公示.jpg", "red"))
-    return made
+    """One live record of every kind the laptop can create, on the township's first laptop."""
+    return created_records(town.stores[0], town.uuid, town.code, tmp)
 
 
 def test_a_store_with_every_kind_syncs_and_a_new_laptop_pulls_it_whole(town: Township,
@@ -276,7 +239,7 @@ def test_a_failed_photo_leaves_the_records_synced_and_the_photo_waiting(
     village, _ = town.household(0)
     notice = a.create("notice", {"village": village, "year": 2025, "start_on": date(2025, 7, 21),
                                  "end_on": date(2025, 7, 27)})
-    photo = _photo(tmp_path, "现场.jpg", "blue")
+    photo = photo_file(tmp_path, "现场.jpg", "blue")
     attach_photo(a, "notice", notice, photo)
     stored = a.path.parent / f"{a.path.stem}_photos"
     [held] = [f for f in stored.rglob("*") if f.is_file()]
