@@ -75,6 +75,13 @@ class ServerProcess:
              "--host", "127.0.0.1", "--port", str(self.port), *workers, *self._tls_args()],
             cwd=ROOT, env={**os.environ, **self.env, **env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            return self._wait_until_up()
+        except BaseException:
+            self.stop()  # a server that did not come up is not left running (with its workers)
+            raise
+
+    def _wait_until_up(self) -> ServerProcess:
         deadline = time.monotonic() + 180  # a bound, not a measure: four workers on a loaded machine
         self.worker_pids: set[int] = set()
         while time.monotonic() < deadline:
