@@ -147,7 +147,7 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .app import DB_ENV, create_app
-    from .stores import is_postgres_url, open_server_db
+    from .stores import SERVING_POOL, is_postgres_url, open_server_db
 
     _refuse_plain_http(args)
     postgres = is_postgres_url(args.db)
@@ -158,7 +158,7 @@ def _serve(args: argparse.Namespace) -> None:
     if postgres:
         from .pg_store import PgServerDB
 
-        db = PgServerDB(args.db, pool_size=2, photos=args.photos)
+        db = PgServerDB(args.db, pool_size=SERVING_POOL, photos=args.photos)
         _ = db.blob_dir  # refused here, before serving, when no photo folder was ever given
         _build_web_replica(db, args.web_replica)
     else:

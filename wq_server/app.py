@@ -26,7 +26,7 @@ from wq_desktop.sync import protocol as p
 
 from . import apply, auth, bodies, limits, logins, photos, server_key, web
 from .db import ServerDB
-from .stores import open_server_db
+from .stores import SERVING_POOL, open_server_db
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ DB_ENV = "WQ_SERVER_DB"  # what `--workers` hands each worker process (see app_f
 
 def app_from_env() -> FastAPI:
     """The app of one worker process among several (uvicorn's factory, `--workers N`)."""
-    return create_app(os.environ[DB_ENV])
+    return create_app(open_server_db(os.environ[DB_ENV], pool_size=SERVING_POOL))
 
 
 def create_app(db_path: Path | str | ServerDB) -> FastAPI:
