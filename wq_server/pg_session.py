@@ -168,21 +168,24 @@ class PgSession:
 
     def _write_held(self, savepoint: bool, flush: bool) -> None:
         """Inside a pipeline: the owed RELEASE, the earlier changes' held writes, the current
-        change's savepoint, then its own held writes."""
+        change's savepoint, then its own held writes. The earlier changes' go out before the
+        savepoint even when this statement reads none of them: sent later, inside it, a
+        rollback of this change would undo them too."""
         if self._release:
             self.pg.execute("RELEASE SAVEPOINT one_change")
             self._release = False
         start = len(self._held) if self._change is None else self._change
-        if flush:
+        if (flush or savepoint) and start:
             self._write(self._held[:start])
+            del self._held[:start]
+            if self._change is not None:
+                self._change = 0
         if savepoint:
             self.pg.execute("SAVEPOINT one_change")
             self._savepoint = True
-        if flush:
-            self._write(self._held[start:])
+        if flush and self._held:
+            self._write(self._held)
             self._held = []
-            if self._change is not None:
-                self._change = 0
 
     def _write(self, held: list[tuple[str, Any]]) -> None:
         by_sql: dict[str, list[Any]] = {}

@@ -68,3 +68,22 @@ def test_a_change_the_database_refuses_costs_only_that_change(db: Any) -> None:
         ("rejected", True), ("applied", True)]
     assert len(apply.pull(db, staff, "another-laptop", 0, 100)["changes"]) == 4
     assert db.verify_history() == []
+
+
+def test_a_failed_change_keeps_what_the_changes_before_it_held(db: Any) -> None:
+    """A change whose first statement reads no server table and a later one does, then fails:
+    the rows the change before it held (its history, feed, receipt on a push) stay written."""
+    town = apply.create_township(db, "652301105", "六工镇")
+    kept, dropped = new_uuid(), new_uuid()
+    add_alias = "INSERT INTO srv_alias (record, kind, target) VALUES (?, ?, ?)"
+    with db.writing(town) as session:
+        with session.one_change():
+            session.hold(add_alias, (kept, "village", new_uuid()))
+        with pytest.raises(ValueError), session.one_change():
+            session.execute("SELECT 1")  # the change's savepoint goes out with this
+            session.hold(add_alias, (dropped, "village", new_uuid()))
+            session.execute("SELECT count(*) FROM srv_alias")  # sends what is held
+            raise ValueError("the change fails")
+    with db.reading() as session:
+        held = {row[0] for row in session.execute("SELECT record FROM srv_alias").fetchall()}
+    assert kept in held and dropped not in held
