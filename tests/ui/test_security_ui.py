@@ -33,7 +33,10 @@ def encrypted_demo_file(demo_template: Path, tmp_path: Path) -> Path:
     src.close()
     dst.close()
     encrypt_store.encrypt(path, "测试员", TEST_PASSWORD).store.close()
-    accounts.add_account(accounts.sign_in(path, "测试员", TEST_PASSWORD), "李四", "Lisi2026pass")
+    # Closed here, not left to the collector: a store still open would hold the file when a
+    # test restores it ("数据库正被其他程序使用"), and the window freezes what the collector walks.
+    with accounts.sign_in(path, "测试员", TEST_PASSWORD) as owner:
+        accounts.add_account(owner, "李四", "Lisi2026pass")
     keyfile.forget(path)
     return path
 
