@@ -15,10 +15,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QThread, QTranslator
+from PySide6.QtCore import QEventLoop, QLibraryInfo, QThread, QTranslator
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
-from wq_desktop import audit, backup, keyfile
+from wq_desktop import audit, backup, keyfile, migrations
 from wq_desktop import settings as settings_mod
 from wq_desktop.errors import WqError
 from wq_desktop.logs import setup_logging
@@ -33,7 +33,7 @@ from .dialogs.sign_in import SignInDialog
 from .fonts import apply_chinese_font
 from .gc_guard import collect_in_gui_thread
 from .main_window import MainWindow
-from .workers import JobContext, Worker
+from .workers import JobContext, ProgressDialog, Worker, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +94,13 @@ class Application:
         resolved = db.resolve()
         if keyfile.is_encrypted_store(db):
             if resolved in self.signed_in and keyfile.unlocked_key(db):
-                return Store.open(db, self.signed_in[resolved])
+                return self._open_upgrading(db, self.signed_in[resolved])
             dialog = SignInDialog(db, self.window)
             if not dialog.exec() or dialog.store is None:
                 return None
             self.signed_in[resolved] = dialog.store.user
             return dialog.store
-        store = Store.open(db, user)
+        store = self._open_upgrading(db, user)
         if store.is_demo:
             return store  # fictional people: no sign-in friction for trying the program
         answer = QMessageBox.question(
@@ -116,6 +116,34 @@ class Application:
             self.signed_in[resolved] = dialog.store.user
             return dialog.store
         return Store.open(db, user)
+
+    def _open_upgrading(self, db: Path, user: str) -> Store:
+        """Store.open; a store an older program wrote is first copied aside and upgraded, which
+        takes a minute on a city's store, so that runs in a worker behind a dialog saying so
+        (it cannot be stopped halfway: the migration is one transaction)."""
+        if not migrations.upgrade_pending(db):
+            return Store.open(db, user)
+        outcome: dict[str, object] = {}
+        wait = QEventLoop()
+        held: list[object] = []  # the worker and its dialog: with no window yet they have no parent
+
+        def with_dialog(worker: Worker) -> None:
+            dialog = ProgressDialog("升级数据库", worker, self.window, cancellable=False)
+            dialog.label.setText(f"{db.name} 由旧版本程序创建，正在升级（原文件先备份在同一文件夹）。"
+                                 "数据多时需要一两分钟，请勿关闭程序。")
+            held.extend((worker, dialog))
+            dialog.open()
+
+        start_worker(self.window, lambda _ctx: Store.open(db, user),
+                     on_done=lambda store: outcome.update(store=store),
+                     on_failed=lambda message: outcome.update(error=message),
+                     on_finished=wait.quit, before_start=with_dialog)
+        wait.exec()  # finished is queued to this thread: it cannot come before exec()
+        if "error" in outcome:
+            raise WqError(str(outcome["error"]))
+        store = outcome["store"]
+        assert isinstance(store, Store)
+        return store
 
     def open(self, db: Path, user: str) -> bool:
         try:

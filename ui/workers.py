@@ -129,18 +129,23 @@ class Worker(QThread):
 
 
 class ProgressDialog(QDialog):
-    """Modal progress bar with 取消 for one Worker; closes itself when the job ends."""
+    """Modal progress bar with 取消 for one Worker; closes itself when the job ends. A job that
+    must not be stopped halfway (`cancellable=False`) shows a busy bar and no 取消."""
 
-    def __init__(self, title: str, worker: Worker, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, worker: Worker, parent: QWidget | None = None,
+                 cancellable: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
         self.setMinimumWidth(380)
         self.worker = worker
+        self.cancellable = cancellable
         self.label = QLabel("正在处理…")
+        self.label.setWordWrap(True)
         self.bar = QProgressBar()
-        self.bar.setRange(0, 100)
+        self.bar.setRange(0, 100 if cancellable else 0)
         self.cancel_button = QPushButton("取消")
+        self.cancel_button.setVisible(cancellable)
         layout = QVBoxLayout(self)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
@@ -160,7 +165,8 @@ class ProgressDialog(QDialog):
         self.worker.cancel()
 
     def reject(self) -> None:  # Esc or the window's close button mean 取消, never "leave it running"
-        self._cancel()
+        if self.cancellable:
+            self._cancel()
 
 
 def start_worker(parent: QObject | None, job: Job, on_done: Callable[[Any], None],

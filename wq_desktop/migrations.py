@@ -335,6 +335,26 @@ def connect(path: Path, *, create: bool, store_for: StoreFor,
     return conn
 
 
+def upgrade_pending(path: Path) -> bool:
+    """Whether opening `path` will upgrade it (a copy aside, then the migration): a store an
+    older program wrote. A read-only look at its schema version; False for a file it cannot read
+    (an encrypted one nobody signed in to, a damaged one): opening it then says what is wrong."""
+    if not path.is_file():
+        return False
+    key = keyfile.unlocked_key(path)
+    if key is None and keyfile.is_encrypted_store(path):
+        return False
+    try:
+        conn = sqldriver.connect_readonly(path, key=key)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqldriver.DatabaseError:
+        return False
+    return 0 < version < SCHEMA_VERSION
+
+
 # Exposed for the migration test: build a file exactly as an older program would have.
 def create_at_version(path: Path, version: int) -> sqlite3.Connection:
     conn = sqldriver.connect(path, isolation_level=None)
