@@ -206,25 +206,26 @@ def township(qtbot, demo_store: Store) -> Callable[[], MapCanvas]:
     return show
 
 
+def _frame(c: MapCanvas, image: QImage) -> dict[str, int]:
+    """One frame of the map painted into `image`: what render_map drew."""
+    p = QPainter(image)
+    try:
+        return c.render_map(p)
+    finally:
+        p.end()
+
+
 def test_outlines_not_built_in_one_frame_show_as_rectangles_then_all_come(qtbot, township) -> None:
     """A view needing more outlines than a frame builds (the whole township at real size) never
     waits for them all: the rest are rectangles until the event loop has built them."""
     c = township()
     c.build_chunk = 40
     image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
-
-    def frame() -> dict[str, int]:
-        p = QPainter(image)
-        try:
-            return c.render_map(p)
-        finally:
-            p.end()
-
-    first = frame()
+    first = _frame(c, image)
     waiting = c.paths_waiting
     assert first["paths"] == 40 and waiting > 40 and first["rects"] >= waiting
     qtbot.waitUntil(lambda: c.paths_waiting == 0)
-    after = frame()
+    after = _frame(c, image)
     assert after["paths"] == first["paths"] + waiting
     assert after["dots"] + after["rects"] + after["paths"] == first["dots"] + first["rects"] + first["paths"]
 
@@ -471,47 +472,29 @@ def test_a_frame_building_outlines_keeps_the_ones_it_draws(
     real = parcels_module.outline_paths
     monkeypatch.setattr(parcels_module, "outline_paths",
                         lambda wkbs, origin: built.append(len(wkbs)) or real(wkbs, origin))
-    image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
-    p = QPainter(image)
-    try:
-        drawn = c.render_map(p)
-    finally:
-        p.end()
+    drawn = _frame(c, QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied))
     assert drawn["paths"] == len(shown)
     assert sum(built) == len(shown) - 20  # only the missing ones, each once
     assert not len(pp.without_path(shown))
 
 
 def test_a_year_change_draws_its_first_frame_with_every_outline_in_the_new_colours(
-        qtbot, demo_store: Store) -> None:
+        qtbot, township, demo_store: Store) -> None:
     """The new year's layer shares the outlines of the one shown, so the outlines built for the
     view are kept: the first frame after the change has no rectangle standing in for one, and the
     map holds one copy of the township's outlines, not two."""
     from wq_desktop.gisfiles import parcel_layer
 
-    c = MapCanvas()
-    qtbot.addWidget(c)
-    c.resize(1000, 700)
-    c.show()
-    qtbot.waitExposed(c)
-    year = max(m["year"] for m in demo_store.find("measure"))
-    c.set_store(demo_store, year)
+    c = township()
+    year = c.year
     c.build_chunk = 40  # outlines built per frame: the township's take many frames
     image = QImage(c.size(), QImage.Format.Format_ARGB32_Premultiplied)
-
-    def frame() -> dict[str, int]:
-        p = QPainter(image)
-        try:
-            return c.render_map(p)
-        finally:
-            p.end()
-
-    frame()
+    _frame(c, image)
     qtbot.waitUntil(lambda: c.paths_waiting == 0)
-    before, shown = frame(), c.parcels.layer
+    before, shown = _frame(c, image), c.parcels.layer
     c.load_layer(demo_store, year - 1)
     qtbot.waitUntil(lambda: not c.loading and c.year == year - 1)
-    assert frame() == before and c.paths_waiting == 0  # every outline drawn, none waiting
+    assert _frame(c, image) == before and c.paths_waiting == 0  # every outline drawn, none waiting
     layer = c.parcels.layer
     assert layer.wkb is shown.wkb and layer.category != shown.category
     assert layer.category == parcel_layer(demo_store, year - 1).category
