@@ -310,23 +310,21 @@ class MapCanvas(CanvasPainter, CanvasTools, CanvasEvents, QWidget):
     @property
     def paths_waiting(self) -> int:
         """Outlines the current view shows as rectangles until they are built."""
-        return len(self._waiting_paths())
+        pp = self.parcels
+        return 0 if pp is None else len(pp.without_path(self._view_paths()))
 
-    def _waiting_paths(self) -> np.ndarray:
+    def _view_paths(self) -> np.ndarray:
+        """The parcels the current view draws as outlines, built or not."""
         pp = self.parcels
         if pp is None or not pp.n:
             return np.zeros(0, dtype=np.int64)
-        idx = pp.in_box(*self.view_extent())
-        _, _, paths = pp.split_by_size(idx, self.scale)
-        return pp.without_path(paths)
+        _, _, paths = pp.split_by_size(pp.in_box(*self.view_extent()), self.scale)
+        return paths
 
     def _build_waiting_paths(self) -> None:
         pp = self.parcels
-        if pp is None or not pp.n:
-            return
-        # Of the view now (it may have moved since the frame), its built outlines kept.
-        _, _, paths = pp.split_by_size(pp.in_box(*self.view_extent()), self.scale)
-        if not len(pp.without_path(paths)):
+        paths = self._view_paths()  # of the view now: it may have moved since the frame
+        if pp is None or not len(pp.without_path(paths)):
             return
         if len(pp.build_some(paths, self.build_chunk)):
             self._path_timer.start()
